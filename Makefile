@@ -1,0 +1,44 @@
+# The README's two commands: `make demo` and `make test`. Both bootstrap a fresh machine first.
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+# CI sets CMZ_WERROR=ON: warnings are errors there.
+CMZ_WERROR ?= OFF
+CMAKE_ARGS ?=
+CONFIGURE   = cmake -S . -DCMZ_WERROR=$(CMZ_WERROR) $(CMAKE_ARGS) -Wno-dev --log-level=WARNING
+
+.PHONY: all bootstrap build demo test test-plain test-asan bench install clean
+
+all: build
+
+bootstrap:
+	@scripts/bootstrap
+
+build: bootstrap
+	@$(CONFIGURE) -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(BUILD) -j$(JOBS) -- --no-print-directory -s
+
+demo: build
+	@scripts/demo $(BUILD)
+
+# The whole suite twice: a plain build, then one under AddressSanitizer + UBSan.
+test: test-plain test-asan
+
+test-plain: build
+	@cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
+
+test-asan: bootstrap
+	@$(CONFIGURE) -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DCMZ_SANITIZE=address,undefined \
+	  -DCMZ_BUILD_BENCH=OFF >/dev/null
+	@cmake --build $(ASAN_BUILD) -j$(JOBS) -- --no-print-directory -s
+	@cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j$(JOBS)
+
+bench: build
+	@scripts/bootstrap --bench
+
+install: build
+	cmake --install $(BUILD)
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -1,0 +1,10 @@
+/* libcmz — umbrella header: include this to get the whole public API. */
+#ifndef CMZ_CMZ_H
+#define CMZ_CMZ_H
+
+#include "cmz/common.h"
+#include "cmz/codec.h"
+#include "cmz/frame.h"
+#include "cmz/parallel.h"
+
+#endif

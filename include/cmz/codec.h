@@ -1,0 +1,96 @@
+/* libcmz — the codec layer: one table of compression algorithms behind one API.
+ *
+ * A codec is a static descriptor (never freed). Compression and decompression are one-shot
+ * over caller buffers; a cmz_codec_ctx holds reusable scratch (zstd contexts, lz4 state, ...)
+ * so that compressing many chunks does not allocate per call. A context is not thread-safe:
+ * use one per thread. Codec descriptors are immutable and safe to share. */
+#ifndef CMZ_CODEC_H
+#define CMZ_CODEC_H
+
+#include "cmz/common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* On-disk codec ids: recorded in every frame, so a value once published never changes
+ * meaning. A changed algorithm gets a new id. */
+typedef enum {
+    CMZ_CODEC_NONE = 0,   /* store: bytes copied as they are */
+    CMZ_CODEC_ZSTD = 1,
+    CMZ_CODEC_LZ4 = 2,    /* LZ4 block format; levels >= 3 use LZ4HC (same format) */
+    CMZ_CODEC_GZIP = 3,   /* RFC 1952 gzip member (libdeflate) */
+    CMZ_CODEC_BZIP2 = 4,
+    CMZ_CODEC_LZMA = 5,   /* raw LZMA2 stream (no xz container: cmz frames carry sizes+CRCs) */
+    CMZ_CODEC_SNAPPY = 6,
+    CMZ_CODEC_BROTLI = 7,
+} cmz_codec_id;
+
+#define CMZ_CODEC_ID_MAX 7
+
+/* "Use the codec's default level" wherever a level is asked for. */
+#define CMZ_LEVEL_DEFAULT (-1000)
+
+typedef struct cmz_codec cmz_codec;
+
+/* Codecs compiled into this build, in id order: *count gets how many. Never NULL. */
+const cmz_codec *const *cmz_codec_list(size_t *count);
+
+/* The codec with this id, or NULL when the id is unknown or not compiled in. */
+const cmz_codec *cmz_codec_by_id(int id);
+
+/* The codec named `name`, case-insensitively ("zstd", "LZ4", "xz" and "gz" are aliases of
+ * lzma and gzip). On failure returns NULL and fills err (CMZ_ERR_UNKNOWN_CODEC) with a
+ * message naming the valid codecs. */
+const cmz_codec *cmz_codec_by_name(const char *name, cmz_error *err);
+
+const char *cmz_codec_name(const cmz_codec *codec);
+cmz_codec_id cmz_codec_id_of(const cmz_codec *codec);
+int cmz_codec_min_level(const cmz_codec *codec);
+int cmz_codec_max_level(const cmz_codec *codec);
+int cmz_codec_default_level(const cmz_codec *codec);
+/* The chunk size (bytes) cmz uses for this codec when none is given: measured so that
+ * independent chunks cost little ratio against whole-file compression (docs/FORMAT.md). */
+uint32_t cmz_codec_default_chunk_size(const cmz_codec *codec);
+/* Version string of the underlying library ("1.5.4"); static storage. */
+const char *cmz_codec_library_version(const cmz_codec *codec);
+
+/* Resolves CMZ_LEVEL_DEFAULT to the default level and checks the range.
+ * Returns CMZ_ERR_LEVEL_RANGE (with the valid range in err) when out of range. */
+cmz_status cmz_codec_check_level(const cmz_codec *codec, int level, int *resolved,
+                                 cmz_error *err);
+
+/* Largest compressed size of `src_size` bytes; 0 when src_size is too large to bound. */
+size_t cmz_codec_bound(const cmz_codec *codec, size_t src_size);
+
+typedef struct cmz_codec_ctx cmz_codec_ctx;
+
+/* Scratch for one codec, reused across calls; NULL on allocation failure. */
+cmz_codec_ctx *cmz_codec_ctx_new(const cmz_codec *codec);
+void cmz_codec_ctx_free(cmz_codec_ctx *ctx);
+const cmz_codec *cmz_codec_ctx_codec(const cmz_codec_ctx *ctx);
+
+/* Compresses src[0..src_size) into dst[0..dst_capacity) at `level` (CMZ_LEVEL_DEFAULT
+ * allowed); *dst_size gets the compressed size. dst_capacity >= cmz_codec_bound() always
+ * suffices; a smaller buffer may give CMZ_ERR_DST_TOO_SMALL, never an overflow.
+ * Errors: CMZ_ERR_LEVEL_RANGE, CMZ_ERR_DST_TOO_SMALL, CMZ_ERR_NOMEM, CMZ_ERR_CODEC. */
+cmz_status cmz_codec_compress(cmz_codec_ctx *ctx, int level, void *dst, size_t dst_capacity,
+                              const void *src, size_t src_size, size_t *dst_size);
+
+/* Decompresses src[0..src_size) into exactly raw_size bytes at dst. Input that is
+ * truncated, malformed, or that does not decode to exactly raw_size bytes gives
+ * CMZ_ERR_CORRUPT; never reads or writes outside the buffers. */
+cmz_status cmz_codec_decompress(cmz_codec_ctx *ctx, void *dst, size_t raw_size,
+                                const void *src, size_t src_size);
+
+/* Convenience forms that make and free a context per call (slower for many small calls). */
+cmz_status cmz_codec_compress_once(const cmz_codec *codec, int level, void *dst,
+                                   size_t dst_capacity, const void *src, size_t src_size,
+                                   size_t *dst_size);
+cmz_status cmz_codec_decompress_once(const cmz_codec *codec, void *dst, size_t raw_size,
+                                     const void *src, size_t src_size);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,81 @@
+/* libcmz — the .cmz container (docs/FORMAT.md): constants, frame information, and the
+ * byte sources frames are read from. Encoding and decoding with threads is in parallel.h. */
+#ifndef CMZ_FRAME_H
+#define CMZ_FRAME_H
+
+#include "cmz/codec.h"
+#include "cmz/common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define CMZ_FORMAT_VERSION 1
+#define CMZ_HEADER_SIZE 48
+#define CMZ_CHUNK_HEADER_SIZE 40
+#define CMZ_FOOTER_SIZE 48
+#define CMZ_INDEX_FIXED_SIZE 20 /* index record size = 20 + 16 * chunk count */
+#define CMZ_INDEX_ENTRY_SIZE 16
+#define CMZ_CHUNK_SIZE_MIN 16u
+#define CMZ_CHUNK_SIZE_MAX (1u << 30)
+
+/* Chunk encodings (chunk header byte 5). */
+typedef enum {
+    CMZ_ENCODING_COMPRESSED = 0,
+    CMZ_ENCODING_STORED = 1,
+    CMZ_ENCODING_ZEROS = 2,
+} cmz_chunk_encoding;
+
+/* What a frame says about itself (from its header, index and footer). */
+typedef struct {
+    uint16_t version;
+    uint32_t flags;
+    cmz_codec_id codec;
+    int level;
+    uint8_t filter;
+    uint8_t typesize;
+    uint32_t chunk_size;
+    uint8_t parity_k, parity_m;
+    uint64_t content_size;  /* raw bytes */
+    uint64_t chunk_count;   /* data chunks */
+    uint64_t frame_size;    /* bytes of the whole frame */
+    uint64_t payload_bytes; /* sum of chunk payload sizes */
+    uint64_t stored_chunks; /* chunks kept raw because compression did not shrink them */
+    uint64_t zero_chunks;   /* all-zero chunks (no payload) */
+} cmz_frame_info;
+
+/* Random-access byte source. pread must be safe to call from several threads at once.
+ * It returns the number of bytes read (fewer than n only at the end of the source) or -1 with
+ * errno set. `data`, when not NULL, is the whole source in memory: readers then use it
+ * directly instead of copying. */
+typedef struct cmz_source {
+    int64_t (*pread)(const struct cmz_source *src, void *buf, size_t n, uint64_t offset);
+    uint64_t size;
+    const uint8_t *data;
+    void *opaque;
+    int fd;
+} cmz_source;
+
+/* A source over size bytes at data (not copied: must outlive the source's use). */
+void cmz_source_memory(cmz_source *src, const void *data, size_t size);
+/* A source over an open file descriptor (not closed by cmz); its size is taken with fstat.
+ * Errors: CMZ_ERR_IO (fstat failed or not a regular file/block device). */
+cmz_status cmz_source_fd(cmz_source *src, int fd, cmz_error *err);
+
+/* Reads the header, footer and index of the frame that ends at the end of src, checks them
+ * against each other (FORMAT.md "consistency rules") and fills *info. Does not read chunk
+ * payloads. Errors name what failed and where: CMZ_ERR_BAD_MAGIC, CMZ_ERR_VERSION,
+ * CMZ_ERR_TRUNCATED, CMZ_ERR_CHECKSUM, CMZ_ERR_CORRUPT, CMZ_ERR_UNSUPPORTED, CMZ_ERR_IO. */
+cmz_status cmz_frame_info_read(const cmz_source *src, cmz_frame_info *info, cmz_error *err);
+
+/* Name of an encoding ("compressed", "stored", "zeros"), for reports. */
+const char *cmz_chunk_encoding_name(int encoding);
+
+/* CRC32C (Castagnoli) of n bytes, continuing from crc (start with 0); hardware-accelerated
+ * (ISA-L). cmz_crc32c(0, "123456789", 9) == 0xE3069283. */
+uint32_t cmz_crc32c(uint32_t crc, const void *data, size_t n);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

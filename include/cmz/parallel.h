@@ -1,0 +1,125 @@
+/* libcmz — compressing and decompressing .cmz frames on every core, in bounded memory.
+ *
+ * A cmz_cctx / cmz_dctx owns a pool of worker threads (created once, reused by every call)
+ * and one codec context per worker. A context is used by one thread at a time; different
+ * contexts may be used from different threads at once. Output never depends on the thread
+ * count: the same parameters give the same bytes. */
+#ifndef CMZ_PARALLEL_H
+#define CMZ_PARALLEL_H
+
+#include <signal.h>
+
+#include "cmz/frame.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Default bound on the decoder's in-flight buffers (CMZ_ERR_LIMIT beyond it). */
+#define CMZ_DEFAULT_MEMORY_LIMIT ((uint64_t)512 << 20)
+
+/* Progress report, called from the thread that called the stream function, after each chunk
+ * is written: bytes consumed from the input and produced to the output so far. */
+typedef void (*cmz_progress_fn)(void *opaque, uint64_t bytes_in, uint64_t bytes_out);
+
+typedef struct {
+    int codec;             /* cmz_codec_id; default CMZ_CODEC_ZSTD */
+    int level;             /* CMZ_LEVEL_DEFAULT: the codec's default */
+    uint32_t chunk_size;   /* raw bytes per chunk; 0: the codec's default */
+    unsigned threads;      /* worker threads; 0: one per core */
+    uint64_t memory_limit; /* decoding: bound on buffers in flight; 0: CMZ_DEFAULT_MEMORY_LIMIT */
+    cmz_progress_fn progress;
+    void *progress_opaque;
+    /* When not NULL, polled between chunks: non-zero stops the call with
+     * CMZ_ERR_INTERRUPTED (a signal handler may set it). */
+    const volatile sig_atomic_t *interrupt;
+} cmz_params;
+
+cmz_params cmz_params_default(void);
+
+/* Checks params (codec present, level in range, chunk size within
+ * CMZ_CHUNK_SIZE_MIN..CMZ_CHUNK_SIZE_MAX) and resolves defaults into *resolved. */
+cmz_status cmz_params_resolve(const cmz_params *params, cmz_params *resolved, cmz_error *err);
+
+/* Sequential input and output for the streaming calls (files, pipes, sockets, memory).
+ * read returns bytes read (0 at end of input) or -1 with errno set; it may return fewer than
+ * asked. write writes all n bytes and returns 0, or -1 with errno set. */
+typedef struct {
+    int64_t (*read)(void *opaque, void *buf, size_t n);
+    void *opaque;
+} cmz_input;
+typedef struct {
+    int (*write)(void *opaque, const void *buf, size_t n);
+    void *opaque;
+} cmz_output;
+
+/* Input/output over a file descriptor (not closed by cmz). The fd is stored in the opaque
+ * pointer's place, so these need no allocation. */
+cmz_input cmz_input_fd(int fd);
+cmz_output cmz_output_fd(int fd);
+
+/* ---- compression ------------------------------------------------------------------------ */
+
+typedef struct cmz_cctx cmz_cctx;
+
+/* NULL on error (err says why: bad parameters, CMZ_ERR_NOMEM, CMZ_ERR_THREAD). */
+cmz_cctx *cmz_cctx_new(const cmz_params *params, cmz_error *err);
+void cmz_cctx_free(cmz_cctx *cctx);
+/* The parameters in force, defaults resolved. */
+const cmz_params *cmz_cctx_params(const cmz_cctx *cctx);
+
+/* Largest frame for src_size bytes with these (resolved) parameters; 0 if it overflows. */
+uint64_t cmz_compress_bound(const cmz_params *params, uint64_t src_size);
+
+/* One-shot: compresses src[0..src_size) into one frame at dst. Needs dst_capacity >=
+ * cmz_compress_bound() (CMZ_ERR_DST_TOO_SMALL otherwise, and nothing is written past
+ * dst_capacity). *dst_size gets the frame size. */
+cmz_status cmz_compress(cmz_cctx *cctx, void *dst, size_t dst_capacity, size_t *dst_size,
+                        const void *src, size_t src_size, cmz_error *err);
+
+/* Streaming: reads `in` to its end and writes one frame to `out`, holding at most about
+ * 2 x threads chunks in memory whatever the input size. *info (may be NULL) describes the
+ * frame written. */
+cmz_status cmz_compress_stream(cmz_cctx *cctx, const cmz_input *in, const cmz_output *out,
+                               cmz_frame_info *info, cmz_error *err);
+
+/* ---- decompression ---------------------------------------------------------------------- */
+
+typedef struct cmz_dctx cmz_dctx;
+
+cmz_dctx *cmz_dctx_new(const cmz_params *params, cmz_error *err);
+void cmz_dctx_free(cmz_dctx *dctx);
+
+/* One-shot: decompresses the frame src[0..src_size) into dst (decoding chunks in parallel,
+ * straight into dst). *dst_size gets the content size. CMZ_ERR_DST_TOO_SMALL when the content
+ * does not fit. Use cmz_frame_info_read to learn the content size first. */
+cmz_status cmz_decompress(cmz_dctx *dctx, void *dst, size_t dst_capacity, size_t *dst_size,
+                          const void *src, size_t src_size, cmz_error *err);
+
+/* Streaming, front to back, without needing the index (pipes): every chunk is checked as it
+ * arrives, then the index and footer against what was seen. Concatenated frames are decoded
+ * in turn. `out` may be NULL to only verify (cmz -t). *info (may be NULL) describes the
+ * (last) frame; on error it holds what was learnt before the error. */
+cmz_status cmz_decompress_stream(cmz_dctx *dctx, const cmz_input *in, const cmz_output *out,
+                                 cmz_frame_info *info, cmz_error *err);
+
+/* ---- random access ---------------------------------------------------------------------- */
+
+typedef struct cmz_frame_reader cmz_frame_reader;
+
+/* Opens the frame at the end of src for random access: reads its footer, index and header
+ * (not the chunks). src must stay valid until the reader is closed. The reader uses dctx's
+ * threads; use one reader per dctx at a time. */
+cmz_status cmz_frame_reader_open(cmz_dctx *dctx, const cmz_source *src,
+                                 cmz_frame_reader **reader, cmz_error *err);
+const cmz_frame_info *cmz_frame_reader_info(const cmz_frame_reader *reader);
+/* Decompresses content bytes [offset, offset+length) into dst, reading and decoding only the
+ * chunks that hold them. CMZ_ERR_RANGE when the range goes past the content. */
+cmz_status cmz_frame_reader_read(cmz_frame_reader *reader, uint64_t offset, size_t length,
+                                 void *dst, cmz_error *err);
+void cmz_frame_reader_close(cmz_frame_reader *reader);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

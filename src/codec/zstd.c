@@ -1,0 +1,84 @@
+/* zstd adapter: one reusable compression and decompression context per cmz_codec_ctx, created
+ * through cmz's allocator (ZSTD_customMem) so allocation budgets and fault injection see them. */
+#define ZSTD_STATIC_LINKING_ONLY /* ZSTD_customMem, ZSTD_create*_advanced (exported by libzstd) */
+#include "internal.h"
+
+#include <zstd.h>
+#include <zstd_errors.h>
+
+typedef struct {
+    ZSTD_CCtx *cctx;
+    ZSTD_DCtx *dctx;
+} zstd_state;
+
+static void *zstd_alloc(void *opaque, size_t size) {
+    (void)opaque;
+    return cmz__malloc(size);
+}
+static void zstd_free_fn(void *opaque, void *ptr) {
+    (void)opaque;
+    cmz__free(ptr);
+}
+static const ZSTD_customMem zstd_mem = {zstd_alloc, zstd_free_fn, NULL};
+
+static zstd_state *get_state(void **state) {
+    if (!*state) *state = cmz__calloc(1, sizeof(zstd_state));
+    return *state;
+}
+
+static const char *zstd_version(void) { return ZSTD_versionString(); }
+
+static size_t zstd_bound(size_t n) {
+    size_t b = ZSTD_compressBound(n);
+    return ZSTD_isError(b) ? 0 : b;
+}
+
+static cmz_status zstd_compress(void **state, int level, void *dst, size_t cap, const void *src,
+                                size_t n, size_t *written) {
+    zstd_state *s = get_state(state);
+    if (!s) return CMZ_ERR_NOMEM;
+    if (!s->cctx && !(s->cctx = ZSTD_createCCtx_advanced(zstd_mem))) return CMZ_ERR_NOMEM;
+    size_t r = ZSTD_compressCCtx(s->cctx, dst, cap, src, n, level);
+    if (ZSTD_isError(r)) {
+        ZSTD_ErrorCode code = ZSTD_getErrorCode(r);
+        if (code == ZSTD_error_dstSize_tooSmall) return CMZ_ERR_DST_TOO_SMALL;
+        if (code == ZSTD_error_memory_allocation) return CMZ_ERR_NOMEM;
+        return CMZ_ERR_CODEC;
+    }
+    *written = r;
+    return CMZ_OK;
+}
+
+static cmz_status zstd_decompress(void **state, void *dst, size_t raw_size, const void *src,
+                                  size_t n) {
+    zstd_state *s = get_state(state);
+    if (!s) return CMZ_ERR_NOMEM;
+    if (!s->dctx && !(s->dctx = ZSTD_createDCtx_advanced(zstd_mem))) return CMZ_ERR_NOMEM;
+    size_t r = ZSTD_decompressDCtx(s->dctx, dst, raw_size, src, n);
+    if (ZSTD_isError(r)) {
+        if (ZSTD_getErrorCode(r) == ZSTD_error_memory_allocation) return CMZ_ERR_NOMEM;
+        return CMZ_ERR_CORRUPT;
+    }
+    return r == raw_size ? CMZ_OK : CMZ_ERR_CORRUPT;
+}
+
+static void zstd_state_free(void *state) {
+    zstd_state *s = state;
+    ZSTD_freeCCtx(s->cctx);
+    ZSTD_freeDCtx(s->dctx);
+    cmz__free(s);
+}
+
+const cmz_codec cmz__codec_zstd = {
+    .name = "zstd",
+    .id = CMZ_CODEC_ZSTD,
+    .min_level = 1,
+    .max_level = 22,
+    .default_level = 3,
+    .default_chunk_size = 4u << 20, /* provisional; set from bench/parallel measurements */
+    .library_version = zstd_version,
+    .bound = zstd_bound,
+    .compress = zstd_compress,
+    .decompress = zstd_decompress,
+    .state_free = zstd_state_free,
+};

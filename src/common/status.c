@@ -1,0 +1,55 @@
+#include "internal.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+const char *cmz_version(void) { return CMZ_VERSION_STRING; }
+
+const char *cmz_strerror(cmz_status status) {
+    switch (status) {
+#define CMZ_STATUS_TEXT_(name, value, msg) \
+    case CMZ_##name:                       \
+        return msg;
+        CMZ_STATUS_MAP(CMZ_STATUS_TEXT_)
+#undef CMZ_STATUS_TEXT_
+    }
+    return "unknown status";
+}
+
+const char *cmz_status_name(cmz_status status) {
+    switch (status) {
+#define CMZ_STATUS_NAME_(name, value, msg) \
+    case CMZ_##name:                       \
+        return "CMZ_" #name;
+        CMZ_STATUS_MAP(CMZ_STATUS_NAME_)
+#undef CMZ_STATUS_NAME_
+    }
+    return "CMZ_UNKNOWN";
+}
+
+void cmz_error_clear(cmz_error *err) {
+    if (!err) return;
+    err->status = CMZ_OK;
+    err->chunk = CMZ_NO_POSITION;
+    err->offset = CMZ_NO_POSITION;
+    err->message[0] = '\0';
+}
+
+cmz_status cmz__fail(cmz_error *err, cmz_status status, uint64_t chunk, uint64_t offset,
+                     const char *fmt, ...) {
+    if (!err) return status;
+    err->status = status;
+    err->chunk = chunk;
+    err->offset = offset;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->message, sizeof err->message, fmt, ap);
+    va_end(ap);
+    return status;
+}
+
+unsigned cmz_cpu_count(void) {
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (unsigned)n : 1u;
+}

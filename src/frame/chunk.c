@@ -1,0 +1,84 @@
+/* Encoding and decoding one chunk record: the choice between zeros, compressed and stored,
+ * and both CRC32C checks. */
+#include "internal.h"
+
+#include <string.h>
+
+static int is_all_zero(const uint8_t *p, size_t n) {
+    /* p[0] == 0 and every byte equals its successor: one memcmp pass, early exit. */
+    return n == 0 || (p[0] == 0 && memcmp(p, p + 1, n - 1) == 0);
+}
+
+cmz_status cmz__chunk_encode(cmz_codec_ctx *cctx, int level, uint64_t number,
+                             const uint8_t *raw, uint32_t raw_size, uint8_t *out,
+                             size_t out_capacity, size_t *record_size,
+                             cmz__chunk_header *hdr_out) {
+    const cmz_codec *codec = cmz_codec_ctx_codec(cctx);
+    if (out_capacity < cmz__record_bound(codec, raw_size)) return CMZ_ERR_DST_TOO_SMALL;
+    cmz__chunk_header h = {.kind = 0, .number = number, .raw_size = raw_size};
+    uint8_t *payload = out + CMZ_CHUNK_HEADER_SIZE;
+    if (is_all_zero(raw, raw_size)) {
+        h.encoding = CMZ_ENCODING_ZEROS;
+        h.payload_size = 0;
+        h.payload_crc = 0;
+        h.raw_crc = cmz_crc32c(0, raw, raw_size);
+    } else {
+        size_t written = 0;
+        cmz_status st = CMZ_ERR_DST_TOO_SMALL;
+        if (cmz_codec_id_of(codec) != CMZ_CODEC_NONE)
+            st = cmz_codec_compress(cctx, level, payload, out_capacity - CMZ_CHUNK_HEADER_SIZE,
+                                    raw, raw_size, &written);
+        if (st == CMZ_OK && written < raw_size) {
+            h.encoding = CMZ_ENCODING_COMPRESSED;
+            h.payload_size = (uint32_t)written;
+            h.payload_crc = cmz_crc32c(0, payload, written);
+            h.raw_crc = cmz_crc32c(0, raw, raw_size);
+        } else if (st == CMZ_OK || st == CMZ_ERR_DST_TOO_SMALL) {
+            /* Did not shrink: keep the bytes as they are (and CRC them once). */
+            h.encoding = CMZ_ENCODING_STORED;
+            h.payload_size = raw_size;
+            memcpy(payload, raw, raw_size);
+            h.raw_crc = h.payload_crc = cmz_crc32c(0, raw, raw_size);
+        } else {
+            return st;
+        }
+    }
+    cmz__chunk_header_write(out, &h);
+    *record_size = CMZ_CHUNK_HEADER_SIZE + (size_t)h.payload_size;
+    if (hdr_out) *hdr_out = h;
+    return CMZ_OK;
+}
+
+cmz_status cmz__chunk_decode(cmz_codec_ctx *dctx, const cmz__chunk_header *h,
+                             const uint8_t *payload, uint8_t *dst, uint64_t offset,
+                             cmz_error *err) {
+    unsigned long long n = (unsigned long long)h->number, off = (unsigned long long)offset;
+    if (h->encoding != CMZ_ENCODING_ZEROS) {
+        uint32_t crc = cmz_crc32c(0, payload, h->payload_size);
+        if (crc != h->payload_crc)
+            return cmz__fail(err, CMZ_ERR_CHECKSUM, h->number, offset,
+                             "chunk %llu at offset %llu is damaged: CRC32C of its %u "
+                             "compressed bytes is %08x, expected %08x",
+                             n, off, (unsigned)h->payload_size, crc, h->payload_crc);
+    }
+    switch (h->encoding) {
+    case CMZ_ENCODING_ZEROS: memset(dst, 0, h->raw_size); break;
+    case CMZ_ENCODING_STORED:
+        memcpy(dst, payload, h->raw_size);
+        return CMZ_OK; /* payload CRC == raw CRC, already checked */
+    default: {
+        cmz_status st = cmz_codec_decompress(dctx, dst, h->raw_size, payload, h->payload_size);
+        if (st != CMZ_OK)
+            return cmz__fail(err, st, h->number, offset,
+                             "chunk %llu at offset %llu: %s could not decode it (%s)", n, off,
+                             cmz_codec_name(cmz_codec_ctx_codec(dctx)), cmz_strerror(st));
+    }
+    }
+    uint32_t crc = cmz_crc32c(0, dst, h->raw_size);
+    if (crc != h->raw_crc)
+        return cmz__fail(err, CMZ_ERR_CHECKSUM, h->number, offset,
+                         "chunk %llu at offset %llu: CRC32C of its %u decoded bytes is %08x, "
+                         "expected %08x",
+                         n, off, (unsigned)h->raw_size, crc, h->raw_crc);
+    return CMZ_OK;
+}

@@ -1,0 +1,325 @@
+/* Compression: chunks are encoded by the pool's workers while the calling thread reads the
+ * input and writes finished records in order. At most 2 x threads chunks are in flight, so
+ * memory stays bounded whatever the input size, and the output never depends on timing. */
+#include "internal.h"
+
+#include <errno.h>
+#include <string.h>
+
+struct cmz_cctx {
+    cmz_params params;
+    const cmz_codec *codec;
+    cmz__pool *pool;
+    unsigned threads;
+    cmz__worker *workers; /* threads + 1: the last one is the calling thread's */
+};
+
+typedef struct encoder encoder;
+
+typedef struct {
+    cmz__job job; /* first member: the pool hands back this pointer */
+    encoder *enc;
+    const uint8_t *raw; /* the chunk's bytes: raw_buf, or straight into the caller's buffer */
+    uint8_t *raw_buf;
+    size_t raw_cap;
+    uint32_t raw_size;
+    uint8_t *out;
+    size_t out_cap, out_size;
+    uint64_t number;
+    cmz_status status;
+    int done;
+} slot;
+
+struct encoder {
+    cmz_cctx *cctx;
+    cmz__signal sig;
+    slot *slots;
+    unsigned nslots;
+    /* input: memory (one-shot) or a stream */
+    const uint8_t *mem;
+    uint64_t mem_size, mem_pos;
+    const cmz_input *in;
+    int eof;
+    /* output: memory (one-shot) or a stream */
+    uint8_t *dst;
+    size_t dst_cap;
+    const cmz_output *out;
+    uint64_t out_pos;
+    /* the index, serialised as chunks are written */
+    uint8_t *index;
+    size_t index_len, index_cap;
+    cmz_frame_info info;
+    cmz_error *err;
+};
+
+cmz_cctx *cmz_cctx_new(const cmz_params *params, cmz_error *err) {
+    cmz_params p;
+    cmz_params def = cmz_params_default();
+    if (cmz_params_resolve(params ? params : &def, &p, err) != CMZ_OK) return NULL;
+    cmz_cctx *cctx = cmz__calloc(1, sizeof *cctx);
+    if (cctx) cctx->workers = cmz__calloc(p.threads + 1, sizeof *cctx->workers);
+    if (!cctx || !cctx->workers) {
+        if (cctx) cmz__free(cctx);
+        cmz__fail(err, CMZ_ERR_NOMEM, CMZ_NO_POSITION, CMZ_NO_POSITION,
+                  "no memory for a compression context");
+        return NULL;
+    }
+    cctx->params = p;
+    cctx->codec = cmz_codec_by_id(p.codec);
+    cctx->threads = p.threads;
+    if (!(cctx->pool = cmz__pool_new(p.threads, err))) {
+        cmz__free(cctx->workers);
+        cmz__free(cctx);
+        return NULL;
+    }
+    return cctx;
+}
+
+void cmz_cctx_free(cmz_cctx *cctx) {
+    if (!cctx) return;
+    cmz__pool_free(cctx->pool);
+    for (unsigned i = 0; i <= cctx->threads; i++) cmz__worker_release(&cctx->workers[i]);
+    cmz__free(cctx->workers);
+    cmz__free(cctx);
+}
+
+const cmz_params *cmz_cctx_params(const cmz_cctx *cctx) { return &cctx->params; }
+
+uint64_t cmz_compress_bound(const cmz_params *params, uint64_t src_size) {
+    cmz_params p;
+    if (cmz_params_resolve(params, &p, NULL) != CMZ_OK) return 0;
+    const cmz_codec *codec = cmz_codec_by_id(p.codec);
+    uint64_t chunks = cmz__chunk_count(src_size, p.chunk_size);
+    uint64_t per_chunk = cmz__record_bound(codec, p.chunk_size) + CMZ_INDEX_ENTRY_SIZE;
+    if (chunks && per_chunk > (UINT64_MAX - 1024) / chunks) return 0;
+    return CMZ_HEADER_SIZE + chunks * per_chunk + CMZ_INDEX_FIXED_SIZE + CMZ_FOOTER_SIZE;
+}
+
+static void encode_job(cmz__job *job, unsigned worker) {
+    slot *s = (slot *)job;
+    encoder *e = s->enc;
+    cmz_codec_ctx *c = cmz__worker_codec(&e->cctx->workers[worker], e->cctx->codec);
+    s->status = c ? cmz__chunk_encode(c, e->cctx->params.level, s->number, s->raw, s->raw_size,
+                                      s->out, s->out_cap, &s->out_size, NULL)
+                  : CMZ_ERR_NOMEM;
+    pthread_mutex_lock(&e->sig.mutex);
+    s->done = 1;
+    pthread_cond_broadcast(&e->sig.cond);
+    pthread_mutex_unlock(&e->sig.mutex);
+}
+
+static cmz_status emit(encoder *e, const void *data, size_t n) {
+    if (e->out) {
+        if (n && e->out->write(e->out->opaque, data, n) != 0)
+            return cmz__fail(e->err, CMZ_ERR_IO, CMZ_NO_POSITION, e->out_pos,
+                             "writing the frame at offset %llu: %s",
+                             (unsigned long long)e->out_pos, strerror(errno));
+    } else {
+        if (n > e->dst_cap - e->out_pos)
+            return cmz__fail(e->err, CMZ_ERR_DST_TOO_SMALL, CMZ_NO_POSITION, e->out_pos,
+                             "the frame does not fit in the %zu-byte destination", e->dst_cap);
+        memcpy(e->dst + e->out_pos, data, n);
+    }
+    e->out_pos += n;
+    return CMZ_OK;
+}
+
+/* Gives slot s its next chunk of input; returns 0 with s->raw_size == 0 at the end. */
+static cmz_status fill(encoder *e, slot *s) {
+    uint32_t cs = e->cctx->params.chunk_size;
+    if (e->mem) {
+        uint64_t left = e->mem_size - e->mem_pos;
+        s->raw = e->mem + e->mem_pos;
+        s->raw_size = (uint32_t)(left < cs ? left : cs);
+        e->mem_pos += s->raw_size;
+        if (e->mem_pos == e->mem_size) e->eof = 1;
+    } else {
+        if (cmz__grow(&s->raw_buf, &s->raw_cap, cs) != 0)
+            return cmz__fail(e->err, CMZ_ERR_NOMEM, CMZ_NO_POSITION, CMZ_NO_POSITION,
+                             "no memory for a %u-byte chunk buffer", (unsigned)cs);
+        int64_t r = cmz__read_full(e->in, s->raw_buf, cs, &e->cctx->params);
+        if (r < 0 && errno == EINTR)
+            return cmz__fail(e->err, CMZ_ERR_INTERRUPTED, CMZ_NO_POSITION, CMZ_NO_POSITION,
+                             "interrupted");
+        if (r < 0)
+            return cmz__fail(e->err, CMZ_ERR_IO, CMZ_NO_POSITION, e->info.content_size,
+                             "reading the input at offset %llu: %s",
+                             (unsigned long long)e->info.content_size, strerror(errno));
+        s->raw = s->raw_buf;
+        s->raw_size = (uint32_t)r;
+        if ((uint64_t)r < cs) e->eof = 1;
+    }
+    if (s->raw_size) {
+        e->info.content_size += s->raw_size;
+        size_t need = cmz__record_bound(e->cctx->codec, s->raw_size);
+        if (cmz__grow(&s->out, &s->out_cap, need) != 0)
+            return cmz__fail(e->err, CMZ_ERR_NOMEM, CMZ_NO_POSITION, CMZ_NO_POSITION,
+                             "no memory for a %zu-byte output buffer", need);
+    }
+    return CMZ_OK;
+}
+
+static cmz_status add_index_entry(encoder *e, const slot *s) {
+    if (e->index_len + CMZ_INDEX_ENTRY_SIZE > e->index_cap) {
+        size_t cap = e->index_cap ? e->index_cap * 2 : 64 * CMZ_INDEX_ENTRY_SIZE;
+        uint8_t *p = cmz__malloc(cap);
+        if (!p)
+            return cmz__fail(e->err, CMZ_ERR_NOMEM, CMZ_NO_POSITION, CMZ_NO_POSITION,
+                             "no memory for the frame index");
+        if (e->index_len) memcpy(p, e->index, e->index_len);
+        cmz__free(e->index);
+        e->index = p;
+        e->index_cap = cap;
+    }
+    uint32_t payload = (uint32_t)(s->out_size - CMZ_CHUNK_HEADER_SIZE);
+    cmz__index_entry_write(e->index + e->index_len, e->out_pos, payload, s->raw_size);
+    e->index_len += CMZ_INDEX_ENTRY_SIZE;
+    e->info.payload_bytes += payload;
+    if (payload == 0) e->info.zero_chunks++;
+    else if (payload == s->raw_size) e->info.stored_chunks++;
+    return CMZ_OK;
+}
+
+/* Waits for every job still running (so their buffers can be freed). */
+static void drain(encoder *e, uint64_t next_emit, uint64_t next_fill) {
+    pthread_mutex_lock(&e->sig.mutex);
+    for (uint64_t i = next_emit; i < next_fill; i++)
+        while (!e->slots[i % e->nslots].done) pthread_cond_wait(&e->sig.cond, &e->sig.mutex);
+    pthread_mutex_unlock(&e->sig.mutex);
+}
+
+static cmz_status write_tail(encoder *e) {
+    const cmz_params *p = &e->cctx->params;
+    uint8_t head[16];
+    uint64_t index_offset = e->out_pos;
+    cmz__index_head_write(head, e->info.chunk_count);
+    uint32_t crc = cmz_crc32c(cmz_crc32c(0, head, 16), e->index, e->index_len);
+    uint8_t crc_le[4];
+    cmz__put_le32(crc_le, crc);
+    cmz__footer footer = {.index_offset = index_offset,
+                          .content_size = e->info.content_size,
+                          .chunk_count = e->info.chunk_count};
+    footer.params = (cmz__frame_params){.codec = (uint8_t)p->codec,
+                                        .level = (int8_t)p->level,
+                                        .typesize = 1,
+                                        .chunk_size = p->chunk_size};
+    uint8_t foot[CMZ_FOOTER_SIZE];
+    cmz__footer_write(foot, &footer);
+    cmz_status st;
+    if ((st = emit(e, head, 16)) || (st = emit(e, e->index, e->index_len)) ||
+        (st = emit(e, crc_le, 4)) || (st = emit(e, foot, CMZ_FOOTER_SIZE)))
+        return st;
+    return CMZ_OK;
+}
+
+static cmz_status run_pipeline(encoder *e) {
+    const cmz_params *p = &e->cctx->params;
+    cmz__frame_params fp = {.codec = (uint8_t)p->codec,
+                            .level = (int8_t)p->level,
+                            .typesize = 1,
+                            .chunk_size = p->chunk_size};
+    uint8_t header[CMZ_HEADER_SIZE];
+    cmz__header_write(header, &fp);
+    cmz_status st = emit(e, header, CMZ_HEADER_SIZE);
+    if (st != CMZ_OK) return st;
+
+    /* One chunk in all: encode it here, sparing the hand-off to a worker. */
+    int inline_one = e->mem && e->mem_size <= p->chunk_size;
+    uint64_t next_fill = 0, next_emit = 0;
+    while (st == CMZ_OK) {
+        while (!e->eof && next_fill - next_emit < e->nslots) {
+            slot *s = &e->slots[next_fill % e->nslots];
+            if ((st = fill(e, s)) != CMZ_OK || s->raw_size == 0) break;
+            s->number = next_fill++;
+            s->done = 0;
+            if (inline_one) encode_job(&s->job, e->cctx->threads);
+            else cmz__pool_submit(e->cctx->pool, &s->job);
+        }
+        if (st != CMZ_OK || next_emit == next_fill) break;
+        slot *s = &e->slots[next_emit % e->nslots];
+        pthread_mutex_lock(&e->sig.mutex);
+        while (!s->done) pthread_cond_wait(&e->sig.cond, &e->sig.mutex);
+        pthread_mutex_unlock(&e->sig.mutex);
+        if (s->status != CMZ_OK) {
+            st = cmz__fail(e->err, s->status, s->number, e->out_pos,
+                           "compressing chunk %llu: %s", (unsigned long long)s->number,
+                           cmz_strerror(s->status));
+            break;
+        }
+        if ((st = add_index_entry(e, s)) != CMZ_OK || (st = emit(e, s->out, s->out_size)))
+            break;
+        next_emit++;
+        e->info.chunk_count++;
+        if (p->progress) p->progress(p->progress_opaque, e->info.content_size, e->out_pos);
+        if (cmz__interrupted(p))
+            st = cmz__fail(e->err, CMZ_ERR_INTERRUPTED, CMZ_NO_POSITION, CMZ_NO_POSITION,
+                           "interrupted");
+    }
+    drain(e, next_emit, next_fill);
+    if (st == CMZ_OK) st = write_tail(e);
+    return st;
+}
+
+static cmz_status encode(cmz_cctx *cctx, encoder *e, cmz_frame_info *info, cmz_error *err) {
+    e->cctx = cctx;
+    e->err = err;
+    e->nslots = 2 * cctx->threads;
+    cmz__info_from_params(&e->info, &(cmz__frame_params){.codec = (uint8_t)cctx->params.codec,
+                                                         .level = (int8_t)cctx->params.level,
+                                                         .typesize = 1,
+                                                         .chunk_size = cctx->params.chunk_size});
+    e->slots = cmz__calloc(e->nslots, sizeof *e->slots);
+    if (!e->slots)
+        return cmz__fail(err, CMZ_ERR_NOMEM, CMZ_NO_POSITION, CMZ_NO_POSITION,
+                         "no memory for %u chunk slots", e->nslots);
+    if (cmz__signal_init(&e->sig) != 0) {
+        cmz__free(e->slots);
+        return cmz__fail(err, CMZ_ERR_THREAD, CMZ_NO_POSITION, CMZ_NO_POSITION,
+                         "could not create a lock");
+    }
+    for (unsigned i = 0; i < e->nslots; i++) {
+        e->slots[i].enc = e;
+        e->slots[i].job.fn = encode_job;
+        e->slots[i].done = 1;
+    }
+    cmz_status st = run_pipeline(e);
+    for (unsigned i = 0; i < e->nslots; i++) {
+        cmz__free(e->slots[i].raw_buf);
+        cmz__free(e->slots[i].out);
+    }
+    cmz__free(e->slots);
+    cmz__free(e->index);
+    cmz__signal_destroy(&e->sig);
+    e->info.frame_size = e->out_pos;
+    if (info) *info = e->info;
+    return st;
+}
+
+cmz_status cmz_compress(cmz_cctx *cctx, void *dst, size_t dst_capacity, size_t *dst_size,
+                        const void *src, size_t src_size, cmz_error *err) {
+    if (!cctx || !dst_size || (!dst && dst_capacity) || (!src && src_size))
+        return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
+                         "cmz_compress: NULL argument");
+    encoder e;
+    memset(&e, 0, sizeof e);
+    e.mem = src ? src : (const uint8_t *)"";
+    e.mem_size = src_size;
+    e.eof = src_size == 0;
+    e.dst = dst;
+    e.dst_cap = dst_capacity;
+    cmz_status st = encode(cctx, &e, NULL, err);
+    if (st == CMZ_OK) *dst_size = (size_t)e.out_pos;
+    return st;
+}
+
+cmz_status cmz_compress_stream(cmz_cctx *cctx, const cmz_input *in, const cmz_output *out,
+                               cmz_frame_info *info, cmz_error *err) {
+    if (!cctx || !in || !in->read || !out || !out->write)
+        return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
+                         "cmz_compress_stream: NULL argument");
+    encoder e;
+    memset(&e, 0, sizeof e);
+    e.in = in;
+    e.out = out;
+    return encode(cctx, &e, info, err);
+}

@@ -1,0 +1,315 @@
+/* Streaming decompression, front to back, for pipes: the calling thread reads records and
+ * checks their headers, workers check payload CRCs and decode, the calling thread writes the
+ * chunks in order. The index and footer are checked against what was seen, in O(1) memory. */
+#include "internal.h"
+
+#include <errno.h>
+#include <string.h>
+
+typedef struct decoder decoder;
+
+typedef struct {
+    cmz__job job; /* first member */
+    decoder *dec;
+    cmz__chunk_header hdr;
+    uint64_t offset; /* of the record in the input */
+    uint8_t *payload, *raw;
+    size_t payload_cap, raw_cap;
+    cmz_status status;
+    cmz_error err;
+    int done;
+} slot;
+
+struct decoder {
+    cmz_dctx *dctx;
+    const cmz_codec *codec;
+    cmz__signal sig;
+    slot *slots;
+    unsigned nslots;
+    const cmz_input *in;
+    const cmz_output *out;
+    uint64_t in_pos;    /* bytes consumed from the input */
+    uint64_t out_total; /* bytes written, all frames */
+    cmz__frame_params params;
+    uint64_t frame_start;
+    uint32_t prev_raw;  /* raw size of the previous chunk: only the last may be short */
+    uint32_t index_crc; /* CRC32C of the index this frame should have, built as chunks pass */
+    cmz_frame_info info;
+    cmz_error *err;
+};
+
+static void decode_job(cmz__job *job, unsigned worker) {
+    slot *s = (slot *)job;
+    decoder *d = s->dec;
+    cmz_codec_ctx *c = cmz__worker_codec(&d->dctx->workers[worker], d->codec);
+    cmz_error_clear(&s->err);
+    s->status = c ? cmz__chunk_decode(c, &s->hdr, s->payload, s->raw, s->offset, &s->err)
+                  : cmz__fail(&s->err, CMZ_ERR_NOMEM, s->hdr.number, s->offset,
+                              "no memory for a %s context", cmz_codec_name(d->codec));
+    pthread_mutex_lock(&d->sig.mutex);
+    s->done = 1;
+    pthread_cond_broadcast(&d->sig.cond);
+    pthread_mutex_unlock(&d->sig.mutex);
+}
+
+/* Reads exactly n bytes of `what`; a short read is a truncated frame. */
+static cmz_status take(decoder *d, void *buf, size_t n, const char *what, uint64_t chunk) {
+    int64_t r = cmz__read_full(d->in, buf, n, &d->dctx->params);
+    if (r < 0 && errno == EINTR)
+        return cmz__fail(d->err, CMZ_ERR_INTERRUPTED, chunk, d->in_pos, "interrupted");
+    if (r < 0)
+        return cmz__fail(d->err, CMZ_ERR_IO, chunk, d->in_pos, "reading %s at offset %llu: %s",
+                         what, (unsigned long long)d->in_pos, strerror(errno));
+    if ((size_t)r != n)
+        return cmz__fail(d->err, CMZ_ERR_TRUNCATED, chunk, d->in_pos + (uint64_t)r,
+                         "the input ends at offset %llu inside %s: the frame is truncated",
+                         (unsigned long long)(d->in_pos + (uint64_t)r), what);
+    d->in_pos += n;
+    return CMZ_OK;
+}
+
+/* Sizes the slot ring so that buffers in flight stay within the memory limit. */
+static cmz_status setup_slots(decoder *d) {
+    const cmz_params *p = &d->dctx->params;
+    uint64_t per_slot = (uint64_t)cmz__payload_limit(d->codec, d->params.chunk_size) +
+                        d->params.chunk_size;
+    uint64_t want = 2 * (uint64_t)d->dctx->threads;
+    uint64_t fits = p->memory_limit / per_slot;
+    if (fits == 0)
+        return cmz__fail(d->err, CMZ_ERR_LIMIT, CMZ_NO_POSITION, d->frame_start,
+                         "the frame at offset %llu has %u-byte chunks, which need %llu bytes "
+                         "to decode, over the memory limit of %llu bytes",
+                         (unsigned long long)d->frame_start, (unsigned)d->params.chunk_size,
+                         (unsigned long long)per_slot, (unsigned long long)p->memory_limit);
+    unsigned n = (unsigned)(want < fits ? want : fits);
+    if (n == d->nslots) return CMZ_OK; /* buffers grow on demand; the ring is reused */
+    for (unsigned i = 0; i < d->nslots; i++) {
+        cmz__free(d->slots[i].payload);
+        cmz__free(d->slots[i].raw);
+    }
+    cmz__free(d->slots);
+    d->nslots = 0;
+    if (!(d->slots = cmz__calloc(n, sizeof *d->slots)))
+        return cmz__fail(d->err, CMZ_ERR_NOMEM, CMZ_NO_POSITION, CMZ_NO_POSITION,
+                         "no memory for %u chunk slots", n);
+    d->nslots = n;
+    for (unsigned i = 0; i < n; i++) {
+        d->slots[i].dec = d;
+        d->slots[i].job.fn = decode_job;
+        d->slots[i].done = 1;
+    }
+    return CMZ_OK;
+}
+
+/* Reads one chunk record (its marker already read) into slot s and checks its header. */
+static cmz_status read_record(decoder *d, slot *s, const uint8_t marker[4], uint64_t number) {
+    uint8_t hb[CMZ_CHUNK_HEADER_SIZE];
+    memcpy(hb, marker, 4);
+    s->offset = d->in_pos - 4;
+    cmz_status st = take(d, hb + 4, CMZ_CHUNK_HEADER_SIZE - 4, "a chunk header", number);
+    if (st != CMZ_OK) return st;
+    if ((st = cmz__chunk_header_parse(hb, &d->params, s->offset, &s->hdr, d->err)) != CMZ_OK)
+        return st;
+    if (s->hdr.number != number)
+        return cmz__fail(d->err, CMZ_ERR_CORRUPT, number, s->offset,
+                         "chunk at offset %llu is numbered %llu, expected %llu (a chunk is "
+                         "missing or repeated)",
+                         (unsigned long long)s->offset, (unsigned long long)s->hdr.number,
+                         (unsigned long long)number);
+    if (number && d->prev_raw != d->params.chunk_size)
+        return cmz__fail(d->err, CMZ_ERR_CORRUPT, number, s->offset,
+                         "chunk %llu at offset %llu follows a short chunk",
+                         (unsigned long long)number, (unsigned long long)s->offset);
+    if (cmz__grow(&s->payload, &s->payload_cap, s->hdr.payload_size ? s->hdr.payload_size : 1) ||
+        cmz__grow(&s->raw, &s->raw_cap, s->hdr.raw_size))
+        return cmz__fail(d->err, CMZ_ERR_NOMEM, number, s->offset,
+                         "no memory for chunk %llu", (unsigned long long)number);
+    if ((st = take(d, s->payload, s->hdr.payload_size, "a chunk payload", number)) != CMZ_OK)
+        return st;
+    uint8_t entry[CMZ_INDEX_ENTRY_SIZE];
+    cmz__index_entry_write(entry, s->offset - d->frame_start, s->hdr.payload_size,
+                           s->hdr.raw_size);
+    d->index_crc = cmz_crc32c(d->index_crc, entry, sizeof entry);
+    d->prev_raw = s->hdr.raw_size;
+    return CMZ_OK;
+}
+
+static cmz_status write_chunk(decoder *d, slot *s) {
+    if (s->status != CMZ_OK) {
+        if (d->err) *d->err = s->err;
+        return s->status;
+    }
+    if (d->out && d->out->write(d->out->opaque, s->raw, s->hdr.raw_size) != 0)
+        return cmz__fail(d->err, CMZ_ERR_IO, s->hdr.number, CMZ_NO_POSITION,
+                         "writing the output at offset %llu: %s",
+                         (unsigned long long)d->out_total, strerror(errno));
+    d->out_total += s->hdr.raw_size;
+    d->info.content_size += s->hdr.raw_size;
+    d->info.chunk_count++;
+    d->info.payload_bytes += s->hdr.payload_size;
+    if (s->hdr.encoding == CMZ_ENCODING_STORED) d->info.stored_chunks++;
+    if (s->hdr.encoding == CMZ_ENCODING_ZEROS) d->info.zero_chunks++;
+    const cmz_params *p = &d->dctx->params;
+    if (p->progress) p->progress(p->progress_opaque, d->in_pos, d->out_total);
+    return CMZ_OK;
+}
+
+static void drain(decoder *d, uint64_t from, uint64_t to) {
+    pthread_mutex_lock(&d->sig.mutex);
+    for (uint64_t i = from; i < to; i++)
+        while (!d->slots[i % d->nslots].done) pthread_cond_wait(&d->sig.cond, &d->sig.mutex);
+    pthread_mutex_unlock(&d->sig.mutex);
+}
+
+/* The index (marker already read) and footer must match what the chunks said. */
+static cmz_status check_tail(decoder *d, uint64_t index_at) {
+    uint8_t head[16];
+    memcpy(head, cmz__index_marker, 4);
+    cmz_status st = take(d, head + 4, 12, "the frame index", CMZ_NO_POSITION);
+    if (st != CMZ_OK) return st;
+    unsigned long long at = (unsigned long long)index_at;
+    uint64_t count = cmz__get_le64(head + 8);
+    if (cmz__get_le32(head + 4) != 0 || count != d->info.chunk_count)
+        return cmz__fail(d->err, CMZ_ERR_CORRUPT, CMZ_NO_POSITION, index_at,
+                         "the frame index at offset %llu lists %llu chunks, the frame has "
+                         "%llu",
+                         at, (unsigned long long)count,
+                         (unsigned long long)d->info.chunk_count);
+    /* crc: the whole record as stored; entries_crc: the entries alone, to compare with the
+     * CRC of the entries this decoder derived from the chunks as they passed. */
+    uint32_t crc = cmz_crc32c(0, head, 16), entries_crc = 0;
+    uint8_t buf[4096];
+    uint64_t left = count * CMZ_INDEX_ENTRY_SIZE;
+    while (left) {
+        size_t n = left < sizeof buf ? (size_t)left : sizeof buf;
+        if ((st = take(d, buf, n, "the frame index", CMZ_NO_POSITION)) != CMZ_OK) return st;
+        crc = cmz_crc32c(crc, buf, n);
+        entries_crc = cmz_crc32c(entries_crc, buf, n);
+        left -= n;
+    }
+    uint8_t tail[4 + CMZ_FOOTER_SIZE];
+    if ((st = take(d, tail, sizeof tail, "the frame footer", CMZ_NO_POSITION)) != CMZ_OK)
+        return st;
+    if (cmz__get_le32(tail) != crc)
+        return cmz__fail(d->err, CMZ_ERR_CHECKSUM, CMZ_NO_POSITION, index_at,
+                         "the frame index at offset %llu is damaged: CRC32C mismatch", at);
+    if (entries_crc != d->index_crc)
+        return cmz__fail(d->err, CMZ_ERR_CORRUPT, CMZ_NO_POSITION, index_at,
+                         "the frame index at offset %llu does not match the chunks", at);
+    cmz__footer f;
+    uint64_t footer_at = d->in_pos - CMZ_FOOTER_SIZE;
+    if ((st = cmz__footer_parse(tail + 4, footer_at, &f, d->err)) != CMZ_OK) return st;
+    if (memcmp(&f.params, &d->params, sizeof f.params) != 0 ||
+        f.index_offset != index_at - d->frame_start ||
+        f.content_size != d->info.content_size || f.chunk_count != d->info.chunk_count)
+        return cmz__fail(d->err, CMZ_ERR_CORRUPT, CMZ_NO_POSITION, footer_at,
+                         "the frame footer at offset %llu does not match the frame",
+                         (unsigned long long)footer_at);
+    d->info.frame_size = d->in_pos - d->frame_start;
+    return CMZ_OK;
+}
+
+/* Decodes one frame whose magic (8 bytes) is already read. */
+static cmz_status decode_frame(decoder *d) {
+    uint8_t header[CMZ_HEADER_SIZE];
+    memcpy(header, cmz__frame_magic, 8);
+    cmz_status st = take(d, header + 8, CMZ_HEADER_SIZE - 8, "the frame header",
+                         CMZ_NO_POSITION);
+    if (st != CMZ_OK) return st;
+    if ((st = cmz__header_parse(header, d->frame_start, &d->params, d->err)) != CMZ_OK)
+        return st;
+    d->codec = cmz_codec_by_id(d->params.codec);
+    memset(&d->info, 0, sizeof d->info);
+    cmz__info_from_params(&d->info, &d->params);
+    if ((st = setup_slots(d)) != CMZ_OK) return st;
+    d->index_crc = 0;
+    d->prev_raw = 0;
+
+    const cmz_params *p = &d->dctx->params;
+    uint64_t next_read = 0, next_write = 0;
+    int at_index = 0;
+    uint64_t index_at = 0;
+    while (st == CMZ_OK) {
+        while (!at_index && next_read - next_write < d->nslots) {
+            uint8_t marker[4];
+            if ((st = take(d, marker, 4, "a record marker", next_read)) != CMZ_OK) break;
+            if (memcmp(marker, cmz__index_marker, 4) == 0) {
+                at_index = 1;
+                index_at = d->in_pos - 4;
+                break;
+            }
+            slot *s = &d->slots[next_read % d->nslots];
+            if ((st = read_record(d, s, marker, next_read)) != CMZ_OK) break;
+            s->done = 0;
+            next_read++;
+            cmz__pool_submit(d->dctx->pool, &s->job);
+        }
+        if (st != CMZ_OK || next_write == next_read) break;
+        slot *s = &d->slots[next_write % d->nslots];
+        pthread_mutex_lock(&d->sig.mutex);
+        while (!s->done) pthread_cond_wait(&d->sig.cond, &d->sig.mutex);
+        pthread_mutex_unlock(&d->sig.mutex);
+        if ((st = write_chunk(d, s)) != CMZ_OK) break;
+        next_write++;
+        if (cmz__interrupted(p))
+            st = cmz__fail(d->err, CMZ_ERR_INTERRUPTED, CMZ_NO_POSITION, d->in_pos,
+                           "interrupted");
+    }
+    drain(d, next_write, next_read);
+    if (st != CMZ_OK) return st;
+    return check_tail(d, index_at);
+}
+
+cmz_status cmz_decompress_stream(cmz_dctx *dctx, const cmz_input *in, const cmz_output *out,
+                                 cmz_frame_info *info, cmz_error *err) {
+    if (!dctx || !in || !in->read || (out && !out->write))
+        return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
+                         "cmz_decompress_stream: NULL argument");
+    decoder d;
+    memset(&d, 0, sizeof d);
+    d.dctx = dctx;
+    d.in = in;
+    d.out = out;
+    d.err = err;
+    if (cmz__signal_init(&d.sig) != 0)
+        return cmz__fail(err, CMZ_ERR_THREAD, CMZ_NO_POSITION, CMZ_NO_POSITION,
+                         "could not create a lock");
+    cmz_status st = CMZ_OK;
+    for (int frames = 0;; frames++) {
+        uint8_t magic[8];
+        d.frame_start = d.in_pos;
+        int64_t r = cmz__read_full(in, magic, sizeof magic, &dctx->params);
+        if (r < 0) {
+            st = cmz__fail(err, errno == EINTR ? CMZ_ERR_INTERRUPTED : CMZ_ERR_IO,
+                           CMZ_NO_POSITION, d.in_pos, "reading the input at offset %llu: %s",
+                           (unsigned long long)d.in_pos, strerror(errno));
+            break;
+        }
+        if (r == 0 && frames > 0) break; /* clean end after one or more frames */
+        d.in_pos += (uint64_t)r;
+        if (r < (int64_t)sizeof magic || memcmp(magic, cmz__frame_magic, 8) != 0) {
+            if (frames == 0 && r < (int64_t)sizeof magic && memcmp(magic, cmz__frame_magic,
+                                                                  (size_t)r) == 0)
+                st = cmz__fail(err, CMZ_ERR_TRUNCATED, CMZ_NO_POSITION, d.frame_start,
+                               "the input ends at offset %llu, inside the frame header",
+                               (unsigned long long)d.in_pos);
+            else if (frames == 0)
+                st = cmz__fail(err, CMZ_ERR_BAD_MAGIC, CMZ_NO_POSITION, 0,
+                               "not a cmz frame: bad magic at offset 0");
+            else
+                st = cmz__fail(err, CMZ_ERR_CORRUPT, CMZ_NO_POSITION, d.frame_start,
+                               "unexpected data after the frame, at offset %llu",
+                               (unsigned long long)d.frame_start);
+            break;
+        }
+        if ((st = decode_frame(&d)) != CMZ_OK) break;
+    }
+    for (unsigned i = 0; i < d.nslots; i++) {
+        cmz__free(d.slots[i].payload);
+        cmz__free(d.slots[i].raw);
+    }
+    cmz__free(d.slots);
+    cmz__signal_destroy(&d.sig);
+    if (info) *info = d.info;
+    return st;
+}

@@ -1,0 +1,66 @@
+/* The parallel layer's internals: a fixed thread pool and the per-worker scratch shared by
+ * compression, streaming decompression and random access. */
+#ifndef CMZ_PARALLEL_INTERNAL_H
+#define CMZ_PARALLEL_INTERNAL_H
+
+#include <pthread.h>
+
+#include "../frame/internal.h"
+#include "cmz/parallel.h"
+
+/* A job is owned by its submitter (no allocation in the pool); `fn` gets the index of the
+ * worker running it (0..threads-1), which selects that worker's scratch. */
+typedef struct cmz__job {
+    void (*fn)(struct cmz__job *job, unsigned worker);
+    struct cmz__job *next;
+} cmz__job;
+
+typedef struct cmz__pool cmz__pool;
+
+cmz__pool *cmz__pool_new(unsigned threads, cmz_error *err);
+/* Queues a job (FIFO). Never fails. */
+void cmz__pool_submit(cmz__pool *pool, cmz__job *job);
+unsigned cmz__pool_threads(const cmz__pool *pool);
+/* Joins the workers; every submitted job must have finished. */
+void cmz__pool_free(cmz__pool *pool);
+
+/* Completion tracking for a batch of jobs: the submitter waits, workers signal. */
+typedef struct {
+    pthread_mutex_t mutex;
+    pthread_cond_t cond;
+} cmz__signal;
+int cmz__signal_init(cmz__signal *s);
+void cmz__signal_destroy(cmz__signal *s);
+
+/* One codec context per worker per codec id, created on first use. */
+typedef struct {
+    cmz_codec_ctx *codec[CMZ_CODEC_ID_MAX + 1];
+    uint8_t *record_buf; /* random access: a chunk record read from a non-memory source */
+    size_t record_cap;
+    uint8_t *raw_buf;    /* random access: a chunk decoded only partly into the caller's range */
+    size_t raw_cap;
+} cmz__worker;
+
+cmz_codec_ctx *cmz__worker_codec(cmz__worker *w, const cmz_codec *codec);
+/* Grows *buf to at least `need` bytes (contents not kept). */
+int cmz__grow(uint8_t **buf, size_t *cap, size_t need);
+void cmz__worker_release(cmz__worker *w);
+
+static inline int cmz__interrupted(const cmz_params *p) {
+    return p->interrupt && *p->interrupt;
+}
+
+/* Reads exactly n bytes unless the input ends; returns bytes read or -1 (errno). A read
+ * interrupted by a signal is retried unless p's interrupt flag is set (then -1, EINTR). */
+int64_t cmz__read_full(const cmz_input *in, void *buf, size_t n, const cmz_params *p);
+
+/* The decompression context (shared by decompress_stream.c and reader.c). */
+struct cmz_dctx {
+    cmz_params params;
+    cmz__pool *pool;
+    unsigned threads;
+    cmz__worker *workers; /* threads + 1: the last one is the calling thread's */
+};
+
+
+#endif

@@ -1,0 +1,123 @@
+/* A fixed pool of worker threads with a FIFO of caller-owned jobs. */
+#include "internal.h"
+
+#include <string.h>
+
+struct cmz__pool {
+    pthread_mutex_t mutex;
+    pthread_cond_t wake;
+    cmz__job *head, *tail;
+    int stopping;
+    unsigned threads;
+    pthread_t *tids;
+};
+
+typedef struct {
+    cmz__pool *pool;
+    unsigned index;
+} worker_arg;
+
+static void *worker_main(void *p) {
+    worker_arg *arg = p;
+    cmz__pool *pool = arg->pool;
+    unsigned index = arg->index;
+    cmz__free(arg);
+    pthread_mutex_lock(&pool->mutex);
+    for (;;) {
+        while (!pool->head && !pool->stopping) pthread_cond_wait(&pool->wake, &pool->mutex);
+        if (!pool->head) break; /* stopping and nothing left */
+        cmz__job *job = pool->head;
+        pool->head = job->next;
+        if (!pool->head) pool->tail = NULL;
+        pthread_mutex_unlock(&pool->mutex);
+        job->fn(job, index);
+        pthread_mutex_lock(&pool->mutex);
+    }
+    pthread_mutex_unlock(&pool->mutex);
+    return NULL;
+}
+
+static void stop_and_join(cmz__pool *pool, unsigned started) {
+    pthread_mutex_lock(&pool->mutex);
+    pool->stopping = 1;
+    pthread_cond_broadcast(&pool->wake);
+    pthread_mutex_unlock(&pool->mutex);
+    for (unsigned i = 0; i < started; i++) pthread_join(pool->tids[i], NULL);
+}
+
+cmz__pool *cmz__pool_new(unsigned threads, cmz_error *err) {
+    cmz__pool *pool = cmz__calloc(1, sizeof *pool);
+    if (pool) pool->tids = cmz__calloc(threads, sizeof *pool->tids);
+    if (!pool || !pool->tids) {
+        cmz__free(pool);
+        cmz__fail(err, CMZ_ERR_NOMEM, CMZ_NO_POSITION, CMZ_NO_POSITION,
+                  "no memory for a pool of %u threads", threads);
+        return NULL;
+    }
+    if (pthread_mutex_init(&pool->mutex, NULL) != 0) goto fail_mutex;
+    if (pthread_cond_init(&pool->wake, NULL) != 0) goto fail_cond;
+    pool->threads = threads;
+    for (unsigned i = 0; i < threads; i++) {
+        worker_arg *arg = cmz__malloc(sizeof *arg);
+        if (arg) {
+            arg->pool = pool;
+            arg->index = i;
+        }
+        if (!arg || pthread_create(&pool->tids[i], NULL, worker_main, arg) != 0) {
+            cmz__free(arg);
+            stop_and_join(pool, i);
+            pthread_cond_destroy(&pool->wake);
+            pthread_mutex_destroy(&pool->mutex);
+            cmz__free(pool->tids);
+            cmz__free(pool);
+            cmz__fail(err, arg ? CMZ_ERR_THREAD : CMZ_ERR_NOMEM, CMZ_NO_POSITION,
+                      CMZ_NO_POSITION, "could not start worker thread %u of %u", i + 1,
+                      threads);
+            return NULL;
+        }
+    }
+    return pool;
+fail_cond:
+    pthread_mutex_destroy(&pool->mutex);
+fail_mutex:
+    cmz__free(pool->tids);
+    cmz__free(pool);
+    cmz__fail(err, CMZ_ERR_THREAD, CMZ_NO_POSITION, CMZ_NO_POSITION,
+              "could not create the pool's locks");
+    return NULL;
+}
+
+void cmz__pool_submit(cmz__pool *pool, cmz__job *job) {
+    job->next = NULL;
+    pthread_mutex_lock(&pool->mutex);
+    if (pool->tail) pool->tail->next = job;
+    else pool->head = job;
+    pool->tail = job;
+    pthread_cond_signal(&pool->wake);
+    pthread_mutex_unlock(&pool->mutex);
+}
+
+unsigned cmz__pool_threads(const cmz__pool *pool) { return pool->threads; }
+
+void cmz__pool_free(cmz__pool *pool) {
+    if (!pool) return;
+    stop_and_join(pool, pool->threads);
+    pthread_cond_destroy(&pool->wake);
+    pthread_mutex_destroy(&pool->mutex);
+    cmz__free(pool->tids);
+    cmz__free(pool);
+}
+
+int cmz__signal_init(cmz__signal *s) {
+    if (pthread_mutex_init(&s->mutex, NULL) != 0) return -1;
+    if (pthread_cond_init(&s->cond, NULL) != 0) {
+        pthread_mutex_destroy(&s->mutex);
+        return -1;
+    }
+    return 0;
+}
+
+void cmz__signal_destroy(cmz__signal *s) {
+    pthread_cond_destroy(&s->cond);
+    pthread_mutex_destroy(&s->mutex);
+}

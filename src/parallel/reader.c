@@ -1,0 +1,268 @@
+/* Decompression contexts, random access through the index, and one-shot decompression
+ * (random access over the whole content, decoding every chunk straight into the caller's
+ * buffer on all workers). */
+#include "internal.h"
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <string.h>
+
+cmz_dctx *cmz_dctx_new(const cmz_params *params, cmz_error *err) {
+    cmz_params p;
+    cmz_params def = cmz_params_default();
+    if (cmz_params_resolve(params ? params : &def, &p, err) != CMZ_OK) return NULL;
+    cmz_dctx *dctx = cmz__calloc(1, sizeof *dctx);
+    if (dctx) dctx->workers = cmz__calloc(p.threads + 1, sizeof *dctx->workers);
+    if (!dctx || !dctx->workers) {
+        cmz__free(dctx);
+        cmz__fail(err, CMZ_ERR_NOMEM, CMZ_NO_POSITION, CMZ_NO_POSITION,
+                  "no memory for a decompression context");
+        return NULL;
+    }
+    dctx->params = p;
+    dctx->threads = p.threads;
+    if (!(dctx->pool = cmz__pool_new(p.threads, err))) {
+        cmz__free(dctx->workers);
+        cmz__free(dctx);
+        return NULL;
+    }
+    return dctx;
+}
+
+void cmz_dctx_free(cmz_dctx *dctx) {
+    if (!dctx) return;
+    cmz__pool_free(dctx->pool);
+    for (unsigned i = 0; i <= dctx->threads; i++) cmz__worker_release(&dctx->workers[i]);
+    cmz__free(dctx->workers);
+    cmz__free(dctx);
+}
+
+struct cmz_frame_reader {
+    cmz_dctx *dctx;
+    cmz_source src;
+    cmz__frame_index fi;
+    const cmz_codec *codec;
+};
+
+cmz_status cmz_frame_reader_open(cmz_dctx *dctx, const cmz_source *src,
+                                 cmz_frame_reader **reader, cmz_error *err) {
+    if (!dctx || !src || !src->pread || !reader)
+        return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
+                         "cmz_frame_reader_open: NULL argument");
+    *reader = NULL;
+    cmz_frame_reader *r = cmz__calloc(1, sizeof *r);
+    if (!r)
+        return cmz__fail(err, CMZ_ERR_NOMEM, CMZ_NO_POSITION, CMZ_NO_POSITION,
+                         "no memory for a frame reader");
+    cmz_status st = cmz__frame_index_load(src, dctx->params.memory_limit, &r->fi, err);
+    if (st != CMZ_OK) {
+        cmz__free(r);
+        return st;
+    }
+    r->dctx = dctx;
+    r->src = *src;
+    r->codec = cmz_codec_by_id(r->fi.params.codec);
+    *reader = r;
+    return CMZ_OK;
+}
+
+const cmz_frame_info *cmz_frame_reader_info(const cmz_frame_reader *r) { return &r->fi.info; }
+
+void cmz_frame_reader_close(cmz_frame_reader *r) {
+    if (!r) return;
+    cmz__frame_index_free(&r->fi);
+    cmz__free(r);
+}
+
+/* One read call: workers take chunk numbers from a shared counter until the range is done or
+ * a chunk fails (the failure with the lowest chunk number is the one reported). */
+typedef struct {
+    cmz__job job;
+    struct range_read *rr;
+    int done;
+} range_job;
+
+typedef struct range_read {
+    cmz_frame_reader *r;
+    uint64_t offset, end; /* content range [offset, end) */
+    uint8_t *dst;
+    uint64_t first, last; /* chunks */
+    atomic_uint_fast64_t next;
+    atomic_int stop;
+    cmz__signal sig;
+    cmz_status status;
+    cmz_error err;
+    uint64_t err_chunk;
+} range_read;
+
+static void record_failure(range_read *rr, uint64_t chunk, cmz_status st, const cmz_error *e) {
+    pthread_mutex_lock(&rr->sig.mutex);
+    if (rr->status == CMZ_OK || chunk < rr->err_chunk) {
+        rr->status = st;
+        rr->err = *e;
+        rr->err_chunk = chunk;
+    }
+    pthread_mutex_unlock(&rr->sig.mutex);
+    atomic_store(&rr->stop, 1);
+}
+
+static cmz_status decode_one(range_read *rr, cmz__worker *w, uint64_t i, cmz_error *e) {
+    cmz_frame_reader *r = rr->r;
+    const cmz__index_entry *entry = &r->fi.entries[i];
+    uint64_t at = r->fi.frame_start + entry->record_offset;
+    size_t record_size = CMZ_CHUNK_HEADER_SIZE + (size_t)entry->payload_size;
+    const uint8_t *record;
+    if (r->src.data) {
+        record = r->src.data + at; /* index_load checked that records lie inside the source */
+    } else {
+        if (cmz__grow(&w->record_buf, &w->record_cap, record_size))
+            return cmz__fail(e, CMZ_ERR_NOMEM, i, at, "no memory to read chunk %llu",
+                             (unsigned long long)i);
+        int64_t got = r->src.pread(&r->src, w->record_buf, record_size, at);
+        if (got < 0)
+            return cmz__fail(e, CMZ_ERR_IO, i, at, "reading chunk %llu at offset %llu: %s",
+                             (unsigned long long)i, (unsigned long long)at, strerror(errno));
+        if ((size_t)got != record_size)
+            return cmz__fail(e, CMZ_ERR_TRUNCATED, i, at,
+                             "chunk %llu at offset %llu is cut short", (unsigned long long)i,
+                             (unsigned long long)at);
+        record = w->record_buf;
+    }
+    cmz__chunk_header h;
+    cmz_status st = cmz__chunk_header_parse(record, &r->fi.params, at, &h, e);
+    if (st != CMZ_OK) return st;
+    if (h.number != i || h.payload_size != entry->payload_size ||
+        h.raw_size != entry->raw_size)
+        return cmz__fail(e, CMZ_ERR_CORRUPT, i, at,
+                         "chunk record at offset %llu does not match index entry %llu",
+                         (unsigned long long)at, (unsigned long long)i);
+    cmz_codec_ctx *c = cmz__worker_codec(w, r->codec);
+    if (!c) return cmz__fail(e, CMZ_ERR_NOMEM, i, at, "no memory for a codec context");
+    uint64_t chunk_start = i * (uint64_t)r->fi.params.chunk_size;
+    uint64_t chunk_end = chunk_start + h.raw_size;
+    const uint8_t *payload = record + CMZ_CHUNK_HEADER_SIZE;
+    if (chunk_start >= rr->offset && chunk_end <= rr->end)
+        return cmz__chunk_decode(c, &h, payload, rr->dst + (chunk_start - rr->offset), at, e);
+    /* The range covers part of this chunk: decode aside, copy the overlap. */
+    if (cmz__grow(&w->raw_buf, &w->raw_cap, h.raw_size))
+        return cmz__fail(e, CMZ_ERR_NOMEM, i, at, "no memory to decode chunk %llu",
+                         (unsigned long long)i);
+    if ((st = cmz__chunk_decode(c, &h, payload, w->raw_buf, at, e)) != CMZ_OK) return st;
+    uint64_t from = rr->offset > chunk_start ? rr->offset : chunk_start;
+    uint64_t to = rr->end < chunk_end ? rr->end : chunk_end;
+    memcpy(rr->dst + (from - rr->offset), w->raw_buf + (from - chunk_start), (size_t)(to - from));
+    return CMZ_OK;
+}
+
+static void range_work(range_read *rr, unsigned worker) {
+    cmz__worker *w = &rr->r->dctx->workers[worker];
+    const cmz_params *p = &rr->r->dctx->params;
+    while (!atomic_load(&rr->stop)) {
+        uint64_t i = atomic_fetch_add(&rr->next, 1);
+        if (i > rr->last) break;
+        cmz_error e;
+        cmz_error_clear(&e);
+        cmz_status st = cmz__interrupted(p)
+                            ? cmz__fail(&e, CMZ_ERR_INTERRUPTED, i, CMZ_NO_POSITION,
+                                        "interrupted")
+                            : decode_one(rr, w, i, &e);
+        if (st != CMZ_OK) record_failure(rr, i, st, &e);
+    }
+}
+
+static void range_job_fn(cmz__job *job, unsigned worker) {
+    range_job *j = (range_job *)job;
+    range_work(j->rr, worker);
+    pthread_mutex_lock(&j->rr->sig.mutex);
+    j->done = 1;
+    pthread_cond_broadcast(&j->rr->sig.cond);
+    pthread_mutex_unlock(&j->rr->sig.mutex);
+}
+
+cmz_status cmz_frame_reader_read(cmz_frame_reader *r, uint64_t offset, size_t length,
+                                 void *dst, cmz_error *err) {
+    if (!r || (!dst && length))
+        return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
+                         "cmz_frame_reader_read: NULL argument");
+    uint64_t size = r->fi.content_size;
+    if (offset > size || length > size - offset)
+        return cmz__fail(err, CMZ_ERR_RANGE, CMZ_NO_POSITION, offset,
+                         "range %llu+%zu goes past the end of the %llu-byte content",
+                         (unsigned long long)offset, length, (unsigned long long)size);
+    if (length == 0) return CMZ_OK;
+    cmz_dctx *dctx = r->dctx;
+    uint32_t cs = r->fi.params.chunk_size;
+    range_read rr;
+    memset(&rr, 0, sizeof rr);
+    rr.r = r;
+    rr.offset = offset;
+    rr.end = offset + length;
+    rr.dst = dst;
+    rr.first = offset / cs;
+    rr.last = (rr.end - 1) / cs;
+    atomic_init(&rr.next, rr.first);
+    atomic_init(&rr.stop, 0);
+    if (cmz__signal_init(&rr.sig) != 0)
+        return cmz__fail(err, CMZ_ERR_THREAD, CMZ_NO_POSITION, CMZ_NO_POSITION,
+                         "could not create a lock");
+    /* Workers in use: no more than chunks to decode, nor than the memory limit allows. */
+    uint64_t per_worker = cmz__record_bound(r->codec, cs) + (uint64_t)cs;
+    uint64_t chunks = rr.last - rr.first + 1;
+    uint64_t fits = dctx->params.memory_limit / per_worker;
+    if (fits == 0) {
+        cmz__signal_destroy(&rr.sig);
+        return cmz__fail(err, CMZ_ERR_LIMIT, CMZ_NO_POSITION, r->fi.frame_start,
+                         "the frame's %u-byte chunks need %llu bytes to decode, over the "
+                         "memory limit of %llu bytes",
+                         (unsigned)cs, (unsigned long long)per_worker,
+                         (unsigned long long)dctx->params.memory_limit);
+    }
+    uint64_t n = dctx->threads;
+    if (n > chunks) n = chunks;
+    if (n > fits) n = fits;
+    if (n <= 1) {
+        range_work(&rr, dctx->threads); /* the calling thread's own scratch */
+    } else {
+        range_job jobs[256];
+        for (uint64_t k = 0; k < n; k++) {
+            jobs[k].job.fn = range_job_fn;
+            jobs[k].rr = &rr;
+            jobs[k].done = 0;
+            cmz__pool_submit(dctx->pool, &jobs[k].job);
+        }
+        pthread_mutex_lock(&rr.sig.mutex);
+        for (uint64_t k = 0; k < n; k++)
+            while (!jobs[k].done) pthread_cond_wait(&rr.sig.cond, &rr.sig.mutex);
+        pthread_mutex_unlock(&rr.sig.mutex);
+    }
+    cmz__signal_destroy(&rr.sig);
+    if (rr.status != CMZ_OK && err) *err = rr.err;
+    return rr.status;
+}
+
+cmz_status cmz_decompress(cmz_dctx *dctx, void *dst, size_t dst_capacity, size_t *dst_size,
+                          const void *src, size_t src_size, cmz_error *err) {
+    if (!dctx || !dst_size || (!src && src_size) || (!dst && dst_capacity))
+        return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
+                         "cmz_decompress: NULL argument");
+    cmz_source s;
+    cmz_source_memory(&s, src ? src : "", src_size);
+    cmz_frame_reader *r;
+    cmz_status st = cmz_frame_reader_open(dctx, &s, &r, err);
+    if (st != CMZ_OK) return st;
+    uint64_t size = r->fi.content_size;
+    if (size > dst_capacity)
+        st = cmz__fail(err, CMZ_ERR_DST_TOO_SMALL, CMZ_NO_POSITION, CMZ_NO_POSITION,
+                       "the frame holds %llu bytes; the destination has room for %zu",
+                       (unsigned long long)size, dst_capacity);
+    else if (r->fi.frame_start != 0)
+        st = cmz__fail(err, CMZ_ERR_CORRUPT, CMZ_NO_POSITION, 0,
+                       "%llu bytes before the frame: one-shot decompression takes one frame "
+                       "(use the streaming decoder for concatenated frames)",
+                       (unsigned long long)r->fi.frame_start);
+    else
+        st = cmz_frame_reader_read(r, 0, (size_t)size, dst, err);
+    if (st == CMZ_OK) *dst_size = (size_t)size;
+    cmz_frame_reader_close(r);
+    return st;
+}
