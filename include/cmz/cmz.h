@@ -6,5 +6,6 @@
 #include "cmz/codec.h"
 #include "cmz/frame.h"
 #include "cmz/parallel.h"
+#include "cmz/policy.h"
 
 #endif

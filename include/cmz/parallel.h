@@ -19,7 +19,9 @@ extern "C" {
 #define CMZ_DEFAULT_MEMORY_LIMIT ((uint64_t)512 << 20)
 
 /* Progress report, called from the thread that called the stream function, after each chunk
- * is written: bytes consumed from the input and produced to the output so far. */
+ * is written: bytes consumed from the input and produced to the output so far. Counts never
+ * decrease; a last report at the end of each frame gives the totals (index and footer
+ * included), so a progress bar ends at 100%. */
 typedef void (*cmz_progress_fn)(void *opaque, uint64_t bytes_in, uint64_t bytes_out);
 
 typedef struct {
@@ -71,9 +73,10 @@ const cmz_params *cmz_cctx_params(const cmz_cctx *cctx);
 /* Largest frame for src_size bytes with these (resolved) parameters; 0 if it overflows. */
 uint64_t cmz_compress_bound(const cmz_params *params, uint64_t src_size);
 
-/* One-shot: compresses src[0..src_size) into one frame at dst. Needs dst_capacity >=
- * cmz_compress_bound() (CMZ_ERR_DST_TOO_SMALL otherwise, and nothing is written past
- * dst_capacity). *dst_size gets the frame size. */
+/* One-shot: compresses src[0..src_size) into one frame at dst; *dst_size gets the frame size.
+ * dst_capacity >= cmz_compress_bound() always suffices; a smaller capacity works when the frame
+ * fits and gives CMZ_ERR_DST_TOO_SMALL when it does not (nothing is written past
+ * dst_capacity). */
 cmz_status cmz_compress(cmz_cctx *cctx, void *dst, size_t dst_capacity, size_t *dst_size,
                         const void *src, size_t src_size, cmz_error *err);
 

@@ -65,7 +65,8 @@ cmz_status cmz__chunk_decode(cmz_codec_ctx *dctx, const cmz__chunk_header *h,
     case CMZ_ENCODING_ZEROS: memset(dst, 0, h->raw_size); break;
     case CMZ_ENCODING_STORED:
         memcpy(dst, payload, h->raw_size);
-        return CMZ_OK; /* payload CRC == raw CRC, already checked */
+        if (h->raw_crc == h->payload_crc) return CMZ_OK; /* payload CRC already checked */
+        break; /* a header whose two CRCs disagree: the end-to-end check below reports it */
     default: {
         cmz_status st = cmz_codec_decompress(dctx, dst, h->raw_size, payload, h->payload_size);
         if (st != CMZ_OK)

@@ -37,6 +37,13 @@ void cmz__header_write(uint8_t out[CMZ_HEADER_SIZE], const cmz__frame_params *p)
     cmz__put_le32(out + 44, cmz_crc32c(0, out, 44));
 }
 
+int cmz__params_equal(const cmz__frame_params *a, const cmz__frame_params *b) {
+    return a->flags == b->flags && a->codec == b->codec && a->level == b->level &&
+           a->filter == b->filter && a->typesize == b->typesize &&
+           a->chunk_size == b->chunk_size && a->parity_k == b->parity_k &&
+           a->parity_m == b->parity_m;
+}
+
 cmz_status cmz__params_check(const cmz__frame_params *p, const char *where, uint64_t offset,
                              cmz_error *err) {
     if (p->flags != 0)

@@ -128,7 +128,7 @@ cmz_status cmz__frame_index_load(const cmz_source *src, uint64_t memory_limit,
         return st;
     cmz__frame_params hp;
     if ((st = cmz__header_parse(buf, fi->frame_start, &hp, err)) != CMZ_OK) return st;
-    if (memcmp(&hp, &footer.params, sizeof hp) != 0)
+    if (!cmz__params_equal(&hp, &footer.params))
         return cmz__fail(err, CMZ_ERR_CORRUPT, CMZ_NO_POSITION, fi->frame_start,
                          "frame header at offset %llu and footer at offset %llu disagree",
                          (unsigned long long)fi->frame_start, (unsigned long long)footer_at);

@@ -118,7 +118,7 @@ static cmz_status emit(encoder *e, const void *data, size_t n) {
         if (n > e->dst_cap - e->out_pos)
             return cmz__fail(e->err, CMZ_ERR_DST_TOO_SMALL, CMZ_NO_POSITION, e->out_pos,
                              "the frame does not fit in the %zu-byte destination", e->dst_cap);
-        memcpy(e->dst + e->out_pos, data, n);
+        if (n) memcpy(e->dst + e->out_pos, data, n); /* an empty frame's index is NULL */
     }
     e->out_pos += n;
     return CMZ_OK;
@@ -257,6 +257,9 @@ static cmz_status run_pipeline(encoder *e) {
     }
     drain(e, next_emit, next_fill);
     if (st == CMZ_OK) st = write_tail(e);
+    /* The last report gives the totals (index and footer included), so that it reaches 100%. */
+    if (st == CMZ_OK && p->progress)
+        p->progress(p->progress_opaque, e->info.content_size, e->out_pos);
     return st;
 }
 

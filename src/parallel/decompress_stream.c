@@ -108,8 +108,11 @@ static cmz_status read_record(decoder *d, slot *s, const uint8_t marker[4], uint
     s->offset = d->in_pos - 4;
     cmz_status st = take(d, hb + 4, CMZ_CHUNK_HEADER_SIZE - 4, "a chunk header", number);
     if (st != CMZ_OK) return st;
-    if ((st = cmz__chunk_header_parse(hb, &d->params, s->offset, &s->hdr, d->err)) != CMZ_OK)
+    if ((st = cmz__chunk_header_parse(hb, &d->params, s->offset, &s->hdr, d->err)) != CMZ_OK) {
+        /* A damaged header cannot say its number: it is where chunk `number` should be. */
+        if (d->err && d->err->chunk == CMZ_NO_POSITION) d->err->chunk = number;
         return st;
+    }
     if (s->hdr.number != number)
         return cmz__fail(d->err, CMZ_ERR_CORRUPT, number, s->offset,
                          "chunk at offset %llu is numbered %llu, expected %llu (a chunk is "
@@ -199,7 +202,7 @@ static cmz_status check_tail(decoder *d, uint64_t index_at) {
     cmz__footer f;
     uint64_t footer_at = d->in_pos - CMZ_FOOTER_SIZE;
     if ((st = cmz__footer_parse(tail + 4, footer_at, &f, d->err)) != CMZ_OK) return st;
-    if (memcmp(&f.params, &d->params, sizeof f.params) != 0 ||
+    if (!cmz__params_equal(&f.params, &d->params) ||
         f.index_offset != index_at - d->frame_start ||
         f.content_size != d->info.content_size || f.chunk_count != d->info.chunk_count)
         return cmz__fail(d->err, CMZ_ERR_CORRUPT, CMZ_NO_POSITION, footer_at,
@@ -257,7 +260,10 @@ static cmz_status decode_frame(decoder *d) {
     }
     drain(d, next_write, next_read);
     if (st != CMZ_OK) return st;
-    return check_tail(d, index_at);
+    if ((st = check_tail(d, index_at)) != CMZ_OK) return st;
+    /* The frame's end: a report that counts its index and footer too. */
+    if (p->progress) p->progress(p->progress_opaque, d->in_pos, d->out_total);
+    return CMZ_OK;
 }
 
 cmz_status cmz_decompress_stream(cmz_dctx *dctx, const cmz_input *in, const cmz_output *out,

@@ -130,7 +130,11 @@ static cmz_status decode_one(range_read *rr, cmz__worker *w, uint64_t i, cmz_err
     }
     cmz__chunk_header h;
     cmz_status st = cmz__chunk_header_parse(record, &r->fi.params, at, &h, e);
-    if (st != CMZ_OK) return st;
+    if (st != CMZ_OK) {
+        /* A damaged header cannot say its number; the index says which chunk lives here. */
+        if (e->chunk == CMZ_NO_POSITION) e->chunk = i;
+        return st;
+    }
     if (h.number != i || h.payload_size != entry->payload_size ||
         h.raw_size != entry->raw_size)
         return cmz__fail(e, CMZ_ERR_CORRUPT, i, at,

@@ -99,3 +99,118 @@ static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW 
 }
 
 void tu_rmtree(const char *path) { nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS); }
+
+static int64_t memin_read(void *opaque, void *buf, size_t n) {
+    tu_memin *m = opaque;
+    m->calls++;
+    size_t left = m->size - m->pos;
+    size_t take = n < left ? n : left;
+    if (m->max_read && take > 1) {
+        size_t cap = 1 + (size_t)(tu_rand(&m->rng) % m->max_read);
+        if (take > cap) take = cap;
+    }
+    if (take) memcpy(buf, m->data + m->pos, take);
+    m->pos += take;
+    return (int64_t)take;
+}
+
+cmz_input tu_memin_init(tu_memin *m, const void *data, size_t size, size_t max_read,
+                        uint64_t seed) {
+    memset(m, 0, sizeof *m);
+    m->data = data;
+    m->size = size;
+    m->max_read = max_read;
+    m->rng = seed + 1;
+    cmz_input in = {memin_read, m};
+    return in;
+}
+
+static int memout_write(void *opaque, const void *buf, size_t n) {
+    tu_memout *m = opaque;
+    if (n > m->cap - m->size) {
+        size_t cap = m->cap ? m->cap : 4096;
+        while (cap - m->size < n) cap *= 2;
+        uint8_t *p = realloc(m->data, cap);
+        assert_non_null(p);
+        m->data = p;
+        m->cap = cap;
+    }
+    if (n) memcpy(m->data + m->size, buf, n);
+    m->size += n;
+    return 0;
+}
+
+cmz_output tu_memout_init(tu_memout *m) {
+    memset(m, 0, sizeof *m);
+    cmz_output out = {memout_write, m};
+    return out;
+}
+
+void tu_memout_free(tu_memout *m) {
+    free(m->data);
+    memset(m, 0, sizeof *m);
+}
+
+cmz_params tu_params(int codec, uint32_t chunk_size, unsigned threads) {
+    cmz_params p = cmz_params_default();
+    p.codec = codec;
+    p.chunk_size = chunk_size;
+    p.threads = threads;
+    return p;
+}
+
+uint8_t *tu_compress(const cmz_params *params, const void *src, size_t n, size_t *size) {
+    uint64_t bound = cmz_compress_bound(params, n);
+    assert_true(bound > 0);
+    uint8_t *dst = malloc((size_t)bound);
+    assert_non_null(dst);
+    cmz_error err;
+    cmz_cctx *cctx = cmz_cctx_new(params, &err);
+    assert_non_null(cctx);
+    cmz_status st = cmz_compress(cctx, dst, (size_t)bound, size, src, n, &err);
+    if (st != CMZ_OK) fail_msg("cmz_compress: %s", err.message);
+    cmz_cctx_free(cctx);
+    return dst;
+}
+
+uint64_t tu_get_le(const uint8_t *p, int bytes) {
+    uint64_t v = 0;
+    for (int i = bytes - 1; i >= 0; i--) v = (v << 8) | p[i];
+    return v;
+}
+
+void tu_put_le(uint8_t *p, uint64_t v, int bytes) {
+    for (int i = 0; i < bytes; i++) p[i] = (uint8_t)(v >> (8 * i));
+}
+
+void tu_fix_header_crc(uint8_t *h) { tu_put_le(h + 44, cmz_crc32c(0, h, 44), 4); }
+
+void tu_fix_chunk_header_crc(uint8_t *r) { tu_put_le(r + 36, cmz_crc32c(0, r, 36), 4); }
+
+void tu_fix_footer_crc(uint8_t *frame, size_t size) {
+    uint8_t *f = frame + size - CMZ_FOOTER_SIZE;
+    tu_put_le(f + 40, cmz_crc32c(0, f, 40), 4);
+}
+
+void tu_fix_index_crc(uint8_t *frame, size_t size) {
+    const uint8_t *f = frame + size - CMZ_FOOTER_SIZE;
+    uint64_t index_offset = tu_get_le(f, 8);
+    uint8_t *x = frame + index_offset;
+    size_t body = 16 + 16 * (size_t)tu_get_le(f + 16, 8);
+    tu_put_le(x + body, cmz_crc32c(0, x, body), 4);
+}
+
+static int64_t nodata_pread(const cmz_source *src, void *buf, size_t n, uint64_t offset) {
+    if (offset >= src->size) return 0;
+    size_t take = n < src->size - offset ? n : (size_t)(src->size - offset);
+    memcpy(buf, (const uint8_t *)src->opaque + offset, take);
+    return (int64_t)take;
+}
+
+void tu_source_nodata(cmz_source *src, const void *data, size_t size) {
+    memset(src, 0, sizeof *src);
+    src->pread = nodata_pread;
+    src->size = size;
+    src->opaque = (void *)(uintptr_t)data;
+    src->fd = -1;
+}

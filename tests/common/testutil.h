@@ -24,4 +24,45 @@ char *tu_tempdir(void);
 /* rm -rf of a directory made by tu_tempdir. */
 void tu_rmtree(const char *path);
 
+/* Streaming input over memory for cmz_compress_stream / cmz_decompress_stream. With
+ * max_read > 0 every read returns a pseudo-random length in 1..max_read (partial reads, as
+ * pipes give); with 0 it returns all that is asked. */
+typedef struct {
+    const uint8_t *data;
+    size_t size, pos, max_read;
+    uint64_t rng;
+    size_t calls;
+} tu_memin;
+cmz_input tu_memin_init(tu_memin *m, const void *data, size_t size, size_t max_read,
+                        uint64_t seed);
+
+/* Streaming output that appends to a growing malloc'd buffer (free with tu_memout_free). */
+typedef struct {
+    uint8_t *data;
+    size_t size, cap;
+} tu_memout;
+cmz_output tu_memout_init(tu_memout *m);
+void tu_memout_free(tu_memout *m);
+
+/* One-shot compression into a malloc'd buffer of cmz_compress_bound bytes; asserts success.
+ * *size gets the frame size. */
+uint8_t *tu_compress(const cmz_params *params, const void *src, size_t n, size_t *size);
+
+/* A params struct for tests: codec, chunk size and threads set, everything else default. */
+cmz_params tu_params(int codec, uint32_t chunk_size, unsigned threads);
+
+/* Recompute the CRC32C fields of a frame after a test patched it (docs/FORMAT.md). */
+void tu_fix_header_crc(uint8_t *frame_start);
+void tu_fix_chunk_header_crc(uint8_t *record);
+void tu_fix_footer_crc(uint8_t *frame, size_t frame_size);
+/* The index record: located through the footer, its size from the footer's chunk count.
+ * `frame` is the frame's first byte. */
+void tu_fix_index_crc(uint8_t *frame, size_t frame_size);
+/* A source over memory that, like a file, has no `data` pointer: readers must pread every
+ * record (the path files take) instead of using the bytes in place. */
+void tu_source_nodata(cmz_source *src, const void *data, size_t size);
+/* Little-endian field access for patching frames. */
+uint64_t tu_get_le(const uint8_t *p, int bytes);
+void tu_put_le(uint8_t *p, uint64_t v, int bytes);
+
 #endif

@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# cmz's chunked parallel engine against the peers' own tools, on the same file in one run.
+#   bench/parallel.sh [SIZE_MIB] [BUILD_DIR]      (defaults: 256, build)
+# The input is ../shared/corpus (model weights + text) when present, then generated JSON logs
+# and SRT subtitles up to SIZE_MIB (bench_gen_data). Every tool reads the file and writes to
+# stdout (> /dev/null for timing), so no tool pays for fsync. Figures are medians of $REPS runs
+# (default 5); peak RSS is the largest of the runs. Needs: scripts/bootstrap --bench.
+set -euo pipefail
+size=${1:-256}
+build=${2:-build}
+reps=${REPS:-5}
+here=$(cd "$(dirname "$0")/.." && pwd)
+cmz=$here/$build/cmz
+gen=$here/$build/bench/bench_gen_data
+corpus=$here/../shared/corpus
+for t in zstd lz4 pigz; do command -v $t >/dev/null || { echo "missing $t: run scripts/bootstrap --bench" >&2; exit 1; }; done
+[ -x "$cmz" ] && [ -x "$gen" ] || { echo "build first: make build" >&2; exit 1; }
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/cmzbench.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+data=$work/data.bin
+if [ -d "$corpus" ]; then "$gen" "$size" "$corpus" > "$data"; else
+  echo "note: $corpus missing; generated text only" >&2; "$gen" "$size" > "$data"; fi
+bytes=$(stat -c %s "$data")
+cat "$data" > /dev/null # warm the page cache
+
+# run NAME OUTFILE CMD...: times CMD (stdin: none) $reps times; records median s, max RSS.
+declare -A secs rss outsize
+run() {
+  local name=$1 out=$2; shift 2
+  local times=() peak=0
+  for ((i = 0; i < reps; i++)); do
+    /usr/bin/time -f '%e %M' -o "$work/t" "$@" > "$out"
+    read -r s m < "$work/t"
+    times+=("$s"); (( m > peak )) && peak=$m
+  done
+  secs[$name]=$(printf '%s\n' "${times[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+  rss[$name]=$peak
+  outsize[$name]=$(stat -c %s "$out")
+}
+
+run "cmz -3 -T1"        $work/c1.cmz  "$cmz" -3 -T1 -c "$data"
+run "cmz -3 -T2"        $work/c2.cmz  "$cmz" -3 -T2 -c "$data"
+run "zstd -3 -T1"       $work/z1.zst  zstd -q -3 -T1 -c "$data"
+run "zstd -3 -T2"       $work/z2.zst  zstd -q -3 -T2 -c "$data"
+run "cmz lz4 -T1"       $work/l1.cmz  "$cmz" -a lz4 -1 -T1 -c "$data"
+run "cmz lz4 -T2"       $work/l2.cmz  "$cmz" -a lz4 -1 -T2 -c "$data"
+run "lz4 -1"            $work/l.lz4   lz4 -q -1 -c "$data"
+run "cmz gzip-6 -T2"    $work/g2.cmz  "$cmz" -a gzip -6 -T2 -c "$data"
+run "pigz -6 -p2"       $work/p.gz    pigz -6 -p 2 -c "$data"
+run "cmz -d -T1"        /dev/null     "$cmz" -d -T1 -c $work/c2.cmz
+run "cmz -d -T2"        /dev/null     "$cmz" -d -T2 -c $work/c2.cmz
+run "zstd -d"           /dev/null     zstd -q -d -c $work/z2.zst
+run "cmz lz4 -d -T1"    /dev/null     "$cmz" -d -T1 -c $work/l2.cmz
+run "cmz lz4 -d -T2"    /dev/null     "$cmz" -d -T2 -c $work/l2.cmz
+run "lz4 -d"            /dev/null     lz4 -q -d -c $work/l.lz4
+run "pigz -d"           /dev/null     pigz -d -c $work/p.gz
+
+printf 'input: %s bytes (%s MiB), %s runs each, %s cores\n' "$bytes" "$size" "$reps" "$(nproc)"
+printf '%-16s %9s %10s %10s %12s\n' tool seconds MB/s ratio "peak RSS MiB"
+for name in "cmz -3 -T1" "cmz -3 -T2" "zstd -3 -T1" "zstd -3 -T2" "cmz lz4 -T1" "cmz lz4 -T2" \
+            "lz4 -1" "cmz gzip-6 -T2" "pigz -6 -p2" "cmz -d -T1" "cmz -d -T2" "zstd -d" \
+            "cmz lz4 -d -T1" "cmz lz4 -d -T2" "lz4 -d" "pigz -d"; do
+  s=${secs[$name]}
+  ratio=-
+  [ "${outsize[$name]}" -gt 0 ] && ratio=$(awk -v b="$bytes" -v o="${outsize[$name]}" 'BEGIN{printf "%.4f", b/o}')
+  printf '%-16s %9s %10.1f %10s %12.1f\n' "$name" "$s" "$(awk -v b="$bytes" -v s="$s" 'BEGIN{print b/s/1e6}')" \
+    "$ratio" "$(awk -v k="${rss[$name]}" 'BEGIN{print k/1024}')"
+done
+
+r() { awk -v a="${secs[$1]}" -v b="${secs[$2]}" 'BEGIN{printf "%.2fx", b/a}'; }
+echo
+echo "speed ratios (higher = first is faster):"
+echo "  cmz -3 -T2 vs cmz -3 -T1:        $(r "cmz -3 -T2" "cmz -3 -T1")   (bar >= 1.8x)"
+echo "  cmz -3 -T2 vs zstd -3 -T2:       $(r "cmz -3 -T2" "zstd -3 -T2")   (bar >= 1.0x)"
+echo "  cmz lz4 -T2 vs lz4 -1:           $(r "cmz lz4 -T2" "lz4 -1")   (bar >= 1.7x)"
+echo "  cmz gzip-6 -T2 vs pigz -6 -p2:   $(r "cmz gzip-6 -T2" "pigz -6 -p2")"
+echo "  cmz -d -T2 vs cmz -d -T1:        $(r "cmz -d -T2" "cmz -d -T1")   (bar >= 1.7x)"
+echo "  cmz -d -T2 vs zstd -d:           $(r "cmz -d -T2" "zstd -d")   (bar > 1.0x)"
+echo "  cmz lz4 -d -T2 vs lz4 -d:        $(r "cmz lz4 -d -T2" "lz4 -d")"
+awk -v a="${outsize["cmz -3 -T2"]}" -v b="${outsize["zstd -3 -T1"]}" \
+  'BEGIN{printf "size: cmz -3 frame is %+.2f%% against whole-file zstd -3 (bar within 3%%)\n", 100*(a/b-1)}'
+
+if [ "${PIPE_GIB:-2}" != 0 ]; then
+  gib=${PIPE_GIB:-2}
+  echo
+  echo "pipe: ${gib} GiB of generated data through 'cmz -3 -T2' from a pipe:"
+  "$gen" $((gib * 1024)) | /usr/bin/time -f '%e %M' -o "$work/t" "$cmz" -3 -T2 -c > /dev/null
+  read -r s m < "$work/t"
+  printf '  %s s, peak RSS %.1f MiB (bar <= 64 MiB)\n' "$s" "$(awk -v k="$m" 'BEGIN{print k/1024}')"
+fi
