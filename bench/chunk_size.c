@@ -95,13 +95,15 @@ int main(int argc, char **argv) {
         uint8_t *dst = malloc(cap), *back = malloc(n);
         double ct, dt;
         size_t whole = run(&p, src, n, dst, cap, back, &ct, &dt);
-        printf("%-10s %10s %9.4f %10s %12.1f %12.1f\n", name, "whole", (double)n / whole, "-",
-               n / ct / 1e6, n / dt / 1e6);
+        double mb = (double)n / 1e6;
+        printf("%-10s %10s %9.4f %10s %12.1f %12.1f\n", name, "whole", (double)n / (double)whole,
+               "-", mb / ct, mb / dt);
         for (uint32_t cs = 256u << 10; cs <= (32u << 20) && cs < n; cs *= 2) {
             p.chunk_size = cs;
             size_t f = run(&p, src, n, dst, cap, back, &ct, &dt);
             printf("%-10s %9uK %9.4f %+9.2f%% %12.1f %12.1f%s\n", name, cs >> 10,
-                   (double)n / f, 100.0 * ((double)f / whole - 1), n / ct / 1e6, n / dt / 1e6,
+                   (double)n / (double)f, 100.0 * ((double)f / (double)whole - 1), mb / ct,
+                   mb / dt,
                    cs == cmz_codec_default_chunk_size(codec) ? "  <- default" : "");
         }
         free(dst);
