@@ -3,7 +3,8 @@
  * A cmz_cctx / cmz_dctx owns a pool of worker threads (created once, reused by every call)
  * and one codec context per worker. A context is used by one thread at a time; different
  * contexts may be used from different threads at once. Output never depends on the thread
- * count: the same parameters give the same bytes. */
+ * count: the same parameters give the same bytes. Worker threads block all signals, so a
+ * signal handler always runs in one of the application's threads. */
 #ifndef CMZ_PARALLEL_H
 #define CMZ_PARALLEL_H
 

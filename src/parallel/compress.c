@@ -45,6 +45,7 @@ struct encoder {
     size_t dst_cap;
     const cmz_output *out;
     uint64_t out_pos;
+    uint64_t raw_done; /* input bytes whose chunks are written: what progress reports */
     /* the index, serialised as chunks are written */
     uint8_t *index;
     size_t index_len, index_cap;
@@ -250,7 +251,8 @@ static cmz_status run_pipeline(encoder *e) {
             break;
         next_emit++;
         e->info.chunk_count++;
-        if (p->progress) p->progress(p->progress_opaque, e->info.content_size, e->out_pos);
+        e->raw_done += s->raw_size;
+        if (p->progress) p->progress(p->progress_opaque, e->raw_done, e->out_pos);
         if (cmz__interrupted(p))
             st = cmz__fail(e->err, CMZ_ERR_INTERRUPTED, CMZ_NO_POSITION, CMZ_NO_POSITION,
                            "interrupted");

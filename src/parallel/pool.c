@@ -1,6 +1,7 @@
 /* A fixed pool of worker threads with a FIFO of caller-owned jobs. */
 #include "internal.h"
 
+#include <signal.h>
 #include <string.h>
 
 struct cmz__pool {
@@ -57,6 +58,11 @@ cmz__pool *cmz__pool_new(unsigned threads, cmz_error *err) {
     if (pthread_mutex_init(&pool->mutex, NULL) != 0) goto fail_mutex;
     if (pthread_cond_init(&pool->wake, NULL) != 0) goto fail_cond;
     pool->threads = threads;
+    /* Workers block every signal, so that a SIGINT always reaches the application's own
+     * threads (a caller waiting in read() on a slow pipe is woken by it). */
+    sigset_t all, saved;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &saved);
     for (unsigned i = 0; i < threads; i++) {
         worker_arg *arg = cmz__malloc(sizeof *arg);
         if (arg) {
@@ -64,6 +70,7 @@ cmz__pool *cmz__pool_new(unsigned threads, cmz_error *err) {
             arg->index = i;
         }
         if (!arg || pthread_create(&pool->tids[i], NULL, worker_main, arg) != 0) {
+            pthread_sigmask(SIG_SETMASK, &saved, NULL);
             cmz__free(arg);
             stop_and_join(pool, i);
             pthread_cond_destroy(&pool->wake);
@@ -76,6 +83,7 @@ cmz__pool *cmz__pool_new(unsigned threads, cmz_error *err) {
             return NULL;
         }
     }
+    pthread_sigmask(SIG_SETMASK, &saved, NULL);
     return pool;
 fail_cond:
     pthread_mutex_destroy(&pool->mutex);

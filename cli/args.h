@@ -1,0 +1,60 @@
+/* Options of the data commands (compress, decompress, test, info, cat) and size parsing. */
+#ifndef CMZ_CLI_ARGS_H
+#define CMZ_CLI_ARGS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "cmz/parallel.h"
+
+/* Exit codes (documented in `cmz --help` and docs/CLI.md). */
+enum {
+    CLI_EXIT_OK = 0,
+    CLI_EXIT_ERROR = 1,
+    CLI_EXIT_USAGE = 2,
+    CLI_EXIT_SIGINT = 130,
+    CLI_EXIT_SIGTERM = 143,
+};
+
+typedef enum {
+    CLI_MODE_COMPRESS,
+    CLI_MODE_DECOMPRESS,
+    CLI_MODE_TEST,
+    CLI_MODE_INFO,
+    CLI_MODE_CAT,
+} cli_mode;
+
+typedef struct {
+    cli_mode mode;
+    cmz_params params;   /* codec, level, chunk size, threads, memory limit */
+    bool remove_input;   /* --rm (-k, the default, clears it) */
+    bool force;          /* -f */
+    bool to_stdout;      /* -c */
+    const char *output;  /* -o OUT, or NULL */
+    int verbosity;       /* 0 with -q, 1 by default, 2+ with -v */
+    bool range_set;      /* cat --range OFF:LEN */
+    uint64_t range_offset;
+    uint64_t range_length;
+    bool range_to_end;   /* "OFF:" or "OFF" */
+    char **files;        /* operands; none means stdin */
+    int nfiles;
+} cli_options;
+
+/* Parses a size with an optional unit: K, M, G, T, with or without B or iB (all binary:
+ * 1K = 1KB = 1KiB = 1024). Returns 0 and *out, or -1 for malformed or overflowing text. */
+int cli_parse_size(const char *text, uint64_t *out);
+
+/* Parses "OFF:LEN", "OFF:" or "OFF" (sizes with units) into opts' range fields. */
+int cli_parse_range(const char *text, cli_options *opts);
+
+/* Parses argv[first..argc) for a command that starts in `mode` (-d, -t and -l switch it).
+ * Returns -1 when the options are good, otherwise the exit code to return right away
+ * (0 after --help, 2 after a usage error, which has been reported on stderr). `files`
+ * points into argv, which must outlive opts. */
+int cli_parse(int argc, char **argv, int first, cli_mode mode, cli_options *opts);
+
+/* The usage text of the data commands (also used by `cmz --help`). */
+void cli_print_usage(FILE *to);
+
+#endif

@@ -1,0 +1,135 @@
+/* `cmz [FILE...]`: compresses each FILE to FILE.cmz (the default command). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "io_fd.h"
+#include "report.h"
+#include "run.h"
+#include "signals.h"
+#include "target.h"
+
+#define SUFFIX ".cmz"
+
+int cmz_cmd_compress(int argc, char **argv) { return cli_run(argc, argv, CLI_MODE_COMPRESS); }
+
+static bool has_suffix(const char *name, const char *suffix) {
+    size_t n = strlen(name), k = strlen(suffix);
+    return n > k && !strcmp(name + n - k, suffix);
+}
+
+/* --rm: decodes the finished temp file and checks that it gives back the bytes read (their
+ * CRC32C and count), before the input may go. */
+static int verify_output(cli_session *s, const char *name, int fd, const cli_reader *read) {
+    cmz_dctx *dctx = cli_session_dctx(s);
+    if (!dctx) return CLI_EXIT_ERROR;
+    if (lseek(fd, 0, SEEK_SET) != 0)
+        return cli_errorf(name, "cannot re-read the output to verify it: %s", strerror(errno));
+    cli_reader again = {.fd = fd};
+    cli_writer decoded = {.fd = -1, .checksum = true};
+    cmz_input in = cli_reader_input(&again);
+    cmz_output out = cli_writer_output(&decoded);
+    cmz_error err;
+    cmz_error_clear(&err);
+    cli_progress_start(&s->progress, name, false, 0); /* verification draws no progress */
+    cmz_status st = cmz_decompress_stream(dctx, &in, &out, NULL, &err);
+    if (st != CMZ_OK) {
+        if (st == CMZ_ERR_INTERRUPTED) return CLI_EXIT_ERROR;
+        fprintf(stderr, "cmz: %s: the output does not decode; the input is kept\n", name);
+        return cli_lib_error(name, st, &err);
+    }
+    if (decoded.bytes != read->bytes || decoded.crc != read->crc)
+        return cli_errorf(name,
+                          "verification failed: the output decodes to %llu bytes with CRC32C "
+                          "%08x, the input had %llu bytes with CRC32C %08x; the input is kept",
+                          (unsigned long long)decoded.bytes, (unsigned)decoded.crc,
+                          (unsigned long long)read->bytes, (unsigned)read->crc);
+    return 0;
+}
+
+static void summary(const cli_options *o, const char *name, uint64_t in, uint64_t out,
+                    const char *out_name) {
+    if (!cli_summary_wanted(o)) return;
+    char pct[16];
+    fprintf(stderr, "%s: %llu -> %llu bytes (%s)", name, (unsigned long long)in,
+            (unsigned long long)out, cli_percent(out, in, pct));
+    if (o->verbosity >= 2) fprintf(stderr, ", %s", out_name);
+    fputc('\n', stderr);
+}
+
+/* Everything after the input is open: output, compression, verification, commit, --rm. */
+static int compress_fd(cli_session *s, const char *path, int fd, const struct stat *in_st) {
+    const cli_options *o = s->o;
+    bool from_stdin = !strcmp(path, "-");
+    const char *name = cli_display_name(path);
+    char *out_path = NULL;
+    if (o->output) {
+        out_path = strdup(o->output);
+    } else if (!o->to_stdout && !from_stdin) {
+        if (has_suffix(path, SUFFIX))
+            return cli_errorf(name, "already has the " SUFFIX " suffix; ignored");
+        out_path = malloc(strlen(path) + sizeof SUFFIX);
+        if (out_path) strcat(strcpy(out_path, path), SUFFIX);
+    }
+    if ((o->output || (!o->to_stdout && !from_stdin)) && !out_path)
+        return cli_errorf(name, "out of memory");
+    cmz_cctx *cctx = cli_session_cctx(s);
+    cli_target t;
+    if (!cctx || cli_target_open(&t, out_path, name, from_stdin ? NULL : in_st, true, o) != 0) {
+        free(out_path);
+        return CLI_EXIT_ERROR;
+    }
+    /* --rm needs a file to remove and an output that can be synced and re-read. */
+    bool remove = o->remove_input && !from_stdin && S_ISREG(in_st->st_mode) && !t.is_stdout &&
+                  !t.in_place;
+    cli_reader reader = {.fd = fd, .checksum = remove};
+    cmz_input in = cli_reader_input(&reader);
+    cmz_output out = cmz_output_fd(t.fd);
+    cmz_frame_info info;
+    cmz_error err;
+    cmz_error_clear(&err);
+    cli_progress_start(&s->progress, name, true, o->verbosity);
+    cmz_status st = cmz_compress_stream(cctx, &in, &out, &info, &err);
+    cli_progress_end(&s->progress);
+    int rc = 0;
+    if (st == CMZ_OK && cli_interrupt_exit_code()) st = CMZ_ERR_INTERRUPTED;
+    if (st != CMZ_OK) {
+        rc = st == CMZ_ERR_INTERRUPTED ? cli_errorf(name, "interrupted; no output left")
+                                       : cli_lib_error(name, st, &err);
+    }
+    if (rc == 0 && remove) rc = verify_output(s, name, t.fd, &reader);
+    if (rc == 0 && cli_interrupt_exit_code()) rc = cli_errorf(name, "interrupted; no output left");
+    if (rc != 0) {
+        cli_target_abort(&t);
+        free(out_path);
+        return rc;
+    }
+    rc = cli_target_commit(&t, from_stdin ? NULL : in_st, o);
+    if (rc == 0) {
+        summary(o, name, info.content_size, info.frame_size, t.name);
+        if (remove) rc = cli_remove_input(path);
+    }
+    free(out_path);
+    return rc;
+}
+
+int cli_compress_file(cli_session *s, const char *path) {
+    const char *name = cli_display_name(path);
+    bool from_stdin = !strcmp(path, "-");
+    if (from_stdin && isatty(STDIN_FILENO) && !s->o->force)
+        return cli_errorf(NULL, "stdin is a terminal: type-ahead is not compressed (use -f to "
+                                "force, or give a FILE)");
+    int fd = from_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return cli_errorf(name, "%s", strerror(errno));
+    struct stat st;
+    int rc;
+    if (fstat(fd, &st) != 0) rc = cli_errorf(name, "%s", strerror(errno));
+    else if (S_ISDIR(st.st_mode)) rc = cli_errorf(name, "is a directory; ignored");
+    else rc = compress_fd(s, path, fd, &st);
+    if (!from_stdin) close(fd);
+    return rc;
+}

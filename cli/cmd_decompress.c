@@ -1,0 +1,119 @@
+/* `cmz -d` / `cmz decompress` / `uncmz`: FILE.cmz -> FILE; `cmz -t` / `cmz test`: checks
+ * every chunk and the index without writing anything. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "io_fd.h"
+#include "report.h"
+#include "run.h"
+#include "signals.h"
+#include "target.h"
+
+#define SUFFIX ".cmz"
+
+int cmz_cmd_decompress(int argc, char **argv) {
+    return cli_run(argc, argv, CLI_MODE_DECOMPRESS);
+}
+
+int cmz_cmd_test(int argc, char **argv) { return cli_run(argc, argv, CLI_MODE_TEST); }
+
+/* FILE.cmz -> FILE; NULL (after reporting) for a name without the suffix. */
+static char *strip_suffix(const char *path, const char *name) {
+    size_t n = strlen(path), k = strlen(SUFFIX);
+    if (n <= k || strcmp(path + n - k, SUFFIX) != 0) {
+        cli_errorf(name, "does not end in " SUFFIX "; name the output with -o FILE or use -c");
+        return NULL;
+    }
+    char *out = strndup(path, n - k);
+    if (!out) cli_errorf(name, "out of memory");
+    return out;
+}
+
+static void summary(const cli_options *o, const char *name, uint64_t in, uint64_t out,
+                    const char *out_name) {
+    if (!cli_summary_wanted(o)) return;
+    if (o->mode == CLI_MODE_TEST) {
+        fprintf(stderr, "%s: OK\n", name);
+        return;
+    }
+    fprintf(stderr, "%s: %llu -> %llu bytes", name, (unsigned long long)in,
+            (unsigned long long)out);
+    if (o->verbosity >= 2) fprintf(stderr, ", %s", out_name);
+    fputc('\n', stderr);
+}
+
+static int decompress_fd(cli_session *s, const char *path, int fd, const struct stat *in_st) {
+    const cli_options *o = s->o;
+    bool testing = o->mode == CLI_MODE_TEST;
+    bool from_stdin = !strcmp(path, "-");
+    const char *name = cli_display_name(path);
+    char *out_path = NULL;
+    if (!testing) {
+        if (o->output) out_path = strdup(o->output);
+        else if (!o->to_stdout && !from_stdin && !(out_path = strip_suffix(path, name)))
+            return CLI_EXIT_ERROR;
+        if (o->output && !out_path) return cli_errorf(name, "out of memory");
+    }
+    cmz_dctx *dctx = cli_session_dctx(s);
+    cli_target t;
+    memset(&t, 0, sizeof t);
+    t.is_stdout = true; /* nothing to commit or abort when testing */
+    if (!dctx || (!testing && cli_target_open(&t, out_path, name, from_stdin ? NULL : in_st,
+                                              false, o) != 0)) {
+        free(out_path);
+        return CLI_EXIT_ERROR;
+    }
+    cli_reader reader = {.fd = fd};
+    cmz_input in = cli_reader_input(&reader);
+    cli_writer writer = {.fd = t.fd}; /* counts: concatenated frames add up */
+    cmz_output out = cli_writer_output(&writer);
+    cmz_frame_info info;
+    cmz_error err;
+    cmz_error_clear(&err);
+    cli_progress_start(&s->progress, name, false, o->verbosity);
+    cmz_status st = cmz_decompress_stream(dctx, &in, testing ? NULL : &out, &info, &err);
+    cli_progress_end(&s->progress);
+    int rc = 0;
+    if (st == CMZ_OK && cli_interrupt_exit_code()) st = CMZ_ERR_INTERRUPTED;
+    if (st == CMZ_ERR_INTERRUPTED)
+        rc = cli_errorf(name, testing ? "interrupted" : "interrupted; no output left");
+    else if (st != CMZ_OK)
+        rc = cli_lib_error(name, st, &err);
+    if (rc != 0) {
+        cli_target_abort(&t);
+        free(out_path);
+        return rc;
+    }
+    if (!testing) rc = cli_target_commit(&t, from_stdin ? NULL : in_st, o);
+    if (rc == 0) {
+        summary(o, name, reader.bytes, writer.bytes, t.name);
+        /* Every chunk's CRC32C was checked on the way: the output is known good. */
+        if (!testing && o->remove_input && !from_stdin && S_ISREG(in_st->st_mode) &&
+            !t.is_stdout && !t.in_place)
+            rc = cli_remove_input(path);
+    }
+    free(out_path);
+    return rc;
+}
+
+int cli_decompress_file(cli_session *s, const char *path) {
+    const char *name = cli_display_name(path);
+    bool from_stdin = !strcmp(path, "-");
+    if (from_stdin && isatty(STDIN_FILENO) && !s->o->force)
+        return cli_errorf(NULL, "stdin is a terminal: compressed data is not read from one "
+                                "(use -f to force, or give a FILE)");
+    int fd = from_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return cli_errorf(name, "%s", strerror(errno));
+    struct stat st;
+    int rc;
+    if (fstat(fd, &st) != 0) rc = cli_errorf(name, "%s", strerror(errno));
+    else if (S_ISDIR(st.st_mode)) rc = cli_errorf(name, "is a directory; ignored");
+    else rc = decompress_fd(s, path, fd, &st);
+    if (!from_stdin) close(fd);
+    return rc;
+}

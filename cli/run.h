@@ -1,0 +1,32 @@
+/* The data commands (compress, decompress, test, info, cat): one session per run holds the
+ * options, the library contexts (made on first use, reused for every file) and the progress
+ * display; each command processes one file at a time. */
+#ifndef CMZ_CLI_RUN_H
+#define CMZ_CLI_RUN_H
+
+#include "args.h"
+#include "progress.h"
+
+typedef struct {
+    const cli_options *o;
+    cmz_params params; /* the options' parameters plus progress and interrupt hooks */
+    cli_progress progress;
+    cmz_cctx *cctx;
+    cmz_dctx *dctx;
+} cli_session;
+
+/* Parses argv[1..] for a command starting in `mode`, runs it over every FILE (stdin when
+ * none) and returns the exit code: 0, 1 if any file failed, 2 usage, 130/143 on a signal. */
+int cli_run(int argc, char **argv, cli_mode mode);
+
+/* The session's contexts, made on first use (NULL after reporting why). */
+cmz_cctx *cli_session_cctx(cli_session *s);
+cmz_dctx *cli_session_dctx(cli_session *s);
+
+/* One file each ("-" is stdin); 0 on success, 1 after reporting an error. */
+int cli_compress_file(cli_session *s, const char *path);
+int cli_decompress_file(cli_session *s, const char *path); /* decompress, or test (-t) */
+int cli_info_file(cli_session *s, const char *path);
+int cli_cat_file(cli_session *s, const char *path);
+
+#endif

@@ -1,0 +1,310 @@
+#!/usr/bin/env bash
+# Behaviour of the cmz program: compress/decompress/test/info/cat, names, pipes, overwrite
+# rules, --rm, damage reports, usage errors, exit codes and interruption (docs/CLI.md).
+# Needs CMZ_BIN (the cmz program); uncmz is the symlink beside it.
+set -euo pipefail
+
+: "${CMZ_BIN:?CMZ_BIN must name the cmz program}"
+CMZ=$(cd "$(dirname "$CMZ_BIN")" && pwd)/$(basename "$CMZ_BIN")
+UNCMZ=$(dirname "$CMZ")/uncmz
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/cmz-cli.XXXXXX")
+bg_pids=()
+cleanup() {
+    for p in "${bg_pids[@]}"; do kill "$p" 2>/dev/null || true; done
+    rm -rf "$work"
+}
+trap cleanup EXIT
+cd "$work"
+if [[ ! -x $UNCMZ ]]; then # the build makes it; make one if this build did not
+    ln -s "$CMZ" "$work/uncmz"
+    UNCMZ=$work/uncmz
+fi
+
+checks=0
+fail() {
+    local n=${#BASH_LINENO[@]}
+    echo "FAIL (line ${BASH_LINENO[n - 2]}): $*" >&2
+    [[ -s err ]] && { echo "--- stderr of the last command:" >&2; cat err >&2; }
+    exit 1
+}
+ok() { checks=$((checks + 1)); }
+
+# expect STATUS CMD...: runs CMD with stdout in ./out and stderr in ./err, checks the status.
+expect() {
+    local want=$1 got=0
+    shift
+    "$@" >out 2>err || got=$?
+    [[ $got == "$want" ]] || fail "'$*' exited $got, expected $want"
+    ok
+}
+# same_as FILE1 FILE2: byte-identical.
+same() { cmp -s "$1" "$2" || fail "$1 and $2 differ"; ok; }
+has() { grep -qi -- "$1" "$2" || fail "'$1' not found in $2: $(head -c 400 "$2")"; ok; }
+absent() { [[ ! -e $1 ]] || fail "$1 should not exist"; ok; }
+no_temp_files() { # no "NAME.XXXXXX.tmp" left in the folder $1
+    local left
+    left=$(find "$1" -maxdepth 1 -name '*.tmp' | head -n 5)
+    [[ -z $left ]] || fail "temp files left behind: $left"
+    ok
+}
+# Inverts the byte at offset $2 of file $1.
+flip_byte() {
+    local b
+    b=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
+    # shellcheck disable=SC2059 # the format is the octal escape of the new byte
+    printf "\\$(printf %03o $((255 - b)))" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
+}
+size_of() { stat -c %s "$1"; }
+# slice FILE OFF [LEN]: bytes [OFF, OFF+LEN) of FILE, or from OFF to the end (no SIGPIPE).
+slice() {
+    if [[ $# == 3 ]]; then
+        dd if="$1" bs=64K iflag=skip_bytes,count_bytes skip="$2" count="$3" status=none
+    else
+        dd if="$1" bs=64K iflag=skip_bytes skip="$2" status=none
+    fi
+}
+
+# --- data: empty, 1 byte, text, high-entropy, zeros, and a mix of them ------------------------
+: >empty
+printf 'x' >one
+seq 1 400000 >text                           # 2.6 MB, compressible
+seq 7 3 900000 | gzip -n -1 -c >noise        # ~0.9 MB, hardly compressible
+head -c 300000 /dev/zero >zeros
+{ slice text 0 200000; slice noise 0 200000; cat zeros; slice text 1000000 100001; } >mixed
+
+# --- codecs: zstd and none always; every other one when compiled in ---------------------------
+codecs=()
+for c in zstd lz4 gzip bzip2 lzma snappy brotli none; do
+    if "$CMZ" -q -a "$c" -c one >/dev/null 2>&1; then codecs+=("$c"); fi
+done
+[[ " ${codecs[*]} " == *" zstd "* && " ${codecs[*]} " == *" none "* ]] ||
+    fail "zstd and none must be compiled in (have: ${codecs[*]})"
+echo "codecs: ${codecs[*]}"
+
+# Round trips through files: every codec, small chunks (several per file), 1 and 2 threads.
+for c in "${codecs[@]}"; do
+    for f in empty one mixed; do
+        expect 0 "$CMZ" -q -a "$c" -T2 --chunk-size 64K -o "$f.$c.cmz" "$f"
+        expect 0 "$CMZ" -q -d -T2 -o "$f.$c.out" "$f.$c.cmz"
+        same "$f" "$f.$c.out"
+    done
+    # Output does not depend on the thread count; one thread decodes too.
+    expect 0 "$CMZ" -q -a "$c" -T1 --chunk-size=64KiB -c mixed
+    same out "mixed.$c.cmz"
+    expect 0 "$CMZ" -q -d -T1 -c "mixed.$c.cmz"
+    same out mixed
+done
+# zstd at a fast and a slow level, default chunk size.
+for level in 1 19; do
+    expect 0 "$CMZ" -q "-$level" -T2 -c mixed
+    mv out "mixed.$level.cmz"
+    expect 0 "$CMZ" -q -dc "mixed.$level.cmz"
+    same out mixed
+done
+expect 0 "$CMZ" -q --level=3 --chunk-size 1MB -T0 -o text.1m.cmz text
+expect 0 "$CMZ" -q -d -c text.1m.cmz
+same out text
+if [[ " ${codecs[*]} " == *" lz4 "* ]]; then
+    expect 0 "$CMZ" -q -a lz4 --chunk-size 1MiB -T2 -o text.lz4.cmz text
+    expect 0 "$CMZ" -q -d -c <text.lz4.cmz
+    same out text
+fi
+
+# --- default names, -k, overwrite refusal and -f --------------------------------------------
+cp text t && expect 0 "$CMZ" -q t
+[[ -e t && -e t.cmz ]] || fail "compressing t should keep t and make t.cmz"; ok
+cp t.cmz t.cmz.saved
+printf 'changed' >>t
+expect 1 "$CMZ" -q t                        # t.cmz exists: refused, untouched
+has "already exists" err
+same t.cmz t.cmz.saved
+expect 0 "$CMZ" -q -f t                     # -f overwrites
+expect 0 "$CMZ" -q -dc t.cmz
+same out t
+expect 1 "$CMZ" -q -d t.cmz                 # t exists
+has "already exists" err
+cp text t
+expect 0 "$CMZ" -q -d -f t.cmz              # -f: t now holds the appended version
+slice t $(($(size_of t) - 7)) | grep -q changed || fail "decompress -f did not overwrite"; ok
+expect 1 "$CMZ" -q -d -f text               # no .cmz suffix and no -o/-c: refused
+has "-o" err
+expect 1 "$CMZ" -q t.cmz                    # compressing a .cmz again is refused
+absent t.cmz.cmz
+no_temp_files .
+# Permissions follow the input.
+cp text perm && chmod 640 perm && expect 0 "$CMZ" -q perm
+[[ $(stat -c %a perm.cmz) == 640 ]] || fail "perm.cmz has mode $(stat -c %a perm.cmz)"; ok
+
+# --- pipes, stdin/stdout, -c, -o, uncmz, several files -----------------------------------------
+# shellcheck disable=SC2002 # a real pipe, not a file on stdin
+cat text | "$CMZ" -q -T2 | "$CMZ" -q -d -T2 >piped || fail "pipe round trip failed"
+same piped text
+"$CMZ" -q -c - <mixed | "$UNCMZ" -q -c >piped2 || fail "- and uncmz -c failed"
+same piped2 mixed
+cp mixed u && "$CMZ" -q u && rm u
+expect 0 "$UNCMZ" -q u.cmz                  # uncmz FILE.cmz -> FILE
+same u mixed
+expect 0 "$CMZ" -q -o "with space.cmz" one
+expect 0 "$CMZ" decompress -q -o "with space.out" "with space.cmz"
+same "with space.out" one
+cp one one2 && expect 0 "$CMZ" -q one one2   # several files
+[[ -e one.cmz && -e one2.cmz ]] || fail "several files: outputs missing"; ok
+expect 0 "$CMZ" -q -c one mixed              # -c: frames concatenated on stdout
+mv out both.cmz
+expect 0 "$CMZ" -q -d -c <both.cmz
+cat one mixed >both && same out both
+expect 2 "$CMZ" -q -o x.cmz one mixed        # -o names one output
+expect 1 "$CMZ" -q missing-file
+has "missing-file" err
+cp one one3 && expect 1 "$CMZ" -q missing-file one3 # continues after a failure
+[[ -e one3.cmz ]] || fail "the file after a missing one was not compressed"; ok
+
+# --- -t and damage ------------------------------------------------------------------------------
+expect 0 "$CMZ" -q --chunk-size 64K -o t64.cmz text
+expect 0 "$CMZ" -t t64.cmz
+expect 0 "$CMZ" -t -v t64.cmz
+has "t64.cmz: OK" err
+expect 0 "$CMZ" test -v t64.cmz
+has "OK" err
+cp t64.cmz bad.cmz
+flip_byte bad.cmz $(($(size_of bad.cmz) / 2))
+expect 1 "$CMZ" -t bad.cmz
+has "bad.cmz" err
+has "chunk" err
+expect 1 "$CMZ" -t -v bad.cmz t64.cmz        # the next file is still checked
+has "t64.cmz: OK" err
+# -d --rm on damaged input: error, input kept, no output, no temp file.
+expect 1 "$CMZ" -q -d --rm bad.cmz
+[[ -e bad.cmz ]] || fail "--rm removed a damaged input"; ok
+absent bad
+no_temp_files .
+# A truncated frame is reported too.
+slice t64.cmz 0 $(($(size_of t64.cmz) - 10)) >trunc.cmz
+expect 1 "$CMZ" -t trunc.cmz
+expect 1 "$CMZ" -t text                      # not a cmz frame at all
+
+# --- --rm -----------------------------------------------------------------------------------------
+cp mixed r && expect 0 "$CMZ" -q --rm r
+absent r
+expect 0 "$CMZ" -q -d --rm r.cmz             # decompression removes the .cmz once complete
+absent r.cmz
+same r mixed
+mkdir ro_case && cp mixed ro_case/r2
+expect 1 "$CMZ" -q --rm ro_case/r2 -o no/such/dir/r2.cmz # output cannot be created
+[[ -e ro_case/r2 ]] || fail "--rm removed the input of a failed compression"; ok
+same ro_case/r2 mixed
+no_temp_files ro_case
+
+# --- info / -l --------------------------------------------------------------------------------------
+expect 0 "$CMZ" -l t64.cmz
+has "zstd" out
+chunks=$((($(size_of text) + 65535) / 65536))
+grep -Eq "chunks: +$chunks\b" out || fail "info should count $chunks chunks: $(cat out)"; ok
+has "content size: *$(size_of text) " out
+expect 0 "$CMZ" info -v t64.cmz mixed.none.cmz
+has "none" out
+has "format" out
+expect 0 "$CMZ" -q --chunk-size 64K -o z.cmz zeros
+expect 0 "$CMZ" -l z.cmz
+has "5 all-zero" out
+expect 1 "$CMZ" -l bad-name.cmz
+has "bad-name.cmz" err
+
+# --- cat --range --------------------------------------------------------------------------------------
+range_check() { # FILE.cmz RAW OFF [LEN]
+    if [[ $# == 4 ]]; then
+        expect 0 "$CMZ" cat "$1" --range "$3:$4"
+        slice "$2" "$3" "$4" >want
+    else
+        expect 0 "$CMZ" cat --range="$3:" "$1"
+        slice "$2" "$3" >want
+    fi
+    same out want
+}
+range_check t64.cmz text 0 10
+range_check t64.cmz text 65530 20           # across a chunk boundary
+range_check t64.cmz text 100000 500000      # several chunks
+range_check t64.cmz text 2000000
+range_check t64.cmz text "$(size_of text)" 0
+expect 0 "$CMZ" cat t64.cmz --range 1K:2K   # units
+slice text 1024 2048 >want && same out want
+expect 0 "$CMZ" cat t64.cmz                  # the whole content
+same out text
+expect 0 "$CMZ" cat --range 65530:20 <t64.cmz # a pipe: decoded front to back
+slice text 65530 20 >want && same out want
+expect 1 "$CMZ" cat t64.cmz --range "$(size_of text):1"
+expect 1 "$CMZ" cat bad.cmz                   # damage found by random access too
+has "chunk" err
+
+# --- help and usage errors ---------------------------------------------------------------------------
+expect 0 "$CMZ" --help
+has "130" out                                # exit codes are documented
+has "143" out
+expect 0 "$CMZ" decompress --help
+expect 2 "$CMZ" -a nosuch one
+has "zstd" err                               # the valid names are listed
+has "none" err
+expect 2 "$CMZ" --chunk-size 12X one
+expect 2 "$CMZ" --chunk-size 1Q one
+expect 2 "$CMZ" --memory-limit 5ZB -d t64.cmz
+expect 2 "$CMZ" --no-such-option one
+expect 2 "$CMZ" -Z one
+expect 2 "$CMZ" -d --range 1:2 t64.cmz
+expect 2 "$CMZ" cat --range x:1 t64.cmz
+absent one.cmz.cmz
+
+# --- compressed data is not written to a terminal ------------------------------------------------
+if script -qec true /dev/null >/dev/null 2>&1; then
+    got=0
+    script -qec "'$CMZ' -c one" /dev/null >out 2>&1 || got=$?
+    [[ $got == 1 ]] || fail "compressing to a terminal exited $got, expected 1"
+    has "terminal" out
+fi
+
+# --- interruption leaves nothing behind ------------------------------------------------------------
+interrupt_check() { # SIGNAL STATUS FEED [cmz options]: FEED is "zeros" or a file to send part of
+    local sig=$1 want=$2 feed=$3 got=0 start dir="int_$1_$3"
+    shift 3
+    mkdir -p "$dir"
+    mkfifo "$dir/feed"
+    if [[ $feed == zeros ]]; then
+        { head -c 1M /dev/zero; exec sleep 20; } >"$dir/feed" &
+    else
+        { slice "$feed" 0 100000; exec sleep 20; } >"$dir/feed" &
+    fi
+    local producer=$!
+    bg_pids+=("$producer")
+    "$CMZ" -q "$@" -o "$dir/out" <"$dir/feed" &
+    local pid=$!
+    sleep 1
+    start=$SECONDS
+    kill "-$sig" "$pid"
+    wait "$pid" || got=$?
+    kill "$producer" 2>/dev/null || true
+    [[ $got == "$want" ]] || fail "cmz $* after SIG$sig exited $got, expected $want"
+    ((SECONDS - start <= 5)) || fail "cmz took $((SECONDS - start)) s to stop after SIG$sig"
+    rm -f "$dir/feed"
+    absent "$dir/out"
+    no_temp_files "$dir"
+}
+interrupt_check INT 130 zeros -T2
+interrupt_check TERM 143 zeros -T1
+interrupt_check INT 130 t64.cmz -d -T2
+# An interrupted overwrite leaves the old output as it was.
+mkdir -p int_keep && printf 'old' >int_keep/out.cmz && mkfifo int_keep/feed
+{ head -c 1M /dev/zero; exec sleep 20; } >int_keep/feed &
+producer=$!
+bg_pids+=("$producer")
+"$CMZ" -q -f -o int_keep/out.cmz <int_keep/feed &
+pid=$!
+sleep 1
+kill -INT "$pid"
+got=0 && wait "$pid" || got=$?
+kill "$producer" 2>/dev/null || true
+[[ $got == 130 ]] || fail "interrupted overwrite exited $got"
+[[ $(cat int_keep/out.cmz) == old ]] || fail "interrupted overwrite changed the old output"; ok
+rm -f int_keep/feed
+no_temp_files int_keep
+
+echo "test_cli: $checks checks passed"
