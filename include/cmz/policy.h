@@ -1,0 +1,245 @@
+/* libcmz — the compression policy: which algorithm, level, chunk size, automatic-compression
+ * threshold and priority each type of resource gets, read from and written to YAML
+ * (configs/compression_layers.yaml documents the format in its header comment).
+ *
+ * A cmz_policy is an ordered list of entries, one per type, and always holds a `default`
+ * entry (the fallback for types it does not list): every function that would leave it
+ * without one refuses. A policy is a plain object without a lock: any number of threads may
+ * read one at once (lookup, apply, format, save); a thread that modifies it (create, update,
+ * put, delete) needs it to itself. Pointers to entries stay valid until the policy is
+ * modified or freed.
+ *
+ * Errors in files or values are reported as diagnostics (cmz_diags below): every error is
+ * reported, each with the file, line and column it was found at, so that a person can fix all
+ * of them in one pass. The library never prints; callers print the diagnostics. */
+#ifndef CMZ_POLICY_H
+#define CMZ_POLICY_H
+
+#include <stdbool.h>
+
+#include "cmz/common.h"
+#include "cmz/parallel.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- diagnostics ------------------------------------------------------------------------ */
+
+#define CMZ_DIAG_MESSAGE_MAX 320
+/* A container stores at most this many diagnostics; later ones are only counted
+ * (cmz_diags_dropped). */
+#define CMZ_DIAGS_MAX 100
+
+/* One error found in a policy file or in a value given to the API. */
+typedef struct {
+    const char *file;  /* where: the file name, "<string>"-like name of a loaded string, or ""
+                          for a value that comes from no file (cmz_policy_create settings).
+                          Owned by the container, valid until it is cleared or freed. */
+    unsigned line;     /* 1-based; 0 when the diagnostic has no position */
+    unsigned column;   /* 1-based; 0 when the diagnostic has no position */
+    char message[CMZ_DIAG_MESSAGE_MAX]; /* one sentence for a person, without the position */
+} cmz_diag;
+
+/* An append-only list of diagnostics, filled by the functions below that take one. Passing
+ * NULL where a cmz_diags* is asked for is allowed: the status alone then says whether the
+ * call failed. A container is not thread-safe. */
+typedef struct cmz_diags cmz_diags;
+
+/* A new, empty container; NULL when out of memory. Free with cmz_diags_free. */
+cmz_diags *cmz_diags_new(void);
+void cmz_diags_free(cmz_diags *diags);
+/* Forgets every diagnostic (the cmz_diag pointers and their file names become invalid). */
+void cmz_diags_clear(cmz_diags *diags);
+/* Number of diagnostics stored (at most CMZ_DIAGS_MAX). */
+size_t cmz_diags_count(const cmz_diags *diags);
+/* Diagnostics found but not stored: past CMZ_DIAGS_MAX, or when storing ran out of memory. */
+size_t cmz_diags_dropped(const cmz_diags *diags);
+/* The i-th diagnostic in the order found (file order for a file), or NULL when i >= count. */
+const cmz_diag *cmz_diags_at(const cmz_diags *diags, size_t i);
+/* Writes "file:line:column: message" (or "file: message" without a position, or just the
+ * message without a file) into buf, NUL-terminated and truncated to cap bytes like snprintf.
+ * Returns the length the full text has. */
+size_t cmz_diag_format(const cmz_diag *diag, char *buf, size_t cap);
+
+/* ---- entries ---------------------------------------------------------------------------- */
+
+/* The speed/ratio trade-off of a type (the benchmark's recommendation uses it). */
+typedef enum {
+    CMZ_PRIORITY_HIGH = 0,   /* speed first */
+    CMZ_PRIORITY_MEDIUM = 1, /* balanced */
+    CMZ_PRIORITY_LOW = 2,    /* ratio first */
+} cmz_priority;
+
+/* "high", "medium", "low"; "unknown" for other values. Static storage. */
+const char *cmz_priority_name(cmz_priority priority);
+
+/* Type names: 1..CMZ_POLICY_TYPE_MAX characters, letters, digits, '_', '-' and '.', starting
+ * with a letter or '_'. */
+#define CMZ_POLICY_TYPE_MAX 63
+/* Largest threshold: 1 TiB. */
+#define CMZ_POLICY_THRESHOLD_MAX ((uint64_t)1 << 40)
+
+/* One type's compression settings; the YAML key of each field is in brackets. A policy only
+ * holds entries that passed validation. (The typed-data filters add `filter` and `typesize`
+ * fields at the end; until then those keys are rejected as not supported.) */
+typedef struct {
+    char type[CMZ_POLICY_TYPE_MAX + 1]; /* the type's name (the mapping key) */
+    int codec;                  /* cmz_codec_id [algorithm] */
+    int level;                  /* within the codec's range [level] */
+    uint32_t chunk_size;        /* bytes, CMZ_CHUNK_SIZE_MIN..CMZ_CHUNK_SIZE_MAX [chunk_size] */
+    bool auto_compress;         /* compress automatically from the threshold on [auto_compress] */
+    uint64_t threshold;         /* bytes, 0..CMZ_POLICY_THRESHOLD_MAX [threshold_mb] */
+    cmz_priority priority;      /* [priority] */
+} cmz_policy_entry;
+
+/* A key and its text, as a file would write it, for create and update: key is one of
+ * "algorithm", "level", "chunk_size", "auto_compress", "threshold_mb", "priority"; value is
+ * parsed with the file's rules ("4MB", "true", "0.5", ...). */
+typedef struct {
+    const char *key;
+    const char *value;
+} cmz_policy_setting;
+
+/* ---- policies --------------------------------------------------------------------------- */
+
+typedef struct cmz_policy cmz_policy;
+
+/* The built-in defaults: the same entries as the shipped configs/compression_layers.yaml
+ * (a test asserts it). NULL when out of memory. */
+cmz_policy *cmz_policy_new_default(void);
+
+/* Reads and validates a policy file. On success *out gets a new policy (free it with
+ * cmz_policy_free). On failure *out is set to NULL and every problem found is appended to
+ * diags as "path:line:column: message": YAML syntax errors, unknown keys (with a suggestion),
+ * values of the wrong type, unknown algorithms, levels outside the codec's range, sizes out
+ * of range, duplicate types or keys, a missing `default`.
+ * Errors: CMZ_ERR_INVALID_ARG (the file is not a valid policy; see diags; also for NULL
+ * arguments), CMZ_ERR_IO (the file cannot be read; a diagnostic says why), CMZ_ERR_NOMEM. */
+cmz_status cmz_policy_load_file(const char *path, cmz_policy **out, cmz_diags *diags);
+
+/* As cmz_policy_load_file, from text[0..size); `name` is used as the file name in the
+ * diagnostics (NULL: "<string>"). */
+cmz_status cmz_policy_load_string(const char *text, size_t size, const char *name,
+                                  cmz_policy **out, cmz_diags *diags);
+
+/* A deep copy; NULL when out of memory or policy is NULL. */
+cmz_policy *cmz_policy_clone(const cmz_policy *policy);
+void cmz_policy_free(cmz_policy *policy);
+
+/* True when both hold the same entries in the same order. */
+bool cmz_policy_equal(const cmz_policy *a, const cmz_policy *b);
+
+/* Number of entries, and the i-th in file order (NULL when i >= count). */
+size_t cmz_policy_count(const cmz_policy *policy);
+const cmz_policy_entry *cmz_policy_at(const cmz_policy *policy, size_t i);
+
+/* The entry named exactly `type`, or NULL when the policy does not list it. */
+const cmz_policy_entry *cmz_policy_get(const cmz_policy *policy, const char *type);
+
+/* The entry that applies to `type`: its own, or `default` when the policy does not list it
+ * (also when type is NULL). NULL only when policy is NULL. */
+const cmz_policy_entry *cmz_policy_lookup(const cmz_policy *policy, const char *type);
+
+/* Sets params->codec, level and chunk_size from the entry that applies to `type` (as
+ * cmz_policy_lookup); the other fields of *params are left as they are, so a caller applies
+ * the policy first and its explicit options after. Errors: CMZ_ERR_INVALID_ARG (NULL). */
+cmz_status cmz_policy_apply(const cmz_policy *policy, const char *type, cmz_params *params);
+
+/* Adds type `type` with `default`'s values overridden by settings[0..count). Every bad
+ * setting is reported (file "" and no position; the message names the key); on any error the
+ * policy is left unchanged. New types are inserted just before `default`.
+ * Errors: CMZ_ERR_INVALID_ARG (bad name or settings, the type exists already, NULL),
+ * CMZ_ERR_NOMEM. */
+cmz_status cmz_policy_create(cmz_policy *policy, const char *type,
+                             const cmz_policy_setting *settings, size_t count,
+                             cmz_diags *diags);
+
+/* Changes the given keys of the existing type `type` (the other keys keep their values).
+ * Same reporting as create; the policy is unchanged on error. Changing the algorithm alone
+ * keeps the level, which must then be valid for the new codec.
+ * Errors: CMZ_ERR_INVALID_ARG (bad settings, no such type, NULL), CMZ_ERR_NOMEM. */
+cmz_status cmz_policy_update(cmz_policy *policy, const char *type,
+                             const cmz_policy_setting *settings, size_t count,
+                             cmz_diags *diags);
+
+/* Inserts *entry (as create does) or replaces the entry of the same type, after checking
+ * every field as a file's would be. Errors: CMZ_ERR_INVALID_ARG, CMZ_ERR_NOMEM. */
+cmz_status cmz_policy_put(cmz_policy *policy, const cmz_policy_entry *entry, cmz_diags *diags);
+
+/* Removes type `type`. Errors: CMZ_ERR_INVALID_ARG (no such type, `default` — a policy always
+ * keeps it — or NULL). */
+cmz_status cmz_policy_delete(cmz_policy *policy, const char *type, cmz_diags *diags);
+
+/* Writes the policy as YAML, exactly what cmz_policy_save puts in a file: a header comment
+ * that explains the keys, then `compression_policy:` with one mapping per type in order.
+ * Loading the text gives an equal policy. *size (required) gets the text's length without
+ * the NUL; buf may be NULL with cap 0 to ask for the size.
+ * Errors: CMZ_ERR_DST_TOO_SMALL (cap <= *size; buf holds a truncated, NUL-terminated text
+ * when cap > 0), CMZ_ERR_INVALID_ARG. */
+cmz_status cmz_policy_format(const cmz_policy *policy, char *buf, size_t cap, size_t *size);
+
+/* The text of one key of an entry as the file writes it ("zstd", "4MB", "true", "0.5",
+ * "low"), into buf like snprintf; returns the full length, 0 for an unknown key. */
+size_t cmz_policy_format_value(const cmz_policy_entry *entry, const char *key, char *buf,
+                               size_t cap);
+
+/* Replaces the file at `path` with the policy (cmz_policy_format's text), atomically: a
+ * temporary file in the same folder is written, fsync'ed and renamed over `path`, then the
+ * folder is fsync'ed; a reader sees the old file or the new one, never a mix. An existing
+ * file's permissions are kept; a symbolic link is followed (its target is replaced). SIGINT,
+ * SIGTERM and SIGHUP are held back in the calling thread while the temporary file exists, so
+ * an interrupt cannot leave it behind; on error it is removed and `path` is untouched.
+ * Errors: CMZ_ERR_IO (err->message names the file and the system's reason),
+ * CMZ_ERR_NOMEM, CMZ_ERR_INVALID_ARG. */
+cmz_status cmz_policy_save(const cmz_policy *policy, const char *path, cmz_error *err);
+
+/* ---- finding the policy ----------------------------------------------------------------- */
+
+#define CMZ_POLICY_PATH_MAX 4096
+/* The project's file, relative to the working directory, and the user's, relative to
+ * $XDG_CONFIG_HOME (or ~/.config). */
+#define CMZ_POLICY_PROJECT_PATH "configs/compression_layers.yaml"
+#define CMZ_POLICY_USER_PATH "cmz/compression_layers.yaml"
+
+typedef enum {
+    CMZ_POLICY_SOURCE_ARGUMENT = 0, /* the path the caller gave (cmz --config FILE) */
+    CMZ_POLICY_SOURCE_ENV = 1,      /* $CMZ_CONFIG */
+    CMZ_POLICY_SOURCE_PROJECT = 2,  /* ./configs/compression_layers.yaml */
+    CMZ_POLICY_SOURCE_USER = 3,     /* $XDG_CONFIG_HOME/cmz/... or ~/.config/cmz/... */
+    CMZ_POLICY_SOURCE_BUILTIN = 4,  /* cmz_policy_new_default() */
+} cmz_policy_source;
+
+/* "--config", "CMZ_CONFIG", "project", "user", "built-in"; "unknown" otherwise. */
+const char *cmz_policy_source_name(cmz_policy_source source);
+
+/* Where a policy comes from. */
+typedef struct {
+    cmz_policy_source source;
+    /* The file read. For CMZ_POLICY_SOURCE_BUILTIN, the user's file, where a save that must
+     * not touch the project would go ("" when neither $XDG_CONFIG_HOME nor $HOME is set). */
+    char path[CMZ_POLICY_PATH_MAX];
+    /* Whether path named an existing file when it was located. An explicit path (argument,
+     * environment) that does not exist is still the one chosen. */
+    bool exists;
+} cmz_policy_location;
+
+/* Finds the policy file: `config_path` when not NULL, then $CMZ_CONFIG when set and not
+ * empty, then ./configs/compression_layers.yaml, then the user's file, each only when it
+ * exists (the first two are chosen even when missing: a path given on purpose is never
+ * skipped silently); otherwise the built-in defaults. Reads the environment (getenv).
+ * Errors: CMZ_ERR_INVALID_ARG (loc is NULL, or a path does not fit CMZ_POLICY_PATH_MAX). */
+cmz_status cmz_policy_locate(const char *config_path, cmz_policy_location *loc);
+
+/* cmz_policy_locate, then loads what it found: the file, or the built-in defaults. A chosen
+ * file that does not exist is an error (CMZ_ERR_IO, with a diagnostic) unless
+ * `missing_is_default` is true, when the built-in defaults are loaded instead (for commands
+ * that create the file by saving). *loc (may be NULL) says where the policy came from.
+ * Errors: those of cmz_policy_locate and cmz_policy_load_file. */
+cmz_status cmz_policy_open(const char *config_path, bool missing_is_default, cmz_policy **out,
+                           cmz_policy_location *loc, cmz_diags *diags);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

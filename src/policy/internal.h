@@ -1,0 +1,92 @@
+/* Internals of the policy layer, shared between its files (cmz__ prefix: not public). */
+#ifndef CMZ_POLICY_INTERNAL_H
+#define CMZ_POLICY_INTERNAL_H
+
+#include "../common/internal.h"
+#include "cmz/codec.h"
+#include "cmz/policy.h"
+
+struct cmz_policy {
+    cmz_policy_entry *entries;
+    size_t count, cap;
+};
+
+/* Where diagnostics go while one file or one set of values is checked: errors counts them
+ * even when diags is NULL or full, so callers decide success from it alone. */
+typedef struct {
+    cmz_diags *diags;
+    const char *file;
+    size_t errors;
+} cmz__reporter;
+
+void cmz__report_init(cmz__reporter *r, cmz_diags *diags, const char *file);
+void cmz__report(cmz__reporter *r, unsigned line, unsigned column, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Sorts the diagnostics from index `start` on by line and column (stable), so that a file's
+ * are listed in file order whatever order the checks found them in. */
+void cmz__diags_sort_from(cmz_diags *diags, size_t start);
+
+/* The closest of candidates[0..n) to word by edit distance (transpositions count 1), when
+ * it is close enough to be a plausible typo; NULL otherwise. */
+const char *cmz__suggest(const char *word, const char *const *candidates, size_t n);
+
+/* Copies text into buf for quoting in a message: at most ~40 characters ("..." after),
+ * non-printable bytes as '?'. */
+const char *cmz__quote(const char *text, char *buf, size_t cap);
+
+/* ---- keys and values (values.c) ---- */
+
+enum {
+    CMZ__KEY_ALGORITHM,
+    CMZ__KEY_LEVEL,
+    CMZ__KEY_CHUNK_SIZE,
+    CMZ__KEY_AUTO_COMPRESS,
+    CMZ__KEY_THRESHOLD_MB,
+    CMZ__KEY_PRIORITY,
+    CMZ__KEY_COUNT
+};
+extern const char *const cmz__policy_keys[CMZ__KEY_COUNT];
+
+/* The key's index, or -1. */
+int cmz__policy_key_index(const char *name);
+
+/* A value as found: a scalar's text (plain = written without quotes or block style), or
+ * what it is when not a scalar ("a mapping", "a sequence"). Its position is where errors
+ * about it are reported. */
+typedef struct {
+    const char *text; /* NULL when not a scalar */
+    bool plain;
+    const char *kind; /* when text is NULL */
+    unsigned line, column;
+} cmz__value;
+
+/* Parses v into the key's field of *e; reports and returns false when it is not valid on
+ * its own (the level's range is checked later, against the entry's codec). */
+bool cmz__policy_set_key(cmz_policy_entry *e, int key, const cmz__value *v, cmz__reporter *r);
+
+/* Checks the level against the entry's codec; reports at (line, column). */
+bool cmz__policy_check_level(const cmz_policy_entry *e, unsigned line, unsigned column,
+                             cmz__reporter *r);
+
+/* Checks a type name (rules in policy.h); reports at (line, column). */
+bool cmz__policy_check_type(const char *name, unsigned line, unsigned column, cmz__reporter *r);
+
+/* Every field of an entry as cmz__policy_set_key would accept it (for cmz_policy_put). */
+bool cmz__policy_check_entry(const cmz_policy_entry *e, cmz__reporter *r);
+
+/* ---- the policy object (policy.c) ---- */
+
+cmz_policy *cmz__policy_new(size_t cap);
+/* Appends a copy of *e (no checks); false when out of memory. */
+bool cmz__policy_append(cmz_policy *p, const cmz_policy_entry *e);
+/* Index of the entry named type, or SIZE_MAX. */
+size_t cmz__policy_find(const cmz_policy *p, const char *type);
+
+/* ---- parsing (parse.c) ---- */
+
+/* Parses YAML text into a new policy; reports every problem through r. *out is NULL
+ * unless the text is a valid policy. CMZ_ERR_NOMEM or CMZ_OK (check r->errors). */
+cmz_status cmz__policy_parse(const char *text, size_t size, cmz__reporter *r, cmz_policy **out);
+
+#endif

@@ -1,0 +1,72 @@
+/* Loading a policy from a string or a file (the parsing itself is parse.c). */
+#include "internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Policies are a few kilobytes; this only stops a wrong path (a disk image, /dev/zero) from
+ * being read whole. */
+#define MAX_FILE_SIZE ((size_t)16 << 20)
+
+cmz_status cmz_policy_load_string(const char *text, size_t size, const char *name,
+                                  cmz_policy **out, cmz_diags *diags) {
+    if (out) *out = NULL;
+    if (!out || (!text && size)) return CMZ_ERR_INVALID_ARG;
+    cmz__reporter r;
+    cmz__report_init(&r, diags, name ? name : "<string>");
+    size_t first = cmz_diags_count(diags);
+    cmz_status st = cmz__policy_parse(text ? text : "", size, &r, out);
+    cmz__diags_sort_from(diags, first);
+    if (st != CMZ_OK) return st;
+    return r.errors ? CMZ_ERR_INVALID_ARG : CMZ_OK;
+}
+
+cmz_status cmz_policy_load_file(const char *path, cmz_policy **out, cmz_diags *diags) {
+    if (out) *out = NULL;
+    if (!path || !out) return CMZ_ERR_INVALID_ARG;
+    cmz__reporter r;
+    cmz__report_init(&r, diags, path);
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        cmz__report(&r, 0, 0, "cannot read: %s", strerror(errno));
+        return CMZ_ERR_IO;
+    }
+    /* Grows as needed: works for pipes and /dev/stdin as well as regular files. */
+    size_t cap = 16384, size = 0;
+    char *text = NULL;
+    int failed = 0, e = 0;
+    for (;;) {
+        char *grown = cmz__malloc(cap + 1);
+        if (!grown) {
+            cmz__free(text);
+            fclose(f);
+            return CMZ_ERR_NOMEM;
+        }
+        if (text) memcpy(grown, text, size);
+        cmz__free(text);
+        text = grown;
+        size += fread(text + size, 1, cap + 1 - size, f);
+        if (size <= cap || cap >= MAX_FILE_SIZE) break;
+        cap *= 2;
+    }
+    failed = ferror(f);
+    e = errno;
+    fclose(f);
+    cmz_status st = CMZ_OK;
+    if (failed) {
+        cmz__report(&r, 0, 0, "cannot read: %s", strerror(e));
+        st = CMZ_ERR_IO;
+    } else if (size > MAX_FILE_SIZE) {
+        cmz__report(&r, 0, 0, "file is larger than %zu MiB: not a policy",
+                    MAX_FILE_SIZE >> 20);
+        st = CMZ_ERR_INVALID_ARG;
+    } else {
+        size_t first = cmz_diags_count(diags);
+        st = cmz__policy_parse(text, size, &r, out);
+        cmz__diags_sort_from(diags, first);
+        if (st == CMZ_OK && r.errors) st = CMZ_ERR_INVALID_ARG;
+    }
+    cmz__free(text);
+    return st;
+}

@@ -1,0 +1,233 @@
+/* The policy object: built-in defaults, lookup, and the checked edits (create, update, put,
+ * delete). Every edit validates a copy first, so a failed edit changes nothing. */
+#include "internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define MB(n) ((uint32_t)(n) << 20)
+#define KB(n) ((uint32_t)(n) << 10)
+#define THRESHOLD_MB(n) ((uint64_t)(n) << 20)
+
+/* The specification's table; configs/compression_layers.yaml holds the same (tested). */
+static const cmz_policy_entry builtin[] = {
+    {"model_weights", CMZ_CODEC_ZSTD, 3, MB(1), false, THRESHOLD_MB(50), CMZ_PRIORITY_LOW},
+    {"subtitle", CMZ_CODEC_LZ4, 0, KB(512), true, THRESHOLD_MB(1), CMZ_PRIORITY_HIGH},
+    {"intermediate_cache", CMZ_CODEC_LZ4, 1, MB(4), true, THRESHOLD_MB(5), CMZ_PRIORITY_MEDIUM},
+    {"attention_cache", CMZ_CODEC_ZSTD, 1, MB(2), true, THRESHOLD_MB(10), CMZ_PRIORITY_MEDIUM},
+    {"file_cache", CMZ_CODEC_ZSTD, 3, MB(8), true, THRESHOLD_MB(20), CMZ_PRIORITY_LOW},
+    {"temp_buffers", CMZ_CODEC_LZ4, 0, MB(1), true, THRESHOLD_MB(5), CMZ_PRIORITY_HIGH},
+    {"log_data", CMZ_CODEC_GZIP, 6, MB(10), true, THRESHOLD_MB(2), CMZ_PRIORITY_LOW},
+    {"default", CMZ_CODEC_GZIP, 6, MB(4), false, THRESHOLD_MB(10), CMZ_PRIORITY_LOW},
+};
+#define BUILTIN_COUNT (sizeof builtin / sizeof builtin[0])
+
+cmz_policy *cmz__policy_new(size_t cap) {
+    cmz_policy *p = cmz__calloc(1, sizeof *p);
+    if (!p) return NULL;
+    p->cap = cap ? cap : 8;
+    p->entries = cmz__calloc(p->cap, sizeof *p->entries);
+    if (!p->entries) {
+        cmz__free(p);
+        return NULL;
+    }
+    return p;
+}
+
+static bool reserve(cmz_policy *p, size_t need) {
+    if (need <= p->cap) return true;
+    size_t cap = p->cap * 2 > need ? p->cap * 2 : need;
+    cmz_policy_entry *grown = cmz__calloc(cap, sizeof *grown);
+    if (!grown) return false;
+    memcpy(grown, p->entries, p->count * sizeof *grown);
+    cmz__free(p->entries);
+    p->entries = grown;
+    p->cap = cap;
+    return true;
+}
+
+bool cmz__policy_append(cmz_policy *p, const cmz_policy_entry *e) {
+    if (!reserve(p, p->count + 1)) return false;
+    p->entries[p->count++] = *e;
+    return true;
+}
+
+size_t cmz__policy_find(const cmz_policy *p, const char *type) {
+    for (size_t i = 0; i < p->count; i++)
+        if (strcmp(p->entries[i].type, type) == 0) return i;
+    return SIZE_MAX;
+}
+
+cmz_policy *cmz_policy_new_default(void) {
+    cmz_policy *p = cmz__policy_new(BUILTIN_COUNT);
+    if (!p) return NULL;
+    memcpy(p->entries, builtin, sizeof builtin);
+    p->count = BUILTIN_COUNT;
+    return p;
+}
+
+cmz_policy *cmz_policy_clone(const cmz_policy *src) {
+    if (!src) return NULL;
+    cmz_policy *p = cmz__policy_new(src->count);
+    if (!p) return NULL;
+    memcpy(p->entries, src->entries, src->count * sizeof *p->entries);
+    p->count = src->count;
+    return p;
+}
+
+void cmz_policy_free(cmz_policy *p) {
+    if (!p) return;
+    cmz__free(p->entries);
+    cmz__free(p);
+}
+
+static bool entry_equal(const cmz_policy_entry *a, const cmz_policy_entry *b) {
+    return strcmp(a->type, b->type) == 0 && a->codec == b->codec && a->level == b->level &&
+           a->chunk_size == b->chunk_size && a->auto_compress == b->auto_compress &&
+           a->threshold == b->threshold && a->priority == b->priority;
+}
+
+bool cmz_policy_equal(const cmz_policy *a, const cmz_policy *b) {
+    if (!a || !b) return a == b;
+    if (a->count != b->count) return false;
+    for (size_t i = 0; i < a->count; i++)
+        if (!entry_equal(&a->entries[i], &b->entries[i])) return false;
+    return true;
+}
+
+size_t cmz_policy_count(const cmz_policy *p) { return p ? p->count : 0; }
+
+const cmz_policy_entry *cmz_policy_at(const cmz_policy *p, size_t i) {
+    return p && i < p->count ? &p->entries[i] : NULL;
+}
+
+const cmz_policy_entry *cmz_policy_get(const cmz_policy *p, const char *type) {
+    if (!p || !type) return NULL;
+    size_t i = cmz__policy_find(p, type);
+    return i == SIZE_MAX ? NULL : &p->entries[i];
+}
+
+const cmz_policy_entry *cmz_policy_lookup(const cmz_policy *p, const char *type) {
+    if (!p) return NULL;
+    const cmz_policy_entry *e = type ? cmz_policy_get(p, type) : NULL;
+    return e ? e : cmz_policy_get(p, "default");
+}
+
+cmz_status cmz_policy_apply(const cmz_policy *p, const char *type, cmz_params *params) {
+    const cmz_policy_entry *e = cmz_policy_lookup(p, type);
+    if (!e || !params) return CMZ_ERR_INVALID_ARG;
+    params->codec = e->codec;
+    params->level = e->level;
+    params->chunk_size = e->chunk_size;
+    return CMZ_OK;
+}
+
+/* ---- edits ---- */
+
+/* Applies settings to *e, reporting every bad one; then checks the level against the
+ * (possibly new) codec. */
+static bool apply_settings(cmz_policy_entry *e, const cmz_policy_setting *settings,
+                           size_t count, cmz__reporter *r) {
+    size_t before = r->errors;
+    bool level_checkable = true;
+    for (size_t i = 0; i < count; i++) {
+        const char *key = settings[i].key ? settings[i].key : "";
+        int k = cmz__policy_key_index(key);
+        if (k < 0) {
+            char q[48];
+            const char *hint = cmz__suggest(key, cmz__policy_keys, CMZ__KEY_COUNT);
+            cmz__report(r, 0, 0, "unknown key '%s'%s%s%s", cmz__quote(key, q, sizeof q),
+                        hint ? "; did you mean '" : "", hint ? hint : "", hint ? "'?" : "");
+            continue;
+        }
+        cmz__value v = {settings[i].value ? settings[i].value : "", true, NULL, 0, 0};
+        if (!cmz__policy_set_key(e, k, &v, r) &&
+            (k == CMZ__KEY_ALGORITHM || k == CMZ__KEY_LEVEL))
+            level_checkable = false;
+    }
+    if (level_checkable) cmz__policy_check_level(e, 0, 0, r);
+    return r->errors == before;
+}
+
+/* Where a new type goes: just before `default`, so that files keep it last. */
+static size_t insert_position(const cmz_policy *p) {
+    size_t d = cmz__policy_find(p, "default");
+    return d == SIZE_MAX ? p->count : d;
+}
+
+static cmz_status insert(cmz_policy *p, const cmz_policy_entry *e) {
+    if (!reserve(p, p->count + 1)) return CMZ_ERR_NOMEM;
+    size_t at = insert_position(p);
+    memmove(&p->entries[at + 1], &p->entries[at], (p->count - at) * sizeof *p->entries);
+    p->entries[at] = *e;
+    p->count++;
+    return CMZ_OK;
+}
+
+cmz_status cmz_policy_create(cmz_policy *p, const char *type,
+                             const cmz_policy_setting *settings, size_t count,
+                             cmz_diags *diags) {
+    cmz__reporter r;
+    cmz__report_init(&r, diags, "");
+    if (!p || !type || (count && !settings)) return CMZ_ERR_INVALID_ARG;
+    if (!cmz__policy_check_type(type, 0, 0, &r)) return CMZ_ERR_INVALID_ARG;
+    if (cmz__policy_find(p, type) != SIZE_MAX) {
+        cmz__report(&r, 0, 0, "type '%s' already exists", type);
+        return CMZ_ERR_INVALID_ARG;
+    }
+    const cmz_policy_entry *def = cmz_policy_lookup(p, NULL);
+    if (!def) return CMZ_ERR_INVALID_ARG; /* cannot happen: every policy keeps `default` */
+    cmz_policy_entry e = *def;
+    snprintf(e.type, sizeof e.type, "%s", type);
+    if (!apply_settings(&e, settings, count, &r)) return CMZ_ERR_INVALID_ARG;
+    return insert(p, &e);
+}
+
+cmz_status cmz_policy_update(cmz_policy *p, const char *type,
+                             const cmz_policy_setting *settings, size_t count,
+                             cmz_diags *diags) {
+    cmz__reporter r;
+    cmz__report_init(&r, diags, "");
+    if (!p || !type || (count && !settings)) return CMZ_ERR_INVALID_ARG;
+    size_t i = cmz__policy_find(p, type);
+    if (i == SIZE_MAX) {
+        char q[48];
+        cmz__report(&r, 0, 0, "no type '%s' in the policy", cmz__quote(type, q, sizeof q));
+        return CMZ_ERR_INVALID_ARG;
+    }
+    cmz_policy_entry e = p->entries[i];
+    if (!apply_settings(&e, settings, count, &r)) return CMZ_ERR_INVALID_ARG;
+    p->entries[i] = e;
+    return CMZ_OK;
+}
+
+cmz_status cmz_policy_put(cmz_policy *p, const cmz_policy_entry *e, cmz_diags *diags) {
+    cmz__reporter r;
+    cmz__report_init(&r, diags, "");
+    if (!p || !e) return CMZ_ERR_INVALID_ARG;
+    if (!cmz__policy_check_entry(e, &r)) return CMZ_ERR_INVALID_ARG;
+    size_t i = cmz__policy_find(p, e->type);
+    if (i == SIZE_MAX) return insert(p, e);
+    p->entries[i] = *e;
+    return CMZ_OK;
+}
+
+cmz_status cmz_policy_delete(cmz_policy *p, const char *type, cmz_diags *diags) {
+    cmz__reporter r;
+    cmz__report_init(&r, diags, "");
+    if (!p || !type) return CMZ_ERR_INVALID_ARG;
+    char q[48];
+    if (strcmp(type, "default") == 0) {
+        cmz__report(&r, 0, 0, "type 'default' cannot be deleted: it is the fallback for "
+                              "every type the policy does not list");
+        return CMZ_ERR_INVALID_ARG;
+    }
+    size_t i = cmz__policy_find(p, type);
+    if (i == SIZE_MAX) {
+        cmz__report(&r, 0, 0, "no type '%s' in the policy", cmz__quote(type, q, sizeof q));
+        return CMZ_ERR_INVALID_ARG;
+    }
+    memmove(&p->entries[i], &p->entries[i + 1], (p->count - i - 1) * sizeof *p->entries);
+    p->count--;
+    return CMZ_OK;
+}

@@ -1,0 +1,212 @@
+/* Policy -> YAML text (the header comment is the format's documentation, so that every saved
+ * file explains itself), and the atomic replacement of a file with it (the Redis way: temp
+ * file in the same folder, write, fsync, rename, fsync the folder). */
+#include "internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* configs/compression_layers.yaml is exactly cmz_policy_format(built-in defaults): a test
+ * compares them byte for byte, so change this text and the file together. */
+static const char header[] =
+    "# cmz compression policy: how each type of resource is compressed.\n"
+    "#\n"
+    "# Read by libcmz (include/cmz/policy.h) and by `cmz compress --type TYPE`; managed with\n"
+    "# `cmz policy list|show|create|update|delete|verify`. Those commands rewrite this file\n"
+    "# atomically and keep only this header: other comments are not kept.\n"
+    "# Where cmz looks for it: --config FILE, then $CMZ_CONFIG, then\n"
+    "# ./configs/compression_layers.yaml, then $XDG_CONFIG_HOME/cmz/compression_layers.yaml\n"
+    "# (~/.config/cmz/...), then built-in defaults identical to the file shipped with cmz.\n"
+    "#\n"
+    "# Each type is a mapping with all six keys below. A type that is not listed uses\n"
+    "# `default`, which every policy must have.\n"
+    "#\n"
+    "#   algorithm      codec: zstd, lz4, gzip, bzip2, lzma (alias xz), snappy, brotli, or none\n"
+    "#                  (stored as is); `cmz codecs` lists those compiled into this build.\n"
+    "#   level          an integer in the codec's range (`cmz codecs` shows it). Notably:\n"
+    "#                    lz4   0 = its fastest setting (acceleration 8), 1-2 = lz4 -1,\n"
+    "#                          3..12 = LZ4HC (same block format, slower, smaller);\n"
+    "#                    gzip  1..12, libdeflate's levels (12 = smallest);\n"
+    "#                    zstd  1..22.\n"
+    "#   chunk_size     raw bytes per independent chunk (chunks compress and decompress in\n"
+    "#                  parallel and can be read alone): a number of bytes (65536) or a\n"
+    "#                  number with a unit, B, KB, MB or GB, all binary: 1KB = 1KiB = 1024\n"
+    "#                  bytes (KiB, MiB, GiB are accepted too). 16 bytes..1GB.\n"
+    "#   auto_compress  true or false, nothing else: compress a resource of this type\n"
+    "#                  automatically once it reaches threshold_mb.\n"
+    "#   threshold_mb   size in MB (binary: 1MB = 1048576 bytes) from which auto_compress\n"
+    "#                  applies; decimals allowed (0.5), 0..1048576 (1 TiB).\n"
+    "#   priority       the speed/ratio trade-off, which the benchmark's recommendation\n"
+    "#                  follows: high = speed first, medium = balanced, low = ratio first.\n"
+    "#\n"
+    "# The values are the specification's table. Chunk sizes are per type here; a codec's\n"
+    "# own default (`cmz codecs`, measured by bench/parallel) only applies where no policy is\n"
+    "# used. Larger chunks keep more ratio for codecs with long windows (zstd, lzma); smaller\n"
+    "# ones hold less memory in flight and let small resources use every core.\n"
+    "# The keys `filter` and `typesize` (typed-data filters) are not supported yet.\n"
+    "\n"
+    "compression_policy:\n";
+
+/* Appends to buf while it has room, and counts the full length regardless (snprintf-like). */
+typedef struct {
+    char *buf;
+    size_t cap, len;
+} sink;
+
+static void put(sink *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void put(sink *s, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    char *at = s->len < s->cap ? s->buf + s->len : NULL;
+    int n = vsnprintf(at, at ? s->cap - s->len : 0, fmt, ap);
+    va_end(ap);
+    if (n > 0) s->len += (size_t)n;
+}
+
+cmz_status cmz_policy_format(const cmz_policy *p, char *buf, size_t cap, size_t *size) {
+    if (!p || !size || (!buf && cap)) return CMZ_ERR_INVALID_ARG;
+    sink s = {buf, cap, 0};
+    put(&s, "%s", header);
+    for (size_t i = 0; i < p->count; i++) {
+        const cmz_policy_entry *e = &p->entries[i];
+        put(&s, "%s  %s:\n", i ? "\n" : "", e->type);
+        for (int k = 0; k < CMZ__KEY_COUNT; k++) {
+            char value[64];
+            cmz_policy_format_value(e, cmz__policy_keys[k], value, sizeof value);
+            put(&s, "    %s: %s\n", cmz__policy_keys[k], value);
+        }
+    }
+    *size = s.len;
+    if (s.len >= cap) {
+        if (cap) buf[cap - 1] = '\0';
+        return CMZ_ERR_DST_TOO_SMALL;
+    }
+    return CMZ_OK;
+}
+
+/* ---- atomic save ---- */
+
+static cmz_status io_fail(cmz_error *err, const char *what, const char *path, int errnum) {
+    return cmz__fail(err, CMZ_ERR_IO, CMZ_NO_POSITION, CMZ_NO_POSITION, "cannot %s '%s': %s",
+                     what, path, strerror(errnum));
+}
+
+static int write_all(int fd, const char *data, size_t n) {
+    while (n) {
+        ssize_t w = write(fd, data, n);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            return -1;
+        }
+        data += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* Folder part of path ("." when it has none) into dir. */
+static void dirname_of(const char *path, char *dir, size_t cap) {
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        snprintf(dir, cap, ".");
+    else if (slash == path)
+        snprintf(dir, cap, "/");
+    else
+        snprintf(dir, cap, "%.*s", (int)(slash - path), path);
+}
+
+/* Creates a new temp file next to target ("<target>.tmp-<pid>-<n>"); O_EXCL so a stale or
+ * hostile file of that name is never reused. Mode 0666 minus the umask, as a new file gets. */
+static int create_temp(const char *target, char *tmp, size_t cap) {
+    static const char *const digits = "0123456789abcdef";
+    unsigned long seed = (unsigned long)getpid() ^ (unsigned long)time(NULL) ^
+                         (unsigned long)(uintptr_t)tmp;
+    for (int attempt = 0; attempt < 100; attempt++) {
+        char suffix[9];
+        seed = seed * 6364136223846793005UL + 1442695040888963407UL;
+        for (int i = 0; i < 8; i++) suffix[i] = digits[(seed >> (4 * i + 20)) & 15];
+        suffix[8] = '\0';
+        int n = snprintf(tmp, cap, "%s.tmp-%ld-%s", target, (long)getpid(), suffix);
+        if (n < 0 || (size_t)n >= cap) {
+            errno = ENAMETOOLONG;
+            return -1;
+        }
+        int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        if (fd >= 0 || errno != EEXIST) return fd;
+    }
+    return -1;
+}
+
+static cmz_status save_text(const char *target, const char *text, size_t size,
+                            cmz_error *err) {
+    char tmp[PATH_MAX + 64], dir[PATH_MAX];
+    int fd = create_temp(target, tmp, sizeof tmp);
+    if (fd < 0) return io_fail(err, "create a temporary file next to", target, errno);
+    struct stat st;
+    int e = 0;
+    if (stat(target, &st) == 0 && fchmod(fd, st.st_mode & 07777) != 0) e = errno;
+    if (!e && write_all(fd, text, size) != 0) e = errno;
+    if (!e && fsync(fd) != 0) e = errno;
+    if (close(fd) != 0 && !e) e = errno;
+    if (!e && rename(tmp, target) != 0) e = errno;
+    if (e) {
+        unlink(tmp);
+        return io_fail(err, "write", target, e);
+    }
+    /* The rename is durable once the folder's entry is on disk. */
+    dirname_of(target, dir, sizeof dir);
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        if (fsync(dfd) != 0 && errno != EINVAL) e = errno;
+        close(dfd);
+    }
+    return e ? io_fail(err, "sync the folder of", target, e) : CMZ_OK;
+}
+
+cmz_status cmz_policy_save(const cmz_policy *p, const char *path, cmz_error *err) {
+    if (!p || !path || !path[0])
+        return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
+                         "no policy or no path to save it to");
+    /* Replace a symbolic link's target, not the link. */
+    char resolved[PATH_MAX];
+    struct stat st;
+    const char *target = path;
+    if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
+        if (!realpath(path, resolved)) return io_fail(err, "resolve the link", path, errno);
+        target = resolved;
+    }
+    if (strlen(target) >= PATH_MAX)
+        return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
+                         "path too long: '%s'", path);
+
+    size_t size = 0;
+    cmz_policy_format(p, NULL, 0, &size);
+    char *text = cmz__malloc(size + 1);
+    if (!text)
+        return cmz__fail(err, CMZ_ERR_NOMEM, CMZ_NO_POSITION, CMZ_NO_POSITION,
+                         "out of memory formatting the policy");
+    cmz_policy_format(p, text, size + 1, &size);
+
+    /* Hold back the usual interrupts while the temp file exists: they are delivered after,
+     * when there is nothing left to clean up. */
+    sigset_t block, old;
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGHUP);
+    int masked = pthread_sigmask(SIG_BLOCK, &block, &old) == 0;
+    cmz_status st2 = save_text(target, text, size, err);
+    if (masked) pthread_sigmask(SIG_SETMASK, &old, NULL);
+    cmz__free(text);
+    return st2;
+}

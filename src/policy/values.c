@@ -1,0 +1,364 @@
+/* The keys of a policy entry: parsing each value from text with strict rules, checking it,
+ * and writing it back as text that parses to the same value. */
+#include "internal.h"
+
+#include <ctype.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+const char *const cmz__policy_keys[CMZ__KEY_COUNT] = {
+    "algorithm", "level", "chunk_size", "auto_compress", "threshold_mb", "priority",
+};
+
+/* What each key wants, for "must be ..." messages. */
+static const char *const expected[CMZ__KEY_COUNT] = {
+    "a codec name such as zstd",
+    "an integer",
+    "a size such as 512KB, 4MB or 65536 (bytes)",
+    "true or false",
+    "a number of megabytes such as 5 or 0.5",
+    "high, medium or low",
+};
+
+static const char *const priority_names[] = {"high", "medium", "low"};
+
+const char *cmz_priority_name(cmz_priority p) {
+    return (unsigned)p < 3 ? priority_names[p] : "unknown";
+}
+
+int cmz__policy_key_index(const char *name) {
+    for (int i = 0; i < CMZ__KEY_COUNT; i++)
+        if (strcmp(name, cmz__policy_keys[i]) == 0) return i;
+    return -1;
+}
+
+#define MIB ((uint64_t)1 << 20)
+
+/* ---- sizes: "65536", "512KB", "4 MB", "1GiB"; units binary, as the CLI's (docs/CLI.md):
+ * K, M, G, T alone or with B or iB, case-insensitive ---- */
+
+static const struct {
+    const char *unit;
+    unsigned shift;
+} units[] = {{"", 0},    {"B", 0},    {"K", 10},   {"KB", 10}, {"KiB", 10},
+             {"M", 20},  {"MB", 20},  {"MiB", 20}, {"G", 30},  {"GB", 30},
+             {"GiB", 30}, {"T", 40},  {"TB", 40},  {"TiB", 40}};
+
+static bool parse_chunk_size(const char *s, const cmz__value *v, cmz__reporter *r,
+                             uint32_t *out) {
+    char q[48];
+    const char *p = s;
+    if (*p == '+') p++;
+    if (*p == '-') {
+        cmz__report(r, v->line, v->column, "chunk_size must not be negative, got '%s'",
+                    cmz__quote(s, q, sizeof q));
+        return false;
+    }
+    if (!isdigit((unsigned char)*p)) goto not_a_size;
+    uint64_t n = 0;
+    bool huge = false;
+    for (; isdigit((unsigned char)*p); p++) {
+        n = n * 10 + (uint64_t)(*p - '0');
+        if (n > ((uint64_t)1 << 40)) huge = true, n = (uint64_t)1 << 40;
+    }
+    if (*p == '.') goto not_a_size;
+    while (*p == ' ') p++;
+    unsigned shift = 99;
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+        if (strcasecmp(p, units[i].unit) == 0) shift = units[i].shift;
+    if (shift == 99) {
+        char qu[48];
+        cmz__report(r, v->line, v->column,
+                    "chunk_size '%s' has an unknown unit '%s'; use B, KB, MB or GB "
+                    "(1KB = 1024 bytes) or a plain number of bytes",
+                    cmz__quote(s, q, sizeof q), cmz__quote(p, qu, sizeof qu));
+        return false;
+    }
+    if (huge || n > ((uint64_t)CMZ_CHUNK_SIZE_MAX >> shift)) {
+        cmz__report(r, v->line, v->column, "chunk_size %s is above the maximum of 1GB",
+                    cmz__quote(s, q, sizeof q));
+        return false;
+    }
+    n <<= shift;
+    if (n < CMZ_CHUNK_SIZE_MIN) {
+        cmz__report(r, v->line, v->column,
+                    "chunk_size %s is below the minimum of %u bytes", cmz__quote(s, q, sizeof q),
+                    CMZ_CHUNK_SIZE_MIN);
+        return false;
+    }
+    *out = (uint32_t)n;
+    return true;
+not_a_size:
+    cmz__report(r, v->line, v->column, "chunk_size must be %s, got '%s'",
+                expected[CMZ__KEY_CHUNK_SIZE], cmz__quote(s, q, sizeof q));
+    return false;
+}
+
+static void format_size(uint64_t n, char *buf, size_t cap) {
+    if (n && n % (1u << 30) == 0)
+        snprintf(buf, cap, "%" PRIu64 "GB", n >> 30);
+    else if (n && n % MIB == 0)
+        snprintf(buf, cap, "%" PRIu64 "MB", n >> 20);
+    else if (n && n % 1024 == 0)
+        snprintf(buf, cap, "%" PRIu64 "KB", n >> 10);
+    else
+        snprintf(buf, cap, "%" PRIu64, n);
+}
+
+/* ---- threshold_mb: a plain decimal number of MiB, "5" or "0.5" ---- */
+
+static bool parse_threshold(const char *s, const cmz__value *v, cmz__reporter *r,
+                            uint64_t *out) {
+    char q[48];
+    const char *p = s;
+    bool negative = *p == '-';
+    if (*p == '-' || *p == '+') p++;
+    size_t digits = strspn(p, "0123456789");
+    const char *end = p + digits;
+    if (*end == '.') {
+        size_t frac = strspn(end + 1, "0123456789");
+        if (frac == 0) digits = 0;
+        end += 1 + frac;
+    }
+    if (digits == 0 || *end != '\0') {
+        cmz__report(r, v->line, v->column, "threshold_mb must be %s, got '%s'",
+                    expected[CMZ__KEY_THRESHOLD_MB], cmz__quote(s, q, sizeof q));
+        return false;
+    }
+    double mb = strtod(p, NULL);
+    if (negative && mb != 0) {
+        cmz__report(r, v->line, v->column, "threshold_mb must not be negative, got %s",
+                    cmz__quote(s, q, sizeof q));
+        return false;
+    }
+    if (!(mb <= (double)(CMZ_POLICY_THRESHOLD_MAX / MIB))) {
+        cmz__report(r, v->line, v->column,
+                    "threshold_mb %s is above the maximum of %" PRIu64 " (1 TiB)",
+                    cmz__quote(s, q, sizeof q), CMZ_POLICY_THRESHOLD_MAX / MIB);
+        return false;
+    }
+    *out = (uint64_t)(mb * (double)MIB + 0.5); /* mb >= 0: rounds to the nearest byte */
+    return true;
+}
+
+/* Exact: bytes / 2^20 always has a finite decimal expansion (at most 20 digits), and strtod
+ * reads it back to the same double, so the text round-trips to the same byte count. */
+static void format_mb(uint64_t bytes, char *buf, size_t cap) {
+    int n = snprintf(buf, cap, "%" PRIu64, bytes / MIB);
+    uint64_t frac = bytes % MIB;
+    if (!frac || n < 0) return;
+    size_t len = (size_t)n;
+    if (len + 1 < cap) buf[len++] = '.';
+    while (frac && len + 1 < cap) {
+        frac *= 10;
+        buf[len++] = (char)('0' + (frac >> 20));
+        frac &= MIB - 1;
+    }
+    buf[len < cap ? len : cap - 1] = '\0';
+}
+
+/* ---- the other keys ---- */
+
+static bool parse_level(const char *s, const cmz__value *v, cmz__reporter *r, int *out) {
+    char q[48];
+    const char *p = s + (*s == '-' || *s == '+');
+    size_t digits = strspn(p, "0123456789");
+    if (digits == 0 || p[digits] != '\0') {
+        cmz__report(r, v->line, v->column, "level must be an integer, got '%s'",
+                    cmz__quote(s, q, sizeof q));
+        return false;
+    }
+    long n = digits > 9 ? 1000000000L : strtol(p, NULL, 10);
+    if (*s == '-') n = -n;
+    if (n >= 1000000000L || n <= -1000000000L) {
+        cmz__report(r, v->line, v->column, "level %s is out of range",
+                    cmz__quote(s, q, sizeof q));
+        return false;
+    }
+    *out = (int)n;
+    return true;
+}
+
+static bool parse_algorithm(const char *s, const cmz__value *v, cmz__reporter *r, int *out) {
+    cmz_error err;
+    cmz_error_clear(&err);
+    const cmz_codec *codec = cmz_codec_by_name(s, &err);
+    if (codec) {
+        *out = (int)cmz_codec_id_of(codec);
+        return true;
+    }
+    size_t n = 0;
+    const cmz_codec *const *list = cmz_codec_list(&n);
+    const char *names[CMZ_CODEC_ID_MAX + 1];
+    if (n > CMZ_CODEC_ID_MAX + 1) n = CMZ_CODEC_ID_MAX + 1;
+    for (size_t i = 0; i < n; i++) names[i] = cmz_codec_name(list[i]);
+    const char *hint = err.status == CMZ_ERR_UNKNOWN_CODEC ? cmz__suggest(s, names, n) : NULL;
+    if (hint)
+        cmz__report(r, v->line, v->column, "%s; did you mean '%s'?", err.message, hint);
+    else
+        cmz__report(r, v->line, v->column, "%s", err.message);
+    return false;
+}
+
+static bool parse_priority(const char *s, const cmz__value *v, cmz__reporter *r,
+                           cmz_priority *out) {
+    for (int i = 0; i < 3; i++)
+        if (strcmp(s, priority_names[i]) == 0) {
+            *out = (cmz_priority)i;
+            return true;
+        }
+    char q[48];
+    const char *hint = cmz__suggest(s, priority_names, 3);
+    cmz__report(r, v->line, v->column, "priority must be high, medium or low, got '%s'%s%s%s",
+                cmz__quote(s, q, sizeof q), hint ? "; did you mean '" : "", hint ? hint : "",
+                hint ? "'?" : "");
+    return false;
+}
+
+static bool is_null(const cmz__value *v) {
+    const char *s = v->text;
+    return v->plain && (!s[0] || strcmp(s, "~") == 0 || strcmp(s, "null") == 0 ||
+                        strcmp(s, "Null") == 0 || strcmp(s, "NULL") == 0);
+}
+
+bool cmz__policy_set_key(cmz_policy_entry *e, int key, const cmz__value *v, cmz__reporter *r) {
+    const char *name = cmz__policy_keys[key];
+    char q[48];
+    if (!v->text) {
+        cmz__report(r, v->line, v->column, "%s must be %s, got %s", name, expected[key],
+                    v->kind);
+        return false;
+    }
+    if (is_null(v)) {
+        cmz__report(r, v->line, v->column, "%s has no value; it must be %s", name,
+                    expected[key]);
+        return false;
+    }
+    /* Numbers and booleans must be written as such: a quoted "3" is a string. */
+    bool typed = key == CMZ__KEY_LEVEL || key == CMZ__KEY_AUTO_COMPRESS ||
+                 key == CMZ__KEY_THRESHOLD_MB;
+    if (typed && !v->plain) {
+        cmz__report(r, v->line, v->column, "%s must be %s, got the string \"%s\" (remove the "
+                    "quotes)", name, expected[key], cmz__quote(v->text, q, sizeof q));
+        return false;
+    }
+    switch (key) {
+    case CMZ__KEY_ALGORITHM:
+        return parse_algorithm(v->text, v, r, &e->codec);
+    case CMZ__KEY_LEVEL:
+        return parse_level(v->text, v, r, &e->level);
+    case CMZ__KEY_CHUNK_SIZE:
+        return parse_chunk_size(v->text, v, r, &e->chunk_size);
+    case CMZ__KEY_AUTO_COMPRESS:
+        /* Strict on purpose: yes/no/on/off/1/0 are YAML 1.1 booleans in some readers and
+         * strings in others; only true and false mean the same everywhere. */
+        if (strcmp(v->text, "true") == 0 || strcmp(v->text, "false") == 0) {
+            e->auto_compress = v->text[0] == 't';
+            return true;
+        }
+        cmz__report(r, v->line, v->column, "auto_compress must be true or false, got '%s'",
+                    cmz__quote(v->text, q, sizeof q));
+        return false;
+    case CMZ__KEY_THRESHOLD_MB:
+        return parse_threshold(v->text, v, r, &e->threshold);
+    case CMZ__KEY_PRIORITY:
+        return parse_priority(v->text, v, r, &e->priority);
+    }
+    return false;
+}
+
+bool cmz__policy_check_level(const cmz_policy_entry *e, unsigned line, unsigned column,
+                             cmz__reporter *r) {
+    const cmz_codec *codec = cmz_codec_by_id(e->codec);
+    if (!codec) {
+        cmz__report(r, line, column, "codec id %d is unknown or not compiled into this build",
+                    e->codec);
+        return false;
+    }
+    cmz_error err;
+    cmz_error_clear(&err);
+    /* CMZ_LEVEL_DEFAULT is an API sentinel, never a level a file may name. */
+    if (e->level == CMZ_LEVEL_DEFAULT)
+        cmz__fail(&err, CMZ_ERR_LEVEL_RANGE, CMZ_NO_POSITION, CMZ_NO_POSITION,
+                  "level %d is out of range for %s (valid: %d..%d)", e->level,
+                  cmz_codec_name(codec), cmz_codec_min_level(codec),
+                  cmz_codec_max_level(codec));
+    else if (cmz_codec_check_level(codec, e->level, NULL, &err) == CMZ_OK)
+        return true;
+    cmz__report(r, line, column, "%s", err.message);
+    return false;
+}
+
+bool cmz__policy_check_type(const char *name, unsigned line, unsigned column, cmz__reporter *r) {
+    size_t len = strlen(name);
+    bool ok = len >= 1 && len <= CMZ_POLICY_TYPE_MAX &&
+              (isalpha((unsigned char)name[0]) || name[0] == '_');
+    for (size_t i = 0; ok && i < len; i++) {
+        unsigned char c = (unsigned char)name[i];
+        ok = c < 0x80 && (isalnum(c) || c == '_' || c == '-' || c == '.');
+    }
+    if (!ok) {
+        char q[48];
+        cmz__report(r, line, column,
+                    "type name '%s' is not valid: use up to %d letters, digits, '_', '-' and "
+                    "'.', starting with a letter or '_'",
+                    cmz__quote(name, q, sizeof q), CMZ_POLICY_TYPE_MAX);
+    }
+    return ok;
+}
+
+bool cmz__policy_check_entry(const cmz_policy_entry *e, cmz__reporter *r) {
+    size_t before = r->errors;
+    if (memchr(e->type, '\0', sizeof e->type) == NULL)
+        cmz__report(r, 0, 0, "type name is not NUL-terminated");
+    else
+        cmz__policy_check_type(e->type, 0, 0, r);
+    cmz__policy_check_level(e, 0, 0, r);
+    if (e->chunk_size < CMZ_CHUNK_SIZE_MIN || e->chunk_size > CMZ_CHUNK_SIZE_MAX)
+        cmz__report(r, 0, 0, "chunk_size %" PRIu32 " bytes is outside %u bytes..1GB",
+                    e->chunk_size, CMZ_CHUNK_SIZE_MIN);
+    if (e->threshold > CMZ_POLICY_THRESHOLD_MAX)
+        cmz__report(r, 0, 0, "threshold of %" PRIu64 " bytes is above the maximum of 1 TiB",
+                    e->threshold);
+    if ((unsigned)e->priority > CMZ_PRIORITY_LOW)
+        cmz__report(r, 0, 0, "priority %d is not high, medium or low", (int)e->priority);
+    return r->errors == before;
+}
+
+size_t cmz_policy_format_value(const cmz_policy_entry *e, const char *key, char *buf,
+                               size_t cap) {
+    if (!e || !key) return 0;
+    char tmp[64];
+    const cmz_codec *codec;
+    switch (cmz__policy_key_index(key)) {
+    case CMZ__KEY_ALGORITHM:
+        codec = cmz_codec_by_id(e->codec);
+        if (codec)
+            snprintf(tmp, sizeof tmp, "%s", cmz_codec_name(codec));
+        else
+            snprintf(tmp, sizeof tmp, "codec-%d", e->codec);
+        break;
+    case CMZ__KEY_LEVEL:
+        snprintf(tmp, sizeof tmp, "%d", e->level);
+        break;
+    case CMZ__KEY_CHUNK_SIZE:
+        format_size(e->chunk_size, tmp, sizeof tmp);
+        break;
+    case CMZ__KEY_AUTO_COMPRESS:
+        snprintf(tmp, sizeof tmp, "%s", e->auto_compress ? "true" : "false");
+        break;
+    case CMZ__KEY_THRESHOLD_MB:
+        format_mb(e->threshold, tmp, sizeof tmp);
+        break;
+    case CMZ__KEY_PRIORITY:
+        snprintf(tmp, sizeof tmp, "%s", cmz_priority_name(e->priority));
+        break;
+    default:
+        return 0;
+    }
+    int n = snprintf(buf, cap, "%s", tmp);
+    return n < 0 ? 0 : (size_t)n;
+}
