@@ -3,6 +3,8 @@
  * the options and "-" is stdin. */
 #include "args.h"
 
+#include "cmz/policy.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -73,6 +75,10 @@ void cli_print_usage(FILE *to) {
         "                     none (`cmz codecs` lists those compiled in)\n"
         "  -T#, --threads=#   worker threads; 0 (default) uses every core\n"
         "  --chunk-size=N     raw bytes per chunk (default: the codec's)\n"
+        "  --type=TYPE        codec, level and chunk size from the policy for this resource\n"
+        "                     type (`cmz policy list`); explicit flags still win\n"
+        "  --config=FILE      the policy file for --type (default: $CMZ_CONFIG, then\n"
+        "                     ./configs/compression_layers.yaml, then the user's, built-in)\n"
         "  --memory-limit=N   decoding: bound on buffers in flight (default 512M)\n"
         "  -d, --decompress   decompress        -t, --test   verify      -l, --list  info\n"
         "  -c, --stdout       write to standard output\n"
@@ -133,14 +139,21 @@ static int apply_value(cli_options *o, const char *name, const char *value) {
             return CLI_EXIT_USAGE;
         }
         o->params.codec = (int)cmz_codec_id_of(codec);
+        o->set_codec = true;
     } else if (!strcmp(name, "--level")) {
         if (parse_level(value, &o->params.level) != 0)
             return usage_error("bad level '%s'", value);
+        o->set_level = true;
     } else if (!strcmp(name, "--chunk-size")) {
         if (cli_parse_size(value, &size) != 0 || size > UINT32_MAX)
             return usage_error("bad chunk size '%s' (a size such as 256K or 4MiB)", value);
         if (size == 0) return usage_error("bad chunk size '%s'", value);
         o->params.chunk_size = (uint32_t)size;
+        o->set_chunk = true;
+    } else if (!strcmp(name, "--type")) {
+        o->type = value;
+    } else if (!strcmp(name, "--config")) {
+        o->config = value;
     } else if (!strcmp(name, "--memory-limit") || !strcmp(name, "--memory")) {
         if (cli_parse_size(value, &size) != 0 || size == 0)
             return usage_error("bad memory limit '%s' (a size such as 64M or 1GiB)", value);
@@ -158,7 +171,7 @@ static int apply_value(cli_options *o, const char *name, const char *value) {
 
 static const char *const valued_long[] = {"--threads", "--algorithm", "--codec", "--level",
                                           "--chunk-size", "--memory-limit", "--memory",
-                                          "--output", "--range"};
+                                          "--output", "--range", "--type", "--config"};
 
 /* A long option; *i may advance past its value. Returns -1 when fine, else an exit code. */
 static int parse_long(cli_options *o, int argc, char **argv, int *i) {
@@ -205,6 +218,7 @@ static int parse_short(cli_options *o, int argc, char **argv, int *i) {
             memcpy(digits, start, n);
             digits[n] = '\0';
             o->params.level = atoi(digits);
+            o->set_level = true;
             continue;
         }
         switch (c) {
@@ -234,6 +248,39 @@ static int parse_short(cli_options *o, int argc, char **argv, int *i) {
     return -1;
 }
 
+/* --type: the policy's codec, level and chunk size for that resource type, under the flags
+ * given explicitly. A codec given without a level takes that codec's default level (the
+ * policy's level belongs to the policy's codec). Returns 0, or -1 after reporting. */
+static int apply_type(cli_options *o) {
+    cmz_diags *diags = cmz_diags_new();
+    cmz_policy *policy = NULL;
+    cmz_policy_location loc;
+    cmz_status st = diags ? cmz_policy_open(o->config, false, &policy, &loc, diags)
+                          : CMZ_ERR_NOMEM;
+    if (st != CMZ_OK) {
+        for (size_t i = 0; diags && i < cmz_diags_count(diags); i++) {
+            char line[512];
+            cmz_diag_format(cmz_diags_at(diags, i), line, sizeof line);
+            fprintf(stderr, "cmz: %s\n", line);
+        }
+        if (!diags || !cmz_diags_count(diags))
+            fprintf(stderr, "cmz: cannot load the policy: %s\n", cmz_strerror(st));
+        cmz_diags_free(diags);
+        return -1;
+    }
+    cmz_diags_free(diags);
+    if (!cmz_policy_get(policy, o->type) && o->verbosity > 0)
+        fprintf(stderr, "cmz: no policy for type '%s' in %s; using 'default'\n", o->type,
+                loc.source == CMZ_POLICY_SOURCE_BUILTIN ? "the built-in policy" : loc.path);
+    cmz_params from_policy = o->params;
+    cmz_policy_apply(policy, o->type, &from_policy);
+    cmz_policy_free(policy);
+    if (!o->set_codec) o->params.codec = from_policy.codec;
+    if (!o->set_level) o->params.level = o->set_codec ? CMZ_LEVEL_DEFAULT : from_policy.level;
+    if (!o->set_chunk) o->params.chunk_size = from_policy.chunk_size;
+    return 0;
+}
+
 /* Cross-option rules, and codec/level/chunk-size checks by the library before any work. */
 static int check(cli_options *o) {
     if (o->output && o->to_stdout) return usage_error("%s", "-o and -c exclude each other");
@@ -246,6 +293,9 @@ static int check(cli_options *o) {
     if (o->remove_input && (o->to_stdout || (o->output && !strcmp(o->output, "-"))) &&
         (o->mode == CLI_MODE_COMPRESS || o->mode == CLI_MODE_DECOMPRESS) && o->verbosity > 0)
         fputs("cmz: --rm has no effect when writing to stdout; inputs are kept\n", stderr);
+    if (o->type && o->mode != CLI_MODE_COMPRESS)
+        return usage_error("%s", "--type is an option of compression");
+    if (o->type && apply_type(o) != 0) return CLI_EXIT_USAGE;
     if (o->mode == CLI_MODE_COMPRESS) {
         cmz_params resolved;
         cmz_error err;

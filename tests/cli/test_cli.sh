@@ -288,6 +288,41 @@ interrupt_check() { # SIGNAL STATUS FEED [cmz options]: FEED is "zeros" or a fil
     absent "$dir/out"
     no_temp_files "$dir"
 }
+# --type takes codec, level and chunk size from the policy; explicit flags win.
+cat >policy.yaml <<'YAML'
+compression_policy:
+  default:
+    algorithm: gzip
+    level: 6
+    chunk_size: 4MB
+    auto_compress: false
+    threshold_mb: 10
+    priority: low
+  subtitle:
+    algorithm: lz4
+    level: 0
+    chunk_size: 512KB
+    auto_compress: true
+    threshold_mb: 1
+    priority: high
+YAML
+expect 0 "$CMZ" -q --config policy.yaml --type subtitle -o typed.cmz text
+expect 0 "$CMZ" -l typed.cmz
+has "lz4, level 0" out
+has "524288" out
+expect 0 "$CMZ" -q --config=policy.yaml --type=subtitle -a zstd -o typed2.cmz text
+expect 0 "$CMZ" -l typed2.cmz
+has "zstd, level 3" out
+has "524288" out
+expect 0 "$CMZ" --config policy.yaml --type nosuch -o typed3.cmz text
+has "using 'default'" err
+expect 0 "$CMZ" -l typed3.cmz
+has "gzip, level 6" out
+expect 2 "$CMZ" -q --config missing.yaml --type subtitle -o typed4.cmz text
+has "missing.yaml" err
+absent typed4.cmz
+expect 2 "$CMZ" -d --type subtitle typed.cmz
+
 interrupt_check INT 130 zeros -T2
 interrupt_check TERM 143 zeros -T1
 interrupt_check INT 130 t64.cmz -d -T2
