@@ -6,14 +6,6 @@
 #include <errno.h>
 #include <string.h>
 
-struct cmz_cctx {
-    cmz_params params;
-    const cmz_codec *codec;
-    cmz__pool *pool;
-    unsigned threads;
-    cmz__worker *workers; /* threads + 1: the last one is the calling thread's */
-};
-
 typedef struct encoder encoder;
 
 typedef struct {
@@ -29,6 +21,18 @@ typedef struct {
     cmz_status status;
     int done;
 } slot;
+
+struct cmz_cctx {
+    cmz_params params;
+    const cmz_codec *codec;
+    cmz__pool *pool;
+    unsigned threads;
+    cmz__worker *workers; /* threads + 1: the last one is the calling thread's */
+    /* 2 x threads slots, made on first use and kept with their buffers, so that repeated
+     * calls neither allocate nor fault pages in again (like a zstd context's workspace). */
+    slot *slots;
+    unsigned nslots;
+};
 
 struct encoder {
     cmz_cctx *cctx;
@@ -79,6 +83,11 @@ cmz_cctx *cmz_cctx_new(const cmz_params *params, cmz_error *err) {
 void cmz_cctx_free(cmz_cctx *cctx) {
     if (!cctx) return;
     cmz__pool_free(cctx->pool);
+    for (unsigned i = 0; i < cctx->nslots; i++) {
+        cmz__free(cctx->slots[i].raw_buf);
+        cmz__free(cctx->slots[i].out);
+    }
+    cmz__free(cctx->slots);
     for (unsigned i = 0; i <= cctx->threads; i++) cmz__worker_release(&cctx->workers[i]);
     cmz__free(cctx->workers);
     cmz__free(cctx);
@@ -268,17 +277,20 @@ static cmz_status run_pipeline(encoder *e) {
 static cmz_status encode(cmz_cctx *cctx, encoder *e, cmz_frame_info *info, cmz_error *err) {
     e->cctx = cctx;
     e->err = err;
-    e->nslots = 2 * cctx->threads;
+    if (!cctx->slots) {
+        cctx->slots = cmz__calloc(2 * (size_t)cctx->threads, sizeof *cctx->slots);
+        if (!cctx->slots)
+            return cmz__fail(err, CMZ_ERR_NOMEM, CMZ_NO_POSITION, CMZ_NO_POSITION,
+                             "no memory for %u chunk slots", 2 * cctx->threads);
+        cctx->nslots = 2 * cctx->threads;
+    }
+    e->slots = cctx->slots;
+    e->nslots = cctx->nslots;
     cmz__info_from_params(&e->info, &(cmz__frame_params){.codec = (uint8_t)cctx->params.codec,
                                                          .level = (int8_t)cctx->params.level,
                                                          .typesize = 1,
                                                          .chunk_size = cctx->params.chunk_size});
-    e->slots = cmz__calloc(e->nslots, sizeof *e->slots);
-    if (!e->slots)
-        return cmz__fail(err, CMZ_ERR_NOMEM, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                         "no memory for %u chunk slots", e->nslots);
     if (cmz__signal_init(&e->sig) != 0) {
-        cmz__free(e->slots);
         return cmz__fail(err, CMZ_ERR_THREAD, CMZ_NO_POSITION, CMZ_NO_POSITION,
                          "could not create a lock");
     }
@@ -288,11 +300,6 @@ static cmz_status encode(cmz_cctx *cctx, encoder *e, cmz_frame_info *info, cmz_e
         e->slots[i].done = 1;
     }
     cmz_status st = run_pipeline(e);
-    for (unsigned i = 0; i < e->nslots; i++) {
-        cmz__free(e->slots[i].raw_buf);
-        cmz__free(e->slots[i].out);
-    }
-    cmz__free(e->slots);
     cmz__free(e->index);
     cmz__signal_destroy(&e->sig);
     e->info.frame_size = e->out_pos;
