@@ -10,11 +10,17 @@
 
 #include <signal.h>
 
+#include "cmz/filter.h"
 #include "cmz/frame.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* cmz_params.filter: try the candidate filters (none, shuffle, bitshuffle, planes) on a
+ * sample of the first chunk (4 x 64 KiB) with the frame's codec and level, and keep the one
+ * that compresses it smallest. The choice is recorded in the frame like any filter. */
+#define CMZ_FILTER_AUTO (-1)
 
 /* Default bound on the decoder's in-flight buffers (CMZ_ERR_LIMIT beyond it). */
 #define CMZ_DEFAULT_MEMORY_LIMIT ((uint64_t)512 << 20)
@@ -30,6 +36,10 @@ typedef struct {
     int level;             /* CMZ_LEVEL_DEFAULT: the codec's default */
     uint32_t chunk_size;   /* raw bytes per chunk; 0: the codec's default */
     unsigned threads;      /* worker threads; 0: one per core */
+    int filter;            /* cmz_filter_id applied before the codec, or CMZ_FILTER_AUTO;
+                              default CMZ_FILTER_NONE. Recorded in the frame. */
+    unsigned typesize;     /* element size for the filter (2, 4, 8); 0: 1 for none; with
+                              CMZ_FILTER_AUTO, 0 lets it try typesizes 2 and 4 */
     uint64_t memory_limit; /* decoding: bound on buffers in flight; 0: CMZ_DEFAULT_MEMORY_LIMIT */
     cmz_progress_fn progress;
     void *progress_opaque;

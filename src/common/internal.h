@@ -10,6 +10,9 @@
 void *cmz__malloc(size_t size);
 void *cmz__calloc(size_t count, size_t size);
 void cmz__free(void *ptr);
+/* Grows *buf (cmz__malloc'd, *cap bytes) to at least `need` bytes; contents not kept.
+ * Returns 0, or -1 when out of memory (then *buf and *cap are unchanged). */
+int cmz__grow(uint8_t **buf, size_t *cap, size_t need);
 
 /* Fills err (when not NULL) and returns status, so that error paths read
  * `return cmz__fail(err, CMZ_ERR_CORRUPT, chunk, offset, "...", ...);` */

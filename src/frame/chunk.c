@@ -1,5 +1,5 @@
 /* Encoding and decoding one chunk record: the choice between zeros, compressed and stored,
- * and both CRC32C checks. */
+ * the frame's filter on the way in and out, and both CRC32C checks. */
 #include "internal.h"
 
 #include <string.h>
@@ -9,12 +9,28 @@ static int is_all_zero(const uint8_t *p, size_t n) {
     return n == 0 || (p[0] == 0 && memcmp(p, p + 1, n - 1) == 0);
 }
 
-cmz_status cmz__chunk_encode(cmz_codec_ctx *cctx, int level, uint64_t number,
-                             const uint8_t *raw, uint32_t raw_size, uint8_t *out,
-                             size_t out_capacity, size_t *record_size,
-                             cmz__chunk_header *hdr_out) {
+/* The bytes the codec sees: raw itself, or raw filtered into the scratch buffer. */
+static cmz_status filtered_input(const cmz__frame_params *p, cmz__scratch *scratch,
+                                 const uint8_t *raw, uint32_t raw_size, const uint8_t **in,
+                                 size_t *in_size) {
+    if (p->filter == CMZ_FILTER_NONE) {
+        *in = raw;
+        *in_size = raw_size;
+        return CMZ_OK;
+    }
+    size_t need = cmz_filter_bound(p->filter, p->typesize, raw_size);
+    if (cmz__grow(&scratch->buf, &scratch->cap, need) != 0) return CMZ_ERR_NOMEM;
+    *in = scratch->buf;
+    return cmz_filter_forward(p->filter, p->typesize, raw, raw_size, scratch->buf,
+                              scratch->cap, in_size);
+}
+
+cmz_status cmz__chunk_encode(cmz_codec_ctx *cctx, const cmz__frame_params *p, int level,
+                             cmz__scratch *scratch, uint64_t number, const uint8_t *raw,
+                             uint32_t raw_size, uint8_t *out, size_t out_capacity,
+                             size_t *record_size, cmz__chunk_header *hdr_out) {
     const cmz_codec *codec = cmz_codec_ctx_codec(cctx);
-    if (out_capacity < cmz__record_bound(codec, raw_size)) return CMZ_ERR_DST_TOO_SMALL;
+    if (out_capacity < cmz__record_bound(p, raw_size)) return CMZ_ERR_DST_TOO_SMALL;
     cmz__chunk_header h = {.kind = 0, .number = number, .raw_size = raw_size};
     uint8_t *payload = out + CMZ_CHUNK_HEADER_SIZE;
     if (is_all_zero(raw, raw_size)) {
@@ -25,16 +41,22 @@ cmz_status cmz__chunk_encode(cmz_codec_ctx *cctx, int level, uint64_t number,
     } else {
         size_t written = 0;
         cmz_status st = CMZ_ERR_DST_TOO_SMALL;
-        if (cmz_codec_id_of(codec) != CMZ_CODEC_NONE)
-            st = cmz_codec_compress(cctx, level, payload, out_capacity - CMZ_CHUNK_HEADER_SIZE,
-                                    raw, raw_size, &written);
+        if (cmz_codec_id_of(codec) != CMZ_CODEC_NONE) {
+            const uint8_t *in;
+            size_t in_size;
+            st = filtered_input(p, scratch, raw, raw_size, &in, &in_size);
+            if (st == CMZ_OK)
+                st = cmz_codec_compress(cctx, level, payload,
+                                        out_capacity - CMZ_CHUNK_HEADER_SIZE, in, in_size,
+                                        &written);
+        }
         if (st == CMZ_OK && written < raw_size) {
             h.encoding = CMZ_ENCODING_COMPRESSED;
             h.payload_size = (uint32_t)written;
             h.payload_crc = cmz_crc32c(0, payload, written);
             h.raw_crc = cmz_crc32c(0, raw, raw_size);
         } else if (st == CMZ_OK || st == CMZ_ERR_DST_TOO_SMALL) {
-            /* Did not shrink: keep the bytes as they are (and CRC them once). */
+            /* Did not shrink: keep the raw bytes as they are, unfiltered (and CRC them once). */
             h.encoding = CMZ_ENCODING_STORED;
             h.payload_size = raw_size;
             memcpy(payload, raw, raw_size);
@@ -49,7 +71,26 @@ cmz_status cmz__chunk_encode(cmz_codec_ctx *cctx, int level, uint64_t number,
     return CMZ_OK;
 }
 
-cmz_status cmz__chunk_decode(cmz_codec_ctx *dctx, const cmz__chunk_header *h,
+/* Decompresses a compressed chunk's payload into dst, through the scratch buffer when the
+ * frame has a filter (whose output size is exactly known from the raw size). */
+static cmz_status decode_compressed(cmz_codec_ctx *dctx, const cmz__frame_params *p,
+                                    cmz__scratch *scratch, const cmz__chunk_header *h,
+                                    const uint8_t *payload, uint8_t *dst, const char **stage) {
+    *stage = cmz_codec_name(cmz_codec_ctx_codec(dctx));
+    if (p->filter == CMZ_FILTER_NONE)
+        return cmz_codec_decompress(dctx, dst, h->raw_size, payload, h->payload_size);
+    size_t filtered = cmz_filter_bound(p->filter, p->typesize, h->raw_size);
+    if (cmz__grow(&scratch->buf, &scratch->cap, filtered) != 0) return CMZ_ERR_NOMEM;
+    cmz_status st = cmz_codec_decompress(dctx, scratch->buf, filtered, payload,
+                                         h->payload_size);
+    if (st != CMZ_OK) return st;
+    *stage = cmz_filter_name(p->filter);
+    return cmz_filter_backward(p->filter, p->typesize, scratch->buf, filtered, dst,
+                               h->raw_size);
+}
+
+cmz_status cmz__chunk_decode(cmz_codec_ctx *dctx, const cmz__frame_params *p,
+                             cmz__scratch *scratch, const cmz__chunk_header *h,
                              const uint8_t *payload, uint8_t *dst, uint64_t offset,
                              cmz_error *err) {
     unsigned long long n = (unsigned long long)h->number, off = (unsigned long long)offset;
@@ -68,11 +109,12 @@ cmz_status cmz__chunk_decode(cmz_codec_ctx *dctx, const cmz__chunk_header *h,
         if (h->raw_crc == h->payload_crc) return CMZ_OK; /* payload CRC already checked */
         break; /* a header whose two CRCs disagree: the end-to-end check below reports it */
     default: {
-        cmz_status st = cmz_codec_decompress(dctx, dst, h->raw_size, payload, h->payload_size);
+        const char *stage;
+        cmz_status st = decode_compressed(dctx, p, scratch, h, payload, dst, &stage);
         if (st != CMZ_OK)
             return cmz__fail(err, st, h->number, offset,
                              "chunk %llu at offset %llu: %s could not decode it (%s)", n, off,
-                             cmz_codec_name(cmz_codec_ctx_codec(dctx)), cmz_strerror(st));
+                             stage, cmz_strerror(st));
     }
     }
     uint32_t crc = cmz_crc32c(0, dst, h->raw_size);

@@ -63,14 +63,14 @@ cmz_status cmz__params_check(const cmz__frame_params *p, const char *where, uint
                          (unsigned long long)offset, p->codec,
                          p->codec <= CMZ_CODEC_ID_MAX ? "not compiled into this build"
                                                       : "unknown to this version of cmz");
-    if (p->filter != 0)
+    if (p->filter > CMZ_FILTER_ID_MAX)
         return cmz__fail(err, CMZ_ERR_UNSUPPORTED, CMZ_NO_POSITION, offset,
                          "%s at offset %llu: filter id %u is unknown to this version of cmz",
                          where, (unsigned long long)offset, p->filter);
-    if (p->typesize != 1)
+    if (cmz_filter_check(p->filter, p->typesize) != CMZ_OK)
         return cmz__fail(err, CMZ_ERR_CORRUPT, CMZ_NO_POSITION, offset,
-                         "%s at offset %llu: typesize %u without a filter (must be 1)", where,
-                         (unsigned long long)offset, p->typesize);
+                         "%s at offset %llu: typesize %u is not valid for filter %s", where,
+                         (unsigned long long)offset, p->typesize, cmz_filter_name(p->filter));
     if (p->chunk_size < CMZ_CHUNK_SIZE_MIN || p->chunk_size > CMZ_CHUNK_SIZE_MAX)
         return cmz__fail(err, CMZ_ERR_CORRUPT, CMZ_NO_POSITION, offset,
                          "%s at offset %llu: chunk size %u is outside %u..%u", where,
@@ -140,13 +140,14 @@ void cmz__chunk_header_write(uint8_t out[CMZ_CHUNK_HEADER_SIZE], const cmz__chun
     cmz__put_le32(out + 36, cmz_crc32c(0, out, 36));
 }
 
-uint64_t cmz__payload_limit(const cmz_codec *codec, uint32_t raw_size) {
-    size_t bound = cmz_codec_bound(codec, raw_size);
+uint64_t cmz__payload_limit(const cmz__frame_params *p, uint32_t raw_size) {
+    size_t filtered = cmz_filter_bound(p->filter, p->typesize, raw_size);
+    size_t bound = cmz_codec_bound(cmz_codec_by_id(p->codec), filtered);
     return bound > raw_size ? bound : raw_size;
 }
 
-size_t cmz__record_bound(const cmz_codec *codec, uint32_t raw_size) {
-    return CMZ_CHUNK_HEADER_SIZE + (size_t)cmz__payload_limit(codec, raw_size);
+size_t cmz__record_bound(const cmz__frame_params *p, uint32_t raw_size) {
+    return CMZ_CHUNK_HEADER_SIZE + (size_t)cmz__payload_limit(p, raw_size);
 }
 
 cmz_status cmz__chunk_header_parse(const uint8_t in[CMZ_CHUNK_HEADER_SIZE],
@@ -185,7 +186,7 @@ cmz_status cmz__chunk_header_parse(const uint8_t in[CMZ_CHUNK_HEADER_SIZE],
     const cmz_codec *codec = cmz_codec_by_id(p->codec);
     switch (h->encoding) {
     case CMZ_ENCODING_COMPRESSED:
-        if (h->payload_size == 0 || h->payload_size > cmz__payload_limit(codec, h->raw_size))
+        if (h->payload_size == 0 || h->payload_size > cmz__payload_limit(p, h->raw_size))
             return cmz__fail(err, CMZ_ERR_CORRUPT, number, offset,
                              "chunk %llu at offset %llu declares a %u-byte payload for %u raw "
                              "bytes, impossible for %s",

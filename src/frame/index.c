@@ -33,7 +33,6 @@ void cmz__info_from_params(cmz_frame_info *info, const cmz__frame_params *p) {
 
 static cmz_status check_entries(cmz__frame_index *fi, const uint8_t *raw_entries,
                                 uint64_t index_offset, cmz_error *err) {
-    const cmz_codec *codec = cmz_codec_by_id(fi->params.codec);
     uint64_t expect_offset = CMZ_HEADER_SIZE;
     for (uint64_t i = 0; i < fi->chunk_count; i++) {
         cmz__index_entry *e = &fi->entries[i];
@@ -46,7 +45,7 @@ static cmz_status check_entries(cmz__frame_index *fi, const uint8_t *raw_entries
             problem = "its chunk record is not where the previous one ends";
         else if (e->raw_size != want_raw)
             problem = "its raw size does not fit the chunk size and content size";
-        else if (e->payload_size > cmz__payload_limit(codec, e->raw_size))
+        else if (e->payload_size > cmz__payload_limit(&fi->params, e->raw_size))
             problem = "its payload size is larger than the codec can produce";
         if (problem)
             return cmz__fail(err, CMZ_ERR_CORRUPT, i, fi->frame_start + index_offset,

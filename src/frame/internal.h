@@ -4,6 +4,7 @@
 #define CMZ_FRAME_INTERNAL_H
 
 #include "../common/internal.h"
+#include "cmz/filter.h"
 #include "cmz/frame.h"
 
 extern const uint8_t cmz__frame_magic[8];
@@ -74,22 +75,31 @@ cmz_status cmz__footer_parse(const uint8_t in[CMZ_FOOTER_SIZE], uint64_t offset,
 
 /* Number of data chunks for content of this size. */
 uint64_t cmz__chunk_count(uint64_t content_size, uint32_t chunk_size);
-/* Largest payload a valid chunk of raw_size bytes may have with this codec. */
-uint64_t cmz__payload_limit(const cmz_codec *codec, uint32_t raw_size);
+/* Largest payload a valid chunk of raw_size bytes may have with the frame's codec and filter
+ * (the codec's bound of the filtered size, or raw_size for a stored chunk). */
+uint64_t cmz__payload_limit(const cmz__frame_params *p, uint32_t raw_size);
 /* Largest record (header + payload) for a chunk of raw_size bytes. */
-size_t cmz__record_bound(const cmz_codec *codec, uint32_t raw_size);
+size_t cmz__record_bound(const cmz__frame_params *p, uint32_t raw_size);
+
+/* A worker's reusable buffer for filtered bytes (grown on demand, freed by its owner). */
+typedef struct {
+    uint8_t *buf;
+    size_t cap;
+} cmz__scratch;
 
 /* Encodes raw[0..raw_size) as chunk `number` into out (capacity >= cmz__record_bound): picks
- * zeros, compressed or stored, fills the CRCs. *record_size gets header + payload size. */
-cmz_status cmz__chunk_encode(cmz_codec_ctx *cctx, int level, uint64_t number,
-                             const uint8_t *raw, uint32_t raw_size, uint8_t *out,
-                             size_t out_capacity, size_t *record_size,
-                             cmz__chunk_header *hdr_out);
+ * zeros, compressed (filtered first when the frame has a filter) or stored, fills the CRCs.
+ * *record_size gets header + payload size. cctx must be a context of p's codec. */
+cmz_status cmz__chunk_encode(cmz_codec_ctx *cctx, const cmz__frame_params *p, int level,
+                             cmz__scratch *scratch, uint64_t number, const uint8_t *raw,
+                             uint32_t raw_size, uint8_t *out, size_t out_capacity,
+                             size_t *record_size, cmz__chunk_header *hdr_out);
 
 /* Decodes a chunk whose header was parsed (cmz__chunk_header_parse) from its payload into
- * dst (exactly h->raw_size bytes), checking both CRCs. `offset` is the record's position in
- * the input, for messages. */
-cmz_status cmz__chunk_decode(cmz_codec_ctx *dctx, const cmz__chunk_header *h,
+ * dst (exactly h->raw_size bytes), undoing the frame's filter and checking both CRCs.
+ * `offset` is the record's position in the input, for messages. */
+cmz_status cmz__chunk_decode(cmz_codec_ctx *dctx, const cmz__frame_params *p,
+                             cmz__scratch *scratch, const cmz__chunk_header *h,
                              const uint8_t *payload, uint8_t *dst, uint64_t offset,
                              cmz_error *err);
 

@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 cmz_params cmz_params_default(void) {
@@ -28,6 +27,20 @@ cmz_status cmz_params_resolve(const cmz_params *in, cmz_params *out, cmz_error *
         return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
                          "chunk size %u is outside %u..%u bytes", (unsigned)p.chunk_size,
                          CMZ_CHUNK_SIZE_MIN, CMZ_CHUNK_SIZE_MAX);
+    if (p.filter == CMZ_FILTER_NONE && p.typesize == 0) p.typesize = 1;
+    if (p.filter == CMZ_FILTER_AUTO) {
+        if (p.typesize != 0 && cmz_filter_check(CMZ_FILTER_SHUFFLE, p.typesize) != CMZ_OK)
+            return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
+                             "typesize %u: filters take 2, 4 or 8", p.typesize);
+    } else if (cmz_filter_check(p.filter, p.typesize) != CMZ_OK) {
+        if (!cmz_filter_name(p.filter))
+            return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
+                             "filter id %d is unknown", p.filter);
+        return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
+                         "typesize %u is not valid for filter %s (%s)", p.typesize,
+                         cmz_filter_name(p.filter),
+                         p.filter == CMZ_FILTER_NONE ? "it takes 1" : "it takes 2, 4 or 8");
+    }
     if (p.threads == 0) p.threads = cmz_cpu_count();
     if (p.threads > 256) p.threads = 256;
     if (p.memory_limit == 0) p.memory_limit = CMZ_DEFAULT_MEMORY_LIMIT;
@@ -84,35 +97,10 @@ cmz_codec_ctx *cmz__worker_codec(cmz__worker *w, const cmz_codec *codec) {
     return w->codec[id];
 }
 
-/* Chunk buffers are megabytes, touched once per chunk by a codec: in a VM each 4 KiB page
- * fault costs microseconds, so ask for transparent huge pages on the 2 MiB-aligned inside of
- * large buffers (a hint: ignored where THP is off). */
-static void hint_huge_pages(uint8_t *p, size_t n) {
-#ifdef MADV_HUGEPAGE
-    const uintptr_t huge = (uintptr_t)2 << 20;
-    uintptr_t start = ((uintptr_t)p + huge - 1) & ~(huge - 1);
-    uintptr_t end = ((uintptr_t)p + n) & ~(huge - 1);
-    if (end > start) madvise((void *)start, end - start, MADV_HUGEPAGE);
-#else
-    (void)p;
-    (void)n;
-#endif
-}
-
-int cmz__grow(uint8_t **buf, size_t *cap, size_t need) {
-    if (*cap >= need) return 0;
-    uint8_t *p = cmz__malloc(need);
-    if (!p) return -1;
-    if (need >= ((size_t)4 << 20)) hint_huge_pages(p, need);
-    cmz__free(*buf);
-    *buf = p;
-    *cap = need;
-    return 0;
-}
-
 void cmz__worker_release(cmz__worker *w) {
     for (int i = 0; i <= CMZ_CODEC_ID_MAX; i++) cmz_codec_ctx_free(w->codec[i]);
     cmz__free(w->record_buf);
     cmz__free(w->raw_buf);
+    cmz__free(w->filter.buf);
     memset(w, 0, sizeof *w);
 }

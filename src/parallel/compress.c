@@ -36,6 +36,7 @@ struct cmz_cctx {
 
 struct encoder {
     cmz_cctx *cctx;
+    cmz__frame_params fp; /* what the header records; the filter is settled before it is written */
     cmz__signal sig;
     slot *slots;
     unsigned nslots;
@@ -98,9 +99,14 @@ const cmz_params *cmz_cctx_params(const cmz_cctx *cctx) { return &cctx->params; 
 uint64_t cmz_compress_bound(const cmz_params *params, uint64_t src_size) {
     cmz_params p;
     if (cmz_params_resolve(params, &p, NULL) != CMZ_OK) return 0;
-    const cmz_codec *codec = cmz_codec_by_id(p.codec);
+    /* With CMZ_FILTER_AUTO the filter is not known yet: planes has the largest output. */
+    cmz__frame_params fp = {.codec = (uint8_t)p.codec,
+                            .filter = (uint8_t)(p.filter == CMZ_FILTER_AUTO ? CMZ_FILTER_PLANES
+                                                                            : p.filter),
+                            .typesize = (uint8_t)(p.filter == CMZ_FILTER_AUTO ? 2 : p.typesize),
+                            .chunk_size = p.chunk_size};
     uint64_t chunks = cmz__chunk_count(src_size, p.chunk_size);
-    uint64_t per_chunk = cmz__record_bound(codec, p.chunk_size) + CMZ_INDEX_ENTRY_SIZE;
+    uint64_t per_chunk = cmz__record_bound(&fp, p.chunk_size) + CMZ_INDEX_ENTRY_SIZE;
     if (chunks && per_chunk > (UINT64_MAX - 1024) / chunks) return 0;
     return CMZ_HEADER_SIZE + chunks * per_chunk + CMZ_INDEX_FIXED_SIZE + CMZ_FOOTER_SIZE;
 }
@@ -108,9 +114,11 @@ uint64_t cmz_compress_bound(const cmz_params *params, uint64_t src_size) {
 static void encode_job(cmz__job *job, unsigned worker) {
     slot *s = (slot *)job;
     encoder *e = s->enc;
-    cmz_codec_ctx *c = cmz__worker_codec(&e->cctx->workers[worker], e->cctx->codec);
-    s->status = c ? cmz__chunk_encode(c, e->cctx->params.level, s->number, s->raw, s->raw_size,
-                                      s->out, s->out_cap, &s->out_size, NULL)
+    cmz__worker *w = &e->cctx->workers[worker];
+    cmz_codec_ctx *c = cmz__worker_codec(w, e->cctx->codec);
+    s->status = c ? cmz__chunk_encode(c, &e->fp, e->cctx->params.level, &w->filter, s->number,
+                                      s->raw, s->raw_size, s->out, s->out_cap, &s->out_size,
+                                      NULL)
                   : CMZ_ERR_NOMEM;
     pthread_mutex_lock(&e->sig.mutex);
     s->done = 1;
@@ -161,7 +169,11 @@ static cmz_status fill(encoder *e, slot *s) {
     }
     if (s->raw_size) {
         e->info.content_size += s->raw_size;
-        size_t need = cmz__record_bound(e->cctx->codec, s->raw_size);
+        /* Sized for the worst filter, since auto may not have chosen yet. */
+        cmz__frame_params worst = e->fp;
+        worst.filter = CMZ_FILTER_PLANES;
+        worst.typesize = 2;
+        size_t need = cmz__record_bound(&worst, s->raw_size);
         if (cmz__grow(&s->out, &s->out_cap, need) != 0)
             return cmz__fail(e->err, CMZ_ERR_NOMEM, CMZ_NO_POSITION, CMZ_NO_POSITION,
                              "no memory for a %zu-byte output buffer", need);
@@ -199,7 +211,6 @@ static void drain(encoder *e, uint64_t next_emit, uint64_t next_fill) {
 }
 
 static cmz_status write_tail(encoder *e) {
-    const cmz_params *p = &e->cctx->params;
     uint8_t head[16];
     uint64_t index_offset = e->out_pos;
     cmz__index_head_write(head, e->info.chunk_count);
@@ -209,10 +220,7 @@ static cmz_status write_tail(encoder *e) {
     cmz__footer footer = {.index_offset = index_offset,
                           .content_size = e->info.content_size,
                           .chunk_count = e->info.chunk_count};
-    footer.params = (cmz__frame_params){.codec = (uint8_t)p->codec,
-                                        .level = (int8_t)p->level,
-                                        .typesize = 1,
-                                        .chunk_size = p->chunk_size};
+    footer.params = e->fp;
     uint8_t foot[CMZ_FOOTER_SIZE];
     cmz__footer_write(foot, &footer);
     cmz_status st;
@@ -222,24 +230,81 @@ static cmz_status write_tail(encoder *e) {
     return CMZ_OK;
 }
 
+/* CMZ_FILTER_AUTO: compresses a sample of the first chunk (up to 4 slices of 64 KiB spread
+ * over it) with each candidate filter and keeps the smallest; ties keep the simpler. Runs on
+ * the calling thread's scratch. Any failure (memory) leaves no filter: never an error. */
+static void choose_filter(encoder *e, const uint8_t *raw, size_t n) {
+    cmz_cctx *c = e->cctx;
+    cmz__worker *w = &c->workers[c->threads];
+    cmz_codec_ctx *cc = cmz__worker_codec(w, c->codec);
+    if (!raw || n == 0 || !cc || cmz_codec_id_of(c->codec) == CMZ_CODEC_NONE) return;
+    const size_t slice = CMZ_FILTER_PLANES_BLOCK;
+    size_t sample_size = n;
+    const uint8_t *sample = raw;
+    if (n > 4 * slice) {
+        if (cmz__grow(&w->raw_buf, &w->raw_cap, 4 * slice) != 0) return;
+        for (size_t k = 0; k < 4; k++) {
+            size_t at = (n / 4 * k) / slice * slice; /* planes' blocks stay aligned */
+            memcpy(w->raw_buf + k * slice, raw + at, slice);
+        }
+        sample = w->raw_buf;
+        sample_size = 4 * slice;
+    }
+    size_t cap = cmz_codec_bound(c->codec, cmz_filter_bound(CMZ_FILTER_PLANES, 2, sample_size));
+    if (cmz__grow(&w->record_buf, &w->record_cap, cap) != 0 ||
+        cmz__grow(&w->filter.buf, &w->filter.cap,
+                  cmz_filter_bound(CMZ_FILTER_PLANES, 2, sample_size)) != 0)
+        return;
+    static const int filters[] = {CMZ_FILTER_SHUFFLE, CMZ_FILTER_BITSHUFFLE, CMZ_FILTER_PLANES,
+                                  CMZ_FILTER_DELTA};
+    static const unsigned default_sizes[] = {4, 2};
+    unsigned sizes[2] = {c->params.typesize, 0};
+    const unsigned *ts = c->params.typesize ? sizes : default_sizes;
+    size_t nts = c->params.typesize ? 1 : 2;
+    size_t best = SIZE_MAX, got;
+    if (cmz_codec_compress(cc, c->params.level, w->record_buf, cap, sample, sample_size,
+                           &got) == CMZ_OK)
+        best = got;
+    for (size_t t = 0; t < nts; t++)
+        for (size_t f = 0; f < sizeof filters / sizeof filters[0]; f++) {
+            size_t filtered;
+            if (cmz_filter_forward(filters[f], ts[t], sample, sample_size, w->filter.buf,
+                                   w->filter.cap, &filtered) != CMZ_OK ||
+                cmz_codec_compress(cc, c->params.level, w->record_buf, cap, w->filter.buf,
+                                   filtered, &got) != CMZ_OK ||
+                got >= best)
+                continue;
+            best = got;
+            e->fp.filter = (uint8_t)filters[f];
+            e->fp.typesize = (uint8_t)ts[t];
+        }
+}
+
 static cmz_status run_pipeline(encoder *e) {
     const cmz_params *p = &e->cctx->params;
-    cmz__frame_params fp = {.codec = (uint8_t)p->codec,
-                            .level = (int8_t)p->level,
-                            .typesize = 1,
-                            .chunk_size = p->chunk_size};
+    cmz_status st = CMZ_OK;
+    /* Auto filter: the first chunk is read first, and the filter chosen on it before the
+     * header (which records it) is written. */
+    int first_filled = 0;
+    if (p->filter == CMZ_FILTER_AUTO) {
+        if (!e->eof && (st = fill(e, &e->slots[0])) != CMZ_OK) return st;
+        first_filled = !e->mem || e->mem_size > 0;
+        choose_filter(e, first_filled ? e->slots[0].raw : NULL,
+                      first_filled ? e->slots[0].raw_size : 0);
+    }
     uint8_t header[CMZ_HEADER_SIZE];
-    cmz__header_write(header, &fp);
-    cmz_status st = emit(e, header, CMZ_HEADER_SIZE);
-    if (st != CMZ_OK) return st;
+    cmz__header_write(header, &e->fp);
+    if ((st = emit(e, header, CMZ_HEADER_SIZE)) != CMZ_OK) return st;
 
     /* One chunk in all: encode it here, sparing the hand-off to a worker. */
     int inline_one = e->mem && e->mem_size <= p->chunk_size;
     uint64_t next_fill = 0, next_emit = 0;
     while (st == CMZ_OK) {
-        while (!e->eof && next_fill - next_emit < e->nslots) {
+        while ((!e->eof || first_filled) && next_fill - next_emit < e->nslots) {
             slot *s = &e->slots[next_fill % e->nslots];
-            if ((st = fill(e, s)) != CMZ_OK || s->raw_size == 0) break;
+            if (first_filled) first_filled = 0; /* slot 0 already holds chunk 0 */
+            else if ((st = fill(e, s)) != CMZ_OK) break;
+            if (s->raw_size == 0) break;
             s->number = next_fill++;
             s->done = 0;
             if (inline_one) encode_job(&s->job, e->cctx->threads);
@@ -286,10 +351,13 @@ static cmz_status encode(cmz_cctx *cctx, encoder *e, cmz_frame_info *info, cmz_e
     }
     e->slots = cctx->slots;
     e->nslots = cctx->nslots;
-    cmz__info_from_params(&e->info, &(cmz__frame_params){.codec = (uint8_t)cctx->params.codec,
-                                                         .level = (int8_t)cctx->params.level,
-                                                         .typesize = 1,
-                                                         .chunk_size = cctx->params.chunk_size});
+    const cmz_params *p = &cctx->params;
+    e->fp = (cmz__frame_params){.codec = (uint8_t)p->codec,
+                                .level = (int8_t)p->level,
+                                .filter = (uint8_t)(p->filter == CMZ_FILTER_AUTO ? 0 : p->filter),
+                                .typesize = (uint8_t)(p->filter == CMZ_FILTER_AUTO ? 1
+                                                                                 : p->typesize),
+                                .chunk_size = p->chunk_size};
     if (cmz__signal_init(&e->sig) != 0) {
         return cmz__fail(err, CMZ_ERR_THREAD, CMZ_NO_POSITION, CMZ_NO_POSITION,
                          "could not create a lock");
@@ -302,6 +370,7 @@ static cmz_status encode(cmz_cctx *cctx, encoder *e, cmz_frame_info *info, cmz_e
     cmz_status st = run_pipeline(e);
     cmz__free(e->index);
     cmz__signal_destroy(&e->sig);
+    cmz__info_from_params(&e->info, &e->fp);
     e->info.frame_size = e->out_pos;
     if (info) *info = e->info;
     return st;

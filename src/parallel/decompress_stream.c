@@ -41,9 +41,11 @@ struct decoder {
 static void decode_job(cmz__job *job, unsigned worker) {
     slot *s = (slot *)job;
     decoder *d = s->dec;
-    cmz_codec_ctx *c = cmz__worker_codec(&d->dctx->workers[worker], d->codec);
+    cmz__worker *w = &d->dctx->workers[worker];
+    cmz_codec_ctx *c = cmz__worker_codec(w, d->codec);
     cmz_error_clear(&s->err);
-    s->status = c ? cmz__chunk_decode(c, &s->hdr, s->payload, s->raw, s->offset, &s->err)
+    s->status = c ? cmz__chunk_decode(c, &d->params, &w->filter, &s->hdr, s->payload, s->raw,
+                                      s->offset, &s->err)
                   : cmz__fail(&s->err, CMZ_ERR_NOMEM, s->hdr.number, s->offset,
                               "no memory for a %s context", cmz_codec_name(d->codec));
     pthread_mutex_lock(&d->sig.mutex);
@@ -71,7 +73,7 @@ static cmz_status take(decoder *d, void *buf, size_t n, const char *what, uint64
 /* Sizes the slot ring so that buffers in flight stay within the memory limit. */
 static cmz_status setup_slots(decoder *d) {
     const cmz_params *p = &d->dctx->params;
-    uint64_t per_slot = (uint64_t)cmz__payload_limit(d->codec, d->params.chunk_size) +
+    uint64_t per_slot = (uint64_t)cmz__payload_limit(&d->params, d->params.chunk_size) +
                         d->params.chunk_size;
     uint64_t want = 2 * (uint64_t)d->dctx->threads;
     uint64_t fits = p->memory_limit / per_slot;

@@ -39,11 +39,10 @@ typedef struct {
     size_t record_cap;
     uint8_t *raw_buf;    /* random access: a chunk decoded only partly into the caller's range */
     size_t raw_cap;
+    cmz__scratch filter; /* filtered bytes on their way into or out of the codec */
 } cmz__worker;
 
 cmz_codec_ctx *cmz__worker_codec(cmz__worker *w, const cmz_codec *codec);
-/* Grows *buf to at least `need` bytes (contents not kept). */
-int cmz__grow(uint8_t **buf, size_t *cap, size_t need);
 void cmz__worker_release(cmz__worker *w);
 
 static inline int cmz__interrupted(const cmz_params *p) {

@@ -146,12 +146,14 @@ static cmz_status decode_one(range_read *rr, cmz__worker *w, uint64_t i, cmz_err
     uint64_t chunk_end = chunk_start + h.raw_size;
     const uint8_t *payload = record + CMZ_CHUNK_HEADER_SIZE;
     if (chunk_start >= rr->offset && chunk_end <= rr->end)
-        return cmz__chunk_decode(c, &h, payload, rr->dst + (chunk_start - rr->offset), at, e);
+        return cmz__chunk_decode(c, &r->fi.params, &w->filter, &h, payload,
+                                 rr->dst + (chunk_start - rr->offset), at, e);
     /* The range covers part of this chunk: decode aside, copy the overlap. */
     if (cmz__grow(&w->raw_buf, &w->raw_cap, h.raw_size))
         return cmz__fail(e, CMZ_ERR_NOMEM, i, at, "no memory to decode chunk %llu",
                          (unsigned long long)i);
-    if ((st = cmz__chunk_decode(c, &h, payload, w->raw_buf, at, e)) != CMZ_OK) return st;
+    if ((st = cmz__chunk_decode(c, &r->fi.params, &w->filter, &h, payload, w->raw_buf, at, e)))
+        return st;
     uint64_t from = rr->offset > chunk_start ? rr->offset : chunk_start;
     uint64_t to = rr->end < chunk_end ? rr->end : chunk_end;
     memcpy(rr->dst + (from - rr->offset), w->raw_buf + (from - chunk_start), (size_t)(to - from));
@@ -210,7 +212,7 @@ cmz_status cmz_frame_reader_read(cmz_frame_reader *r, uint64_t offset, size_t le
         return cmz__fail(err, CMZ_ERR_THREAD, CMZ_NO_POSITION, CMZ_NO_POSITION,
                          "could not create a lock");
     /* Workers in use: no more than chunks to decode, nor than the memory limit allows. */
-    uint64_t per_worker = cmz__record_bound(r->codec, cs) + (uint64_t)cs;
+    uint64_t per_worker = cmz__record_bound(&r->fi.params, cs) + (uint64_t)cs;
     uint64_t chunks = rr.last - rr.first + 1;
     uint64_t fits = dctx->params.memory_limit / per_worker;
     if (fits == 0) {

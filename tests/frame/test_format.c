@@ -328,7 +328,8 @@ static void test_header_other_fields(void **state) {
     fixture *f = *state;
     patch_header(f, 10, 49, 2, CMZ_ERR_CORRUPT);       /* header size */
     patch_header(f, 10, 0, 2, CMZ_ERR_CORRUPT);
-    patch_header(f, 18, 1, 1, CMZ_ERR_UNSUPPORTED);    /* filter id unknown */
+    patch_header(f, 18, 200, 1, CMZ_ERR_UNSUPPORTED);  /* filter id unknown */
+    patch_header(f, 18, 1, 1, CMZ_ERR_CORRUPT);        /* shuffle with typesize 1 */
     patch_header(f, 19, 2, 1, CMZ_ERR_CORRUPT);        /* typesize without a filter */
     patch_header(f, 19, 0, 1, CMZ_ERR_CORRUPT);
     patch_header(f, 24, 4, 1, CMZ_ERR_CORRUPT);        /* K without the parity flag */
@@ -372,7 +373,7 @@ static void test_footer(void **state) {
     }
     patch_footer(f, 38, 1, 1, CMZ_ERR_UNSUPPORTED); /* reserved */
     patch_footer(f, 39, 1, 1, CMZ_ERR_UNSUPPORTED);
-    patch_footer(f, 29, 1, 1, CMZ_ERR_UNSUPPORTED); /* filter */
+    patch_footer(f, 29, 200, 1, CMZ_ERR_UNSUPPORTED); /* filter */
     patch_footer(f, 30, 2, 1, CMZ_ERR_CORRUPT);     /* typesize */
     patch_footer(f, 36, 1, 1, CMZ_ERR_CORRUPT);     /* K */
     patch_footer(f, 37, 1, 1, CMZ_ERR_CORRUPT);     /* M */
