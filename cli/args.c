@@ -75,6 +75,10 @@ void cli_print_usage(FILE *to) {
         "                     none (`cmz codecs` lists those compiled in)\n"
         "  -T#, --threads=#   worker threads; 0 (default) uses every core\n"
         "  --chunk-size=N     raw bytes per chunk (default: the codec's)\n"
+        "  --filter=F         typed-data filter before the codec: none (default), shuffle,\n"
+        "                     bitshuffle, delta, planes (float byte planes), or auto (tries\n"
+        "                     them on a sample of the first chunk); recorded in the frame\n"
+        "  --typesize=N       element size for the filter: 2 (fp16/bf16), 4 (fp32), 8\n"
         "  --type=TYPE        codec, level and chunk size from the policy for this resource\n"
         "                     type (`cmz policy list`); explicit flags still win\n"
         "  --config=FILE      the policy file for --type (default: $CMZ_CONFIG, then\n"
@@ -150,6 +154,18 @@ static int apply_value(cli_options *o, const char *name, const char *value) {
         if (size == 0) return usage_error("bad chunk size '%s'", value);
         o->params.chunk_size = (uint32_t)size;
         o->set_chunk = true;
+    } else if (!strcmp(name, "--filter")) {
+        int id = strcmp(value, "auto") == 0 ? CMZ_FILTER_AUTO : cmz_filter_by_name(value);
+        if (id == -1 && strcmp(value, "auto") != 0)
+            return usage_error("unknown filter '%s' (none, shuffle, bitshuffle, delta, planes, "
+                               "auto)",
+                               value);
+        o->params.filter = id;
+        o->set_filter = true;
+    } else if (!strcmp(name, "--typesize")) {
+        if (parse_uint(value, 255, &o->params.typesize) != 0)
+            return usage_error("bad typesize '%s' (2, 4 or 8)", value);
+        o->set_filter = true;
     } else if (!strcmp(name, "--type")) {
         o->type = value;
     } else if (!strcmp(name, "--config")) {
@@ -171,7 +187,8 @@ static int apply_value(cli_options *o, const char *name, const char *value) {
 
 static const char *const valued_long[] = {"--threads", "--algorithm", "--codec", "--level",
                                           "--chunk-size", "--memory-limit", "--memory",
-                                          "--output", "--range", "--type", "--config"};
+                                          "--output", "--range", "--type", "--config",
+                                          "--filter", "--typesize"};
 
 /* A long option; *i may advance past its value. Returns -1 when fine, else an exit code. */
 static int parse_long(cli_options *o, int argc, char **argv, int *i) {
@@ -278,6 +295,10 @@ static int apply_type(cli_options *o) {
     if (!o->set_codec) o->params.codec = from_policy.codec;
     if (!o->set_level) o->params.level = o->set_codec ? CMZ_LEVEL_DEFAULT : from_policy.level;
     if (!o->set_chunk) o->params.chunk_size = from_policy.chunk_size;
+    if (!o->set_filter) {
+        o->params.filter = from_policy.filter;
+        o->params.typesize = from_policy.typesize;
+    }
     return 0;
 }
 

@@ -39,7 +39,7 @@ typedef struct {
     bool range_to_end;   /* "OFF:" or "OFF" */
     const char *type;    /* --type TYPE: codec, level and chunk size from the policy */
     const char *config;  /* --config FILE: the policy file (else the usual search) */
-    bool set_codec, set_level, set_chunk; /* given on the command line: they beat --type */
+    bool set_codec, set_level, set_chunk, set_filter; /* given explicitly: they beat --type */
     char **files;        /* operands; none means stdin */
     int nfiles;
 } cli_options;

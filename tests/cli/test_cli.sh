@@ -323,6 +323,23 @@ has "missing.yaml" err
 absent typed4.cmz
 expect 2 "$CMZ" -d --type subtitle typed.cmz
 
+# Typed-data filters: recorded in the frame, so decompression needs no flags.
+for f in shuffle bitshuffle delta planes; do
+    expect 0 "$CMZ" -q -f --filter $f --typesize 4 -o filtered.cmz text
+    expect 0 "$CMZ" -l filtered.cmz
+    has "filter:       $f, typesize 4" out
+    expect 0 "$CMZ" -q -d -f -o filtered.out filtered.cmz
+    same filtered.out text
+done
+expect 0 "$CMZ" -q -f --filter auto -o filtered.cmz text
+expect 0 "$CMZ" -q -d -c filtered.cmz
+same out text
+expect 2 "$CMZ" -q --filter planes --typesize 3 -o badfilter.cmz text
+has "typesize 3" err
+expect 2 "$CMZ" -q --filter plane -o badfilter.cmz text
+has "unknown filter" err
+absent badfilter.cmz
+
 interrupt_check INT 130 zeros -T2
 interrupt_check TERM 143 zeros -T1
 interrupt_check INT 130 t64.cmz -d -T2
