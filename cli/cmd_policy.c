@@ -20,7 +20,8 @@ static const struct {
     {"algorithm", "algorithm"},   {"level", "level"},
     {"chunk-size", "chunk_size"}, {"auto-compress", "auto_compress"},
     {"threshold", "threshold_mb"}, {"threshold-mb", "threshold_mb"},
-    {"priority", "priority"},
+    {"priority", "priority"},     {"filter", "filter"},
+    {"typesize", "typesize"},
 };
 #define VALUE_OPTIONS (sizeof value_options / sizeof value_options[0])
 #define MAX_SETTINGS 32
@@ -39,6 +40,7 @@ static void usage(FILE *to) {
           "       cmz policy create TYPE [--algorithm NAME] [--level N] [--chunk-size SIZE]\n"
           "                              [--auto-compress true|false] [--threshold MB]\n"
           "                              [--priority high|medium|low]\n"
+          "                              [--filter NAME|auto] [--typesize 1|2|4|8]\n"
           "       cmz policy update TYPE (one or more of the options of create)\n"
           "       cmz policy delete TYPE\n"
           "       cmz policy verify [FILE]\n"
@@ -47,7 +49,10 @@ static void usage(FILE *to) {
           "($XDG_CONFIG_HOME), else the built-in defaults. create starts from `default`'s\n"
           "values; create, update and delete rewrite the file atomically, and change nothing\n"
           "when a value is refused. SIZE takes units (512KB, 4MB; 1KB = 1024 bytes); MB of\n"
-          "--threshold are binary too. Exit status: 0 ok, 1 error, 2 usage.\n",
+          "--threshold are binary too. --filter: none, shuffle, bitshuffle, delta, planes or\n"
+          "auto; --typesize: the element size it works on (4 = float32, 2 = float16), kept\n"
+          "when --filter alone changes and the new filter takes it (none: 1; auto: tries 2\n"
+          "and 4). Exit status: 0 ok, 1 error, 2 usage.\n",
           to);
 }
 
@@ -128,14 +133,27 @@ static void describe_source(FILE *to, const cmz_policy_location *loc) {
         fprintf(to, "# policy: %s (%s)\n", loc->path, cmz_policy_source_name(loc->source));
 }
 
+/* "none", "planes/4", "auto" (tries 2 and 4), "auto/4": the filter column of list. */
+static void filter_text(const cmz_policy_entry *e, char *buf, size_t cap) {
+    char filter[32];
+    cmz_policy_format_value(e, "filter", filter, sizeof filter);
+    if (e->filter == CMZ_FILTER_NONE || e->typesize == 0)
+        snprintf(buf, cap, "%s", filter);
+    else
+        snprintf(buf, cap, "%s/%u", filter, e->typesize);
+}
+
 static void print_entry(const cmz_policy_entry *e) {
     static const char *const keys[] = {"algorithm",    "level",        "chunk_size",
-                                       "auto_compress", "threshold_mb", "priority"};
+                                       "auto_compress", "threshold_mb", "priority",
+                                       "filter",        "typesize"};
     printf("%s:\n", e->type);
     for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
         char value[64];
         cmz_policy_format_value(e, keys[k], value, sizeof value);
-        printf("  %s: %s\n", keys[k], value);
+        bool tries = !strcmp(keys[k], "typesize") && e->filter == CMZ_FILTER_AUTO &&
+                     e->typesize == 0;
+        printf("  %s: %s%s\n", keys[k], value, tries ? "  # auto tries 2 and 4" : "");
     }
 }
 
@@ -145,16 +163,18 @@ static int cmd_list(const cmz_policy *p, const cmz_policy_location *loc, bool ve
         return EXIT_OK;
     }
     describe_source(stdout, loc);
-    printf("%-24s %-9s %5s %10s %5s %12s %s\n", "TYPE", "ALGORITHM", "LEVEL", "CHUNK_SIZE",
-           "AUTO", "THRESHOLD_MB", "PRIORITY");
+    printf("%-24s %-9s %5s %10s %5s %12s %-8s %s\n", "TYPE", "ALGORITHM", "LEVEL",
+           "CHUNK_SIZE", "AUTO", "THRESHOLD_MB", "PRIORITY", "FILTER");
     for (size_t i = 0; i < cmz_policy_count(p); i++) {
         const cmz_policy_entry *e = cmz_policy_at(p, i);
-        char alg[32], chunk[32], mb[32];
+        char alg[32], chunk[32], mb[32], filter[48];
         cmz_policy_format_value(e, "algorithm", alg, sizeof alg);
         cmz_policy_format_value(e, "chunk_size", chunk, sizeof chunk);
         cmz_policy_format_value(e, "threshold_mb", mb, sizeof mb);
-        printf("%-24s %-9s %5d %10s %5s %12s %s\n", e->type, alg, e->level, chunk,
-               e->auto_compress ? "true" : "false", mb, cmz_priority_name(e->priority));
+        filter_text(e, filter, sizeof filter);
+        printf("%-24s %-9s %5d %10s %5s %12s %-8s %s\n", e->type, alg, e->level, chunk,
+               e->auto_compress ? "true" : "false", mb, cmz_priority_name(e->priority),
+               filter);
     }
     return EXIT_OK;
 }
@@ -237,7 +257,7 @@ static int run(const char *cmd, const options *o, cmz_diags *diags) {
         return usage_error("%s takes no --algorithm, --level, ... options", cmd);
     if (!strcmp(cmd, "update") && !o->nsettings)
         return usage_error("update needs at least one of --algorithm, --level, --chunk-size, "
-                           "--auto-compress, --threshold, --priority");
+                           "--auto-compress, --threshold, --priority, --filter, --typesize");
     if (o->verbose && strcmp(cmd, "list"))
         return usage_error("--verbose applies to list only");
     if (!strcmp(cmd, "verify")) return cmd_verify(o, diags);

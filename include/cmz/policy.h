@@ -1,5 +1,5 @@
 /* libcmz — the compression policy: which algorithm, level, chunk size, automatic-compression
- * threshold and priority each type of resource gets, read from and written to YAML
+ * threshold, priority and filter each type of resource gets, read from and written to YAML
  * (configs/compression_layers.yaml documents the format in its header comment).
  *
  * A cmz_policy is an ordered list of entries, one per type, and always holds a `default`
@@ -81,8 +81,8 @@ const char *cmz_priority_name(cmz_priority priority);
 #define CMZ_POLICY_THRESHOLD_MAX ((uint64_t)1 << 40)
 
 /* One type's compression settings; the YAML key of each field is in brackets. A policy only
- * holds entries that passed validation. (The typed-data filters add `filter` and `typesize`
- * fields at the end; until then those keys are rejected as not supported.) */
+ * holds entries that passed validation. filter and typesize are optional in a file: absent,
+ * they are CMZ_FILTER_NONE and 1, and a saved file leaves them out. */
 typedef struct {
     char type[CMZ_POLICY_TYPE_MAX + 1]; /* the type's name (the mapping key) */
     int codec;                  /* cmz_codec_id [algorithm] */
@@ -91,11 +91,19 @@ typedef struct {
     bool auto_compress;         /* compress automatically from the threshold on [auto_compress] */
     uint64_t threshold;         /* bytes, 0..CMZ_POLICY_THRESHOLD_MAX [threshold_mb] */
     cmz_priority priority;      /* [priority] */
+    int filter;                 /* cmz_filter_id or CMZ_FILTER_AUTO [filter]: "none", "shuffle",
+                                   "bitshuffle", "delta", "planes" or "auto" */
+    unsigned typesize;          /* [typesize]: 1 with CMZ_FILTER_NONE; 2, 4 or 8 with a filter
+                                   (cmz_filter_check); with CMZ_FILTER_AUTO also 0, its "try 2
+                                   and 4" (what a file without typesize gives) */
 } cmz_policy_entry;
 
 /* A key and its text, as a file would write it, for create and update: key is one of
- * "algorithm", "level", "chunk_size", "auto_compress", "threshold_mb", "priority"; value is
- * parsed with the file's rules ("4MB", "true", "0.5", ...). */
+ * "algorithm", "level", "chunk_size", "auto_compress", "threshold_mb", "priority", "filter",
+ * "typesize"; value is parsed with the file's rules ("4MB", "true", "0.5", "planes", ...).
+ * Filter and typesize are checked together: a filter set without a typesize keeps the
+ * entry's typesize when the new filter takes it, else none takes 1 and auto 0 (try 2 and 4);
+ * the other filters then need a typesize. */
 typedef struct {
     const char *key;
     const char *value;
@@ -112,8 +120,9 @@ cmz_policy *cmz_policy_new_default(void);
 /* Reads and validates a policy file. On success *out gets a new policy (free it with
  * cmz_policy_free). On failure *out is set to NULL and every problem found is appended to
  * diags as "path:line:column: message": YAML syntax errors, unknown keys (with a suggestion),
- * values of the wrong type, unknown algorithms, levels outside the codec's range, sizes out
- * of range, duplicate types or keys, a missing `default`.
+ * values of the wrong type, unknown algorithms or filters (with a suggestion), levels outside
+ * the codec's range, typesizes the filter does not take, sizes out of range, duplicate types
+ * or keys, a missing `default`.
  * Errors: CMZ_ERR_INVALID_ARG (the file is not a valid policy; see diags; also for NULL
  * arguments), CMZ_ERR_IO (the file cannot be read; a diagnostic says why), CMZ_ERR_NOMEM. */
 cmz_status cmz_policy_load_file(const char *path, cmz_policy **out, cmz_diags *diags);
@@ -141,9 +150,9 @@ const cmz_policy_entry *cmz_policy_get(const cmz_policy *policy, const char *typ
  * (also when type is NULL). NULL only when policy is NULL. */
 const cmz_policy_entry *cmz_policy_lookup(const cmz_policy *policy, const char *type);
 
-/* Sets params->codec, level and chunk_size from the entry that applies to `type` (as
- * cmz_policy_lookup); the other fields of *params are left as they are, so a caller applies
- * the policy first and its explicit options after. Errors: CMZ_ERR_INVALID_ARG (NULL). */
+/* Sets params->codec, level, chunk_size, filter and typesize from the entry that applies to
+ * `type` (as cmz_policy_lookup); the other fields of *params are left as they are, so a
+ * caller applies the policy first and its explicit options after. Errors: CMZ_ERR_INVALID_ARG (NULL). */
 cmz_status cmz_policy_apply(const cmz_policy *policy, const char *type, cmz_params *params);
 
 /* Adds type `type` with `default`'s values overridden by settings[0..count). Every bad
@@ -180,7 +189,9 @@ cmz_status cmz_policy_delete(cmz_policy *policy, const char *type, cmz_diags *di
 cmz_status cmz_policy_format(const cmz_policy *policy, char *buf, size_t cap, size_t *size);
 
 /* The text of one key of an entry as the file writes it ("zstd", "4MB", "true", "0.5",
- * "low"), into buf like snprintf; returns the full length, 0 for an unknown key. */
+ * "low", "planes", "4"), into buf like snprintf; returns the full length, 0 for an unknown
+ * key. The optional keys give their value even where the file leaves them out ("none", "1";
+ * "0" for auto's "try 2 and 4"). */
 size_t cmz_policy_format_value(const cmz_policy_entry *entry, const char *key, char *buf,
                                size_t cap);
 

@@ -44,6 +44,9 @@ enum {
     CMZ__KEY_AUTO_COMPRESS,
     CMZ__KEY_THRESHOLD_MB,
     CMZ__KEY_PRIORITY,
+    CMZ__KEY_REQUIRED, /* the keys above are required in a file; the ones below optional */
+    CMZ__KEY_FILTER = CMZ__KEY_REQUIRED,
+    CMZ__KEY_TYPESIZE,
     CMZ__KEY_COUNT
 };
 extern const char *const cmz__policy_keys[CMZ__KEY_COUNT];
@@ -64,6 +67,26 @@ typedef struct {
 /* Parses v into the key's field of *e; reports and returns false when it is not valid on
  * its own (the level's range is checked later, against the entry's codec). */
 bool cmz__policy_set_key(cmz_policy_entry *e, int key, const cmz__value *v, cmz__reporter *r);
+
+/* ---- filter and typesize (filter_keys.c) ---- */
+
+/* "none", ..., "planes", or "auto" for CMZ_FILTER_AUTO; NULL for an unknown id. */
+const char *cmz__policy_filter_name(int filter);
+/* Whether a policy may hold (filter, typesize): cmz_filter_check's pairs, and for auto 0
+ * (try 2 and 4), 2, 4 or 8. */
+bool cmz__policy_filter_pair_ok(int filter, unsigned typesize);
+/* Parse one value (reported at v's position); the pair is checked later. */
+bool cmz__policy_parse_filter(const char *s, const cmz__value *v, cmz__reporter *r, int *out);
+bool cmz__policy_parse_typesize(const char *s, const cmz__value *v, cmz__reporter *r,
+                                unsigned *out);
+
+/* Completes and checks the entry's filter and typesize after the keys were set: `given`
+ * says which of the two the file or the settings named (f and t: their values, for the
+ * positions; NULL when not given). A typesize not given stays when it suits the filter,
+ * else takes the filter's own (none 1, auto 0 = try 2 and 4); the other filters need one.
+ * Reports at the value that is wrong. */
+bool cmz__policy_check_filter(cmz_policy_entry *e, const cmz__value *f, const cmz__value *t,
+                              cmz__reporter *r);
 
 /* Checks the level against the entry's codec; reports at (line, column). */
 bool cmz__policy_check_level(const cmz_policy_entry *e, unsigned line, unsigned column,

@@ -4,6 +4,7 @@
  *   compression_policy:
  *     TYPE:
  *       algorithm: ...   (and the other five keys, all required)
+ *       filter: ...      (optional, with typesize)
  */
 #include "internal.h"
 
@@ -71,13 +72,6 @@ static void report_unknown_key(walker *w, const yaml_node_t *key_node, const cha
                                const char *type) {
     char q[48];
     unsigned line = line_of(key_node->start_mark), col = column_of(key_node->start_mark);
-    if (strcmp(key, "filter") == 0 || strcmp(key, "typesize") == 0) {
-        cmz__report(w->r, line, col,
-                    "key '%s' in type '%s' is not supported yet: typed-data filters are not "
-                    "part of this version",
-                    key, type);
-        return;
-    }
     if (strcmp(key, "<<") == 0) {
         cmz__report(w->r, line, col,
                     "YAML merge keys ('<<') are not supported: give every key of type '%s'",
@@ -91,7 +85,7 @@ static void report_unknown_key(walker *w, const yaml_node_t *key_node, const cha
     else
         cmz__report(w->r, line, col,
                     "unknown key '%s' in type '%s'; valid keys: algorithm, level, chunk_size, "
-                    "auto_compress, threshold_mb, priority",
+                    "auto_compress, threshold_mb, priority, and optionally filter, typesize",
                     cmz__quote(key, q, sizeof q), type);
 }
 
@@ -115,6 +109,9 @@ static bool parse_entry(walker *w, const yaml_node_t *type_node, const yaml_node
     }
     const yaml_node_t *seen[CMZ__KEY_COUNT] = {NULL};
     bool valid[CMZ__KEY_COUNT] = {false};
+    cmz__value values[CMZ__KEY_COUNT];
+    e->filter = CMZ_FILTER_NONE;
+    e->typesize = 1;
     for (yaml_node_pair_t *pair = n->data.mapping.pairs.start; pair < n->data.mapping.pairs.top;
          pair++) {
         const yaml_node_t *kn = yaml_document_get_node(w->doc, pair->key);
@@ -134,10 +131,11 @@ static bool parse_entry(walker *w, const yaml_node_t *type_node, const yaml_node
         }
         seen[k] = vn;
         cmz__value v = value_of(w, vn, key);
+        values[k] = v;
         if (v.text || v.kind) valid[k] = cmz__policy_set_key(e, k, &v, w->r);
     }
     char missing[160] = "";
-    for (int k = 0; k < CMZ__KEY_COUNT; k++)
+    for (int k = 0; k < CMZ__KEY_REQUIRED; k++)
         if (!seen[k]) {
             size_t used = strlen(missing);
             snprintf(missing + used, sizeof missing - used, "%s'%s'", used ? ", " : "",
@@ -150,6 +148,12 @@ static bool parse_entry(walker *w, const yaml_node_t *type_node, const yaml_node
         const yaml_node_t *ln = seen[CMZ__KEY_LEVEL];
         cmz__policy_check_level(e, line_of(ln->start_mark), column_of(ln->start_mark), w->r);
     }
+    bool has_filter = seen[CMZ__KEY_FILTER] != NULL,
+         has_typesize = seen[CMZ__KEY_TYPESIZE] != NULL;
+    if ((has_filter || has_typesize) && (!has_filter || valid[CMZ__KEY_FILTER]) &&
+        (!has_typesize || valid[CMZ__KEY_TYPESIZE]))
+        cmz__policy_check_filter(e, has_filter ? &values[CMZ__KEY_FILTER] : NULL,
+                                 has_typesize ? &values[CMZ__KEY_TYPESIZE] : NULL, w->r);
     return w->r->errors == before;
 }
 

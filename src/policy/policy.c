@@ -9,16 +9,25 @@
 #define KB(n) ((uint32_t)(n) << 10)
 #define THRESHOLD_MB(n) ((uint64_t)(n) << 20)
 
-/* The specification's table; configs/compression_layers.yaml holds the same (tested). */
+#define NO_FILTER CMZ_FILTER_NONE, 1
+
+/* The specification's table; configs/compression_layers.yaml holds the same (tested). The
+ * filters of the two float types are the measured best (the file's header says why). */
 static const cmz_policy_entry builtin[] = {
-    {"model_weights", CMZ_CODEC_ZSTD, 3, MB(1), false, THRESHOLD_MB(50), CMZ_PRIORITY_LOW},
-    {"subtitle", CMZ_CODEC_LZ4, 0, KB(512), true, THRESHOLD_MB(1), CMZ_PRIORITY_HIGH},
-    {"intermediate_cache", CMZ_CODEC_LZ4, 1, MB(4), true, THRESHOLD_MB(5), CMZ_PRIORITY_MEDIUM},
-    {"attention_cache", CMZ_CODEC_ZSTD, 1, MB(2), true, THRESHOLD_MB(10), CMZ_PRIORITY_MEDIUM},
-    {"file_cache", CMZ_CODEC_ZSTD, 3, MB(8), true, THRESHOLD_MB(20), CMZ_PRIORITY_LOW},
-    {"temp_buffers", CMZ_CODEC_LZ4, 0, MB(1), true, THRESHOLD_MB(5), CMZ_PRIORITY_HIGH},
-    {"log_data", CMZ_CODEC_GZIP, 6, MB(10), true, THRESHOLD_MB(2), CMZ_PRIORITY_LOW},
-    {"default", CMZ_CODEC_GZIP, 6, MB(4), false, THRESHOLD_MB(10), CMZ_PRIORITY_LOW},
+    {"model_weights", CMZ_CODEC_ZSTD, 3, MB(1), false, THRESHOLD_MB(50), CMZ_PRIORITY_LOW,
+     CMZ_FILTER_PLANES, 4},
+    {"subtitle", CMZ_CODEC_LZ4, 0, KB(512), true, THRESHOLD_MB(1), CMZ_PRIORITY_HIGH,
+     NO_FILTER},
+    {"intermediate_cache", CMZ_CODEC_LZ4, 1, MB(4), true, THRESHOLD_MB(5), CMZ_PRIORITY_MEDIUM,
+     NO_FILTER},
+    {"attention_cache", CMZ_CODEC_ZSTD, 1, MB(2), true, THRESHOLD_MB(10), CMZ_PRIORITY_MEDIUM,
+     CMZ_FILTER_PLANES, 2},
+    {"file_cache", CMZ_CODEC_ZSTD, 3, MB(8), true, THRESHOLD_MB(20), CMZ_PRIORITY_LOW,
+     NO_FILTER},
+    {"temp_buffers", CMZ_CODEC_LZ4, 0, MB(1), true, THRESHOLD_MB(5), CMZ_PRIORITY_HIGH,
+     NO_FILTER},
+    {"log_data", CMZ_CODEC_GZIP, 6, MB(10), true, THRESHOLD_MB(2), CMZ_PRIORITY_LOW, NO_FILTER},
+    {"default", CMZ_CODEC_GZIP, 6, MB(4), false, THRESHOLD_MB(10), CMZ_PRIORITY_LOW, NO_FILTER},
 };
 #define BUILTIN_COUNT (sizeof builtin / sizeof builtin[0])
 
@@ -84,7 +93,8 @@ void cmz_policy_free(cmz_policy *p) {
 static bool entry_equal(const cmz_policy_entry *a, const cmz_policy_entry *b) {
     return strcmp(a->type, b->type) == 0 && a->codec == b->codec && a->level == b->level &&
            a->chunk_size == b->chunk_size && a->auto_compress == b->auto_compress &&
-           a->threshold == b->threshold && a->priority == b->priority;
+           a->threshold == b->threshold && a->priority == b->priority &&
+           a->filter == b->filter && a->typesize == b->typesize;
 }
 
 bool cmz_policy_equal(const cmz_policy *a, const cmz_policy *b) {
@@ -119,17 +129,21 @@ cmz_status cmz_policy_apply(const cmz_policy *p, const char *type, cmz_params *p
     params->codec = e->codec;
     params->level = e->level;
     params->chunk_size = e->chunk_size;
+    params->filter = e->filter;
+    params->typesize = e->typesize;
     return CMZ_OK;
 }
 
 /* ---- edits ---- */
 
 /* Applies settings to *e, reporting every bad one; then checks the level against the
- * (possibly new) codec. */
+ * (possibly new) codec, and the filter and typesize together when either was given. */
 static bool apply_settings(cmz_policy_entry *e, const cmz_policy_setting *settings,
                            size_t count, cmz__reporter *r) {
     size_t before = r->errors;
-    bool level_checkable = true;
+    bool level_checkable = true, filter_checkable = true;
+    cmz__value given[CMZ__KEY_COUNT];
+    bool seen[CMZ__KEY_COUNT] = {false};
     for (size_t i = 0; i < count; i++) {
         const char *key = settings[i].key ? settings[i].key : "";
         int k = cmz__policy_key_index(key);
@@ -141,11 +155,16 @@ static bool apply_settings(cmz_policy_entry *e, const cmz_policy_setting *settin
             continue;
         }
         cmz__value v = {settings[i].value ? settings[i].value : "", true, NULL, 0, 0};
-        if (!cmz__policy_set_key(e, k, &v, r) &&
-            (k == CMZ__KEY_ALGORITHM || k == CMZ__KEY_LEVEL))
-            level_checkable = false;
+        given[k] = v;
+        seen[k] = true;
+        if (cmz__policy_set_key(e, k, &v, r)) continue;
+        if (k == CMZ__KEY_ALGORITHM || k == CMZ__KEY_LEVEL) level_checkable = false;
+        if (k == CMZ__KEY_FILTER || k == CMZ__KEY_TYPESIZE) filter_checkable = false;
     }
     if (level_checkable) cmz__policy_check_level(e, 0, 0, r);
+    if (filter_checkable && (seen[CMZ__KEY_FILTER] || seen[CMZ__KEY_TYPESIZE]))
+        cmz__policy_check_filter(e, seen[CMZ__KEY_FILTER] ? &given[CMZ__KEY_FILTER] : NULL,
+                                 seen[CMZ__KEY_TYPESIZE] ? &given[CMZ__KEY_TYPESIZE] : NULL, r);
     return r->errors == before;
 }
 

@@ -28,8 +28,8 @@ static const char header[] =
     "# ./configs/compression_layers.yaml, then $XDG_CONFIG_HOME/cmz/compression_layers.yaml\n"
     "# (~/.config/cmz/...), then built-in defaults identical to the file shipped with cmz.\n"
     "#\n"
-    "# Each type is a mapping with all six keys below. A type that is not listed uses\n"
-    "# `default`, which every policy must have.\n"
+    "# Each type is a mapping with the six keys below, and optionally filter and typesize.\n"
+    "# A type that is not listed uses `default`, which every policy must have.\n"
     "#\n"
     "#   algorithm      codec: zstd, lz4, gzip, bzip2, lzma (alias xz), snappy, brotli, or none\n"
     "#                  (stored as is); `cmz codecs` lists those compiled into this build.\n"
@@ -48,12 +48,27 @@ static const char header[] =
     "#                  applies; decimals allowed (0.5), 0..1048576 (1 TiB).\n"
     "#   priority       the speed/ratio trade-off, which the benchmark's recommendation\n"
     "#                  follows: high = speed first, medium = balanced, low = ratio first.\n"
+    "#   filter         optional: a reversible transform of typed data, applied to each chunk\n"
+    "#                  before the codec and recorded in the frame (decompression needs no\n"
+    "#                  flag): shuffle (byte k of every element together), bitshuffle,\n"
+    "#                  delta (differences of neighbouring integers), planes (the byte\n"
+    "#                  planes of floats, alignment found per 64 KiB block), or auto (tries\n"
+    "#                  them on a sample of the first chunk and keeps the smallest). Absent:\n"
+    "#                  none. docs/FILTERS.md describes each one.\n"
+    "#   typesize       with filter: the element size in bytes, 2, 4 or 8 (4 = float32,\n"
+    "#                  2 = float16/bfloat16); with auto it may be left out (tries 2 and 4).\n"
+    "#                  Absent without filter: 1. Both keys are written only when set.\n"
     "#\n"
     "# The values are the specification's table. Chunk sizes are per type here; a codec's\n"
     "# own default (`cmz codecs`, measured by bench/parallel) only applies where no policy is\n"
     "# used. Larger chunks keep more ratio for codecs with long windows (zstd, lzma); smaller\n"
     "# ones hold less memory in flight and let small resources use every core.\n"
-    "# The keys `filter` and `typesize` (typed-data filters) are not supported yet.\n"
+    "# model_weights (float32) and attention_cache (float16) use filter planes: in a float\n"
+    "# the sign and exponent byte takes few values while the low mantissa bytes are noise;\n"
+    "# split into planes, the codec compresses the exponent plane well instead of seeing one\n"
+    "# mixed stream. On the corpus weights with zstd level 3: ratio 1.166 with planes, 1.085\n"
+    "# without a filter, 1.162 for Blosc's best (bit shuffle). The other types hold text or\n"
+    "# mixed data with no element size, so they get no filter (auto can try one).\n"
     "\n"
     "compression_policy:\n";
 
@@ -81,6 +96,11 @@ cmz_status cmz_policy_format(const cmz_policy *p, char *buf, size_t cap, size_t 
         const cmz_policy_entry *e = &p->entries[i];
         put(&s, "%s  %s:\n", i ? "\n" : "", e->type);
         for (int k = 0; k < CMZ__KEY_COUNT; k++) {
+            /* The optional keys only when set, so files without filters keep their bytes;
+             * typesize 0 (auto's "try 2 and 4") is written by leaving it out. */
+            if (k == CMZ__KEY_FILTER && e->filter == CMZ_FILTER_NONE) continue;
+            if (k == CMZ__KEY_TYPESIZE && (e->filter == CMZ_FILTER_NONE || e->typesize == 0))
+                continue;
             char value[64];
             cmz_policy_format_value(e, cmz__policy_keys[k], value, sizeof value);
             put(&s, "    %s: %s\n", cmz__policy_keys[k], value);

@@ -11,6 +11,7 @@
 
 const char *const cmz__policy_keys[CMZ__KEY_COUNT] = {
     "algorithm", "level", "chunk_size", "auto_compress", "threshold_mb", "priority",
+    "filter",    "typesize",
 };
 
 /* What each key wants, for "must be ..." messages. */
@@ -21,6 +22,8 @@ static const char *const expected[CMZ__KEY_COUNT] = {
     "true or false",
     "a number of megabytes such as 5 or 0.5",
     "high, medium or low",
+    "a filter name (none, shuffle, bitshuffle, delta, planes) or auto",
+    "1, 2, 4 or 8 (0 with filter auto)",
 };
 
 static const char *const priority_names[] = {"high", "medium", "low"};
@@ -239,7 +242,7 @@ bool cmz__policy_set_key(cmz_policy_entry *e, int key, const cmz__value *v, cmz_
     }
     /* Numbers and booleans must be written as such: a quoted "3" is a string. */
     bool typed = key == CMZ__KEY_LEVEL || key == CMZ__KEY_AUTO_COMPRESS ||
-                 key == CMZ__KEY_THRESHOLD_MB;
+                 key == CMZ__KEY_THRESHOLD_MB || key == CMZ__KEY_TYPESIZE;
     if (typed && !v->plain) {
         cmz__report(r, v->line, v->column, "%s must be %s, got the string \"%s\" (remove the "
                     "quotes)", name, expected[key], cmz__quote(v->text, q, sizeof q));
@@ -266,6 +269,10 @@ bool cmz__policy_set_key(cmz_policy_entry *e, int key, const cmz__value *v, cmz_
         return parse_threshold(v->text, v, r, &e->threshold);
     case CMZ__KEY_PRIORITY:
         return parse_priority(v->text, v, r, &e->priority);
+    case CMZ__KEY_FILTER:
+        return cmz__policy_parse_filter(v->text, v, r, &e->filter);
+    case CMZ__KEY_TYPESIZE:
+        return cmz__policy_parse_typesize(v->text, v, r, &e->typesize);
     }
     return false;
 }
@@ -325,6 +332,11 @@ bool cmz__policy_check_entry(const cmz_policy_entry *e, cmz__reporter *r) {
                     e->threshold);
     if ((unsigned)e->priority > CMZ_PRIORITY_LOW)
         cmz__report(r, 0, 0, "priority %d is not high, medium or low", (int)e->priority);
+    if (e->filter != CMZ_FILTER_AUTO && !cmz_filter_name(e->filter))
+        cmz__report(r, 0, 0, "filter id %d is unknown", e->filter);
+    else if (!cmz__policy_filter_pair_ok(e->filter, e->typesize))
+        cmz__report(r, 0, 0, "typesize %u is not valid for filter %s", e->typesize,
+                    cmz__policy_filter_name(e->filter));
     return r->errors == before;
 }
 
@@ -355,6 +367,15 @@ size_t cmz_policy_format_value(const cmz_policy_entry *e, const char *key, char 
         break;
     case CMZ__KEY_PRIORITY:
         snprintf(tmp, sizeof tmp, "%s", cmz_priority_name(e->priority));
+        break;
+    case CMZ__KEY_FILTER:
+        if (cmz__policy_filter_name(e->filter))
+            snprintf(tmp, sizeof tmp, "%s", cmz__policy_filter_name(e->filter));
+        else
+            snprintf(tmp, sizeof tmp, "filter-%d", e->filter);
+        break;
+    case CMZ__KEY_TYPESIZE:
+        snprintf(tmp, sizeof tmp, "%u", e->typesize);
         break;
     default:
         return 0;

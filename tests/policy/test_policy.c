@@ -81,15 +81,19 @@ static void test_shipped_file_verifies(void **state) {
         bool autoc;
         uint64_t mb;
         cmz_priority prio;
+        int filter;
+        unsigned typesize;
     } table[] = {
-        {"model_weights", CMZ_CODEC_ZSTD, 3, 1u << 20, false, 50, CMZ_PRIORITY_LOW},
-        {"subtitle", CMZ_CODEC_LZ4, 0, 512u << 10, true, 1, CMZ_PRIORITY_HIGH},
-        {"intermediate_cache", CMZ_CODEC_LZ4, 1, 4u << 20, true, 5, CMZ_PRIORITY_MEDIUM},
-        {"attention_cache", CMZ_CODEC_ZSTD, 1, 2u << 20, true, 10, CMZ_PRIORITY_MEDIUM},
-        {"file_cache", CMZ_CODEC_ZSTD, 3, 8u << 20, true, 20, CMZ_PRIORITY_LOW},
-        {"temp_buffers", CMZ_CODEC_LZ4, 0, 1u << 20, true, 5, CMZ_PRIORITY_HIGH},
-        {"log_data", CMZ_CODEC_GZIP, 6, 10u << 20, true, 2, CMZ_PRIORITY_LOW},
-        {"default", CMZ_CODEC_GZIP, 6, 4u << 20, false, 10, CMZ_PRIORITY_LOW},
+        {"model_weights", CMZ_CODEC_ZSTD, 3, 1u << 20, false, 50, CMZ_PRIORITY_LOW,
+         CMZ_FILTER_PLANES, 4},
+        {"subtitle", CMZ_CODEC_LZ4, 0, 512u << 10, true, 1, CMZ_PRIORITY_HIGH, 0, 1},
+        {"intermediate_cache", CMZ_CODEC_LZ4, 1, 4u << 20, true, 5, CMZ_PRIORITY_MEDIUM, 0, 1},
+        {"attention_cache", CMZ_CODEC_ZSTD, 1, 2u << 20, true, 10, CMZ_PRIORITY_MEDIUM,
+         CMZ_FILTER_PLANES, 2},
+        {"file_cache", CMZ_CODEC_ZSTD, 3, 8u << 20, true, 20, CMZ_PRIORITY_LOW, 0, 1},
+        {"temp_buffers", CMZ_CODEC_LZ4, 0, 1u << 20, true, 5, CMZ_PRIORITY_HIGH, 0, 1},
+        {"log_data", CMZ_CODEC_GZIP, 6, 10u << 20, true, 2, CMZ_PRIORITY_LOW, 0, 1},
+        {"default", CMZ_CODEC_GZIP, 6, 4u << 20, false, 10, CMZ_PRIORITY_LOW, 0, 1},
     };
     for (size_t i = 0; i < 8; i++) {
         const cmz_policy_entry *e = cmz_policy_at(p, i);
@@ -100,6 +104,8 @@ static void test_shipped_file_verifies(void **state) {
         assert_int_equal(e->auto_compress, table[i].autoc);
         assert_int_equal(e->threshold, table[i].mb << 20);
         assert_int_equal(e->priority, table[i].prio);
+        assert_int_equal(e->filter, table[i].filter);
+        assert_int_equal(e->typesize, table[i].typesize);
     }
     cmz_policy_free(p);
 }
@@ -332,6 +338,148 @@ static void test_create_update_delete(void **state) {
     cmz_policy_free(p);
 }
 
+/* filter and typesize: saved only when set, loaded back equal; apply passes them on; create
+ * and update check them together. */
+static void test_filters(void **state) {
+    (void)state;
+    cmz_policy *p = cmz_policy_new_default();
+    cmz_policy_entry e = *cmz_policy_get(p, "default");
+    static const struct {
+        const char *type;
+        int filter;
+        unsigned typesize;
+        const char *lines; /* what the file writes after priority */
+    } cases[] = {
+        {"f_shuffle", CMZ_FILTER_SHUFFLE, 8, "    filter: shuffle\n    typesize: 8\n"},
+        {"f_bits", CMZ_FILTER_BITSHUFFLE, 2, "    filter: bitshuffle\n    typesize: 2\n"},
+        {"f_delta", CMZ_FILTER_DELTA, 4, "    filter: delta\n    typesize: 4\n"},
+        {"f_auto", CMZ_FILTER_AUTO, 0, "    filter: auto\n"},
+        {"f_auto4", CMZ_FILTER_AUTO, 4, "    filter: auto\n    typesize: 4\n"},
+        {"f_none", CMZ_FILTER_NONE, 1, ""},
+    };
+    char want[4096];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        snprintf(e.type, sizeof e.type, "%s", cases[i].type);
+        e.filter = cases[i].filter;
+        e.typesize = cases[i].typesize;
+        assert_int_equal(cmz_policy_put(p, &e, NULL), CMZ_OK);
+    }
+    size_t size;
+    char *text = format_all(p, &size);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        snprintf(want, sizeof want,
+                 "  %s:\n    algorithm: gzip\n    level: 6\n    chunk_size: 4MB\n"
+                 "    auto_compress: false\n    threshold_mb: 10\n    priority: low\n%s\n",
+                 cases[i].type, cases[i].lines);
+        if (!strstr(text, want)) fail_msg("no block\n%sin\n%s", want, text);
+    }
+    cmz_policy *again = NULL;
+    assert_int_equal(cmz_policy_load_string(text, size, "text", &again, NULL), CMZ_OK);
+    assert_true(cmz_policy_equal(p, again));
+    size_t size2;
+    char *text2 = format_all(again, &size2);
+    assert_string_equal(text2, text);
+    /* Equality sees the filter and the typesize. */
+    e = *cmz_policy_get(p, "f_auto4");
+    e.typesize = 8;
+    assert_int_equal(cmz_policy_put(again, &e, NULL), CMZ_OK);
+    assert_false(cmz_policy_equal(p, again));
+
+    char value[64];
+    const cmz_policy_entry *w = cmz_policy_get(p, "model_weights");
+    assert_int_equal(cmz_policy_format_value(w, "filter", value, sizeof value), 6);
+    assert_string_equal(value, "planes");
+    cmz_policy_format_value(w, "typesize", value, sizeof value);
+    assert_string_equal(value, "4");
+    cmz_policy_format_value(cmz_policy_get(p, "subtitle"), "filter", value, sizeof value);
+    assert_string_equal(value, "none");
+    cmz_policy_format_value(cmz_policy_get(p, "f_auto"), "filter", value, sizeof value);
+    assert_string_equal(value, "auto");
+
+    /* apply: the type's filter goes into the parameters, which the engine accepts. */
+    cmz_params params = cmz_params_default(), resolved;
+    assert_int_equal(cmz_policy_apply(p, "model_weights", &params), CMZ_OK);
+    assert_int_equal(params.filter, CMZ_FILTER_PLANES);
+    assert_int_equal(params.typesize, 4);
+    assert_int_equal(cmz_params_resolve(&params, &resolved, NULL), CMZ_OK);
+    assert_int_equal(cmz_policy_apply(p, "attention_cache", &params), CMZ_OK);
+    assert_int_equal(params.filter, CMZ_FILTER_PLANES);
+    assert_int_equal(params.typesize, 2);
+    assert_int_equal(cmz_policy_apply(p, "not_listed", &params), CMZ_OK);
+    assert_int_equal(params.filter, CMZ_FILTER_NONE);
+    assert_int_equal(params.typesize, 1);
+    for (size_t i = 0; i < cmz_policy_count(p); i++) {
+        assert_int_equal(cmz_policy_apply(p, cmz_policy_at(p, i)->type, &params), CMZ_OK);
+        assert_int_equal(cmz_params_resolve(&params, &resolved, NULL), CMZ_OK);
+    }
+
+    /* create and update: checked together, without positions. */
+    cmz_diags *d = cmz_diags_new();
+    cmz_policy_setting c[] = {{"filter", "shuffle"}, {"typesize", "2"}};
+    assert_int_equal(cmz_policy_create(p, "pcm16", c, 2, d), CMZ_OK);
+    assert_int_equal(cmz_policy_get(p, "pcm16")->filter, CMZ_FILTER_SHUFFLE);
+    assert_int_equal(cmz_policy_get(p, "pcm16")->typesize, 2);
+    cmz_policy *snapshot = cmz_policy_clone(p);
+    cmz_policy_setting bad[] = {{"filter", "shufle"}, {"typesize", "3"}};
+    assert_int_equal(cmz_policy_create(p, "x", bad, 2, d), CMZ_ERR_INVALID_ARG);
+    assert_string_equal(all_diags(d),
+                        "unknown filter 'shufle'; valid filters: none, shuffle, bitshuffle, "
+                        "delta, planes, auto; did you mean 'shuffle'?\n"
+                        "typesize must be 1, 2, 4 or 8 (0 with filter auto), got '3'\n");
+    cmz_diags_clear(d);
+    cmz_policy_setting planes_only[] = {{"filter", "planes"}};
+    assert_int_equal(cmz_policy_create(p, "x", planes_only, 1, d), CMZ_ERR_INVALID_ARG);
+    assert_string_equal(all_diags(d), "filter planes needs a typesize: 2, 4 or 8 (the size "
+                                      "of one element, e.g. 4 for float32, 2 for float16)\n");
+    cmz_diags_clear(d);
+    cmz_policy_setting size_only[] = {{"typesize", "4"}};
+    assert_int_equal(cmz_policy_update(p, "subtitle", size_only, 1, d), CMZ_ERR_INVALID_ARG);
+    assert_string_equal(all_diags(d), "typesize 4 needs a filter (shuffle, bitshuffle, delta, "
+                                      "planes or auto): without one, typesize is 1\n");
+    assert_true(cmz_policy_equal(p, snapshot));
+    /* A filter alone keeps a typesize that suits it: planes/4 -> shuffle/4 -> auto/4. */
+    cmz_policy_setting to_shuffle[] = {{"filter", "shuffle"}}, to_auto[] = {{"filter", "auto"}},
+                       to_none[] = {{"filter", "none"}}, ts8[] = {{"typesize", "8"}};
+    assert_int_equal(cmz_policy_update(p, "model_weights", to_shuffle, 1, NULL), CMZ_OK);
+    assert_int_equal(cmz_policy_get(p, "model_weights")->typesize, 4);
+    assert_int_equal(cmz_policy_update(p, "model_weights", to_auto, 1, NULL), CMZ_OK);
+    assert_int_equal(cmz_policy_get(p, "model_weights")->filter, CMZ_FILTER_AUTO);
+    assert_int_equal(cmz_policy_get(p, "model_weights")->typesize, 4);
+    /* ... else takes the filter's own: none 1, auto 0 (try 2 and 4). */
+    assert_int_equal(cmz_policy_update(p, "model_weights", to_none, 1, NULL), CMZ_OK);
+    assert_int_equal(cmz_policy_get(p, "model_weights")->filter, CMZ_FILTER_NONE);
+    assert_int_equal(cmz_policy_get(p, "model_weights")->typesize, 1);
+    assert_int_equal(cmz_policy_update(p, "model_weights", to_auto, 1, NULL), CMZ_OK);
+    assert_int_equal(cmz_policy_get(p, "model_weights")->typesize, 0);
+    /* A typesize alone keeps the filter. */
+    assert_int_equal(cmz_policy_update(p, "attention_cache", ts8, 1, NULL), CMZ_OK);
+    assert_int_equal(cmz_policy_get(p, "attention_cache")->filter, CMZ_FILTER_PLANES);
+    assert_int_equal(cmz_policy_get(p, "attention_cache")->typesize, 8);
+
+    /* put checks the pair and the id. */
+    e = *cmz_policy_get(p, "default");
+    e.filter = CMZ_FILTER_PLANES;
+    e.typesize = 1;
+    cmz_diags_clear(d);
+    assert_int_equal(cmz_policy_put(p, &e, d), CMZ_ERR_INVALID_ARG);
+    assert_string_equal(all_diags(d), "typesize 1 is not valid for filter planes\n");
+    e.filter = 9;
+    e.typesize = 4;
+    cmz_diags_clear(d);
+    assert_int_equal(cmz_policy_put(p, &e, d), CMZ_ERR_INVALID_ARG);
+    assert_string_equal(all_diags(d), "filter id 9 is unknown\n");
+    e.filter = CMZ_FILTER_NONE;
+    e.typesize = 0;
+    assert_int_equal(cmz_policy_put(p, &e, NULL), CMZ_ERR_INVALID_ARG);
+
+    cmz_diags_free(d);
+    free(text);
+    free(text2);
+    cmz_policy_free(snapshot);
+    cmz_policy_free(again);
+    cmz_policy_free(p);
+}
+
 static void test_save_is_atomic(void **state) {
     (void)state;
     char *dir = tu_tempdir(), path[PATH_MAX], link[PATH_MAX];
@@ -528,6 +676,7 @@ int main(void) {
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_lookup_and_apply),
         cmocka_unit_test(test_create_update_delete),
+        cmocka_unit_test(test_filters),
         cmocka_unit_test(test_save_is_atomic),
         cmocka_unit_test(test_finder),
         cmocka_unit_test(test_allocation_failures),

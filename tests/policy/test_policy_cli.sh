@@ -99,7 +99,9 @@ printf '%s\n' model_weights subtitle intermediate_cache attention_cache file_cac
 expect_same out want
 run 0 policy list --verbose --config p.yaml
 head -1 out | grep -q "^# policy: p.yaml (--config)$" || fail "list --verbose source: $(head -1 out)"
-grep -Eq '^subtitle +lz4 +0 +512KB +true +1 +high$' out || fail "list --verbose row: $(cat out)"
+grep -Eq '^subtitle +lz4 +0 +512KB +true +1 +high +none$' out || fail "list --verbose row: $(cat out)"
+grep -Eq '^model_weights +zstd +3 +1MB +false +50 +low +planes/4$' out ||
+    fail "list --verbose filter: $(cat out)"
 
 run 0 policy show subtitle --config=p.yaml
 cat >want <<'EOF'
@@ -111,8 +113,12 @@ subtitle:
   auto_compress: true
   threshold_mb: 1
   priority: high
+  filter: none
+  typesize: 1
 EOF
 expect_same out want
+run 0 policy show attention_cache --config=p.yaml
+grep -q "^  filter: planes$" out && grep -q "^  typesize: 2$" out || fail "show filter: $(cat out)"
 run 0 policy show no_such_type --config p.yaml
 grep -q "^# 'no_such_type' is not in the policy: it uses 'default'$" out || fail "$(cat out)"
 grep -q "^default:$" out || fail "show of an unknown type: $(cat out)"
@@ -190,6 +196,66 @@ cp bad.yaml bad_copy.yaml
 run 1 policy update subtitle --level 1 --config bad_copy.yaml
 grep -q "^bad_copy.yaml:13:20: " err || fail "invalid file: $(cat err)"
 expect_same bad_copy.yaml bad.yaml
+
+# ---- filter and typesize ------------------------------------------------------------------
+cp "$SHIPPED" f.yaml
+# create with both: written after priority.
+run 0 policy create pcm --filter shuffle --typesize 2 --config f.yaml
+awk '/^  default:$/ { print "  pcm:\n    algorithm: gzip\n    level: 6\n    chunk_size: 4MB\n    auto_compress: false\n    threshold_mb: 10\n    priority: low\n    filter: shuffle\n    typesize: 2\n" } { print }' \
+    "$SHIPPED" >want_f
+expect_same f.yaml want_f
+# auto without a typesize writes no typesize ("try 2 and 4").
+run 0 policy create tensors --filter auto --config f.yaml
+awk '/^  default:$/ { print "  tensors:\n    algorithm: gzip\n    level: 6\n    chunk_size: 4MB\n    auto_compress: false\n    threshold_mb: 10\n    priority: low\n    filter: auto\n" } { print }' \
+    want_f >want_f2
+expect_same f.yaml want_f2
+run 0 policy show tensors --config f.yaml
+grep -q "^  typesize: 0  # auto tries 2 and 4$" out || fail "show auto: $(cat out)"
+# update: a new filter keeps the typesize that suits it; a typesize alone keeps the filter.
+run 0 policy update model_weights --filter bitshuffle --config f.yaml
+sed -i '/^  model_weights:$/,/^$/ s/^    filter: planes$/    filter: bitshuffle/' want_f2
+expect_same f.yaml want_f2
+run 0 policy update model_weights --typesize 8 --config f.yaml
+sed -i '/^  model_weights:$/,/^$/ s/^    typesize: 4$/    typesize: 8/' want_f2
+expect_same f.yaml want_f2
+# update to none removes both lines; a filter added to a type without one adds them.
+run 0 policy update attention_cache --filter none --config f.yaml
+sed -i '/^  attention_cache:$/,/^$/ { /^    filter: /d; /^    typesize: /d }' want_f2
+expect_same f.yaml want_f2
+run 0 policy update log_data --filter=delta --typesize=4 --config f.yaml
+sed -i '/^  log_data:$/,/^$/ s/^    priority: low$/    priority: low\n    filter: delta\n    typesize: 4/' want_f2
+expect_same f.yaml want_f2
+run 0 policy list --verbose --config f.yaml
+grep -Eq '^tensors +gzip +6 +4MB +false +10 +low +auto$' out || fail "list auto: $(cat out)"
+grep -Eq '^log_data +gzip .* +delta/4$' out || fail "list delta: $(cat out)"
+# Refusals leave the file byte-identical.
+cp f.yaml p.yaml
+cp f.yaml before.yaml
+refuse 1 "^cmz policy: unknown filter 'plane'; valid filters: none, shuffle, bitshuffle, delta, planes, auto; did you mean 'planes'\?$" \
+    policy update subtitle --filter plane --typesize 4 --config p.yaml
+refuse 1 "^cmz policy: typesize must be 1, 2, 4 or 8 \(0 with filter auto\), got '3'$" \
+    policy update model_weights --typesize 3 --config p.yaml
+refuse 1 "^cmz policy: typesize 4 needs a filter \(shuffle, bitshuffle, delta, planes or auto\): without one, typesize is 1$" \
+    policy update subtitle --typesize 4 --config p.yaml
+refuse 1 "^cmz policy: filter planes needs a typesize: 2, 4 or 8" \
+    policy create x --filter planes --config p.yaml
+refuse 1 "^cmz policy: typesize 1 is not valid for filter delta: it takes 2, 4 or 8$" \
+    policy create x --filter delta --typesize 1 --config p.yaml
+refuse 1 "^cmz policy: typesize 8 is not valid for filter none: it takes 1$" \
+    policy update log_data --filter none --typesize 8 --config p.yaml
+refuse 2 "option '--filter' needs a value" policy update subtitle --config p.yaml --filter
+# A file with a bad filter is reported at its line and column, and left alone.
+sed '/^  subtitle:$/,/^$/ s/^    priority: high$/    priority: high\n    filter: shufle\n    typesize: 2/' \
+    "$SHIPPED" >bad_filter.yaml
+cp bad_filter.yaml bad_filter_before.yaml
+line=$(grep -n "^    filter: shufle$" bad_filter.yaml | cut -d: -f1)
+run 1 policy update subtitle --level 1 --config bad_filter.yaml
+grep -q "^bad_filter.yaml:$line:13: unknown filter 'shufle'; .*did you mean 'shuffle'?$" err ||
+    fail "bad filter in a file: $(cat err)"
+expect_same bad_filter.yaml bad_filter_before.yaml
+cp want_deleted p.yaml
+cp want_deleted before.yaml
+no_temp_files
 
 # ---- usage errors: status 2, nothing touched ------------------------------------------------
 refuse 2 "usage: cmz policy" policy

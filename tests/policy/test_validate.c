@@ -105,7 +105,8 @@ static void test_unknown_key_suggestions(void **state) {
     /* No plausible key: the valid ones are listed. */
     expect_one(DEFAULT_TYPE "    colour: red\n",
                "p.yaml:9:5: unknown key 'colour' in type 'default'; valid keys: algorithm, "
-               "level, chunk_size, auto_compress, threshold_mb, priority");
+               "level, chunk_size, auto_compress, threshold_mb, priority, and optionally "
+               "filter, typesize");
     /* Missing underscore, dropped suffix. */
     expect_one(DEFAULT_TYPE "    chunksize: 1MB\n",
                "p.yaml:9:5: unknown key 'chunksize' in type 'default'; did you mean "
@@ -113,13 +114,12 @@ static void test_unknown_key_suggestions(void **state) {
     expect_one(DEFAULT_TYPE "    threshold: 1\n",
                "p.yaml:9:5: unknown key 'threshold' in type 'default'; did you mean "
                "'threshold_mb'?");
-    /* The typed-data keys are named as not supported yet. */
-    expect_one(DEFAULT_TYPE "    filter: shuffle\n",
-               "p.yaml:9:5: key 'filter' in type 'default' is not supported yet: typed-data "
-               "filters are not part of this version");
-    expect_one(DEFAULT_TYPE "    typesize: 4\n",
-               "p.yaml:9:5: key 'typesize' in type 'default' is not supported yet: typed-data "
-               "filters are not part of this version");
+    /* The optional keys are suggested too. */
+    expect_one(DEFAULT_TYPE "    filtr: planes\n",
+               "p.yaml:9:5: unknown key 'filtr' in type 'default'; did you mean 'filter'?");
+    expect_one(DEFAULT_TYPE "    type_size: 4\n",
+               "p.yaml:9:5: unknown key 'type_size' in type 'default'; did you mean "
+               "'typesize'?");
     expect_one(DEFAULT_TYPE "    <<: {level: 3}\n",
                "p.yaml:9:5: YAML merge keys ('<<') are not supported: give every key of type "
                "'default'");
@@ -136,6 +136,77 @@ static void test_unknown_key_suggestions(void **state) {
                              "did you mean 'compression_policy'?\n"
                              "p.yaml:1:1: no 'compression_policy:' key: a policy file maps it "
                              "to the types and their settings\n");
+}
+
+/* filter and typesize, appended to `default` at lines 9 and 10: a filter's value is at
+ * column 13, a typesize's at column 15. */
+static void test_filters(void **state) {
+    (void)state;
+    /* Valid pairs; names are case-insensitive; auto may leave typesize out. */
+    diagnose(DEFAULT_TYPE "    filter: planes\n    typesize: 4\n", CMZ_OK);
+    diagnose(DEFAULT_TYPE "    typesize: 2\n    filter: Shuffle\n", CMZ_OK);
+    diagnose(DEFAULT_TYPE "    filter: auto\n", CMZ_OK);
+    diagnose(DEFAULT_TYPE "    filter: auto\n    typesize: 8\n", CMZ_OK);
+    diagnose(DEFAULT_TYPE "    filter: auto\n    typesize: 0\n", CMZ_OK);
+    diagnose(DEFAULT_TYPE "    filter: none\n    typesize: 1\n", CMZ_OK);
+    diagnose(DEFAULT_TYPE "    filter: \"delta\"\n    typesize: 8\n", CMZ_OK);
+    diagnose(DEFAULT_TYPE "    typesize: 1\n", CMZ_OK);
+
+    /* An unknown filter, with a did-you-mean when one is close. */
+    expect_one(DEFAULT_TYPE "    filter: plane\n    typesize: 4\n",
+               "p.yaml:9:13: unknown filter 'plane'; valid filters: none, shuffle, bitshuffle, "
+               "delta, planes, auto; did you mean 'planes'?");
+    expect_one(DEFAULT_TYPE "    filter: bitshufle\n    typesize: 4\n",
+               "p.yaml:9:13: unknown filter 'bitshufle'; valid filters: none, shuffle, "
+               "bitshuffle, delta, planes, auto; did you mean 'bitshuffle'?");
+    expect_one(DEFAULT_TYPE "    filter: zfp\n",
+               "p.yaml:9:13: unknown filter 'zfp'; valid filters: none, shuffle, bitshuffle, "
+               "delta, planes, auto");
+    expect_one(DEFAULT_TYPE "    filter: [planes]\n",
+               "p.yaml:9:13: filter must be a filter name (none, shuffle, bitshuffle, delta, "
+               "planes) or auto, got a sequence");
+
+    /* Typesizes that no filter takes, or written as strings. */
+    expect_one(DEFAULT_TYPE "    filter: planes\n    typesize: 3\n",
+               "p.yaml:10:15: typesize must be 1, 2, 4 or 8 (0 with filter auto), got '3'");
+    expect_one(DEFAULT_TYPE "    filter: planes\n    typesize: four\n",
+               "p.yaml:10:15: typesize must be 1, 2, 4 or 8 (0 with filter auto), got 'four'");
+    expect_one(DEFAULT_TYPE "    filter: planes\n    typesize: \"4\"\n",
+               "p.yaml:10:15: typesize must be 1, 2, 4 or 8 (0 with filter auto), got the "
+               "string \"4\" (remove the quotes)");
+    expect_one(DEFAULT_TYPE "    filter: planes\n    typesize:\n",
+               "p.yaml:10:14: typesize has no value; it must be 1, 2, 4 or 8 (0 with filter "
+               "auto)");
+
+    /* A typesize the filter does not take, at the typesize. */
+    expect_one(DEFAULT_TYPE "    filter: planes\n    typesize: 1\n",
+               "p.yaml:10:15: typesize 1 is not valid for filter planes: it takes 2, 4 or 8");
+    expect_one(DEFAULT_TYPE "    filter: none\n    typesize: 4\n",
+               "p.yaml:10:15: typesize 4 is not valid for filter none: it takes 1");
+    expect_one(DEFAULT_TYPE "    filter: auto\n    typesize: 1\n",
+               "p.yaml:10:15: typesize 1 is not valid for filter auto: it takes 2, 4 or 8 "
+               "(leave it out to try 2 and 4)");
+    expect_one(DEFAULT_TYPE "    filter: shuffle\n    typesize: 0\n",
+               "p.yaml:10:15: typesize 0 is only valid with filter auto (it tries 2 and 4)");
+    /* A typesize without a filter, and a filter without a typesize. */
+    expect_one(DEFAULT_TYPE "    typesize: 4\n",
+               "p.yaml:9:15: typesize 4 needs a filter (shuffle, bitshuffle, delta, planes or "
+               "auto): without one, typesize is 1");
+    expect_one(DEFAULT_TYPE "    filter: planes\n",
+               "p.yaml:9:13: filter planes needs a typesize: 2, 4 or 8 (the size of one "
+               "element, e.g. 4 for float32, 2 for float16)");
+    expect_one(DEFAULT_TYPE "    filter: delta\n    filter: planes\n    typesize: 2\n",
+               "p.yaml:10:5: duplicate key 'filter' in type 'default' (first given at line 9)");
+
+    /* With other mistakes: all reported, in file order. */
+    char yaml[8192];
+    snprintf(yaml, sizeof yaml, "%s    filter: planes\n    typesize: 6\n",
+             with_type("zstd", "30", "1MB", "true", "5", "high"));
+    char *got = diagnose(yaml, CMZ_ERR_INVALID_ARG);
+    assert_string_equal(got,
+                        "p.yaml:11:12: level 30 is out of range for zstd (valid: 1..22)\n"
+                        "p.yaml:17:15: typesize must be 1, 2, 4 or 8 (0 with filter auto), "
+                        "got '6'\n");
 }
 
 static void test_wrong_types(void **state) {
@@ -410,6 +481,7 @@ int main(void) {
         cmocka_unit_test(test_strict_booleans),
         cmocka_unit_test(test_levels_out_of_range),
         cmocka_unit_test(test_unknown_algorithm),
+        cmocka_unit_test(test_filters),
         cmocka_unit_test(test_sizes),
         cmocka_unit_test(test_duplicates),
         cmocka_unit_test(test_missing),

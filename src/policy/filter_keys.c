@@ -1,0 +1,95 @@
+/* The optional keys `filter` and `typesize`: parsing each, and checking the pair, which only
+ * makes sense together (a filter works on elements of typesize bytes). Absent, they mean no
+ * filter and typesize 1, and the file does not write them. */
+#include "internal.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+/* Every name a policy accepts, in the order messages list them. */
+static const char *const filter_names[] = {"none", "shuffle", "bitshuffle", "delta", "planes",
+                                           "auto"};
+#define FILTER_NAMES (sizeof filter_names / sizeof filter_names[0])
+
+const char *cmz__policy_filter_name(int filter) {
+    return filter == CMZ_FILTER_AUTO ? "auto" : cmz_filter_name(filter);
+}
+
+bool cmz__policy_filter_pair_ok(int filter, unsigned typesize) {
+    if (filter == CMZ_FILTER_AUTO)
+        return typesize == 0 || cmz_filter_check(CMZ_FILTER_SHUFFLE, typesize) == CMZ_OK;
+    return cmz_filter_check(filter, typesize) == CMZ_OK;
+}
+
+bool cmz__policy_parse_filter(const char *s, const cmz__value *v, cmz__reporter *r, int *out) {
+    if (strcasecmp(s, "auto") == 0) {
+        *out = CMZ_FILTER_AUTO;
+        return true;
+    }
+    int id = cmz_filter_by_name(s);
+    if (id >= 0) {
+        *out = id;
+        return true;
+    }
+    char q[48];
+    const char *hint = cmz__suggest(s, filter_names, FILTER_NAMES);
+    cmz__report(r, v->line, v->column,
+                "unknown filter '%s'; valid filters: none, shuffle, bitshuffle, delta, planes, "
+                "auto%s%s%s",
+                cmz__quote(s, q, sizeof q), hint ? "; did you mean '" : "", hint ? hint : "",
+                hint ? "'?" : "");
+    return false;
+}
+
+bool cmz__policy_parse_typesize(const char *s, const cmz__value *v, cmz__reporter *r,
+                                unsigned *out) {
+    static const char *const valid[] = {"0", "1", "2", "4", "8"};
+    for (unsigned i = 0; i < sizeof valid / sizeof valid[0]; i++)
+        if (strcmp(s, valid[i]) == 0) {
+            *out = (unsigned)(s[0] - '0');
+            return true;
+        }
+    char q[48];
+    cmz__report(r, v->line, v->column,
+                "typesize must be 1, 2, 4 or 8 (0 with filter auto), got '%s'",
+                cmz__quote(s, q, sizeof q));
+    return false;
+}
+
+static unsigned line_of(const cmz__value *v) { return v ? v->line : 0; }
+static unsigned column_of(const cmz__value *v) { return v ? v->column : 0; }
+
+bool cmz__policy_check_filter(cmz_policy_entry *e, const cmz__value *f, const cmz__value *t,
+                              cmz__reporter *r) {
+    if (cmz__policy_filter_pair_ok(e->filter, e->typesize)) return true;
+    const char *name = cmz__policy_filter_name(e->filter);
+    if (!t) {
+        /* A new filter without a typesize: keep one that suits it, else its own. */
+        if (e->filter == CMZ_FILTER_NONE || e->filter == CMZ_FILTER_AUTO) {
+            e->typesize = e->filter == CMZ_FILTER_NONE ? 1 : 0;
+            return true;
+        }
+        cmz__report(r, line_of(f), column_of(f),
+                    "filter %s needs a typesize: 2, 4 or 8 (the size of one element, e.g. 4 "
+                    "for float32, 2 for float16)",
+                    name);
+        return false;
+    }
+    unsigned line = line_of(t), column = column_of(t);
+    if (e->typesize == 0)
+        cmz__report(r, line, column,
+                    "typesize 0 is only valid with filter auto (it tries 2 and 4)");
+    else if (e->filter == CMZ_FILTER_NONE && !f)
+        cmz__report(r, line, column,
+                    "typesize %u needs a filter (shuffle, bitshuffle, delta, planes or auto): "
+                    "without one, typesize is 1",
+                    e->typesize);
+    else
+        cmz__report(r, line, column, "typesize %u is not valid for filter %s: it takes %s",
+                    e->typesize, name,
+                    e->filter == CMZ_FILTER_NONE   ? "1"
+                    : e->filter == CMZ_FILTER_AUTO ? "2, 4 or 8 (leave it out to try 2 and 4)"
+                                                   : "2, 4 or 8");
+    return false;
+}
