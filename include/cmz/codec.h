@@ -24,9 +24,11 @@ typedef enum {
     CMZ_CODEC_LZMA = 5,   /* raw LZMA2 stream (no xz container: cmz frames carry sizes+CRCs) */
     CMZ_CODEC_SNAPPY = 6,
     CMZ_CODEC_BROTLI = 7,
+    CMZ_CODEC_RANS = 8,   /* order-0 rANS entropy coder per 64 KiB block (cmz's own, no library):
+                             for byte planes of typed data, e.g. after the planes filter */
 } cmz_codec_id;
 
-#define CMZ_CODEC_ID_MAX 7
+#define CMZ_CODEC_ID_MAX 8
 
 /* "Use the codec's default level" wherever a level is asked for. */
 #define CMZ_LEVEL_DEFAULT (-1000)

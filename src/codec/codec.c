@@ -30,6 +30,7 @@ static const cmz_codec *const table[] = {
 #ifdef CMZ_HAVE_BROTLI
     &cmz__codec_brotli,
 #endif
+    &cmz__codec_rans,
 };
 #define TABLE_SIZE (sizeof table / sizeof table[0])
 
@@ -67,8 +68,8 @@ const cmz_codec *cmz_codec_by_name(const char *name, cmz_error *err) {
             snprintf(valid + used, sizeof valid - used, "%s%s", i ? ", " : "", table[i]->name);
         }
         /* Known algorithm, but its library was missing when this build was configured. */
-        static const char *const known[] = {"none", "zstd", "lz4", "gzip",
-                                            "bzip2", "lzma", "snappy", "brotli"};
+        static const char *const known[] = {"none", "zstd", "lz4", "gzip", "bzip2",
+                                            "lzma", "snappy", "brotli", "rans"};
         for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
             if (strcasecmp(canonical, known[i]) == 0) {
                 cmz__fail(err, CMZ_ERR_CODEC_DISABLED, CMZ_NO_POSITION, CMZ_NO_POSITION,

@@ -30,5 +30,6 @@ extern const cmz_codec cmz__codec_bzip2;
 extern const cmz_codec cmz__codec_lzma;
 extern const cmz_codec cmz__codec_snappy;
 extern const cmz_codec cmz__codec_brotli;
+extern const cmz_codec cmz__codec_rans;
 
 #endif

@@ -1,0 +1,411 @@
+/* "rans": cmz's own order-0 entropy coder for byte planes of typed data (after the planes
+ * filter). Huffman (zstd's literals) cannot code a symbol below 1 bit; rANS codes within ~0.1%
+ * of the order-0 entropy, which is what the skewed sign/exponent planes of weights need.
+ *
+ * Byte format (docs/RANS.md is the full specification, with why 8 KiB blocks; little-endian):
+ *   The stream starts with raw_size as a LEB128 varint (7 bits a byte, low group first, high
+ *   bit = more follows; shortest form, at most 10 bytes), so that a stream decoded against
+ *   another size is caught. Then the input, cut into blocks of 8192 bytes (the last one
+ *   shorter): ceil(raw_size / 8192) blocks, with nothing between or after them.
+ *   A block starts with a mode byte:
+ *     0 stored: the block's len bytes as they are.
+ *     1 run:    one byte s; the block is len copies of s.
+ *     2 coded:  table, then u16 payload size P, then P payload bytes.
+ *   Table: a 32-byte bitmap (bit s & 7 of byte s >> 3 set = symbol s present), then for every
+ *   present symbol in increasing order its frequency f (1..4096) as a varint: f < 128 is one
+ *   byte f, otherwise two bytes (0x80 | (f & 127)), (f >> 7) with f >= 128. The frequencies
+ *   sum to exactly M = 4096 (SCALE_BITS = 12); cum(s) = sum of f of present symbols below s.
+ *   Payload: four states x0..x3 as u32, then the renormalisation bytes. Symbol i of the block
+ *   belongs to state i & 3. Decoding symbol i with state x: slot = x & 4095, s = the symbol
+ *   with cum(s) <= slot < cum(s) + f(s), x = f(s) * (x >> 12) + slot - cum(s), then while
+ *   x < 2^23: x = (x << 8) | next payload byte. Initial states lie in [2^23, 2^31); after the
+ *   last symbol every state is 2^23 and the payload is used up exactly, or the input is
+ *   corrupt. The encoder runs backwards (ryg_rans style, byte-wise renormalisation).
+ *   Encoder choices (deterministic integer arithmetic, so every implementation emits the same
+ *   bytes) are in docs/RANS.md: mode 1 for one distinct symbol, otherwise mode 2 when strictly
+ *   smaller than mode 0, else mode 0. */
+#include "internal.h"
+
+#include <string.h>
+
+#define BLOCK_SIZE 8192u /* measured: 64 KiB 1.1656, 32 KiB 1.1685, 16 KiB 1.1714, 8 KiB 1.1745 */
+#define SCALE_BITS 12u
+#define TOTAL (1u << SCALE_BITS)
+#define RANS_L (1u << 23) /* lower bound of a normalised state */
+#define NSTATES 4
+#define BITMAP_BYTES 32u
+#define TABLE_MAX (BITMAP_BYTES + 2u * 256u)
+/* Each symbol emits at most 2 bytes (x < 2^31, x_max >= 2^19): the encoder's worst case. */
+#define SCRATCH_SIZE (2u * BLOCK_SIZE + 4u * NSTATES)
+#define VARINT_MAX 10u
+
+enum { MODE_STORED = 0, MODE_RUN = 1, MODE_CODED = 2 };
+
+typedef struct {
+    uint32_t x_max; /* renormalise (emit bytes) while x >= x_max */
+    uint32_t rcp;   /* ceil(2^shift / f): x / f == (x * rcp) >> shift for x < 2^31 */
+    uint32_t bias;  /* cum(s) */
+    uint32_t cmpl;  /* TOTAL - f */
+    uint32_t shift;
+} enc_sym;
+
+typedef struct {
+    uint32_t count[4][256];
+    uint32_t freq[256];
+    enc_sym esym[256];
+    uint32_t dfb[TOTAL];   /* decode: freq | (slot - cum) << 16 */
+    uint8_t dsym[TOTAL];   /* decode: symbol of a slot */
+    uint8_t scratch[SCRATCH_SIZE];
+} rans_state;
+
+static const char *rans_version(void) { return CMZ_VERSION_STRING; }
+
+static size_t block_count(size_t n) { return n / BLOCK_SIZE + (n % BLOCK_SIZE != 0); }
+
+static size_t rans_bound(size_t n) {
+    size_t blocks = block_count(n);
+    if (n > SIZE_MAX - blocks - VARINT_MAX) return 0;
+    return n + blocks + VARINT_MAX;
+}
+
+static rans_state *get_state(void **state) {
+    if (!*state) *state = cmz__malloc(sizeof(rans_state));
+    return *state;
+}
+
+/* ---- frequency table ---------------------------------------------------------------- */
+
+/* Counts of one block; returns the number of distinct symbols, *only gets the last one seen. */
+static unsigned histogram(rans_state *s, const uint8_t *p, size_t n, unsigned *only) {
+    memset(s->count, 0, sizeof s->count);
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        s->count[0][p[i]]++;
+        s->count[1][p[i + 1]]++;
+        s->count[2][p[i + 2]]++;
+        s->count[3][p[i + 3]]++;
+    }
+    for (; i < n; i++) s->count[0][p[i]]++;
+    unsigned distinct = 0;
+    for (unsigned c = 0; c < 256; c++) {
+        s->count[0][c] += s->count[1][c] + s->count[2][c] + s->count[3][c];
+        if (s->count[0][c]) {
+            distinct++;
+            *only = c;
+        }
+    }
+    return distinct;
+}
+
+/* Scales count[0] (summing to n) to freq summing to TOTAL, every present symbol >= 1.
+ * Integer only, ties broken by the lowest symbol: part of the format's reproducibility. */
+static void normalise(rans_state *s, uint32_t n) {
+    const uint32_t *c = s->count[0];
+    uint32_t *f = s->freq;
+    uint32_t sum = 0, best = 0;
+    for (unsigned i = 0; i < 256; i++) {
+        f[i] = 0;
+        if (!c[i]) continue;
+        f[i] = (c[i] * TOTAL + n / 2) / n;
+        if (f[i] == 0) f[i] = 1;
+        sum += f[i];
+        if (c[i] > c[best]) best = i;
+    }
+    if (sum < TOTAL) {
+        f[best] += TOTAL - sum;
+        return;
+    }
+    while (sum > TOTAL) { /* rounding up the rare symbols overshot: take from the largest */
+        unsigned big = 0;
+        for (unsigned i = 1; i < 256; i++)
+            if (f[i] > f[big]) big = i;
+        uint32_t take = f[big] / 4; /* f[big] > TOTAL / 256, so take >= 4 */
+        if (take > sum - TOTAL) take = sum - TOTAL;
+        f[big] -= take;
+        sum -= take;
+    }
+}
+
+/* Writes the table of s->freq at out (TABLE_MAX bytes available); returns its size. */
+static size_t write_table(const uint32_t *f, uint8_t *out) {
+    memset(out, 0, BITMAP_BYTES);
+    size_t at = BITMAP_BYTES;
+    for (unsigned i = 0; i < 256; i++) {
+        if (!f[i]) continue;
+        out[i >> 3] |= (uint8_t)(1u << (i & 7));
+        if (f[i] < 128) {
+            out[at++] = (uint8_t)f[i];
+        } else {
+            out[at++] = (uint8_t)(0x80 | (f[i] & 127));
+            out[at++] = (uint8_t)(f[i] >> 7);
+        }
+    }
+    return at;
+}
+
+/* Reads a table from p[0..n) into freq; returns its size, or 0 when it is invalid. */
+static size_t read_table(const uint8_t *p, size_t n, uint32_t *freq) {
+    if (n < BITMAP_BYTES) return 0;
+    size_t at = BITMAP_BYTES;
+    uint32_t sum = 0;
+    for (unsigned i = 0; i < 256; i++) {
+        freq[i] = 0;
+        if (!(p[i >> 3] & (1u << (i & 7)))) continue;
+        if (at >= n) return 0;
+        uint32_t f = p[at++];
+        if (f & 0x80) {
+            if (at >= n) return 0;
+            f = (f & 127) | ((uint32_t)p[at++] << 7);
+            if (f < 128) return 0; /* one value, one encoding */
+        }
+        if (f == 0 || f > TOTAL - sum) return 0;
+        freq[i] = f;
+        sum += f;
+    }
+    return sum == TOTAL ? at : 0;
+}
+
+/* ---- encoder ------------------------------------------------------------------------ */
+
+static void build_encoder(rans_state *s) {
+    uint32_t cum = 0;
+    for (unsigned i = 0; i < 256; i++) {
+        uint32_t f = s->freq[i];
+        if (!f) continue;
+        unsigned l = 0;
+        while ((1u << l) < f) l++;
+        enc_sym *e = &s->esym[i];
+        e->shift = 31 + l;
+        /* m = ceil(2^(31+l) / f) < 2^32; with f <= 2^l, floor(x*m >> (31+l)) = x / f for every
+         * x < 2^31 (Granlund-Montgomery), and x * m < 2^63. */
+        e->rcp = (uint32_t)((((uint64_t)1 << (31 + l)) + f - 1) / f);
+        e->x_max = ((RANS_L >> SCALE_BITS) << 8) * f;
+        e->bias = cum;
+        e->cmpl = TOTAL - f;
+        cum += f;
+    }
+}
+
+static inline uint32_t enc_put(uint32_t x, const enc_sym *e, uint8_t **pp) {
+    uint8_t *p = *pp;
+    while (x >= e->x_max) {
+        *--p = (uint8_t)x;
+        x >>= 8;
+    }
+    *pp = p;
+    uint32_t q = (uint32_t)(((uint64_t)x * e->rcp) >> e->shift);
+    return x + e->bias + q * e->cmpl;
+}
+
+/* Codes src[0..n) with s->freq into the end of s->scratch; returns the payload's start. */
+static uint8_t *encode_block(rans_state *s, const uint8_t *src, size_t n) {
+    const enc_sym *es = s->esym;
+    uint8_t *p = s->scratch + SCRATCH_SIZE;
+    uint32_t x0 = RANS_L, x1 = RANS_L, x2 = RANS_L, x3 = RANS_L;
+    size_t i = n;
+    while (i & 3) { /* the tail: symbol i goes to state i & 3 */
+        i--;
+        switch (i & 3) {
+        case 0: x0 = enc_put(x0, &es[src[i]], &p); break;
+        case 1: x1 = enc_put(x1, &es[src[i]], &p); break;
+        default: x2 = enc_put(x2, &es[src[i]], &p); break;
+        }
+    }
+    while (i > 0) {
+        i -= 4;
+        x3 = enc_put(x3, &es[src[i + 3]], &p);
+        x2 = enc_put(x2, &es[src[i + 2]], &p);
+        x1 = enc_put(x1, &es[src[i + 1]], &p);
+        x0 = enc_put(x0, &es[src[i]], &p);
+    }
+    p -= 4 * NSTATES;
+    cmz__put_le32(p, x0);
+    cmz__put_le32(p + 4, x1);
+    cmz__put_le32(p + 8, x2);
+    cmz__put_le32(p + 12, x3);
+    return p;
+}
+
+static cmz_status rans_compress(void **state, int level, void *dst, size_t cap,
+                                const void *src, size_t n, size_t *written) {
+    (void)level;
+    rans_state *s = get_state(state);
+    if (!s) return CMZ_ERR_NOMEM;
+    const uint8_t *in = src;
+    uint8_t *out = dst;
+    size_t at = 0;
+    uint8_t table[TABLE_MAX];
+    uint8_t head[VARINT_MAX];
+    size_t hsize = 0;
+    for (uint64_t v = n; hsize == 0 || v; v >>= 7)
+        head[hsize++] = (uint8_t)((v & 127) | (v >> 7 ? 0x80 : 0));
+    if (cap < hsize) return CMZ_ERR_DST_TOO_SMALL;
+    memcpy(out, head, hsize);
+    at = hsize;
+    for (size_t start = 0; start < n; start += BLOCK_SIZE) {
+        size_t len = n - start < BLOCK_SIZE ? n - start : BLOCK_SIZE;
+        const uint8_t *b = in + start;
+        unsigned only = 0;
+        unsigned distinct = histogram(s, b, len, &only);
+        if (distinct == 1) {
+            if (cap - at < 2) return CMZ_ERR_DST_TOO_SMALL;
+            out[at++] = MODE_RUN;
+            out[at++] = (uint8_t)only;
+            continue;
+        }
+        normalise(s, (uint32_t)len);
+        size_t tsize = write_table(s->freq, table);
+        /* Coding pays only when the table alone leaves room for a smaller payload. */
+        if (tsize + 2 + 4 * NSTATES < len) {
+            build_encoder(s);
+            uint8_t *payload = encode_block(s, b, len);
+            size_t psize = (size_t)(s->scratch + SCRATCH_SIZE - payload);
+            if (tsize + 2 + psize < len) {
+                if (cap - at < 1 + tsize + 2 + psize) return CMZ_ERR_DST_TOO_SMALL;
+                out[at++] = MODE_CODED;
+                memcpy(out + at, table, tsize);
+                at += tsize;
+                cmz__put_le16(out + at, (uint16_t)psize);
+                at += 2;
+                memcpy(out + at, payload, psize);
+                at += psize;
+                continue;
+            }
+        }
+        if (cap - at < 1 + len) return CMZ_ERR_DST_TOO_SMALL;
+        out[at++] = MODE_STORED;
+        memcpy(out + at, b, len);
+        at += len;
+    }
+    *written = at;
+    return CMZ_OK;
+}
+
+/* ---- decoder ------------------------------------------------------------------------ */
+
+static void build_decoder(rans_state *s) {
+    uint32_t cum = 0;
+    for (unsigned i = 0; i < 256; i++) {
+        uint32_t f = s->freq[i];
+        for (uint32_t k = 0; k < f; k++) {
+            s->dfb[cum + k] = f | (k << 16);
+            s->dsym[cum + k] = (uint8_t)i;
+        }
+        cum += f;
+    }
+}
+
+#define DEC_STEP(x, o)                                                                   \
+    do {                                                                                 \
+        uint32_t slot_ = (x) & (TOTAL - 1), e_ = dfb[slot_];                             \
+        (o) = dsym[slot_];                                                               \
+        (x) = (e_ & 0xffff) * ((x) >> SCALE_BITS) + (e_ >> 16);                          \
+    } while (0)
+
+/* Decodes one coded payload p[0..n) into out[0..len); CMZ_OK or CMZ_ERR_CORRUPT. */
+static cmz_status decode_block(const rans_state *s, const uint8_t *p, size_t n, uint8_t *out,
+                               size_t len) {
+    const uint32_t *dfb = s->dfb;
+    const uint8_t *dsym = s->dsym;
+    if (n < 4 * NSTATES) return CMZ_ERR_CORRUPT;
+    uint32_t x[NSTATES];
+    for (int k = 0; k < NSTATES; k++) {
+        x[k] = cmz__get_le32(p + 4 * k);
+        if (x[k] < RANS_L || x[k] >= (1u << 31)) return CMZ_ERR_CORRUPT;
+    }
+    const uint8_t *end = p + n;
+    p += 4 * NSTATES;
+    uint32_t x0 = x[0], x1 = x[1], x2 = x[2], x3 = x[3];
+    size_t i = 0;
+    /* States stay in [2^23, 2^31): a step leaves x >= 2^11, so at most 2 bytes per symbol. */
+    while (len - i >= 4 && (size_t)(end - p) >= 8) {
+        DEC_STEP(x0, out[i]);
+        DEC_STEP(x1, out[i + 1]);
+        DEC_STEP(x2, out[i + 2]);
+        DEC_STEP(x3, out[i + 3]);
+        if (x0 < RANS_L) { x0 = (x0 << 8) | *p++; if (x0 < RANS_L) x0 = (x0 << 8) | *p++; }
+        if (x1 < RANS_L) { x1 = (x1 << 8) | *p++; if (x1 < RANS_L) x1 = (x1 << 8) | *p++; }
+        if (x2 < RANS_L) { x2 = (x2 << 8) | *p++; if (x2 < RANS_L) x2 = (x2 << 8) | *p++; }
+        if (x3 < RANS_L) { x3 = (x3 << 8) | *p++; if (x3 < RANS_L) x3 = (x3 << 8) | *p++; }
+        i += 4;
+    }
+    x[0] = x0, x[1] = x1, x[2] = x2, x[3] = x3;
+    for (; i < len; i++) { /* the last symbols, reading with a bounds check */
+        uint32_t *xs = &x[i & 3];
+        DEC_STEP(*xs, out[i]);
+        while (*xs < RANS_L) {
+            if (p == end) return CMZ_ERR_CORRUPT;
+            *xs = (*xs << 8) | *p++;
+        }
+    }
+    if (p != end) return CMZ_ERR_CORRUPT;
+    for (int k = 0; k < NSTATES; k++)
+        if (x[k] != RANS_L) return CMZ_ERR_CORRUPT;
+    return CMZ_OK;
+}
+
+static cmz_status rans_decompress(void **state, void *dst, size_t raw_size, const void *src,
+                                  size_t n) {
+    const uint8_t *in = src;
+    uint8_t *out = dst;
+    rans_state *s = NULL;
+    size_t at = 0;
+    uint64_t declared = 0;
+    for (unsigned shift = 0;; shift += 7) {
+        if (at >= n || shift > 63) return CMZ_ERR_CORRUPT;
+        uint8_t b = in[at++];
+        uint64_t group = b & 127;
+        if (shift == 63 && group > 1) return CMZ_ERR_CORRUPT;
+        declared |= group << shift;
+        if (!(b & 0x80)) {
+            if (group == 0 && shift > 0) return CMZ_ERR_CORRUPT; /* not the shortest form */
+            break;
+        }
+    }
+    if (declared != raw_size) return CMZ_ERR_CORRUPT;
+    for (size_t start = 0; start < raw_size; start += BLOCK_SIZE) {
+        size_t len = raw_size - start < BLOCK_SIZE ? raw_size - start : BLOCK_SIZE;
+        if (at >= n) return CMZ_ERR_CORRUPT;
+        uint8_t mode = in[at++];
+        if (mode == MODE_STORED) {
+            if (n - at < len) return CMZ_ERR_CORRUPT;
+            memcpy(out + start, in + at, len);
+            at += len;
+        } else if (mode == MODE_RUN) {
+            if (at >= n) return CMZ_ERR_CORRUPT;
+            memset(out + start, in[at++], len);
+        } else if (mode == MODE_CODED) {
+            if (!s && !(s = get_state(state))) return CMZ_ERR_NOMEM;
+            size_t tsize = read_table(in + at, n - at, s->freq);
+            if (!tsize) return CMZ_ERR_CORRUPT;
+            at += tsize;
+            if (n - at < 2) return CMZ_ERR_CORRUPT;
+            size_t psize = cmz__get_le16(in + at);
+            at += 2;
+            if (n - at < psize) return CMZ_ERR_CORRUPT;
+            build_decoder(s);
+            cmz_status st = decode_block(s, in + at, psize, out + start, len);
+            if (st != CMZ_OK) return st;
+            at += psize;
+        } else {
+            return CMZ_ERR_CORRUPT;
+        }
+    }
+    return at == n ? CMZ_OK : CMZ_ERR_CORRUPT;
+}
+
+static void rans_state_free(void *state) { cmz__free(state); }
+
+const cmz_codec cmz__codec_rans = {
+    .name = "rans",
+    .id = CMZ_CODEC_RANS,
+    .min_level = 0,
+    .max_level = 0,
+    .default_level = 0,
+    .default_chunk_size = 1u << 20,
+    .library_version = rans_version,
+    .bound = rans_bound,
+    .compress = rans_compress,
+    .decompress = rans_decompress,
+    .state_free = rans_state_free,
+};

@@ -1,0 +1,279 @@
+/* The rans codec's own cases (test_codec.c covers the generic ones for every codec): its
+ * three block modes, block boundaries, hand-damaged tables and payload sizes, every
+ * single-byte corruption of a small coded stream, and reproducible output.
+ * Format: docs/RANS.md (varint raw size, then 8 KiB blocks: mode byte, ...). */
+#include "testutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BLOCK 8192u
+#define BITMAP 32u
+
+static const cmz_codec *rans(void) {
+    const cmz_codec *c = cmz_codec_by_id(CMZ_CODEC_RANS);
+    assert_non_null(c);
+    return c;
+}
+
+static uint8_t *xmalloc(size_t n) {
+    uint8_t *p = malloc(n ? n : 1);
+    assert_non_null(p);
+    return p;
+}
+
+/* Skewed bytes like an exponent plane: mostly a few values, now and then others. */
+static uint8_t *skewed(size_t n, uint64_t seed) {
+    uint8_t *p = xmalloc(n);
+    uint64_t s = seed;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t r = tu_rand(&s);
+        p[i] = (r & 7) ? (uint8_t)(0x3c + (r >> 8) % 3) : (uint8_t)(r >> 16);
+    }
+    return p;
+}
+
+/* Compresses into a buffer of exactly the bound; returns a copy of exactly the output. */
+static uint8_t *compress(const uint8_t *src, size_t n, size_t *size) {
+    size_t bound = cmz_codec_bound(rans(), n);
+    uint8_t *out = xmalloc(bound);
+    assert_int_equal(cmz_codec_compress_once(rans(), 0, out, bound, src, n, size), CMZ_OK);
+    assert_true(*size <= bound);
+    uint8_t *exact = xmalloc(*size);
+    memcpy(exact, out, *size);
+    free(out);
+    return exact;
+}
+
+static cmz_status decompress(const uint8_t *comp, size_t csize, uint8_t *out, size_t n) {
+    return cmz_codec_decompress_once(rans(), out, n, comp, csize);
+}
+
+static void roundtrip(const uint8_t *src, size_t n, size_t *csize_out) {
+    size_t csize = 0;
+    uint8_t *comp = compress(src, n, &csize);
+    uint8_t *back = xmalloc(n);
+    assert_int_equal(decompress(comp, csize, back, n), CMZ_OK);
+    if (n) assert_memory_equal(back, src, n);
+    if (csize_out) *csize_out = csize;
+    free(back);
+    free(comp);
+}
+
+static size_t varint_size(size_t n) {
+    size_t k = 1;
+    while (n >>= 7) k++;
+    return k;
+}
+
+static void test_modes(void **state) {
+    (void)state;
+    size_t n = 3 * BLOCK, csize = 0, h = varint_size(n);
+    /* Random: every block stored (mode 0), 1 byte over the raw size per block. */
+    uint8_t *rnd = tu_random(n, 7);
+    uint8_t *comp = compress(rnd, n, &csize);
+    assert_int_equal(csize, h + n + 3);
+    for (size_t b = 0; b < 3; b++) assert_int_equal(comp[h + b * (BLOCK + 1)], 0);
+    free(comp);
+    /* Constant: every block a run (mode 1): 2 bytes a block. */
+    uint8_t *same = xmalloc(n);
+    memset(same, 0x42, n);
+    comp = compress(same, n, &csize);
+    assert_int_equal(csize, h + 6);
+    for (size_t b = 0; b < 3; b++) {
+        assert_int_equal(comp[h + 2 * b], 1);
+        assert_int_equal(comp[h + 2 * b + 1], 0x42);
+    }
+    free(comp);
+    /* Skewed: coded (mode 2), well under the raw size. */
+    uint8_t *sk = skewed(n, 3);
+    comp = compress(sk, n, &csize);
+    assert_int_equal(comp[h], 2);
+    assert_true(csize < n / 2);
+    free(comp);
+    roundtrip(rnd, n, NULL);
+    roundtrip(same, n, NULL);
+    roundtrip(sk, n, NULL);
+    /* All three in one stream. */
+    uint8_t *mix = xmalloc(n);
+    memcpy(mix, rnd, BLOCK);
+    memcpy(mix + BLOCK, same, BLOCK);
+    memcpy(mix + 2 * BLOCK, sk, BLOCK);
+    roundtrip(mix, n, NULL);
+    free(mix);
+    free(rnd);
+    free(same);
+    free(sk);
+}
+
+static void test_boundaries(void **state) {
+    (void)state;
+    const size_t sizes[] = {0,         1,         2,         3,         4,         5,
+                            BLOCK - 1, BLOCK,     BLOCK + 1, 3 * BLOCK, 65535,     65536,
+                            65537,     3 * 65536, 1u << 20,  (1u << 20) + 16};
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        uint8_t *sk = skewed(sizes[i], 11 + i);
+        uint8_t *rnd = tu_random(sizes[i], 21 + i);
+        roundtrip(sk, sizes[i], NULL);
+        roundtrip(rnd, sizes[i], NULL);
+        free(sk);
+        free(rnd);
+    }
+}
+
+/* A single coded block of `n` skewed bytes: returns the stream; *table gets the offset of the
+ * table (after the varint and the mode byte). */
+static uint8_t *coded_block(size_t n, size_t *csize, size_t *table) {
+    uint8_t *sk = skewed(n, 5);
+    uint8_t *comp = compress(sk, n, csize);
+    free(sk);
+    size_t h = varint_size(n);
+    assert_int_equal(comp[h], 2);
+    *table = h + 1;
+    return comp;
+}
+
+/* Offset of the payload size field and number of frequency bytes in the table at t. */
+static size_t table_end(const uint8_t *p, size_t t) {
+    size_t at = t + BITMAP;
+    for (unsigned s = 0; s < 256; s++)
+        if (p[t + s / 8] & (1u << (s % 8))) at += (p[at] & 0x80) ? 2 : 1;
+    return at;
+}
+
+static void test_bad_table(void **state) {
+    (void)state;
+    size_t n = 2000, csize = 0, t = 0;
+    uint8_t *comp = coded_block(n, &csize, &t);
+    uint8_t *out = xmalloc(n);
+    assert_int_equal(decompress(comp, csize, out, n), CMZ_OK);
+    /* The first present symbol's frequency one higher: the sum is no longer 4096. */
+    size_t first = t + BITMAP;
+    uint8_t keep = comp[first];
+    assert_true(keep > 1 && keep < 127); /* a rare symbol: one-byte frequency */
+    comp[first] = (uint8_t)(keep + 1);
+    assert_int_equal(decompress(comp, csize, out, n), CMZ_ERR_CORRUPT);
+    comp[first] = (uint8_t)(keep - 1);
+    assert_int_equal(decompress(comp, csize, out, n), CMZ_ERR_CORRUPT);
+    comp[first] = 0; /* a present symbol of frequency 0 */
+    assert_int_equal(decompress(comp, csize, out, n), CMZ_ERR_CORRUPT);
+    comp[first] = keep;
+    /* A symbol added to the bitmap without a frequency of its own. */
+    uint8_t bm = comp[t + 31];
+    comp[t + 31] = (uint8_t)(bm ^ 0x80);
+    assert_int_equal(decompress(comp, csize, out, n), CMZ_ERR_CORRUPT);
+    comp[t + 31] = bm;
+    assert_int_equal(decompress(comp, csize, out, n), CMZ_OK);
+    /* An unknown mode. */
+    comp[t - 1] = 3;
+    assert_int_equal(decompress(comp, csize, out, n), CMZ_ERR_CORRUPT);
+    comp[t - 1] = 2;
+    /* The declared raw size differs from the one asked for. */
+    assert_int_equal(decompress(comp, csize, out, n - 1), CMZ_ERR_CORRUPT);
+    free(out);
+    free(comp);
+}
+
+static void test_bad_payload_size(void **state) {
+    (void)state;
+    size_t n = 2000, csize = 0, t = 0;
+    uint8_t *comp = coded_block(n, &csize, &t);
+    uint8_t *out = xmalloc(n);
+    size_t ps = table_end(comp, t);
+    size_t psize = (size_t)comp[ps] | (size_t)comp[ps + 1] << 8;
+    assert_int_equal(ps + 2 + psize, csize); /* the one block ends the stream */
+    comp[ps] = 0xff, comp[ps + 1] = 0xff;    /* past the input */
+    assert_int_equal(decompress(comp, csize, out, n), CMZ_ERR_CORRUPT);
+    comp[ps] = (uint8_t)(psize + 1), comp[ps + 1] = (uint8_t)((psize + 1) >> 8);
+    assert_int_equal(decompress(comp, csize, out, n), CMZ_ERR_CORRUPT);
+    comp[ps] = (uint8_t)(psize - 1), comp[ps + 1] = (uint8_t)((psize - 1) >> 8);
+    assert_int_equal(decompress(comp, csize, out, n), CMZ_ERR_CORRUPT);
+    comp[ps] = 0, comp[ps + 1] = 0; /* no room for the states */
+    assert_int_equal(decompress(comp, csize, out, n), CMZ_ERR_CORRUPT);
+    free(out);
+    free(comp);
+}
+
+/* Every byte of a small coded stream, changed in several ways: CORRUPT, or OK with exactly
+ * raw_size bytes written (the buffer is exactly that size: ASan catches anything more). */
+static void test_single_byte_corruption(void **state) {
+    (void)state;
+    size_t n = 700, csize = 0, t = 0;
+    uint8_t *comp = coded_block(n, &csize, &t);
+    uint8_t *out = xmalloc(n);
+    const uint8_t flips[] = {0x01, 0x02, 0x10, 0x80, 0xff};
+    size_t ok = 0, corrupt = 0;
+    for (size_t i = 0; i < csize; i++) {
+        for (size_t f = 0; f < sizeof flips; f++) {
+            uint8_t *bad = xmalloc(csize);
+            memcpy(bad, comp, csize);
+            bad[i] ^= flips[f];
+            cmz_status st = decompress(bad, csize, out, n);
+            if (st == CMZ_OK) ok++;
+            else {
+                assert_int_equal(st, CMZ_ERR_CORRUPT);
+                corrupt++;
+            }
+            free(bad);
+        }
+    }
+    /* The final-state check catches almost every change of the payload. */
+    assert_true(corrupt > 9 * (ok + corrupt) / 10);
+    free(out);
+    free(comp);
+}
+
+static void test_deterministic(void **state) {
+    (void)state;
+    size_t n = 5 * BLOCK + 123, a = 0, b = 0;
+    uint8_t *src = skewed(n, 9);
+    uint8_t *x = compress(src, n, &a), *y = compress(src, n, &b);
+    assert_int_equal(a, b);
+    assert_memory_equal(x, y, a);
+    /* The same context used twice gives the same bytes as a fresh one. */
+    cmz_codec_ctx *ctx = cmz_codec_ctx_new(rans());
+    assert_non_null(ctx);
+    size_t bound = cmz_codec_bound(rans(), n), c = 0;
+    uint8_t *z = xmalloc(bound);
+    uint8_t *rnd = tu_random(n, 1);
+    assert_int_equal(cmz_codec_compress(ctx, 0, z, bound, rnd, n, &c), CMZ_OK);
+    assert_int_equal(cmz_codec_compress(ctx, 0, z, bound, src, n, &c), CMZ_OK);
+    assert_int_equal(c, a);
+    assert_memory_equal(z, x, a);
+    cmz_codec_ctx_free(ctx);
+    free(rnd);
+    free(z);
+    free(x);
+    free(y);
+    free(src);
+}
+
+/* Every block skewed in a different way, as planes of real tensors are: tables change. */
+static void test_many_distributions(void **state) {
+    (void)state;
+    size_t n = 40 * BLOCK + 77;
+    uint8_t *p = xmalloc(n);
+    uint64_t s = 99;
+    for (size_t i = 0; i < n; i++) {
+        size_t b = i / BLOCK;
+        uint64_t r = tu_rand(&s);
+        unsigned spread = 1u + (unsigned)(b * 7 % 255);
+        p[i] = (uint8_t)((r % (b + 2)) ? b * 13 + (r >> 20) % spread : r >> 40);
+    }
+    roundtrip(p, n, NULL);
+    free(p);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_modes),
+        cmocka_unit_test(test_boundaries),
+        cmocka_unit_test(test_bad_table),
+        cmocka_unit_test(test_bad_payload_size),
+        cmocka_unit_test(test_single_byte_corruption),
+        cmocka_unit_test(test_deterministic),
+        cmocka_unit_test(test_many_distributions),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
