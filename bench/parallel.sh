@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # cmz's chunked parallel engine against the peers' own tools, on the same file in one run.
-#   bench/parallel.sh [SIZE_MIB] [BUILD_DIR]      (defaults: 256, build)
+#   bench/parallel.sh [SIZE_MIB] [BUILD_DIR]      (defaults: 512, build)
 # The input is ../shared/corpus (model weights + text) when present, then generated JSON logs
 # and SRT subtitles up to SIZE_MIB (bench_gen_data). Every tool reads the file and writes to
 # stdout (> /dev/null for timing), so no tool pays for fsync. Figures are medians of $REPS runs
 # (default 5); peak RSS is the largest of the runs. Needs: scripts/bootstrap --bench.
 set -euo pipefail
-size=${1:-256}
+size=${1:-512}
 build=${2:-build}
 reps=${REPS:-5}
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -30,9 +30,14 @@ run() {
   local name=$1 out=$2; shift 2
   local times=() peak=0
   for ((i = 0; i < reps; i++)); do
-    /usr/bin/time -f '%e %M' -o "$work/t" "$@" > "$out"
-    read -r s m < "$work/t"
-    times+=("$s"); (( m > peak )) && peak=$m
+    # Wall time from the clock in ns (time's %e has 10 ms steps); peak RSS from time's %M.
+    local t0 t1
+    t0=$(date +%s%N)
+    /usr/bin/time -f '%M' -o "$work/t" "$@" > "$out"
+    t1=$(date +%s%N)
+    read -r m < "$work/t"
+    times+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.4f", (b-a)/1e9}')")
+    (( m > peak )) && peak=$m
   done
   secs[$name]=$(printf '%s\n' "${times[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
   rss[$name]=$peak
