@@ -118,18 +118,8 @@ static int compress_fd(cli_session *s, const char *path, int fd, const struct st
 }
 
 int cli_compress_file(cli_session *s, const char *path) {
-    const char *name = cli_display_name(path);
-    bool from_stdin = !strcmp(path, "-");
-    if (from_stdin && isatty(STDIN_FILENO) && !s->o->force)
-        return cli_errorf(NULL, "stdin is a terminal: type-ahead is not compressed (use -f to "
-                                "force, or give a FILE)");
-    int fd = from_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return cli_errorf(name, "%s", strerror(errno));
-    struct stat st;
-    int rc;
-    if (fstat(fd, &st) != 0) rc = cli_errorf(name, "%s", strerror(errno));
-    else if (S_ISDIR(st.st_mode)) rc = cli_errorf(name, "is a directory; ignored");
-    else rc = compress_fd(s, path, fd, &st);
-    if (!from_stdin) close(fd);
-    return rc;
+    return cli_with_input(s, path,
+                          "stdin is a terminal: type-ahead is not compressed (use -f to force, "
+                          "or give a FILE)",
+                          compress_fd);
 }

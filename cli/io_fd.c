@@ -16,17 +16,8 @@ static int64_t reader_read(void *opaque, void *buf, size_t n) {
 }
 
 int cli_write_all(int fd, const void *buf, size_t n) {
-    const uint8_t *p = buf;
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR) continue;
-            return -1;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
+    cmz_output out = cmz_output_fd(fd); /* the library's: retries short writes and EINTR */
+    return out.write(out.opaque, buf, n);
 }
 
 static int writer_write(void *opaque, const void *buf, size_t n) {

@@ -1,6 +1,12 @@
 /* Running a data command over its files. */
 #include "run.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <string.h>
+#include <unistd.h>
+
 #include "report.h"
 #include "signals.h"
 
@@ -20,6 +26,22 @@ cmz_dctx *cli_session_dctx(cli_session *s) {
     s->dctx = cmz_dctx_new(&s->params, &err);
     if (!s->dctx) cli_lib_error(NULL, err.status, &err);
     return s->dctx;
+}
+
+int cli_with_input(cli_session *s, const char *path, const char *tty_refusal, cli_fd_command fn) {
+    const char *name = cli_display_name(path);
+    bool from_stdin = !strcmp(path, "-");
+    if (from_stdin && isatty(STDIN_FILENO) && !s->o->force)
+        return cli_errorf(NULL, "%s", tty_refusal);
+    int fd = from_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return cli_errorf(name, "%s", strerror(errno));
+    struct stat st;
+    int rc;
+    if (fstat(fd, &st) != 0) rc = cli_errorf(name, "%s", strerror(errno));
+    else if (S_ISDIR(st.st_mode)) rc = cli_errorf(name, "is a directory; ignored");
+    else rc = fn(s, path, fd, &st);
+    if (!from_stdin) close(fd);
+    return rc;
 }
 
 static int run_one(cli_session *s, const char *path) {

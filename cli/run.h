@@ -4,6 +4,8 @@
 #ifndef CMZ_CLI_RUN_H
 #define CMZ_CLI_RUN_H
 
+#include <sys/stat.h>
+
 #include "args.h"
 #include "progress.h"
 
@@ -24,6 +26,11 @@ cmz_cctx *cli_session_cctx(cli_session *s);
 cmz_dctx *cli_session_dctx(cli_session *s);
 
 /* One file each ("-" is stdin); 0 on success, 1 after reporting an error. */
+/* Opens path ("-" = stdin; refused when it is a terminal, unless -f, with `tty_refusal` as the
+ * message), checks it is no directory, and runs fn on the open descriptor; closes it after. */
+typedef int (*cli_fd_command)(cli_session *s, const char *path, int fd, const struct stat *st);
+int cli_with_input(cli_session *s, const char *path, const char *tty_refusal, cli_fd_command fn);
+
 int cli_compress_file(cli_session *s, const char *path);
 int cli_decompress_file(cli_session *s, const char *path); /* decompress, or test (-t) */
 int cli_info_file(cli_session *s, const char *path);
