@@ -308,7 +308,7 @@ static cmz_status run_pipeline(encoder *e) {
             s->number = next_fill++;
             s->done = 0;
             if (inline_one) encode_job(&s->job, e->cctx->threads);
-            else cmz__pool_submit(e->cctx->pool, &s->job);
+            else cmz__pool_submit_to(e->cctx->pool, &s->job, (unsigned)(s->number % e->nslots));
         }
         if (st != CMZ_OK || next_emit == next_fill) break;
         slot *s = &e->slots[next_emit % e->nslots];

@@ -247,7 +247,7 @@ static cmz_status decode_frame(decoder *d) {
             if ((st = read_record(d, s, marker, next_read)) != CMZ_OK) break;
             s->done = 0;
             next_read++;
-            cmz__pool_submit(d->dctx->pool, &s->job);
+            cmz__pool_submit_to(d->dctx->pool, &s->job, (unsigned)(next_read - 1));
         }
         if (st != CMZ_OK || next_write == next_read) break;
         slot *s = &d->slots[next_write % d->nslots];

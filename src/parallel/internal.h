@@ -13,13 +13,18 @@
 typedef struct cmz__job {
     void (*fn)(struct cmz__job *job, unsigned worker);
     struct cmz__job *next;
+    int worker; /* the worker that must run it, or -1 for any (set by cmz__pool_submit*) */
 } cmz__job;
 
 typedef struct cmz__pool cmz__pool;
 
 cmz__pool *cmz__pool_new(unsigned threads, cmz_error *err);
-/* Queues a job (FIFO). Never fails. */
+/* Queues a job (FIFO) for any worker. Never fails. */
 void cmz__pool_submit(cmz__pool *pool, cmz__job *job);
+/* Queues a job for one worker (worker % threads). Pipelines give each chunk slot to the same
+ * worker every time, so that its buffers stay in that core's cache instead of moving between
+ * cores with every chunk. Never fails. */
+void cmz__pool_submit_to(cmz__pool *pool, cmz__job *job, unsigned worker);
 unsigned cmz__pool_threads(const cmz__pool *pool);
 /* Joins the workers; every submitted job must have finished. */
 void cmz__pool_free(cmz__pool *pool);

@@ -25,11 +25,18 @@ static void *worker_main(void *p) {
     cmz__free(arg);
     pthread_mutex_lock(&pool->mutex);
     for (;;) {
-        while (!pool->head && !pool->stopping) pthread_cond_wait(&pool->wake, &pool->mutex);
-        if (!pool->head) break; /* stopping and nothing left */
-        cmz__job *job = pool->head;
-        pool->head = job->next;
-        if (!pool->head) pool->tail = NULL;
+        /* The first job this worker may run (the queue holds a few jobs: a short scan). */
+        cmz__job *job, *prev;
+        for (;;) {
+            for (prev = NULL, job = pool->head; job; prev = job, job = job->next)
+                if (job->worker < 0 || (unsigned)job->worker == index) break;
+            if (job || pool->stopping) break;
+            pthread_cond_wait(&pool->wake, &pool->mutex);
+        }
+        if (!job) break; /* stopping and nothing left for this worker */
+        if (prev) prev->next = job->next;
+        else pool->head = job->next;
+        if (pool->tail == job) pool->tail = prev;
         pthread_mutex_unlock(&pool->mutex);
         job->fn(job, index);
         pthread_mutex_lock(&pool->mutex);
@@ -95,14 +102,23 @@ fail_mutex:
     return NULL;
 }
 
-void cmz__pool_submit(cmz__pool *pool, cmz__job *job) {
+static void enqueue(cmz__pool *pool, cmz__job *job, int worker) {
     job->next = NULL;
+    job->worker = worker;
     pthread_mutex_lock(&pool->mutex);
     if (pool->tail) pool->tail->next = job;
     else pool->head = job;
     pool->tail = job;
-    pthread_cond_signal(&pool->wake);
+    /* A job for one worker must wake that one: wake all (there are few). */
+    if (worker < 0) pthread_cond_signal(&pool->wake);
+    else pthread_cond_broadcast(&pool->wake);
     pthread_mutex_unlock(&pool->mutex);
+}
+
+void cmz__pool_submit(cmz__pool *pool, cmz__job *job) { enqueue(pool, job, -1); }
+
+void cmz__pool_submit_to(cmz__pool *pool, cmz__job *job, unsigned worker) {
+    enqueue(pool, job, (int)(worker % pool->threads));
 }
 
 unsigned cmz__pool_threads(const cmz__pool *pool) { return pool->threads; }
