@@ -1,13 +1,14 @@
 # The README's two commands: `make demo` and `make test`. Both bootstrap a fresh machine first.
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+TSAN_BUILD ?= build-tsan
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 # CI sets CMZ_WERROR=ON: warnings are errors there.
 CMZ_WERROR ?= OFF
 CMAKE_ARGS ?=
 CONFIGURE   = cmake -S . -DCMZ_WERROR=$(CMZ_WERROR) $(CMAKE_ARGS) -Wno-dev --log-level=WARNING
 
-.PHONY: all bootstrap build demo test test-plain test-asan bench install clean
+.PHONY: all bootstrap build demo test test-plain test-asan test-tsan bench install clean
 
 all: build
 
@@ -34,6 +35,13 @@ test-asan: bootstrap
 	@cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j$(JOBS)
 
+# The threaded parts (pool, pipelines, random access) under ThreadSanitizer; CI runs it too.
+test-tsan: bootstrap
+	@$(CONFIGURE) -B $(TSAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DCMZ_SANITIZE=thread \
+	  -DCMZ_BUILD_BENCH=OFF >/dev/null
+	@cmake --build $(TSAN_BUILD) -j$(JOBS) -- --no-print-directory -s
+	@cd $(TSAN_BUILD) && TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -j$(JOBS) -R '^parallel_(api|roundtrip|damage)$$'
+
 bench: build
 	@scripts/bootstrap --bench
 
@@ -41,4 +49,4 @@ install: build
 	cmake --install $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD)
