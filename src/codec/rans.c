@@ -2,19 +2,24 @@
  * filter). Huffman (zstd's literals) cannot code a symbol below 1 bit; rANS codes within ~0.1%
  * of the order-0 entropy, which is what the skewed sign/exponent planes of weights need.
  *
- * Byte format (docs/RANS.md is the full specification, with why 8 KiB blocks; little-endian):
+ * Byte format (docs/RANS.md is the full specification, with why 4 KiB blocks; little-endian):
  *   The stream starts with raw_size as a LEB128 varint (7 bits a byte, low group first, high
  *   bit = more follows; shortest form, at most 10 bytes), so that a stream decoded against
- *   another size is caught. Then the input, cut into blocks of 8192 bytes (the last one
- *   shorter): ceil(raw_size / 8192) blocks, with nothing between or after them.
+ *   another size is caught. Then the input, cut into blocks of 4096 bytes (the last one
+ *   shorter): ceil(raw_size / 4096) blocks, with nothing between or after them.
  *   A block starts with a mode byte:
  *     0 stored: the block's len bytes as they are.
  *     1 run:    one byte s; the block is len copies of s.
- *     2 coded:  table, then u16 payload size P, then P payload bytes.
- *   Table: a 32-byte bitmap (bit s & 7 of byte s >> 3 set = symbol s present), then for every
- *   present symbol in increasing order its frequency f (1..4096) as a varint: f < 128 is one
- *   byte f, otherwise two bytes (0x80 | (f & 127)), (f >> 7) with f >= 128. The frequencies
- *   sum to exactly M = 4096 (SCALE_BITS = 12); cum(s) = sum of f of present symbols below s.
+ *     2 coded:  table, then u16 payload size P, then P payload bytes. The table becomes the
+ *               stream's current table.
+ *     3 reuse:  u16 P, then P payload bytes, coded with the current table (that of the last
+ *               mode-2 block before it in the stream; none = corrupt).
+ *   Table: u32 mask (bit k = group of symbols 8k..8k+7 has a present one), then per set bit,
+ *   increasing k, a nonzero byte (bit j = symbol 8k+j present). Then for every present symbol
+ *   in increasing order f - 1 in 4-bit digits (3 value bits, low first, bit 3 = more; at most
+ *   4, shortest form), two a byte, low nibble first, an unused last high nibble 0. The
+ *   frequencies f >= 1 sum to exactly M = 4096 (SCALE_BITS = 12); cum(s) = sum of f of present
+ *   symbols below s.
  *   Payload: four states x0..x3 as u32, then the renormalisation bytes. Symbol i of the block
  *   belongs to state i & 3. Decoding symbol i with state x: slot = x & 4095, s = the symbol
  *   with cum(s) <= slot < cum(s) + f(s), x = f(s) * (x >> 12) + slot - cum(s), then while
@@ -22,24 +27,27 @@
  *   last symbol every state is 2^23 and the payload is used up exactly, or the input is
  *   corrupt. The encoder runs backwards (ryg_rans style, byte-wise renormalisation).
  *   Encoder choices (deterministic integer arithmetic, so every implementation emits the same
- *   bytes) are in docs/RANS.md: mode 1 for one distinct symbol, otherwise mode 2 when strictly
- *   smaller than mode 0, else mode 0. */
+ *   bytes) are in docs/RANS.md: mode 1 for one distinct symbol; otherwise an integer estimate
+ *   of modes 3 and 2 from the histogram (fixed-point log2 costs, no rANS work) picks the
+ *   smaller if it saves len / 64 over stored, else stored without encoding; an encoded block
+ *   that is not smaller than stored after all is stored. */
 #include "internal.h"
 
 #include <string.h>
 
-#define BLOCK_SIZE 8192u /* measured: 64 KiB 1.1656, 32 KiB 1.1685, 16 KiB 1.1714, 8 KiB 1.1745 */
+#define BLOCK_SIZE 4096u /* measured on the corpus fp32 planes: 8 KiB 1.1774, 4 KiB 1.1794, 2 KiB 1.1795 */
 #define SCALE_BITS 12u
 #define TOTAL (1u << SCALE_BITS)
 #define RANS_L (1u << 23) /* lower bound of a normalised state */
 #define NSTATES 4
-#define BITMAP_BYTES 32u
-#define TABLE_MAX (BITMAP_BYTES + 2u * 256u)
+#define TABLE_MAX (4u + 32u + 2u * 256u)
 /* Each symbol emits at most 2 bytes (x < 2^31, x_max >= 2^19): the encoder's worst case. */
 #define SCRATCH_SIZE (2u * BLOCK_SIZE + 4u * NSTATES)
 #define VARINT_MAX 10u
+#define LOG_BITS 16u /* fixed-point fraction bits of the cost estimate */
+#define MARGIN_SHIFT 6u /* code a block only when estimated to save len / 64 */
 
-enum { MODE_STORED = 0, MODE_RUN = 1, MODE_CODED = 2 };
+enum { MODE_STORED = 0, MODE_RUN = 1, MODE_CODED = 2, MODE_REUSE = 3 };
 
 typedef struct {
     uint32_t x_max; /* renormalise (emit bytes) while x >= x_max */
@@ -51,7 +59,10 @@ typedef struct {
 
 typedef struct {
     uint32_t count[4][256];
-    uint32_t freq[256];
+    uint32_t freq[256];      /* the block's own table (encoder) or the table read (decoder) */
+    uint32_t prev[256];      /* encoder: the table in effect (last mode-2 block), 0 = absent */
+    uint32_t cost[TOTAL + 1]; /* cost[f] = bits of a symbol of frequency f, 2^-16 units */
+    int cost_ready;
     enc_sym esym[256];
     uint32_t dfb[TOTAL];   /* decode: freq | (slot - cum) << 16 */
     uint8_t dsym[TOTAL];   /* decode: symbol of a slot */
@@ -69,27 +80,80 @@ static size_t rans_bound(size_t n) {
 }
 
 static rans_state *get_state(void **state) {
-    if (!*state) *state = cmz__malloc(sizeof(rans_state));
+    if (!*state) {
+        rans_state *s = cmz__malloc(sizeof(rans_state));
+        if (s) s->cost_ready = 0;
+        *state = s;
+    }
     return *state;
+}
+
+/* ---- cost estimate ------------------------------------------------------------------ */
+
+/* log2(f) in 2^-16 units for 1 <= f <= 4096, by repeated squaring, integer only (the
+ * estimate decides the block mode, so every encoder must compute exactly this):
+ * e = floor(log2 f); x = f << (30 - e), a Q30 number in [1, 2); then for each of the 16
+ * fraction bits, high to low: x = (x * x) >> 30; if x >= 2^31 { x >>= 1; set the bit }. */
+static uint32_t log2_q16(uint32_t f) {
+    uint32_t e = 0;
+    while ((f >> (e + 1)) != 0) e++;
+    uint64_t x = (uint64_t)f << (30 - e);
+    uint32_t r = e << LOG_BITS;
+    for (int bit = (int)LOG_BITS - 1; bit >= 0; bit--) {
+        x = (x * x) >> 30;
+        if (x >= ((uint64_t)1 << 31)) {
+            x >>= 1;
+            r |= 1u << bit;
+        }
+    }
+    return r;
+}
+
+static void init_cost(rans_state *s) {
+    if (s->cost_ready) return;
+    s->cost[0] = 0;
+    for (uint32_t f = 1; f <= TOTAL; f++) s->cost[f] = (SCALE_BITS << LOG_BITS) - log2_q16(f);
+    s->cost_ready = 1;
+}
+
+/* Estimated payload bytes of the block's counts coded with table f: 16 bytes of states plus
+ * ceil-free sum(count * cost(f)) / 2^19; SIZE_MAX when a present symbol has f = 0. */
+static size_t estimate(const rans_state *s, const uint32_t *f) {
+    const uint32_t *c = s->count[0];
+    uint64_t bits = 0;
+    for (unsigned i = 0; i < 256; i++) {
+        if (!c[i]) continue;
+        if (!f[i]) return SIZE_MAX;
+        bits += (uint64_t)c[i] * s->cost[f[i]];
+    }
+    return (size_t)(bits >> (LOG_BITS + 3)) + 4u * NSTATES;
 }
 
 /* ---- frequency table ---------------------------------------------------------------- */
 
-/* Counts of one block; returns the number of distinct symbols, *only gets the last one seen. */
+/* Counts of one block into count[0]; returns the number of distinct symbols, *only gets the
+ * last one seen. Four sub-histograms break the store-to-load chains of repeated bytes. */
 static unsigned histogram(rans_state *s, const uint8_t *p, size_t n, unsigned *only) {
     memset(s->count, 0, sizeof s->count);
+    uint32_t *c0 = s->count[0], *c1 = s->count[1], *c2 = s->count[2], *c3 = s->count[3];
     size_t i = 0;
-    for (; i + 4 <= n; i += 4) {
-        s->count[0][p[i]]++;
-        s->count[1][p[i + 1]]++;
-        s->count[2][p[i + 2]]++;
-        s->count[3][p[i + 3]]++;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        c0[w & 255]++;
+        c1[(w >> 8) & 255]++;
+        c2[(w >> 16) & 255]++;
+        c3[(w >> 24) & 255]++;
+        c0[(w >> 32) & 255]++;
+        c1[(w >> 40) & 255]++;
+        c2[(w >> 48) & 255]++;
+        c3[w >> 56]++;
     }
-    for (; i < n; i++) s->count[0][p[i]]++;
+    for (; i < n; i++) c0[p[i]]++;
     unsigned distinct = 0;
     for (unsigned c = 0; c < 256; c++) {
-        s->count[0][c] += s->count[1][c] + s->count[2][c] + s->count[3][c];
-        if (s->count[0][c]) {
+        c0[c] += c1[c] + c2[c] + c3[c];
+        if (c0[c]) {
             distinct++;
             *only = c;
         }
@@ -126,51 +190,103 @@ static void normalise(rans_state *s, uint32_t n) {
     }
 }
 
-/* Writes the table of s->freq at out (TABLE_MAX bytes available); returns its size. */
-static size_t write_table(const uint32_t *f, uint8_t *out) {
-    memset(out, 0, BITMAP_BYTES);
-    size_t at = BITMAP_BYTES;
-    for (unsigned i = 0; i < 256; i++) {
-        if (!f[i]) continue;
-        out[i >> 3] |= (uint8_t)(1u << (i & 7));
-        if (f[i] < 128) {
-            out[at++] = (uint8_t)f[i];
-        } else {
-            out[at++] = (uint8_t)(0x80 | (f[i] & 127));
-            out[at++] = (uint8_t)(f[i] >> 7);
-        }
+/* Nibbles (4 bits) a frequency takes in the table: f - 1 in groups of 3 bits. */
+static unsigned freq_nibbles(uint32_t f) {
+    return f <= 8 ? 1 : f <= 64 ? 2 : f <= 512 ? 3 : 4;
+}
+
+/* Symbol set: a u32 mask (bit k set = group k of symbols 8k..8k+7 has a present symbol), then
+ * for each set bit, in increasing k, a nonzero byte (bit j = symbol 8k+j present). Returns
+ * the set's size in bytes. */
+static size_t set_size(const uint32_t *f) {
+    size_t at = 4;
+    for (unsigned k = 0; k < 32; k++) {
+        const uint32_t *g = f + 8 * k;
+        at += (g[0] | g[1] | g[2] | g[3] | g[4] | g[5] | g[6] | g[7]) != 0;
     }
     return at;
 }
 
+/* Size of the table of f as write_table writes it. */
+static size_t table_size(const uint32_t *f) {
+    size_t nibbles = 0;
+    for (unsigned i = 0; i < 256; i++)
+        if (f[i]) nibbles += freq_nibbles(f[i]);
+    return set_size(f) + (nibbles + 1) / 2;
+}
+
+/* Writes the table of f at out (table_size(f) bytes); returns its size. */
+static size_t write_table(const uint32_t *f, uint8_t *out) {
+    size_t at = 4;
+    uint32_t mask = 0;
+    for (unsigned k = 0; k < 32; k++) {
+        uint8_t bits = 0;
+        for (unsigned j = 0; j < 8; j++)
+            if (f[8 * k + j]) bits |= (uint8_t)(1u << j);
+        if (bits) {
+            mask |= 1u << k;
+            out[at++] = bits;
+        }
+    }
+    cmz__put_le32(out, mask);
+    size_t tsize = table_size(f);
+    memset(out + at, 0, tsize - at);
+    size_t nib = 2 * at; /* nibble position, low nibble of a byte first */
+    for (unsigned i = 0; i < 256; i++) {
+        if (!f[i]) continue;
+        uint32_t v = f[i] - 1;
+        do {
+            uint32_t d = (v & 7) | (v > 7 ? 8u : 0u);
+            out[nib >> 1] |= (uint8_t)(d << (4 * (nib & 1)));
+            nib++;
+            v >>= 3;
+        } while (v);
+    }
+    return (nib + 1) / 2;
+}
+
 /* Reads a table from p[0..n) into freq; returns its size, or 0 when it is invalid. */
 static size_t read_table(const uint8_t *p, size_t n, uint32_t *freq) {
-    if (n < BITMAP_BYTES) return 0;
-    size_t at = BITMAP_BYTES;
+    if (n < 4) return 0;
+    uint32_t mask = cmz__get_le32(p);
+    uint8_t bits[32];
+    size_t at = 4;
+    for (unsigned k = 0; k < 32; k++) {
+        bits[k] = 0;
+        if (!(mask & (1u << k))) continue;
+        if (at >= n || p[at] == 0) return 0; /* a group in the mask has a present symbol */
+        bits[k] = p[at++];
+    }
+    size_t nib = 2 * at, nmax = 2 * n;
     uint32_t sum = 0;
     for (unsigned i = 0; i < 256; i++) {
         freq[i] = 0;
-        if (!(p[i >> 3] & (1u << (i & 7)))) continue;
-        if (at >= n) return 0;
-        uint32_t f = p[at++];
-        if (f & 0x80) {
-            if (at >= n) return 0;
-            f = (f & 127) | ((uint32_t)p[at++] << 7);
-            if (f < 128) return 0; /* one value, one encoding */
+        if (!(bits[i >> 3] & (1u << (i & 7)))) continue;
+        uint32_t v = 0;
+        for (unsigned shift = 0;; shift += 3) {
+            if (nib >= nmax || shift > 9) return 0;
+            uint32_t d = (p[nib >> 1] >> (4 * (nib & 1))) & 15u;
+            nib++;
+            v |= (d & 7) << shift;
+            if (!(d & 8)) {
+                if (d == 0 && shift > 0) return 0; /* one value, one encoding */
+                break;
+            }
         }
-        if (f == 0 || f > TOTAL - sum) return 0;
-        freq[i] = f;
-        sum += f;
+        if (v >= TOTAL - sum) return 0; /* f = v + 1 would overshoot M */
+        freq[i] = v + 1;
+        sum += v + 1;
     }
-    return sum == TOTAL ? at : 0;
+    if ((nib & 1) && (p[nib >> 1] >> 4) != 0) return 0; /* the padding nibble is 0 */
+    return sum == TOTAL ? (nib + 1) / 2 : 0;
 }
 
 /* ---- encoder ------------------------------------------------------------------------ */
 
-static void build_encoder(rans_state *s) {
+static void build_encoder(rans_state *s, const uint32_t *freq) {
     uint32_t cum = 0;
     for (unsigned i = 0; i < 256; i++) {
-        uint32_t f = s->freq[i];
+        uint32_t f = freq[i];
         if (!f) continue;
         unsigned l = 0;
         while ((1u << l) < f) l++;
@@ -188,16 +304,20 @@ static void build_encoder(rans_state *s) {
 
 static inline uint32_t enc_put(uint32_t x, const enc_sym *e, uint8_t **pp) {
     uint8_t *p = *pp;
-    while (x >= e->x_max) {
+    if (x >= e->x_max) { /* at most two bytes: x < 2^31 and x_max >= 2^19 */
         *--p = (uint8_t)x;
         x >>= 8;
+        if (x >= e->x_max) {
+            *--p = (uint8_t)x;
+            x >>= 8;
+        }
     }
     *pp = p;
     uint32_t q = (uint32_t)(((uint64_t)x * e->rcp) >> e->shift);
     return x + e->bias + q * e->cmpl;
 }
 
-/* Codes src[0..n) with s->freq into the end of s->scratch; returns the payload's start. */
+/* Codes src[0..n) with s->esym into the end of s->scratch; returns the payload's start. */
 static uint8_t *encode_block(rans_state *s, const uint8_t *src, size_t n) {
     const enc_sym *es = s->esym;
     uint8_t *p = s->scratch + SCRATCH_SIZE;
@@ -231,12 +351,13 @@ static cmz_status rans_compress(void **state, int level, void *dst, size_t cap,
     (void)level;
     rans_state *s = get_state(state);
     if (!s) return CMZ_ERR_NOMEM;
+    init_cost(s);
     const uint8_t *in = src;
     uint8_t *out = dst;
     size_t at = 0;
-    uint8_t table[TABLE_MAX];
     uint8_t head[VARINT_MAX];
     size_t hsize = 0;
+    int have_prev = 0; /* a mode-2 block earlier in this stream: its table is s->prev */
     for (uint64_t v = n; hsize == 0 || v; v >>= 7)
         head[hsize++] = (uint8_t)((v & 127) | (v >> 7 ? 0x80 : 0));
     if (cap < hsize) return CMZ_ERR_DST_TOO_SMALL;
@@ -253,24 +374,38 @@ static cmz_status rans_compress(void **state, int level, void *dst, size_t cap,
             out[at++] = (uint8_t)only;
             continue;
         }
+        /* Estimated sizes (after the mode byte) of mode 3 and of mode 2; neither is tried
+         * unless it beats stored by len / 64. */
+        size_t est_reuse = have_prev ? estimate(s, s->prev) : SIZE_MAX;
+        if (est_reuse != SIZE_MAX) est_reuse += 2;
         normalise(s, (uint32_t)len);
-        size_t tsize = write_table(s->freq, table);
-        /* Coding pays only when the table alone leaves room for a smaller payload. */
-        if (tsize + 2 + 4 * NSTATES < len) {
-            build_encoder(s);
+        size_t tsize = table_size(s->freq);
+        size_t est_own = estimate(s, s->freq) + tsize + 2;
+        size_t limit = len - (len >> MARGIN_SHIFT);
+        int mode = MODE_STORED;
+        if (est_reuse <= est_own && est_reuse < limit) mode = MODE_REUSE;
+        else if (est_own < est_reuse && est_own < limit) mode = MODE_CODED;
+        if (mode != MODE_STORED) {
+            if (mode == MODE_CODED) build_encoder(s, s->freq);
             uint8_t *payload = encode_block(s, b, len);
             size_t psize = (size_t)(s->scratch + SCRATCH_SIZE - payload);
-            if (tsize + 2 + psize < len) {
-                if (cap - at < 1 + tsize + 2 + psize) return CMZ_ERR_DST_TOO_SMALL;
-                out[at++] = MODE_CODED;
-                memcpy(out + at, table, tsize);
-                at += tsize;
+            size_t total = (mode == MODE_CODED ? tsize : 0) + 2 + psize;
+            if (total < len) {
+                if (cap - at < 1 + total) return CMZ_ERR_DST_TOO_SMALL;
+                out[at++] = (uint8_t)mode;
+                if (mode == MODE_CODED) {
+                    at += write_table(s->freq, out + at);
+                    memcpy(s->prev, s->freq, sizeof s->prev);
+                    have_prev = 1;
+                }
                 cmz__put_le16(out + at, (uint16_t)psize);
                 at += 2;
                 memcpy(out + at, payload, psize);
                 at += psize;
                 continue;
             }
+            /* Not smaller after all: stored. The encoder keeps the table in effect. */
+            if (have_prev) build_encoder(s, s->prev);
         }
         if (cap - at < 1 + len) return CMZ_ERR_DST_TOO_SMALL;
         out[at++] = MODE_STORED;
@@ -349,6 +484,7 @@ static cmz_status rans_decompress(void **state, void *dst, size_t raw_size, cons
     const uint8_t *in = src;
     uint8_t *out = dst;
     rans_state *s = NULL;
+    int have_table = 0; /* a mode-2 block decoded: its table is in s->dfb, s->dsym */
     size_t at = 0;
     uint64_t declared = 0;
     for (unsigned shift = 0;; shift += 7) {
@@ -374,16 +510,21 @@ static cmz_status rans_decompress(void **state, void *dst, size_t raw_size, cons
         } else if (mode == MODE_RUN) {
             if (at >= n) return CMZ_ERR_CORRUPT;
             memset(out + start, in[at++], len);
-        } else if (mode == MODE_CODED) {
-            if (!s && !(s = get_state(state))) return CMZ_ERR_NOMEM;
-            size_t tsize = read_table(in + at, n - at, s->freq);
-            if (!tsize) return CMZ_ERR_CORRUPT;
-            at += tsize;
+        } else if (mode == MODE_CODED || mode == MODE_REUSE) {
+            if (mode == MODE_CODED) {
+                if (!s && !(s = get_state(state))) return CMZ_ERR_NOMEM;
+                size_t tsize = read_table(in + at, n - at, s->freq);
+                if (!tsize) return CMZ_ERR_CORRUPT;
+                at += tsize;
+                build_decoder(s);
+                have_table = 1;
+            } else if (!have_table) {
+                return CMZ_ERR_CORRUPT; /* no mode-2 block before it in this stream */
+            }
             if (n - at < 2) return CMZ_ERR_CORRUPT;
             size_t psize = cmz__get_le16(in + at);
             at += 2;
             if (n - at < psize) return CMZ_ERR_CORRUPT;
-            build_decoder(s);
             cmz_status st = decode_block(s, in + at, psize, out + start, len);
             if (st != CMZ_OK) return st;
             at += psize;

@@ -1,15 +1,14 @@
 /* The rans codec's own cases (test_codec.c covers the generic ones for every codec): its
- * three block modes, block boundaries, hand-damaged tables and payload sizes, every
+ * four block modes (table reuse included), block boundaries, hand-damaged tables and payload sizes, every
  * single-byte corruption of a small coded stream, and reproducible output.
- * Format: docs/RANS.md (varint raw size, then 8 KiB blocks: mode byte, ...). */
+ * Format: docs/RANS.md (varint raw size, then 4 KiB blocks: mode byte, ...). */
 #include "testutil.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define BLOCK 8192u
-#define BITMAP 32u
+#define BLOCK 4096u
 
 static const cmz_codec *rans(void) {
     const cmz_codec *c = cmz_codec_by_id(CMZ_CODEC_RANS);
@@ -134,12 +133,26 @@ static uint8_t *coded_block(size_t n, size_t *csize, size_t *table) {
     return comp;
 }
 
-/* Offset of the payload size field and number of frequency bytes in the table at t. */
-static size_t table_end(const uint8_t *p, size_t t) {
-    size_t at = t + BITMAP;
-    for (unsigned s = 0; s < 256; s++)
-        if (p[t + s / 8] & (1u << (s % 8))) at += (p[at] & 0x80) ? 2 : 1;
+/* Offset of the table's first frequency nibble byte, and of the payload size field, for the
+ * table at t: u32 group mask, one set byte per group, then 4-bit frequency digits. */
+static size_t table_freqs(const uint8_t *p, size_t t) {
+    uint32_t mask = (uint32_t)p[t] | (uint32_t)p[t + 1] << 8 | (uint32_t)p[t + 2] << 16 |
+                    (uint32_t)p[t + 3] << 24;
+    size_t at = t + 4;
+    for (unsigned k = 0; k < 32; k++) at += (mask >> k) & 1;
     return at;
+}
+
+static size_t table_end(const uint8_t *p, size_t t) {
+    size_t set = table_freqs(p, t), nib = 2 * set;
+    unsigned present = 0;
+    for (size_t at = t + 4; at < set; at++)
+        for (unsigned j = 0; j < 8; j++) present += (p[at] >> j) & 1;
+    for (unsigned s = 0; s < present; s++) {
+        while ((p[nib >> 1] >> (4 * (nib & 1))) & 8) nib++; /* continuation digits */
+        nib++;
+    }
+    return (nib + 1) / 2;
 }
 
 static void test_bad_table(void **state) {
@@ -148,31 +161,71 @@ static void test_bad_table(void **state) {
     uint8_t *comp = coded_block(n, &csize, &t);
     uint8_t *out = xmalloc(n);
     assert_int_equal(decompress(comp, csize, out, n), CMZ_OK);
-    /* The first present symbol's frequency one higher: the sum is no longer 4096. */
-    size_t first = t + BITMAP;
+    /* The first present symbol's frequency (low digit) changed: the sum is no longer 4096. */
+    size_t first = table_freqs(comp, t);
     uint8_t keep = comp[first];
-    assert_true(keep > 1 && keep < 127); /* a rare symbol: one-byte frequency */
-    comp[first] = (uint8_t)(keep + 1);
+    comp[first] = (uint8_t)(keep ^ 1);
     assert_int_equal(decompress(comp, csize, out, n), CMZ_ERR_CORRUPT);
-    comp[first] = (uint8_t)(keep - 1);
-    assert_int_equal(decompress(comp, csize, out, n), CMZ_ERR_CORRUPT);
-    comp[first] = 0; /* a present symbol of frequency 0 */
+    comp[first] = (uint8_t)(keep ^ 2);
     assert_int_equal(decompress(comp, csize, out, n), CMZ_ERR_CORRUPT);
     comp[first] = keep;
-    /* A symbol added to the bitmap without a frequency of its own. */
-    uint8_t bm = comp[t + 31];
-    comp[t + 31] = (uint8_t)(bm ^ 0x80);
+    /* A group in the mask with an empty set byte. */
+    uint8_t set0 = comp[t + 4];
+    comp[t + 4] = 0;
     assert_int_equal(decompress(comp, csize, out, n), CMZ_ERR_CORRUPT);
-    comp[t + 31] = bm;
+    comp[t + 4] = set0;
+    /* The mask cut to no groups: no symbol, the sum is 0. */
+    uint8_t m[4];
+    memcpy(m, comp + t, 4);
+    memset(comp + t, 0, 4);
+    assert_int_equal(decompress(comp, csize, out, n), CMZ_ERR_CORRUPT);
+    memcpy(comp + t, m, 4);
     assert_int_equal(decompress(comp, csize, out, n), CMZ_OK);
-    /* An unknown mode. */
+    /* Mode 3 (the previous table) with no table before it in the stream. */
     comp[t - 1] = 3;
+    assert_int_equal(decompress(comp, csize, out, n), CMZ_ERR_CORRUPT);
+    /* An unknown mode. */
+    comp[t - 1] = 4;
     assert_int_equal(decompress(comp, csize, out, n), CMZ_ERR_CORRUPT);
     comp[t - 1] = 2;
     /* The declared raw size differs from the one asked for. */
     assert_int_equal(decompress(comp, csize, out, n - 1), CMZ_ERR_CORRUPT);
     free(out);
     free(comp);
+}
+
+/* Blocks with the same distribution: after the first coded block (mode 2), the others reuse
+ * its table (mode 3, no table), and the stream decodes; damaging a mode-3 payload is caught. */
+static void test_reuse(void **state) {
+    (void)state;
+    size_t n = 8 * BLOCK, csize = 0, h = varint_size(n);
+    uint8_t *src = xmalloc(n);
+    uint64_t s = 17;
+    for (size_t i = 0; i < n; i++) { /* a smooth distribution over 4 symbols: stable tables */
+        uint64_t r = tu_rand(&s) % 16;
+        src[i] = (uint8_t)(r < 8 ? 0x10 : r < 12 ? 0x11 : r < 14 ? 0x12 : 0x13);
+    }
+    uint8_t *comp = compress(src, n, &csize);
+    assert_int_equal(comp[h], 2);
+    size_t at = table_end(comp, h + 1);
+    at += 2 + ((size_t)comp[at] | (size_t)comp[at + 1] << 8);
+    assert_int_equal(comp[at], 3); /* the second block reuses the first one's table */
+    size_t reuses = 0;
+    for (size_t b = 1; b < 8; b++) {
+        assert_true(comp[at] == 2 || comp[at] == 3);
+        if (comp[at] == 3) reuses++;
+        at = (comp[at] == 3 ? at + 1 : table_end(comp, at + 1));
+        at += 2 + ((size_t)comp[at] | (size_t)comp[at + 1] << 8);
+    }
+    assert_int_equal(at, csize);
+    assert_true(reuses >= 4);
+    roundtrip(src, n, NULL);
+    uint8_t *out = xmalloc(n);
+    comp[csize - 1] ^= 0x40;
+    assert_int_equal(decompress(comp, csize, out, n), CMZ_ERR_CORRUPT);
+    free(out);
+    free(comp);
+    free(src);
 }
 
 static void test_bad_payload_size(void **state) {
@@ -274,6 +327,7 @@ int main(void) {
         cmocka_unit_test(test_single_byte_corruption),
         cmocka_unit_test(test_deterministic),
         cmocka_unit_test(test_many_distributions),
+        cmocka_unit_test(test_reuse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
