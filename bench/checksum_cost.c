@@ -6,20 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "bench_util.h"
 #include "cmz/cmz.h"
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 int main(int argc, char **argv) {
     if (argc < 2) {
@@ -62,25 +51,25 @@ int main(int argc, char **argv) {
         double dec[REPS], crc[REPS];
         volatile uint32_t sink = 0;
         for (int r = 0; r < REPS; r++) {
-            double t0 = now();
+            double t0 = bench_now_ns() * 1e-9;
             for (size_t i = 0; i < nchunks; i++) {
                 size_t len = i + 1 < nchunks ? chunk : n - i * chunk;
                 cmz_codec_decompress(ctx, back + i * chunk, len, comp + i * bound, csize[i]);
             }
-            double t1 = now();
+            double t1 = bench_now_ns() * 1e-9;
             for (size_t i = 0; i < nchunks; i++) {
                 size_t len = i + 1 < nchunks ? chunk : n - i * chunk;
                 sink ^= cmz_crc32c(0, comp + i * bound, csize[i]);
                 cmz_codec_decompress(ctx, back + i * chunk, len, comp + i * bound, csize[i]);
                 sink ^= cmz_crc32c(0, back + i * chunk, len);
             }
-            double t2 = now();
+            double t2 = bench_now_ns() * 1e-9;
             dec[r] = t1 - t0;
             crc[r] = (t2 - t1) - (t1 - t0); /* what the CRCs added */
         }
         if (memcmp(back, src, n) != 0) return 1;
-        qsort(dec, REPS, sizeof dec[0], cmp_double);
-        qsort(crc, REPS, sizeof crc[0], cmp_double);
+        qsort(dec, REPS, sizeof dec[0], bench_cmp_double);
+        qsort(crc, REPS, sizeof crc[0], bench_cmp_double);
         double mb = (double)n / 1e6;
         printf("%-8s %zu bytes, 1 MiB chunks, 1 thread: decompress %.0f MB/s; the two CRC32Cs "
                "add %.1f%% (median of %d)\n",

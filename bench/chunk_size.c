@@ -5,15 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "bench_util.h"
 #include "cmz/cmz.h"
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static uint8_t *slurp(const char *path, size_t *size) {
     FILE *f = fopen(path, "rb");
@@ -38,11 +32,11 @@ static size_t run(const cmz_params *p, const uint8_t *src, size_t n, uint8_t *ds
     cmz_cctx *c = cmz_cctx_new(p, &e);
     cmz_dctx *d = cmz_dctx_new(p, &e);
     size_t fsize = 0, out = 0;
-    double t0 = now();
+    double t0 = bench_now_ns() * 1e-9;
     cmz_status st = c ? cmz_compress(c, dst, cap, &fsize, src, n, &e) : CMZ_ERR_NOMEM;
-    double t1 = now();
+    double t1 = bench_now_ns() * 1e-9;
     if (st == CMZ_OK) st = cmz_decompress(d, back, n, &out, dst, fsize, &e);
-    double t2 = now();
+    double t2 = bench_now_ns() * 1e-9;
     if (st != CMZ_OK || out != n || memcmp(back, src, n) != 0) {
         fprintf(stderr, "round trip failed: %s\n", st ? e.message : "mismatch");
         exit(1);
