@@ -25,7 +25,6 @@ void cmz__pool_submit(cmz__pool *pool, cmz__job *job);
  * worker every time, so that its buffers stay in that core's cache instead of moving between
  * cores with every chunk. Never fails. */
 void cmz__pool_submit_to(cmz__pool *pool, cmz__job *job, unsigned worker);
-unsigned cmz__pool_threads(const cmz__pool *pool);
 /* Joins the workers; every submitted job must have finished. */
 void cmz__pool_free(cmz__pool *pool);
 

@@ -121,8 +121,6 @@ void cmz__pool_submit_to(cmz__pool *pool, cmz__job *job, unsigned worker) {
     enqueue(pool, job, (int)(worker % pool->threads));
 }
 
-unsigned cmz__pool_threads(const cmz__pool *pool) { return pool->threads; }
-
 void cmz__pool_free(cmz__pool *pool) {
     if (!pool) return;
     stop_and_join(pool, pool->threads);
