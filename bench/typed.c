@@ -271,6 +271,9 @@ static size_t make_configs(config *cf, bool have_rans) {
                  zfilters[i] == CMZ_FILTER_AUTO ? "auto" : cmz_filter_name(zfilters[i]));
         cf[n++] = c;
     }
+    /* the attention_cache policy's default (zstd level 1, planes) */
+    cf[n++] = (config){"cmz planes+zstd-1", ENGINE_CMZ, CMZ_CODEC_ZSTD, 1, CMZ_FILTER_PLANES,
+                       NULL, 0, 0};
     static const int lfilters[] = {CMZ_FILTER_SHUFFLE, CMZ_FILTER_PLANES};
     for (size_t i = 0; i < 2; i++) {
         config c = {"", ENGINE_CMZ, CMZ_CODEC_LZ4, CMZ_LEVEL_DEFAULT, lfilters[i], NULL, 0, 0};

@@ -6,6 +6,7 @@
 
 #include <stdarg.h>
 #include <stdint.h>
+#include <string.h>
 
 void *cmz__malloc(size_t size);
 void *cmz__calloc(size_t count, size_t size);
@@ -19,29 +20,34 @@ int cmz__grow(uint8_t **buf, size_t *cap, size_t need);
 cmz_status cmz__fail(cmz_error *err, cmz_status status, uint64_t chunk, uint64_t offset,
                      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
-/* Little-endian fixed-width fields, byte by byte (no unaligned loads, any host order). */
-static inline void cmz__put_le16(uint8_t *p, uint16_t v) {
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-}
-static inline void cmz__put_le32(uint8_t *p, uint32_t v) {
-    for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i));
-}
-static inline void cmz__put_le64(uint8_t *p, uint64_t v) {
-    for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (8 * i));
-}
-static inline uint16_t cmz__get_le16(const uint8_t *p) {
-    return (uint16_t)(p[0] | (p[1] << 8));
-}
-static inline uint32_t cmz__get_le32(const uint8_t *p) {
-    uint32_t v = 0;
-    for (int i = 3; i >= 0; i--) v = (v << 8) | p[i];
-    return v;
-}
-static inline uint64_t cmz__get_le64(const uint8_t *p) {
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--) v = (v << 8) | p[i];
-    return v;
-}
+/* Little-endian fixed-width fields at any alignment. On a little-endian host a memcpy, which
+ * compiles to one (unaligned) load or store: GCC does not merge the byte loops below into
+ * one (measured: the 64-bit byte loops made the planes decoder's sign swap 6x its cost).
+ * Elsewhere byte by byte. */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define CMZ__LE_ACCESSORS(BITS)                                                            \
+    static inline void cmz__put_le##BITS(uint8_t *p, uint##BITS##_t v) {                    \
+        memcpy(p, &v, sizeof v);                                                           \
+    }                                                                                      \
+    static inline uint##BITS##_t cmz__get_le##BITS(const uint8_t *p) {                       \
+        uint##BITS##_t v;                                                                  \
+        memcpy(&v, p, sizeof v);                                                           \
+        return v;                                                                          \
+    }
+#else
+#define CMZ__LE_ACCESSORS(BITS)                                                            \
+    static inline void cmz__put_le##BITS(uint8_t *p, uint##BITS##_t v) {                    \
+        for (unsigned i = 0; i < sizeof v; i++) p[i] = (uint8_t)(v >> (8 * i));            \
+    }                                                                                      \
+    static inline uint##BITS##_t cmz__get_le##BITS(const uint8_t *p) {                       \
+        uint##BITS##_t v = 0;                                                              \
+        for (unsigned i = sizeof v; i-- > 0;) v = (uint##BITS##_t)(v << 8 | p[i]);          \
+        return v;                                                                          \
+    }
+#endif
+CMZ__LE_ACCESSORS(16)
+CMZ__LE_ACCESSORS(32)
+CMZ__LE_ACCESSORS(64)
+#undef CMZ__LE_ACCESSORS
 
 #endif

@@ -189,6 +189,11 @@ static void ref_planes(unsigned ts, const uint8_t *in, size_t n, const uint8_t *
         raw += tail;
         at += e;
     }
+    for (size_t i = 0; ts == 4 && i < total; i++) { /* the sign swap: bit 7 of planes 0, 1 */
+        uint8_t *p0 = out + nb + i, *p1 = out + nb + total + i, hi = *p0;
+        *p0 = (uint8_t)((*p0 & 0x7f) | (*p1 & 0x80));
+        *p1 = (uint8_t)((*p1 & 0x7f) | (hi & 0x80));
+    }
     assert_int_equal(raw, nb + n);
 }
 
@@ -303,9 +308,11 @@ static void test_fixed_vectors(void **state) {
     const uint8_t deltas[9] = {5, 0, 0xfe, 0xff, 0xfc, 0xff, 2, 0, 0x77};
     expect_forward(CMZ_FILTER_DELTA, 2, ints, 9, deltas, 9);
 
-    /* planes, decoder side: one junk byte, then 1.0f and -2.0f, alignment 1 */
+    /* planes, decoder side: one junk byte, then 1.0f and -2.0f, alignment 1; the sign swap
+     * makes plane 0 the exponents 0x7f and 0x80 (bits rotated: 0xbf, 0x40), plane 1 the
+     * signs with the mantissas' top bits (0x00, 0x80) */
     const uint8_t floats[9] = {0xee, 0x00, 0x00, 0x80, 0x3f, 0x00, 0x00, 0x00, 0xc0};
-    const uint8_t planes[10] = {1, 0x3f, 0xc0, 0x80, 0x00, 0x00, 0x00, 0x00, 0x00, 0xee};
+    const uint8_t planes[10] = {1, 0xbf, 0x40, 0x00, 0x80, 0x00, 0x00, 0x00, 0x00, 0xee};
     uint8_t back[9];
     AT("planes fixed vector");
     expect_status(cmz_filter_backward(CMZ_FILTER_PLANES, 4, planes, 10, back, 9), CMZ_OK);

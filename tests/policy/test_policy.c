@@ -84,7 +84,7 @@ static void test_shipped_file_verifies(void **state) {
         int filter;
         unsigned typesize;
     } table[] = {
-        {"model_weights", CMZ_CODEC_ZSTD, 3, 1u << 20, false, 50, CMZ_PRIORITY_LOW,
+        {"model_weights", CMZ_CODEC_RANS, 0, 1u << 20, false, 50, CMZ_PRIORITY_LOW,
          CMZ_FILTER_PLANES, 4},
         {"subtitle", CMZ_CODEC_LZ4, 0, 512u << 10, true, 1, CMZ_PRIORITY_HIGH, 0, 1},
         {"intermediate_cache", CMZ_CODEC_LZ4, 1, 4u << 20, true, 5, CMZ_PRIORITY_MEDIUM, 0, 1},

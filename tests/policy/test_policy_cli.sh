@@ -100,7 +100,7 @@ expect_same out want
 run 0 policy list --verbose --config p.yaml
 head -1 out | grep -q "^# policy: p.yaml (--config)$" || fail "list --verbose source: $(head -1 out)"
 grep -Eq '^subtitle +lz4 +0 +512KB +true +1 +high +none$' out || fail "list --verbose row: $(cat out)"
-grep -Eq '^model_weights +zstd +3 +1MB +false +50 +low +planes/4$' out ||
+grep -Eq '^model_weights +rans +0 +1MB +false +50 +low +planes/4$' out ||
     fail "list --verbose filter: $(cat out)"
 
 run 0 policy show subtitle --config=p.yaml
