@@ -27,7 +27,8 @@
  *   last symbol every state is 2^23 and the payload is used up exactly, or the input is
  *   corrupt. The encoder runs backwards (ryg_rans style, byte-wise renormalisation).
  *   Encoder choices (deterministic integer arithmetic, so every implementation emits the same
- *   bytes) are in docs/RANS.md: mode 1 for one distinct symbol; otherwise an integer estimate
+ *   bytes) are in docs/RANS.md: a full block whose 1 KiB sample looks random is stored
+ *   without further counting; mode 1 for one distinct symbol; otherwise an integer estimate
  *   of modes 3 and 2 from the histogram (fixed-point log2 costs, no rANS work) picks the
  *   smaller if it saves len / 64 over stored, else stored without encoding; an encoded block
  *   that is not smaller than stored after all is stored. */

@@ -106,6 +106,38 @@ static void test_modes(void **state) {
     free(sk);
 }
 
+/* The sample test (docs/RANS.md, step 0): a full block is judged on bytes [0,256),
+ * [1024,1280), [2048,2304), [3072,3328) first. Random there and constant elsewhere: stored
+ * without looking further. Constant there and random elsewhere: counted in full and, being
+ * 3/4 random, still compressible enough to be coded. A short last block is never sampled. */
+static void test_sample_rule(void **state) {
+    (void)state;
+    uint8_t *rnd = tu_random(BLOCK, 5), *blk = xmalloc(BLOCK);
+    size_t csize = 0, h = varint_size(BLOCK);
+    for (int sample_random = 0; sample_random < 2; sample_random++) {
+        for (size_t i = 0; i < BLOCK; i++) {
+            int in_sample = (i % 1024) < 256;
+            blk[i] = in_sample == sample_random ? rnd[i] : 0x55;
+        }
+        uint8_t *comp = compress(blk, BLOCK, &csize);
+        if (sample_random) {
+            assert_int_equal(comp[h], 0);
+            assert_int_equal(csize, h + 1 + BLOCK);
+        } else {
+            assert_int_equal(comp[h], 2);
+            assert_true(csize < BLOCK);
+        }
+        free(comp);
+        roundtrip(blk, BLOCK, NULL);
+        /* the same bytes as a short last block (BLOCK - 1 of them): counted in full, coded */
+        comp = compress(blk, BLOCK - 1, &csize);
+        assert_int_equal(comp[varint_size(BLOCK - 1)], 2);
+        free(comp);
+    }
+    free(rnd);
+    free(blk);
+}
+
 static void test_boundaries(void **state) {
     (void)state;
     const size_t sizes[] = {0,         1,         2,         3,         4,         5,
@@ -321,6 +353,7 @@ static void test_many_distributions(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_modes),
+        cmocka_unit_test(test_sample_rule),
         cmocka_unit_test(test_boundaries),
         cmocka_unit_test(test_bad_table),
         cmocka_unit_test(test_bad_payload_size),
