@@ -1,0 +1,68 @@
+/* Release rules: which resource types the reaper may release, in which order, and when.
+ *
+ * Loaded from configs/releasable_resources.yaml (docs/RELEASE.md), validated like the
+ * compression policy (every mistake reported as file:line:column through cmz_diags, with a
+ * did-you-mean for misspelt keys). A type with no rule is never released by the reaper (it may
+ * still be compressed under pressure, by its compression policy).
+ *
+ *   releasable_resources:
+ *     model_shards:
+ *       priority: 1            # release order: 1 goes first (1..1000)
+ *       max_retain_time: 300   # seconds idle after which it is released without pressure
+ *       min_required: 2        # optional (default 0): keep at least this many of the type
+ *       compress_before_release: false   # optional (default false): release = keep the
+ *                                        # compressed form and drop the raw bytes
+ */
+#ifndef CMZ_RELEASE_H
+#define CMZ_RELEASE_H
+
+#include "cmz/common.h"
+#include "cmz/policy.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define CMZ_RELEASE_PRIORITY_MAX 1000u
+#define CMZ_RELEASE_RETAIN_MAX (365u * 24u * 3600u) /* seconds: one year */
+
+typedef struct {
+    char type[CMZ_POLICY_TYPE_MAX + 1]; /* same naming rules as the compression policy */
+    unsigned priority;                  /* 1..CMZ_RELEASE_PRIORITY_MAX, 1 released first */
+    uint32_t max_retain_time;           /* seconds idle before release, 1..RETAIN_MAX */
+    unsigned min_required;              /* resources of the type always kept, 0..1000000 */
+    bool compress_before_release;
+} cmz_release_rule;
+
+typedef struct cmz_release_rules cmz_release_rules;
+
+/* The seed application's table (docs/RELEASE.md), identical to the shipped file. */
+cmz_release_rules *cmz_release_rules_new_default(void);
+/* Loads and validates; *out is NULL unless the whole file is valid. Every problem goes to
+ * diags (may be NULL). CMZ_ERR_IO when the file cannot be read, CMZ_ERR_PARAM when invalid. */
+cmz_status cmz_release_rules_load_file(const char *path, cmz_release_rules **out,
+                                       cmz_diags *diags);
+cmz_status cmz_release_rules_load_string(const char *text, size_t size, const char *name,
+                                         cmz_release_rules **out, cmz_diags *diags);
+void cmz_release_rules_free(cmz_release_rules *rules);
+
+size_t cmz_release_rules_count(const cmz_release_rules *rules);
+const cmz_release_rule *cmz_release_rules_at(const cmz_release_rules *rules, size_t i);
+/* The rule of a type, or NULL: that type is not releasable. */
+const cmz_release_rule *cmz_release_rules_get(const cmz_release_rules *rules, const char *type);
+/* Adds or replaces a rule after checking it (diags says why not: CMZ_ERR_PARAM). */
+cmz_status cmz_release_rules_put(cmz_release_rules *rules, const cmz_release_rule *rule,
+                                 cmz_diags *diags);
+/* The rules as YAML, in the shipped file's form. Like snprintf: *size gets the full length;
+ * CMZ_ERR_DST_TOO_SMALL when cap is too small. */
+cmz_status cmz_release_rules_format(const cmz_release_rules *rules, char *buf, size_t cap,
+                                    size_t *size);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
