@@ -42,7 +42,7 @@ typedef struct cmz_release_rules cmz_release_rules;
 /* The seed application's table (docs/RELEASE.md), identical to the shipped file. */
 cmz_release_rules *cmz_release_rules_new_default(void);
 /* Loads and validates; *out is NULL unless the whole file is valid. Every problem goes to
- * diags (may be NULL). CMZ_ERR_IO when the file cannot be read, CMZ_ERR_PARAM when invalid. */
+ * diags (may be NULL). CMZ_ERR_IO when the file cannot be read, CMZ_ERR_INVALID_ARG when invalid. */
 cmz_status cmz_release_rules_load_file(const char *path, cmz_release_rules **out,
                                        cmz_diags *diags);
 cmz_status cmz_release_rules_load_string(const char *text, size_t size, const char *name,
@@ -53,7 +53,7 @@ size_t cmz_release_rules_count(const cmz_release_rules *rules);
 const cmz_release_rule *cmz_release_rules_at(const cmz_release_rules *rules, size_t i);
 /* The rule of a type, or NULL: that type is not releasable. */
 const cmz_release_rule *cmz_release_rules_get(const cmz_release_rules *rules, const char *type);
-/* Adds or replaces a rule after checking it (diags says why not: CMZ_ERR_PARAM). */
+/* Adds or replaces a rule after checking it (diags says why not: CMZ_ERR_INVALID_ARG). */
 cmz_status cmz_release_rules_put(cmz_release_rules *rules, const cmz_release_rule *rule,
                                  cmz_diags *diags);
 /* The rules as YAML, in the shipped file's form. Like snprintf: *size gets the full length;
