@@ -7,5 +7,7 @@
 #include "cmz/frame.h"
 #include "cmz/parallel.h"
 #include "cmz/policy.h"
+#include "cmz/registry.h"
+#include "cmz/release.h"
 
 #endif

@@ -43,7 +43,10 @@ const char *cmz_version(void);
     X(ERR_RANGE, -16, "range outside the data")                                             \
     X(ERR_THREAD, -17, "thread creation failed")                                            \
     X(ERR_INTERRUPTED, -18, "interrupted")                                                  \
-    X(ERR_CODEC_DISABLED, -19, "codec not compiled into this build")
+    X(ERR_CODEC_DISABLED, -19, "codec not compiled into this build")                        \
+    X(ERR_NOT_FOUND, -20, "no such resource")                                               \
+    X(ERR_EXISTS, -21, "resource already exists")                                           \
+    X(ERR_BUSY, -22, "resource in use (pinned)")
 
 #define CMZ_STATUS_ENUM_(name, value, msg) CMZ_##name = value,
 typedef enum { CMZ_STATUS_MAP(CMZ_STATUS_ENUM_) } cmz_status;

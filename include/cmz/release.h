@@ -39,10 +39,14 @@ typedef struct {
 
 typedef struct cmz_release_rules cmz_release_rules;
 
-/* The seed application's table (docs/RELEASE.md), identical to the shipped file. */
+/* The seed application's table (docs/RELEASE.md), identical to the shipped file; NULL when
+ * out of memory. A rules object has no lock: readers may share it, a writer (put) needs it
+ * to itself. Pointers from at/get stay valid until the next put or free. */
 cmz_release_rules *cmz_release_rules_new_default(void);
 /* Loads and validates; *out is NULL unless the whole file is valid. Every problem goes to
- * diags (may be NULL). CMZ_ERR_IO when the file cannot be read, CMZ_ERR_INVALID_ARG when invalid. */
+ * diags (may be NULL), in file order. CMZ_ERR_IO when the file cannot be read,
+ * CMZ_ERR_INVALID_ARG when invalid (or for NULL arguments), CMZ_ERR_NOMEM. load_string names
+ * the text `name` in diagnostics (NULL: "<string>"). Free *out with cmz_release_rules_free. */
 cmz_status cmz_release_rules_load_file(const char *path, cmz_release_rules **out,
                                        cmz_diags *diags);
 cmz_status cmz_release_rules_load_string(const char *text, size_t size, const char *name,
@@ -53,11 +57,13 @@ size_t cmz_release_rules_count(const cmz_release_rules *rules);
 const cmz_release_rule *cmz_release_rules_at(const cmz_release_rules *rules, size_t i);
 /* The rule of a type, or NULL: that type is not releasable. */
 const cmz_release_rule *cmz_release_rules_get(const cmz_release_rules *rules, const char *type);
-/* Adds or replaces a rule after checking it (diags says why not: CMZ_ERR_INVALID_ARG). */
+/* Adds a rule at the end, or replaces the rule of the same type in its place, after checking
+ * it (diags says why not: CMZ_ERR_INVALID_ARG; unchanged on error). CMZ_ERR_NOMEM. */
 cmz_status cmz_release_rules_put(cmz_release_rules *rules, const cmz_release_rule *rule,
                                  cmz_diags *diags);
-/* The rules as YAML, in the shipped file's form. Like snprintf: *size gets the full length;
- * CMZ_ERR_DST_TOO_SMALL when cap is too small. */
+/* The rules as YAML, in the shipped file's form. Like snprintf: *size gets the full length
+ * without the NUL; buf may be NULL with cap 0 to ask for it; CMZ_ERR_DST_TOO_SMALL when
+ * cap <= *size (buf then holds a truncated, NUL-terminated text when cap > 0). */
 cmz_status cmz_release_rules_format(const cmz_release_rules *rules, char *buf, size_t cap,
                                     size_t *size);
 

@@ -1,0 +1,120 @@
+/* Internals of the resource registry (src/memory), shared between its files.
+ *
+ * Locking: one mutex per registry guards every field below. Work that takes long (compressing,
+ * decompressing, copying megabytes) runs with the mutex released; the resource is then marked
+ * `busy` (a state change in flight: nobody else may change its buffers) or counted in
+ * `readers` (its buffers are read: nobody may free them). Threads that need a resource in
+ * neither condition wait on `changed`, which is broadcast whenever busy or readers drop. */
+#ifndef CMZ_MEMORY_INTERNAL_H
+#define CMZ_MEMORY_INTERNAL_H
+
+#include "../common/internal.h"
+#include "cmz/parallel.h"
+#include "cmz/registry.h"
+
+#include <pthread.h>
+
+typedef struct cmz__resource {
+    char id[CMZ_REGISTRY_ID_MAX + 1];
+    size_t type_slot;                 /* index into reg->types (stats, rules, policy) */
+    struct cmz__resource *hash_next;  /* bucket chain */
+    uint8_t *raw;                     /* raw bytes or NULL */
+    bool raw_from_malloc;             /* adopted: free() it, not cmz__free */
+    uint64_t raw_size;
+    uint8_t *frame;                   /* compressed frame or NULL */
+    size_t frame_size;
+    bool custom;
+    cmz_resource_ops ops;
+    void *object;                     /* custom: the live object, or NULL when compressed */
+    unsigned pins, readers;
+    bool busy;
+    uint64_t last_use_ns;             /* monotonic; LRU order and idle time */
+    uint64_t skip_pass;               /* the reaper's pass in which it failed: not retried */
+    size_t index;                     /* position in reg->all */
+} cmz__resource;
+
+/* What the registry knows of a type: its policy and rule, resolved once, and its stats. */
+typedef struct {
+    cmz_registry_type_stats stats;
+    cmz_policy_entry policy;          /* the policy's entry (or `default`'s) */
+    bool has_rule;
+    cmz_release_rule rule;
+    uint64_t live;                    /* resources of the type registered and not released */
+} cmz__type;
+
+struct cmz_registry {
+    cmz_registry_params params;       /* policy/release pointers replaced by our copies */
+    cmz_policy *policy;
+    cmz_release_rules *rules;
+    uint64_t budget, reserve;
+    cmz_usage_source usage;
+    pthread_mutex_t mu;
+    pthread_cond_t changed;
+    cmz__resource **all;
+    size_t count, cap;
+    cmz__resource **buckets;
+    size_t nbuckets;
+    cmz__type *types;
+    size_t ntypes, types_cap;
+    uint64_t held;                    /* bytes held: raw copies + frames (CMZ_USAGE_REGISTRY) */
+    cmz_pressure level;               /* last level seen (callbacks on change) */
+    bool reaping;                     /* one reaper at a time */
+    uint64_t pass;                    /* reaper passes so far */
+    /* monitor thread */
+    pthread_t monitor;
+    bool monitor_running, stopping;
+    pthread_cond_t wake;
+};
+
+uint64_t cmz__now_ns(void);
+
+/* ---- registry.c ---- */
+cmz__resource *cmz__reg_find(cmz_registry *reg, const char *id);
+/* Takes r out of the registry (lock held, r not busy, no readers) and frees its memory. */
+void cmz__reg_drop(cmz_registry *reg, cmz__resource *r);
+void cmz__reg_touch(cmz__resource *r);
+/* Waits (lock held) until r is neither busy nor read; r may be gone afterwards: returns the
+ * resource found again under id, or NULL. */
+cmz__resource *cmz__reg_wait_idle(cmz_registry *reg, const char *id);
+/* Bytes r holds now. */
+uint64_t cmz__res_held(const cmz__resource *r);
+/* Frees r's raw bytes or object (lock held, r not busy, no pins/readers, frame present). */
+void cmz__res_drop_raw(cmz_registry *reg, cmz__resource *r);
+
+cmz_status cmz__not_found(cmz_error *err, const char *id);
+cmz_status cmz__pinned(cmz_error *err, const cmz__resource *r, const char *what);
+
+/* ---- store.c: compress and decompress one resource ---- */
+/* Compresses r (lock held on entry and exit; released meanwhile; r must be raw, not busy).
+ * boost raises the policy's level (pressure). Keeps the raw bytes when pinned, else frees
+ * them. On failure r is unchanged. */
+cmz_status cmz__res_compress(cmz_registry *reg, cmz__resource *r, int boost, cmz_error *err);
+/* Makes r raw again from its frame (lock held; released meanwhile); the frame is kept. */
+cmz_status cmz__res_restore(cmz_registry *reg, cmz__resource *r, cmz_error *err);
+/* Decodes r's frame into dst (lock NOT held; the caller counted itself in r->readers). */
+cmz_status cmz__frame_read(cmz_registry *reg, const uint8_t *frame, size_t frame_size,
+                           uint64_t offset, size_t length, void *dst, cmz_error *err);
+
+/* ---- usage.c ---- */
+/* Resolves the budget, the usage source and the reserve from params. */
+cmz_status cmz__usage_init(cmz_registry *reg, cmz_error *err);
+/* Usage now (lock held for CMZ_USAGE_REGISTRY reads of reg->held). */
+uint64_t cmz__usage_now(cmz_registry *reg);
+cmz_pressure cmz__level_of(const cmz_registry *reg, uint64_t usage);
+
+/* ---- reaper.c ---- */
+/* Brings usage down to target (lock held; released while working): compress, then release,
+ * in the reaper's order. all_releasable: release every releasable resource (emergency). */
+void cmz__reap(cmz_registry *reg, uint64_t target, bool all_releasable);
+/* Releases resources idle past their type's max_retain_time. */
+void cmz__reap_idle(cmz_registry *reg);
+/* Releases r as the reaper does (lock held, r not busy/pinned). */
+cmz_status cmz__res_release(cmz_registry *reg, cmz__resource *r, cmz_error *err);
+/* The monitor's check: level, callback on change, reaping (lock held). */
+cmz_pressure cmz__check(cmz_registry *reg);
+
+/* ---- monitor.c ---- */
+cmz_status cmz__monitor_start(cmz_registry *reg, cmz_error *err);
+void cmz__monitor_stop(cmz_registry *reg);
+
+#endif

@@ -1,0 +1,199 @@
+/* The reaper: gives memory back in the release order, and the check that calls it.
+ *
+ * Order, under pressure, one step at a time until usage is at or under the target:
+ *   1. drop the raw copy of a resource that already has its compressed frame (cheapest);
+ *   2. compress a resource still raw;
+ *   3. release a resource (compress_before_release types: compress, keep the frame);
+ * within each step, types by release priority (1 first; types without a rule after all
+ * others in steps 1-2, never in step 3), least recently used first. Pinned resources, and
+ * those another thread is changing or reading, are skipped. After every step the usage is
+ * read again, so the reaper stops as soon as it is back under the mark. Each step rescans
+ * the resources (O(n) a step): the lock is released while compressing, so the set may change
+ * between steps. */
+#include "internal.h"
+
+#include <stdio.h>
+
+enum { STEP_DROP_RAW, STEP_COMPRESS, STEP_RELEASE };
+
+static bool has_raw(const cmz__resource *r) { return r->custom ? r->object != NULL : r->raw != NULL; }
+
+static bool eligible(const cmz_registry *reg, const cmz__resource *r, int step, uint64_t pass) {
+    if (r->pins || r->busy || r->readers || r->skip_pass == pass) return false;
+    const cmz__type *t = &reg->types[r->type_slot];
+    switch (step) {
+    case STEP_DROP_RAW: return r->frame && has_raw(r);
+    case STEP_COMPRESS: return !r->frame && has_raw(r) && r->raw_size > 0;
+    default:
+        if (!t->has_rule) return false;
+        if (t->rule.compress_before_release) return has_raw(r);
+        return t->stats.resources > t->rule.min_required;
+    }
+}
+
+/* Release order key: lower goes first. */
+static uint64_t order_key(const cmz_registry *reg, const cmz__resource *r) {
+    const cmz__type *t = &reg->types[r->type_slot];
+    return t->has_rule ? t->rule.priority : CMZ_RELEASE_PRIORITY_MAX + 1;
+}
+
+static cmz__resource *next_victim(cmz_registry *reg, int step, uint64_t pass) {
+    cmz__resource *best = NULL;
+    uint64_t best_key = 0;
+    for (size_t i = 0; i < reg->count; i++) {
+        cmz__resource *r = reg->all[i];
+        if (!eligible(reg, r, step, pass)) continue;
+        uint64_t key = order_key(reg, r);
+        if (!best || key < best_key || (key == best_key && r->last_use_ns < best->last_use_ns)) {
+            best = r;
+            best_key = key;
+        }
+    }
+    return best;
+}
+
+/* The adaptive level of the seed: low-priority (ratio first) types compress harder as the
+ * usage rises: +1 at half the budget, +2 at 0.7, +3 at 0.85. */
+static int level_boost(const cmz_registry *reg, const cmz__resource *r, uint64_t usage) {
+    if (reg->types[r->type_slot].policy.priority != CMZ_PRIORITY_LOW) return 0;
+    double u = (double)usage / (double)reg->budget;
+    return u >= 0.85 ? 3 : u >= 0.7 ? 2 : u >= 0.5 ? 1 : 0;
+}
+
+/* Calls on_release with the lock released. */
+static void notify_release(cmz_registry *reg, const char *id, const char *type, uint64_t size) {
+    if (!reg->params.on_release) return;
+    pthread_mutex_unlock(&reg->mu);
+    reg->params.on_release(reg->params.opaque, id, type, size);
+    pthread_mutex_lock(&reg->mu);
+}
+
+cmz_status cmz__res_release(cmz_registry *reg, cmz__resource *r, cmz_error *err) {
+    cmz__type *t = &reg->types[r->type_slot];
+    if (t->has_rule && t->rule.compress_before_release) {
+        cmz_status st = r->frame ? CMZ_OK : cmz__res_compress(reg, r, 0, err);
+        if (st != CMZ_OK) return st;
+        /* r may have been pinned or read meanwhile: its raw bytes then stay */
+        if (!r->pins && !r->readers && r->frame) cmz__res_drop_raw(reg, r);
+        return CMZ_OK;
+    }
+    char id[CMZ_REGISTRY_ID_MAX + 1], type[CMZ_POLICY_TYPE_MAX + 1];
+    snprintf(id, sizeof id, "%s", r->id);
+    snprintf(type, sizeof type, "%s", t->stats.type);
+    uint64_t size = r->raw_size;
+    t->stats.released++;
+    cmz__reg_drop(reg, r);
+    pthread_cond_broadcast(&reg->changed);
+    notify_release(reg, id, type, size);
+    return CMZ_OK;
+}
+
+void cmz__reap(cmz_registry *reg, uint64_t target, bool all_releasable) {
+    while (reg->reaping) pthread_cond_wait(&reg->changed, &reg->mu);
+    reg->reaping = true;
+    uint64_t pass = ++reg->pass;
+    for (int step = STEP_DROP_RAW; step <= STEP_RELEASE; step++) {
+        for (;;) {
+            uint64_t usage = cmz__usage_now(reg);
+            if (usage <= target && !(all_releasable && step == STEP_RELEASE)) break;
+            cmz__resource *r = next_victim(reg, step, pass);
+            if (!r) break;
+            cmz_status st = CMZ_OK;
+            if (step == STEP_DROP_RAW) cmz__res_drop_raw(reg, r);
+            else if (step == STEP_COMPRESS) st = cmz__res_compress(reg, r, level_boost(reg, r, usage), NULL);
+            else st = cmz__res_release(reg, r, NULL);
+            /* A resource that failed (out of memory, codec error) is left as it was and not
+             * tried again in this pass. r is still registered: only release drops it. */
+            if (st != CMZ_OK) r->skip_pass = pass;
+        }
+    }
+    reg->reaping = false;
+    pthread_cond_broadcast(&reg->changed);
+}
+
+void cmz__reap_idle(cmz_registry *reg) {
+    uint64_t now = cmz__now_ns(), pass = ++reg->pass;
+    for (;;) {
+        cmz__resource *victim = NULL;
+        for (size_t i = 0; i < reg->count && !victim; i++) {
+            cmz__resource *r = reg->all[i];
+            const cmz__type *t = &reg->types[r->type_slot];
+            if (!t->has_rule || !eligible(reg, r, STEP_RELEASE, pass)) continue;
+            if (now - r->last_use_ns >= (uint64_t)t->rule.max_retain_time * 1000000000u) victim = r;
+        }
+        if (!victim) return;
+        if (cmz__res_release(reg, victim, NULL) != CMZ_OK) victim->skip_pass = pass;
+    }
+}
+
+/* Calls on_pressure when the level changed (lock released around the call). */
+static void set_level(cmz_registry *reg, cmz_pressure level, uint64_t usage) {
+    if (level == reg->level) return;
+    reg->level = level;
+    if (!reg->params.on_pressure) return;
+    pthread_mutex_unlock(&reg->mu);
+    reg->params.on_pressure(reg->params.opaque, level, usage, reg->budget);
+    pthread_mutex_lock(&reg->mu);
+}
+
+cmz_pressure cmz__check(cmz_registry *reg) {
+    uint64_t usage = cmz__usage_now(reg);
+    cmz_pressure found = cmz__level_of(reg, usage);
+    set_level(reg, found, usage);
+    if (found != CMZ_PRESSURE_NONE) {
+        uint64_t mark = (uint64_t)((double)reg->budget * reg->params.warning);
+        uint64_t keep_free = reg->budget > reg->reserve ? reg->budget - reg->reserve : 0;
+        uint64_t target = mark < keep_free ? mark : keep_free;
+        /* just under the mark, so that the level drops back to none */
+        cmz__reap(reg, target ? target - 1 : 0, found == CMZ_PRESSURE_EMERGENCY);
+        usage = cmz__usage_now(reg);
+        set_level(reg, cmz__level_of(reg, usage), usage);
+    }
+    cmz__reap_idle(reg);
+    return found;
+}
+
+cmz_status cmz_registry_check(cmz_registry *reg, cmz_pressure *level, cmz_error *err) {
+    if (!reg) return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
+                               "cmz_registry_check: NULL registry");
+    pthread_mutex_lock(&reg->mu);
+    cmz_pressure found = cmz__check(reg);
+    pthread_mutex_unlock(&reg->mu);
+    if (level) *level = found;
+    return CMZ_OK;
+}
+
+cmz_status cmz_registry_reap(cmz_registry *reg, uint64_t bytes, uint64_t *freed, cmz_error *err) {
+    if (!reg) return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
+                               "cmz_registry_reap: NULL registry");
+    pthread_mutex_lock(&reg->mu);
+    uint64_t before = cmz__usage_now(reg);
+    cmz__reap(reg, before > bytes ? before - bytes : 0, false);
+    uint64_t after = cmz__usage_now(reg);
+    pthread_mutex_unlock(&reg->mu);
+    if (freed) *freed = before > after ? before - after : 0;
+    return CMZ_OK;
+}
+
+cmz_status cmz_registry_compress(cmz_registry *reg, const char *id, cmz_error *err) {
+    if (!reg) return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
+                               "cmz_registry_compress: NULL registry");
+    pthread_mutex_lock(&reg->mu);
+    cmz__resource *r = cmz__reg_wait_idle(reg, id);
+    cmz_status st = CMZ_OK;
+    if (!r) st = cmz__not_found(err, id);
+    else if (!r->frame) st = cmz__res_compress(reg, r, 0, err);
+    pthread_mutex_unlock(&reg->mu);
+    return st;
+}
+
+cmz_status cmz_registry_release(cmz_registry *reg, const char *id, cmz_error *err) {
+    if (!reg) return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
+                               "cmz_registry_release: NULL registry");
+    pthread_mutex_lock(&reg->mu);
+    cmz__resource *r = cmz__reg_wait_idle(reg, id);
+    cmz_status st = !r ? cmz__not_found(err, id) : r->pins ? cmz__pinned(err, r, "release")
+                                                            : cmz__res_release(reg, r, err);
+    pthread_mutex_unlock(&reg->mu);
+    return st;
+}

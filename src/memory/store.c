@@ -1,0 +1,169 @@
+/* Compressing and decompressing one resource, with the registry's lock released meanwhile.
+ *
+ * A state change marks the resource busy, drops the lock, does the work on buffers nobody
+ * else may free (busy) or change (raw bytes are read-only to everyone), then takes the lock
+ * back and commits: either fully, or not at all (the resource is as it was). */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* A frame held in a buffer of the compression bound: below this the frame is moved to a
+ * buffer of its own size (the heap would keep the slack); above, the bound buffer is kept,
+ * since its untouched tail pages are never made resident (glibc maps large blocks). */
+#define SHRINK_BELOW ((size_t)1 << 20)
+
+static void commit_done(cmz_registry *reg, cmz__resource *r) {
+    r->busy = false;
+    pthread_cond_broadcast(&reg->changed);
+}
+
+cmz_status cmz__res_compress(cmz_registry *reg, cmz__resource *r, int boost, cmz_error *err) {
+    cmz__type *t = &reg->types[r->type_slot];
+    const cmz_policy_entry *pe = &t->policy;
+    if (r->frame) return CMZ_OK;
+    cmz_params p = cmz_params_default();
+    if (cmz_policy_apply(reg->policy, t->stats.type, &p) != CMZ_OK) p = cmz_params_default();
+    p.threads = reg->params.threads;
+    if (boost > 0) {
+        const cmz_codec *codec = cmz_codec_by_id(p.codec);
+        int max = codec ? cmz_codec_max_level(codec) : pe->level;
+        p.level = pe->level + boost > max ? max : pe->level + boost;
+    }
+    r->busy = true;
+    const uint8_t *raw = r->raw;
+    void *object = r->object;
+    bool custom = r->custom;
+    cmz_resource_ops ops = r->ops;
+    pthread_mutex_unlock(&reg->mu);
+
+    cmz_status st = CMZ_OK;
+    uint8_t *serial = NULL, *frame = NULL;
+    size_t size = (size_t)r->raw_size, frame_size = 0;
+    uint64_t t0 = cmz__now_ns();
+    if (custom) { /* custom resources are read by their own callbacks: size may have changed */
+        size = ops.size(object);
+        serial = cmz__malloc(size);
+        if (!serial) st = cmz__fail(err, CMZ_ERR_NOMEM, CMZ_NO_POSITION, CMZ_NO_POSITION,
+                                    "out of memory serializing '%s'", r->id);
+        else if (ops.serialize(object, serial, size) != 0)
+            st = cmz__fail(err, CMZ_ERR_GENERIC, CMZ_NO_POSITION, CMZ_NO_POSITION,
+                           "the serialize callback of '%s' failed", r->id);
+        raw = serial;
+    }
+    cmz_cctx *cctx = st == CMZ_OK ? cmz_cctx_new(&p, err) : NULL;
+    if (st == CMZ_OK && !cctx) st = err ? err->status : CMZ_ERR_NOMEM;
+    if (st == CMZ_OK) {
+        uint64_t bound = cmz_compress_bound(cmz_cctx_params(cctx), size);
+        frame = bound && bound <= SIZE_MAX ? cmz__malloc((size_t)bound) : NULL;
+        if (!frame) st = cmz__fail(err, CMZ_ERR_NOMEM, CMZ_NO_POSITION, CMZ_NO_POSITION,
+                                   "out of memory compressing '%s'", r->id);
+        else st = cmz_compress(cctx, frame, (size_t)bound, &frame_size, raw, size, err);
+        if (st == CMZ_OK && frame_size < SHRINK_BELOW && frame_size < bound) {
+            uint8_t *exact = cmz__malloc(frame_size);
+            if (exact) {
+                memcpy(exact, frame, frame_size);
+                cmz__free(frame);
+                frame = exact;
+            }
+        }
+    }
+    cmz_cctx_free(cctx);
+    cmz__free(serial);
+    uint64_t spent = cmz__now_ns() - t0;
+
+    pthread_mutex_lock(&reg->mu);
+    if (st != CMZ_OK) {
+        cmz__free(frame);
+        commit_done(reg, r);
+        return st;
+    }
+    uint64_t before = cmz__res_held(r);
+    r->frame = frame;
+    r->frame_size = frame_size;
+    if (custom) {
+        t->stats.raw_bytes = t->stats.raw_bytes - r->raw_size + size;
+        r->raw_size = size;
+    }
+    uint64_t after = cmz__res_held(r);
+    reg->held = reg->held - before + after;
+    t->stats.stored_bytes = t->stats.stored_bytes - before + after;
+    t->stats.compressed++;
+    t->stats.compress_ns += spent;
+    /* Raw bytes stay while pinned (the pointer was handed out) or read; the reaper drops
+     * them later, cheaply, since the frame is there. */
+    if (!r->pins && !r->readers) cmz__res_drop_raw(reg, r);
+    commit_done(reg, r);
+    return CMZ_OK;
+}
+
+cmz_status cmz__frame_read(cmz_registry *reg, const uint8_t *frame, size_t frame_size,
+                           uint64_t offset, size_t length, void *dst, cmz_error *err) {
+    cmz_params p = cmz_params_default();
+    p.threads = reg->params.threads;
+    cmz_dctx *dctx = cmz_dctx_new(&p, err);
+    if (!dctx) return err ? err->status : CMZ_ERR_NOMEM;
+    cmz_status st;
+    cmz_source src;
+    cmz_source_memory(&src, frame, frame_size);
+    cmz_frame_info info;
+    st = cmz_frame_info_read(&src, &info, err);
+    if (st == CMZ_OK && offset == 0 && length == info.content_size) {
+        size_t got = 0; /* the whole content: the one-shot decoder, all chunks in parallel */
+        st = cmz_decompress(dctx, dst, length, &got, frame, frame_size, err);
+    } else if (st == CMZ_OK) {
+        cmz_frame_reader *reader = NULL;
+        st = cmz_frame_reader_open(dctx, &src, &reader, err);
+        if (st == CMZ_OK) st = cmz_frame_reader_read(reader, offset, length, dst, err);
+        cmz_frame_reader_close(reader);
+    }
+    cmz_dctx_free(dctx);
+    return st;
+}
+
+cmz_status cmz__res_restore(cmz_registry *reg, cmz__resource *r, cmz_error *err) {
+    cmz__type *t = &reg->types[r->type_slot];
+    if (r->custom ? r->object != NULL : r->raw != NULL) return CMZ_OK;
+    r->busy = true;
+    const uint8_t *frame = r->frame;
+    size_t frame_size = r->frame_size, size = (size_t)r->raw_size;
+    cmz_resource_ops ops = r->ops;
+    bool custom = r->custom;
+    pthread_mutex_unlock(&reg->mu);
+
+    uint64_t t0 = cmz__now_ns();
+    cmz_status st = CMZ_OK;
+    void *object = NULL;
+    uint8_t *raw = cmz__malloc(size);
+    if (!raw) st = cmz__fail(err, CMZ_ERR_NOMEM, CMZ_NO_POSITION, CMZ_NO_POSITION,
+                             "out of memory decompressing '%s' (%zu bytes)", r->id, size);
+    else st = cmz__frame_read(reg, frame, frame_size, 0, size, raw, err);
+    if (st == CMZ_OK && custom) {
+        if (ops.restore(raw, size, &object) != 0 || !object)
+            st = cmz__fail(err, CMZ_ERR_GENERIC, CMZ_NO_POSITION, CMZ_NO_POSITION,
+                           "the restore callback of '%s' failed", r->id);
+        cmz__free(raw);
+        raw = NULL;
+    }
+    uint64_t spent = cmz__now_ns() - t0;
+
+    pthread_mutex_lock(&reg->mu);
+    if (st != CMZ_OK) {
+        cmz__free(raw);
+        commit_done(reg, r);
+        return st;
+    }
+    uint64_t before = cmz__res_held(r);
+    if (custom) r->object = object;
+    else {
+        r->raw = raw;
+        r->raw_from_malloc = false;
+    }
+    uint64_t after = cmz__res_held(r);
+    reg->held = reg->held - before + after;
+    t->stats.stored_bytes = t->stats.stored_bytes - before + after;
+    t->stats.restored++;
+    t->stats.decompress_ns += spent;
+    commit_done(reg, r);
+    return CMZ_OK;
+}

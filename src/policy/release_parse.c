@@ -1,0 +1,430 @@
+/* YAML text -> release rules, reporting every problem with its line and column. Mirrors
+ * parse.c (the compression policy): libyaml builds the node tree, this file walks it:
+ *
+ *   releasable_resources:
+ *     TYPE:
+ *       priority: 1                      (required)
+ *       max_retain_time: 300             (required)
+ *       min_required: 2                  (optional, default 0)
+ *       compress_before_release: false   (optional, default false)
+ *
+ * The node helpers are parse.c's (static there, and parse.c belongs to the policy). */
+#include "release_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#define ROOT_KEY "releasable_resources"
+/* Bounds the duplicate search; far beyond any real file. */
+#define MAX_TYPES 4096
+
+const char *const cmz__release_keys[CMZ__RKEY_COUNT] = {
+    "priority",
+    "max_retain_time",
+    "min_required",
+    "compress_before_release",
+};
+
+/* What each key wants, for "must be ..." messages. */
+static const char *const expected[CMZ__RKEY_COUNT] = {
+    "an integer from 1 (released first) to 1000",
+    "a whole number of seconds from 1 to 31536000 (one year)",
+    "an integer from 0 to 1000000",
+    "true or false",
+};
+
+typedef struct {
+    yaml_document_t *doc;
+    cmz__reporter *r;
+    cmz_release_rules *rules;
+    bool nomem;
+} walker;
+
+static unsigned line_of(yaml_mark_t m) { return (unsigned)m.line + 1; }
+static unsigned column_of(yaml_mark_t m) { return (unsigned)m.column + 1; }
+
+static const char *kind_of(const yaml_node_t *n) {
+    switch (n->type) {
+    case YAML_MAPPING_NODE:
+        return "a mapping";
+    case YAML_SEQUENCE_NODE:
+        return "a sequence";
+    default:
+        return "a scalar";
+    }
+}
+
+/* A scalar's text, or NULL (reported) when the node is not a scalar or holds a NUL. */
+static const char *scalar_text(walker *w, const yaml_node_t *n, const char *what) {
+    if (n->type != YAML_SCALAR_NODE) {
+        cmz__report(w->r, line_of(n->start_mark), column_of(n->start_mark),
+                    "%s must be a string, got %s", what, kind_of(n));
+        return NULL;
+    }
+    const char *text = (const char *)n->data.scalar.value;
+    if (strlen(text) != n->data.scalar.length) {
+        cmz__report(w->r, line_of(n->start_mark), column_of(n->start_mark),
+                    "%s contains a NUL character", what);
+        return NULL;
+    }
+    return text;
+}
+
+static bool empty_scalar(const yaml_node_t *n) {
+    return n->type == YAML_SCALAR_NODE && n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+           n->data.scalar.length == 0;
+}
+
+static bool is_null(const cmz__value *v) {
+    const char *s = v->text;
+    return v->plain && (!s[0] || strcmp(s, "~") == 0 || strcmp(s, "null") == 0 ||
+                        strcmp(s, "Null") == 0 || strcmp(s, "NULL") == 0);
+}
+
+/* ---- values ---- */
+
+/* Plain decimal digits only: YAML 1.1 readers take 0x10, 0o17, 1_000 and 010 (octal) each
+ * their own way, so a file that means the same to every reader writes 16, 15, 1000, 10. */
+static bool parse_uint(int key, const cmz__value *v, unsigned min, unsigned max,
+                       cmz__reporter *r, unsigned *out) {
+    static const char *const range_note[CMZ__RKEY_COUNT] = {
+        " (1 is released first)", " seconds (one year)", "", ""};
+    const char *name = cmz__release_keys[key], *s = v->text;
+    char q[48];
+    const char *p = s + (*s == '-' || *s == '+');
+    size_t digits = strspn(p, "0123456789");
+    if (digits == 0 || p[digits] != '\0') {
+        cmz__report(r, v->line, v->column, "%s must be %s, got '%s'", name, expected[key],
+                    cmz__quote(s, q, sizeof q));
+        return false;
+    }
+    bool zero = strspn(p, "0") == digits;
+    if (*s == '-' && !zero) {
+        cmz__report(r, v->line, v->column, "%s must not be negative, got %s", name,
+                    cmz__quote(s, q, sizeof q));
+        return false;
+    }
+    if (digits > 1 && p[0] == '0') {
+        cmz__report(r, v->line, v->column,
+                    "%s %s has a leading zero, which some YAML readers take as octal; write "
+                    "it without",
+                    name, cmz__quote(s, q, sizeof q));
+        return false;
+    }
+    /* More than 10 digits cannot fit an unsigned and is out of every range here. */
+    unsigned long long n = digits > 10 ? ~0ULL : strtoull(p, NULL, 10);
+    if (n < min || n > max) {
+        cmz__report(r, v->line, v->column, "%s %s is out of range %u..%u%s", name,
+                    cmz__quote(s, q, sizeof q), min, max, range_note[key]);
+        return false;
+    }
+    *out = (unsigned)n;
+    return true;
+}
+
+/* Parses v into the key's field of *rule; reports and returns false when it is not valid. */
+static bool set_key(cmz_release_rule *rule, int key, const cmz__value *v, cmz__reporter *r) {
+    const char *name = cmz__release_keys[key];
+    char q[48];
+    if (!v->text) {
+        cmz__report(r, v->line, v->column, "%s must be %s, got %s", name, expected[key],
+                    v->kind);
+        return false;
+    }
+    if (is_null(v)) {
+        cmz__report(r, v->line, v->column, "%s has no value; it must be %s", name,
+                    expected[key]);
+        return false;
+    }
+    /* Every key is a number or a boolean, which must be written as such: "3" is a string. */
+    if (!v->plain) {
+        cmz__report(r, v->line, v->column, "%s must be %s, got the string \"%s\" (remove the "
+                    "quotes)", name, expected[key], cmz__quote(v->text, q, sizeof q));
+        return false;
+    }
+    unsigned n = 0;
+    switch (key) {
+    case CMZ__RKEY_PRIORITY:
+        if (!parse_uint(key, v, 1, CMZ_RELEASE_PRIORITY_MAX, r, &n)) return false;
+        rule->priority = n;
+        return true;
+    case CMZ__RKEY_MAX_RETAIN_TIME:
+        if (!parse_uint(key, v, 1, CMZ_RELEASE_RETAIN_MAX, r, &n)) return false;
+        rule->max_retain_time = n;
+        return true;
+    case CMZ__RKEY_MIN_REQUIRED:
+        if (!parse_uint(key, v, 0, CMZ__RELEASE_MIN_REQUIRED_MAX, r, &n)) return false;
+        rule->min_required = n;
+        return true;
+    case CMZ__RKEY_COMPRESS_BEFORE_RELEASE:
+        /* Strict like the policy's auto_compress: yes/no/on/off/1/0 are YAML 1.1 booleans in
+         * some readers and strings in others; only true and false mean the same everywhere. */
+        if (strcmp(v->text, "true") == 0 || strcmp(v->text, "false") == 0) {
+            rule->compress_before_release = v->text[0] == 't';
+            return true;
+        }
+        cmz__report(r, v->line, v->column, "%s must be true or false, got '%s'", name,
+                    cmz__quote(v->text, q, sizeof q));
+        return false;
+    }
+    return false;
+}
+
+static int key_index(const char *name) {
+    for (int k = 0; k < CMZ__RKEY_COUNT; k++)
+        if (strcmp(name, cmz__release_keys[k]) == 0) return k;
+    return -1;
+}
+
+/* ---- the tree ---- */
+
+static void report_unknown_key(walker *w, const yaml_node_t *key_node, const char *key,
+                               const char *type) {
+    char q[48];
+    unsigned line = line_of(key_node->start_mark), col = column_of(key_node->start_mark);
+    if (strcmp(key, "<<") == 0) {
+        cmz__report(w->r, line, col,
+                    "YAML merge keys ('<<') are not supported: give every key of type '%s'",
+                    type);
+        return;
+    }
+    const char *hint = cmz__suggest(key, cmz__release_keys, CMZ__RKEY_COUNT);
+    if (hint)
+        cmz__report(w->r, line, col, "unknown key '%s' in type '%s'; did you mean '%s'?",
+                    cmz__quote(key, q, sizeof q), type, hint);
+    else
+        cmz__report(w->r, line, col,
+                    "unknown key '%s' in type '%s'; valid keys: priority, max_retain_time, "
+                    "and optionally min_required, compress_before_release",
+                    cmz__quote(key, q, sizeof q), type);
+}
+
+/* One type's mapping -> *rule. The type's key node is where missing keys are reported. */
+static bool parse_rule(walker *w, const yaml_node_t *type_node, const yaml_node_t *n,
+                       cmz_release_rule *rule) {
+    size_t before = w->r->errors;
+    unsigned tline = line_of(type_node->start_mark), tcol = column_of(type_node->start_mark);
+    if (n->type != YAML_MAPPING_NODE) {
+        /* A rule key at the type level is a rule indented one level too little. */
+        const char *indent = key_index(rule->type) >= 0
+                                 ? " (is a key indented one level too little?)"
+                                 : "";
+        if (empty_scalar(n))
+            cmz__report(w->r, tline, tcol,
+                        "type '%s' has no rule; it needs priority and max_retain_time%s",
+                        rule->type, indent);
+        else
+            cmz__report(w->r, line_of(n->start_mark), column_of(n->start_mark),
+                        "type '%s' must be a mapping of keys (priority, max_retain_time), got "
+                        "%s%s",
+                        rule->type, kind_of(n), indent);
+        return false;
+    }
+    const yaml_node_t *seen[CMZ__RKEY_COUNT] = {NULL};
+    for (yaml_node_pair_t *pair = n->data.mapping.pairs.start; pair < n->data.mapping.pairs.top;
+         pair++) {
+        const yaml_node_t *kn = yaml_document_get_node(w->doc, pair->key);
+        const yaml_node_t *vn = yaml_document_get_node(w->doc, pair->value);
+        const char *key = scalar_text(w, kn, "a key");
+        if (!key) continue;
+        int k = key_index(key);
+        if (k < 0) {
+            report_unknown_key(w, kn, key, rule->type);
+            continue;
+        }
+        if (seen[k]) {
+            cmz__report(w->r, line_of(kn->start_mark), column_of(kn->start_mark),
+                        "duplicate key '%s' in type '%s' (first given at line %u)", key,
+                        rule->type, line_of(seen[k]->start_mark));
+            continue;
+        }
+        seen[k] = vn;
+        cmz__value v = {NULL, false, kind_of(vn), line_of(vn->start_mark),
+                        column_of(vn->start_mark)};
+        if (vn->type == YAML_SCALAR_NODE) {
+            v.text = scalar_text(w, vn, key);
+            v.plain = vn->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+            if (!v.text) continue; /* reported already */
+        }
+        set_key(rule, k, &v, w->r);
+    }
+    char missing[80] = "";
+    for (int k = 0; k < CMZ__RKEY_REQUIRED; k++)
+        if (!seen[k]) {
+            size_t used = strlen(missing);
+            snprintf(missing + used, sizeof missing - used, "%s'%s'", used ? ", " : "",
+                     cmz__release_keys[k]);
+        }
+    if (missing[0])
+        cmz__report(w->r, tline, tcol, "type '%s' is missing %s %s", rule->type,
+                    strchr(missing, ',') ? "keys" : "key", missing);
+    return w->r->errors == before;
+}
+
+typedef struct {
+    char name[CMZ_POLICY_TYPE_MAX + 1];
+    unsigned line;
+} seen_type;
+
+static void parse_types(walker *w, const yaml_node_t *root_key, const yaml_node_t *n) {
+    if (n->type != YAML_MAPPING_NODE) {
+        unsigned line = line_of(root_key->start_mark), col = column_of(root_key->start_mark);
+        if (empty_scalar(n))
+            cmz__report(w->r, line, col,
+                        ROOT_KEY " is empty: it must map type names to their rules (write "
+                        "'" ROOT_KEY ": {}' to release nothing)");
+        else
+            cmz__report(w->r, line, col,
+                        ROOT_KEY " must be a mapping of type names to their rules, got %s",
+                        kind_of(n));
+        return;
+    }
+    size_t pairs = (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
+    seen_type *seen = cmz__calloc(pairs < MAX_TYPES ? pairs + 1 : MAX_TYPES, sizeof *seen);
+    if (!seen) {
+        w->nomem = true;
+        return;
+    }
+    size_t nseen = 0;
+    for (yaml_node_pair_t *pair = n->data.mapping.pairs.start;
+         pair < n->data.mapping.pairs.top && !w->nomem; pair++) {
+        const yaml_node_t *kn = yaml_document_get_node(w->doc, pair->key);
+        const yaml_node_t *vn = yaml_document_get_node(w->doc, pair->value);
+        unsigned line = line_of(kn->start_mark), col = column_of(kn->start_mark);
+        const char *name = scalar_text(w, kn, "a type name");
+        if (!name) continue;
+        if (!cmz__policy_check_type(name, line, col, w->r)) continue;
+        bool duplicate = false;
+        for (size_t i = 0; i < nseen && !duplicate; i++)
+            if (strcmp(seen[i].name, name) == 0) {
+                cmz__report(w->r, line, col, "duplicate type '%s' (first defined at line %u)",
+                            name, seen[i].line);
+                duplicate = true;
+            }
+        if (duplicate) continue;
+        if (nseen == MAX_TYPES) {
+            cmz__report(w->r, line, col, "too many types: a file holds at most %d", MAX_TYPES);
+            break;
+        }
+        snprintf(seen[nseen].name, sizeof seen[nseen].name, "%s", name);
+        seen[nseen++].line = line;
+        cmz_release_rule rule;
+        memset(&rule, 0, sizeof rule);
+        snprintf(rule.type, sizeof rule.type, "%s", name);
+        /* Rules are only kept while the file is still valid: an invalid one is freed anyway. */
+        if (parse_rule(w, kn, vn, &rule) && w->r->errors == 0 &&
+            !cmz__release_rules_append(w->rules, &rule))
+            w->nomem = true;
+    }
+    cmz__free(seen);
+}
+
+static void parse_root(walker *w, const yaml_node_t *root) {
+    unsigned line = line_of(root->start_mark), col = column_of(root->start_mark);
+    if (root->type != YAML_MAPPING_NODE) {
+        cmz__report(w->r, line, col,
+                    "a release rules file must be a mapping with the key '" ROOT_KEY ":', got "
+                    "%s",
+                    kind_of(root));
+        return;
+    }
+    const yaml_node_t *found = NULL;
+    for (yaml_node_pair_t *pair = root->data.mapping.pairs.start;
+         pair < root->data.mapping.pairs.top; pair++) {
+        const yaml_node_t *kn = yaml_document_get_node(w->doc, pair->key);
+        const char *key = scalar_text(w, kn, "a key");
+        if (!key) continue;
+        unsigned kline = line_of(kn->start_mark), kcol = column_of(kn->start_mark);
+        if (strcmp(key, ROOT_KEY) == 0) {
+            if (found)
+                cmz__report(w->r, kline, kcol, "duplicate key '" ROOT_KEY
+                            "' (first given at line %u)", line_of(found->start_mark));
+            else
+                parse_types(w, found = kn, yaml_document_get_node(w->doc, pair->value));
+            continue;
+        }
+        static const char *const roots[] = {ROOT_KEY};
+        char q[48];
+        const char *hint = cmz__suggest(key, roots, 1);
+        cmz__report(w->r, kline, kcol, "unknown key '%s' at the top level; %s '" ROOT_KEY "'%s",
+                    cmz__quote(key, q, sizeof q), hint ? "did you mean" : "the only key is",
+                    hint ? "?" : "");
+    }
+    if (!found)
+        cmz__report(w->r, line, col, "no '" ROOT_KEY ":' key: a release rules file maps it to "
+                                     "the releasable types and their rules");
+}
+
+/* libyaml's error as a located diagnostic; reader errors (bad UTF-8) only carry an offset. */
+static void report_yaml_error(const yaml_parser_t *p, const char *text, size_t size,
+                              cmz__reporter *r) {
+    if (p->error == YAML_READER_ERROR) {
+        unsigned line = 1, col = 1;
+        for (size_t i = 0; i < p->problem_offset && i < size; i++) {
+            if (text[i] == '\n') line++, col = 1;
+            else if (((unsigned char)text[i] & 0xC0) != 0x80) col++;
+        }
+        cmz__report(r, line, col, "not readable as YAML text: %s",
+                    p->problem ? p->problem : "invalid input");
+        return;
+    }
+    const char *problem = p->problem ? p->problem : "malformed YAML";
+    /* The most common cause of "cannot start any token" in a hand-edited file. */
+    size_t at = p->problem_mark.index;
+    const char *hint = at < size && text[at] == '\t' ? "; indent with spaces, not tabs" : "";
+    if (p->context)
+        cmz__report(r, line_of(p->problem_mark), column_of(p->problem_mark),
+                    "YAML syntax error: %s (%s at line %u, column %u)%s", problem, p->context,
+                    line_of(p->context_mark), column_of(p->context_mark), hint);
+    else
+        cmz__report(r, line_of(p->problem_mark), column_of(p->problem_mark),
+                    "YAML syntax error: %s%s", problem, hint);
+}
+
+cmz_status cmz__release_parse(const char *text, size_t size, cmz__reporter *r,
+                              cmz_release_rules **out) {
+    *out = NULL;
+    yaml_parser_t parser;
+    if (!yaml_parser_initialize(&parser)) return CMZ_ERR_NOMEM;
+    yaml_parser_set_input_string(&parser, (const unsigned char *)text, size);
+    yaml_document_t doc;
+    if (!yaml_parser_load(&parser, &doc)) {
+        cmz_status st = parser.error == YAML_MEMORY_ERROR ? CMZ_ERR_NOMEM : CMZ_OK;
+        if (st == CMZ_OK) report_yaml_error(&parser, text, size, r);
+        yaml_parser_delete(&parser);
+        return st;
+    }
+    walker w = {&doc, r, cmz__release_rules_new(0), false};
+    yaml_node_t *root = yaml_document_get_root_node(&doc);
+    if (!w.rules)
+        w.nomem = true;
+    else if (!root)
+        cmz__report(r, 1, 1, "the release rules are empty: the file must start with '" ROOT_KEY
+                             ":'");
+    else
+        parse_root(&w, root);
+    yaml_document_delete(&doc);
+    /* A second document would be ignored silently by a one-document reader: refuse it. */
+    if (root && !w.nomem) {
+        yaml_document_t next;
+        if (!yaml_parser_load(&parser, &next)) {
+            if (parser.error == YAML_MEMORY_ERROR) w.nomem = true;
+            else report_yaml_error(&parser, text, size, r);
+        } else {
+            yaml_node_t *extra = yaml_document_get_root_node(&next);
+            if (extra)
+                cmz__report(r, line_of(extra->start_mark), column_of(extra->start_mark),
+                            "a second YAML document: a release rules file holds one");
+            yaml_document_delete(&next);
+        }
+    }
+    yaml_parser_delete(&parser);
+    if (w.nomem || r->errors) {
+        cmz_release_rules_free(w.rules);
+        return w.nomem ? CMZ_ERR_NOMEM : CMZ_OK;
+    }
+    *out = w.rules;
+    return CMZ_OK;
+}
