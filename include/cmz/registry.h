@@ -78,8 +78,8 @@ typedef struct {
 
 typedef void (*cmz_pressure_fn)(void *opaque, cmz_pressure level, uint64_t usage,
                                 uint64_t budget);
-/* Called when a resource is released (its bytes are gone; compress_before_release types are
- * compressed instead and do not call it), after it left the registry. */
+/* Called when a resource is released (its bytes are gone), after it left the registry. A
+ * compress_before_release type still raw is compressed instead (no call); released later. */
 typedef void (*cmz_release_fn)(void *opaque, const char *id, const char *type,
                                uint64_t raw_size);
 

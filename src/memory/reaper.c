@@ -3,7 +3,7 @@
  * Order, under pressure, one step at a time until usage is at or under the target:
  *   1. drop the raw copy of a resource that already has its compressed frame (cheapest);
  *   2. compress a resource still raw;
- *   3. release a resource (compress_before_release types: compress, keep the frame);
+ *   3. release a resource (compress_before_release types still raw: compress it first);
  * within each step, types by release priority (1 first; types without a rule after all
  * others in steps 1-2, never in step 3), least recently used first. Pinned resources, and
  * those another thread is changing or reading, are skipped. After every step the usage is
@@ -13,6 +13,9 @@
 #include "internal.h"
 
 #include <stdio.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 enum { STEP_DROP_RAW, STEP_COMPRESS, STEP_RELEASE };
 
@@ -25,9 +28,7 @@ static bool eligible(const cmz_registry *reg, const cmz__resource *r, int step, 
     case STEP_DROP_RAW: return r->frame && has_raw(r);
     case STEP_COMPRESS: return !r->frame && has_raw(r) && r->raw_size > 0;
     default:
-        if (!t->has_rule) return false;
-        if (t->rule.compress_before_release) return has_raw(r);
-        return t->stats.resources > t->rule.min_required;
+        return t->has_rule && t->stats.resources > t->rule.min_required;
     }
 }
 
@@ -70,8 +71,10 @@ static void notify_release(cmz_registry *reg, const char *id, const char *type, 
 
 cmz_status cmz__res_release(cmz_registry *reg, cmz__resource *r, cmz_error *err) {
     cmz__type *t = &reg->types[r->type_slot];
-    if (t->has_rule && t->rule.compress_before_release) {
-        cmz_status st = r->frame ? CMZ_OK : cmz__res_compress(reg, r, 0, err);
+    /* compress_before_release: a raw resource is compressed first (the release stops there
+     * when that was enough); one already compressed is released like any other. */
+    if (t->has_rule && t->rule.compress_before_release && has_raw(r) && !r->frame) {
+        cmz_status st = cmz__res_compress(reg, r, 0, err);
         if (st != CMZ_OK) return st;
         /* r may have been pinned or read meanwhile: its raw bytes then stay */
         if (!r->pins && !r->readers && r->frame) cmz__res_drop_raw(reg, r);
@@ -109,6 +112,12 @@ void cmz__reap(cmz_registry *reg, uint64_t target, bool all_releasable) {
     }
     reg->reaping = false;
     pthread_cond_broadcast(&reg->changed);
+#ifdef __GLIBC__
+    /* glibc keeps freed heap memory (and raises its mmap threshold up to 32 MiB after large
+     * frees, so chunk buffers come from the heap): give it back, or the resident set that the
+     * budget is measured on would not shrink. */
+    malloc_trim(0);
+#endif
 }
 
 void cmz__reap_idle(cmz_registry *reg) {
