@@ -106,6 +106,14 @@ bool cmz__policy_append(cmz_policy *p, const cmz_policy_entry *e);
 /* Index of the entry named type, or SIZE_MAX. */
 size_t cmz__policy_find(const cmz_policy *p, const char *type);
 
+/* ---- loading (load.c) ---- */
+
+/* Reads a YAML file whole (pipes too) into a cmz__malloc'd buffer (*text; the caller frees
+ * it); reports and fails for an unreadable file or one over 16 MiB ("... not <not_what>").
+ * CMZ_OK, CMZ_ERR_IO, CMZ_ERR_NOMEM or CMZ_ERR_INVALID_ARG. */
+cmz_status cmz__read_yaml_file(const char *path, const char *not_what, cmz__reporter *r,
+                               char **text, size_t *size);
+
 /* ---- parsing (parse.c) ---- */
 
 /* Parses YAML text into a new policy; reports every problem through r. *out is NULL

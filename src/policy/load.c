@@ -22,20 +22,17 @@ cmz_status cmz_policy_load_string(const char *text, size_t size, const char *nam
     return r.errors ? CMZ_ERR_INVALID_ARG : CMZ_OK;
 }
 
-cmz_status cmz_policy_load_file(const char *path, cmz_policy **out, cmz_diags *diags) {
-    if (out) *out = NULL;
-    if (!path || !out) return CMZ_ERR_INVALID_ARG;
-    cmz__reporter r;
-    cmz__report_init(&r, diags, path);
+cmz_status cmz__read_yaml_file(const char *path, const char *not_what, cmz__reporter *r,
+                               char **text_out, size_t *size_out) {
+    *text_out = NULL;
     FILE *f = fopen(path, "rb");
     if (!f) {
-        cmz__report(&r, 0, 0, "cannot read: %s", strerror(errno));
+        cmz__report(r, 0, 0, "cannot read: %s", strerror(errno));
         return CMZ_ERR_IO;
     }
     /* Grows as needed: works for pipes and /dev/stdin as well as regular files. */
     size_t cap = 16384, size = 0;
     char *text = NULL;
-    int failed = 0, e = 0;
     for (;;) {
         char *grown = cmz__malloc(cap + 1);
         if (!grown) {
@@ -50,23 +47,39 @@ cmz_status cmz_policy_load_file(const char *path, cmz_policy **out, cmz_diags *d
         if (size <= cap || cap >= MAX_FILE_SIZE) break;
         cap *= 2;
     }
-    failed = ferror(f);
-    e = errno;
+    int failed = ferror(f), e = errno;
     fclose(f);
     cmz_status st = CMZ_OK;
     if (failed) {
-        cmz__report(&r, 0, 0, "cannot read: %s", strerror(e));
+        cmz__report(r, 0, 0, "cannot read: %s", strerror(e));
         st = CMZ_ERR_IO;
     } else if (size > MAX_FILE_SIZE) {
-        cmz__report(&r, 0, 0, "file is larger than %zu MiB: not a policy",
-                    MAX_FILE_SIZE >> 20);
+        cmz__report(r, 0, 0, "file is larger than %zu MiB: not %s", MAX_FILE_SIZE >> 20,
+                    not_what);
         st = CMZ_ERR_INVALID_ARG;
-    } else {
-        size_t first = cmz_diags_count(diags);
-        st = cmz__policy_parse(text, size, &r, out);
-        cmz__diags_sort_from(diags, first);
-        if (st == CMZ_OK && r.errors) st = CMZ_ERR_INVALID_ARG;
     }
+    if (st != CMZ_OK) {
+        cmz__free(text);
+        return st;
+    }
+    *text_out = text;
+    *size_out = size;
+    return CMZ_OK;
+}
+
+cmz_status cmz_policy_load_file(const char *path, cmz_policy **out, cmz_diags *diags) {
+    if (out) *out = NULL;
+    if (!path || !out) return CMZ_ERR_INVALID_ARG;
+    cmz__reporter r;
+    cmz__report_init(&r, diags, path);
+    char *text;
+    size_t size;
+    cmz_status st = cmz__read_yaml_file(path, "a policy", &r, &text, &size);
+    if (st != CMZ_OK) return st;
+    size_t first = cmz_diags_count(diags);
+    st = cmz__policy_parse(text, size, &r, out);
+    cmz__diags_sort_from(diags, first);
+    if (st == CMZ_OK && r.errors) st = CMZ_ERR_INVALID_ARG;
     cmz__free(text);
     return st;
 }

@@ -6,11 +6,10 @@
  *       algorithm: ...   (and the other five keys, all required)
  *       filter: ...      (optional, with typesize)
  */
-#include "internal.h"
+#include "yaml_nodes.h"
 
 #include <stdio.h>
 #include <string.h>
-#include <yaml.h>
 
 #define ROOT_KEY "compression_policy"
 /* Bounds the duplicate search; far beyond any real policy. */
@@ -23,45 +22,11 @@ typedef struct {
     bool nomem;
 } walker;
 
-static unsigned line_of(yaml_mark_t m) { return (unsigned)m.line + 1; }
-static unsigned column_of(yaml_mark_t m) { return (unsigned)m.column + 1; }
-
-static const char *kind_of(const yaml_node_t *n) {
-    switch (n->type) {
-    case YAML_MAPPING_NODE:
-        return "a mapping";
-    case YAML_SEQUENCE_NODE:
-        return "a sequence";
-    default:
-        return "a scalar";
-    }
-}
-
-/* A scalar's text, or NULL (reported) when the node is not a scalar or holds a NUL. */
-static const char *scalar_text(walker *w, const yaml_node_t *n, const char *what) {
-    if (n->type != YAML_SCALAR_NODE) {
-        cmz__report(w->r, line_of(n->start_mark), column_of(n->start_mark),
-                    "%s must be a string, got %s", what, kind_of(n));
-        return NULL;
-    }
-    const char *text = (const char *)n->data.scalar.value;
-    if (strlen(text) != n->data.scalar.length) {
-        cmz__report(w->r, line_of(n->start_mark), column_of(n->start_mark),
-                    "%s contains a NUL character", what);
-        return NULL;
-    }
-    return text;
-}
-
-static bool empty_scalar(const yaml_node_t *n) {
-    return n->type == YAML_SCALAR_NODE && n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
-           n->data.scalar.length == 0;
-}
 
 static cmz__value value_of(walker *w, const yaml_node_t *n, const char *key) {
-    cmz__value v = {NULL, false, kind_of(n), line_of(n->start_mark), column_of(n->start_mark)};
+    cmz__value v = {NULL, false, cmz__yaml_kind(n), cmz__yaml_line(n->start_mark), cmz__yaml_column(n->start_mark)};
     if (n->type == YAML_SCALAR_NODE) {
-        v.text = scalar_text(w, n, key);
+        v.text = cmz__yaml_scalar(w->r, n, key);
         v.plain = n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
         if (!v.text) v.kind = NULL; /* reported already */
     }
@@ -71,7 +36,7 @@ static cmz__value value_of(walker *w, const yaml_node_t *n, const char *key) {
 static void report_unknown_key(walker *w, const yaml_node_t *key_node, const char *key,
                                const char *type) {
     char q[48];
-    unsigned line = line_of(key_node->start_mark), col = column_of(key_node->start_mark);
+    unsigned line = cmz__yaml_line(key_node->start_mark), col = cmz__yaml_column(key_node->start_mark);
     if (strcmp(key, "<<") == 0) {
         cmz__report(w->r, line, col,
                     "YAML merge keys ('<<') are not supported: give every key of type '%s'",
@@ -93,18 +58,18 @@ static void report_unknown_key(walker *w, const yaml_node_t *key_node, const cha
 static bool parse_entry(walker *w, const yaml_node_t *type_node, const yaml_node_t *n,
                         cmz_policy_entry *e) {
     size_t before = w->r->errors;
-    unsigned tline = line_of(type_node->start_mark), tcol = column_of(type_node->start_mark);
+    unsigned tline = cmz__yaml_line(type_node->start_mark), tcol = cmz__yaml_column(type_node->start_mark);
     if (n->type != YAML_MAPPING_NODE) {
-        if (empty_scalar(n))
+        if (cmz__yaml_empty_scalar(n))
             cmz__report(w->r, tline, tcol,
                         "type '%s' has no settings; it needs algorithm, level, chunk_size, "
                         "auto_compress, threshold_mb and priority",
                         e->type);
         else
-            cmz__report(w->r, line_of(n->start_mark), column_of(n->start_mark),
+            cmz__report(w->r, cmz__yaml_line(n->start_mark), cmz__yaml_column(n->start_mark),
                         "type '%s' must be a mapping of keys (algorithm, level, chunk_size, "
                         "auto_compress, threshold_mb, priority), got %s",
-                        e->type, kind_of(n));
+                        e->type, cmz__yaml_kind(n));
         return false;
     }
     const yaml_node_t *seen[CMZ__KEY_COUNT] = {NULL};
@@ -116,7 +81,7 @@ static bool parse_entry(walker *w, const yaml_node_t *type_node, const yaml_node
          pair++) {
         const yaml_node_t *kn = yaml_document_get_node(w->doc, pair->key);
         const yaml_node_t *vn = yaml_document_get_node(w->doc, pair->value);
-        const char *key = scalar_text(w, kn, "a key");
+        const char *key = cmz__yaml_scalar(w->r, kn, "a key");
         if (!key) continue;
         int k = cmz__policy_key_index(key);
         if (k < 0) {
@@ -124,9 +89,9 @@ static bool parse_entry(walker *w, const yaml_node_t *type_node, const yaml_node
             continue;
         }
         if (seen[k]) {
-            cmz__report(w->r, line_of(kn->start_mark), column_of(kn->start_mark),
+            cmz__report(w->r, cmz__yaml_line(kn->start_mark), cmz__yaml_column(kn->start_mark),
                         "duplicate key '%s' in type '%s' (first given at line %u)", key,
-                        e->type, line_of(seen[k]->start_mark));
+                        e->type, cmz__yaml_line(seen[k]->start_mark));
             continue;
         }
         seen[k] = vn;
@@ -146,7 +111,7 @@ static bool parse_entry(walker *w, const yaml_node_t *type_node, const yaml_node
                     strchr(missing, ',') ? "keys" : "key", missing);
     if (valid[CMZ__KEY_ALGORITHM] && valid[CMZ__KEY_LEVEL]) {
         const yaml_node_t *ln = seen[CMZ__KEY_LEVEL];
-        cmz__policy_check_level(e, line_of(ln->start_mark), column_of(ln->start_mark), w->r);
+        cmz__policy_check_level(e, cmz__yaml_line(ln->start_mark), cmz__yaml_column(ln->start_mark), w->r);
     }
     bool has_filter = seen[CMZ__KEY_FILTER] != NULL,
          has_typesize = seen[CMZ__KEY_TYPESIZE] != NULL;
@@ -164,8 +129,8 @@ typedef struct {
 
 static void parse_types(walker *w, const yaml_node_t *root_key, const yaml_node_t *n) {
     if (n->type != YAML_MAPPING_NODE) {
-        const char *how = empty_scalar(n) ? "is empty" : "is not a mapping";
-        cmz__report(w->r, line_of(root_key->start_mark), column_of(root_key->start_mark),
+        const char *how = cmz__yaml_empty_scalar(n) ? "is empty" : "is not a mapping";
+        cmz__report(w->r, cmz__yaml_line(root_key->start_mark), cmz__yaml_column(root_key->start_mark),
                     ROOT_KEY " %s: it must map type names (at least 'default') to their "
                     "settings",
                     how);
@@ -183,8 +148,8 @@ static void parse_types(walker *w, const yaml_node_t *root_key, const yaml_node_
          pair++) {
         const yaml_node_t *kn = yaml_document_get_node(w->doc, pair->key);
         const yaml_node_t *vn = yaml_document_get_node(w->doc, pair->value);
-        unsigned line = line_of(kn->start_mark), col = column_of(kn->start_mark);
-        const char *name = scalar_text(w, kn, "a type name");
+        unsigned line = cmz__yaml_line(kn->start_mark), col = cmz__yaml_column(kn->start_mark);
+        const char *name = cmz__yaml_scalar(w->r, kn, "a type name");
         if (!name) continue;
         if (!cmz__policy_check_type(name, line, col, w->r)) continue;
         if (strcmp(name, "default") == 0) have_default = true;
@@ -211,70 +176,13 @@ static void parse_types(walker *w, const yaml_node_t *root_key, const yaml_node_
     }
     cmz__free(seen);
     if (!have_default)
-        cmz__report(w->r, line_of(root_key->start_mark), column_of(root_key->start_mark),
+        cmz__report(w->r, cmz__yaml_line(root_key->start_mark), cmz__yaml_column(root_key->start_mark),
                     "no 'default' type: every policy needs one, it applies to the types the "
                     "policy does not list");
 }
 
-static void parse_root(walker *w, const yaml_node_t *root) {
-    unsigned line = line_of(root->start_mark), col = column_of(root->start_mark);
-    if (root->type != YAML_MAPPING_NODE) {
-        cmz__report(w->r, line, col,
-                    "a policy file must be a mapping with the key '" ROOT_KEY ":', got %s",
-                    kind_of(root));
-        return;
-    }
-    const yaml_node_t *found = NULL;
-    for (yaml_node_pair_t *pair = root->data.mapping.pairs.start;
-         pair < root->data.mapping.pairs.top; pair++) {
-        const yaml_node_t *kn = yaml_document_get_node(w->doc, pair->key);
-        const char *key = scalar_text(w, kn, "a key");
-        if (!key) continue;
-        unsigned kline = line_of(kn->start_mark), kcol = column_of(kn->start_mark);
-        if (strcmp(key, ROOT_KEY) == 0) {
-            if (found)
-                cmz__report(w->r, kline, kcol, "duplicate key '" ROOT_KEY
-                            "' (first given at line %u)", line_of(found->start_mark));
-            else
-                parse_types(w, found = kn, yaml_document_get_node(w->doc, pair->value));
-            continue;
-        }
-        static const char *const roots[] = {ROOT_KEY};
-        char q[48];
-        const char *hint = cmz__suggest(key, roots, 1);
-        cmz__report(w->r, kline, kcol, "unknown key '%s' at the top level; %s '" ROOT_KEY "'%s",
-                    cmz__quote(key, q, sizeof q), hint ? "did you mean" : "the only key is",
-                    hint ? "?" : "");
-    }
-    if (!found)
-        cmz__report(w->r, line, col, "no '" ROOT_KEY ":' key: a policy file maps it to the "
-                                     "types and their settings");
-}
-
-/* libyaml's error as a located diagnostic; reader errors (bad UTF-8) only carry an offset. */
-static void report_yaml_error(const yaml_parser_t *p, const char *text, size_t size,
-                              cmz__reporter *r) {
-    if (p->error == YAML_READER_ERROR) {
-        unsigned line = 1, col = 1;
-        for (size_t i = 0; i < p->problem_offset && i < size; i++) {
-            if (text[i] == '\n') line++, col = 1;
-            else if (((unsigned char)text[i] & 0xC0) != 0x80) col++;
-        }
-        cmz__report(r, line, col, "not readable as YAML text: %s",
-                    p->problem ? p->problem : "invalid input");
-        return;
-    }
-    const char *problem = p->problem ? p->problem : "malformed YAML";
-    /* The most common cause of "cannot start any token" in a hand-edited file. */
-    size_t at = p->problem_mark.index;
-    const char *hint = at < size && text[at] == '\t' ? "; indent with spaces, not tabs" : "";
-    if (p->context)
-        cmz__report(r, line_of(p->problem_mark), column_of(p->problem_mark),
-                    "YAML syntax error: %s (%s at line %u, column %u)%s", problem, p->context,
-                    line_of(p->context_mark), column_of(p->context_mark), hint);
-    else
-        cmz__report(r, line_of(p->problem_mark), column_of(p->problem_mark),
-                    "YAML syntax error: %s%s", problem, hint);
+static void parse_types_cb(void *w, const yaml_node_t *root_key, const yaml_node_t *n) {
+    parse_types(w, root_key, n);
 }
 
 cmz_status cmz__policy_parse(const char *text, size_t size, cmz__reporter *r, cmz_policy **out) {
@@ -285,7 +193,7 @@ cmz_status cmz__policy_parse(const char *text, size_t size, cmz__reporter *r, cm
     yaml_document_t doc;
     if (!yaml_parser_load(&parser, &doc)) {
         cmz_status st = parser.error == YAML_MEMORY_ERROR ? CMZ_ERR_NOMEM : CMZ_OK;
-        if (st == CMZ_OK) report_yaml_error(&parser, text, size, r);
+        if (st == CMZ_OK) cmz__yaml_report_error(&parser, text, size, r);
         yaml_parser_delete(&parser);
         return st;
     }
@@ -296,18 +204,21 @@ cmz_status cmz__policy_parse(const char *text, size_t size, cmz__reporter *r, cm
     else if (!root)
         cmz__report(r, 1, 1, "the policy is empty: it must start with '" ROOT_KEY ":'");
     else
-        parse_root(&w, root);
+        cmz__yaml_parse_root(&doc, r, root,
+                             &(cmz__yaml_root){ROOT_KEY, "a policy file",
+                                               "the types and their settings", parse_types_cb,
+                                               &w});
     yaml_document_delete(&doc);
     /* A second document would be ignored silently by a one-document reader: refuse it. */
     if (root && !w.nomem) {
         yaml_document_t next;
         if (!yaml_parser_load(&parser, &next)) {
             if (parser.error == YAML_MEMORY_ERROR) w.nomem = true;
-            else report_yaml_error(&parser, text, size, r);
+            else cmz__yaml_report_error(&parser, text, size, r);
         } else {
             yaml_node_t *extra = yaml_document_get_root_node(&next);
             if (extra)
-                cmz__report(r, line_of(extra->start_mark), column_of(extra->start_mark),
+                cmz__report(r, cmz__yaml_line(extra->start_mark), cmz__yaml_column(extra->start_mark),
                             "a second YAML document: a policy file holds one");
             yaml_document_delete(&next);
         }

@@ -2,15 +2,10 @@
  * YAML text (the parsing itself is release_parse.c). */
 #include "release_internal.h"
 
-#include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-
-/* Rules files are a few kilobytes; this only stops a wrong path (a disk image, /dev/zero)
- * from being read whole. */
-#define MAX_FILE_SIZE ((size_t)16 << 20)
 
 /* The seed application's table; configs/releasable_resources.yaml is exactly its
  * cmz_release_rules_format (tested), so change the two together. */
@@ -140,44 +135,14 @@ cmz_status cmz_release_rules_load_file(const char *path, cmz_release_rules **out
     if (!path || !out) return CMZ_ERR_INVALID_ARG;
     cmz__reporter r;
     cmz__report_init(&r, diags, path);
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        cmz__report(&r, 0, 0, "cannot read: %s", strerror(errno));
-        return CMZ_ERR_IO;
-    }
-    /* Grows as needed: works for pipes and /dev/stdin as well as regular files. */
-    size_t cap = 16384, size = 0;
-    char *text = NULL;
-    for (;;) {
-        char *grown = cmz__malloc(cap + 1);
-        if (!grown) {
-            cmz__free(text);
-            fclose(f);
-            return CMZ_ERR_NOMEM;
-        }
-        if (text) memcpy(grown, text, size);
-        cmz__free(text);
-        text = grown;
-        size += fread(text + size, 1, cap + 1 - size, f);
-        if (size <= cap || cap >= MAX_FILE_SIZE) break;
-        cap *= 2;
-    }
-    int failed = ferror(f), e = errno;
-    fclose(f);
-    cmz_status st;
-    if (failed) {
-        cmz__report(&r, 0, 0, "cannot read: %s", strerror(e));
-        st = CMZ_ERR_IO;
-    } else if (size > MAX_FILE_SIZE) {
-        cmz__report(&r, 0, 0, "file is larger than %zu MiB: not a release rules file",
-                    MAX_FILE_SIZE >> 20);
-        st = CMZ_ERR_INVALID_ARG;
-    } else {
-        size_t first = cmz_diags_count(diags);
-        st = cmz__release_parse(text, size, &r, out);
-        cmz__diags_sort_from(diags, first);
-        if (st == CMZ_OK && r.errors) st = CMZ_ERR_INVALID_ARG;
-    }
+    char *text;
+    size_t size;
+    cmz_status st = cmz__read_yaml_file(path, "a release rules file", &r, &text, &size);
+    if (st != CMZ_OK) return st;
+    size_t first = cmz_diags_count(diags);
+    st = cmz__release_parse(text, size, &r, out);
+    cmz__diags_sort_from(diags, first);
+    if (st == CMZ_OK && r.errors) st = CMZ_ERR_INVALID_ARG;
     cmz__free(text);
     return st;
 }

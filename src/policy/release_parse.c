@@ -8,13 +8,14 @@
  *       min_required: 2                  (optional, default 0)
  *       compress_before_release: false   (optional, default false)
  *
- * The node helpers are parse.c's (static there, and parse.c belongs to the policy). */
+ * The node helpers, the top level and libyaml's errors are shared with parse.c
+ * (yaml_nodes.c). */
 #include "release_internal.h"
+#include "yaml_nodes.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <yaml.h>
 
 #define ROOT_KEY "releasable_resources"
 /* Bounds the duplicate search; far beyond any real file. */
@@ -42,40 +43,6 @@ typedef struct {
     bool nomem;
 } walker;
 
-static unsigned line_of(yaml_mark_t m) { return (unsigned)m.line + 1; }
-static unsigned column_of(yaml_mark_t m) { return (unsigned)m.column + 1; }
-
-static const char *kind_of(const yaml_node_t *n) {
-    switch (n->type) {
-    case YAML_MAPPING_NODE:
-        return "a mapping";
-    case YAML_SEQUENCE_NODE:
-        return "a sequence";
-    default:
-        return "a scalar";
-    }
-}
-
-/* A scalar's text, or NULL (reported) when the node is not a scalar or holds a NUL. */
-static const char *scalar_text(walker *w, const yaml_node_t *n, const char *what) {
-    if (n->type != YAML_SCALAR_NODE) {
-        cmz__report(w->r, line_of(n->start_mark), column_of(n->start_mark),
-                    "%s must be a string, got %s", what, kind_of(n));
-        return NULL;
-    }
-    const char *text = (const char *)n->data.scalar.value;
-    if (strlen(text) != n->data.scalar.length) {
-        cmz__report(w->r, line_of(n->start_mark), column_of(n->start_mark),
-                    "%s contains a NUL character", what);
-        return NULL;
-    }
-    return text;
-}
-
-static bool empty_scalar(const yaml_node_t *n) {
-    return n->type == YAML_SCALAR_NODE && n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
-           n->data.scalar.length == 0;
-}
 
 static bool is_null(const cmz__value *v) {
     const char *s = v->text;
@@ -183,7 +150,7 @@ static int key_index(const char *name) {
 static void report_unknown_key(walker *w, const yaml_node_t *key_node, const char *key,
                                const char *type) {
     char q[48];
-    unsigned line = line_of(key_node->start_mark), col = column_of(key_node->start_mark);
+    unsigned line = cmz__yaml_line(key_node->start_mark), col = cmz__yaml_column(key_node->start_mark);
     if (strcmp(key, "<<") == 0) {
         cmz__report(w->r, line, col,
                     "YAML merge keys ('<<') are not supported: give every key of type '%s'",
@@ -205,21 +172,21 @@ static void report_unknown_key(walker *w, const yaml_node_t *key_node, const cha
 static bool parse_rule(walker *w, const yaml_node_t *type_node, const yaml_node_t *n,
                        cmz_release_rule *rule) {
     size_t before = w->r->errors;
-    unsigned tline = line_of(type_node->start_mark), tcol = column_of(type_node->start_mark);
+    unsigned tline = cmz__yaml_line(type_node->start_mark), tcol = cmz__yaml_column(type_node->start_mark);
     if (n->type != YAML_MAPPING_NODE) {
         /* A rule key at the type level is a rule indented one level too little. */
         const char *indent = key_index(rule->type) >= 0
                                  ? " (is a key indented one level too little?)"
                                  : "";
-        if (empty_scalar(n))
+        if (cmz__yaml_empty_scalar(n))
             cmz__report(w->r, tline, tcol,
                         "type '%s' has no rule; it needs priority and max_retain_time%s",
                         rule->type, indent);
         else
-            cmz__report(w->r, line_of(n->start_mark), column_of(n->start_mark),
+            cmz__report(w->r, cmz__yaml_line(n->start_mark), cmz__yaml_column(n->start_mark),
                         "type '%s' must be a mapping of keys (priority, max_retain_time), got "
                         "%s%s",
-                        rule->type, kind_of(n), indent);
+                        rule->type, cmz__yaml_kind(n), indent);
         return false;
     }
     const yaml_node_t *seen[CMZ__RKEY_COUNT] = {NULL};
@@ -227,7 +194,7 @@ static bool parse_rule(walker *w, const yaml_node_t *type_node, const yaml_node_
          pair++) {
         const yaml_node_t *kn = yaml_document_get_node(w->doc, pair->key);
         const yaml_node_t *vn = yaml_document_get_node(w->doc, pair->value);
-        const char *key = scalar_text(w, kn, "a key");
+        const char *key = cmz__yaml_scalar(w->r, kn, "a key");
         if (!key) continue;
         int k = key_index(key);
         if (k < 0) {
@@ -235,16 +202,16 @@ static bool parse_rule(walker *w, const yaml_node_t *type_node, const yaml_node_
             continue;
         }
         if (seen[k]) {
-            cmz__report(w->r, line_of(kn->start_mark), column_of(kn->start_mark),
+            cmz__report(w->r, cmz__yaml_line(kn->start_mark), cmz__yaml_column(kn->start_mark),
                         "duplicate key '%s' in type '%s' (first given at line %u)", key,
-                        rule->type, line_of(seen[k]->start_mark));
+                        rule->type, cmz__yaml_line(seen[k]->start_mark));
             continue;
         }
         seen[k] = vn;
-        cmz__value v = {NULL, false, kind_of(vn), line_of(vn->start_mark),
-                        column_of(vn->start_mark)};
+        cmz__value v = {NULL, false, cmz__yaml_kind(vn), cmz__yaml_line(vn->start_mark),
+                        cmz__yaml_column(vn->start_mark)};
         if (vn->type == YAML_SCALAR_NODE) {
-            v.text = scalar_text(w, vn, key);
+            v.text = cmz__yaml_scalar(w->r, vn, key);
             v.plain = vn->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
             if (!v.text) continue; /* reported already */
         }
@@ -270,15 +237,15 @@ typedef struct {
 
 static void parse_types(walker *w, const yaml_node_t *root_key, const yaml_node_t *n) {
     if (n->type != YAML_MAPPING_NODE) {
-        unsigned line = line_of(root_key->start_mark), col = column_of(root_key->start_mark);
-        if (empty_scalar(n))
+        unsigned line = cmz__yaml_line(root_key->start_mark), col = cmz__yaml_column(root_key->start_mark);
+        if (cmz__yaml_empty_scalar(n))
             cmz__report(w->r, line, col,
                         ROOT_KEY " is empty: it must map type names to their rules (write "
                         "'" ROOT_KEY ": {}' to release nothing)");
         else
             cmz__report(w->r, line, col,
                         ROOT_KEY " must be a mapping of type names to their rules, got %s",
-                        kind_of(n));
+                        cmz__yaml_kind(n));
         return;
     }
     size_t pairs = (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
@@ -292,8 +259,8 @@ static void parse_types(walker *w, const yaml_node_t *root_key, const yaml_node_
          pair < n->data.mapping.pairs.top && !w->nomem; pair++) {
         const yaml_node_t *kn = yaml_document_get_node(w->doc, pair->key);
         const yaml_node_t *vn = yaml_document_get_node(w->doc, pair->value);
-        unsigned line = line_of(kn->start_mark), col = column_of(kn->start_mark);
-        const char *name = scalar_text(w, kn, "a type name");
+        unsigned line = cmz__yaml_line(kn->start_mark), col = cmz__yaml_column(kn->start_mark);
+        const char *name = cmz__yaml_scalar(w->r, kn, "a type name");
         if (!name) continue;
         if (!cmz__policy_check_type(name, line, col, w->r)) continue;
         bool duplicate = false;
@@ -321,66 +288,8 @@ static void parse_types(walker *w, const yaml_node_t *root_key, const yaml_node_
     cmz__free(seen);
 }
 
-static void parse_root(walker *w, const yaml_node_t *root) {
-    unsigned line = line_of(root->start_mark), col = column_of(root->start_mark);
-    if (root->type != YAML_MAPPING_NODE) {
-        cmz__report(w->r, line, col,
-                    "a release rules file must be a mapping with the key '" ROOT_KEY ":', got "
-                    "%s",
-                    kind_of(root));
-        return;
-    }
-    const yaml_node_t *found = NULL;
-    for (yaml_node_pair_t *pair = root->data.mapping.pairs.start;
-         pair < root->data.mapping.pairs.top; pair++) {
-        const yaml_node_t *kn = yaml_document_get_node(w->doc, pair->key);
-        const char *key = scalar_text(w, kn, "a key");
-        if (!key) continue;
-        unsigned kline = line_of(kn->start_mark), kcol = column_of(kn->start_mark);
-        if (strcmp(key, ROOT_KEY) == 0) {
-            if (found)
-                cmz__report(w->r, kline, kcol, "duplicate key '" ROOT_KEY
-                            "' (first given at line %u)", line_of(found->start_mark));
-            else
-                parse_types(w, found = kn, yaml_document_get_node(w->doc, pair->value));
-            continue;
-        }
-        static const char *const roots[] = {ROOT_KEY};
-        char q[48];
-        const char *hint = cmz__suggest(key, roots, 1);
-        cmz__report(w->r, kline, kcol, "unknown key '%s' at the top level; %s '" ROOT_KEY "'%s",
-                    cmz__quote(key, q, sizeof q), hint ? "did you mean" : "the only key is",
-                    hint ? "?" : "");
-    }
-    if (!found)
-        cmz__report(w->r, line, col, "no '" ROOT_KEY ":' key: a release rules file maps it to "
-                                     "the releasable types and their rules");
-}
-
-/* libyaml's error as a located diagnostic; reader errors (bad UTF-8) only carry an offset. */
-static void report_yaml_error(const yaml_parser_t *p, const char *text, size_t size,
-                              cmz__reporter *r) {
-    if (p->error == YAML_READER_ERROR) {
-        unsigned line = 1, col = 1;
-        for (size_t i = 0; i < p->problem_offset && i < size; i++) {
-            if (text[i] == '\n') line++, col = 1;
-            else if (((unsigned char)text[i] & 0xC0) != 0x80) col++;
-        }
-        cmz__report(r, line, col, "not readable as YAML text: %s",
-                    p->problem ? p->problem : "invalid input");
-        return;
-    }
-    const char *problem = p->problem ? p->problem : "malformed YAML";
-    /* The most common cause of "cannot start any token" in a hand-edited file. */
-    size_t at = p->problem_mark.index;
-    const char *hint = at < size && text[at] == '\t' ? "; indent with spaces, not tabs" : "";
-    if (p->context)
-        cmz__report(r, line_of(p->problem_mark), column_of(p->problem_mark),
-                    "YAML syntax error: %s (%s at line %u, column %u)%s", problem, p->context,
-                    line_of(p->context_mark), column_of(p->context_mark), hint);
-    else
-        cmz__report(r, line_of(p->problem_mark), column_of(p->problem_mark),
-                    "YAML syntax error: %s%s", problem, hint);
+static void parse_types_cb(void *w, const yaml_node_t *root_key, const yaml_node_t *n) {
+    parse_types(w, root_key, n);
 }
 
 cmz_status cmz__release_parse(const char *text, size_t size, cmz__reporter *r,
@@ -392,7 +301,7 @@ cmz_status cmz__release_parse(const char *text, size_t size, cmz__reporter *r,
     yaml_document_t doc;
     if (!yaml_parser_load(&parser, &doc)) {
         cmz_status st = parser.error == YAML_MEMORY_ERROR ? CMZ_ERR_NOMEM : CMZ_OK;
-        if (st == CMZ_OK) report_yaml_error(&parser, text, size, r);
+        if (st == CMZ_OK) cmz__yaml_report_error(&parser, text, size, r);
         yaml_parser_delete(&parser);
         return st;
     }
@@ -404,18 +313,21 @@ cmz_status cmz__release_parse(const char *text, size_t size, cmz__reporter *r,
         cmz__report(r, 1, 1, "the release rules are empty: the file must start with '" ROOT_KEY
                              ":'");
     else
-        parse_root(&w, root);
+        cmz__yaml_parse_root(&doc, r, root,
+                             &(cmz__yaml_root){ROOT_KEY, "a release rules file",
+                                               "the releasable types and their rules",
+                                               parse_types_cb, &w});
     yaml_document_delete(&doc);
     /* A second document would be ignored silently by a one-document reader: refuse it. */
     if (root && !w.nomem) {
         yaml_document_t next;
         if (!yaml_parser_load(&parser, &next)) {
             if (parser.error == YAML_MEMORY_ERROR) w.nomem = true;
-            else report_yaml_error(&parser, text, size, r);
+            else cmz__yaml_report_error(&parser, text, size, r);
         } else {
             yaml_node_t *extra = yaml_document_get_root_node(&next);
             if (extra)
-                cmz__report(r, line_of(extra->start_mark), column_of(extra->start_mark),
+                cmz__report(r, cmz__yaml_line(extra->start_mark), cmz__yaml_column(extra->start_mark),
                             "a second YAML document: a release rules file holds one");
             yaml_document_delete(&next);
         }

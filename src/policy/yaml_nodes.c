@@ -1,0 +1,92 @@
+/* libyaml node helpers shared by the policy and release-rules loaders (yaml_nodes.h). */
+#include "yaml_nodes.h"
+
+#include <string.h>
+
+const char *cmz__yaml_kind(const yaml_node_t *n) {
+    switch (n->type) {
+    case YAML_MAPPING_NODE: return "a mapping";
+    case YAML_SEQUENCE_NODE: return "a sequence";
+    default: return "a scalar";
+    }
+}
+
+const char *cmz__yaml_scalar(cmz__reporter *r, const yaml_node_t *n, const char *what) {
+    if (n->type != YAML_SCALAR_NODE) {
+        cmz__report(r, cmz__yaml_line(n->start_mark), cmz__yaml_column(n->start_mark),
+                    "%s must be a string, got %s", what, cmz__yaml_kind(n));
+        return NULL;
+    }
+    const char *text = (const char *)n->data.scalar.value;
+    if (strlen(text) != n->data.scalar.length) {
+        cmz__report(r, cmz__yaml_line(n->start_mark), cmz__yaml_column(n->start_mark),
+                    "%s contains a NUL character", what);
+        return NULL;
+    }
+    return text;
+}
+
+bool cmz__yaml_empty_scalar(const yaml_node_t *n) {
+    return n->type == YAML_SCALAR_NODE && n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+           n->data.scalar.length == 0;
+}
+
+void cmz__yaml_parse_root(yaml_document_t *doc, cmz__reporter *r, const yaml_node_t *root,
+                          const cmz__yaml_root *spec) {
+    unsigned line = cmz__yaml_line(root->start_mark), col = cmz__yaml_column(root->start_mark);
+    if (root->type != YAML_MAPPING_NODE) {
+        cmz__report(r, line, col, "%s must be a mapping with the key '%s:', got %s",
+                    spec->file_kind, spec->root_key, cmz__yaml_kind(root));
+        return;
+    }
+    const yaml_node_t *found = NULL;
+    for (yaml_node_pair_t *pair = root->data.mapping.pairs.start;
+         pair < root->data.mapping.pairs.top; pair++) {
+        const yaml_node_t *kn = yaml_document_get_node(doc, pair->key);
+        const char *key = cmz__yaml_scalar(r, kn, "a key");
+        if (!key) continue;
+        unsigned kline = cmz__yaml_line(kn->start_mark), kcol = cmz__yaml_column(kn->start_mark);
+        if (strcmp(key, spec->root_key) == 0) {
+            if (found)
+                cmz__report(r, kline, kcol, "duplicate key '%s' (first given at line %u)",
+                            spec->root_key, cmz__yaml_line(found->start_mark));
+            else
+                spec->parse_value(spec->ctx, found = kn,
+                                  yaml_document_get_node(doc, pair->value));
+            continue;
+        }
+        char q[48];
+        const char *hint = cmz__suggest(key, &spec->root_key, 1);
+        cmz__report(r, kline, kcol, "unknown key '%s' at the top level; %s '%s'%s",
+                    cmz__quote(key, q, sizeof q), hint ? "did you mean" : "the only key is",
+                    spec->root_key, hint ? "?" : "");
+    }
+    if (!found)
+        cmz__report(r, line, col, "no '%s:' key: %s maps it to %s", spec->root_key,
+                    spec->file_kind, spec->maps_to);
+}
+
+void cmz__yaml_report_error(const yaml_parser_t *p, const char *text, size_t size,
+                            cmz__reporter *r) {
+    if (p->error == YAML_READER_ERROR) {
+        unsigned line = 1, col = 1;
+        for (size_t i = 0; i < p->problem_offset && i < size; i++) {
+            if (text[i] == '\n') line++, col = 1;
+            else if (((unsigned char)text[i] & 0xC0) != 0x80) col++;
+        }
+        cmz__report(r, line, col, "not readable as YAML text: %s",
+                    p->problem ? p->problem : "invalid input");
+        return;
+    }
+    const char *problem = p->problem ? p->problem : "malformed YAML";
+    /* The most common cause of "cannot start any token" in a hand-edited file. */
+    size_t at = p->problem_mark.index;
+    const char *hint = at < size && text[at] == '\t' ? "; indent with spaces, not tabs" : "";
+    unsigned line = cmz__yaml_line(p->problem_mark), col = cmz__yaml_column(p->problem_mark);
+    if (p->context)
+        cmz__report(r, line, col, "YAML syntax error: %s (%s at line %u, column %u)%s", problem,
+                    p->context, cmz__yaml_line(p->context_mark),
+                    cmz__yaml_column(p->context_mark), hint);
+    else
+        cmz__report(r, line, col, "YAML syntax error: %s%s", problem, hint);
+}
