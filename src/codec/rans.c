@@ -33,15 +33,13 @@
  *   smaller if it saves len / 64 over stored, else stored without encoding; an encoded block
  *   that is not smaller than stored after all is stored. */
 #include "internal.h"
+#include "rans_table.h"
 
 #include <string.h>
 
 #define BLOCK_SIZE 4096u /* measured on the corpus fp32 planes: 8 KiB 1.1774, 4 KiB 1.1794, 2 KiB 1.1795 */
-#define SCALE_BITS 12u
-#define TOTAL (1u << SCALE_BITS)
 #define RANS_L (1u << 23) /* lower bound of a normalised state */
 #define NSTATES 4
-#define TABLE_MAX (4u + 32u + 2u * 256u)
 /* Each symbol emits at most 2 bytes (x < 2^31, x_max >= 2^19): the encoder's worst case. */
 #define SCRATCH_SIZE (2u * BLOCK_SIZE + 4u * NSTATES)
 #define VARINT_MAX 10u
@@ -229,97 +227,6 @@ static void normalise(rans_state *s, uint32_t n) {
     }
 }
 
-/* Nibbles (4 bits) a frequency takes in the table: f - 1 in groups of 3 bits. */
-static unsigned freq_nibbles(uint32_t f) {
-    return f <= 8 ? 1 : f <= 64 ? 2 : f <= 512 ? 3 : 4;
-}
-
-/* Symbol set: a u32 mask (bit k set = group k of symbols 8k..8k+7 has a present symbol), then
- * for each set bit, in increasing k, a nonzero byte (bit j = symbol 8k+j present). Returns
- * the set's size in bytes. */
-static size_t set_size(const uint32_t *f) {
-    size_t at = 4;
-    for (unsigned k = 0; k < 32; k++) {
-        const uint32_t *g = f + 8 * k;
-        at += (g[0] | g[1] | g[2] | g[3] | g[4] | g[5] | g[6] | g[7]) != 0;
-    }
-    return at;
-}
-
-/* Size of the table of f as write_table writes it. */
-static size_t table_size(const uint32_t *f) {
-    size_t nibbles = 0;
-    for (unsigned i = 0; i < 256; i++)
-        if (f[i]) nibbles += freq_nibbles(f[i]);
-    return set_size(f) + (nibbles + 1) / 2;
-}
-
-/* Writes the table of f at out (table_size(f) bytes); returns its size. */
-static size_t write_table(const uint32_t *f, uint8_t *out) {
-    size_t at = 4;
-    uint32_t mask = 0;
-    for (unsigned k = 0; k < 32; k++) {
-        uint8_t bits = 0;
-        for (unsigned j = 0; j < 8; j++)
-            if (f[8 * k + j]) bits |= (uint8_t)(1u << j);
-        if (bits) {
-            mask |= 1u << k;
-            out[at++] = bits;
-        }
-    }
-    cmz__put_le32(out, mask);
-    size_t tsize = table_size(f);
-    memset(out + at, 0, tsize - at);
-    size_t nib = 2 * at; /* nibble position, low nibble of a byte first */
-    for (unsigned i = 0; i < 256; i++) {
-        if (!f[i]) continue;
-        uint32_t v = f[i] - 1;
-        do {
-            uint32_t d = (v & 7) | (v > 7 ? 8u : 0u);
-            out[nib >> 1] |= (uint8_t)(d << (4 * (nib & 1)));
-            nib++;
-            v >>= 3;
-        } while (v);
-    }
-    return (nib + 1) / 2;
-}
-
-/* Reads a table from p[0..n) into freq; returns its size, or 0 when it is invalid. */
-static size_t read_table(const uint8_t *p, size_t n, uint32_t *freq) {
-    if (n < 4) return 0;
-    uint32_t mask = cmz__get_le32(p);
-    uint8_t bits[32];
-    size_t at = 4;
-    for (unsigned k = 0; k < 32; k++) {
-        bits[k] = 0;
-        if (!(mask & (1u << k))) continue;
-        if (at >= n || p[at] == 0) return 0; /* a group in the mask has a present symbol */
-        bits[k] = p[at++];
-    }
-    size_t nib = 2 * at, nmax = 2 * n;
-    uint32_t sum = 0;
-    for (unsigned i = 0; i < 256; i++) {
-        freq[i] = 0;
-        if (!(bits[i >> 3] & (1u << (i & 7)))) continue;
-        uint32_t v = 0;
-        for (unsigned shift = 0;; shift += 3) {
-            if (nib >= nmax || shift > 9) return 0;
-            uint32_t d = (p[nib >> 1] >> (4 * (nib & 1))) & 15u;
-            nib++;
-            v |= (d & 7) << shift;
-            if (!(d & 8)) {
-                if (d == 0 && shift > 0) return 0; /* one value, one encoding */
-                break;
-            }
-        }
-        if (v >= TOTAL - sum) return 0; /* f = v + 1 would overshoot M */
-        freq[i] = v + 1;
-        sum += v + 1;
-    }
-    if ((nib & 1) && (p[nib >> 1] >> 4) != 0) return 0; /* the padding nibble is 0 */
-    return sum == TOTAL ? (nib + 1) / 2 : 0;
-}
-
 /* ---- encoder ------------------------------------------------------------------------ */
 
 static void build_encoder(rans_state *s, const uint32_t *freq) {
@@ -425,7 +332,7 @@ static cmz_status rans_compress(void **state, int level, void *dst, size_t cap,
         size_t est_reuse = have_prev ? estimate(s, s->prev) : SIZE_MAX;
         if (est_reuse != SIZE_MAX) est_reuse += 2;
         normalise(s, (uint32_t)len);
-        size_t tsize = table_size(s->freq);
+        size_t tsize = cmz__rans_table_size(s->freq);
         size_t est_own = estimate(s, s->freq) + tsize + 2;
         size_t limit = len - (len >> MARGIN_SHIFT);
         int mode = MODE_STORED;
@@ -440,7 +347,7 @@ static cmz_status rans_compress(void **state, int level, void *dst, size_t cap,
                 if (cap - at < 1 + total) return CMZ_ERR_DST_TOO_SMALL;
                 out[at++] = (uint8_t)mode;
                 if (mode == MODE_CODED) {
-                    at += write_table(s->freq, out + at);
+                    at += cmz__rans_write_table(s->freq, out + at);
                     memcpy(s->prev, s->freq, sizeof s->prev);
                     have_prev = 1;
                 }
@@ -572,7 +479,7 @@ static cmz_status rans_decompress(void **state, void *dst, size_t raw_size, cons
         } else if (mode == MODE_CODED || mode == MODE_REUSE) {
             if (mode == MODE_CODED) {
                 if (!s && !(s = get_state(state))) return CMZ_ERR_NOMEM;
-                size_t tsize = read_table(in + at, n - at, s->freq);
+                size_t tsize = cmz__rans_read_table(in + at, n - at, s->freq);
                 if (!tsize) return CMZ_ERR_CORRUPT;
                 at += tsize;
                 build_decoder(s);

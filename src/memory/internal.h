@@ -78,9 +78,13 @@ void cmz__reg_touch(cmz__resource *r);
 cmz__resource *cmz__reg_wait_idle(cmz_registry *reg, const char *id);
 /* Bytes r holds now. */
 uint64_t cmz__res_held(const cmz__resource *r);
+/* After a change of r's buffers (lock held): brings reg->held and the type's stored_bytes from
+ * held_before (cmz__res_held before the change) to what r holds now. */
+void cmz__reg_account(cmz_registry *reg, cmz__resource *r, uint64_t held_before);
 /* Frees r's raw bytes or object (lock held, r not busy, no pins/readers, frame present). */
 void cmz__res_drop_raw(cmz_registry *reg, cmz__resource *r);
 
+/* The errors for an unknown id and a pinned resource (what: "remove", "release", ...). */
 cmz_status cmz__not_found(cmz_error *err, const char *id);
 cmz_status cmz__pinned(cmz_error *err, const cmz__resource *r, const char *what);
 

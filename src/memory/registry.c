@@ -217,18 +217,15 @@ uint64_t cmz__res_held(const cmz__resource *r) {
 
 void cmz__reg_touch(cmz__resource *r) { r->last_use_ns = cmz__now_ns(); }
 
-/* Keeps reg->held and the type's stored_bytes right around a change of r's buffers. */
-#define ACCOUNT_BEGIN(reg, r) uint64_t held_before_ = cmz__res_held(r)
-#define ACCOUNT_END(reg, r)                                                                \
-    do {                                                                                   \
-        uint64_t after_ = cmz__res_held(r);                                                \
-        (reg)->held = (reg)->held - held_before_ + after_;                                 \
-        cmz__type *t_ = &(reg)->types[(r)->type_slot];                                     \
-        t_->stats.stored_bytes = t_->stats.stored_bytes - held_before_ + after_;           \
-    } while (0)
+void cmz__reg_account(cmz_registry *reg, cmz__resource *r, uint64_t held_before) {
+    uint64_t after = cmz__res_held(r);
+    reg->held = reg->held - held_before + after;
+    cmz__type *t = &reg->types[r->type_slot];
+    t->stats.stored_bytes = t->stats.stored_bytes - held_before + after;
+}
 
 void cmz__res_drop_raw(cmz_registry *reg, cmz__resource *r) {
-    ACCOUNT_BEGIN(reg, r);
+    uint64_t before = cmz__res_held(r);
     if (r->custom) {
         if (r->object) r->ops.free(r->object);
         r->object = NULL;
@@ -238,7 +235,7 @@ void cmz__res_drop_raw(cmz_registry *reg, cmz__resource *r) {
         r->raw = NULL;
         r->raw_from_malloc = false;
     }
-    ACCOUNT_END(reg, r);
+    cmz__reg_account(reg, r, before);
 }
 
 
@@ -286,9 +283,7 @@ static cmz_status add_locked(cmz_registry *reg, cmz__resource *r, const char *ty
     reg->buckets[b] = r;
     cmz__reg_touch(r);
     cmz__type *t = &reg->types[slot];
-    uint64_t held = cmz__res_held(r);
-    reg->held += held;
-    t->stats.stored_bytes += held;
+    cmz__reg_account(reg, r, 0);
     t->stats.raw_bytes += r->raw_size;
     t->stats.resources++;
     return CMZ_OK;
@@ -388,12 +383,12 @@ cmz_status cmz_registry_add_custom(cmz_registry *reg, const char *id,
     return st;
 }
 
-static cmz_status not_found(cmz_error *err, const char *id) {
+cmz_status cmz__not_found(cmz_error *err, const char *id) {
     return cmz__fail(err, CMZ_ERR_NOT_FOUND, CMZ_NO_POSITION, CMZ_NO_POSITION,
                      "no resource '%.200s' in the registry", id ? id : "(null)");
 }
 
-static cmz_status pinned(cmz_error *err, const cmz__resource *r, const char *what) {
+cmz_status cmz__pinned(cmz_error *err, const cmz__resource *r, const char *what) {
     return cmz__fail(err, CMZ_ERR_BUSY, CMZ_NO_POSITION, CMZ_NO_POSITION,
                      "cannot %s '%s': pinned %u time%s", what, r->id, r->pins,
                      r->pins == 1 ? "" : "s");
@@ -414,11 +409,11 @@ cmz_status cmz_registry_replace(cmz_registry *reg, const char *id, void *data, s
     pthread_mutex_lock(&reg->mu);
     cmz__resource *r = cmz__reg_wait_idle(reg, id);
     cmz_status st = CMZ_OK;
-    if (!r) st = not_found(err, id);
+    if (!r) st = cmz__not_found(err, id);
     else if (r->custom)
         st = cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
                        "'%s' is a custom resource: replace works on byte resources", id);
-    else if (r->pins) st = pinned(err, r, "replace");
+    else if (r->pins) st = cmz__pinned(err, r, "replace");
     if (st == CMZ_OK) {
         uint64_t before = cmz__res_held(r);
         cmz__type *t = &reg->types[r->type_slot];
@@ -433,9 +428,7 @@ cmz_status cmz_registry_replace(cmz_registry *reg, const char *id, void *data, s
         r->raw_from_malloc = copy == NULL;
         t->stats.raw_bytes = t->stats.raw_bytes - r->raw_size + size;
         r->raw_size = size;
-        uint64_t after = cmz__res_held(r);
-        reg->held = reg->held - before + after;
-        t->stats.stored_bytes = t->stats.stored_bytes - before + after;
+        cmz__reg_account(reg, r, before);
         cmz__reg_touch(r);
         after_add(reg, id);
     }
@@ -449,7 +442,7 @@ cmz_status cmz_registry_remove(cmz_registry *reg, const char *id, cmz_error *err
                                "cmz_registry_remove: NULL registry");
     pthread_mutex_lock(&reg->mu);
     cmz__resource *r = cmz__reg_wait_idle(reg, id);
-    cmz_status st = !r ? not_found(err, id) : r->pins ? pinned(err, r, "remove") : CMZ_OK;
+    cmz_status st = !r ? cmz__not_found(err, id) : r->pins ? cmz__pinned(err, r, "remove") : CMZ_OK;
     if (st == CMZ_OK) cmz__reg_drop(reg, r);
     pthread_cond_broadcast(&reg->changed);
     pthread_mutex_unlock(&reg->mu);
@@ -462,9 +455,4 @@ bool cmz_registry_contains(cmz_registry *reg, const char *id) {
     bool found = cmz__reg_find(reg, id) != NULL;
     pthread_mutex_unlock(&reg->mu);
     return found;
-}
-
-cmz_status cmz__not_found(cmz_error *err, const char *id) { return not_found(err, id); }
-cmz_status cmz__pinned(cmz_error *err, const cmz__resource *r, const char *what) {
-    return pinned(err, r, what);
 }

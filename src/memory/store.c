@@ -85,9 +85,7 @@ cmz_status cmz__res_compress(cmz_registry *reg, cmz__resource *r, int boost, cmz
         t->stats.raw_bytes = t->stats.raw_bytes - r->raw_size + size;
         r->raw_size = size;
     }
-    uint64_t after = cmz__res_held(r);
-    reg->held = reg->held - before + after;
-    t->stats.stored_bytes = t->stats.stored_bytes - before + after;
+    cmz__reg_account(reg, r, before);
     t->stats.compressed++;
     t->stats.compress_ns += spent;
     /* Raw bytes stay while pinned (the pointer was handed out) or read; the reaper drops
@@ -159,9 +157,7 @@ cmz_status cmz__res_restore(cmz_registry *reg, cmz__resource *r, cmz_error *err)
         r->raw = raw;
         r->raw_from_malloc = false;
     }
-    uint64_t after = cmz__res_held(r);
-    reg->held = reg->held - before + after;
-    t->stats.stored_bytes = t->stats.stored_bytes - before + after;
+    cmz__reg_account(reg, r, before);
     t->stats.restored++;
     t->stats.decompress_ns += spent;
     commit_done(reg, r);

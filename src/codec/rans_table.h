@@ -1,0 +1,20 @@
+/* The frequency table format of the rans codec, shared by its encoder and decoder (rans.c)
+ * and written in rans_table.c. A table gives each present byte value a frequency f >= 1; the
+ * frequencies sum to exactly TOTAL. */
+#ifndef CMZ_CODEC_RANS_TABLE_H
+#define CMZ_CODEC_RANS_TABLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SCALE_BITS 12u
+#define TOTAL (1u << SCALE_BITS)
+
+/* Size in bytes of the table of f[0..256) as cmz__rans_write_table writes it. */
+size_t cmz__rans_table_size(const uint32_t *f);
+/* Writes the table of f at out (cmz__rans_table_size(f) bytes); returns its size. */
+size_t cmz__rans_write_table(const uint32_t *f, uint8_t *out);
+/* Reads a table from p[0..n) into freq[0..256); returns its size, or 0 when it is invalid. */
+size_t cmz__rans_read_table(const uint8_t *p, size_t n, uint32_t *freq);
+
+#endif
