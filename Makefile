@@ -40,7 +40,7 @@ test-tsan: bootstrap
 	@$(CONFIGURE) -B $(TSAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DCMZ_SANITIZE=thread \
 	  -DCMZ_BUILD_BENCH=OFF >/dev/null
 	@cmake --build $(TSAN_BUILD) -j$(JOBS) -- --no-print-directory -s
-	@cd $(TSAN_BUILD) && TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -j$(JOBS) -R '^(parallel_(api|roundtrip|damage)|memory_registry)$$'
+	@cd $(TSAN_BUILD) && TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -j$(JOBS) -R '^(parallel_(api|roundtrip|damage)|memory_(registry|snapshot))$$'
 
 bench: build
 	@scripts/bootstrap --bench

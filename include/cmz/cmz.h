@@ -9,5 +9,6 @@
 #include "cmz/policy.h"
 #include "cmz/registry.h"
 #include "cmz/release.h"
+#include "cmz/snapshot.h"
 
 #endif

@@ -27,6 +27,7 @@
 #include "cmz/common.h"
 #include "cmz/policy.h"
 #include "cmz/release.h"
+#include "cmz/snapshot.h"
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -11,6 +11,13 @@
 void *cmz__malloc(size_t size);
 void *cmz__calloc(size_t count, size_t size);
 void cmz__free(void *ptr);
+/* cmz__malloc for buffers of megabytes written once (chunk buffers, resources, frames): from
+ * 4 MiB on, transparent huge pages are asked for on its 2 MiB-aligned inside. */
+void *cmz__malloc_large(size_t size);
+/* Gives the pages of buf[used..cap) back to the system (their content is lost; the buffer stays
+ * valid): a cmz__malloc_large buffer filled only in part would otherwise keep the rest of the
+ * huge page it ends in resident. Nothing below 4 MiB. */
+void cmz__release_tail(void *buf, size_t used, size_t cap);
 /* Grows *buf (cmz__malloc'd, *cap bytes) to at least `need` bytes; contents not kept.
  * Returns 0, or -1 when out of memory (then *buf and *cap are unchanged). */
 int cmz__grow(uint8_t **buf, size_t *cap, size_t need);

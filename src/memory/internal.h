@@ -64,12 +64,24 @@ struct cmz_registry {
     pthread_t monitor;
     bool monitor_running, stopping;
     pthread_cond_t wake;
+    cmz_snapshots *snaps;             /* the snapshot manager (snapshot*.c) */
 };
 
 uint64_t cmz__now_ns(void);
 
 /* ---- registry.c ---- */
+size_t cmz__hash_id(const char *id);
 cmz__resource *cmz__reg_find(cmz_registry *reg, const char *id);
+/* A new resource record for id (zeroed otherwise); NULL when out of memory. */
+cmz__resource *cmz__res_new(const char *id);
+/* Frees a resource record that is not (or no longer) registered, with its buffers. */
+void cmz__res_free(cmz__resource *r);
+/* Registers r under its id, of type `type` (lock held): CMZ_ERR_EXISTS, CMZ_ERR_NOMEM; on
+ * error r is still the caller's. No compression and no check: callers do that after. */
+cmz_status cmz__reg_insert(cmz_registry *reg, cmz__resource *r, const char *type,
+                           cmz_error *err);
+/* Before registering `size` bytes (lock held): the reaper makes room under the warning mark. */
+void cmz__reg_make_room(cmz_registry *reg, uint64_t size);
 /* Takes r out of the registry (lock held, r not busy, no readers) and frees its memory. */
 void cmz__reg_drop(cmz_registry *reg, cmz__resource *r);
 void cmz__reg_touch(cmz__resource *r);
@@ -89,6 +101,15 @@ cmz_status cmz__not_found(cmz_error *err, const char *id);
 cmz_status cmz__pinned(cmz_error *err, const cmz__resource *r, const char *what);
 
 /* ---- store.c: compress and decompress one resource ---- */
+/* The compression parameters of r's type by the policy, the level raised by boost. */
+cmz_params cmz__policy_params(cmz_registry *reg, const cmz__resource *r, int boost);
+/* Compresses raw[0..size) into a new frame *out (cmz__malloc'd; *out_size bytes). id names
+ * the resource in errors. */
+cmz_status cmz__encode(const cmz_params *params, const uint8_t *raw, size_t size,
+                       const char *id, uint8_t **out, size_t *out_size, cmz_error *err);
+/* A custom object's bytes through its callbacks, into a new buffer *serial of *size bytes. */
+cmz_status cmz__serialize(const cmz_resource_ops *ops, void *object, const char *id,
+                          uint8_t **serial, size_t *size, cmz_error *err);
 /* Compresses r (lock held on entry and exit; released meanwhile; r must be raw, not busy).
  * boost raises the policy's level (pressure). Keeps the raw bytes when pinned, else frees
  * them. On failure r is unchanged. */
@@ -116,6 +137,16 @@ void cmz__reap_idle(cmz_registry *reg);
 cmz_status cmz__res_release(cmz_registry *reg, cmz__resource *r, cmz_error *err);
 /* The monitor's check: level, callback on change, reaping (lock held). */
 cmz_pressure cmz__check(cmz_registry *reg);
+
+/* ---- snapshot.c / snapshot_take.c: the hooks the registry calls ---- */
+/* Creates and frees reg->snaps (free: stops the sweeper promptly, frees every snapshot). */
+cmz_status cmz__snaps_create(cmz_registry *reg, cmz_error *err);
+void cmz__snaps_destroy(cmz_registry *reg);
+/* Before r is released (lock held, r neither busy nor pinned nor read): snapshots r when its
+ * type is eligible and the configuration says so. May release the lock while compressing
+ * (r is busy meanwhile). Moves r's frame into the snapshot when it has one. A failure only
+ * means no snapshot: the release goes on. */
+void cmz__snap_before_release(cmz_registry *reg, cmz__resource *r);
 
 /* ---- monitor.c ---- */
 cmz_status cmz__monitor_start(cmz_registry *reg, cmz_error *err);

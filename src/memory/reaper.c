@@ -80,6 +80,9 @@ cmz_status cmz__res_release(cmz_registry *reg, cmz__resource *r, cmz_error *err)
         if (!r->pins && !r->readers && r->frame) cmz__res_drop_raw(reg, r);
         return CMZ_OK;
     }
+    /* an eligible resource leaves a snapshot behind (include/cmz/snapshot.h); the lock may
+     * be released meanwhile, but r is busy then, so it is still here and unpinned after */
+    cmz__snap_before_release(reg, r);
     char id[CMZ_REGISTRY_ID_MAX + 1], type[CMZ_POLICY_TYPE_MAX + 1];
     snprintf(id, sizeof id, "%s", r->id);
     snprintf(type, sizeof type, "%s", t->stats.type);

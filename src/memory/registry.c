@@ -24,7 +24,7 @@ cmz_registry_params cmz_registry_params_default(void) {
 /* ---- ids ---- */
 
 /* FNV-1a: ids are short strings; the table is resized to keep chains short. */
-static size_t hash_id(const char *id) {
+size_t cmz__hash_id(const char *id) {
     uint64_t h = 1469598103934665603ull;
     for (const unsigned char *p = (const unsigned char *)id; *p; p++) h = (h ^ *p) * 1099511628211ull;
     return (size_t)h;
@@ -32,7 +32,7 @@ static size_t hash_id(const char *id) {
 
 cmz__resource *cmz__reg_find(cmz_registry *reg, const char *id) {
     if (!id) return NULL;
-    for (cmz__resource *r = reg->buckets[hash_id(id) % reg->nbuckets]; r; r = r->hash_next)
+    for (cmz__resource *r = reg->buckets[cmz__hash_id(id) % reg->nbuckets]; r; r = r->hash_next)
         if (strcmp(r->id, id) == 0) return r;
     return NULL;
 }
@@ -113,7 +113,7 @@ static bool grow_table(cmz_registry *reg) {
     if (reg->count) memcpy(all, reg->all, reg->count * sizeof *all);
     for (size_t i = 0; i < reg->count; i++) {
         cmz__resource *r = all[i];
-        size_t b = hash_id(r->id) % cap;
+        size_t b = cmz__hash_id(r->id) % cap;
         r->hash_next = buckets[b];
         buckets[b] = r;
     }
@@ -167,7 +167,9 @@ cmz_registry *cmz_registry_new(const cmz_registry_params *params, cmz_error *err
     pthread_mutex_init(&reg->mu, NULL);
     pthread_cond_init(&reg->changed, NULL);
     pthread_cond_init(&reg->wake, NULL);
-    if (p.check_interval_ms && cmz__monitor_start(reg, err) != CMZ_OK) {
+    if (cmz__snaps_create(reg, err) != CMZ_OK ||
+        (p.check_interval_ms && cmz__monitor_start(reg, err) != CMZ_OK)) {
+        cmz__snaps_destroy(reg);
         pthread_cond_destroy(&reg->wake);
         pthread_cond_destroy(&reg->changed);
         pthread_mutex_destroy(&reg->mu);
@@ -183,7 +185,7 @@ fail:
     return NULL;
 }
 
-static void free_resource(cmz__resource *r) {
+void cmz__res_free(cmz__resource *r) {
     if (r->raw) {
         if (r->raw_from_malloc) free(r->raw);
         else cmz__free(r->raw);
@@ -196,7 +198,8 @@ static void free_resource(cmz__resource *r) {
 void cmz_registry_free(cmz_registry *reg) {
     if (!reg) return;
     cmz__monitor_stop(reg);
-    for (size_t i = 0; i < reg->count; i++) free_resource(reg->all[i]);
+    cmz__snaps_destroy(reg);
+    for (size_t i = 0; i < reg->count; i++) cmz__res_free(reg->all[i]);
     pthread_cond_destroy(&reg->wake);
     pthread_cond_destroy(&reg->changed);
     pthread_mutex_destroy(&reg->mu);
@@ -240,7 +243,7 @@ void cmz__res_drop_raw(cmz_registry *reg, cmz__resource *r) {
 
 
 void cmz__reg_drop(cmz_registry *reg, cmz__resource *r) {
-    size_t b = hash_id(r->id) % reg->nbuckets;
+    size_t b = cmz__hash_id(r->id) % reg->nbuckets;
     for (cmz__resource **pp = &reg->buckets[b]; *pp; pp = &(*pp)->hash_next)
         if (*pp == r) {
             *pp = r->hash_next;
@@ -254,7 +257,7 @@ void cmz__reg_drop(cmz_registry *reg, cmz__resource *r) {
     t->stats.stored_bytes -= held;
     t->stats.raw_bytes -= r->raw_size;
     t->stats.resources--;
-    free_resource(r);
+    cmz__res_free(r);
 }
 
 cmz__resource *cmz__reg_wait_idle(cmz_registry *reg, const char *id) {
@@ -266,8 +269,8 @@ cmz__resource *cmz__reg_wait_idle(cmz_registry *reg, const char *id) {
 
 /* ---- registration ---- */
 
-static cmz_status add_locked(cmz_registry *reg, cmz__resource *r, const char *type,
-                             cmz_error *err) {
+cmz_status cmz__reg_insert(cmz_registry *reg, cmz__resource *r, const char *type,
+                           cmz_error *err) {
     if (cmz__reg_find(reg, r->id))
         return cmz__fail(err, CMZ_ERR_EXISTS, CMZ_NO_POSITION, CMZ_NO_POSITION,
                          "resource '%s' is already registered", r->id);
@@ -278,7 +281,7 @@ static cmz_status add_locked(cmz_registry *reg, cmz__resource *r, const char *ty
     r->type_slot = slot;
     r->index = reg->count;
     reg->all[reg->count++] = r;
-    size_t b = hash_id(r->id) % reg->nbuckets;
+    size_t b = cmz__hash_id(r->id) % reg->nbuckets;
     r->hash_next = reg->buckets[b];
     reg->buckets[b] = r;
     cmz__reg_touch(r);
@@ -291,7 +294,7 @@ static cmz_status add_locked(cmz_registry *reg, cmz__resource *r, const char *ty
 
 /* Room for `size` more bytes before they arrive: the reaper brings usage down so that the
  * new resource lands under the warning mark (lock held). */
-static void make_room(cmz_registry *reg, uint64_t size) {
+void cmz__reg_make_room(cmz_registry *reg, uint64_t size) {
     uint64_t mark = (uint64_t)((double)reg->budget * reg->params.warning);
     uint64_t usage = cmz__usage_now(reg);
     if (usage + size > mark) cmz__reap(reg, mark > size ? mark - size : 0, false);
@@ -309,7 +312,7 @@ static void after_add(cmz_registry *reg, const char *id) {
     cmz__check(reg);
 }
 
-static cmz__resource *new_resource(const char *id) {
+cmz__resource *cmz__res_new(const char *id) {
     cmz__resource *r = cmz__calloc(1, sizeof *r);
     if (r) snprintf(r->id, sizeof r->id, "%s", id);
     return r;
@@ -325,19 +328,19 @@ cmz_status cmz_registry_add(cmz_registry *reg, const char *id, void *data, size_
     if (st != CMZ_OK) return st;
     pthread_mutex_lock(&reg->mu);
     bool exists = cmz__reg_find(reg, id) != NULL;
-    if (!exists) make_room(reg, size);
+    if (!exists) cmz__reg_make_room(reg, size);
     pthread_mutex_unlock(&reg->mu);
     if (exists)
         return cmz__fail(err, CMZ_ERR_EXISTS, CMZ_NO_POSITION, CMZ_NO_POSITION,
                          "resource '%s' is already registered", id);
-    cmz__resource *r = new_resource(id);
+    cmz__resource *r = cmz__res_new(id);
     if (!r) return cmz__fail(err, CMZ_ERR_NOMEM, CMZ_NO_POSITION, CMZ_NO_POSITION, "out of memory");
     r->raw_size = size;
     if (flags == CMZ_REGISTER_ADOPT) {
         r->raw = data;
         r->raw_from_malloc = true;
     } else {
-        r->raw = cmz__malloc(size);
+        r->raw = cmz__malloc_large(size);
         if (!r->raw) {
             cmz__free(r);
             return cmz__fail(err, CMZ_ERR_NOMEM, CMZ_NO_POSITION, CMZ_NO_POSITION,
@@ -346,12 +349,12 @@ cmz_status cmz_registry_add(cmz_registry *reg, const char *id, void *data, size_
         if (size) memcpy(r->raw, data, size);
     }
     pthread_mutex_lock(&reg->mu);
-    st = add_locked(reg, r, type, err);
+    st = cmz__reg_insert(reg, r, type, err);
     if (st == CMZ_OK) after_add(reg, id);
     pthread_mutex_unlock(&reg->mu);
     if (st != CMZ_OK) {
         if (flags == CMZ_REGISTER_ADOPT) r->raw = NULL; /* still the caller's */
-        free_resource(r);
+        cmz__res_free(r);
     }
     return st;
 }
@@ -365,20 +368,20 @@ cmz_status cmz_registry_add_custom(cmz_registry *reg, const char *id,
                          "missing (size, serialize, restore and free are all required)");
     cmz_status st = check_id(id, type, err);
     if (st != CMZ_OK) return st;
-    cmz__resource *r = new_resource(id);
+    cmz__resource *r = cmz__res_new(id);
     if (!r) return cmz__fail(err, CMZ_ERR_NOMEM, CMZ_NO_POSITION, CMZ_NO_POSITION, "out of memory");
     r->custom = true;
     r->ops = *ops;
     r->object = object;
     r->raw_size = ops->size(object);
     pthread_mutex_lock(&reg->mu);
-    make_room(reg, 0);
-    st = add_locked(reg, r, type, err);
+    cmz__reg_make_room(reg, 0);
+    st = cmz__reg_insert(reg, r, type, err);
     if (st == CMZ_OK) after_add(reg, id);
     pthread_mutex_unlock(&reg->mu);
     if (st != CMZ_OK) {
         r->object = NULL; /* still the caller's */
-        free_resource(r);
+        cmz__res_free(r);
     }
     return st;
 }
@@ -401,7 +404,7 @@ cmz_status cmz_registry_replace(cmz_registry *reg, const char *id, void *data, s
                          "cmz_registry_replace: NULL registry, NULL data or unknown flags");
     uint8_t *copy = NULL;
     if (flags == CMZ_REGISTER_COPY) { /* before the lock: it may be large */
-        copy = cmz__malloc(size);
+        copy = cmz__malloc_large(size);
         if (!copy) return cmz__fail(err, CMZ_ERR_NOMEM, CMZ_NO_POSITION, CMZ_NO_POSITION,
                                     "out of memory copying %zu bytes", size);
         if (size) memcpy(copy, data, size);

@@ -9,8 +9,9 @@
 #include <string.h>
 
 /* A frame held in a buffer of the compression bound: below this the frame is moved to a
- * buffer of its own size (the heap would keep the slack); above, the bound buffer is kept,
- * since its untouched tail pages are never made resident (glibc maps large blocks). */
+ * buffer of its own size (the heap would keep the slack); above, the bound buffer is kept
+ * (glibc maps large blocks: untouched pages are never resident) and the pages past the frame
+ * are given back (the huge page the frame ends in would otherwise stay whole). */
 #define SHRINK_BELOW ((size_t)1 << 20)
 
 static void commit_done(cmz_registry *reg, cmz__resource *r) {
@@ -18,10 +19,56 @@ static void commit_done(cmz_registry *reg, cmz__resource *r) {
     pthread_cond_broadcast(&reg->changed);
 }
 
-cmz_status cmz__res_compress(cmz_registry *reg, cmz__resource *r, int boost, cmz_error *err) {
-    cmz__type *t = &reg->types[r->type_slot];
+cmz_status cmz__serialize(const cmz_resource_ops *ops, void *object, const char *id,
+                          uint8_t **serial, size_t *size, cmz_error *err) {
+    *size = ops->size(object);
+    *serial = cmz__malloc(*size ? *size : 1);
+    if (!*serial) return cmz__fail(err, CMZ_ERR_NOMEM, CMZ_NO_POSITION, CMZ_NO_POSITION,
+                                   "out of memory serializing '%s'", id);
+    if (ops->serialize(object, *serial, *size) != 0) {
+        cmz__free(*serial);
+        *serial = NULL;
+        return cmz__fail(err, CMZ_ERR_GENERIC, CMZ_NO_POSITION, CMZ_NO_POSITION,
+                         "the serialize callback of '%s' failed", id);
+    }
+    return CMZ_OK;
+}
+
+cmz_status cmz__encode(const cmz_params *p, const uint8_t *raw, size_t size, const char *id,
+                       uint8_t **out, size_t *out_size, cmz_error *err) {
+    uint8_t *frame = NULL;
+    size_t frame_size = 0;
+    cmz_cctx *cctx = cmz_cctx_new(p, err);
+    if (!cctx) return err ? err->status : CMZ_ERR_NOMEM;
+    uint64_t bound = cmz_compress_bound(cmz_cctx_params(cctx), size);
+    cmz_status st;
+    frame = bound && bound <= SIZE_MAX ? cmz__malloc_large((size_t)bound) : NULL;
+    if (!frame) st = cmz__fail(err, CMZ_ERR_NOMEM, CMZ_NO_POSITION, CMZ_NO_POSITION,
+                               "out of memory compressing '%s'", id);
+    else st = cmz_compress(cctx, frame, (size_t)bound, &frame_size, raw, size, err);
+    cmz_cctx_free(cctx);
+    if (st != CMZ_OK) {
+        cmz__free(frame);
+        return st;
+    }
+    if (frame_size < SHRINK_BELOW && frame_size < bound) {
+        uint8_t *exact = cmz__malloc(frame_size);
+        if (exact) {
+            memcpy(exact, frame, frame_size);
+            cmz__free(frame);
+            frame = exact;
+        }
+    } else {
+        cmz__release_tail(frame, frame_size, (size_t)bound);
+    }
+    *out = frame;
+    *out_size = frame_size;
+    return CMZ_OK;
+}
+
+cmz_params cmz__policy_params(cmz_registry *reg, const cmz__resource *r, int boost) {
+    const cmz__type *t = &reg->types[r->type_slot];
     const cmz_policy_entry *pe = &t->policy;
-    if (r->frame) return CMZ_OK;
     cmz_params p = cmz_params_default();
     if (cmz_policy_apply(reg->policy, t->stats.type, &p) != CMZ_OK) p = cmz_params_default();
     p.threads = reg->params.threads;
@@ -30,6 +77,13 @@ cmz_status cmz__res_compress(cmz_registry *reg, cmz__resource *r, int boost, cmz
         int max = codec ? cmz_codec_max_level(codec) : pe->level;
         p.level = pe->level + boost > max ? max : pe->level + boost;
     }
+    return p;
+}
+
+cmz_status cmz__res_compress(cmz_registry *reg, cmz__resource *r, int boost, cmz_error *err) {
+    cmz__type *t = &reg->types[r->type_slot];
+    if (r->frame) return CMZ_OK;
+    cmz_params p = cmz__policy_params(reg, r, boost);
     r->busy = true;
     const uint8_t *raw = r->raw;
     void *object = r->object;
@@ -41,40 +95,15 @@ cmz_status cmz__res_compress(cmz_registry *reg, cmz__resource *r, int boost, cmz
     uint8_t *serial = NULL, *frame = NULL;
     size_t size = (size_t)r->raw_size, frame_size = 0;
     uint64_t t0 = cmz__now_ns();
-    if (custom) { /* custom resources are read by their own callbacks: size may have changed */
-        size = ops.size(object);
-        serial = cmz__malloc(size);
-        if (!serial) st = cmz__fail(err, CMZ_ERR_NOMEM, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                                    "out of memory serializing '%s'", r->id);
-        else if (ops.serialize(object, serial, size) != 0)
-            st = cmz__fail(err, CMZ_ERR_GENERIC, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                           "the serialize callback of '%s' failed", r->id);
-        raw = serial;
-    }
-    cmz_cctx *cctx = st == CMZ_OK ? cmz_cctx_new(&p, err) : NULL;
-    if (st == CMZ_OK && !cctx) st = err ? err->status : CMZ_ERR_NOMEM;
-    if (st == CMZ_OK) {
-        uint64_t bound = cmz_compress_bound(cmz_cctx_params(cctx), size);
-        frame = bound && bound <= SIZE_MAX ? cmz__malloc((size_t)bound) : NULL;
-        if (!frame) st = cmz__fail(err, CMZ_ERR_NOMEM, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                                   "out of memory compressing '%s'", r->id);
-        else st = cmz_compress(cctx, frame, (size_t)bound, &frame_size, raw, size, err);
-        if (st == CMZ_OK && frame_size < SHRINK_BELOW && frame_size < bound) {
-            uint8_t *exact = cmz__malloc(frame_size);
-            if (exact) {
-                memcpy(exact, frame, frame_size);
-                cmz__free(frame);
-                frame = exact;
-            }
-        }
-    }
-    cmz_cctx_free(cctx);
+    /* custom resources are read by their own callbacks: size may have changed */
+    if (custom) st = cmz__serialize(&ops, object, r->id, &serial, &size, err);
+    if (custom) raw = serial;
+    if (st == CMZ_OK) st = cmz__encode(&p, raw, size, r->id, &frame, &frame_size, err);
     cmz__free(serial);
     uint64_t spent = cmz__now_ns() - t0;
 
     pthread_mutex_lock(&reg->mu);
     if (st != CMZ_OK) {
-        cmz__free(frame);
         commit_done(reg, r);
         return st;
     }
@@ -132,7 +161,7 @@ cmz_status cmz__res_restore(cmz_registry *reg, cmz__resource *r, cmz_error *err)
     uint64_t t0 = cmz__now_ns();
     cmz_status st = CMZ_OK;
     void *object = NULL;
-    uint8_t *raw = cmz__malloc(size);
+    uint8_t *raw = cmz__malloc_large(size);
     if (!raw) st = cmz__fail(err, CMZ_ERR_NOMEM, CMZ_NO_POSITION, CMZ_NO_POSITION,
                              "out of memory decompressing '%s' (%zu bytes)", r->id, size);
     else st = cmz__frame_read(reg, frame, frame_size, 0, size, raw, err);
