@@ -8,7 +8,11 @@ CMZ_WERROR ?= OFF
 CMAKE_ARGS ?=
 CONFIGURE   = cmake -S . -DCMZ_WERROR=$(CMZ_WERROR) $(CMAKE_ARGS) -Wno-dev --log-level=WARNING
 
-.PHONY: all bootstrap build demo test test-plain test-asan test-tsan bench install clean
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS = decode stream reader policy
+
+.PHONY: all bootstrap build demo test test-plain test-asan test-tsan bench fuzz fuzz-run install clean
 
 all: build
 
@@ -42,6 +46,18 @@ test-tsan: bootstrap
 	@cmake --build $(TSAN_BUILD) -j$(JOBS) -- --no-print-directory -s
 	@cd $(TSAN_BUILD) && TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -j$(JOBS) -R '^(parallel_(api|roundtrip|damage)|memory_(registry|snapshot))$$'
 
+# libFuzzer harnesses (fuzz/, docs/FUZZING.md) built with clang, ASan and UBSan.
+fuzz:
+	@scripts/bootstrap --fuzz
+	@CC=clang $(CONFIGURE) -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMZ_FUZZ=ON \
+	  -DCMZ_SANITIZE=address,undefined -DCMZ_BUILD_TESTS=OFF -DCMZ_BUILD_BENCH=OFF >/dev/null
+	@cmake --build $(FUZZ_BUILD) -j$(JOBS) -- --no-print-directory -s
+
+# Each target for FUZZ_SECONDS, from a copy of the committed corpus (new inputs stay in
+# $(FUZZ_BUILD)/corpus); a crash input lands in $(FUZZ_BUILD)/crashes and fails the run.
+fuzz-run: fuzz
+	@scripts/fuzz-run $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
 bench: build
 	@scripts/bootstrap --bench
 
@@ -49,4 +65,4 @@ install: build
 	cmake --install $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) $(FUZZ_BUILD)
