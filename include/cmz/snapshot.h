@@ -1,8 +1,11 @@
 /* Release snapshots: undo a release. The seed's ReleaseSnapshot, bound to a registry.
  *
- * Before a resource of an eligible type is released (by the reaper under pressure, by idle
- * time, or by cmz_registry_release), the registry keeps a snapshot of it: its bytes in
- * compressed form. cmz_snapshots_rollback brings the resource back from the snapshot instead
+ * Before a resource of an eligible type is released (by the reaper, for idle time or under
+ * pressure, or by cmz_registry_release), the registry keeps a snapshot of it: its bytes in
+ * compressed form. Under pressure a snapshot must save memory: the reaper evicts snapshots
+ * (oldest first) before it releases live resources, and a resource that holds only its
+ * compressed frame is released without one (moving the frame would free nothing; the reaper
+ * compresses before it releases, so this is the usual case under pressure). cmz_snapshots_rollback brings the resource back from the snapshot instead
  * of the application rebuilding it. Snapshots may also be taken by hand (before changing a
  * resource, say) and rolled back to.
  *
@@ -18,7 +21,8 @@
  *     applies to every snapshot). Expired snapshots are removed when the manager is next used
  *     and by a sweeper thread every cleanup_interval seconds; both cost O(expired): snapshots
  *     are kept in the order taken, which is also the order they expire in.
- *   - Limits: over max_snapshots or max_bytes the oldest snapshots are removed.
+ *   - Limits: over max_snapshots or max_bytes the oldest snapshots are removed (not one that a
+ *     rollback is reading: a rollback keeps its snapshot).
  *   - A rollback keeps the snapshot (a second rollback works) until it expires or is deleted.
  *     It either fully succeeds or leaves the resource and the snapshot as they were.
  *
@@ -65,8 +69,9 @@ typedef struct {
     uint64_t max_bytes;          /* bytes all snapshots may hold (frames and bookkeeping);
                                     0 (default): a quarter of the registry's budget;
                                     UINT64_MAX: no limit */
-    uint32_t cleanup_interval;   /* seconds between sweeps; default 120; 0: no sweeper thread
-                                    (expiry then happens on use and cmz_snapshots_cleanup) */
+    uint32_t cleanup_interval;   /* seconds between sweeps; default 120; 0: no periodic
+                                    sweep (expiry then happens on use and
+                                    cmz_snapshots_cleanup) */
     int codec;                   /* cmz_codec_id for raw resources whose type has no policy
                                     entry of its own; default CMZ_CODEC_LZ4 */
     int level;                   /* default CMZ_LEVEL_DEFAULT (the codec's default) */
@@ -99,10 +104,13 @@ const char *cmz_snapshot_outcome_name(cmz_snapshot_outcome outcome);
  * serialize callback; the snapshots are then as they were. */
 cmz_status cmz_snapshots_take(cmz_snapshots *snaps, const char *id, const char *metadata,
                               cmz_snapshot_outcome *outcome, cmz_error *err);
-/* Restores id from its snapshot (see the strategies above). CMZ_ERR_NOT_FOUND when there is
- * none (never taken, deleted, evicted or expired), CMZ_ERR_BUSY while the resource is pinned,
- * CMZ_ERR_INVALID_ARG when the resource registered under id is of the other kind (custom
- * against bytes), CMZ_ERR_NOMEM, CMZ_ERR_CORRUPT, a failing restore callback. */
+/* Restores id from its snapshot (see the strategies above); when a release replaces the
+ * snapshot while the rollback waits for the resource, the newer snapshot is used.
+ * CMZ_ERR_NOT_FOUND when there is none (never taken, deleted, evicted or expired),
+ * CMZ_ERR_BUSY while the resource is pinned or when another thread registered id while it was
+ * being restored, CMZ_ERR_INVALID_ARG when the resource registered under id is of the other
+ * kind (custom against bytes) or has other callbacks, CMZ_ERR_NOMEM, CMZ_ERR_CORRUPT,
+ * CMZ_ERR_GENERIC for a failing restore callback. Callable from on_release. */
 cmz_status cmz_snapshots_rollback(cmz_snapshots *snaps, const char *id, cmz_error *err);
 bool cmz_snapshots_has(cmz_snapshots *snaps, const char *id);
 

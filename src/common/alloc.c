@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 static void *default_alloc(void *opaque, size_t size) {
     (void)opaque;
@@ -64,7 +65,11 @@ void *cmz__malloc_large(size_t size) {
 void cmz__release_tail(void *buf, size_t used, size_t cap) {
 #ifdef MADV_DONTNEED
     if (cap < ((size_t)4 << 20)) return;
-    const uintptr_t page = 4096;
+    /* whole pages of the system's size strictly inside the buffer: madvise rounds a length up
+     * to a page, which must never reach past buf + cap (the next heap block) */
+    long size = sysconf(_SC_PAGESIZE);
+    if (size <= 0) return;
+    const uintptr_t page = (uintptr_t)size;
     uintptr_t start = ((uintptr_t)buf + used + page - 1) & ~(page - 1);
     uintptr_t end = ((uintptr_t)buf + cap) & ~(page - 1);
     if (end > start) madvise((void *)start, end - start, MADV_DONTNEED);

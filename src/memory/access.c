@@ -29,7 +29,7 @@ static void end_read(cmz_registry *reg, cmz__resource *r) {
 /* Reads [offset, offset + length) of r's raw bytes into dst (lock held on entry and exit). */
 static cmz_status read_locked(cmz_registry *reg, cmz__resource *r, uint64_t offset,
                               size_t length, void *dst, cmz_error *err) {
-    cmz__type *t = &reg->types[r->type_slot];
+    cmz__type *t = reg->types[r->type_slot];
     cmz__reg_touch(r);
     r->readers++;
     const uint8_t *raw = r->raw, *frame = r->frame;
@@ -141,7 +141,7 @@ cmz_status cmz_registry_info(cmz_registry *reg, const char *id, cmz_resource_inf
     if (r) {
         memset(info, 0, sizeof *info);
         snprintf(info->id, sizeof info->id, "%s", r->id);
-        snprintf(info->type, sizeof info->type, "%s", reg->types[r->type_slot].stats.type);
+        snprintf(info->type, sizeof info->type, "%s", reg->types[r->type_slot]->stats.type);
         bool raw = r->custom ? r->object != NULL : r->raw != NULL;
         info->state = raw ? CMZ_RESOURCE_RAW : CMZ_RESOURCE_COMPRESSED;
         info->custom = r->custom;

@@ -54,7 +54,8 @@ struct cmz_registry {
     size_t count, cap;
     cmz__resource **buckets;
     size_t nbuckets;
-    cmz__type *types;
+    cmz__type **types;                /* records never move: pointers to them stay valid
+                                         while the lock is released and a type is added */
     size_t ntypes, types_cap;
     uint64_t held;                    /* bytes held: raw copies + frames (CMZ_USAGE_REGISTRY) */
     cmz_pressure level;               /* last level seen (callbacks on change) */
@@ -133,8 +134,9 @@ cmz_pressure cmz__level_of(const cmz_registry *reg, uint64_t usage);
 void cmz__reap(cmz_registry *reg, uint64_t target, bool all_releasable);
 /* Releases resources idle past their type's max_retain_time. */
 void cmz__reap_idle(cmz_registry *reg);
-/* Releases r as the reaper does (lock held, r not busy/pinned). */
-cmz_status cmz__res_release(cmz_registry *reg, cmz__resource *r, cmz_error *err);
+/* Releases r as the reaper does (lock held, r not busy/pinned). pressure: the reaper frees
+ * memory (an automatic snapshot is kept only where it saves memory). */
+cmz_status cmz__res_release(cmz_registry *reg, cmz__resource *r, bool pressure, cmz_error *err);
 /* The monitor's check: level, callback on change, reaping (lock held). */
 cmz_pressure cmz__check(cmz_registry *reg);
 
@@ -145,8 +147,12 @@ void cmz__snaps_destroy(cmz_registry *reg);
 /* Before r is released (lock held, r neither busy nor pinned nor read): snapshots r when its
  * type is eligible and the configuration says so. May release the lock while compressing
  * (r is busy meanwhile). Moves r's frame into the snapshot when it has one. A failure only
- * means no snapshot: the release goes on. */
-void cmz__snap_before_release(cmz_registry *reg, cmz__resource *r);
+ * means no snapshot: the release goes on. Under pressure a snapshot must save memory: none for
+ * a resource holding only its frame (moving it would free nothing), and none when the
+ * compressed form is over 3/4 of what the release frees. */
+void cmz__snap_before_release(cmz_registry *reg, cmz__resource *r, bool pressure);
+/* Evicts the oldest snapshot no rollback is reading (lock held); false when there is none. */
+bool cmz__snap_evict_oldest(cmz_registry *reg);
 
 /* ---- monitor.c ---- */
 cmz_status cmz__monitor_start(cmz_registry *reg, cmz_error *err);

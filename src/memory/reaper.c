@@ -3,7 +3,9 @@
  * Order, under pressure, one step at a time until usage is at or under the target:
  *   1. drop the raw copy of a resource that already has its compressed frame (cheapest);
  *   2. compress a resource still raw;
- *   3. release a resource (compress_before_release types still raw: compress it first);
+ *   3. evict release snapshots, oldest first (they hold resources already released; a live
+ *      resource is worth more than the undo of an old release);
+ *   4. release a resource (compress_before_release types still raw: compress it first);
  * within each step, types by release priority (1 first; types without a rule after all
  * others in steps 1-2, never in step 3), least recently used first. Pinned resources, and
  * those another thread is changing or reading, are skipped. After every step the usage is
@@ -17,13 +19,13 @@
 #include <malloc.h>
 #endif
 
-enum { STEP_DROP_RAW, STEP_COMPRESS, STEP_RELEASE };
+enum { STEP_DROP_RAW, STEP_COMPRESS, STEP_EVICT_SNAPSHOTS, STEP_RELEASE };
 
 static bool has_raw(const cmz__resource *r) { return r->custom ? r->object != NULL : r->raw != NULL; }
 
 static bool eligible(const cmz_registry *reg, const cmz__resource *r, int step, uint64_t pass) {
     if (r->pins || r->busy || r->readers || r->skip_pass == pass) return false;
-    const cmz__type *t = &reg->types[r->type_slot];
+    const cmz__type *t = reg->types[r->type_slot];
     switch (step) {
     case STEP_DROP_RAW: return r->frame && has_raw(r);
     case STEP_COMPRESS: return !r->frame && has_raw(r) && r->raw_size > 0;
@@ -34,7 +36,7 @@ static bool eligible(const cmz_registry *reg, const cmz__resource *r, int step, 
 
 /* Release order key: lower goes first. */
 static uint64_t order_key(const cmz_registry *reg, const cmz__resource *r) {
-    const cmz__type *t = &reg->types[r->type_slot];
+    const cmz__type *t = reg->types[r->type_slot];
     return t->has_rule ? t->rule.priority : CMZ_RELEASE_PRIORITY_MAX + 1;
 }
 
@@ -56,7 +58,7 @@ static cmz__resource *next_victim(cmz_registry *reg, int step, uint64_t pass) {
 /* The adaptive level of the seed: low-priority (ratio first) types compress harder as the
  * usage rises: +1 at half the budget, +2 at 0.7, +3 at 0.85. */
 static int level_boost(const cmz_registry *reg, const cmz__resource *r, uint64_t usage) {
-    if (reg->types[r->type_slot].policy.priority != CMZ_PRIORITY_LOW) return 0;
+    if (reg->types[r->type_slot]->policy.priority != CMZ_PRIORITY_LOW) return 0;
     double u = (double)usage / (double)reg->budget;
     return u >= 0.85 ? 3 : u >= 0.7 ? 2 : u >= 0.5 ? 1 : 0;
 }
@@ -69,8 +71,8 @@ static void notify_release(cmz_registry *reg, const char *id, const char *type, 
     pthread_mutex_lock(&reg->mu);
 }
 
-cmz_status cmz__res_release(cmz_registry *reg, cmz__resource *r, cmz_error *err) {
-    cmz__type *t = &reg->types[r->type_slot];
+cmz_status cmz__res_release(cmz_registry *reg, cmz__resource *r, bool pressure, cmz_error *err) {
+    cmz__type *t = reg->types[r->type_slot];
     /* compress_before_release: a raw resource is compressed first (the release stops there
      * when that was enough); one already compressed is released like any other. */
     if (t->has_rule && t->rule.compress_before_release && has_raw(r) && !r->frame) {
@@ -82,7 +84,7 @@ cmz_status cmz__res_release(cmz_registry *reg, cmz__resource *r, cmz_error *err)
     }
     /* an eligible resource leaves a snapshot behind (include/cmz/snapshot.h); the lock may
      * be released meanwhile, but r is busy then, so it is still here and unpinned after */
-    cmz__snap_before_release(reg, r);
+    cmz__snap_before_release(reg, r, pressure);
     char id[CMZ_REGISTRY_ID_MAX + 1], type[CMZ_POLICY_TYPE_MAX + 1];
     snprintf(id, sizeof id, "%s", r->id);
     snprintf(type, sizeof type, "%s", t->stats.type);
@@ -102,12 +104,16 @@ void cmz__reap(cmz_registry *reg, uint64_t target, bool all_releasable) {
         for (;;) {
             uint64_t usage = cmz__usage_now(reg);
             if (usage <= target && !(all_releasable && step == STEP_RELEASE)) break;
+            if (step == STEP_EVICT_SNAPSHOTS) {
+                if (!cmz__snap_evict_oldest(reg)) break;
+                continue;
+            }
             cmz__resource *r = next_victim(reg, step, pass);
             if (!r) break;
             cmz_status st = CMZ_OK;
             if (step == STEP_DROP_RAW) cmz__res_drop_raw(reg, r);
             else if (step == STEP_COMPRESS) st = cmz__res_compress(reg, r, level_boost(reg, r, usage), NULL);
-            else st = cmz__res_release(reg, r, NULL);
+            else st = cmz__res_release(reg, r, true, NULL);
             /* A resource that failed (out of memory, codec error) is left as it was and not
              * tried again in this pass. r is still registered: only release drops it. */
             if (st != CMZ_OK) r->skip_pass = pass;
@@ -129,12 +135,12 @@ void cmz__reap_idle(cmz_registry *reg) {
         cmz__resource *victim = NULL;
         for (size_t i = 0; i < reg->count && !victim; i++) {
             cmz__resource *r = reg->all[i];
-            const cmz__type *t = &reg->types[r->type_slot];
+            const cmz__type *t = reg->types[r->type_slot];
             if (!t->has_rule || !eligible(reg, r, STEP_RELEASE, pass)) continue;
             if (now - r->last_use_ns >= (uint64_t)t->rule.max_retain_time * 1000000000u) victim = r;
         }
         if (!victim) return;
-        if (cmz__res_release(reg, victim, NULL) != CMZ_OK) victim->skip_pass = pass;
+        if (cmz__res_release(reg, victim, false, NULL) != CMZ_OK) victim->skip_pass = pass;
     }
 }
 
@@ -205,7 +211,7 @@ cmz_status cmz_registry_release(cmz_registry *reg, const char *id, cmz_error *er
     pthread_mutex_lock(&reg->mu);
     cmz__resource *r = cmz__reg_wait_idle(reg, id);
     cmz_status st = !r ? cmz__not_found(err, id) : r->pins ? cmz__pinned(err, r, "release")
-                                                            : cmz__res_release(reg, r, err);
+                                                            : cmz__res_release(reg, r, false, err);
     pthread_mutex_unlock(&reg->mu);
     return st;
 }

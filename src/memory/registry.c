@@ -78,18 +78,18 @@ static cmz_status check_id(const char *id, char *type, cmz_error *err) {
  * of memory. */
 static size_t type_slot(cmz_registry *reg, const char *type) {
     for (size_t i = 0; i < reg->ntypes; i++)
-        if (strcmp(reg->types[i].stats.type, type) == 0) return i;
+        if (strcmp(reg->types[i]->stats.type, type) == 0) return i;
     if (reg->ntypes == reg->types_cap) {
         size_t cap = reg->types_cap ? 2 * reg->types_cap : 8;
-        cmz__type *t = cmz__calloc(cap, sizeof *t);
-        if (!t) return SIZE_MAX;
-        if (reg->ntypes) memcpy(t, reg->types, reg->ntypes * sizeof *t);
+        cmz__type **types = cmz__calloc(cap, sizeof *types);
+        if (!types) return SIZE_MAX;
+        if (reg->ntypes) memcpy(types, reg->types, reg->ntypes * sizeof *types);
         cmz__free(reg->types);
-        reg->types = t;
+        reg->types = types;
         reg->types_cap = cap;
     }
-    cmz__type *t = &reg->types[reg->ntypes];
-    memset(t, 0, sizeof *t);
+    cmz__type *t = cmz__calloc(1, sizeof *t);
+    if (!t) return SIZE_MAX;
     snprintf(t->stats.type, sizeof t->stats.type, "%s", type);
     t->policy = *cmz_policy_lookup(reg->policy, type);
     const cmz_release_rule *rule = cmz_release_rules_get(reg->rules, type);
@@ -97,6 +97,7 @@ static size_t type_slot(cmz_registry *reg, const char *type) {
         t->has_rule = true;
         t->rule = *rule;
     }
+    reg->types[reg->ntypes] = t;
     return reg->ntypes++;
 }
 
@@ -207,6 +208,7 @@ void cmz_registry_free(cmz_registry *reg) {
     cmz_release_rules_free(reg->rules);
     cmz__free(reg->all);
     cmz__free(reg->buckets);
+    for (size_t i = 0; i < reg->ntypes; i++) cmz__free(reg->types[i]);
     cmz__free(reg->types);
     cmz__free(reg);
 }
@@ -223,7 +225,7 @@ void cmz__reg_touch(cmz__resource *r) { r->last_use_ns = cmz__now_ns(); }
 void cmz__reg_account(cmz_registry *reg, cmz__resource *r, uint64_t held_before) {
     uint64_t after = cmz__res_held(r);
     reg->held = reg->held - held_before + after;
-    cmz__type *t = &reg->types[r->type_slot];
+    cmz__type *t = reg->types[r->type_slot];
     t->stats.stored_bytes = t->stats.stored_bytes - held_before + after;
 }
 
@@ -251,7 +253,7 @@ void cmz__reg_drop(cmz_registry *reg, cmz__resource *r) {
         }
     reg->all[r->index] = reg->all[--reg->count];
     reg->all[r->index]->index = r->index;
-    cmz__type *t = &reg->types[r->type_slot];
+    cmz__type *t = reg->types[r->type_slot];
     uint64_t held = cmz__res_held(r);
     reg->held -= held;
     t->stats.stored_bytes -= held;
@@ -285,7 +287,7 @@ cmz_status cmz__reg_insert(cmz_registry *reg, cmz__resource *r, const char *type
     r->hash_next = reg->buckets[b];
     reg->buckets[b] = r;
     cmz__reg_touch(r);
-    cmz__type *t = &reg->types[slot];
+    cmz__type *t = reg->types[slot];
     cmz__reg_account(reg, r, 0);
     t->stats.raw_bytes += r->raw_size;
     t->stats.resources++;
@@ -305,7 +307,7 @@ void cmz__reg_make_room(cmz_registry *reg, uint64_t size) {
 static void after_add(cmz_registry *reg, const char *id) {
     cmz__resource *r = cmz__reg_find(reg, id);
     if (r && !r->busy) {
-        const cmz_policy_entry *pe = &reg->types[r->type_slot].policy;
+        const cmz_policy_entry *pe = &reg->types[r->type_slot]->policy;
         if (pe->auto_compress && r->raw_size >= pe->threshold && !r->frame)
             cmz__res_compress(reg, r, 0, NULL);
     }
@@ -419,7 +421,7 @@ cmz_status cmz_registry_replace(cmz_registry *reg, const char *id, void *data, s
     else if (r->pins) st = cmz__pinned(err, r, "replace");
     if (st == CMZ_OK) {
         uint64_t before = cmz__res_held(r);
-        cmz__type *t = &reg->types[r->type_slot];
+        cmz__type *t = reg->types[r->type_slot];
         if (r->raw) {
             if (r->raw_from_malloc) free(r->raw);
             else cmz__free(r->raw);

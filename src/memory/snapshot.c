@@ -58,7 +58,7 @@ static uint64_t max_bytes(const cmz_snapshots *snaps) {
 }
 
 bool cmz__snap_eligible(cmz_snapshots *snaps, size_t type_slot, cmz_snapshot_outcome *outcome) {
-    const cmz__type *t = &snaps->reg->types[type_slot];
+    const cmz__type *t = snaps->reg->types[type_slot];
     if (snaps->config.max_snapshots == 0) *outcome = CMZ_SNAPSHOT_DISABLED;
     else if (!t->has_rule || t->rule.priority > snaps->config.priority_threshold)
         *outcome = CMZ_SNAPSHOT_NOT_ELIGIBLE;
@@ -131,13 +131,26 @@ size_t cmz__snap_expire(cmz_snapshots *snaps) {
     return removed;
 }
 
+/* The oldest snapshot no rollback is reading (a rollback keeps its snapshot), or NULL. */
+static cmz__snapshot *oldest_unread(cmz_snapshots *snaps) {
+    cmz__snapshot *s = snaps->oldest;
+    while (s && s->refs) s = s->newer;
+    return s;
+}
+
+bool cmz__snap_evict_oldest(cmz_registry *reg) {
+    cmz__snapshot *s = oldest_unread(reg->snaps);
+    if (!s) return false;
+    unlink_snapshot(reg->snaps, s);
+    reg->snaps->stats.evicted++;
+    return true;
+}
+
 /* Oldest first until both limits hold (lock held). */
 static void evict_over_limits(cmz_snapshots *snaps) {
     uint64_t limit = max_bytes(snaps);
-    while (snaps->oldest && (snaps->count > snaps->config.max_snapshots || snaps->bytes > limit)) {
-        unlink_snapshot(snaps, snaps->oldest);
-        snaps->stats.evicted++;
-    }
+    while (snaps->count > snaps->config.max_snapshots || snaps->bytes > limit)
+        if (!cmz__snap_evict_oldest(snaps->reg)) break;
 }
 
 /* Room in the hash table for one more (lock held); false when out of memory. */
@@ -163,15 +176,21 @@ static void *sweeper_main(void *arg) {
     cmz_snapshots *snaps = arg;
     cmz_registry *reg = snaps->reg;
     pthread_mutex_lock(&reg->mu);
+    uint32_t interval = 0;
+    struct timespec due = {0, 0};
     while (!snaps->stopping) {
-        struct timespec until;
-        clock_gettime(CLOCK_MONOTONIC, &until);
-        /* the interval may change meanwhile (set_config wakes us to re-read it) */
-        uint32_t interval = snaps->config.cleanup_interval ? snaps->config.cleanup_interval : 3600;
-        until.tv_sec += (time_t)interval;
-        int rc = pthread_cond_timedwait(&snaps->wake, &reg->mu, &until);
-        if (!snaps->stopping && rc == ETIMEDOUT && snaps->config.cleanup_interval)
+        /* a new interval (set_config wakes us) starts a new period; other wake-ups keep it */
+        if (snaps->config.cleanup_interval != interval) {
+            interval = snaps->config.cleanup_interval;
+            clock_gettime(CLOCK_MONOTONIC, &due);
+            due.tv_sec += (time_t)interval;
+        }
+        int rc = interval ? pthread_cond_timedwait(&snaps->wake, &reg->mu, &due)
+                          : pthread_cond_wait(&snaps->wake, &reg->mu); /* 0: no sweeps */
+        if (!snaps->stopping && rc == ETIMEDOUT) {
             cmz__snap_expire(snaps);
+            due.tv_sec += (time_t)interval;
+        }
     }
     pthread_mutex_unlock(&reg->mu);
     return NULL;
@@ -267,7 +286,7 @@ static void fill_info(cmz_snapshots *snaps, const cmz__snapshot *s, uint64_t now
                       cmz_snapshot_info *info) {
     memset(info, 0, sizeof *info);
     snprintf(info->id, sizeof info->id, "%s", cmz__snap_id(s));
-    snprintf(info->type, sizeof info->type, "%s", snaps->reg->types[s->type_slot].stats.type);
+    snprintf(info->type, sizeof info->type, "%s", snaps->reg->types[s->type_slot]->stats.type);
     snprintf(info->metadata, sizeof info->metadata, "%s", cmz__snap_meta(s));
     info->priority = s->priority;
     info->custom = s->custom;
@@ -341,6 +360,7 @@ cmz_status cmz_snapshots_cleanup(cmz_snapshots *snaps, size_t *removed) {
 cmz_status cmz_snapshots_stats(cmz_snapshots *snaps, cmz_snapshot_stats *stats) {
     if (!snaps || !stats) return CMZ_ERR_INVALID_ARG;
     pthread_mutex_lock(&snaps->reg->mu);
+    cmz__snap_expire(snaps);
     *stats = snaps->stats;
     stats->count = snaps->count;
     stats->bytes = snaps->bytes;
@@ -352,8 +372,15 @@ cmz_status cmz_snapshots_stats(cmz_snapshots *snaps, cmz_snapshot_stats *stats) 
 void cmz_snapshots_set_clock(cmz_snapshots *snaps, cmz_clock_fn clock, void *opaque) {
     if (!snaps) return;
     pthread_mutex_lock(&snaps->reg->mu);
+    /* the clocks' origins differ: ages carry over, times taken move to the new origin */
+    uint64_t before = cmz__snap_now(snaps);
     snaps->clock = clock;
     snaps->clock_opaque = clock ? opaque : NULL;
+    uint64_t after = cmz__snap_now(snaps);
+    for (cmz__snapshot *s = snaps->oldest; s; s = s->newer) {
+        uint64_t age = before > s->taken_ns ? before - s->taken_ns : 0;
+        s->taken_ns = after > age ? after - age : 0;
+    }
     pthread_mutex_unlock(&snaps->reg->mu);
 }
 

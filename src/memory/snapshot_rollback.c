@@ -26,7 +26,7 @@ typedef struct {
 
 /* The form a released resource comes back in: what the registry would keep. */
 static form form_when_released(cmz_registry *reg, const cmz__snapshot *s) {
-    const cmz_policy_entry *pe = &reg->types[s->type_slot].policy;
+    const cmz_policy_entry *pe = &reg->types[s->type_slot]->policy;
     if (pe->auto_compress && s->raw_size >= pe->threshold && s->raw_size > 0) return AS_FRAME;
     return s->custom ? AS_OBJECT : AS_RAW;
 }
@@ -74,7 +74,7 @@ static void discard(const cmz_resource_ops *ops, content *c) {
 /* Puts the content into r, dropping what r held (lock held; cannot fail). */
 static void commit_in_place(cmz_registry *reg, cmz__resource *r, const cmz__snapshot *s,
                             content *c) {
-    cmz__type *t = &reg->types[r->type_slot];
+    cmz__type *t = reg->types[r->type_slot];
     uint64_t before = cmz__res_held(r);
     if (r->raw) {
         if (r->raw_from_malloc) free(r->raw);
@@ -100,7 +100,6 @@ static cmz_status register_again(cmz_registry *reg, const cmz__snapshot *s, cont
     cmz__resource *r = cmz__res_new(id);
     if (!r) return cmz__fail(err, CMZ_ERR_NOMEM, CMZ_NO_POSITION, CMZ_NO_POSITION,
                              "out of memory registering '%s' again", id);
-    cmz__reg_make_room(reg, c->form == AS_FRAME ? c->frame_size : s->raw_size);
     r->raw = c->raw;
     r->object = c->object;
     r->frame = c->frame;
@@ -108,7 +107,7 @@ static cmz_status register_again(cmz_registry *reg, const cmz__snapshot *s, cont
     r->raw_size = s->raw_size;
     r->custom = s->custom;
     r->ops = s->ops;
-    cmz_status st = cmz__reg_insert(reg, r, reg->types[s->type_slot].stats.type, err);
+    cmz_status st = cmz__reg_insert(reg, r, reg->types[s->type_slot]->stats.type, err);
     if (st != CMZ_OK) {
         if (st == CMZ_ERR_EXISTS) /* registered by another thread while we decoded */
             st = cmz__fail(err, CMZ_ERR_BUSY, CMZ_NO_POSITION, CMZ_NO_POSITION,
@@ -140,9 +139,28 @@ cmz_status cmz_snapshots_rollback(cmz_snapshots *snaps, const char *id, cmz_erro
                          id);
     }
     s->refs++;
-    cmz__resource *r = cmz__reg_wait_idle(reg, id);
+    cmz__resource *r;
+    /* Waiting for the resource releases the lock: a release in flight may replace the
+     * snapshot meanwhile (or it may be deleted or expire). Roll back to the one in force. */
+    for (;;) {
+        r = cmz__reg_wait_idle(reg, id);
+        cmz__snapshot *now = cmz__snap_find(snaps, id);
+        if (now == s) break;
+        cmz__snap_unref(snaps, s);
+        if (!now) {
+            pthread_mutex_unlock(&reg->mu);
+            return cmz__fail(err, CMZ_ERR_NOT_FOUND, CMZ_NO_POSITION, CMZ_NO_POSITION,
+                             "the snapshot of '%.200s' was deleted or expired during the rollback",
+                             id);
+        }
+        s = now;
+        s->refs++;
+    }
     cmz_status st = CMZ_OK;
-    if (r && r->custom != s->custom)
+    if (r && r->custom && s->custom && r->ops.restore != s->ops.restore)
+        st = cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
+                       "'%s' is registered with other callbacks than its snapshot's", id);
+    else if (r && r->custom != s->custom)
         st = cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
                        "'%s' is registered as a %s resource, its snapshot is of a %s one", id,
                        r->custom ? "custom" : "byte", s->custom ? "custom" : "byte");
@@ -177,8 +195,9 @@ cmz_status cmz_snapshots_rollback(cmz_snapshots *snaps, const char *id, cmz_erro
     else discard(&ops, &c);
     cmz__snap_unref(snaps, s);
     /* the monitor counts the resource again: pressure is looked at now, as after a
-     * registration */
-    if (st == CMZ_OK) cmz__check(reg);
+     * registration (unless the reaper is at work: this is then its on_release callback, and
+     * it checks again when it is done) */
+    if (st == CMZ_OK && !reg->reaping) cmz__check(reg);
     pthread_mutex_unlock(&reg->mu);
     return st;
 }

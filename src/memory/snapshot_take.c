@@ -12,7 +12,7 @@
 
 cmz_params cmz__snap_params(cmz_snapshots *snaps, const cmz__resource *r) {
     cmz_registry *reg = snaps->reg;
-    const cmz__type *t = &reg->types[r->type_slot];
+    const cmz__type *t = reg->types[r->type_slot];
     if (strcmp(t->policy.type, t->stats.type) == 0) return cmz__policy_params(reg, r, 0);
     cmz_params p = cmz_params_default();
     p.codec = snaps->config.codec;
@@ -71,7 +71,7 @@ static cmz_status make_frame(const source *src, cmz__snapshot *s, cmz_error *err
 
 /* The fields of s that come from r's registration (lock held). */
 static void describe(cmz_snapshots *snaps, cmz__snapshot *s, const cmz__resource *r) {
-    const cmz__type *t = &snaps->reg->types[r->type_slot];
+    const cmz__type *t = snaps->reg->types[r->type_slot];
     s->type_slot = r->type_slot;
     s->priority = t->has_rule ? t->rule.priority : 0;
     s->custom = r->custom;
@@ -117,7 +117,12 @@ cmz_status cmz_snapshots_take(cmz_snapshots *snaps, const char *id, const char *
     pthread_mutex_lock(&reg->mu);
     r->readers--;
     pthread_cond_broadcast(&reg->changed);
-    if (st == CMZ_OK) {
+    if (st == CMZ_OK && !cmz__snap_eligible(snaps, r->type_slot, outcome)) {
+        snaps->stats.refused++; /* the configuration changed meanwhile */
+        cmz__free(s->frame);
+        cmz__free(s);
+        s = NULL;
+    } else if (st == CMZ_OK) {
         describe(snaps, s, r);
         st = cmz__snap_insert(snaps, s, outcome, err);
     }
@@ -129,10 +134,13 @@ cmz_status cmz_snapshots_take(cmz_snapshots *snaps, const char *id, const char *
     return st;
 }
 
-void cmz__snap_before_release(cmz_registry *reg, cmz__resource *r) {
+void cmz__snap_before_release(cmz_registry *reg, cmz__resource *r, bool pressure) {
     cmz_snapshots *snaps = reg->snaps;
     cmz_snapshot_outcome outcome;
     if (!snaps->config.on_release || !cmz__snap_eligible(snaps, r->type_slot, &outcome)) return;
+    bool resident = r->custom ? r->object != NULL : r->raw != NULL;
+    if (pressure && !resident) return; /* moving the frame would free nothing */
+    uint64_t freed = cmz__res_held(r);
     cmz__snapshot *s = cmz__snap_alloc(r->id, "taken before release");
     if (!s) return; /* no snapshot: the release goes on, as without the manager */
     s->automatic = true;
@@ -157,6 +165,16 @@ void cmz__snap_before_release(cmz_registry *reg, cmz__resource *r) {
             cmz__free(s);
             return;
         }
+    }
+    if (pressure && cmz__snap_bytes(s) > freed / 4 * 3) { /* it would not save enough */
+        cmz__free(s->frame);
+        cmz__free(s);
+        return;
+    }
+    if (!cmz__snap_eligible(snaps, r->type_slot, &outcome)) { /* config changed meanwhile */
+        cmz__free(s->frame);
+        cmz__free(s);
+        return;
     }
     describe(snaps, s, r);
     if (cmz__snap_insert(snaps, s, &outcome, NULL) != CMZ_OK) {

@@ -23,8 +23,8 @@ cmz_status cmz_registry_stats(cmz_registry *reg, cmz_registry_type_stats *total,
     cmz_registry_type_stats sum;
     memset(&sum, 0, sizeof sum);
     for (size_t i = 0; i < reg->ntypes; i++) {
-        add_stats(&sum, &reg->types[i].stats);
-        if (i < cap) per_type[i] = reg->types[i].stats;
+        add_stats(&sum, &reg->types[i]->stats);
+        if (i < cap) per_type[i] = reg->types[i]->stats;
     }
     if (count) *count = reg->ntypes;
     pthread_mutex_unlock(&reg->mu);

@@ -67,7 +67,7 @@ cmz_status cmz__encode(const cmz_params *p, const uint8_t *raw, size_t size, con
 }
 
 cmz_params cmz__policy_params(cmz_registry *reg, const cmz__resource *r, int boost) {
-    const cmz__type *t = &reg->types[r->type_slot];
+    const cmz__type *t = reg->types[r->type_slot];
     const cmz_policy_entry *pe = &t->policy;
     cmz_params p = cmz_params_default();
     if (cmz_policy_apply(reg->policy, t->stats.type, &p) != CMZ_OK) p = cmz_params_default();
@@ -81,7 +81,7 @@ cmz_params cmz__policy_params(cmz_registry *reg, const cmz__resource *r, int boo
 }
 
 cmz_status cmz__res_compress(cmz_registry *reg, cmz__resource *r, int boost, cmz_error *err) {
-    cmz__type *t = &reg->types[r->type_slot];
+    cmz__type *t = reg->types[r->type_slot];
     if (r->frame) return CMZ_OK;
     cmz_params p = cmz__policy_params(reg, r, boost);
     r->busy = true;
@@ -149,7 +149,7 @@ cmz_status cmz__frame_read(cmz_registry *reg, const uint8_t *frame, size_t frame
 }
 
 cmz_status cmz__res_restore(cmz_registry *reg, cmz__resource *r, cmz_error *err) {
-    cmz__type *t = &reg->types[r->type_slot];
+    cmz__type *t = reg->types[r->type_slot];
     if (r->custom ? r->object != NULL : r->raw != NULL) return CMZ_OK;
     r->busy = true;
     const uint8_t *frame = r->frame;

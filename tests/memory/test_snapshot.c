@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define MiB ((size_t)1 << 20)
 #define SEC 1000000000ull
@@ -500,34 +501,68 @@ static void test_rollback_after_release(void **state) {
     free(b);
 }
 
-/* The reaper, under pressure, snapshots what it releases. */
+/* The reaper: under pressure snapshots are evicted before live resources are released, and a
+ * release that would free nothing (the resource holds only its frame) takes none; an idle
+ * release takes one. */
 static void test_reaper_snapshots(void **state) {
     (void)state;
     /* random bytes: compressing them gains nothing, so the reaper has to release */
     cmz_registry *reg = make(12 * MiB);
     cmz_snapshots *snaps = cmz_registry_snapshots(reg);
     uint8_t *m = tu_random(2 * MiB, 11);
+    add(reg, "temp_buffers:a", m, 2 * MiB);
+    add(reg, "temp_buffers:b", m, 2 * MiB);
+    assert_int_equal(take(reg, "temp_buffers:a", NULL), CMZ_SNAPSHOT_TAKEN);
+    assert_int_equal(take(reg, "temp_buffers:b", NULL), CMZ_SNAPSHOT_TAKEN);
+    assert_int_equal(cmz_registry_usage(reg), 4 * MiB + stats_of(reg).bytes); /* ~8 MiB */
+    /* 2 MiB more: 10 > 9 (the warning mark); the snapshots go first, no resource is released */
+    add(reg, "model_shards:c", m, 2 * MiB);
+    cmz_snapshot_stats s = stats_of(reg);
+    assert_true(s.evicted >= 1);
+    assert_true(cmz_registry_usage(reg) < 9 * MiB);
+    assert_true(cmz_registry_contains(reg, "temp_buffers:a"));
+    assert_true(cmz_registry_contains(reg, "temp_buffers:b"));
+    assert_true(cmz_registry_contains(reg, "model_shards:c"));
+    /* more: now resources go, compressed (no gain) and then released without a snapshot */
     char id[64];
-    for (int i = 0; i < 6; i++) { /* 12 MiB: over the warning mark (9) from the 5th on */
+    for (int i = 0; i < 4; i++) {
         snprintf(id, sizeof id, "model_shards:%d", i);
         add(reg, id, m, 2 * MiB);
-        atomic_fetch_add(&fake_now, SEC);
     }
-    cmz_snapshot_stats s = stats_of(reg);
-    assert_true(s.automatic >= 1);
     assert_true(cmz_registry_usage(reg) < 9 * MiB);
-    cmz_snapshot_info infos[8];
-    size_t n;
-    assert_int_equal(cmz_snapshots_list(snaps, infos, 8, &n), CMZ_OK);
-    assert_true(n >= 1);
-    for (size_t i = 0; i < n && i < 8; i++) {
-        assert_true(infos[i].automatic);
-        assert_false(cmz_registry_contains(reg, infos[i].id));
-    }
-    /* the first released comes back bit-exact */
-    assert_int_equal(cmz_snapshots_rollback(snaps, infos[0].id, NULL), CMZ_OK);
-    expect_content(reg, infos[0].id, m, 2 * MiB);
+    s = stats_of(reg);
+    assert_int_equal(s.automatic, 0);
     cmz_registry_free(reg);
+
+    /* idle release (max_retain_time 1 s here): the reaper's snapshot, then a rollback */
+    cmz_release_rules *rules = NULL;
+    const char *yaml = "releasable_resources:\n  model_shards:\n    priority: 1\n"
+                       "    max_retain_time: 1\n";
+    assert_int_equal(cmz_release_rules_load_string(yaml, strlen(yaml), "test", &rules, NULL), CMZ_OK);
+    cmz_registry_params p = cmz_registry_params_default();
+    p.budget = 256 * MiB;
+    p.usage = CMZ_USAGE_REGISTRY;
+    p.check_interval_ms = 0;
+    p.release = rules;
+    cmz_error err;
+    reg = cmz_registry_new(&p, &err);
+    assert_non_null(reg);
+    cmz_release_rules_free(rules);
+    snaps = cmz_registry_snapshots(reg);
+    uint8_t *text = tu_text(3 * MiB, 12);
+    add(reg, "model_shards:idle", text, 3 * MiB);
+    struct timespec pause = {1, 100000000};
+    nanosleep(&pause, NULL); /* idle time is real time */
+    assert_int_equal(cmz_registry_check(reg, NULL, &err), CMZ_OK);
+    assert_false(cmz_registry_contains(reg, "model_shards:idle"));
+    cmz_snapshot_info info;
+    assert_int_equal(cmz_snapshots_info(snaps, "model_shards:idle", &info), CMZ_OK);
+    assert_true(info.automatic);
+    assert_true(info.stored_size < 3 * MiB);
+    assert_int_equal(cmz_snapshots_rollback(snaps, "model_shards:idle", &err), CMZ_OK);
+    expect_content(reg, "model_shards:idle", text, 3 * MiB);
+    cmz_registry_free(reg);
+    free(text);
     free(m);
 }
 
@@ -612,6 +647,10 @@ static void test_custom(void **state) {
     bad.restore = blob_restore_fails;
     assert_int_equal(cmz_registry_remove(reg, "render_cache:blob", &err), CMZ_OK);
     assert_int_equal(cmz_registry_add_custom(reg, "render_cache:blob", &bad, blob_new(v2, MiB / 2), &err), CMZ_OK);
+    /* other callbacks than the snapshot's: its bytes are not theirs to restore */
+    assert_int_equal(cmz_snapshots_rollback(snaps, "render_cache:blob", &err), CMZ_ERR_INVALID_ARG);
+    assert_non_null(strstr(err.message, "callbacks"));
+    assert_int_equal(take(reg, "render_cache:blob", NULL), CMZ_SNAPSHOT_TAKEN);
     assert_int_equal(cmz_snapshots_rollback(snaps, "render_cache:blob", &err), CMZ_ERR_GENERIC);
     assert_non_null(strstr(err.message, "restore"));
     expect_blob(reg, "render_cache:blob", v2, MiB / 2);
