@@ -84,6 +84,8 @@ void cli_print_usage(FILE *to) {
         "  --config=FILE      the policy file for --type (default: $CMZ_CONFIG, then\n"
         "                     ./configs/compression_layers.yaml, then the user's, built-in)\n"
         "  --memory-limit=N   decoding: bound on buffers in flight (default 512M)\n"
+        "  --salvage          -d on a damaged FILE.cmz: write every intact chunk, zeros in\n"
+        "                     place of damaged ones, list the lost byte ranges (exit 1)\n"
         "  -d, --decompress   decompress        -t, --test   verify      -l, --list  info\n"
         "  -c, --stdout       write to standard output\n"
         "  -o FILE            write to FILE (one input only)\n"
@@ -211,6 +213,7 @@ static int parse_long(cli_options *o, int argc, char **argv, int *i) {
     else if (!strcmp(arg, "--stdout") || !strcmp(arg, "--to-stdout")) o->to_stdout = true;
     else if (!strcmp(arg, "--keep")) o->remove_input = false;
     else if (!strcmp(arg, "--rm")) o->remove_input = true;
+    else if (!strcmp(arg, "--salvage")) o->salvage = true;
     else if (!strcmp(arg, "--force")) o->force = true;
     else if (!strcmp(arg, "--quiet")) o->verbosity = 0;
     else if (!strcmp(arg, "--verbose")) o->verbosity++;
@@ -307,6 +310,10 @@ static int check(cli_options *o) {
     if (o->output && o->to_stdout) return usage_error("%s", "-o and -c exclude each other");
     if (o->output && o->nfiles > 1)
         return usage_error("%s", "-o names one output: give one input file");
+    if (o->salvage && o->mode != CLI_MODE_DECOMPRESS)
+        return usage_error("%s", "--salvage is an option of decompression (-d)");
+    if (o->salvage && o->remove_input)
+        return usage_error("%s", "--salvage keeps the input: a salvaged output is incomplete");
     if (o->range_set && o->mode != CLI_MODE_CAT)
         return usage_error("%s", "--range is an option of 'cmz cat'");
     if ((o->mode == CLI_MODE_INFO || o->mode == CLI_MODE_CAT) && o->output)

@@ -29,6 +29,7 @@ typedef struct {
     cli_mode mode;
     cmz_params params;   /* codec, level, chunk size, threads, memory limit */
     bool remove_input;   /* --rm (-k, the default, clears it) */
+    bool salvage;        /* -d --salvage: write every intact chunk, zeros for the rest */
     bool force;          /* -f */
     bool to_stdout;      /* -c */
     const char *output;  /* -o OUT, or NULL */

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cmz/salvage.h"
 #include "commands.h"
 #include "io_fd.h"
 #include "report.h"
@@ -47,6 +48,69 @@ static void summary(const cli_options *o, const char *name, uint64_t in, uint64_
     fputc('\n', stderr);
 }
 
+/* The chunks a report lists as damaged or missing, one line each, and its summary. */
+static void print_damage(const char *name, const cmz_frame_report *rep) {
+    for (uint64_t i = 0; i < rep->chunk_count; i++) {
+        const cmz_chunk_report *c = &rep->chunks[i];
+        if (c->state == CMZ_CHUNK_INTACT) continue;
+        char where[48] = "";
+        if (c->record_offset != CMZ_NO_POSITION)
+            snprintf(where, sizeof where, ", record at offset %llu",
+                     (unsigned long long)c->record_offset);
+        fprintf(stderr, "cmz: %s: chunk %llu (content bytes %llu..%llu%s): %s: %s\n", name,
+                (unsigned long long)c->number, (unsigned long long)c->content_offset,
+                (unsigned long long)(c->content_offset + c->raw_size - 1), where,
+                cmz_chunk_state_name(c->state), c->message);
+    }
+    fprintf(stderr, "cmz: %s: %s\n", name, rep->summary);
+}
+
+/* After a failed test of a file: every chunk checked, the damaged ones listed (the streaming
+ * decoder stops at the first). Nothing more to say for pipes, or when no report can be made. */
+static void report_damage(const char *name, int fd, const struct stat *in_st, cmz_dctx *dctx) {
+    if (!S_ISREG(in_st->st_mode)) return;
+    cmz_source src;
+    cmz_frame_report *rep = NULL;
+    if (cmz_source_fd(&src, fd, NULL) != CMZ_OK || cmz_frame_verify(dctx, &src, &rep, NULL) != CMZ_OK)
+        return;
+    if (rep->damaged || rep->missing || !rep->header_ok || !rep->footer_ok || !rep->index_ok) {
+        print_damage(name, rep);
+        fprintf(stderr, "cmz: %s: 'cmz -d --salvage' writes every intact chunk\n", name);
+    }
+    cmz_frame_report_free(rep);
+}
+
+/* -d --salvage: every intact chunk to the output, zeros for the others; exit 1 when anything
+ * was lost (the output is kept: it is what could be saved). */
+static int salvage_fd(cli_session *s, const char *name, int fd, const struct stat *in_st,
+                      cli_target *t, cmz_dctx *dctx) {
+    if (!S_ISREG(in_st->st_mode)) {
+        cli_target_abort(t);
+        return cli_errorf(name, "--salvage needs a file: it reads the frame from its end");
+    }
+    cmz_source src;
+    cmz_error err;
+    cmz_error_clear(&err);
+    cmz_frame_report *rep = NULL;
+    cli_writer writer = {.fd = t->fd};
+    cmz_output out = cli_writer_output(&writer);
+    cmz_status st = cmz_source_fd(&src, fd, &err);
+    if (st == CMZ_OK) st = cmz_frame_salvage(dctx, &src, &out, &rep, &err);
+    if (st != CMZ_OK) {
+        cli_target_abort(t);
+        return cli_lib_error(name, st, &err);
+    }
+    int rc = cli_target_commit(t, in_st, s->o);
+    if (rc == 0) {
+        bool lost = rep->damaged || rep->missing || !rep->content_size_known;
+        if (lost) print_damage(name, rep);
+        else if (cli_summary_wanted(s->o)) fprintf(stderr, "cmz: %s: %s\n", name, rep->summary);
+        if (lost) rc = CLI_EXIT_ERROR;
+    }
+    cmz_frame_report_free(rep);
+    return rc;
+}
+
 static int decompress_fd(cli_session *s, const char *path, int fd, const struct stat *in_st) {
     const cli_options *o = s->o;
     bool testing = o->mode == CLI_MODE_TEST;
@@ -68,6 +132,12 @@ static int decompress_fd(cli_session *s, const char *path, int fd, const struct 
         free(out_path);
         return CLI_EXIT_ERROR;
     }
+    if (o->salvage) {
+        int rc = from_stdin ? (cli_target_abort(&t), cli_errorf(name, "--salvage needs a file, not stdin"))
+                            : salvage_fd(s, name, fd, in_st, &t, dctx);
+        free(out_path);
+        return rc;
+    }
     cli_reader reader = {.fd = fd};
     cmz_input in = cli_reader_input(&reader);
     cli_writer writer = {.fd = t.fd}; /* counts: concatenated frames add up */
@@ -82,8 +152,10 @@ static int decompress_fd(cli_session *s, const char *path, int fd, const struct 
     if (st == CMZ_OK && cli_interrupt_exit_code()) st = CMZ_ERR_INTERRUPTED;
     if (st == CMZ_ERR_INTERRUPTED)
         rc = cli_errorf(name, testing ? "interrupted" : "interrupted; no output left");
-    else if (st != CMZ_OK)
+    else if (st != CMZ_OK) {
         rc = cli_lib_error(name, st, &err);
+        if (!from_stdin) report_damage(name, fd, in_st, dctx);
+    }
     if (rc != 0) {
         cli_target_abort(&t);
         free(out_path);

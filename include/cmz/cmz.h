@@ -8,6 +8,7 @@
 #include "cmz/parallel.h"
 #include "cmz/policy.h"
 #include "cmz/registry.h"
+#include "cmz/salvage.h"
 #include "cmz/release.h"
 #include "cmz/snapshot.h"
 

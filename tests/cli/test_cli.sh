@@ -174,6 +174,27 @@ has "bad.cmz" err
 has "chunk" err
 expect 1 "$CMZ" -t -v bad.cmz t64.cmz        # the next file is still checked
 has "t64.cmz: OK" err
+# -t lists every damaged chunk with its content range (the decoder stops at the first).
+cp t64.cmz bad2.cmz
+flip_byte bad2.cmz 200
+flip_byte bad2.cmz $(($(size_of bad2.cmz) / 2))
+expect 1 "$CMZ" -t bad2.cmz
+has "chunk 0 (content bytes 0..65535" err
+has "2 damaged" err
+has "salvage" err
+# -d --salvage: every intact chunk at its offset, zeros for the damaged ones, exit 1.
+expect 1 "$CMZ" -d --salvage -o salvaged bad2.cmz
+has "content bytes lost" err
+[[ $(size_of salvaged) == $(size_of text) ]] || fail "salvaged output has the wrong size"; ok
+slice salvaged 65536 >salv.tail && slice text 65536 >text.tail
+[[ $(cmp -l salv.tail text.tail | wc -l) -gt 0 ]] || fail "the damaged middle chunk was not zeroed"; ok
+slice salvaged 0 100 | od -An -tu1 | tr -s ' \n' ' ' | grep -qv '[1-9]' || fail "chunk 0 not zeroed"; ok
+expect 0 "$CMZ" -q -d --salvage -o salvaged_ok t64.cmz   # intact: exit 0, same bytes
+same salvaged_ok text
+expect 2 "$CMZ" -q -t --salvage t64.cmz                  # an option of -d only
+expect 2 "$CMZ" -q -d --salvage --rm -o x t64.cmz         # never removes the input
+expect 1 "$CMZ" -q -d --salvage -c <bad2.cmz              # needs a file
+has "needs a file" err
 # -d --rm on damaged input: error, input kept, no output, no temp file.
 expect 1 "$CMZ" -q -d --rm bad.cmz
 [[ -e bad.cmz ]] || fail "--rm removed a damaged input"; ok

@@ -1,0 +1,71 @@
+/* libcmz — damaged frames: a per-chunk verdict (cmz_frame_verify) and salvage of every intact
+ * chunk (cmz_frame_salvage), where the ordinary decoders stop at the first error.
+ *
+ * Both read one frame that starts at offset 0 of the source. Its parameters come from the
+ * header, or from the footer's copy when the header is damaged; its chunks are found through
+ * the index, or, when the footer or the index is damaged, by scanning for chunk markers whose
+ * header CRC holds (docs/FORMAT.md). Every chunk found is checked like the decoders do (header
+ * CRC, sizes, payload CRC, decoding, raw CRC). Chunks are independent, so damage costs only the
+ * content of the chunks it hits. Parity (rebuilding damaged chunks) is not done yet. */
+#ifndef CMZ_SALVAGE_H
+#define CMZ_SALVAGE_H
+
+#include "cmz/frame.h"
+#include "cmz/parallel.h"
+
+#include <stdbool.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum {
+    CMZ_CHUNK_INTACT = 0,
+    CMZ_CHUNK_DAMAGED = 1, /* found, but a check failed (status and message say which) */
+    CMZ_CHUNK_MISSING = 2, /* not found: its record is gone or unrecognisable */
+} cmz_chunk_state;
+
+/* "intact", "damaged", "missing"; "unknown" for other values. */
+const char *cmz_chunk_state_name(cmz_chunk_state state);
+
+typedef struct {
+    uint64_t number;         /* data chunk number */
+    cmz_chunk_state state;
+    uint64_t record_offset;  /* where its record is (or should be); CMZ_NO_POSITION unknown */
+    uint64_t content_offset; /* its content bytes: [content_offset, content_offset + raw_size) */
+    uint32_t raw_size;
+    cmz_status status;       /* CMZ_OK when intact */
+    char message[160];       /* why it is damaged or missing; "" when intact */
+} cmz_chunk_report;
+
+typedef struct {
+    bool header_ok, footer_ok, index_ok; /* each intact (CRC and rules) */
+    bool content_size_known; /* from the footer; else guessed from the chunks found */
+    cmz_frame_info info;     /* parameters (header, or footer), content size, chunk count */
+    uint64_t intact, damaged, missing;
+    uint64_t lost_bytes;     /* content bytes in damaged and missing chunks */
+    uint64_t chunk_count;    /* entries in chunks */
+    cmz_chunk_report *chunks; /* one per data chunk, in order */
+    char summary[256];       /* one line for a person: "3 of 8 chunks damaged ..." */
+} cmz_frame_report;
+
+/* Checks every chunk of the frame in src and returns a report (free it with
+ * cmz_frame_report_free). CMZ_OK whenever a report could be made, even if it lists damage:
+ * look at report->damaged and ->missing. Errors: CMZ_ERR_CORRUPT (neither the header nor the
+ * footer is intact: the frame's parameters are lost), CMZ_ERR_TRUNCATED (shorter than a
+ * header), CMZ_ERR_NOMEM, CMZ_ERR_IO. dctx gives the memory limit (a chunk size over it is
+ * refused) and may be NULL (defaults). */
+cmz_status cmz_frame_verify(cmz_dctx *dctx, const cmz_source *src, cmz_frame_report **report,
+                            cmz_error *err);
+/* Like verify, and writes the content to out: intact chunks decoded, damaged and missing ones
+ * as zeros of their size (so every byte that survives is at its offset). When the content
+ * size is not known (footer damaged), what follows the last chunk found is not written.
+ * Returns CMZ_OK when the report could be made and out accepted every write. */
+cmz_status cmz_frame_salvage(cmz_dctx *dctx, const cmz_source *src, const cmz_output *out,
+                             cmz_frame_report **report, cmz_error *err);
+void cmz_frame_report_free(cmz_frame_report *report);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,313 @@
+/* Damaged frames: find every chunk that survives and check it (include/cmz/salvage.h).
+ *
+ * 1. Parameters: the header, or the footer's copy when the header is damaged.
+ * 2. Where the chunks are: the index, when the footer and the index are intact; otherwise a
+ *    scan from the end of the header for chunk markers whose 40-byte header has a valid CRC
+ *    (a false marker inside a payload passes that only by a 1 in 2^32 chance), skipping over
+ *    each valid record.
+ * 3. Each data chunk: read, checked and decoded like the decoders do; one thread (this is the
+ *    slow path for damaged data). */
+#include "internal.h"
+#include "cmz/salvage.h"
+
+#include <stdio.h>
+
+const char *cmz_chunk_state_name(cmz_chunk_state state) {
+    switch (state) {
+    case CMZ_CHUNK_INTACT: return "intact";
+    case CMZ_CHUNK_DAMAGED: return "damaged";
+    case CMZ_CHUNK_MISSING: return "missing";
+    }
+    return "unknown";
+}
+
+void cmz_frame_report_free(cmz_frame_report *report) {
+    if (!report) return;
+    cmz__free(report->chunks);
+    cmz__free(report);
+}
+
+static bool read_at(const cmz_source *src, void *buf, size_t n, uint64_t offset) {
+    if (offset > src->size || n > src->size - offset) return false;
+    return src->pread(src, buf, n, offset) == (int64_t)n;
+}
+
+/* Where each chunk's record starts (CMZ_NO_POSITION: not found). */
+typedef struct {
+    uint64_t *at;
+    uint64_t count;
+} layout;
+
+/* Step 2 without an index: scans [from, to) for valid chunk headers. Records found at most
+ * max_chunks distinct numbers; the first record found for a number wins. */
+#define SCAN_BLOCK ((size_t)4 << 20)
+static cmz_status scan(const cmz_source *src, const cmz__frame_params *p, uint64_t from,
+                       uint64_t to, uint64_t max_chunks, uint64_t known, layout *lay) {
+    uint8_t *block = cmz__malloc(SCAN_BLOCK + CMZ_CHUNK_HEADER_SIZE);
+    uint64_t cap = known > 64 ? known : 64, found = 0;
+    uint64_t *at = cmz__malloc(cap * sizeof *at);
+    if (!block || !at) {
+        cmz__free(block);
+        cmz__free(at);
+        return CMZ_ERR_NOMEM;
+    }
+    for (uint64_t i = 0; i < cap; i++) at[i] = CMZ_NO_POSITION;
+    uint64_t pos = from;
+    while (pos + CMZ_CHUNK_HEADER_SIZE <= to) {
+        size_t n = (size_t)(to - pos < SCAN_BLOCK + CMZ_CHUNK_HEADER_SIZE
+                                ? to - pos
+                                : SCAN_BLOCK + CMZ_CHUNK_HEADER_SIZE);
+        if (!read_at(src, block, n, pos)) break;
+        uint64_t next = pos + (n > CMZ_CHUNK_HEADER_SIZE ? n - CMZ_CHUNK_HEADER_SIZE + 1 : n);
+        for (size_t i = 0; i + CMZ_CHUNK_HEADER_SIZE <= n; i++) {
+            if (block[i] != cmz__chunk_marker[0] || memcmp(block + i, cmz__chunk_marker, 4) != 0)
+                continue;
+            cmz__chunk_header h;
+            if (cmz__chunk_header_parse(block + i, p, pos + i, &h, NULL) != CMZ_OK) continue;
+            if (h.number >= max_chunks) continue;
+            if (h.number >= cap) {
+                uint64_t ncap = cap;
+                while (ncap <= h.number) ncap *= 2;
+                uint64_t *grown = cmz__malloc(ncap * sizeof *grown);
+                if (!grown) {
+                    cmz__free(block);
+                    cmz__free(at);
+                    return CMZ_ERR_NOMEM;
+                }
+                memcpy(grown, at, cap * sizeof *at);
+                for (uint64_t k = cap; k < ncap; k++) grown[k] = CMZ_NO_POSITION;
+                cmz__free(at);
+                at = grown;
+                cap = ncap;
+            }
+            if (at[h.number] == CMZ_NO_POSITION) at[h.number] = pos + i;
+            if (h.number + 1 > found) found = h.number + 1;
+            /* skip the record: its payload cannot hold the next header */
+            next = pos + i + CMZ_CHUNK_HEADER_SIZE + h.payload_size;
+            break;
+        }
+        pos = next;
+    }
+    cmz__free(block);
+    lay->at = at;
+    lay->count = found;
+    return CMZ_OK;
+}
+
+/* Step 2 with the footer: reads and checks the index; false when it is damaged. */
+static bool load_index(const cmz_source *src, const cmz__footer *f, layout *lay) {
+    uint64_t n = f->chunk_count;
+    if (n > src->size / (CMZ_CHUNK_HEADER_SIZE + CMZ_INDEX_ENTRY_SIZE)) return false;
+    size_t size = CMZ_INDEX_FIXED_SIZE + (size_t)n * CMZ_INDEX_ENTRY_SIZE;
+    uint8_t *index = cmz__malloc(size);
+    uint64_t *at = cmz__malloc((n ? n : 1) * sizeof *at);
+    bool ok = index && at && read_at(src, index, size, f->index_offset) &&
+              memcmp(index, cmz__index_marker, 4) == 0 &&
+              cmz__get_le32(index + size - 4) == cmz_crc32c(0, index, size - 4) &&
+              cmz__get_le64(index + 8) == n;
+    for (uint64_t i = 0; ok && i < n; i++) {
+        cmz__index_entry e;
+        cmz__index_entry_read(index + 16 + i * CMZ_INDEX_ENTRY_SIZE, &e);
+        at[i] = e.record_offset;
+        ok = e.record_offset < f->index_offset;
+    }
+    cmz__free(index);
+    if (!ok) {
+        cmz__free(at);
+        return false;
+    }
+    lay->at = at;
+    lay->count = n;
+    return true;
+}
+
+static void describe(cmz_chunk_report *c, cmz_chunk_state state, cmz_status status,
+                     const char *message) {
+    c->state = state;
+    c->status = status;
+    snprintf(c->message, sizeof c->message, "%.159s", message);
+}
+
+/* Checks chunk c (its record at c->record_offset) and decodes it into dst (raw_size bytes). */
+static void check_chunk(const cmz_source *src, const cmz__frame_params *p, cmz_codec_ctx *ctx,
+                        cmz__scratch *scratch, uint8_t *record, size_t record_cap,
+                        cmz_chunk_report *c, uint8_t *dst) {
+    cmz_error err;
+    uint8_t head[CMZ_CHUNK_HEADER_SIZE];
+    if (c->record_offset == CMZ_NO_POSITION) {
+        describe(c, CMZ_CHUNK_MISSING, CMZ_ERR_CORRUPT,
+                 "no intact chunk record with this number was found");
+        return;
+    }
+    if (!read_at(src, head, sizeof head, c->record_offset)) {
+        describe(c, CMZ_CHUNK_MISSING, CMZ_ERR_TRUNCATED, "the frame ends before this chunk");
+        return;
+    }
+    cmz__chunk_header h;
+    cmz_status st = cmz__chunk_header_parse(head, p, c->record_offset, &h, &err);
+    if (st == CMZ_OK && (h.number != c->number || h.raw_size != c->raw_size))
+        st = cmz__fail(&err, CMZ_ERR_CORRUPT, c->number, c->record_offset,
+                       "the record at offset %llu is chunk %llu of %u bytes, expected chunk "
+                       "%llu of %u",
+                       (unsigned long long)c->record_offset, (unsigned long long)h.number,
+                       (unsigned)h.raw_size, (unsigned long long)c->number,
+                       (unsigned)c->raw_size);
+    if (st == CMZ_OK && h.payload_size > record_cap)
+        st = cmz__fail(&err, CMZ_ERR_CORRUPT, c->number, c->record_offset, "payload too large");
+    if (st == CMZ_OK && !read_at(src, record, h.payload_size, c->record_offset + sizeof head))
+        st = cmz__fail(&err, CMZ_ERR_TRUNCATED, c->number, c->record_offset,
+                       "the frame ends inside the payload of chunk %llu",
+                       (unsigned long long)c->number);
+    if (st == CMZ_OK) st = cmz__chunk_decode(ctx, p, scratch, &h, record, dst, c->record_offset, &err);
+    if (st == CMZ_OK) describe(c, CMZ_CHUNK_INTACT, CMZ_OK, "");
+    else describe(c, CMZ_CHUNK_DAMAGED, st, err.message);
+}
+
+static cmz_status run(cmz_dctx *dctx, const cmz_source *src, const cmz_output *out,
+                      cmz_frame_report **report_out, cmz_error *err) {
+    *report_out = NULL;
+    uint64_t limit = dctx && dctx->params.memory_limit ? dctx->params.memory_limit
+                                                        : CMZ_DEFAULT_MEMORY_LIMIT;
+    if (src->size < CMZ_HEADER_SIZE)
+        return cmz__fail(err, CMZ_ERR_TRUNCATED, CMZ_NO_POSITION, 0,
+                         "%llu bytes: too short for a frame header",
+                         (unsigned long long)src->size);
+    cmz_frame_report *rep = cmz__calloc(1, sizeof *rep);
+    if (!rep) return cmz__fail(err, CMZ_ERR_NOMEM, CMZ_NO_POSITION, CMZ_NO_POSITION, "out of memory");
+
+    /* 1. parameters */
+    uint8_t buf[CMZ_HEADER_SIZE > CMZ_FOOTER_SIZE ? CMZ_HEADER_SIZE : CMZ_FOOTER_SIZE];
+    cmz__frame_params hp, params;
+    cmz__footer footer;
+    rep->header_ok = read_at(src, buf, CMZ_HEADER_SIZE, 0) &&
+                     cmz__header_parse(buf, 0, &hp, NULL) == CMZ_OK;
+    rep->footer_ok = src->size >= CMZ_HEADER_SIZE + CMZ_FOOTER_SIZE &&
+                     read_at(src, buf, CMZ_FOOTER_SIZE, src->size - CMZ_FOOTER_SIZE) &&
+                     cmz__footer_parse(buf, src->size - CMZ_FOOTER_SIZE, &footer, NULL) == CMZ_OK &&
+                     footer.index_offset >= CMZ_HEADER_SIZE &&
+                     footer.index_offset <= src->size - CMZ_FOOTER_SIZE &&
+                     footer.chunk_count <= src->size / (CMZ_CHUNK_HEADER_SIZE + CMZ_INDEX_ENTRY_SIZE);
+    if (rep->header_ok) params = hp;
+    else if (rep->footer_ok) params = footer.params;
+    else {
+        cmz_frame_report_free(rep);
+        return cmz__fail(err, CMZ_ERR_CORRUPT, CMZ_NO_POSITION, 0,
+                         "neither the frame header (offset 0) nor the footer (offset %llu) is "
+                         "intact: the frame's codec and chunk size are lost",
+                         (unsigned long long)(src->size - CMZ_FOOTER_SIZE));
+    }
+    if (rep->header_ok && rep->footer_ok && !cmz__params_equal(&hp, &footer.params))
+        rep->footer_ok = false; /* the header wins; the footer's sizes are not trusted */
+    if ((uint64_t)params.chunk_size * 2 > limit) {
+        cmz_frame_report_free(rep);
+        return cmz__fail(err, CMZ_ERR_LIMIT, CMZ_NO_POSITION, 0,
+                         "chunks of %u bytes are over the memory limit of %llu",
+                         (unsigned)params.chunk_size, (unsigned long long)limit);
+    }
+
+    /* 2. where the chunks are */
+    layout lay = {NULL, 0};
+    rep->index_ok = rep->footer_ok && load_index(src, &footer, &lay);
+    cmz_status st = CMZ_OK;
+    if (!rep->index_ok) {
+        uint64_t end = rep->footer_ok ? footer.index_offset : src->size;
+        uint64_t max = rep->footer_ok ? footer.chunk_count : src->size / CMZ_CHUNK_HEADER_SIZE;
+        st = scan(src, &params, CMZ_HEADER_SIZE, end, max, rep->footer_ok ? footer.chunk_count : 0,
+                  &lay);
+        if (st == CMZ_OK && rep->footer_ok) lay.count = footer.chunk_count;
+    }
+    uint64_t n = lay.count, content;
+    rep->content_size_known = rep->footer_ok;
+    if (rep->footer_ok) content = footer.content_size;
+    else content = n * params.chunk_size; /* the last chunk's size is read from it below */
+    if (st == CMZ_OK && rep->footer_ok &&
+        (n != cmz__chunk_count(content, params.chunk_size)))
+        st = CMZ_ERR_CORRUPT; /* a valid footer never says this: treat as unknown layout */
+    if (st == CMZ_OK) {
+        rep->chunks = cmz__calloc(n ? (size_t)n : 1, sizeof *rep->chunks);
+        if (!rep->chunks) st = CMZ_ERR_NOMEM;
+    }
+    if (st != CMZ_OK) {
+        cmz__free(lay.at);
+        cmz_frame_report_free(rep);
+        return cmz__fail(err, st, CMZ_NO_POSITION, CMZ_NO_POSITION,
+                         st == CMZ_ERR_NOMEM ? "out of memory" : "the footer's sizes disagree");
+    }
+    /* without the footer: the last chunk found gives its own size, and when it is shorter
+     * than a chunk it is surely the frame's last (a full one may have had successors) */
+    if (!rep->footer_ok && n && lay.at[n - 1] != CMZ_NO_POSITION) {
+        uint8_t head[CMZ_CHUNK_HEADER_SIZE];
+        cmz__chunk_header h;
+        if (read_at(src, head, sizeof head, lay.at[n - 1]) &&
+            cmz__chunk_header_parse(head, &params, lay.at[n - 1], &h, NULL) == CMZ_OK) {
+            content = (n - 1) * params.chunk_size + h.raw_size;
+            rep->content_size_known = h.raw_size < params.chunk_size;
+        }
+    }
+    rep->chunk_count = n;
+
+    /* 3. every chunk */
+    const cmz_codec *codec = cmz_codec_by_id(params.codec);
+    cmz_codec_ctx *ctx = codec ? cmz_codec_ctx_new(codec) : NULL;
+    size_t record_cap = cmz__record_bound(&params, params.chunk_size);
+    uint8_t *record = cmz__malloc(record_cap), *raw = cmz__malloc(params.chunk_size);
+    cmz__scratch scratch = {NULL, 0};
+    if (!ctx || !record || !raw) st = cmz__fail(err, CMZ_ERR_NOMEM, CMZ_NO_POSITION, CMZ_NO_POSITION, "out of memory");
+    for (uint64_t i = 0; st == CMZ_OK && i < n; i++) {
+        cmz_chunk_report *c = &rep->chunks[i];
+        c->number = i;
+        c->record_offset = lay.at[i];
+        c->content_offset = i * params.chunk_size;
+        c->raw_size = i + 1 < n ? params.chunk_size : (uint32_t)(content - c->content_offset);
+        check_chunk(src, &params, ctx, &scratch, record, record_cap, c, raw);
+        if (c->state == CMZ_CHUNK_INTACT) rep->intact++;
+        else {
+            if (c->state == CMZ_CHUNK_DAMAGED) rep->damaged++;
+            else rep->missing++;
+            rep->lost_bytes += c->raw_size;
+            memset(raw, 0, c->raw_size);
+        }
+        if (out && out->write(out->opaque, raw, c->raw_size) != 0)
+            st = cmz__fail(err, CMZ_ERR_IO, i, c->content_offset,
+                           "cannot write the salvaged content of chunk %llu",
+                           (unsigned long long)i);
+    }
+    cmz__free(scratch.buf);
+    cmz__free(record);
+    cmz__free(raw);
+    cmz_codec_ctx_free(ctx);
+    cmz__free(lay.at);
+    if (st != CMZ_OK) {
+        cmz_frame_report_free(rep);
+        return st;
+    }
+    cmz__info_from_params(&rep->info, &params);
+    rep->info.content_size = content;
+    rep->info.chunk_count = n;
+    rep->info.frame_size = src->size;
+    snprintf(rep->summary, sizeof rep->summary,
+             "%llu of %llu chunks intact, %llu damaged, %llu missing; %llu content bytes lost%s%s%s%s",
+             (unsigned long long)rep->intact, (unsigned long long)n,
+             (unsigned long long)rep->damaged, (unsigned long long)rep->missing,
+             (unsigned long long)rep->lost_bytes, rep->header_ok ? "" : "; header damaged",
+             rep->footer_ok ? "" : "; footer damaged", rep->index_ok ? "" : "; index damaged",
+             rep->content_size_known ? "" : "; content size unknown");
+    *report_out = rep;
+    return CMZ_OK;
+}
+
+cmz_status cmz_frame_verify(cmz_dctx *dctx, const cmz_source *src, cmz_frame_report **report,
+                            cmz_error *err) {
+    if (!src || !report)
+        return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
+                         "cmz_frame_verify: NULL source or report");
+    return run(dctx, src, NULL, report, err);
+}
+
+cmz_status cmz_frame_salvage(cmz_dctx *dctx, const cmz_source *src, const cmz_output *out,
+                             cmz_frame_report **report, cmz_error *err) {
+    if (!src || !report || !out || !out->write)
+        return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
+                         "cmz_frame_salvage: NULL source, output or report");
+    return run(dctx, src, out, report, err);
+}
