@@ -48,19 +48,32 @@ static void summary(const cli_options *o, const char *name, uint64_t in, uint64_
     fputc('\n', stderr);
 }
 
-/* The chunks a report lists as damaged or missing, one line each, and its summary. */
+/* The chunks a report lists as damaged or missing, one line each (a run of missing chunks in
+ * one line: a damaged frame without its index can lose thousands), and its summary. */
 static void print_damage(const char *name, const cmz_frame_report *rep) {
     for (uint64_t i = 0; i < rep->chunk_count; i++) {
         const cmz_chunk_report *c = &rep->chunks[i];
         if (c->state == CMZ_CHUNK_INTACT) continue;
-        char where[48] = "";
-        if (c->record_offset != CMZ_NO_POSITION)
+        uint64_t last = i;
+        while (c->state == CMZ_CHUNK_MISSING && last + 1 < rep->chunk_count &&
+               rep->chunks[last + 1].state == CMZ_CHUNK_MISSING &&
+               !strcmp(rep->chunks[last + 1].message, c->message))
+            last++;
+        const cmz_chunk_report *e = &rep->chunks[last];
+        char which[64], where[48] = "";
+        if (last > i)
+            snprintf(which, sizeof which, "chunks %llu..%llu", (unsigned long long)i,
+                     (unsigned long long)last);
+        else
+            snprintf(which, sizeof which, "chunk %llu", (unsigned long long)i);
+        if (c->record_offset != CMZ_NO_POSITION && last == i)
             snprintf(where, sizeof where, ", record at offset %llu",
                      (unsigned long long)c->record_offset);
-        fprintf(stderr, "cmz: %s: chunk %llu (content bytes %llu..%llu%s): %s: %s\n", name,
-                (unsigned long long)c->number, (unsigned long long)c->content_offset,
-                (unsigned long long)(c->content_offset + c->raw_size - 1), where,
+        fprintf(stderr, "cmz: %s: %s (content bytes %llu..%llu%s): %s: %s\n", name, which,
+                (unsigned long long)c->content_offset,
+                (unsigned long long)(e->content_offset + e->raw_size - 1), where,
                 cmz_chunk_state_name(c->state), c->message);
+        i = last;
     }
     fprintf(stderr, "cmz: %s: %s\n", name, rep->summary);
 }
@@ -86,7 +99,8 @@ static int salvage_fd(cli_session *s, const char *name, int fd, const struct sta
                       cli_target *t, cmz_dctx *dctx) {
     if (!S_ISREG(in_st->st_mode)) {
         cli_target_abort(t);
-        return cli_errorf(name, "--salvage needs a file: it reads the frame from its end");
+        return cli_errorf(name, "--salvage needs a file (not a pipe): it reads the frame from "
+                                "its end");
     }
     cmz_source src;
     cmz_error err;
@@ -96,8 +110,11 @@ static int salvage_fd(cli_session *s, const char *name, int fd, const struct sta
     cmz_output out = cli_writer_output(&writer);
     cmz_status st = cmz_source_fd(&src, fd, &err);
     if (st == CMZ_OK) st = cmz_frame_salvage(dctx, &src, &out, &rep, &err);
+    if (st == CMZ_OK && cli_interrupt_exit_code()) st = CMZ_ERR_INTERRUPTED;
     if (st != CMZ_OK) {
         cli_target_abort(t);
+        cmz_frame_report_free(rep);
+        if (st == CMZ_ERR_INTERRUPTED) return cli_errorf(name, "interrupted; no output left");
         return cli_lib_error(name, st, &err);
     }
     int rc = cli_target_commit(t, in_st, s->o);
@@ -133,8 +150,7 @@ static int decompress_fd(cli_session *s, const char *path, int fd, const struct 
         return CLI_EXIT_ERROR;
     }
     if (o->salvage) {
-        int rc = from_stdin ? (cli_target_abort(&t), cli_errorf(name, "--salvage needs a file, not stdin"))
-                            : salvage_fd(s, name, fd, in_st, &t, dctx);
+        int rc = salvage_fd(s, name, fd, in_st, &t, dctx);
         free(out_path);
         return rc;
     }
@@ -154,7 +170,9 @@ static int decompress_fd(cli_session *s, const char *path, int fd, const struct 
         rc = cli_errorf(name, testing ? "interrupted" : "interrupted; no output left");
     else if (st != CMZ_OK) {
         rc = cli_lib_error(name, st, &err);
-        if (!from_stdin) report_damage(name, fd, in_st, dctx);
+        /* damage (not I/O, memory or usage trouble): list every damaged chunk */
+        if (st == CMZ_ERR_CORRUPT || st == CMZ_ERR_CHECKSUM || st == CMZ_ERR_TRUNCATED)
+            report_damage(name, fd, in_st, dctx);
     }
     if (rc != 0) {
         cli_target_abort(&t);

@@ -1,12 +1,18 @@
 /* libcmz — damaged frames: a per-chunk verdict (cmz_frame_verify) and salvage of every intact
  * chunk (cmz_frame_salvage), where the ordinary decoders stop at the first error.
  *
- * Both read one frame that starts at offset 0 of the source. Its parameters come from the
+ * Both read one frame that starts at offset 0 of the source and ends at its end (an input of
+ * several frames is refused with CMZ_ERR_UNSUPPORTED). Its parameters come from the
  * header, or from the footer's copy when the header is damaged; its chunks are found through
  * the index, or, when the footer or the index is damaged, by scanning for chunk markers whose
  * header CRC holds (docs/FORMAT.md). Every chunk found is checked like the decoders do (header
  * CRC, sizes, payload CRC, decoding, raw CRC). Chunks are independent, so damage costs only the
- * content of the chunks it hits. Parity (rebuilding damaged chunks) is not done yet. */
+ * content of the chunks it hits. An unreadable part of the source (I/O error) is skipped in
+ * 512-byte pieces. Memory stays within dctx's memory limit (chunk buffers, and about 220 bytes
+ * of report per chunk). dctx's interrupt flag stops the work (CMZ_ERR_INTERRUPTED).
+ * Known limit: when the index is damaged and a chunk header too, the scan may take records of
+ * a .cmz frame stored uncompressed inside that chunk's payload for the outer frame's own.
+ * Parity (rebuilding damaged chunks) is not done yet. */
 #ifndef CMZ_SALVAGE_H
 #define CMZ_SALVAGE_H
 
@@ -53,8 +59,9 @@ typedef struct {
  * cmz_frame_report_free). CMZ_OK whenever a report could be made, even if it lists damage:
  * look at report->damaged and ->missing. Errors: CMZ_ERR_CORRUPT (neither the header nor the
  * footer is intact: the frame's parameters are lost), CMZ_ERR_TRUNCATED (shorter than a
- * header), CMZ_ERR_NOMEM, CMZ_ERR_IO. dctx gives the memory limit (a chunk size over it is
- * refused) and may be NULL (defaults). */
+ * header), CMZ_ERR_UNSUPPORTED (several frames, or a frame from a newer cmz), CMZ_ERR_LIMIT,
+ * CMZ_ERR_NOMEM, CMZ_ERR_INTERRUPTED. dctx gives the memory limit and the interrupt flag, and
+ * may be NULL (defaults). */
 cmz_status cmz_frame_verify(cmz_dctx *dctx, const cmz_source *src, cmz_frame_report **report,
                             cmz_error *err);
 /* Like verify, and writes the content to out: intact chunks decoded, damaged and missing ones

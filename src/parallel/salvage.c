@@ -36,43 +36,69 @@ static bool read_at(const cmz_source *src, void *buf, size_t n, uint64_t offset)
 typedef struct {
     uint64_t *at;
     uint64_t count;
+    uint64_t unreadable; /* bytes the scan could not read (I/O errors) */
 } layout;
 
-/* Step 2 without an index: scans [from, to) for valid chunk headers. Records found at most
- * max_chunks distinct numbers; the first record found for a number wins. */
+static bool interrupted(const cmz_dctx *dctx) { return dctx && cmz__interrupted(&dctx->params); }
+
+/* Step 2 without an index: scans [from, to) for valid chunk headers, at most max_chunks
+ * distinct numbers (the caller's memory bound). The first record found for a number wins;
+ * a record is skipped over once found (its payload cannot hold the next header). A block that
+ * cannot be read is retried in 512-byte pieces (a sector), and the unreadable ones are skipped (counted). */
 #define SCAN_BLOCK ((size_t)4 << 20)
+#define SCAN_PIECE ((size_t)512)
 static cmz_status scan(const cmz_source *src, const cmz__frame_params *p, uint64_t from,
-                       uint64_t to, uint64_t max_chunks, uint64_t known, layout *lay) {
+                       uint64_t to, uint64_t max_chunks, uint64_t known, const cmz_dctx *dctx,
+                       layout *lay) {
     uint8_t *block = cmz__malloc(SCAN_BLOCK + CMZ_CHUNK_HEADER_SIZE);
     uint64_t cap = known > 64 ? known : 64, found = 0;
     uint64_t *at = cmz__malloc(cap * sizeof *at);
-    if (!block || !at) {
-        cmz__free(block);
-        cmz__free(at);
-        return CMZ_ERR_NOMEM;
-    }
-    for (uint64_t i = 0; i < cap; i++) at[i] = CMZ_NO_POSITION;
+    cmz_status st = CMZ_OK;
+    if (!block || !at) st = CMZ_ERR_NOMEM;
+    for (uint64_t i = 0; st == CMZ_OK && i < cap; i++) at[i] = CMZ_NO_POSITION;
     uint64_t pos = from;
-    while (pos + CMZ_CHUNK_HEADER_SIZE <= to) {
-        size_t n = (size_t)(to - pos < SCAN_BLOCK + CMZ_CHUNK_HEADER_SIZE
-                                ? to - pos
-                                : SCAN_BLOCK + CMZ_CHUNK_HEADER_SIZE);
-        if (!read_at(src, block, n, pos)) break;
-        uint64_t next = pos + (n > CMZ_CHUNK_HEADER_SIZE ? n - CMZ_CHUNK_HEADER_SIZE + 1 : n);
-        for (size_t i = 0; i + CMZ_CHUNK_HEADER_SIZE <= n; i++) {
-            if (block[i] != cmz__chunk_marker[0] || memcmp(block + i, cmz__chunk_marker, 4) != 0)
+    uint64_t small_until = 0; /* read piece by piece below this (after an I/O error) */
+    while (st == CMZ_OK && pos + CMZ_CHUNK_HEADER_SIZE <= to) {
+        if (interrupted(dctx)) {
+            st = CMZ_ERR_INTERRUPTED;
+            break;
+        }
+        bool small = pos < small_until;
+        size_t want = small ? SCAN_PIECE + CMZ_CHUNK_HEADER_SIZE : SCAN_BLOCK + CMZ_CHUNK_HEADER_SIZE;
+        size_t n = (size_t)(to - pos < want ? to - pos : want);
+        if (!read_at(src, block, n, pos)) {
+            if (!small) { /* find the unreadable part of this block */
+                small_until = pos + SCAN_BLOCK;
                 continue;
+            }
+            lay->unreadable += SCAN_PIECE;
+            pos += SCAN_PIECE;
+            continue;
+        }
+        bool last_window = n < want;
+        uint64_t next = pos + n - CMZ_CHUNK_HEADER_SIZE + 1; /* the next window, overlapping */
+        size_t i = 0;
+        while (i + CMZ_CHUNK_HEADER_SIZE <= n) {
+            uint8_t *hit = memchr(block + i, cmz__chunk_marker[0], n - CMZ_CHUNK_HEADER_SIZE + 1 - i);
+            if (!hit) break;
+            i = (size_t)(hit - block);
             cmz__chunk_header h;
-            if (cmz__chunk_header_parse(block + i, p, pos + i, &h, NULL) != CMZ_OK) continue;
-            if (h.number >= max_chunks) continue;
+            uint64_t at_pos = pos + i;
+            if (memcmp(hit, cmz__chunk_marker, 4) != 0 ||
+                cmz__chunk_header_parse(hit, p, at_pos, &h, NULL) != CMZ_OK ||
+                h.number >= max_chunks ||
+                /* chunk k needs k records of at least a header before it */
+                at_pos < CMZ_HEADER_SIZE + h.number * CMZ_CHUNK_HEADER_SIZE) {
+                i++;
+                continue;
+            }
             if (h.number >= cap) {
                 uint64_t ncap = cap;
                 while (ncap <= h.number) ncap *= 2;
-                uint64_t *grown = cmz__malloc(ncap * sizeof *grown);
+                uint64_t *grown = ncap <= SIZE_MAX / sizeof *grown ? cmz__malloc(ncap * sizeof *grown) : NULL;
                 if (!grown) {
-                    cmz__free(block);
-                    cmz__free(at);
-                    return CMZ_ERR_NOMEM;
+                    st = CMZ_ERR_NOMEM;
+                    break;
                 }
                 memcpy(grown, at, cap * sizeof *at);
                 for (uint64_t k = cap; k < ncap; k++) grown[k] = CMZ_NO_POSITION;
@@ -80,15 +106,25 @@ static cmz_status scan(const cmz_source *src, const cmz__frame_params *p, uint64
                 at = grown;
                 cap = ncap;
             }
-            if (at[h.number] == CMZ_NO_POSITION) at[h.number] = pos + i;
+            if (at[h.number] == CMZ_NO_POSITION) at[h.number] = at_pos;
             if (h.number + 1 > found) found = h.number + 1;
-            /* skip the record: its payload cannot hold the next header */
-            next = pos + i + CMZ_CHUNK_HEADER_SIZE + h.payload_size;
+            uint64_t skip = (uint64_t)i + CMZ_CHUNK_HEADER_SIZE + h.payload_size;
+            if (skip + CMZ_CHUNK_HEADER_SIZE <= n) { /* the next record is in this window */
+                i = (size_t)skip;
+                continue;
+            }
+            next = pos + skip;
+            last_window = false;
             break;
         }
+        if (last_window) break;
         pos = next;
     }
     cmz__free(block);
+    if (st != CMZ_OK) {
+        cmz__free(at);
+        return st;
+    }
     lay->at = at;
     lay->count = found;
     return CMZ_OK;
@@ -140,7 +176,10 @@ static void check_chunk(const cmz_source *src, const cmz__frame_params *p, cmz_c
         return;
     }
     if (!read_at(src, head, sizeof head, c->record_offset)) {
-        describe(c, CMZ_CHUNK_MISSING, CMZ_ERR_TRUNCATED, "the frame ends before this chunk");
+        if (c->record_offset + sizeof head > src->size)
+            describe(c, CMZ_CHUNK_MISSING, CMZ_ERR_TRUNCATED, "the frame ends before this chunk");
+        else
+            describe(c, CMZ_CHUNK_DAMAGED, CMZ_ERR_IO, "its chunk header cannot be read (I/O error)");
         return;
     }
     cmz__chunk_header h;
@@ -154,10 +193,13 @@ static void check_chunk(const cmz_source *src, const cmz__frame_params *p, cmz_c
                        (unsigned)c->raw_size);
     if (st == CMZ_OK && h.payload_size > record_cap)
         st = cmz__fail(&err, CMZ_ERR_CORRUPT, c->number, c->record_offset, "payload too large");
-    if (st == CMZ_OK && !read_at(src, record, h.payload_size, c->record_offset + sizeof head))
-        st = cmz__fail(&err, CMZ_ERR_TRUNCATED, c->number, c->record_offset,
-                       "the frame ends inside the payload of chunk %llu",
+    if (st == CMZ_OK && !read_at(src, record, h.payload_size, c->record_offset + sizeof head)) {
+        bool past_end = c->record_offset + sizeof head + h.payload_size > src->size;
+        st = cmz__fail(&err, past_end ? CMZ_ERR_TRUNCATED : CMZ_ERR_IO, c->number,
+                       c->record_offset, past_end ? "the frame ends inside the payload of chunk %llu"
+                                                  : "the payload of chunk %llu cannot be read (I/O error)",
                        (unsigned long long)c->number);
+    }
     if (st == CMZ_OK) st = cmz__chunk_decode(ctx, p, scratch, &h, record, dst, c->record_offset, &err);
     if (st == CMZ_OK) describe(c, CMZ_CHUNK_INTACT, CMZ_OK, "");
     else describe(c, CMZ_CHUNK_DAMAGED, st, err.message);
@@ -179,18 +221,31 @@ static cmz_status run(cmz_dctx *dctx, const cmz_source *src, const cmz_output *o
     uint8_t buf[CMZ_HEADER_SIZE > CMZ_FOOTER_SIZE ? CMZ_HEADER_SIZE : CMZ_FOOTER_SIZE];
     cmz__frame_params hp, params;
     cmz__footer footer;
+    cmz_error header_err;
+    cmz_error_clear(&header_err);
     rep->header_ok = read_at(src, buf, CMZ_HEADER_SIZE, 0) &&
-                     cmz__header_parse(buf, 0, &hp, NULL) == CMZ_OK;
+                     cmz__header_parse(buf, 0, &hp, &header_err) == CMZ_OK;
     rep->footer_ok = src->size >= CMZ_HEADER_SIZE + CMZ_FOOTER_SIZE &&
                      read_at(src, buf, CMZ_FOOTER_SIZE, src->size - CMZ_FOOTER_SIZE) &&
                      cmz__footer_parse(buf, src->size - CMZ_FOOTER_SIZE, &footer, NULL) == CMZ_OK &&
                      footer.index_offset >= CMZ_HEADER_SIZE &&
                      footer.index_offset <= src->size - CMZ_FOOTER_SIZE &&
                      footer.chunk_count <= src->size / (CMZ_CHUNK_HEADER_SIZE + CMZ_INDEX_ENTRY_SIZE);
+    /* one frame only: the footer's frame must end where the source ends */
+    if (rep->footer_ok && footer.index_offset + CMZ_INDEX_FIXED_SIZE +
+                                  footer.chunk_count * CMZ_INDEX_ENTRY_SIZE + CMZ_FOOTER_SIZE !=
+                              src->size) {
+        cmz_frame_report_free(rep);
+        return cmz__fail(err, CMZ_ERR_UNSUPPORTED, CMZ_NO_POSITION, 0,
+                         "the input holds more than one frame (the last one's footer describes "
+                         "a frame shorter than the input): salvage and verify read one frame");
+    }
     if (rep->header_ok) params = hp;
     else if (rep->footer_ok) params = footer.params;
     else {
         cmz_frame_report_free(rep);
+        if (header_err.status == CMZ_ERR_VERSION || header_err.status == CMZ_ERR_UNSUPPORTED)
+            return cmz__fail(err, header_err.status, CMZ_NO_POSITION, 0, "%s", header_err.message);
         return cmz__fail(err, CMZ_ERR_CORRUPT, CMZ_NO_POSITION, 0,
                          "neither the frame header (offset 0) nor the footer (offset %llu) is "
                          "intact: the frame's codec and chunk size are lost",
@@ -198,22 +253,29 @@ static cmz_status run(cmz_dctx *dctx, const cmz_source *src, const cmz_output *o
     }
     if (rep->header_ok && rep->footer_ok && !cmz__params_equal(&hp, &footer.params))
         rep->footer_ok = false; /* the header wins; the footer's sizes are not trusted */
-    if ((uint64_t)params.chunk_size * 2 > limit) {
+    /* memory: a chunk's record, its raw bytes and filter scratch; then the report and the
+     * layout, one entry per chunk, within what is left */
+    uint64_t chunk_memory = 3 * (uint64_t)cmz__record_bound(&params, params.chunk_size);
+    const uint64_t per_chunk = sizeof(cmz_chunk_report) + sizeof(uint64_t);
+    uint64_t max_chunks = chunk_memory < limit ? (limit - chunk_memory) / per_chunk : 0;
+    if (max_chunks > src->size / CMZ_CHUNK_HEADER_SIZE) max_chunks = src->size / CMZ_CHUNK_HEADER_SIZE;
+    if (chunk_memory > limit || (rep->footer_ok && footer.chunk_count > max_chunks)) {
         cmz_frame_report_free(rep);
         return cmz__fail(err, CMZ_ERR_LIMIT, CMZ_NO_POSITION, 0,
-                         "chunks of %u bytes are over the memory limit of %llu",
-                         (unsigned)params.chunk_size, (unsigned long long)limit);
+                         "checking chunks of %u bytes%s needs more than the memory limit of %llu",
+                         (unsigned)params.chunk_size, rep->footer_ok ? " (and the report)" : "",
+                         (unsigned long long)limit);
     }
 
     /* 2. where the chunks are */
-    layout lay = {NULL, 0};
+    layout lay = {NULL, 0, 0};
     rep->index_ok = rep->footer_ok && load_index(src, &footer, &lay);
     cmz_status st = CMZ_OK;
     if (!rep->index_ok) {
         uint64_t end = rep->footer_ok ? footer.index_offset : src->size;
-        uint64_t max = rep->footer_ok ? footer.chunk_count : src->size / CMZ_CHUNK_HEADER_SIZE;
+        uint64_t max = rep->footer_ok ? footer.chunk_count : max_chunks;
         st = scan(src, &params, CMZ_HEADER_SIZE, end, max, rep->footer_ok ? footer.chunk_count : 0,
-                  &lay);
+                  dctx, &lay);
         if (st == CMZ_OK && rep->footer_ok) lay.count = footer.chunk_count;
     }
     uint64_t n = lay.count, content;
@@ -230,8 +292,10 @@ static cmz_status run(cmz_dctx *dctx, const cmz_source *src, const cmz_output *o
     if (st != CMZ_OK) {
         cmz__free(lay.at);
         cmz_frame_report_free(rep);
-        return cmz__fail(err, st, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                         st == CMZ_ERR_NOMEM ? "out of memory" : "the footer's sizes disagree");
+        return cmz__fail(err, st, CMZ_NO_POSITION, CMZ_NO_POSITION, "%s",
+                         st == CMZ_ERR_NOMEM         ? "out of memory"
+                         : st == CMZ_ERR_INTERRUPTED ? "interrupted"
+                                                     : "the footer's sizes disagree");
     }
     /* without the footer: the last chunk found gives its own size, and when it is shorter
      * than a chunk it is surely the frame's last (a full one may have had successors) */
@@ -254,6 +318,10 @@ static cmz_status run(cmz_dctx *dctx, const cmz_source *src, const cmz_output *o
     cmz__scratch scratch = {NULL, 0};
     if (!ctx || !record || !raw) st = cmz__fail(err, CMZ_ERR_NOMEM, CMZ_NO_POSITION, CMZ_NO_POSITION, "out of memory");
     for (uint64_t i = 0; st == CMZ_OK && i < n; i++) {
+        if (interrupted(dctx)) {
+            st = cmz__fail(err, CMZ_ERR_INTERRUPTED, i, CMZ_NO_POSITION, "interrupted");
+            break;
+        }
         cmz_chunk_report *c = &rep->chunks[i];
         c->number = i;
         c->record_offset = lay.at[i];
@@ -277,6 +345,7 @@ static cmz_status run(cmz_dctx *dctx, const cmz_source *src, const cmz_output *o
     cmz__free(raw);
     cmz_codec_ctx_free(ctx);
     cmz__free(lay.at);
+    uint64_t lay_unreadable = lay.unreadable;
     if (st != CMZ_OK) {
         cmz_frame_report_free(rep);
         return st;
@@ -286,12 +355,13 @@ static cmz_status run(cmz_dctx *dctx, const cmz_source *src, const cmz_output *o
     rep->info.chunk_count = n;
     rep->info.frame_size = src->size;
     snprintf(rep->summary, sizeof rep->summary,
-             "%llu of %llu chunks intact, %llu damaged, %llu missing; %llu content bytes lost%s%s%s%s",
+             "%llu of %llu chunks intact, %llu damaged, %llu missing; %llu content bytes lost%s%s%s%s%s",
              (unsigned long long)rep->intact, (unsigned long long)n,
              (unsigned long long)rep->damaged, (unsigned long long)rep->missing,
              (unsigned long long)rep->lost_bytes, rep->header_ok ? "" : "; header damaged",
              rep->footer_ok ? "" : "; footer damaged", rep->index_ok ? "" : "; index damaged",
-             rep->content_size_known ? "" : "; content size unknown");
+             rep->content_size_known ? "" : "; content size unknown",
+             lay_unreadable ? "; unreadable parts skipped (I/O errors)" : "");
     *report_out = rep;
     return CMZ_OK;
 }

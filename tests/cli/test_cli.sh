@@ -193,8 +193,14 @@ expect 0 "$CMZ" -q -d --salvage -o salvaged_ok t64.cmz   # intact: exit 0, same 
 same salvaged_ok text
 expect 2 "$CMZ" -q -t --salvage t64.cmz                  # an option of -d only
 expect 2 "$CMZ" -q -d --salvage --rm -o x t64.cmz         # never removes the input
-expect 1 "$CMZ" -q -d --salvage -c <bad2.cmz              # needs a file
+expect 1 "$CMZ" -q -d --salvage -c < <(cat bad2.cmz)     # needs a file, not a pipe
 has "needs a file" err
+expect 1 "$CMZ" -d --salvage -c <bad2.cmz                # stdin from a file is a file
+has "2 damaged" err
+cat t64.cmz t64.cmz >two.cmz                             # one frame only
+expect 1 "$CMZ" -q -d --salvage -o x two.cmz
+has "more than one frame" err
+absent x
 # -d --rm on damaged input: error, input kept, no output, no temp file.
 expect 1 "$CMZ" -q -d --rm bad.cmz
 [[ -e bad.cmz ]] || fail "--rm removed a damaged input"; ok

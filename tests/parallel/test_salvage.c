@@ -6,6 +6,7 @@
 
 #include "cmz/salvage.h"
 
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -246,6 +247,72 @@ static void test_errors(void **state) {
     free_subject(&s);
 }
 
+/* A source whose bytes [bad, bad + 512) cannot be read (a bad sector). */
+typedef struct {
+    const uint8_t *data;
+    uint64_t bad;
+} bad_sector;
+static int64_t bad_pread(const cmz_source *src, void *buf, size_t n, uint64_t offset) {
+    const bad_sector *b = src->opaque;
+    if (offset >= src->size) return 0;
+    if (n > src->size - offset) n = (size_t)(src->size - offset);
+    if (offset < b->bad + 512 && offset + n > b->bad) return -1;
+    memcpy(buf, b->data + offset, n);
+    return (int64_t)n;
+}
+
+/* An unreadable sector costs the chunk it is in, not the scan: with the footer damaged too,
+ * every other chunk is still found and salvaged. */
+static void test_io_error(void **state) {
+    (void)state;
+    subject s;
+    make_subject(&s, CMZ_CODEC_LZ4);
+    uint8_t *c = malloc(s.size);
+    memcpy(c, s.frame, s.size);
+    c[s.size - 10] ^= 1; /* footer damaged: the chunks are found by scanning */
+    bad_sector b = {c, s.record_at[2] + 60};
+    cmz_source src = {bad_pread, s.size, NULL, &b, -1};
+    cmz_frame_report *rep = NULL;
+    assert_int_equal(cmz_frame_verify(NULL, &src, &rep, NULL), CMZ_OK);
+    /* the chunks before and well after the bad sector survive (the ones it touches, and the
+     * one whose header shares a 512-byte read with it, may not) */
+    assert_int_not_equal(rep->chunks[2].state, CMZ_CHUNK_INTACT);
+    assert_true(rep->intact >= s.chunks - 3);
+    assert_int_equal(rep->chunks[0].state, CMZ_CHUNK_INTACT);
+    assert_int_equal(rep->chunks[1].state, CMZ_CHUNK_INTACT);
+    assert_int_equal(rep->chunks[s.chunks - 1].state, CMZ_CHUNK_INTACT);
+    assert_non_null(strstr(rep->summary, "I/O"));
+    cmz_frame_report_free(rep);
+    free(c);
+    free_subject(&s);
+}
+
+/* Several frames in one input: refused, not misread. An interrupt stops the work. */
+static void test_multi_frame_and_interrupt(void **state) {
+    (void)state;
+    subject s;
+    make_subject(&s, CMZ_CODEC_LZ4);
+    uint8_t *two = malloc(2 * s.size);
+    memcpy(two, s.frame, s.size);
+    memcpy(two + s.size, s.frame, s.size);
+    cmz_source src;
+    cmz_source_memory(&src, two, 2 * s.size);
+    cmz_frame_report *rep = NULL;
+    cmz_error err;
+    assert_int_equal(cmz_frame_verify(NULL, &src, &rep, &err), CMZ_ERR_UNSUPPORTED);
+    assert_non_null(strstr(err.message, "more than one frame"));
+    static volatile sig_atomic_t stop = 1;
+    cmz_params p = cmz_params_default();
+    p.interrupt = &stop;
+    cmz_dctx *dctx = cmz_dctx_new(&p, NULL);
+    cmz_source_memory(&src, s.frame, s.size);
+    assert_int_equal(cmz_frame_verify(dctx, &src, &rep, &err), CMZ_ERR_INTERRUPTED);
+    assert_null(rep);
+    cmz_dctx_free(dctx);
+    free(two);
+    free_subject(&s);
+}
+
 /* An empty frame: no chunks, nothing lost. */
 static void test_empty(void **state) {
     (void)state;
@@ -267,7 +334,8 @@ int main(void) {
         cmocka_unit_test(test_intact),      cmocka_unit_test(test_flips_lz4),
         cmocka_unit_test(test_flips_zstd),  cmocka_unit_test(test_truncations),
         cmocka_unit_test(test_zeroed),      cmocka_unit_test(test_errors),
-        cmocka_unit_test(test_empty),
+        cmocka_unit_test(test_empty),       cmocka_unit_test(test_io_error),
+        cmocka_unit_test(test_multi_frame_and_interrupt),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
