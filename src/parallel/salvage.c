@@ -50,7 +50,10 @@ static bool interrupted(const cmz_dctx *dctx) { return dctx && cmz__interrupted(
 static cmz_status scan(const cmz_source *src, const cmz__frame_params *p, uint64_t from,
                        uint64_t to, uint64_t max_chunks, uint64_t known, const cmz_dctx *dctx,
                        layout *lay) {
-    uint8_t *block = cmz__malloc(SCAN_BLOCK + CMZ_CHUNK_HEADER_SIZE);
+    size_t block_size = to - from < SCAN_BLOCK + CMZ_CHUNK_HEADER_SIZE
+                            ? (size_t)(to - from)
+                            : SCAN_BLOCK + CMZ_CHUNK_HEADER_SIZE;
+    uint8_t *block = cmz__malloc(block_size ? block_size : 1);
     uint64_t cap = known > 64 ? known : 64, found = 0;
     uint64_t *at = cmz__malloc(cap * sizeof *at);
     cmz_status st = CMZ_OK;
@@ -166,8 +169,8 @@ static void describe(cmz_chunk_report *c, cmz_chunk_state state, cmz_status stat
 
 /* Checks chunk c (its record at c->record_offset) and decodes it into dst (raw_size bytes). */
 static void check_chunk(const cmz_source *src, const cmz__frame_params *p, cmz_codec_ctx *ctx,
-                        cmz__scratch *scratch, uint8_t *record, size_t record_cap,
-                        cmz_chunk_report *c, uint8_t *dst) {
+                        cmz__scratch *scratch, cmz__scratch *record, cmz_chunk_report *c,
+                        uint8_t *dst) {
     cmz_error err;
     uint8_t head[CMZ_CHUNK_HEADER_SIZE];
     if (c->record_offset == CMZ_NO_POSITION) {
@@ -191,16 +194,17 @@ static void check_chunk(const cmz_source *src, const cmz__frame_params *p, cmz_c
                        (unsigned long long)c->record_offset, (unsigned long long)h.number,
                        (unsigned)h.raw_size, (unsigned long long)c->number,
                        (unsigned)c->raw_size);
-    if (st == CMZ_OK && h.payload_size > record_cap)
-        st = cmz__fail(&err, CMZ_ERR_CORRUPT, c->number, c->record_offset, "payload too large");
-    if (st == CMZ_OK && !read_at(src, record, h.payload_size, c->record_offset + sizeof head)) {
+    /* the payload size was checked against the codec's bound of the raw size by the parse */
+    if (st == CMZ_OK && cmz__grow(&record->buf, &record->cap, h.payload_size ? h.payload_size : 1) != 0)
+        st = cmz__fail(&err, CMZ_ERR_NOMEM, c->number, c->record_offset, "out of memory");
+    if (st == CMZ_OK && !read_at(src, record->buf, h.payload_size, c->record_offset + sizeof head)) {
         bool past_end = c->record_offset + sizeof head + h.payload_size > src->size;
         st = cmz__fail(&err, past_end ? CMZ_ERR_TRUNCATED : CMZ_ERR_IO, c->number,
                        c->record_offset, past_end ? "the frame ends inside the payload of chunk %llu"
                                                   : "the payload of chunk %llu cannot be read (I/O error)",
                        (unsigned long long)c->number);
     }
-    if (st == CMZ_OK) st = cmz__chunk_decode(ctx, p, scratch, &h, record, dst, c->record_offset, &err);
+    if (st == CMZ_OK) st = cmz__chunk_decode(ctx, p, scratch, &h, record->buf, dst, c->record_offset, &err);
     if (st == CMZ_OK) describe(c, CMZ_CHUNK_INTACT, CMZ_OK, "");
     else describe(c, CMZ_CHUNK_DAMAGED, st, err.message);
 }
@@ -313,10 +317,9 @@ static cmz_status run(cmz_dctx *dctx, const cmz_source *src, const cmz_output *o
     /* 3. every chunk */
     const cmz_codec *codec = cmz_codec_by_id(params.codec);
     cmz_codec_ctx *ctx = codec ? cmz_codec_ctx_new(codec) : NULL;
-    size_t record_cap = cmz__record_bound(&params, params.chunk_size);
-    uint8_t *record = cmz__malloc(record_cap), *raw = cmz__malloc(params.chunk_size);
-    cmz__scratch scratch = {NULL, 0};
-    if (!ctx || !record || !raw) st = cmz__fail(err, CMZ_ERR_NOMEM, CMZ_NO_POSITION, CMZ_NO_POSITION, "out of memory");
+    /* buffers grow to the sizes met (a damaged frame may declare chunks it never holds) */
+    cmz__scratch scratch = {NULL, 0}, record = {NULL, 0}, raw = {NULL, 0};
+    if (!ctx) st = cmz__fail(err, CMZ_ERR_NOMEM, CMZ_NO_POSITION, CMZ_NO_POSITION, "out of memory");
     for (uint64_t i = 0; st == CMZ_OK && i < n; i++) {
         if (interrupted(dctx)) {
             st = cmz__fail(err, CMZ_ERR_INTERRUPTED, i, CMZ_NO_POSITION, "interrupted");
@@ -327,22 +330,26 @@ static cmz_status run(cmz_dctx *dctx, const cmz_source *src, const cmz_output *o
         c->record_offset = lay.at[i];
         c->content_offset = i * params.chunk_size;
         c->raw_size = i + 1 < n ? params.chunk_size : (uint32_t)(content - c->content_offset);
-        check_chunk(src, &params, ctx, &scratch, record, record_cap, c, raw);
+        if (cmz__grow(&raw.buf, &raw.cap, c->raw_size ? c->raw_size : 1) != 0) {
+            st = cmz__fail(err, CMZ_ERR_NOMEM, i, CMZ_NO_POSITION, "out of memory");
+            break;
+        }
+        check_chunk(src, &params, ctx, &scratch, &record, c, raw.buf);
         if (c->state == CMZ_CHUNK_INTACT) rep->intact++;
         else {
             if (c->state == CMZ_CHUNK_DAMAGED) rep->damaged++;
             else rep->missing++;
             rep->lost_bytes += c->raw_size;
-            memset(raw, 0, c->raw_size);
+            memset(raw.buf, 0, c->raw_size);
         }
-        if (out && out->write(out->opaque, raw, c->raw_size) != 0)
+        if (out && out->write(out->opaque, raw.buf, c->raw_size) != 0)
             st = cmz__fail(err, CMZ_ERR_IO, i, c->content_offset,
                            "cannot write the salvaged content of chunk %llu",
                            (unsigned long long)i);
     }
     cmz__free(scratch.buf);
-    cmz__free(record);
-    cmz__free(raw);
+    cmz__free(record.buf);
+    cmz__free(raw.buf);
     cmz_codec_ctx_free(ctx);
     cmz__free(lay.at);
     uint64_t lay_unreadable = lay.unreadable;
