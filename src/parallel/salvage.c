@@ -264,10 +264,11 @@ static cmz_status run(cmz_dctx *dctx, const cmz_source *src, const cmz_output *o
     uint64_t max_chunks = chunk_memory < limit ? (limit - chunk_memory) / per_chunk : 0;
     if (max_chunks > src->size / CMZ_CHUNK_HEADER_SIZE) max_chunks = src->size / CMZ_CHUNK_HEADER_SIZE;
     if (chunk_memory > limit || (rep->footer_ok && footer.chunk_count > max_chunks)) {
+        bool report_too = chunk_memory <= limit;
         cmz_frame_report_free(rep);
         return cmz__fail(err, CMZ_ERR_LIMIT, CMZ_NO_POSITION, 0,
                          "checking chunks of %u bytes%s needs more than the memory limit of %llu",
-                         (unsigned)params.chunk_size, rep->footer_ok ? " (and the report)" : "",
+                         (unsigned)params.chunk_size, report_too ? " (and the report)" : "",
                          (unsigned long long)limit);
     }
 
