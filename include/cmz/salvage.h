@@ -10,8 +10,10 @@
  * content of the chunks it hits. An unreadable part of the source (I/O error) is skipped in
  * 512-byte pieces. Memory stays within dctx's memory limit (chunk buffers, and about 220 bytes
  * of report per chunk). dctx's interrupt flag stops the work (CMZ_ERR_INTERRUPTED).
- * Known limit: when the index is damaged and a chunk header too, the scan may take records of
- * a .cmz frame stored uncompressed inside that chunk's payload for the outer frame's own.
+ * Without the index, records are chosen by the chain they form from the header to the index
+ * (src/parallel/salvage_scan.c), so a .cmz stored inside a chunk does not pass for the
+ * frame's own records. Known limit: when the footer is damaged too (the index offset is
+ * unknown), a chunk after a damaged one is the first record that fits.
  * Parity (rebuilding damaged chunks) is not done yet. */
 #ifndef CMZ_SALVAGE_H
 #define CMZ_SALVAGE_H

@@ -7,8 +7,7 @@
  *    each valid record.
  * 3. Each data chunk: read, checked and decoded like the decoders do; one thread (this is the
  *    slow path for damaged data). */
-#include "internal.h"
-#include "cmz/salvage.h"
+#include "salvage_internal.h"
 
 #include <stdio.h>
 
@@ -27,110 +26,9 @@ void cmz_frame_report_free(cmz_frame_report *report) {
     cmz__free(report);
 }
 
-static bool read_at(const cmz_source *src, void *buf, size_t n, uint64_t offset) {
+bool cmz__read_at(const cmz_source *src, void *buf, size_t n, uint64_t offset) {
     if (offset > src->size || n > src->size - offset) return false;
     return src->pread(src, buf, n, offset) == (int64_t)n;
-}
-
-/* Where each chunk's record starts (CMZ_NO_POSITION: not found). */
-typedef struct {
-    uint64_t *at;
-    uint64_t count;
-    uint64_t unreadable; /* bytes the scan could not read (I/O errors) */
-} layout;
-
-static bool interrupted(const cmz_dctx *dctx) { return dctx && cmz__interrupted(&dctx->params); }
-
-/* Step 2 without an index: scans [from, to) for valid chunk headers, at most max_chunks
- * distinct numbers (the caller's memory bound). The first record found for a number wins;
- * a record is skipped over once found (its payload cannot hold the next header). A block that
- * cannot be read is retried in 512-byte pieces (a sector), and the unreadable ones are skipped (counted). */
-#define SCAN_BLOCK ((size_t)4 << 20)
-#define SCAN_PIECE ((size_t)512)
-static cmz_status scan(const cmz_source *src, const cmz__frame_params *p, uint64_t from,
-                       uint64_t to, uint64_t max_chunks, uint64_t known, const cmz_dctx *dctx,
-                       layout *lay) {
-    size_t block_size = to - from < SCAN_BLOCK + CMZ_CHUNK_HEADER_SIZE
-                            ? (size_t)(to - from)
-                            : SCAN_BLOCK + CMZ_CHUNK_HEADER_SIZE;
-    uint8_t *block = cmz__malloc(block_size ? block_size : 1);
-    uint64_t cap = known > 64 ? known : 64, found = 0;
-    uint64_t *at = cmz__malloc(cap * sizeof *at);
-    cmz_status st = CMZ_OK;
-    if (!block || !at) st = CMZ_ERR_NOMEM;
-    for (uint64_t i = 0; st == CMZ_OK && i < cap; i++) at[i] = CMZ_NO_POSITION;
-    uint64_t pos = from;
-    uint64_t small_until = 0; /* read piece by piece below this (after an I/O error) */
-    while (st == CMZ_OK && pos + CMZ_CHUNK_HEADER_SIZE <= to) {
-        if (interrupted(dctx)) {
-            st = CMZ_ERR_INTERRUPTED;
-            break;
-        }
-        bool small = pos < small_until;
-        size_t want = small ? SCAN_PIECE + CMZ_CHUNK_HEADER_SIZE : SCAN_BLOCK + CMZ_CHUNK_HEADER_SIZE;
-        size_t n = (size_t)(to - pos < want ? to - pos : want);
-        if (!read_at(src, block, n, pos)) {
-            if (!small) { /* find the unreadable part of this block */
-                small_until = pos + SCAN_BLOCK;
-                continue;
-            }
-            lay->unreadable += SCAN_PIECE;
-            pos += SCAN_PIECE;
-            continue;
-        }
-        bool last_window = n < want;
-        uint64_t next = pos + n - CMZ_CHUNK_HEADER_SIZE + 1; /* the next window, overlapping */
-        size_t i = 0;
-        while (i + CMZ_CHUNK_HEADER_SIZE <= n) {
-            uint8_t *hit = memchr(block + i, cmz__chunk_marker[0], n - CMZ_CHUNK_HEADER_SIZE + 1 - i);
-            if (!hit) break;
-            i = (size_t)(hit - block);
-            cmz__chunk_header h;
-            uint64_t at_pos = pos + i;
-            if (memcmp(hit, cmz__chunk_marker, 4) != 0 ||
-                cmz__chunk_header_parse(hit, p, at_pos, &h, NULL) != CMZ_OK ||
-                h.number >= max_chunks ||
-                /* chunk k needs k records of at least a header before it */
-                at_pos < CMZ_HEADER_SIZE + h.number * CMZ_CHUNK_HEADER_SIZE) {
-                i++;
-                continue;
-            }
-            if (h.number >= cap) {
-                uint64_t ncap = cap;
-                while (ncap <= h.number) ncap *= 2;
-                uint64_t *grown = ncap <= SIZE_MAX / sizeof *grown ? cmz__malloc(ncap * sizeof *grown) : NULL;
-                if (!grown) {
-                    st = CMZ_ERR_NOMEM;
-                    break;
-                }
-                memcpy(grown, at, cap * sizeof *at);
-                for (uint64_t k = cap; k < ncap; k++) grown[k] = CMZ_NO_POSITION;
-                cmz__free(at);
-                at = grown;
-                cap = ncap;
-            }
-            if (at[h.number] == CMZ_NO_POSITION) at[h.number] = at_pos;
-            if (h.number + 1 > found) found = h.number + 1;
-            uint64_t skip = (uint64_t)i + CMZ_CHUNK_HEADER_SIZE + h.payload_size;
-            if (skip + CMZ_CHUNK_HEADER_SIZE <= n) { /* the next record is in this window */
-                i = (size_t)skip;
-                continue;
-            }
-            next = pos + skip;
-            last_window = false;
-            break;
-        }
-        if (last_window) break;
-        pos = next;
-    }
-    cmz__free(block);
-    if (st != CMZ_OK) {
-        cmz__free(at);
-        return st;
-    }
-    lay->at = at;
-    lay->count = found;
-    return CMZ_OK;
 }
 
 /* Step 2 with the footer: reads and checks the index; false when it is damaged. */
@@ -140,7 +38,7 @@ static bool load_index(const cmz_source *src, const cmz__footer *f, layout *lay)
     size_t size = CMZ_INDEX_FIXED_SIZE + (size_t)n * CMZ_INDEX_ENTRY_SIZE;
     uint8_t *index = cmz__malloc(size);
     uint64_t *at = cmz__malloc((n ? n : 1) * sizeof *at);
-    bool ok = index && at && read_at(src, index, size, f->index_offset) &&
+    bool ok = index && at && cmz__read_at(src, index, size, f->index_offset) &&
               memcmp(index, cmz__index_marker, 4) == 0 &&
               cmz__get_le32(index + size - 4) == cmz_crc32c(0, index, size - 4) &&
               cmz__get_le64(index + 8) == n;
@@ -178,7 +76,7 @@ static void check_chunk(const cmz_source *src, const cmz__frame_params *p, cmz_c
                  "no intact chunk record with this number was found");
         return;
     }
-    if (!read_at(src, head, sizeof head, c->record_offset)) {
+    if (!cmz__read_at(src, head, sizeof head, c->record_offset)) {
         if (c->record_offset + sizeof head > src->size)
             describe(c, CMZ_CHUNK_MISSING, CMZ_ERR_TRUNCATED, "the frame ends before this chunk");
         else
@@ -197,7 +95,7 @@ static void check_chunk(const cmz_source *src, const cmz__frame_params *p, cmz_c
     /* the payload size was checked against the codec's bound of the raw size by the parse */
     if (st == CMZ_OK && cmz__grow(&record->buf, &record->cap, h.payload_size ? h.payload_size : 1) != 0)
         st = cmz__fail(&err, CMZ_ERR_NOMEM, c->number, c->record_offset, "out of memory");
-    if (st == CMZ_OK && !read_at(src, record->buf, h.payload_size, c->record_offset + sizeof head)) {
+    if (st == CMZ_OK && !cmz__read_at(src, record->buf, h.payload_size, c->record_offset + sizeof head)) {
         bool past_end = c->record_offset + sizeof head + h.payload_size > src->size;
         st = cmz__fail(&err, past_end ? CMZ_ERR_TRUNCATED : CMZ_ERR_IO, c->number,
                        c->record_offset, past_end ? "the frame ends inside the payload of chunk %llu"
@@ -227,10 +125,10 @@ static cmz_status run(cmz_dctx *dctx, const cmz_source *src, const cmz_output *o
     cmz__footer footer;
     cmz_error header_err;
     cmz_error_clear(&header_err);
-    rep->header_ok = read_at(src, buf, CMZ_HEADER_SIZE, 0) &&
+    rep->header_ok = cmz__read_at(src, buf, CMZ_HEADER_SIZE, 0) &&
                      cmz__header_parse(buf, 0, &hp, &header_err) == CMZ_OK;
     rep->footer_ok = src->size >= CMZ_HEADER_SIZE + CMZ_FOOTER_SIZE &&
-                     read_at(src, buf, CMZ_FOOTER_SIZE, src->size - CMZ_FOOTER_SIZE) &&
+                     cmz__read_at(src, buf, CMZ_FOOTER_SIZE, src->size - CMZ_FOOTER_SIZE) &&
                      cmz__footer_parse(buf, src->size - CMZ_FOOTER_SIZE, &footer, NULL) == CMZ_OK &&
                      footer.index_offset >= CMZ_HEADER_SIZE &&
                      footer.index_offset <= src->size - CMZ_FOOTER_SIZE &&
@@ -279,8 +177,8 @@ static cmz_status run(cmz_dctx *dctx, const cmz_source *src, const cmz_output *o
     if (!rep->index_ok) {
         uint64_t end = rep->footer_ok ? footer.index_offset : src->size;
         uint64_t max = rep->footer_ok ? footer.chunk_count : max_chunks;
-        st = scan(src, &params, CMZ_HEADER_SIZE, end, max, rep->footer_ok ? footer.chunk_count : 0,
-                  dctx, &lay);
+        st = cmz__salvage_scan(src, &params, CMZ_HEADER_SIZE, end, max,
+                               rep->footer_ok ? footer.chunk_count : 0, rep->footer_ok, dctx, &lay);
         if (st == CMZ_OK && rep->footer_ok) lay.count = footer.chunk_count;
     }
     uint64_t n = lay.count, content;
@@ -307,7 +205,7 @@ static cmz_status run(cmz_dctx *dctx, const cmz_source *src, const cmz_output *o
     if (!rep->footer_ok && n && lay.at[n - 1] != CMZ_NO_POSITION) {
         uint8_t head[CMZ_CHUNK_HEADER_SIZE];
         cmz__chunk_header h;
-        if (read_at(src, head, sizeof head, lay.at[n - 1]) &&
+        if (cmz__read_at(src, head, sizeof head, lay.at[n - 1]) &&
             cmz__chunk_header_parse(head, &params, lay.at[n - 1], &h, NULL) == CMZ_OK) {
             content = (n - 1) * params.chunk_size + h.raw_size;
             rep->content_size_known = h.raw_size < params.chunk_size;
@@ -322,7 +220,7 @@ static cmz_status run(cmz_dctx *dctx, const cmz_source *src, const cmz_output *o
     cmz__scratch scratch = {NULL, 0}, record = {NULL, 0}, raw = {NULL, 0};
     if (!ctx) st = cmz__fail(err, CMZ_ERR_NOMEM, CMZ_NO_POSITION, CMZ_NO_POSITION, "out of memory");
     for (uint64_t i = 0; st == CMZ_OK && i < n; i++) {
-        if (interrupted(dctx)) {
+        if (cmz__salvage_interrupted(dctx)) {
             st = cmz__fail(err, CMZ_ERR_INTERRUPTED, i, CMZ_NO_POSITION, "interrupted");
             break;
         }

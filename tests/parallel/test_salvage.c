@@ -196,7 +196,10 @@ static void test_zeroed(void **state) {
     rep = salvage_checked(&s, c, s.size);
     assert_non_null(rep);
     assert_false(rep->index_ok);
-    assert_int_equal(rep->chunks[2].state, CMZ_CHUNK_MISSING);
+    /* chunk 2 starts where chunk 1 ends: damaged at that offset; chunk 3's start is unknown */
+    assert_int_equal(rep->chunks[2].state, CMZ_CHUNK_DAMAGED);
+    assert_int_equal(rep->chunks[2].record_offset, s.record_at[2]);
+    assert_int_equal(rep->chunks[3].state, CMZ_CHUNK_MISSING);
     assert_int_equal(rep->intact, s.chunks - 2);
     cmz_frame_report_free(rep);
     free(c);
@@ -287,6 +290,45 @@ static void test_io_error(void **state) {
     free_subject(&s);
 }
 
+/* A .cmz stored inside a chunk of a .cmz: with that chunk's header and the index damaged, the
+ * inner frame's records are not taken for the outer one's (the footer gives the index offset,
+ * and records must chain from the header to it). */
+static void test_nested_frame(void **state) {
+    (void)state;
+    /* inner: incompressible, so that the outer frame stores its chunks as they are */
+    uint8_t *rnd = tu_random(3 * CS, 21);
+    cmz_params ip = tu_params(CMZ_CODEC_NONE, CS / 2, 1);
+    size_t inner_size;
+    uint8_t *inner = tu_compress(&ip, rnd, 3 * CS, &inner_size);
+    size_t content_size = 4 * CS + inner_size;
+    uint8_t *content = calloc(1, content_size);
+    memcpy(content, rnd, CS);                /* random, then the inner frame from CS on: */
+    memcpy(content + CS, inner, inner_size); /* outer chunks 0 and 1 hold its records */
+    cmz_params p = tu_params(CMZ_CODEC_NONE, 2 * CS, 1);
+    size_t size;
+    uint8_t *frame = tu_compress(&p, content, content_size, &size);
+    cmz_source src;
+    cmz_source_memory(&src, frame, size);
+    cmz_frame_info info;
+    assert_int_equal(cmz_frame_info_read(&src, &info, NULL), CMZ_OK);
+    uint64_t index_at = tu_get_le(frame + size - CMZ_FOOTER_SIZE, 8);
+    uint64_t r1 = tu_get_le(frame + index_at + 16 + 16, 8);
+    frame[r1 + 12] ^= 1;       /* chunk 1's header */
+    frame[index_at + 20] ^= 1; /* the index */
+    cmz_frame_report *rep = NULL;
+    assert_int_equal(cmz_frame_verify(NULL, &src, &rep, NULL), CMZ_OK);
+    assert_false(rep->index_ok);
+    assert_int_equal(rep->chunk_count, info.chunk_count);
+    assert_int_equal(rep->chunks[1].state, CMZ_CHUNK_DAMAGED);
+    assert_int_equal(rep->chunks[1].record_offset, r1);
+    assert_int_equal(rep->intact, info.chunk_count - 1);
+    cmz_frame_report_free(rep);
+    free(frame);
+    free(content);
+    free(inner);
+    free(rnd);
+}
+
 /* Several frames in one input: refused, not misread. An interrupt stops the work. */
 static void test_multi_frame_and_interrupt(void **state) {
     (void)state;
@@ -336,6 +378,7 @@ int main(void) {
         cmocka_unit_test(test_zeroed),      cmocka_unit_test(test_errors),
         cmocka_unit_test(test_empty),       cmocka_unit_test(test_io_error),
         cmocka_unit_test(test_multi_frame_and_interrupt),
+        cmocka_unit_test(test_nested_frame),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
