@@ -2,9 +2,8 @@
  *
  * 1. Parameters: the header, or the footer's copy when the header is damaged.
  * 2. Where the chunks are: the index, when the footer and the index are intact; otherwise a
- *    scan from the end of the header for chunk markers whose 40-byte header has a valid CRC
- *    (a false marker inside a payload passes that only by a 1 in 2^32 chance), skipping over
- *    each valid record.
+ *    scan for chunk records and a choice among them by the chain they form
+ *    (salvage_scan.c).
  * 3. Each data chunk: read, checked and decoded like the decoders do; one thread (this is the
  *    slow path for damaged data). */
 #include "salvage_internal.h"
