@@ -78,10 +78,15 @@ cmz__snapshot *cmz__snap_alloc(const char *id, const char *metadata) {
     return s;
 }
 
-void cmz__snap_free(cmz_snapshots *snaps, cmz__snapshot *s) {
-    snaps->reg->held -= cmz__snap_bytes(s);
+void cmz__snap_discard(cmz__snapshot *s) {
+    if (!s) return;
     cmz__free(s->frame);
     cmz__free(s);
+}
+
+void cmz__snap_free(cmz_snapshots *snaps, cmz__snapshot *s) {
+    snaps->reg->held -= cmz__snap_bytes(s);
+    cmz__snap_discard(s);
 }
 
 cmz__snapshot *cmz__snap_find(cmz_snapshots *snaps, const char *id) {
@@ -247,8 +252,7 @@ cmz_status cmz__snap_insert(cmz_snapshots *snaps, cmz__snapshot *s,
     if (cmz__snap_bytes(s) > max_bytes(snaps)) {
         snaps->stats.refused++;
         *outcome = CMZ_SNAPSHOT_TOO_LARGE;
-        cmz__free(s->frame);
-        cmz__free(s);
+        cmz__snap_discard(s);
         return CMZ_OK;
     }
     cmz__snapshot *old = cmz__snap_find(snaps, cmz__snap_id(s));

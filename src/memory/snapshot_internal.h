@@ -60,6 +60,8 @@ cmz__snapshot *cmz__snap_find(cmz_snapshots *snaps, const char *id);
 bool cmz__snap_eligible(cmz_snapshots *snaps, size_t type_slot, cmz_snapshot_outcome *outcome);
 /* A record for id with room for metadata; NULL when out of memory. */
 cmz__snapshot *cmz__snap_alloc(const char *id, const char *metadata);
+/* Frees a record that was never inserted, with its frame (nothing was counted for it). */
+void cmz__snap_discard(cmz__snapshot *s);
 /* Frees s and its frame, and takes its bytes out of the registry's count (lock held). */
 void cmz__snap_free(cmz_snapshots *snaps, cmz__snapshot *s);
 /* Adds s as the newest snapshot, replacing id's earlier one, and applies the limits (lock

@@ -119,18 +119,14 @@ cmz_status cmz_snapshots_take(cmz_snapshots *snaps, const char *id, const char *
     pthread_cond_broadcast(&reg->changed);
     if (st == CMZ_OK && !cmz__snap_eligible(snaps, r->type_slot, outcome)) {
         snaps->stats.refused++; /* the configuration changed meanwhile */
-        cmz__free(s->frame);
-        cmz__free(s);
+        cmz__snap_discard(s);
         s = NULL;
     } else if (st == CMZ_OK) {
         describe(snaps, s, r);
         st = cmz__snap_insert(snaps, s, outcome, err);
     }
     pthread_mutex_unlock(&reg->mu);
-    if (st != CMZ_OK && s) {
-        cmz__free(s->frame);
-        cmz__free(s);
-    }
+    if (st != CMZ_OK) cmz__snap_discard(s);
     return st;
 }
 
@@ -161,24 +157,14 @@ void cmz__snap_before_release(cmz_registry *reg, cmz__resource *r, bool pressure
         r->busy = false;
         pthread_cond_broadcast(&reg->changed);
         if (st != CMZ_OK) {
-            cmz__free(s->frame);
-            cmz__free(s);
+            cmz__snap_discard(s);
             return;
         }
     }
-    if (pressure && cmz__snap_bytes(s) > freed / 4 * 3) { /* it would not save enough */
-        cmz__free(s->frame);
-        cmz__free(s);
-        return;
-    }
-    if (!cmz__snap_eligible(snaps, r->type_slot, &outcome)) { /* config changed meanwhile */
-        cmz__free(s->frame);
-        cmz__free(s);
-        return;
-    }
-    describe(snaps, s, r);
-    if (cmz__snap_insert(snaps, s, &outcome, NULL) != CMZ_OK) {
-        cmz__free(s->frame);
-        cmz__free(s);
-    }
+    /* kept unless under pressure it would not save enough, or the configuration changed
+     * meanwhile, or it cannot be indexed */
+    bool keep = !(pressure && cmz__snap_bytes(s) > freed / 4 * 3) &&
+                cmz__snap_eligible(snaps, r->type_slot, &outcome);
+    if (keep) describe(snaps, s, r);
+    if (!keep || cmz__snap_insert(snaps, s, &outcome, NULL) != CMZ_OK) cmz__snap_discard(s);
 }

@@ -33,27 +33,6 @@ static cmz__value value_of(walker *w, const yaml_node_t *n, const char *key) {
     return v;
 }
 
-static void report_unknown_key(walker *w, const yaml_node_t *key_node, const char *key,
-                               const char *type) {
-    char q[48];
-    unsigned line = cmz__yaml_line(key_node->start_mark), col = cmz__yaml_column(key_node->start_mark);
-    if (strcmp(key, "<<") == 0) {
-        cmz__report(w->r, line, col,
-                    "YAML merge keys ('<<') are not supported: give every key of type '%s'",
-                    type);
-        return;
-    }
-    const char *hint = cmz__suggest(key, cmz__policy_keys, CMZ__KEY_COUNT);
-    if (hint)
-        cmz__report(w->r, line, col, "unknown key '%s' in type '%s'; did you mean '%s'?",
-                    cmz__quote(key, q, sizeof q), type, hint);
-    else
-        cmz__report(w->r, line, col,
-                    "unknown key '%s' in type '%s'; valid keys: algorithm, level, chunk_size, "
-                    "auto_compress, threshold_mb, priority, and optionally filter, typesize",
-                    cmz__quote(key, q, sizeof q), type);
-}
-
 /* One type's mapping -> *e. The type's key node is where missing keys are reported. */
 static bool parse_entry(walker *w, const yaml_node_t *type_node, const yaml_node_t *n,
                         cmz_policy_entry *e) {
@@ -85,7 +64,10 @@ static bool parse_entry(walker *w, const yaml_node_t *type_node, const yaml_node
         if (!key) continue;
         int k = cmz__policy_key_index(key);
         if (k < 0) {
-            report_unknown_key(w, kn, key, e->type);
+            cmz__yaml_report_unknown_key(w->r, kn, key, e->type, cmz__policy_keys, CMZ__KEY_COUNT,
+                                         "algorithm, level, chunk_size, auto_compress, "
+                                         "threshold_mb, priority, and optionally filter, "
+                                         "typesize");
             continue;
         }
         if (seen[k]) {

@@ -147,27 +147,6 @@ static int key_index(const char *name) {
 
 /* ---- the tree ---- */
 
-static void report_unknown_key(walker *w, const yaml_node_t *key_node, const char *key,
-                               const char *type) {
-    char q[48];
-    unsigned line = cmz__yaml_line(key_node->start_mark), col = cmz__yaml_column(key_node->start_mark);
-    if (strcmp(key, "<<") == 0) {
-        cmz__report(w->r, line, col,
-                    "YAML merge keys ('<<') are not supported: give every key of type '%s'",
-                    type);
-        return;
-    }
-    const char *hint = cmz__suggest(key, cmz__release_keys, CMZ__RKEY_COUNT);
-    if (hint)
-        cmz__report(w->r, line, col, "unknown key '%s' in type '%s'; did you mean '%s'?",
-                    cmz__quote(key, q, sizeof q), type, hint);
-    else
-        cmz__report(w->r, line, col,
-                    "unknown key '%s' in type '%s'; valid keys: priority, max_retain_time, "
-                    "and optionally min_required, compress_before_release",
-                    cmz__quote(key, q, sizeof q), type);
-}
-
 /* One type's mapping -> *rule. The type's key node is where missing keys are reported. */
 static bool parse_rule(walker *w, const yaml_node_t *type_node, const yaml_node_t *n,
                        cmz_release_rule *rule) {
@@ -198,7 +177,10 @@ static bool parse_rule(walker *w, const yaml_node_t *type_node, const yaml_node_
         if (!key) continue;
         int k = key_index(key);
         if (k < 0) {
-            report_unknown_key(w, kn, key, rule->type);
+            cmz__yaml_report_unknown_key(w->r, kn, key, rule->type, cmz__release_keys,
+                                         CMZ__RKEY_COUNT,
+                                         "priority, max_retain_time, and optionally "
+                                         "min_required, compress_before_release");
             continue;
         }
         if (seen[k]) {

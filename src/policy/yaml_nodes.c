@@ -90,3 +90,23 @@ void cmz__yaml_report_error(const yaml_parser_t *p, const char *text, size_t siz
     else
         cmz__report(r, line, col, "YAML syntax error: %s%s", problem, hint);
 }
+
+void cmz__yaml_report_unknown_key(cmz__reporter *r, const yaml_node_t *key_node, const char *key,
+                                  const char *type, const char *const *keys, size_t nkeys,
+                                  const char *valid) {
+    char q[48];
+    unsigned line = cmz__yaml_line(key_node->start_mark), col = cmz__yaml_column(key_node->start_mark);
+    if (strcmp(key, "<<") == 0) {
+        cmz__report(r, line, col,
+                    "YAML merge keys ('<<') are not supported: give every key of type '%s'",
+                    type);
+        return;
+    }
+    const char *hint = cmz__suggest(key, keys, nkeys);
+    if (hint)
+        cmz__report(r, line, col, "unknown key '%s' in type '%s'; did you mean '%s'?",
+                    cmz__quote(key, q, sizeof q), type, hint);
+    else
+        cmz__report(r, line, col, "unknown key '%s' in type '%s'; valid keys: %s",
+                    cmz__quote(key, q, sizeof q), type, valid);
+}

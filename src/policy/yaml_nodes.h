@@ -19,6 +19,12 @@ const char *cmz__yaml_scalar(cmz__reporter *r, const yaml_node_t *n, const char 
 /* A plain empty scalar ("key:" with nothing after it). */
 bool cmz__yaml_empty_scalar(const yaml_node_t *n);
 
+/* An unknown key in type `type`'s mapping: a merge key ('<<') is named as unsupported, a near
+ * miss of one of keys[0..nkeys) gets a did-you-mean, anything else the list `valid`. */
+void cmz__yaml_report_unknown_key(cmz__reporter *r, const yaml_node_t *key_node, const char *key,
+                                  const char *type, const char *const *keys, size_t nkeys,
+                                  const char *valid);
+
 /* What a file's top level must be: a mapping with one key, root_key, whose value
  * parse_value reads. file_kind ("a policy file") and maps_to ("the types and their
  * settings") word the messages. */
