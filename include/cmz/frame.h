@@ -18,6 +18,9 @@ extern "C" {
 #define CMZ_INDEX_ENTRY_SIZE 16
 #define CMZ_CHUNK_SIZE_MIN 16u
 #define CMZ_CHUNK_SIZE_MAX (1u << 30)
+/* Parity groups: K data + M parity chunks, K >= 1, M >= 1, K + M <= CMZ_PARITY_MAX
+ * (Reed-Solomon over GF(2^8)). */
+#define CMZ_PARITY_MAX 255u
 
 /* Chunk encodings (chunk header byte 5). */
 typedef enum {

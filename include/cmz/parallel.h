@@ -40,6 +40,10 @@ typedef struct {
                               default CMZ_FILTER_NONE. Recorded in the frame. */
     unsigned typesize;     /* element size for the filter (2, 4, 8); 0: 1 for none; with
                               CMZ_FILTER_AUTO, 0 lets it try typesizes 2 and 4 */
+    unsigned parity_k;     /* parity groups: after every parity_k data chunks, parity_m */
+    unsigned parity_m;     /* Reed-Solomon parity chunks that rebuild up to parity_m damaged
+                              chunks of the group (cmz_frame_repair). 0/0: no parity (default);
+                              both set: 1 <= each, sum <= CMZ_PARITY_MAX. */
     uint64_t memory_limit; /* decoding: bound on buffers in flight; 0: CMZ_DEFAULT_MEMORY_LIMIT */
     cmz_progress_fn progress;
     void *progress_opaque;

@@ -46,15 +46,22 @@ int cmz__params_equal(const cmz__frame_params *a, const cmz__frame_params *b) {
 
 cmz_status cmz__params_check(const cmz__frame_params *p, const char *where, uint64_t offset,
                              cmz_error *err) {
-    if (p->flags != 0)
+    if (p->flags & ~CMZ_FLAG_PARITY)
         return cmz__fail(err, CMZ_ERR_UNSUPPORTED, CMZ_NO_POSITION, offset,
                          "%s at offset %llu: flags 0x%08x name features this version of cmz "
                          "does not know",
                          where, (unsigned long long)offset, (unsigned)p->flags);
-    if (p->parity_k || p->parity_m)
+    if (!cmz__has_parity(p) && (p->parity_k || p->parity_m))
         return cmz__fail(err, CMZ_ERR_CORRUPT, CMZ_NO_POSITION, offset,
                          "%s at offset %llu: parity group sizes set without the parity flag",
                          where, (unsigned long long)offset);
+    if (cmz__has_parity(p) &&
+        (!p->parity_k || !p->parity_m || (unsigned)p->parity_k + p->parity_m > CMZ_PARITY_MAX))
+        return cmz__fail(err, CMZ_ERR_CORRUPT, CMZ_NO_POSITION, offset,
+                         "%s at offset %llu: parity groups of %u data and %u parity chunks are "
+                         "not valid (each at least 1, together at most %u)",
+                         where, (unsigned long long)offset, p->parity_k, p->parity_m,
+                         CMZ_PARITY_MAX);
     if (!cmz_codec_by_id(p->codec))
         return cmz__fail(err, p->codec <= CMZ_CODEC_ID_MAX ? CMZ_ERR_CODEC_DISABLED
                                                            : CMZ_ERR_UNSUPPORTED,
@@ -132,11 +139,13 @@ void cmz__chunk_header_write(uint8_t out[CMZ_CHUNK_HEADER_SIZE], const cmz__chun
     memcpy(out, cmz__chunk_marker, 4);
     out[4] = h->kind;
     out[5] = h->encoding;
+    cmz__put_le16(out + 6, h->parity_index); /* 0 in data records */
     cmz__put_le64(out + 8, h->number);
     cmz__put_le32(out + 16, h->payload_size);
     cmz__put_le32(out + 20, h->raw_size);
     cmz__put_le32(out + 24, h->payload_crc);
     cmz__put_le32(out + 28, h->raw_crc);
+    cmz__put_le32(out + 32, h->group_count); /* 0 in data records */
     cmz__put_le32(out + 36, cmz_crc32c(0, out, 36));
 }
 
@@ -148,6 +157,28 @@ uint64_t cmz__payload_limit(const cmz__frame_params *p, uint32_t raw_size) {
 
 size_t cmz__record_bound(const cmz__frame_params *p, uint32_t raw_size) {
     return CMZ_CHUNK_HEADER_SIZE + (size_t)cmz__payload_limit(p, raw_size);
+}
+
+/* A parity record's fields: j < M, 1 <= count <= K, the shard at least a chunk header and at
+ * most the largest record, the payload exactly the table plus the shard. */
+static cmz_status parity_header_check(const cmz__chunk_header *h, const cmz__frame_params *p,
+                                      uint64_t offset, cmz_error *err) {
+    const char *problem = NULL;
+    if (h->encoding != 0 || h->raw_crc != 0) problem = "reserved fields are set";
+    else if (h->parity_index >= p->parity_m) problem = "its parity index is not below M";
+    else if (h->group_count == 0 || h->group_count > p->parity_k)
+        problem = "its group size is not within 1..K";
+    else if (h->raw_size < CMZ_CHUNK_HEADER_SIZE ||
+             h->raw_size > cmz__record_bound(p, p->chunk_size))
+        problem = "its shard size cannot be a chunk record's";
+    else if (h->payload_size !=
+             (uint64_t)h->group_count * CMZ_PARITY_ENTRY_SIZE + h->raw_size)
+        problem = "its payload size is not its table plus its shard";
+    if (!problem) return CMZ_OK;
+    return cmz__fail(err, CMZ_ERR_CORRUPT, CMZ_NO_POSITION, offset,
+                     "parity record %u of group %llu at offset %llu is invalid: %s",
+                     (unsigned)h->parity_index, (unsigned long long)h->number,
+                     (unsigned long long)offset, problem);
 }
 
 cmz_status cmz__chunk_header_parse(const uint8_t in[CMZ_CHUNK_HEADER_SIZE],
@@ -171,11 +202,15 @@ cmz_status cmz__chunk_header_parse(const uint8_t in[CMZ_CHUNK_HEADER_SIZE],
     h->raw_size = cmz__get_le32(in + 20);
     h->payload_crc = cmz__get_le32(in + 24);
     h->raw_crc = cmz__get_le32(in + 28);
+    h->parity_index = cmz__get_le16(in + 6);
+    h->group_count = cmz__get_le32(in + 32);
     unsigned long long n = (unsigned long long)number;
+    if (h->kind == CMZ_KIND_PARITY && cmz__has_parity(p))
+        return parity_header_check(h, p, offset, err);
     if (in[6] || in[7] || !all_zero(in + 32, 4))
         return cmz__fail(err, CMZ_ERR_UNSUPPORTED, number, offset,
                          "chunk %llu at offset %llu has reserved bytes set", n, off);
-    if (h->kind != 0)
+    if (h->kind != CMZ_KIND_DATA)
         return cmz__fail(err, CMZ_ERR_UNSUPPORTED, number, offset,
                          "chunk %llu at offset %llu is of kind %u, unknown to this cmz", n, off,
                          h->kind);

@@ -31,21 +31,27 @@ void cmz__info_from_params(cmz_frame_info *info, const cmz__frame_params *p) {
     info->parity_m = p->parity_m;
 }
 
+/* Records are contiguous: each data record starts where the previous one ends, or, after the
+ * last record of a parity group, after the group's M parity records (whose size follows
+ * from the group's records: docs/FORMAT.md "Parity"). */
 static cmz_status check_entries(cmz__frame_index *fi, const uint8_t *raw_entries,
                                 uint64_t index_offset, cmz_error *err) {
+    const cmz__frame_params *p = &fi->params;
     uint64_t expect_offset = CMZ_HEADER_SIZE;
+    uint64_t longest = 0; /* of the open parity group */
+    uint32_t in_group = 0;
     for (uint64_t i = 0; i < fi->chunk_count; i++) {
         cmz__index_entry *e = &fi->entries[i];
         cmz__index_entry_read(raw_entries + i * CMZ_INDEX_ENTRY_SIZE, e);
         uint64_t want_raw = i + 1 < fi->chunk_count
-                                ? fi->params.chunk_size
-                                : fi->content_size - i * (uint64_t)fi->params.chunk_size;
+                                ? p->chunk_size
+                                : fi->content_size - i * (uint64_t)p->chunk_size;
         const char *problem = NULL;
         if (e->record_offset != expect_offset)
             problem = "its chunk record is not where the previous one ends";
         else if (e->raw_size != want_raw)
             problem = "its raw size does not fit the chunk size and content size";
-        else if (e->payload_size > cmz__payload_limit(&fi->params, e->raw_size))
+        else if (e->payload_size > cmz__payload_limit(p, e->raw_size))
             problem = "its payload size is larger than the codec can produce";
         if (problem)
             return cmz__fail(err, CMZ_ERR_CORRUPT, i, fi->frame_start + index_offset,
@@ -54,7 +60,16 @@ static cmz_status check_entries(cmz__frame_index *fi, const uint8_t *raw_entries
         fi->info.payload_bytes += e->payload_size;
         if (e->payload_size == 0) fi->info.zero_chunks++;
         else if (e->payload_size == e->raw_size) fi->info.stored_chunks++;
-        expect_offset += CMZ_CHUNK_HEADER_SIZE + (uint64_t)e->payload_size;
+        uint64_t record = CMZ_CHUNK_HEADER_SIZE + (uint64_t)e->payload_size;
+        expect_offset += record;
+        if (cmz__has_parity(p)) {
+            if (record > longest) longest = record;
+            if (++in_group == p->parity_k || i + 1 == fi->chunk_count) {
+                expect_offset += p->parity_m * cmz__parity_record_size(in_group, longest);
+                longest = 0;
+                in_group = 0;
+            }
+        }
     }
     if (expect_offset != index_offset)
         return cmz__fail(err, CMZ_ERR_CORRUPT, CMZ_NO_POSITION, fi->frame_start + index_offset,

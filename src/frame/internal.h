@@ -23,6 +23,9 @@ typedef struct {
     uint8_t parity_k, parity_m;
 } cmz__frame_params;
 
+/* A chunk record's header. Data records (kind 0) use the first seven fields. Parity records
+ * (kind 1, frames with the parity flag) reuse them: number is the group, raw_size the shard
+ * size L, raw_crc is 0; parity_index is j (0..M-1) and group_count the group's data records. */
 typedef struct {
     uint8_t kind;
     uint8_t encoding;
@@ -31,7 +34,15 @@ typedef struct {
     uint32_t raw_size;
     uint32_t payload_crc;
     uint32_t raw_crc;
+    uint16_t parity_index;
+    uint32_t group_count;
 } cmz__chunk_header;
+
+#define CMZ_KIND_DATA 0
+#define CMZ_KIND_PARITY 1
+#define CMZ_FLAG_PARITY 1u
+/* One parity table entry: a data record's length and the CRC32C of the whole record. */
+#define CMZ_PARITY_ENTRY_SIZE 8
 
 typedef struct {
     cmz__frame_params params;
@@ -53,7 +64,8 @@ cmz_status cmz__params_check(const cmz__frame_params *p, const char *where, uint
 
 void cmz__chunk_header_write(uint8_t out[CMZ_CHUNK_HEADER_SIZE], const cmz__chunk_header *h);
 /* Checks marker, header CRC, reserved fields, encoding rules and sizes against the frame's
- * chunk size and codec bound (so no later step trusts an unchecked length). */
+ * chunk size and codec bound (so no later step trusts an unchecked length). A parity record
+ * is accepted only in a frame with parity; callers that want a data chunk check h->kind. */
 cmz_status cmz__chunk_header_parse(const uint8_t in[CMZ_CHUNK_HEADER_SIZE],
                                    const cmz__frame_params *p, uint64_t offset,
                                    cmz__chunk_header *h, cmz_error *err);
@@ -72,6 +84,29 @@ void cmz__index_entry_read(const uint8_t in[CMZ_INDEX_ENTRY_SIZE], cmz__index_en
 void cmz__footer_write(uint8_t out[CMZ_FOOTER_SIZE], const cmz__footer *f);
 cmz_status cmz__footer_parse(const uint8_t in[CMZ_FOOTER_SIZE], uint64_t offset,
                              cmz__footer *f, cmz_error *err);
+
+/* Parity layout (docs/FORMAT.md "Parity"). Records are numbered in file order ("sequence
+ * numbers"): data chunk k is record k + M*(k/K); group g's parity record j follows the
+ * group's `count` data records. Without parity (K = 0) the sequence number is k. */
+static inline int cmz__has_parity(const cmz__frame_params *p) {
+    return (p->flags & CMZ_FLAG_PARITY) != 0;
+}
+static inline uint64_t cmz__data_seq(const cmz__frame_params *p, uint64_t k) {
+    return cmz__has_parity(p) ? k + (uint64_t)p->parity_m * (k / p->parity_k) : k;
+}
+static inline uint64_t cmz__parity_seq(const cmz__frame_params *p, uint64_t group,
+                                       uint32_t count, unsigned j) {
+    return group * ((uint64_t)p->parity_k + p->parity_m) + count + j;
+}
+/* Records (data and parity) in a frame of n data chunks. */
+static inline uint64_t cmz__record_count(const cmz__frame_params *p, uint64_t n) {
+    if (!cmz__has_parity(p)) return n;
+    return n + (uint64_t)p->parity_m * ((n + p->parity_k - 1) / p->parity_k);
+}
+/* Size of a parity record of a group of `count` data records whose longest is L bytes. */
+static inline uint64_t cmz__parity_record_size(uint32_t count, uint64_t L) {
+    return CMZ_CHUNK_HEADER_SIZE + (uint64_t)count * CMZ_PARITY_ENTRY_SIZE + L;
+}
 
 /* Number of data chunks for content of this size. */
 uint64_t cmz__chunk_count(uint64_t content_size, uint32_t chunk_size);
@@ -103,7 +138,6 @@ cmz_status cmz__chunk_decode(cmz_codec_ctx *dctx, const cmz__frame_params *p,
                              const uint8_t *payload, uint8_t *dst, uint64_t offset,
                              cmz_error *err);
 
-#endif
 
 /* A frame's footer, header and index, loaded and cross-checked (index.c). Offsets in entries
  * are relative to frame_start, the frame's position in its source. */
@@ -124,3 +158,5 @@ void cmz__frame_index_free(cmz__frame_index *fi);
 
 /* Fills the parts of *info that the parameters give. */
 void cmz__info_from_params(cmz_frame_info *info, const cmz__frame_params *p);
+
+#endif

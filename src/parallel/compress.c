@@ -2,6 +2,7 @@
  * input and writes finished records in order. At most 2 x threads chunks are in flight, so
  * memory stays bounded whatever the input size, and the output never depends on timing. */
 #include "internal.h"
+#include "../frame/parity.h"
 
 #include <errno.h>
 #include <string.h>
@@ -55,6 +56,9 @@ struct encoder {
     uint8_t *index;
     size_t index_len, index_cap;
     cmz_frame_info info;
+    /* parity (when the frame has it): the open group's parity, written after its K records */
+    bool parity;
+    cmz__parity_group group;
     cmz_error *err;
 };
 
@@ -106,9 +110,16 @@ uint64_t cmz_compress_bound(const cmz_params *params, uint64_t src_size) {
                             .typesize = (uint8_t)(p.filter == CMZ_FILTER_AUTO ? 2 : p.typesize),
                             .chunk_size = p.chunk_size};
     uint64_t chunks = cmz__chunk_count(src_size, p.chunk_size);
-    uint64_t per_chunk = cmz__record_bound(&fp, p.chunk_size) + CMZ_INDEX_ENTRY_SIZE;
-    if (chunks && per_chunk > (UINT64_MAX - 1024) / chunks) return 0;
-    return CMZ_HEADER_SIZE + chunks * per_chunk + CMZ_INDEX_FIXED_SIZE + CMZ_FOOTER_SIZE;
+    uint64_t record = cmz__record_bound(&fp, p.chunk_size);
+    uint64_t per_chunk = record + CMZ_INDEX_ENTRY_SIZE;
+    if (chunks && per_chunk > (UINT64_MAX - 1024) / chunks / 2) return 0;
+    uint64_t parity = 0;
+    if (p.parity_k) { /* per group: M records of the table and the longest record */
+        uint64_t groups = (chunks + p.parity_k - 1) / p.parity_k;
+        parity = groups * p.parity_m * cmz__parity_record_size(p.parity_k, record);
+    }
+    return CMZ_HEADER_SIZE + chunks * per_chunk + parity + CMZ_INDEX_FIXED_SIZE +
+           CMZ_FOOTER_SIZE;
 }
 
 static void encode_job(cmz__job *job, unsigned worker) {
@@ -210,7 +221,33 @@ static void drain(encoder *e, uint64_t next_emit, uint64_t next_fill) {
     pthread_mutex_unlock(&e->sig.mutex);
 }
 
+/* Writes the open group's M parity records and starts the next group. */
+static cmz_status emit_parity(encoder *e) {
+    cmz__parity_group *g = &e->group;
+    uint8_t head[CMZ_CHUNK_HEADER_SIZE + CMZ_PARITY_MAX * CMZ_PARITY_ENTRY_SIZE];
+    cmz_status st = CMZ_OK;
+    for (unsigned j = 0; j < g->code.m && st == CMZ_OK; j++) {
+        size_t n = cmz__parity_group_head(g, j, head);
+        if ((st = emit(e, head, n)) == CMZ_OK) st = emit(e, g->shard[j], g->longest);
+    }
+    cmz__parity_group_next(g);
+    return st;
+}
+
+/* Folds a written data record into its group's parity; a full group gets its parity now. */
+static cmz_status add_to_parity(encoder *e, const slot *s) {
+    cmz_status st = cmz__parity_group_add(&e->group, s->out, s->out_size);
+    if (st != CMZ_OK)
+        return cmz__fail(e->err, st, s->number, e->out_pos,
+                         "no memory for the parity of chunk %llu",
+                         (unsigned long long)s->number);
+    return cmz__parity_group_full(&e->group) ? emit_parity(e) : CMZ_OK;
+}
+
 static cmz_status write_tail(encoder *e) {
+    cmz_status st;
+    /* the last group, when it is short, gets its parity before the index */
+    if (e->parity && e->group.count && (st = emit_parity(e)) != CMZ_OK) return st;
     uint8_t head[16];
     uint64_t index_offset = e->out_pos;
     cmz__index_head_write(head, e->info.chunk_count);
@@ -223,7 +260,6 @@ static cmz_status write_tail(encoder *e) {
     footer.params = e->fp;
     uint8_t foot[CMZ_FOOTER_SIZE];
     cmz__footer_write(foot, &footer);
-    cmz_status st;
     if ((st = emit(e, head, 16)) || (st = emit(e, e->index, e->index_len)) ||
         (st = emit(e, crc_le, 4)) || (st = emit(e, foot, CMZ_FOOTER_SIZE)))
         return st;
@@ -294,6 +330,11 @@ static cmz_status run_pipeline(encoder *e) {
     }
     uint8_t header[CMZ_HEADER_SIZE];
     cmz__header_write(header, &e->fp);
+    if (e->parity &&
+        (st = cmz__parity_group_init(&e->group, &e->fp,
+                                     cmz__record_bound(&e->fp, p->chunk_size))) != CMZ_OK)
+        return cmz__fail(e->err, st, CMZ_NO_POSITION, CMZ_NO_POSITION,
+                         "no memory for the parity coder");
     if ((st = emit(e, header, CMZ_HEADER_SIZE)) != CMZ_OK) return st;
 
     /* One chunk in all: encode it here, sparing the hand-off to a worker. */
@@ -321,7 +362,8 @@ static cmz_status run_pipeline(encoder *e) {
                            cmz_strerror(s->status));
             break;
         }
-        if ((st = add_index_entry(e, s)) != CMZ_OK || (st = emit(e, s->out, s->out_size)))
+        if ((st = add_index_entry(e, s)) != CMZ_OK || (st = emit(e, s->out, s->out_size)) ||
+            (e->parity && (st = add_to_parity(e, s)) != CMZ_OK))
             break;
         next_emit++;
         e->info.chunk_count++;
@@ -358,6 +400,12 @@ static cmz_status encode(cmz_cctx *cctx, encoder *e, cmz_frame_info *info, cmz_e
                                 .typesize = (uint8_t)(p->filter == CMZ_FILTER_AUTO ? 1
                                                                                  : p->typesize),
                                 .chunk_size = p->chunk_size};
+    if (p->parity_k) {
+        e->parity = true;
+        e->fp.flags |= CMZ_FLAG_PARITY;
+        e->fp.parity_k = (uint8_t)p->parity_k;
+        e->fp.parity_m = (uint8_t)p->parity_m;
+    }
     if (cmz__signal_init(&e->sig) != 0) {
         return cmz__fail(err, CMZ_ERR_THREAD, CMZ_NO_POSITION, CMZ_NO_POSITION,
                          "could not create a lock");
@@ -369,6 +417,7 @@ static cmz_status encode(cmz_cctx *cctx, encoder *e, cmz_frame_info *info, cmz_e
     }
     cmz_status st = run_pipeline(e);
     cmz__free(e->index);
+    if (e->parity) cmz__parity_group_free(&e->group);
     cmz__signal_destroy(&e->sig);
     cmz__info_from_params(&e->info, &e->fp);
     e->info.frame_size = e->out_pos;

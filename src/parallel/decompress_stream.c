@@ -4,6 +4,7 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 
 typedef struct decoder decoder;
@@ -34,6 +35,15 @@ struct decoder {
     uint64_t frame_start;
     uint32_t prev_raw;  /* raw size of the previous chunk: only the last may be short */
     uint32_t index_crc; /* CRC32C of the index this frame should have, built as chunks pass */
+    /* parity frames: the open group, and the parity records still due after it */
+    uint64_t group;
+    uint32_t group_records;
+    uint32_t group_lengths[CMZ_PARITY_MAX];
+    uint64_t group_longest;
+    unsigned parity_due;
+    bool short_group, after_last_group;
+    uint8_t *parity_buf;
+    size_t parity_cap;
     cmz_frame_info info;
     cmz_error *err;
 };
@@ -103,10 +113,80 @@ static cmz_status setup_slots(decoder *d) {
     return CMZ_OK;
 }
 
-/* Reads one chunk record (its marker already read) into slot s and checks its header. */
-static cmz_status read_record(decoder *d, slot *s, const uint8_t marker[4], uint64_t number) {
+/* A parity record (header parsed): it must be the next one the group owes, describe the group
+ * as it passed, and its payload must be intact. Its content is not needed to decode. */
+static cmz_status read_parity(decoder *d, const cmz__chunk_header *h, uint64_t at) {
+    const cmz__frame_params *p = &d->params;
+    unsigned long long off = (unsigned long long)at;
+    if (d->parity_due == 0) {
+        /* only the last, short group opens its parity by itself (a full one is due) */
+        if (d->group_records == 0 || d->after_last_group)
+            return cmz__fail(d->err, CMZ_ERR_CORRUPT, CMZ_NO_POSITION, at,
+                             "parity record at offset %llu does not follow a group of chunks",
+                             off);
+        d->parity_due = p->parity_m;
+        d->short_group = true;
+    }
+    unsigned j = p->parity_m - d->parity_due;
+    if (h->number != d->group || h->parity_index != j || h->group_count != d->group_records ||
+        h->raw_size != d->group_longest)
+        return cmz__fail(d->err, CMZ_ERR_CORRUPT, CMZ_NO_POSITION, at,
+                         "parity record at offset %llu is numbered %u of group %llu for %u "
+                         "records of up to %u bytes; expected %u of group %llu for %u of up to "
+                         "%llu",
+                         off, (unsigned)h->parity_index, (unsigned long long)h->number,
+                         (unsigned)h->group_count, (unsigned)h->raw_size, j,
+                         (unsigned long long)d->group, (unsigned)d->group_records,
+                         (unsigned long long)d->group_longest);
+    if (cmz__grow(&d->parity_buf, &d->parity_cap, h->payload_size))
+        return cmz__fail(d->err, CMZ_ERR_NOMEM, CMZ_NO_POSITION, at,
+                         "no memory for the parity record at offset %llu", off);
+    cmz_status st = take(d, d->parity_buf, h->payload_size, "a parity record", CMZ_NO_POSITION);
+    if (st != CMZ_OK) return st;
+    uint32_t crc = cmz_crc32c(0, d->parity_buf, h->payload_size);
+    if (crc != h->payload_crc)
+        return cmz__fail(d->err, CMZ_ERR_CHECKSUM, CMZ_NO_POSITION, at,
+                         "parity record %u of group %llu at offset %llu is damaged: CRC32C of "
+                         "its payload is %08x, expected %08x",
+                         j, (unsigned long long)d->group, off, crc, h->payload_crc);
+    for (uint32_t r = 0; r < d->group_records; r++)
+        if (cmz__get_le32(d->parity_buf + (size_t)r * CMZ_PARITY_ENTRY_SIZE) !=
+            d->group_lengths[r])
+            return cmz__fail(d->err, CMZ_ERR_CORRUPT, CMZ_NO_POSITION, at,
+                             "parity record at offset %llu gives chunk %llu a length its "
+                             "record does not have",
+                             off, (unsigned long long)(d->group * p->parity_k + r));
+    if (--d->parity_due == 0) {
+        d->after_last_group = d->short_group;
+        d->group++;
+        d->group_records = 0;
+        d->group_longest = 0;
+    }
+    return CMZ_OK;
+}
+
+/* A data record joins the open parity group; a full group owes its M parity records next. */
+static cmz_status join_group(decoder *d, const cmz__chunk_header *h, uint64_t at) {
+    if (d->parity_due || d->after_last_group)
+        return cmz__fail(d->err, CMZ_ERR_CORRUPT, h->number, at,
+                         "chunk %llu at offset %llu is where %s",
+                         (unsigned long long)h->number, (unsigned long long)at,
+                         d->parity_due ? "a parity record should be"
+                                       : "the index should be (after the last group's parity)");
+    uint64_t len = CMZ_CHUNK_HEADER_SIZE + (uint64_t)h->payload_size;
+    d->group_lengths[d->group_records++] = (uint32_t)len;
+    if (len > d->group_longest) d->group_longest = len;
+    if (d->group_records == d->params.parity_k) d->parity_due = d->params.parity_m;
+    return CMZ_OK;
+}
+
+/* Reads one record (its marker already read): a data record goes into slot s (*data set), a
+ * parity record is checked and skipped. */
+static cmz_status read_record(decoder *d, slot *s, const uint8_t marker[4], uint64_t number,
+                              bool *data) {
     uint8_t hb[CMZ_CHUNK_HEADER_SIZE];
     memcpy(hb, marker, 4);
+    *data = false;
     s->offset = d->in_pos - 4;
     cmz_status st = take(d, hb + 4, CMZ_CHUNK_HEADER_SIZE - 4, "a chunk header", number);
     if (st != CMZ_OK) return st;
@@ -115,6 +195,10 @@ static cmz_status read_record(decoder *d, slot *s, const uint8_t marker[4], uint
         if (d->err && d->err->chunk == CMZ_NO_POSITION) d->err->chunk = number;
         return st;
     }
+    if (s->hdr.kind == CMZ_KIND_PARITY) return read_parity(d, &s->hdr, s->offset);
+    *data = true;
+    if (cmz__has_parity(&d->params) && (st = join_group(d, &s->hdr, s->offset)) != CMZ_OK)
+        return st;
     if (s->hdr.number != number)
         return cmz__fail(d->err, CMZ_ERR_CORRUPT, number, s->offset,
                          "chunk at offset %llu is numbered %llu, expected %llu (a chunk is "
@@ -229,6 +313,11 @@ static cmz_status decode_frame(decoder *d) {
     if ((st = setup_slots(d)) != CMZ_OK) return st;
     d->index_crc = 0;
     d->prev_raw = 0;
+    d->group = 0;
+    d->group_records = 0;
+    d->group_longest = 0;
+    d->parity_due = 0;
+    d->short_group = d->after_last_group = false;
 
     const cmz_params *p = &d->dctx->params;
     uint64_t next_read = 0, next_write = 0;
@@ -241,10 +330,17 @@ static cmz_status decode_frame(decoder *d) {
             if (memcmp(marker, cmz__index_marker, 4) == 0) {
                 at_index = 1;
                 index_at = d->in_pos - 4;
+                if (d->parity_due || (d->group_records && !d->after_last_group))
+                    st = cmz__fail(d->err, CMZ_ERR_CORRUPT, CMZ_NO_POSITION, index_at,
+                                   "the parity records of group %llu are missing before the "
+                                   "index at offset %llu",
+                                   (unsigned long long)d->group, (unsigned long long)index_at);
                 break;
             }
             slot *s = &d->slots[next_read % d->nslots];
-            if ((st = read_record(d, s, marker, next_read)) != CMZ_OK) break;
+            bool data;
+            if ((st = read_record(d, s, marker, next_read, &data)) != CMZ_OK) break;
+            if (!data) continue;
             s->done = 0;
             next_read++;
             cmz__pool_submit_to(d->dctx->pool, &s->job, (unsigned)(next_read - 1));
@@ -317,6 +413,7 @@ cmz_status cmz_decompress_stream(cmz_dctx *dctx, const cmz_input *in, const cmz_
         cmz__free(d.slots[i].raw);
     }
     cmz__free(d.slots);
+    cmz__free(d.parity_buf);
     cmz__signal_destroy(&d.sig);
     if (info) *info = d.info;
     return st;

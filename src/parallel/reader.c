@@ -135,7 +135,7 @@ static cmz_status decode_one(range_read *rr, cmz__worker *w, uint64_t i, cmz_err
         if (e->chunk == CMZ_NO_POSITION) e->chunk = i;
         return st;
     }
-    if (h.number != i || h.payload_size != entry->payload_size ||
+    if (h.kind != CMZ_KIND_DATA || h.number != i || h.payload_size != entry->payload_size ||
         h.raw_size != entry->raw_size)
         return cmz__fail(e, CMZ_ERR_CORRUPT, i, at,
                          "chunk record at offset %llu does not match index entry %llu",

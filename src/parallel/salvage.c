@@ -84,6 +84,10 @@ static void check_chunk(const cmz_source *src, const cmz__frame_params *p, cmz_c
     }
     cmz__chunk_header h;
     cmz_status st = cmz__chunk_header_parse(head, p, c->record_offset, &h, &err);
+    if (st == CMZ_OK && h.kind != CMZ_KIND_DATA)
+        st = cmz__fail(&err, CMZ_ERR_CORRUPT, c->number, c->record_offset,
+                       "the record at offset %llu is a parity record, expected chunk %llu",
+                       (unsigned long long)c->record_offset, (unsigned long long)c->number);
     if (st == CMZ_OK && (h.number != c->number || h.raw_size != c->raw_size))
         st = cmz__fail(&err, CMZ_ERR_CORRUPT, c->number, c->record_offset,
                        "the record at offset %llu is chunk %llu of %u bytes, expected chunk "
@@ -205,7 +209,8 @@ static cmz_status run(cmz_dctx *dctx, const cmz_source *src, const cmz_output *o
         uint8_t head[CMZ_CHUNK_HEADER_SIZE];
         cmz__chunk_header h;
         if (cmz__read_at(src, head, sizeof head, lay.at[n - 1]) &&
-            cmz__chunk_header_parse(head, &params, lay.at[n - 1], &h, NULL) == CMZ_OK) {
+            cmz__chunk_header_parse(head, &params, lay.at[n - 1], &h, NULL) == CMZ_OK &&
+            h.kind == CMZ_KIND_DATA) {
             content = (n - 1) * params.chunk_size + h.raw_size;
             rep->content_size_known = h.raw_size < params.chunk_size;
         }
