@@ -292,11 +292,15 @@ static cmz_error patch_footer(const fixture *f, size_t at, uint64_t value, int b
 
 static void test_flags(void **state) {
     fixture *f = *state;
-    for (int bit = 0; bit < 32; bit++) {
-        /* Bit 0 (parity) is not written by version-1 writers; 1..31 are reserved. */
+    for (int bit = 1; bit < 32; bit++) { /* bits 1..31 are reserved */
         patch_header(f, 12, 1ull << bit, 4, CMZ_ERR_UNSUPPORTED);
         patch_footer(f, 32, 1ull << bit, 4, CMZ_ERR_UNSUPPORTED);
     }
+    /* Bit 0 (parity) needs K and M; and K, M need bit 0. */
+    patch_header(f, 12, 1, 4, CMZ_ERR_CORRUPT);
+    patch_footer(f, 32, 1, 4, CMZ_ERR_CORRUPT);
+    patch_header(f, 24, 4, 1, CMZ_ERR_CORRUPT);
+    patch_footer(f, 37, 2, 1, CMZ_ERR_CORRUPT);
 }
 
 static void test_codec_id(void **state) {
