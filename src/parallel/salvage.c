@@ -30,6 +30,35 @@ bool cmz__read_at(const cmz_source *src, void *buf, size_t n, uint64_t offset) {
     return src->pread(src, buf, n, offset) == (int64_t)n;
 }
 
+void cmz__layout_free(layout *lay) {
+    cmz__free(lay->at);
+    cmz__free(lay->parity_at);
+    lay->at = lay->parity_at = NULL;
+}
+
+/* A parity frame's parity records follow each group's last record (docs/FORMAT.md). */
+static bool place_parity(const cmz__frame_params *p, const uint8_t *entries, uint64_t n,
+                         layout *lay) {
+    uint64_t groups = cmz__group_count(p, n);
+    if (!groups) return true;
+    if (!(lay->parity_at = cmz__malloc((size_t)(groups * p->parity_m) * sizeof(uint64_t))))
+        return false;
+    for (uint64_t g = 0; g < groups; g++) {
+        uint32_t count = cmz__group_size(p, n, g);
+        uint64_t longest = 0, end = 0;
+        for (uint32_t r = 0; r < count; r++) {
+            cmz__index_entry e;
+            cmz__index_entry_read(entries + (g * p->parity_k + r) * CMZ_INDEX_ENTRY_SIZE, &e);
+            uint64_t len = CMZ_CHUNK_HEADER_SIZE + (uint64_t)e.payload_size;
+            if (len > longest) longest = len;
+            end = e.record_offset + len;
+        }
+        for (unsigned j = 0; j < p->parity_m; j++)
+            lay->parity_at[g * p->parity_m + j] = end + j * cmz__parity_record_size(count, longest);
+    }
+    return true;
+}
+
 /* Step 2 with the footer: reads and checks the index; false when it is damaged. */
 static bool load_index(const cmz_source *src, const cmz__footer *f, layout *lay) {
     uint64_t n = f->chunk_count;
@@ -47,14 +76,12 @@ static bool load_index(const cmz_source *src, const cmz__footer *f, layout *lay)
         at[i] = e.record_offset;
         ok = e.record_offset < f->index_offset;
     }
-    cmz__free(index);
-    if (!ok) {
-        cmz__free(at);
-        return false;
-    }
     lay->at = at;
     lay->count = n;
-    return true;
+    if (ok) ok = place_parity(&f->params, index + 16, n, lay);
+    cmz__free(index);
+    if (!ok) cmz__layout_free(lay);
+    return ok;
 }
 
 static void describe(cmz_chunk_report *c, cmz_chunk_state state, cmz_status status,
@@ -174,7 +201,7 @@ static cmz_status run(cmz_dctx *dctx, const cmz_source *src, const cmz_output *o
     }
 
     /* 2. where the chunks are */
-    layout lay = {NULL, 0, 0};
+    layout lay = {.at = NULL};
     rep->index_ok = rep->footer_ok && load_index(src, &footer, &lay);
     cmz_status st = CMZ_OK;
     if (!rep->index_ok) {
@@ -196,7 +223,7 @@ static cmz_status run(cmz_dctx *dctx, const cmz_source *src, const cmz_output *o
         if (!rep->chunks) st = CMZ_ERR_NOMEM;
     }
     if (st != CMZ_OK) {
-        cmz__free(lay.at);
+        cmz__layout_free(&lay);
         cmz_frame_report_free(rep);
         return cmz__fail(err, st, CMZ_NO_POSITION, CMZ_NO_POSITION, "%s",
                          st == CMZ_ERR_NOMEM         ? "out of memory"
@@ -254,7 +281,7 @@ static cmz_status run(cmz_dctx *dctx, const cmz_source *src, const cmz_output *o
     cmz__free(record.buf);
     cmz__free(raw.buf);
     cmz_codec_ctx_free(ctx);
-    cmz__free(lay.at);
+    cmz__layout_free(&lay);
     uint64_t lay_unreadable = lay.unreadable;
     if (st != CMZ_OK) {
         cmz_frame_report_free(rep);

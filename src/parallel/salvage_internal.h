@@ -7,12 +7,24 @@
 
 #include <stdbool.h>
 
-/* Where each chunk's record starts (CMZ_NO_POSITION: not found). */
+/* Where each record starts (CMZ_NO_POSITION: not found). */
 typedef struct {
-    uint64_t *at;
-    uint64_t count;
+    uint64_t *at;        /* data chunk k's record */
+    uint64_t count;      /* data chunks */
+    uint64_t *parity_at; /* parity frames: group g's parity record j at [g * M + j]; else NULL */
     uint64_t unreadable; /* bytes the scan could not read (I/O errors) */
 } layout;
+
+/* Parity groups of a frame of n data chunks (0 without parity). */
+static inline uint64_t cmz__group_count(const cmz__frame_params *p, uint64_t n) {
+    return cmz__has_parity(p) ? (n + p->parity_k - 1) / p->parity_k : 0;
+}
+/* Data records in group g of a frame of n data chunks. */
+static inline uint32_t cmz__group_size(const cmz__frame_params *p, uint64_t n, uint64_t g) {
+    uint64_t first = g * p->parity_k, left = n - first;
+    return (uint32_t)(left < p->parity_k ? left : p->parity_k);
+}
+void cmz__layout_free(layout *lay);
 
 /* n bytes at offset, all of them, or false (past the end, or an I/O error). */
 bool cmz__read_at(const cmz_source *src, void *buf, size_t n, uint64_t offset);
@@ -21,7 +33,7 @@ static inline bool cmz__salvage_interrupted(const cmz_dctx *dctx) {
     return dctx && cmz__interrupted(&dctx->params);
 }
 
-/* Finds the data records of [from, to) without an index (salvage_scan.c). max_chunks bounds
+/* Finds the records of [from, to) without an index (salvage_scan.c). max_chunks bounds
  * the chunk numbers (memory); known is the chunk count when the footer gives it (0 if not);
  * ends_at_to: the last record ends exactly at `to` (the footer's index offset). */
 cmz_status cmz__salvage_scan(const cmz_source *src, const cmz__frame_params *p, uint64_t from,

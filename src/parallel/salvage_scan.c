@@ -17,6 +17,8 @@
 
 #include <stdlib.h>
 
+/* A record found: `number` is its sequence number in the frame (data and parity records in
+ * file order: src/frame/internal.h), so that one chain rule covers both kinds. */
 typedef struct {
     uint64_t pos, end, number;
 } candidate;
@@ -61,10 +63,14 @@ static cmz_status collect(const cmz_source *src, const cmz__frame_params *p, uin
             uint64_t at = pos + i;
             i++;
             if (memcmp(hit, cmz__chunk_marker, 4) != 0 ||
-                cmz__chunk_header_parse(hit, p, at, &h, NULL) != CMZ_OK ||
-                h.number >= max_chunks ||
-                at < CMZ_HEADER_SIZE + h.number * CMZ_CHUNK_HEADER_SIZE) /* no room before */
+                cmz__chunk_header_parse(hit, p, at, &h, NULL) != CMZ_OK)
                 continue;
+            uint64_t first_data = h.kind == CMZ_KIND_DATA ? h.number : h.number * p->parity_k;
+            if (first_data >= max_chunks) continue;
+            uint64_t seq = h.kind == CMZ_KIND_DATA
+                               ? cmz__data_seq(p, h.number)
+                               : cmz__parity_seq(p, h.number, h.group_count, h.parity_index);
+            if (at < CMZ_HEADER_SIZE + seq * CMZ_CHUNK_HEADER_SIZE) continue; /* no room before */
             if (n_cand == cap) {
                 candidate *grown = cmz__malloc(2 * cap * sizeof *grown);
                 if (!grown) {
@@ -76,7 +82,7 @@ static cmz_status collect(const cmz_source *src, const cmz__frame_params *p, uin
                 cand = grown;
                 cap *= 2;
             }
-            cand[n_cand++] = (candidate){at, at + CMZ_CHUNK_HEADER_SIZE + h.payload_size, h.number};
+            cand[n_cand++] = (candidate){at, at + CMZ_CHUNK_HEADER_SIZE + h.payload_size, seq};
         }
         if (n < want) break; /* the last window */
         pos += last + 1;
@@ -122,6 +128,42 @@ static const candidate *at_end(const candidate **ends, size_t n, uint64_t end, u
     return NULL;
 }
 
+/* The data chunks a frame has when record c is its last (a parity record says how many its
+ * group holds). */
+static uint64_t data_count(const cmz_source *src, const cmz__frame_params *p,
+                           const candidate *c) {
+    uint8_t head[CMZ_CHUNK_HEADER_SIZE];
+    cmz__chunk_header h;
+    if (!cmz__read_at(src, head, sizeof head, c->pos) ||
+        cmz__chunk_header_parse(head, p, c->pos, &h, NULL) != CMZ_OK)
+        return 0; /* cannot happen: it was read and parsed by collect */
+    return h.kind == CMZ_KIND_DATA ? h.number + 1 : h.number * p->parity_k + h.group_count;
+}
+
+/* Record offsets by sequence number -> data offsets and parity offsets. */
+static cmz_status split(const cmz__frame_params *p, const uint64_t *seq_at, uint64_t records,
+                        uint64_t data, layout *lay) {
+    uint64_t groups = cmz__group_count(p, data);
+    lay->at = cmz__malloc((data ? (size_t)data : 1) * sizeof *lay->at);
+    lay->parity_at = groups ? cmz__malloc((size_t)(groups * p->parity_m) * sizeof(uint64_t))
+                            : NULL;
+    if (!lay->at || (groups && !lay->parity_at)) {
+        cmz__layout_free(lay);
+        return CMZ_ERR_NOMEM;
+    }
+    for (uint64_t k = 0; k < data; k++) {
+        uint64_t seq = cmz__data_seq(p, k);
+        lay->at[k] = seq < records ? seq_at[seq] : CMZ_NO_POSITION;
+    }
+    for (uint64_t g = 0; g < groups; g++)
+        for (unsigned j = 0; j < p->parity_m; j++) {
+            uint64_t seq = cmz__parity_seq(p, g, cmz__group_size(p, data, g), j);
+            lay->parity_at[g * p->parity_m + j] = seq < records ? seq_at[seq] : CMZ_NO_POSITION;
+        }
+    lay->count = data;
+    return CMZ_OK;
+}
+
 cmz_status cmz__salvage_scan(const cmz_source *src, const cmz__frame_params *p, uint64_t from,
                              uint64_t to, uint64_t max_chunks, uint64_t known, bool ends_at_to,
                              const cmz_dctx *dctx, layout *lay) {
@@ -130,9 +172,12 @@ cmz_status cmz__salvage_scan(const cmz_source *src, const cmz__frame_params *p, 
     /* candidates: the chunks, and as many again for records stored inside payloads */
     size_t limit = max_chunks > SIZE_MAX / 4 / sizeof(candidate) ? SIZE_MAX / 4 / sizeof(candidate)
                                                                  : (size_t)max_chunks * 2 + 64;
-    cmz_status st = collect(src, p, from, to, max_chunks, limit, dctx, &cand, &n, &lay->unreadable);
+    size_t limit_records = limit > SIZE_MAX / 2 ? SIZE_MAX / 2 : limit;
+    if (cmz__has_parity(p)) limit_records += limit_records / p->parity_k * p->parity_m + p->parity_m;
+    cmz_status st = collect(src, p, from, to, max_chunks, limit_records, dctx, &cand, &n,
+                            &lay->unreadable);
     if (st != CMZ_OK) return st;
-    uint64_t count = known;
+    uint64_t count = cmz__record_count(p, known); /* records, in sequence numbers */
     for (size_t i = 0; !ends_at_to && i < n; i++)
         if (cand[i].number + 1 > count) count = cand[i].number + 1;
     const candidate **chosen = cmz__calloc(count ? (size_t)count : 1, sizeof *chosen);
@@ -187,13 +232,16 @@ cmz_status cmz__salvage_scan(const cmz_source *src, const cmz__frame_params *p, 
                 : k == 0  ? from
                 : chosen[k - 1] ? chosen[k - 1]->end
                                 : CMZ_NO_POSITION;
-    /* without the footer, chunks past the last one chosen are unknown: the count ends there */
-    if (!known)
+    /* without the footer, records past the last one chosen are unknown: the count ends there */
+    uint64_t data = known;
+    if (!known) {
         while (count && !chosen[count - 1]) count--;
+        data = count ? data_count(src, p, chosen[count - 1]) : 0;
+    }
     cmz__free(cand);
     cmz__free(chosen);
     cmz__free(ends);
-    lay->at = at;
-    lay->count = count;
-    return CMZ_OK;
+    st = split(p, at, count, data, lay);
+    cmz__free(at);
+    return st;
 }
