@@ -43,6 +43,8 @@ typedef struct {
     uint64_t content_offset; /* its content bytes: [content_offset, content_offset + raw_size) */
     uint32_t raw_size;
     cmz_status status;       /* CMZ_OK when intact */
+    bool repairable;         /* damaged or missing, and its group's parity can rebuild it */
+    bool repaired;           /* cmz_frame_repair rebuilt it from parity */
     char message[160];       /* why it is damaged or missing; "" when intact */
 } cmz_chunk_report;
 
@@ -53,6 +55,10 @@ typedef struct {
     uint64_t intact, damaged, missing;
     uint64_t lost_bytes;     /* content bytes in damaged and missing chunks */
     uint64_t chunk_count;    /* entries in chunks */
+    bool has_parity;         /* the frame carries parity records (info.parity_k:parity_m) */
+    uint64_t repairable;     /* damaged or missing chunks that parity can rebuild */
+    uint64_t parity_damaged; /* parity records damaged or missing */
+    uint64_t repaired;       /* cmz_frame_repair: chunks rebuilt from parity */
     cmz_chunk_report *chunks; /* one per data chunk, in order */
     char summary[256];       /* one line for a person: "3 of 8 chunks damaged ..." */
 } cmz_frame_report;
@@ -73,6 +79,19 @@ cmz_status cmz_frame_verify(cmz_dctx *dctx, const cmz_source *src, cmz_frame_rep
 cmz_status cmz_frame_salvage(cmz_dctx *dctx, const cmz_source *src, const cmz_output *out,
                              cmz_frame_report **report, cmz_error *err);
 void cmz_frame_report_free(cmz_frame_report *report);
+
+/* Writes the frame in src to out, repaired: each damaged or missing chunk rebuilt from its
+ * group's parity (up to M per group of K), damaged parity records computed again, and the
+ * header, index and footer written afresh from the records. The result is the frame as it was
+ * written, byte for byte. Works on frames without parity too, when only the header, index or
+ * footer is damaged. One pass over src, group by group; memory about (K + 2M) records plus
+ * 16 bytes per chunk, within dctx's memory limit.
+ * Returns CMZ_OK when out received a whole intact frame; CMZ_ERR_CORRUPT when some chunk cannot
+ * be rebuilt (*report says which: state damaged/missing and not repaired): then out received
+ * an incomplete frame, to be thrown away; the other errors of cmz_frame_verify. *report is set
+ * whenever the frame could be read (CMZ_OK or CMZ_ERR_CORRUPT from the rebuild). */
+cmz_status cmz_frame_repair(cmz_dctx *dctx, const cmz_source *src, const cmz_output *out,
+                            cmz_frame_report **report, cmz_error *err);
 
 #ifdef __cplusplus
 }

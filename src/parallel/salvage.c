@@ -137,9 +137,9 @@ static void check_chunk(const cmz_source *src, const cmz__frame_params *p, cmz_c
     else describe(c, CMZ_CHUNK_DAMAGED, st, err.message);
 }
 
-static cmz_status run(cmz_dctx *dctx, const cmz_source *src, const cmz_output *out,
-                      cmz_frame_report **report_out, cmz_error *err) {
-    *report_out = NULL;
+cmz_status cmz__frame_locate(const cmz_dctx *dctx, const cmz_source *src, cmz__located *loc,
+                             cmz_error *err) {
+    memset(loc, 0, sizeof *loc);
     uint64_t limit = dctx && dctx->params.memory_limit ? dctx->params.memory_limit
                                                         : CMZ_DEFAULT_MEMORY_LIMIT;
     if (src->size < CMZ_HEADER_SIZE)
@@ -211,7 +211,7 @@ static cmz_status run(cmz_dctx *dctx, const cmz_source *src, const cmz_output *o
                                rep->footer_ok ? footer.chunk_count : 0, rep->footer_ok, dctx, &lay);
         if (st == CMZ_OK && rep->footer_ok) lay.count = footer.chunk_count;
     }
-    uint64_t n = lay.count, content;
+    uint64_t n = lay.count, content = 0;
     rep->content_size_known = rep->footer_ok;
     if (rep->footer_ok) content = footer.content_size;
     else content = n * params.chunk_size; /* the last chunk's size is read from it below */
@@ -243,7 +243,33 @@ static cmz_status run(cmz_dctx *dctx, const cmz_source *src, const cmz_output *o
         }
     }
     rep->chunk_count = n;
+    rep->has_parity = cmz__has_parity(&params);
+    loc->params = params;
+    loc->lay = lay;
+    loc->content = content;
+    loc->report = rep;
+    loc->memory_limit = limit;
+    loc->frame_size = src->size;
+    for (uint64_t i = 0; i < n; i++) {
+        cmz_chunk_report *c = &rep->chunks[i];
+        c->number = i;
+        c->record_offset = lay.at[i];
+        c->content_offset = i * params.chunk_size;
+        c->raw_size = i + 1 < n ? params.chunk_size : (uint32_t)(content - c->content_offset);
+    }
+    return CMZ_OK;
+}
 
+/* Step 3: every chunk checked and decoded, one thread (the slow path for damaged data). */
+static cmz_status run(cmz_dctx *dctx, const cmz_source *src, const cmz_output *out,
+                      cmz_frame_report **report_out, cmz_error *err) {
+    *report_out = NULL;
+    cmz__located loc;
+    cmz_status st = cmz__frame_locate(dctx, src, &loc, err);
+    if (st != CMZ_OK) return st;
+    cmz_frame_report *rep = loc.report;
+    const cmz__frame_params params = loc.params;
+    uint64_t n = loc.lay.count;
     /* 3. every chunk */
     const cmz_codec *codec = cmz_codec_by_id(params.codec);
     cmz_codec_ctx *ctx = codec ? cmz_codec_ctx_new(codec) : NULL;
@@ -256,10 +282,6 @@ static cmz_status run(cmz_dctx *dctx, const cmz_source *src, const cmz_output *o
             break;
         }
         cmz_chunk_report *c = &rep->chunks[i];
-        c->number = i;
-        c->record_offset = lay.at[i];
-        c->content_offset = i * params.chunk_size;
-        c->raw_size = i + 1 < n ? params.chunk_size : (uint32_t)(content - c->content_offset);
         if (cmz__grow(&raw.buf, &raw.cap, c->raw_size ? c->raw_size : 1) != 0) {
             st = cmz__fail(err, CMZ_ERR_NOMEM, i, CMZ_NO_POSITION, "out of memory");
             break;
@@ -281,26 +303,35 @@ static cmz_status run(cmz_dctx *dctx, const cmz_source *src, const cmz_output *o
     cmz__free(record.buf);
     cmz__free(raw.buf);
     cmz_codec_ctx_free(ctx);
-    cmz__layout_free(&lay);
-    uint64_t lay_unreadable = lay.unreadable;
+    if (st == CMZ_OK && rep->has_parity) st = cmz__parity_assess(src, &loc, err);
+    cmz__layout_free(&loc.lay);
     if (st != CMZ_OK) {
         cmz_frame_report_free(rep);
         return st;
     }
-    cmz__info_from_params(&rep->info, &params);
-    rep->info.content_size = content;
+    cmz__report_summary(rep, &loc);
+    *report_out = rep;
+    return CMZ_OK;
+}
+
+void cmz__report_summary(cmz_frame_report *rep, const cmz__located *loc) {
+    uint64_t n = rep->chunk_count;
+    cmz__info_from_params(&rep->info, &loc->params);
+    rep->info.content_size = loc->content;
     rep->info.chunk_count = n;
-    rep->info.frame_size = src->size;
+    rep->info.frame_size = loc->frame_size;
+    char parity[96] = "";
+    if (rep->has_parity)
+        snprintf(parity, sizeof parity, "; %llu repairable; %llu parity records damaged",
+                 (unsigned long long)rep->repairable, (unsigned long long)rep->parity_damaged);
     snprintf(rep->summary, sizeof rep->summary,
-             "%llu of %llu chunks intact, %llu damaged, %llu missing; %llu content bytes lost%s%s%s%s%s",
+             "%llu of %llu chunks intact, %llu damaged, %llu missing; %llu content bytes lost%s%s%s%s%s%s",
              (unsigned long long)rep->intact, (unsigned long long)n,
              (unsigned long long)rep->damaged, (unsigned long long)rep->missing,
              (unsigned long long)rep->lost_bytes, rep->header_ok ? "" : "; header damaged",
              rep->footer_ok ? "" : "; footer damaged", rep->index_ok ? "" : "; index damaged",
              rep->content_size_known ? "" : "; content size unknown",
-             lay_unreadable ? "; unreadable parts skipped (I/O errors)" : "");
-    *report_out = rep;
-    return CMZ_OK;
+             loc->lay.unreadable ? "; unreadable parts skipped (I/O errors)" : "", parity);
 }
 
 cmz_status cmz_frame_verify(cmz_dctx *dctx, const cmz_source *src, cmz_frame_report **report,

@@ -40,4 +40,25 @@ cmz_status cmz__salvage_scan(const cmz_source *src, const cmz__frame_params *p, 
                              uint64_t to, uint64_t max_chunks, uint64_t known, bool ends_at_to,
                              const cmz_dctx *dctx, layout *lay);
 
+/* A damaged frame's parameters and records, found (salvage.c): steps 1 and 2 shared by
+ * verify, salvage and repair. The report has one entry per data chunk, numbered and placed,
+ * state not yet set. */
+typedef struct {
+    cmz__frame_params params;
+    layout lay;
+    uint64_t content;      /* content size (from the footer, or guessed from the last chunk) */
+    uint64_t frame_size;
+    uint64_t memory_limit;
+    cmz_frame_report *report;
+} cmz__located;
+
+/* On success the caller owns loc->report and loc->lay (cmz__layout_free). */
+cmz_status cmz__frame_locate(const cmz_dctx *dctx, const cmz_source *src, cmz__located *loc,
+                             cmz_error *err);
+/* Fills report->info and report->summary from the counts. */
+void cmz__report_summary(cmz_frame_report *rep, const cmz__located *loc);
+/* Verify on a parity frame: reads the parity records, counts the damaged ones, and marks the
+ * damaged chunks that a repair would rebuild (repair.c). */
+cmz_status cmz__parity_assess(const cmz_source *src, cmz__located *loc, cmz_error *err);
+
 #endif
