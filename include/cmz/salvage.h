@@ -93,6 +93,19 @@ void cmz_frame_report_free(cmz_frame_report *report);
 cmz_status cmz_frame_repair(cmz_dctx *dctx, const cmz_source *src, const cmz_output *out,
                             cmz_frame_report **report, cmz_error *err);
 
+/* cmz_compress, then a check that the frame decodes to src (decoded a few chunks at a time
+ * and compared): an error anywhere on the way (memory, codec) is caught before the frame is
+ * trusted. CMZ_ERR_CORRUPT (and *dst_size = 0) when the check fails. */
+cmz_status cmz_safe_compress(cmz_cctx *cctx, void *dst, size_t dst_capacity, size_t *dst_size,
+                             const void *src, size_t src_size, cmz_error *err);
+/* cmz_decompress; when it finds damage (CMZ_ERR_CHECKSUM, _CORRUPT, _TRUNCATED, _BAD_MAGIC),
+ * the frame is repaired in memory from its parity (cmz_frame_repair) and decoded again.
+ * *repaired (may be NULL) gets the number of chunks rebuilt. When the repair cannot undo the
+ * damage, the decoder's error is returned with the repair's reason appended. */
+cmz_status cmz_safe_decompress(cmz_dctx *dctx, void *dst, size_t dst_capacity, size_t *dst_size,
+                               const void *src, size_t src_size, uint64_t *repaired,
+                               cmz_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -402,6 +402,51 @@ static void test_decoder_checks_parity_layout(void **state) {
     free(content);
 }
 
+/* The safe calls: compression checked; decompression repairs when parity allows. */
+static void test_safe_calls(void **state) {
+    (void)state;
+    uint8_t *content = tu_mixed(N, 10);
+    cmz_params p = tu_params(CMZ_CODEC_ZSTD, CS, 2);
+    p.parity_k = 4;
+    p.parity_m = 1;
+    cmz_cctx *c = cmz_cctx_new(&p, NULL);
+    size_t cap = cmz_compress_bound(&p, N), size = 0;
+    uint8_t *frame = malloc(cap);
+    assert_int_equal(cmz_safe_compress(c, frame, cap, &size, content, N, NULL), CMZ_OK);
+    cmz_error err;
+    assert_int_equal(cmz_safe_compress(c, frame, 100, &size, content, N, &err),
+                     CMZ_ERR_DST_TOO_SMALL);
+    assert_int_equal(cmz_safe_compress(c, frame, cap, &size, content, N, NULL), CMZ_OK);
+    cmz_dctx *d = cmz_dctx_new(NULL, NULL);
+    uint8_t *out = malloc(N);
+    size_t got;
+    uint64_t repaired = 99;
+    assert_int_equal(cmz_safe_decompress(d, out, N, &got, frame, size, &repaired, NULL), CMZ_OK);
+    assert_int_equal(repaired, 0);
+    /* one chunk per group damaged: repaired on the way */
+    frame[record_at(frame, size, 1) + 50] ^= 0x40;
+    frame[record_at(frame, size, 6) + 7] ^= 0x01;
+    frame[record_at(frame, size, 8) + 45] ^= 0x80;
+    memset(out, 0, N);
+    assert_int_equal(cmz_safe_decompress(d, out, N, &got, frame, size, &repaired, &err), CMZ_OK);
+    assert_int_equal(repaired, 3);
+    assert_int_equal(got, N);
+    assert_memory_equal(out, content, N);
+    /* two in one group with M = 1: the decoder's error, and the repair's reason */
+    frame[record_at(frame, size, 2) + 50] ^= 0x40;
+    assert_int_equal(cmz_safe_decompress(d, out, N, &got, frame, size, &repaired, &err),
+                     CMZ_ERR_CHECKSUM);
+    assert_non_null(strstr(err.message, "repair: "));
+    /* not damage: passed through */
+    assert_int_equal(cmz_safe_decompress(d, out, 10, &got, frame, size, NULL, &err),
+                     CMZ_ERR_DST_TOO_SMALL);
+    free(out);
+    free(frame);
+    free(content);
+    cmz_cctx_free(c);
+    cmz_dctx_free(d);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_roundtrip),
@@ -414,6 +459,7 @@ int main(void) {
         cmocka_unit_test(test_without_parity),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_decoder_checks_parity_layout),
+        cmocka_unit_test(test_safe_calls),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
