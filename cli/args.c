@@ -66,6 +66,7 @@ void cli_print_usage(FILE *to) {
         "       cmz -t|test [OPTIONS] [FILE.cmz...]          verify integrity\n"
         "       cmz -l|info [-v] FILE.cmz...                 show frame details\n"
         "       cmz cat [--range OFF:LEN] FILE.cmz...        write content bytes to stdout\n"
+        "       cmz repair [-o OUT] FILE.cmz...              rebuild from parity, in place\n"
         "With no FILE, or when FILE is -, read stdin and write stdout.\n"
         "\n"
         "Options:\n"
@@ -330,6 +331,11 @@ static int check(cli_options *o) {
         return usage_error("%s", "--salvage is an option of decompression (-d)");
     if (o->salvage && o->remove_input)
         return usage_error("%s", "--salvage keeps the input: a salvaged output is incomplete");
+    if (o->params.parity_k && o->mode != CLI_MODE_COMPRESS)
+        return usage_error("%s", "--parity is an option of compression (decoding and repair "
+                                 "read it from the frame)");
+    if (o->mode == CLI_MODE_REPAIR && (o->to_stdout || o->remove_input))
+        return usage_error("%s", "repair writes a file: -c and --rm are not options of repair");
     if (o->range_set && o->mode != CLI_MODE_CAT)
         return usage_error("%s", "--range is an option of 'cmz cat'");
     if ((o->mode == CLI_MODE_INFO || o->mode == CLI_MODE_CAT) && o->output)

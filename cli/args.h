@@ -23,6 +23,7 @@ typedef enum {
     CLI_MODE_TEST,
     CLI_MODE_INFO,
     CLI_MODE_CAT,
+    CLI_MODE_REPAIR,
 } cli_mode;
 
 typedef struct {

@@ -48,36 +48,6 @@ static void summary(const cli_options *o, const char *name, uint64_t in, uint64_
     fputc('\n', stderr);
 }
 
-/* The chunks a report lists as damaged or missing, one line each (a run of missing chunks in
- * one line: a damaged frame without its index can lose thousands), and its summary. */
-static void print_damage(const char *name, const cmz_frame_report *rep) {
-    for (uint64_t i = 0; i < rep->chunk_count; i++) {
-        const cmz_chunk_report *c = &rep->chunks[i];
-        if (c->state == CMZ_CHUNK_INTACT) continue;
-        uint64_t last = i;
-        while (c->state == CMZ_CHUNK_MISSING && last + 1 < rep->chunk_count &&
-               rep->chunks[last + 1].state == CMZ_CHUNK_MISSING &&
-               !strcmp(rep->chunks[last + 1].message, c->message))
-            last++;
-        const cmz_chunk_report *e = &rep->chunks[last];
-        char which[64], where[48] = "";
-        if (last > i)
-            snprintf(which, sizeof which, "chunks %llu..%llu", (unsigned long long)i,
-                     (unsigned long long)last);
-        else
-            snprintf(which, sizeof which, "chunk %llu", (unsigned long long)i);
-        if (c->record_offset != CMZ_NO_POSITION && last == i)
-            snprintf(where, sizeof where, ", record at offset %llu",
-                     (unsigned long long)c->record_offset);
-        fprintf(stderr, "cmz: %s: %s (content bytes %llu..%llu%s): %s: %s\n", name, which,
-                (unsigned long long)c->content_offset,
-                (unsigned long long)(e->content_offset + e->raw_size - 1), where,
-                cmz_chunk_state_name(c->state), c->message);
-        i = last;
-    }
-    fprintf(stderr, "cmz: %s: %s\n", name, rep->summary);
-}
-
 /* After a failed test of a file: every chunk checked, the damaged ones listed (the streaming
  * decoder stops at the first). Nothing more to say for pipes, or when no report can be made. */
 static void report_damage(const char *name, int fd, const struct stat *in_st, cmz_dctx *dctx) {
@@ -86,9 +56,19 @@ static void report_damage(const char *name, int fd, const struct stat *in_st, cm
     cmz_frame_report *rep = NULL;
     if (cmz_source_fd(&src, fd, NULL) != CMZ_OK || cmz_frame_verify(dctx, &src, &rep, NULL) != CMZ_OK)
         return;
-    if (rep->damaged || rep->missing || !rep->header_ok || !rep->footer_ok || !rep->index_ok) {
-        print_damage(name, rep);
-        fprintf(stderr, "cmz: %s: 'cmz -d --salvage' writes every intact chunk\n", name);
+    if (rep->damaged || rep->missing || !rep->header_ok || !rep->footer_ok || !rep->index_ok ||
+        rep->parity_damaged) {
+        cli_print_damage(name, rep);
+        uint64_t lost = rep->damaged + rep->missing;
+        if (lost && rep->repairable == lost)
+            fprintf(stderr, "cmz: %s: parity can rebuild %s: 'cmz repair %s'\n", name,
+                    lost == 1 ? "the damaged chunk" : "every damaged chunk", name);
+        else if (!lost)
+            fprintf(stderr, "cmz: %s: every chunk is intact: 'cmz repair %s' rewrites the rest\n",
+                    name, name);
+        else
+            fprintf(stderr, "cmz: %s: 'cmz -d --salvage' writes every intact chunk%s\n", name,
+                    rep->repairable ? " (parity can rebuild only some of the damaged ones)" : "");
     }
     cmz_frame_report_free(rep);
 }
@@ -120,7 +100,7 @@ static int salvage_fd(cli_session *s, const char *name, int fd, const struct sta
     int rc = cli_target_commit(t, in_st, s->o);
     if (rc == 0) {
         bool lost = rep->damaged || rep->missing || !rep->content_size_known;
-        if (lost) print_damage(name, rep);
+        if (lost) cli_print_damage(name, rep);
         else if (cli_summary_wanted(s->o)) fprintf(stderr, "cmz: %s: %s\n", name, rep->summary);
         if (lost) rc = CLI_EXIT_ERROR;
     }

@@ -46,3 +46,35 @@ const char *cli_percent(uint64_t part, uint64_t whole, char buf[16]) {
     else snprintf(buf, 16, "%.2f%%", 100.0 * (double)part / (double)whole);
     return buf;
 }
+
+/* The chunks a report lists as damaged or missing, one line each (a run of missing chunks in
+ * one line: a damaged frame without its index can lose thousands), and its summary. */
+void cli_print_damage(const char *name, const cmz_frame_report *rep) {
+    for (uint64_t i = 0; i < rep->chunk_count; i++) {
+        const cmz_chunk_report *c = &rep->chunks[i];
+        if (c->state == CMZ_CHUNK_INTACT) continue;
+        uint64_t last = i;
+        while (c->state == CMZ_CHUNK_MISSING && last + 1 < rep->chunk_count &&
+               rep->chunks[last + 1].state == CMZ_CHUNK_MISSING &&
+               !strcmp(rep->chunks[last + 1].message, c->message))
+            last++;
+        const cmz_chunk_report *e = &rep->chunks[last];
+        char which[64], where[48] = "";
+        if (last > i)
+            snprintf(which, sizeof which, "chunks %llu..%llu", (unsigned long long)i,
+                     (unsigned long long)last);
+        else
+            snprintf(which, sizeof which, "chunk %llu", (unsigned long long)i);
+        if (c->record_offset != CMZ_NO_POSITION && last == i)
+            snprintf(where, sizeof where, ", record at offset %llu",
+                     (unsigned long long)c->record_offset);
+        fprintf(stderr, "cmz: %s: %s (content bytes %llu..%llu%s): %s%s: %s\n", name, which,
+                (unsigned long long)c->content_offset,
+                (unsigned long long)(e->content_offset + e->raw_size - 1), where,
+                cmz_chunk_state_name(c->state),
+                c->repaired ? ", rebuilt from parity" : c->repairable ? ", repairable" : "",
+                c->message);
+        i = last;
+    }
+    fprintf(stderr, "cmz: %s: %s\n", name, rep->summary);
+}

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "args.h"
+#include "cmz/salvage.h"
 
 /* "cmz: NAME: <formatted>" (no NAME when it is NULL). Returns CLI_EXIT_ERROR. */
 int cli_errorf(const char *name, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -26,5 +27,10 @@ const char *cli_human_size(uint64_t bytes, char buf[32]);
 
 /* "36.59%" of part/whole, or "n/a" when whole is 0; returns buf. */
 const char *cli_percent(uint64_t part, uint64_t whole, char buf[16]);
+
+/* The chunks a verify/salvage/repair report lists as damaged or missing, one line each (a run
+ * of missing chunks in one line: a frame without its index can lose thousands), whether parity
+ * can rebuild them, and the report's summary. */
+void cli_print_damage(const char *name, const cmz_frame_report *rep);
 
 #endif

@@ -51,6 +51,7 @@ static int run_one(cli_session *s, const char *path) {
     case CLI_MODE_TEST: return cli_decompress_file(s, path);
     case CLI_MODE_INFO: return cli_info_file(s, path);
     case CLI_MODE_CAT: return cli_cat_file(s, path);
+    case CLI_MODE_REPAIR: return cli_repair_file(s, path);
     }
     return CLI_EXIT_ERROR;
 }

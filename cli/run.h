@@ -35,5 +35,6 @@ int cli_compress_file(cli_session *s, const char *path);
 int cli_decompress_file(cli_session *s, const char *path); /* decompress, or test (-t) */
 int cli_info_file(cli_session *s, const char *path);
 int cli_cat_file(cli_session *s, const char *path);
+int cli_repair_file(cli_session *s, const char *path);
 
 #endif

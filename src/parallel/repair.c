@@ -437,7 +437,6 @@ static cmz_status repair(cmz_dctx *dctx, const cmz_source *src, const cmz_output
         if (n && rep->chunks[n - 1].raw_size != rp.last_raw) rep->chunks[n - 1].raw_size = rp.last_raw;
         loc.content = rp.content;
         rep->content_size_known = true;
-        rep->repairable = rep->repaired;
         st = write_tail(&rp, n);
     }
     records_free(rp.io.data, parity ? p->parity_k : 1);
@@ -453,6 +452,7 @@ static cmz_status repair(cmz_dctx *dctx, const cmz_source *src, const cmz_output
         cmz_frame_report_free(rep);
         return st;
     }
+    rep->repairable = rep->repaired;
     cmz__report_summary(rep, &loc);
     *report_out = rep;
     if (!rp.failed) return CMZ_OK;
