@@ -211,6 +211,42 @@ slice t64.cmz 0 $(($(size_of t64.cmz) - 10)) >trunc.cmz
 expect 1 "$CMZ" -t trunc.cmz
 expect 1 "$CMZ" -t text                      # not a cmz frame at all
 
+# --- parity and repair ---------------------------------------------------------------------------
+expect 0 "$CMZ" -q --chunk-size 64K --parity 4:1 -o par.cmz text
+expect 0 "$CMZ" -q -d -c par.cmz && same out text
+expect 0 "$CMZ" repair -v par.cmz               # intact: left alone
+has "nothing to repair" err
+cp par.cmz par_bad.cmz
+flip_byte par_bad.cmz 300                       # chunk 0 (group 0)
+flip_byte par_bad.cmz $(($(size_of par.cmz) - 100)) # the index
+expect 1 "$CMZ" -t par_bad.cmz
+has "repairable" err
+has "cmz repair" err
+expect 0 "$CMZ" repair -o fixed.cmz par_bad.cmz # to another file; the input stays
+same fixed.cmz par.cmz
+expect 0 "$CMZ" repair par_bad.cmz              # in place: the frame as written
+has "1 chunk rebuilt" err
+has "index" err
+same par_bad.cmz par.cmz
+no_temp_files .
+# Whole groups zeroed cannot be rebuilt: the file is left as it was.
+cp par.cmz par_bad2.cmz
+dd if=/dev/zero of=par_bad2.cmz bs=1 seek=100 count=$(($(size_of par.cmz) / 2)) conv=notrunc status=none
+cp par_bad2.cmz par_bad2.orig
+expect 1 "$CMZ" repair par_bad2.cmz
+has "cannot be rebuilt" err
+has "left as it was" err
+same par_bad2.cmz par_bad2.orig
+no_temp_files .
+expect 2 "$CMZ" repair -q -c par.cmz            # repair writes a file
+expect 2 "$CMZ" -q -d --parity 4:1 par.cmz      # --parity is for compression
+expect 2 "$CMZ" -q --parity 4 text              # K:M
+expect 2 "$CMZ" -q --parity 200:56 text         # K + M <= 255
+expect 1 "$CMZ" repair -q - <par.cmz            # not from stdin
+expect 1 "$CMZ" repair -q text                  # not a frame
+absent text.cmz.tmp
+no_temp_files .
+
 # --- --rm -----------------------------------------------------------------------------------------
 cp mixed r && expect 0 "$CMZ" -q --rm r
 absent r
