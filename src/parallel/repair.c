@@ -158,6 +158,10 @@ typedef struct {
     cmz__parity_group regen; /* parity computed again for a group whose parity is damaged */
     uint8_t *zero;      /* a zero shard for the members a short group lacks */
     size_t zero_cap;
+    /* every record written is decoded and its raw CRC checked: intact CRCs do not prove that
+     * the header's codec and filter are the ones the chunks were written with */
+    cmz_codec_ctx *codec;
+    cmz__scratch filter, raw;
     cmz_error *err;
 } repairer;
 
@@ -173,11 +177,37 @@ static cmz_status emit(repairer *rp, const void *data, size_t n) {
 
 static void lose(repairer *rp, cmz_chunk_report *c, const char *why) {
     cmz_frame_report *rep = rp->io.loc->report;
+    if (c->state == CMZ_CHUNK_INTACT && !c->repaired) { /* intact CRCs, but unusable */
+        rep->intact--;
+        rep->damaged++;
+    }
+    if (c->repaired) { /* rebuilt, but unusable */
+        c->repaired = false;
+        rep->repaired--;
+    }
     c->state = c->record_offset == CMZ_NO_POSITION ? CMZ_CHUNK_MISSING : CMZ_CHUNK_DAMAGED;
     c->status = CMZ_ERR_CORRUPT;
     snprintf(c->message, sizeof c->message, "%.159s", why);
     rp->failed = true;
     rep->lost_bytes += c->raw_size;
+}
+
+/* Decodes data record k and checks its raw CRC; marks it lost when it does not decode (intact
+ * CRCs do not prove that the header's codec and filter are the ones it was written with). */
+static cmz_status check_decodes(repairer *rp, uint64_t k, const record *r) {
+    const cmz__frame_params *p = &rp->io.loc->params;
+    cmz_error e;
+    if (cmz__grow(&rp->raw.buf, &rp->raw.cap, r->h.raw_size) != 0) return CMZ_ERR_NOMEM;
+    cmz_status st = cmz__chunk_decode(rp->codec, p, &rp->filter, &r->h,
+                                      r->buf + CMZ_CHUNK_HEADER_SIZE, rp->raw.buf,
+                                      rp->io.loc->report->chunks[k].record_offset, &e);
+    if (st == CMZ_ERR_NOMEM) return st;
+    if (st != CMZ_OK) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "its record is intact but does not decode (%.100s)", e.message);
+        lose(rp, &rp->io.loc->report->chunks[k], msg);
+    }
+    return CMZ_OK;
 }
 
 /* Writes data record k (checked) and its index entry. */
@@ -332,6 +362,9 @@ static cmz_status repair_group(repairer *rp, uint64_t g) {
         return CMZ_OK;
     }
     if (missing && (st = rebuild(rp, g, count, first)) != CMZ_OK) return st;
+    for (uint32_t r = 0; r < count; r++)
+        if (rp->io.data[r].ok && (st = check_decodes(rp, first_chunk + r, &rp->io.data[r])) != CMZ_OK)
+            return st;
     if (rp->failed) return CMZ_OK;
     for (uint32_t r = 0; r < count && st == CMZ_OK; r++)
         st = write_data(rp, first_chunk + r, &rp->io.data[r]);
@@ -402,6 +435,7 @@ static cmz_status repair(cmz_dctx *dctx, const cmz_source *src, const cmz_output
     /* memory: a group's records and parity records, a zero shard, and the index */
     uint64_t bound = cmz__record_bound(p, p->chunk_size);
     unsigned members = parity ? (unsigned)p->parity_k + 2u * p->parity_m + 1 : 1;
+    members += 3; /* decoding: the raw bytes and the filter's scratch */
     uint64_t need = members * (bound + CMZ_PARITY_MAX * CMZ_PARITY_ENTRY_SIZE) +
                     n * CMZ_INDEX_ENTRY_SIZE;
     if (need > loc.memory_limit)
@@ -411,6 +445,8 @@ static cmz_status repair(cmz_dctx *dctx, const cmz_source *src, const cmz_output
                        parity ? (unsigned)p->parity_k : 1u, (unsigned)p->chunk_size,
                        (unsigned long long)need, (unsigned long long)loc.memory_limit);
     if (st == CMZ_OK && !(rp.index = cmz__malloc(n ? (size_t)n * CMZ_INDEX_ENTRY_SIZE : 1)))
+        st = CMZ_ERR_NOMEM;
+    if (st == CMZ_OK && !(rp.codec = cmz_codec_ctx_new(cmz_codec_by_id(p->codec))))
         st = CMZ_ERR_NOMEM;
     if (st == CMZ_OK && parity &&
         ((st = cmz__parity_code_init(&rp.code, p->parity_k, p->parity_m)) != CMZ_OK ||
@@ -443,6 +479,9 @@ static cmz_status repair(cmz_dctx *dctx, const cmz_source *src, const cmz_output
     records_free(rp.io.parity, parity ? p->parity_m : 0);
     cmz__free(rp.zero);
     cmz__free(rp.index);
+    cmz__free(rp.filter.buf);
+    cmz__free(rp.raw.buf);
+    cmz_codec_ctx_free(rp.codec);
     if (parity) {
         cmz__parity_group_free(&rp.regen);
         cmz__parity_code_free(&rp.code);
@@ -463,6 +502,7 @@ static cmz_status repair(cmz_dctx *dctx, const cmz_source *src, const cmz_output
                          "certain ('cmz -d --salvage' saves the chunks found)",
                          (unsigned long long)(n ? n - 1 : 0));
     uint64_t lost = rep->damaged + rep->missing - rep->repaired, at = 0;
+    if (lost == 0) lost = 1; /* cannot happen: every failure marks a chunk */
     while (at < n && (rep->chunks[at].state == CMZ_CHUNK_INTACT || rep->chunks[at].repaired)) at++;
     return cmz__fail(err, CMZ_ERR_CORRUPT, at, rep->chunks[at < n ? at : 0].record_offset,
                      "%llu chunk%s cannot be rebuilt (the first is chunk %llu: %s)",
