@@ -186,7 +186,7 @@ static int apply_value(cli_options *o, const char *name, const char *value) {
         if (strcmp(value, "none") == 0 || strcmp(value, "0") == 0) {
             k = m = 0;
         } else if (sscanf(value, "%u:%u%c", &k, &m, &extra) != 2 || k == 0 || m == 0 ||
-                   k + m > CMZ_PARITY_MAX || k > CMZ_PARITY_MAX) {
+                   k >= CMZ_PARITY_MAX || m >= CMZ_PARITY_MAX || k + m > CMZ_PARITY_MAX) {
             return usage_error("bad parity '%s' (K:M, data and parity chunks per group, each "
                                "at least 1, K + M at most 255; or none)",
                                value);

@@ -3,8 +3,11 @@
  * frame that was checked whole after writing: a repair never leaves a file worse than it was.
  * With -o OUT the repaired frame goes to OUT and FILE is left alone. */
 #include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cmz/salvage.h"
 #include "commands.h"
@@ -21,18 +24,29 @@ static bool nothing_to_repair(const cmz_frame_report *rep) {
            !rep->missing && !rep->parity_damaged;
 }
 
-/* The frame written must verify whole before it replaces anything. */
+/* The frame written must pass every reader before it replaces anything: the per-chunk verify
+ * (parity records included), the index check of random access, and the streaming decoder. */
 static int check_written(const char *name, int fd, cmz_dctx *dctx) {
     cmz_source src;
     cmz_frame_report *rep = NULL;
+    cmz_frame_info info;
     cmz_error err;
     cmz_error_clear(&err);
     cmz_status st = cmz_source_fd(&src, fd, &err);
     if (st == CMZ_OK) st = cmz_frame_verify(dctx, &src, &rep, &err);
     bool whole = st == CMZ_OK && nothing_to_repair(rep);
     cmz_frame_report_free(rep);
-    if (st != CMZ_OK) return cli_lib_error(name, st, &err);
-    if (!whole) return cli_errorf(name, "the repaired frame did not verify; the file is left as it was");
+    if (whole) st = cmz_frame_info_read(&src, &info, &err);
+    if (whole && st == CMZ_OK) {
+        cli_reader reader = {.fd = fd};
+        cmz_input in = cli_reader_input(&reader);
+        if (lseek(fd, 0, SEEK_SET) != 0) return cli_errorf(name, "%s", strerror(errno));
+        st = cmz_decompress_stream(dctx, &in, NULL, NULL, &err);
+    }
+    if (st != CMZ_OK || !whole) {
+        if (st != CMZ_OK) cli_lib_error(name, st, &err);
+        return cli_errorf(name, "the repaired frame did not check out; the file is left as it was");
+    }
     return 0;
 }
 
@@ -65,10 +79,18 @@ static int repair_fd(cli_session *s, const char *path, int fd, const struct stat
     cli_target t;
     memset(&t, 0, sizeof t);
     bool in_place = !o->output;
+    char real[PATH_MAX];
     if (in_place) {
+        /* the file itself is replaced: through a symlink, its target (not the link); a file
+         * with other hard links would be split from them (they keep the damaged copy) */
+        if (!realpath(path, real)) return cli_errorf(name, "%s", strerror(errno));
+        if (in_st->st_nlink > 1 && !o->force)
+            return cli_errorf(name, "has %lu hard links: repairing it in place would leave the "
+                                    "others damaged (use -o OUT, or -f to repair this name only)",
+                              (unsigned long)in_st->st_nlink);
         t.name = path;
         t.af.fd = -1;
-        if (atomic_file_open(&t.af, path, in_st->st_mode & 0777) != 0)
+        if (atomic_file_open(&t.af, real, in_st->st_mode & 0777) != 0)
             return cli_errorf(name, "cannot create a temp file beside it: %s", strerror(errno));
         t.fd = t.af.fd;
     } else if (cli_target_open(&t, o->output, name, in_st, true, o) != 0) {

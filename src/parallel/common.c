@@ -41,8 +41,8 @@ cmz_status cmz_params_resolve(const cmz_params *in, cmz_params *out, cmz_error *
                          cmz_filter_name(p.filter),
                          p.filter == CMZ_FILTER_NONE ? "it takes 1" : "it takes 2, 4 or 8");
     }
-    if ((p.parity_k == 0) != (p.parity_m == 0) || p.parity_k + p.parity_m > CMZ_PARITY_MAX ||
-        p.parity_k > CMZ_PARITY_MAX)
+    if ((p.parity_k == 0) != (p.parity_m == 0) || p.parity_k >= CMZ_PARITY_MAX ||
+        p.parity_m >= CMZ_PARITY_MAX || p.parity_k + p.parity_m > CMZ_PARITY_MAX)
         return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
                          "parity %u:%u: give both K (data chunks per group) and M (parity "
                          "chunks), each at least 1, with K + M at most %u",

@@ -116,10 +116,13 @@ uint64_t cmz_compress_bound(const cmz_params *params, uint64_t src_size) {
     uint64_t parity = 0;
     if (p.parity_k) { /* per group: M records of the table and the longest record */
         uint64_t groups = (chunks + p.parity_k - 1) / p.parity_k;
-        parity = groups * p.parity_m * cmz__parity_record_size(p.parity_k, record);
+        uint64_t per_group = p.parity_m * cmz__parity_record_size(p.parity_k, record);
+        if (groups && per_group > (UINT64_MAX / 2) / groups) return 0;
+        parity = groups * per_group;
     }
-    return CMZ_HEADER_SIZE + chunks * per_chunk + parity + CMZ_INDEX_FIXED_SIZE +
-           CMZ_FOOTER_SIZE;
+    uint64_t data = chunks * per_chunk;
+    if (parity > UINT64_MAX / 2 - data - 1024) return 0;
+    return CMZ_HEADER_SIZE + data + parity + CMZ_INDEX_FIXED_SIZE + CMZ_FOOTER_SIZE;
 }
 
 static void encode_job(cmz__job *job, unsigned worker) {

@@ -27,6 +27,12 @@ typedef struct {
     const cmz__located *loc;
     record data[CMZ_PARITY_MAX];
     record parity[CMZ_PARITY_MAX];
+    bool parity_ok[CMZ_PARITY_MAX]; /* parity record j is intact and agrees with the table */
+    /* the group's table and shard size, from its first intact parity record */
+    bool have_table;
+    uint8_t table[CMZ_PARITY_MAX * CMZ_PARITY_ENTRY_SIZE];
+    uint32_t shard_size;
+    bool short_group; /* an intact parity record says its group has fewer than K records */
 } group_io;
 
 /* Grows r's buffer to need bytes, keeping its first r->len bytes (cmz__grow does not). */
@@ -72,6 +78,10 @@ static cmz_status load(group_io *io, record *r, uint64_t at, int kind, uint64_t 
         return CMZ_OK;
     }
     size_t len = CMZ_CHUNK_HEADER_SIZE + (size_t)r->h.payload_size;
+    if (at > io->src->size || len > io->src->size - at) { /* before allocating for it */
+        snprintf(r->why, sizeof r->why, "its payload is cut short");
+        return CMZ_OK;
+    }
     if (cmz__grow(&r->buf, &r->cap, len) != 0) return CMZ_ERR_NOMEM;
     memcpy(r->buf, head, sizeof head);
     if (!cmz__read_at(io->src, r->buf + sizeof head, r->h.payload_size, at + sizeof head)) {
@@ -89,29 +99,50 @@ static cmz_status load(group_io *io, record *r, uint64_t at, int kind, uint64_t 
     return CMZ_OK;
 }
 
-/* Loads group g's parity records; the ones whose table or shard size disagree with the first
- * intact one are not trusted. Returns the number intact, and *table the first's. */
-static cmz_status load_parity(group_io *io, uint64_t g, uint32_t count, unsigned *intact,
-                              const record **first) {
+/* A parity record's table must be what the writer makes: every length at least a chunk
+ * header and at most L, the longest exactly L. */
+static bool table_valid(const record *r, uint32_t count) {
+    const uint8_t *t = r->buf + CMZ_CHUNK_HEADER_SIZE;
+    uint32_t longest = 0;
+    for (uint32_t i = 0; i < count; i++) {
+        uint32_t len = cmz__get_le32(t + (size_t)i * CMZ_PARITY_ENTRY_SIZE);
+        if (len < CMZ_CHUNK_HEADER_SIZE || len > r->h.raw_size) return false;
+        if (len > longest) longest = len;
+    }
+    return longest == r->h.raw_size;
+}
+
+/* Loads group g's parity records (each into its own buffer when `keep`, else all through the
+ * first, for a verdict without the shards). io->parity_ok[j] says which are intact; the first
+ * intact one's table becomes the group's, and a later one that disagrees with it is not
+ * trusted. *intact counts the trusted ones. */
+static cmz_status load_parity(group_io *io, uint64_t g, uint32_t count, bool keep,
+                              unsigned *intact) {
     const cmz__located *loc = io->loc;
     unsigned m = loc->params.parity_m;
+    size_t table = (size_t)count * CMZ_PARITY_ENTRY_SIZE;
     *intact = 0;
-    *first = NULL;
+    io->have_table = false;
     for (unsigned j = 0; j < m; j++) {
-        record *r = &io->parity[j];
+        record *r = &io->parity[keep ? j : 0];
+        io->parity_ok[j] = false;
         cmz_status st = load(io, r, loc->lay.parity_at[g * m + j], CMZ_KIND_PARITY, g, j, count);
         if (st != CMZ_OK) return st;
         if (!r->ok) continue;
-        if (*first && (r->h.raw_size != (*first)->h.raw_size ||
-                       memcmp(r->buf + CMZ_CHUNK_HEADER_SIZE,
-                              (*first)->buf + CMZ_CHUNK_HEADER_SIZE,
-                              (size_t)count * CMZ_PARITY_ENTRY_SIZE) != 0)) {
+        const uint8_t *t = r->buf + CMZ_CHUNK_HEADER_SIZE;
+        if (!table_valid(r, count) ||
+            (io->have_table &&
+             (r->h.raw_size != io->shard_size || memcmp(t, io->table, table) != 0))) {
             r->ok = false;
-            snprintf(r->why, sizeof r->why, "its table disagrees with parity record %u",
-                     (unsigned)(*first)->h.parity_index);
             continue;
         }
-        if (!*first) *first = r;
+        if (!io->have_table) {
+            memcpy(io->table, t, table);
+            io->shard_size = r->h.raw_size;
+            io->have_table = true;
+            if (count < loc->params.parity_k) io->short_group = true;
+        }
+        io->parity_ok[j] = true;
         ++*intact;
     }
     return CMZ_OK;
@@ -126,8 +157,7 @@ cmz_status cmz__parity_assess(const cmz_source *src, cmz__located *loc, cmz_erro
     for (uint64_t g = 0; g < groups && st == CMZ_OK; g++) {
         uint32_t count = cmz__group_size(p, rep->chunk_count, g);
         unsigned intact, damaged = 0;
-        const record *first;
-        if ((st = load_parity(&io, g, count, &intact, &first)) != CMZ_OK) break;
+        if ((st = load_parity(&io, g, count, false, &intact)) != CMZ_OK) break;
         rep->parity_damaged += p->parity_m - intact;
         cmz_chunk_report *c = &rep->chunks[g * p->parity_k];
         for (uint32_t r = 0; r < count; r++) damaged += c[r].state != CMZ_CHUNK_INTACT;
@@ -138,7 +168,7 @@ cmz_status cmz__parity_assess(const cmz_source *src, cmz__located *loc, cmz_erro
                 rep->repairable++;
             }
     }
-    records_free(io.parity, p->parity_m);
+    records_free(io.parity, 1);
     if (st != CMZ_OK)
         return cmz__fail(err, st, CMZ_NO_POSITION, CMZ_NO_POSITION, "out of memory");
     return CMZ_OK;
@@ -227,12 +257,12 @@ static cmz_status write_data(repairer *rp, uint64_t k, const record *r) {
 
 /* Rebuilds the group's missing data records from its parity (in io.data, lengths from the
  * table of `first`). Returns CMZ_OK with the rebuilt records checked, or marks them lost. */
-static cmz_status rebuild(repairer *rp, uint64_t g, uint32_t count, const record *first) {
+static cmz_status rebuild(repairer *rp, uint64_t g, uint32_t count) {
     const cmz__located *loc = rp->io.loc;
     const cmz__frame_params *p = &loc->params;
     unsigned k = p->parity_k, m = p->parity_m;
-    size_t L = first->h.raw_size;
-    const uint8_t *table = first->buf + CMZ_CHUNK_HEADER_SIZE;
+    size_t L = rp->io.shard_size;
+    const uint8_t *table = rp->io.table;
     uint8_t *shards[2 * CMZ_PARITY_MAX];
     bool present[2 * CMZ_PARITY_MAX];
     if (cmz__grow(&rp->zero, &rp->zero_cap, L) != 0) return CMZ_ERR_NOMEM;
@@ -244,17 +274,18 @@ static cmz_status rebuild(repairer *rp, uint64_t g, uint32_t count, const record
             present[r] = true;
             continue;
         }
+        if (!d->ok) d->len = 0; /* its bytes are rebuilt whole */
         if (grow_keep(d, L) != 0) return CMZ_ERR_NOMEM;
-        memset(d->buf + d->len, 0, L - d->len);
+        memset(d->buf + d->len, 0, L - d->len); /* intact records are <= L: table_valid */
         shards[r] = d->buf;
         present[r] = d->ok;
     }
     for (unsigned j = 0; j < m; j++) {
         record *q = &rp->io.parity[j];
-        shards[k + j] = q->ok ? q->buf + CMZ_CHUNK_HEADER_SIZE +
-                                    (size_t)count * CMZ_PARITY_ENTRY_SIZE
-                              : NULL;
-        present[k + j] = q->ok;
+        present[k + j] = rp->io.parity_ok[j];
+        shards[k + j] = present[k + j] ? q->buf + CMZ_CHUNK_HEADER_SIZE +
+                                             (size_t)count * CMZ_PARITY_ENTRY_SIZE
+                                       : NULL;
     }
     /* the parity shards of damaged records are never read: point them at scratch */
     for (unsigned j = 0; j < m; j++)
@@ -289,7 +320,7 @@ static cmz_status rebuild(repairer *rp, uint64_t g, uint32_t count, const record
 static cmz_status write_parity(repairer *rp, uint32_t count) {
     const cmz__frame_params *p = &rp->io.loc->params;
     bool all = true;
-    for (unsigned j = 0; j < p->parity_m; j++) all = all && rp->io.parity[j].ok;
+    for (unsigned j = 0; j < p->parity_m; j++) all = all && rp->io.parity_ok[j];
     cmz_status st = CMZ_OK;
     if (all) {
         for (unsigned j = 0; j < p->parity_m && st == CMZ_OK; j++)
@@ -319,9 +350,9 @@ static cmz_status repair_group(repairer *rp, uint64_t g) {
     uint64_t first_chunk = parity ? g * p->parity_k : g;
     uint32_t count = parity ? cmz__group_size(p, rep->chunk_count, g) : 1;
     unsigned missing = 0, intact = 0;
-    const record *first = NULL;
     cmz_status st;
-    if (parity && (st = load_parity(&rp->io, g, count, &intact, &first)) != CMZ_OK) return st;
+    if (parity && (st = load_parity(&rp->io, g, count, true, &intact)) != CMZ_OK) return st;
+    const uint8_t *table = parity && rp->io.have_table ? rp->io.table : NULL;
     if (parity) rep->parity_damaged += p->parity_m - intact;
     for (uint32_t r = 0; r < count; r++) {
         uint64_t k = first_chunk + r;
@@ -329,11 +360,12 @@ static cmz_status repair_group(repairer *rp, uint64_t g) {
         record *d = &rp->io.data[r];
         if ((st = load(&rp->io, d, loc->lay.at[k], CMZ_KIND_DATA, k, 0, 0)) != CMZ_OK) return st;
         /* a record that is not the one the parity table describes is not trusted */
-        if (d->ok && first &&
-            (d->len != cmz__get_le32(first->buf + CMZ_CHUNK_HEADER_SIZE + r * 8) ||
+        if (d->ok && table &&
+            (d->len != cmz__get_le32(table + (size_t)r * CMZ_PARITY_ENTRY_SIZE) ||
              cmz_crc32c(0, d->buf, d->len) !=
-                 cmz__get_le32(first->buf + CMZ_CHUNK_HEADER_SIZE + r * 8 + 4))) {
+                 cmz__get_le32(table + (size_t)r * CMZ_PARITY_ENTRY_SIZE + 4))) {
             d->ok = false;
+            d->len = 0;
             snprintf(d->why, sizeof d->why, "its record differs from the one its parity "
                                             "table describes");
         }
@@ -361,7 +393,7 @@ static cmz_status repair_group(repairer *rp, uint64_t g) {
             }
         return CMZ_OK;
     }
-    if (missing && (st = rebuild(rp, g, count, first)) != CMZ_OK) return st;
+    if (missing && (st = rebuild(rp, g, count)) != CMZ_OK) return st;
     for (uint32_t r = 0; r < count; r++)
         if (rp->io.data[r].ok && (st = check_decodes(rp, first_chunk + r, &rp->io.data[r])) != CMZ_OK)
             return st;
@@ -396,6 +428,7 @@ static cmz_status write_tail(repairer *rp, uint64_t n) {
 static bool end_is_certain(const cmz_source *src, const repairer *rp, uint64_t n) {
     const cmz__frame_params *p = &rp->io.loc->params;
     if (n && rp->last_raw < p->chunk_size) return true;
+    if (rp->io.short_group) return true; /* only the last group is short */
     uint64_t end = rp->out_pos; /* the output is the original: its offsets are the input's */
     uint64_t index_size = CMZ_INDEX_FIXED_SIZE + n * CMZ_INDEX_ENTRY_SIZE;
     if (src->size == end + index_size + CMZ_FOOTER_SIZE) return true;

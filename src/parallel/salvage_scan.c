@@ -65,8 +65,11 @@ static cmz_status collect(const cmz_source *src, const cmz__frame_params *p, uin
             if (memcmp(hit, cmz__chunk_marker, 4) != 0 ||
                 cmz__chunk_header_parse(hit, p, at, &h, NULL) != CMZ_OK)
                 continue;
-            uint64_t first_data = h.kind == CMZ_KIND_DATA ? h.number : h.number * p->parity_k;
-            if (first_data >= max_chunks) continue;
+            /* (a parity record's group number is checked before it is multiplied) */
+            if (h.kind == CMZ_KIND_DATA ? h.number >= max_chunks
+                                        : h.number >= max_chunks / p->parity_k + 1 ||
+                                              h.number * p->parity_k >= max_chunks)
+                continue;
             uint64_t seq = h.kind == CMZ_KIND_DATA
                                ? cmz__data_seq(p, h.number)
                                : cmz__parity_seq(p, h.number, h.group_count, h.parity_index);

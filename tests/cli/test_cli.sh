@@ -238,6 +238,18 @@ has "cannot be rebuilt" err
 has "left as it was" err
 same par_bad2.cmz par_bad2.orig
 no_temp_files .
+# Through a symlink the target is repaired (the link stays a link); a file with other hard
+# links is refused in place (they would keep the damaged copy), unless -f.
+mkdir -p linkdir && cp par.cmz linkdir/real.cmz && flip_byte linkdir/real.cmz 300
+ln -sf linkdir/real.cmz link.cmz
+expect 0 "$CMZ" repair -q link.cmz
+[[ -L link.cmz ]] || fail "repair replaced the symlink"; ok
+same linkdir/real.cmz par.cmz
+cp par.cmz hard1.cmz && flip_byte hard1.cmz 300 && ln -f hard1.cmz hard2.cmz
+expect 1 "$CMZ" repair hard1.cmz
+has "hard links" err
+expect 0 "$CMZ" repair -q -f hard1.cmz
+same hard1.cmz par.cmz
 expect 2 "$CMZ" repair -q -c par.cmz            # repair writes a file
 expect 2 "$CMZ" -q -d --parity 4:1 par.cmz      # --parity is for compression
 expect 2 "$CMZ" -q --parity 4 text              # K:M
