@@ -81,8 +81,8 @@ static void print_info(const cli_options *o, const char *name, const cmz_frame_i
                (unsigned)fi->parity_k);
     else
         printf("  parity:       none\n");
-    printf("  payload:      %llu bytes; headers, index and footer %llu bytes\n",
-           (unsigned long long)fi->payload_bytes,
+    printf("  payload:      %llu bytes; %sheaders, index and footer %llu bytes\n",
+           (unsigned long long)fi->payload_bytes, fi->parity_k ? "parity records, " : "",
            (unsigned long long)(fi->frame_size - fi->payload_bytes));
     if (codec)
         printf("  library:      %s %s\n", cmz_codec_name(codec), cmz_codec_library_version(codec));
