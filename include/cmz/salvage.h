@@ -93,6 +93,15 @@ void cmz_frame_report_free(cmz_frame_report *report);
 cmz_status cmz_frame_repair(cmz_dctx *dctx, const cmz_source *src, const cmz_output *out,
                             cmz_frame_report **report, cmz_error *err);
 
+/* cmz_frame_repair in place on the file at path (through a symlink: its target): the repaired
+ * frame is written to a temp file beside it, checked by every reader, synced and renamed over
+ * it, so the file is the old frame or the whole repaired one, never a part. An intact frame,
+ * or one that cannot be rebuilt (CMZ_ERR_CORRUPT, *report says which chunks), leaves the file
+ * untouched. *rewritten (may be NULL) says whether the file was replaced. Other hard links to
+ * the file keep the old content (rename replaces one name). */
+cmz_status cmz_frame_repair_file(cmz_dctx *dctx, const char *path, bool *rewritten,
+                                 cmz_frame_report **report, cmz_error *err);
+
 /* cmz_compress, then a check that the frame decodes to src (decoded a few chunks at a time
  * and compared): an error anywhere on the way (memory, codec) is caught before the frame is
  * trusted. CMZ_ERR_CORRUPT (and *dst_size = 0) when the check fails. */

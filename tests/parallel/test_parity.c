@@ -7,6 +7,7 @@
 
 #include "cmz/salvage.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -450,6 +451,83 @@ static void test_safe_calls(void **state) {
     cmz_dctx_free(d);
 }
 
+static void write_file(const char *path, const void *data, size_t n) {
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(data, 1, n, f), n);
+    fclose(f);
+}
+
+static uint8_t *read_back(const char *path, size_t *n) {
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    *n = (size_t)ftell(f);
+    rewind(f);
+    uint8_t *p = malloc(*n + 1);
+    assert_int_equal(fread(p, 1, *n, f), *n);
+    fclose(f);
+    return p;
+}
+
+static size_t files_in(const char *dir) {
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "ls -A '%s' | wc -l", dir);
+    FILE *p = popen(cmd, "r");
+    size_t n = 0;
+    assert_int_equal(fscanf(p, "%zu", &n), 1);
+    pclose(p);
+    return n;
+}
+
+/* In place on a file: replaced only by a whole repaired frame; else untouched, no temp file. */
+static void test_repair_file(void **state) {
+    (void)state;
+    uint8_t *content = tu_text(N, 12);
+    size_t size, got;
+    uint8_t *frame = compress_with(content, N, CMZ_CODEC_LZ4, 4, 1, 1, &size);
+    char *dir = tu_tempdir(), path[512];
+    snprintf(path, sizeof path, "%s/f.cmz", dir);
+    uint8_t *damaged = malloc(size);
+    memcpy(damaged, frame, size);
+    damaged[record_at(frame, size, 5) + 60] ^= 0x08;
+    write_file(path, damaged, size);
+    bool rewritten = false;
+    cmz_frame_report *rep = NULL;
+    cmz_error err;
+    assert_int_equal(cmz_frame_repair_file(NULL, path, &rewritten, &rep, &err), CMZ_OK);
+    assert_true(rewritten);
+    assert_int_equal(rep->repaired, 1);
+    cmz_frame_report_free(rep);
+    uint8_t *back = read_back(path, &got);
+    assert_int_equal(got, size);
+    assert_memory_equal(back, frame, size);
+    free(back);
+    /* intact: not rewritten */
+    assert_int_equal(cmz_frame_repair_file(NULL, path, &rewritten, &rep, &err), CMZ_OK);
+    assert_false(rewritten);
+    cmz_frame_report_free(rep);
+    /* two damaged chunks in one group with M = 1: untouched */
+    damaged[record_at(frame, size, 4) + 60] ^= 0x08;
+    write_file(path, damaged, size);
+    assert_int_equal(cmz_frame_repair_file(NULL, path, &rewritten, &rep, &err), CMZ_ERR_CORRUPT);
+    assert_false(rewritten);
+    assert_non_null(rep);
+    cmz_frame_report_free(rep);
+    back = read_back(path, &got);
+    assert_memory_equal(back, damaged, size);
+    free(back);
+    assert_int_equal(files_in(dir), 1); /* no temp file left */
+    assert_int_equal(cmz_frame_repair_file(NULL, "/nonexistent/x.cmz", NULL, &rep, &err),
+                     CMZ_ERR_IO);
+    assert_int_equal(cmz_frame_repair_file(NULL, NULL, NULL, &rep, &err), CMZ_ERR_INVALID_ARG);
+    tu_rmtree(dir);
+    free(dir);
+    free(damaged);
+    free(frame);
+    free(content);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_roundtrip),
@@ -463,6 +541,7 @@ int main(void) {
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_decoder_checks_parity_layout),
         cmocka_unit_test(test_safe_calls),
+        cmocka_unit_test(test_repair_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
