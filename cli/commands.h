@@ -15,6 +15,7 @@ int cmz_cmd_test(int argc, char **argv);       /* cmd_decompress.c */
 int cmz_cmd_info(int argc, char **argv);       /* cmd_info.c */
 int cmz_cmd_cat(int argc, char **argv);        /* cmd_info.c */
 int cmz_cmd_repair(int argc, char **argv);     /* cmd_repair.c */
+int cmz_cmd_bench(int argc, char **argv);      /* cmd_bench.c */
 int cmz_cmd_codecs(int argc, char **argv);     /* cmd_codecs.c */
 int cmz_cmd_policy(int argc, char **argv);     /* cmd_policy.c */
 

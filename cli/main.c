@@ -24,6 +24,7 @@ static const command commands[] = {
     {"info", cmz_cmd_info, "frame details: codec, level, chunks, sizes, ratio (same as -l)"},
     {"cat", cmz_cmd_cat, "content bytes to stdout; --range OFF:LEN decodes only those"},
     {"repair", cmz_cmd_repair, "rebuild damaged chunks from parity, rewrite header/index/footer"},
+    {"bench", cmz_cmd_bench, "measure every codec on your files or built-in samples"},
     {"codecs", cmz_cmd_codecs, "codecs compiled in: ids, levels, chunk sizes, libraries"},
     {"policy", cmz_cmd_policy, "compression policy per resource type (cmz policy --help)"},
 };
