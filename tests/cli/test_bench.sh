@@ -3,22 +3,15 @@
 # well-formed with one point per measured configuration, CSV and table agree, the policy
 # written loads, usage errors, and Ctrl-C prints what was measured. Small sizes: fast.
 set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 : "${CMZ_BIN:?CMZ_BIN must name the cmz program}"
 : "${CMZ_SOURCE_DIR:?CMZ_SOURCE_DIR must name the source tree}"
 CMZ=$(cd "$(dirname "$CMZ_BIN")" && pwd)/$(basename "$CMZ_BIN")
 work=$(mktemp -d "${TMPDIR:-/tmp}/cmz-bench.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 cd "$work"
-checks=0
-fail() { echo "FAIL (line ${BASH_LINENO[0]}): $*" >&2; [[ -s err ]] && cat err >&2; exit 1; }
-ok() { checks=$((checks + 1)); }
-expect() {
-    local want=$1 got=0
-    shift
-    "$@" >out 2>err || got=$?
-    [[ $got == "$want" ]] || fail "'$*' exited $got, expected $want"
-    ok
-}
+# shellcheck source=checks.bash
+source "$here/checks.bash" # fail, ok, expect
 
 # JSON: valid against the schema; a memcpy row per input; every round trip checked.
 expect 0 "$CMZ" bench -q --size 64K,200K -a lz4 -l 1,9 --json --plot plot.svg

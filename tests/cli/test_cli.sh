@@ -3,6 +3,7 @@
 # rules, --rm, damage reports, usage errors, exit codes and interruption (docs/CLI.md).
 # Needs CMZ_BIN (the cmz program); uncmz is the symlink beside it.
 set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 : "${CMZ_BIN:?CMZ_BIN must name the cmz program}"
 CMZ=$(cd "$(dirname "$CMZ_BIN")" && pwd)/$(basename "$CMZ_BIN")
@@ -21,23 +22,8 @@ if [[ ! -x $UNCMZ ]]; then # the build makes it; make one if this build did not
     UNCMZ=$work/uncmz
 fi
 
-checks=0
-fail() {
-    local n=${#BASH_LINENO[@]}
-    echo "FAIL (line ${BASH_LINENO[n - 2]}): $*" >&2
-    [[ -s err ]] && { echo "--- stderr of the last command:" >&2; cat err >&2; }
-    exit 1
-}
-ok() { checks=$((checks + 1)); }
-
-# expect STATUS CMD...: runs CMD with stdout in ./out and stderr in ./err, checks the status.
-expect() {
-    local want=$1 got=0
-    shift
-    "$@" >out 2>err || got=$?
-    [[ $got == "$want" ]] || fail "'$*' exited $got, expected $want"
-    ok
-}
+# shellcheck source=checks.bash
+source "$here/checks.bash" # fail, ok, expect
 # same_as FILE1 FILE2: byte-identical.
 same() { cmp -s "$1" "$2" || fail "$1 and $2 differ"; ok; }
 has() { grep -qi -- "$1" "$2" || fail "'$1' not found in $2: $(head -c 400 "$2")"; ok; }
