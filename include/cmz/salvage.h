@@ -103,8 +103,9 @@ cmz_status cmz_frame_repair_file(cmz_dctx *dctx, const char *path, bool *rewritt
                                  cmz_frame_report **report, cmz_error *err);
 
 /* cmz_compress, then a check that the frame decodes to src (decoded a few chunks at a time
- * and compared): an error anywhere on the way (memory, codec) is caught before the frame is
- * trusted. CMZ_ERR_CORRUPT (and *dst_size = 0) when the check fails. */
+ * and compared), and that its parity records, when it has them, are the parity of their
+ * groups (computed again and compared): an error anywhere on the way (memory, codec) is caught
+ * before the frame is trusted. CMZ_ERR_CORRUPT (and *dst_size = 0) when the check fails. */
 cmz_status cmz_safe_compress(cmz_cctx *cctx, void *dst, size_t dst_capacity, size_t *dst_size,
                              const void *src, size_t src_size, cmz_error *err);
 /* cmz_decompress; when it finds damage (CMZ_ERR_CHECKSUM, _CORRUPT, _TRUNCATED, _BAD_MAGIC),

@@ -551,3 +551,58 @@ cmz_status cmz_frame_repair(cmz_dctx *dctx, const cmz_source *src, const cmz_out
                          "cmz_frame_repair: NULL source, output or report");
     return repair(dctx, src, out, report, err);
 }
+
+/* ---- checking the parity a writer produced --------------------------------------------- */
+
+cmz_status cmz__parity_verify(const cmz_dctx *dctx, const cmz_source *src, cmz_error *err) {
+    cmz__located loc;
+    cmz_status st = cmz__frame_locate(dctx, src, &loc, err);
+    if (st != CMZ_OK) return st;
+    const cmz__frame_params *p = &loc.params;
+    group_io io = {.src = src, .loc = &loc};
+    cmz__parity_group regen;
+    bool have_regen = false;
+    uint8_t head[CMZ_CHUNK_HEADER_SIZE + CMZ_PARITY_MAX * CMZ_PARITY_ENTRY_SIZE];
+    const char *problem = NULL;
+    uint64_t at = CMZ_NO_POSITION;
+    if (!cmz__has_parity(p) || !loc.report->index_ok || !loc.report->header_ok) {
+        if (cmz__has_parity(p)) problem = "its header or index is damaged";
+    } else if ((st = cmz__parity_group_init(&regen, p, cmz__record_bound(p, p->chunk_size))) ==
+               CMZ_OK) {
+        have_regen = true;
+        uint64_t n = loc.report->chunk_count;
+        for (uint64_t g = 0; st == CMZ_OK && !problem && g < cmz__group_count(p, n); g++) {
+            uint32_t count = cmz__group_size(p, n, g);
+            for (uint32_t r = 0; st == CMZ_OK && !problem && r < count; r++) {
+                uint64_t k = g * p->parity_k + r;
+                if ((st = load(&io, &io.data[0], loc.lay.at[k], CMZ_KIND_DATA, k, 0, 0)) != CMZ_OK)
+                    break;
+                if (!io.data[0].ok) problem = "a data record is damaged", at = loc.lay.at[k];
+                else st = cmz__parity_group_add(&regen, io.data[0].buf, io.data[0].len);
+            }
+            for (unsigned j = 0; st == CMZ_OK && !problem && j < p->parity_m; j++) {
+                uint64_t pat = loc.lay.parity_at[g * p->parity_m + j];
+                if ((st = load(&io, &io.parity[0], pat, CMZ_KIND_PARITY, g, j, count)) != CMZ_OK)
+                    break;
+                size_t hn = cmz__parity_group_head(&regen, j, head);
+                const record *q = &io.parity[0];
+                if (!q->ok || q->len != hn + regen.longest || memcmp(q->buf, head, hn) != 0 ||
+                    memcmp(q->buf + hn, regen.shard[j], regen.longest) != 0)
+                    problem = "a parity record differs from the parity of its group", at = pat;
+            }
+            cmz__parity_group_next(&regen);
+        }
+    }
+    if (have_regen) cmz__parity_group_free(&regen);
+    records_free(io.data, 1);
+    records_free(io.parity, 1);
+    cmz__layout_free(&loc.lay);
+    cmz_frame_report_free(loc.report);
+    if (st != CMZ_OK)
+        return cmz__fail(err, st, CMZ_NO_POSITION, CMZ_NO_POSITION, "checking the parity: %s",
+                         cmz_strerror(st));
+    if (problem)
+        return cmz__fail(err, CMZ_ERR_CORRUPT, CMZ_NO_POSITION, at,
+                         "the frame's parity does not check out: %s", problem);
+    return CMZ_OK;
+}

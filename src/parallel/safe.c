@@ -31,7 +31,10 @@ static cmz_status check_frame(cmz_dctx *dctx, const void *frame, size_t frame_si
                            (unsigned long long)(at / chunk_size));
     }
     cmz__free(buf);
+    bool parity = cmz_frame_reader_info(r)->parity_k != 0;
     cmz_frame_reader_close(r);
+    /* the parity records are not read by the decoders: check them against their groups */
+    if (st == CMZ_OK && parity) st = cmz__parity_verify(dctx, &s, err);
     return st;
 }
 

@@ -61,4 +61,9 @@ void cmz__report_summary(cmz_frame_report *rep, const cmz__located *loc);
  * damaged chunks that a repair would rebuild (repair.c). */
 cmz_status cmz__parity_assess(const cmz_source *src, cmz__located *loc, cmz_error *err);
 
+/* Recomputes each group's parity records from its data records and compares them byte for
+ * byte with the frame's (cmz_safe_compress): CMZ_ERR_CORRUPT when one differs. CMZ_OK for a
+ * frame without parity. */
+cmz_status cmz__parity_verify(const cmz_dctx *dctx, const cmz_source *src, cmz_error *err);
+
 #endif

@@ -6,6 +6,7 @@
 #include "testutil.h"
 
 #include "cmz/salvage.h"
+#include "parallel/salvage_internal.h" /* cmz__parity_verify */
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -528,6 +529,38 @@ static void test_repair_file(void **state) {
     free(content);
 }
 
+/* The check behind cmz_safe_compress: parity that does not match its group is caught even when
+ * its record's CRCs are right. */
+static void test_parity_verify(void **state) {
+    (void)state;
+    uint8_t *content = tu_mixed(N, 13);
+    size_t size;
+    uint8_t *frame = compress_with(content, N, CMZ_CODEC_ZSTD, 4, 2, 1, &size);
+    cmz_source src;
+    cmz_source_memory(&src, frame, size);
+    cmz_error err;
+    assert_int_equal(cmz__parity_verify(NULL, &src, &err), CMZ_OK);
+    /* group 0's second parity record: one shard byte changed, CRCs made right again */
+    uint64_t p0 = record_at(frame, size, 3) + record_len(frame, size, 3);
+    uint64_t p1 = p0 + CMZ_CHUNK_HEADER_SIZE + tu_get_le(frame + p0 + 16, 4);
+    uint32_t payload = (uint32_t)tu_get_le(frame + p1 + 16, 4);
+    frame[p1 + CMZ_CHUNK_HEADER_SIZE + payload - 5] ^= 0x20;
+    uint32_t crc = cmz_crc32c(0, frame + p1 + CMZ_CHUNK_HEADER_SIZE, payload);
+    for (int b = 0; b < 4; b++) frame[p1 + 24 + b] = (uint8_t)(crc >> (8 * b));
+    tu_fix_chunk_header_crc(frame + p1);
+    assert_int_equal(cmz__parity_verify(NULL, &src, &err), CMZ_ERR_CORRUPT);
+    assert_int_equal(err.offset, p1);
+    assert_non_null(strstr(err.message, "parity"));
+    /* a frame without parity: nothing to check */
+    size_t plain_size;
+    uint8_t *plain = compress_with(content, N, CMZ_CODEC_ZSTD, 0, 0, 1, &plain_size);
+    cmz_source_memory(&src, plain, plain_size);
+    assert_int_equal(cmz__parity_verify(NULL, &src, &err), CMZ_OK);
+    free(plain);
+    free(frame);
+    free(content);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_roundtrip),
@@ -542,6 +575,7 @@ int main(void) {
         cmocka_unit_test(test_decoder_checks_parity_layout),
         cmocka_unit_test(test_safe_calls),
         cmocka_unit_test(test_repair_file),
+        cmocka_unit_test(test_parity_verify),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
