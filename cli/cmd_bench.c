@@ -303,6 +303,14 @@ static int make_inputs(const bench_opts *o, input **out, size_t *count) {
     return 0;
 }
 
+/* The all-core figure only where the input spans several chunks of the configuration. */
+static bool wanted(const bk_config *cfg, unsigned threads, size_t size) {
+    if (threads == 1) return true;
+    cmz_params p = cmz_params_default(), r;
+    p.codec = cfg->codec;
+    return cmz_params_resolve(&p, &r, NULL) == CMZ_OK && size >= 2 * (size_t)r.chunk_size;
+}
+
 /* ---- progress ------------------------------------------------------------------------- */
 
 static void progress(const bench_opts *o, size_t done, size_t total, const char *what) {
@@ -418,8 +426,13 @@ int cmz_cmd_bench(int argc, char **argv) {
     for (unsigned t = 2; o.hw && t < o.threads && nthreads < 15; t *= 2) threads[nthreads++] = t;
     if (o.threads > 1) threads[nthreads++] = o.threads;
     size_t total = 0;
-    for (size_t i = 0; i < nin; i++)
-        total += 1 + filter_configs(cfgs, nbase, 96, &o, in[i].typesize) * nthreads;
+    for (size_t i = 0; i < nin; i++) {
+        memcpy(cfgs, base, nbase * sizeof *base);
+        size_t ncfg = filter_configs(cfgs, nbase, 96, &o, in[i].typesize);
+        total++;
+        for (size_t c = 0; c < ncfg; c++)
+            for (unsigned t = 0; t < nthreads; t++) total += wanted(&cfgs[c], threads[t], in[i].size);
+    }
     bk_result *rows = calloc(total ? total : 1, sizeof *rows);
     if (!rows) {
         rc = cli_errorf(NULL, "out of memory");
@@ -440,18 +453,12 @@ int cmz_cmd_bench(int argc, char **argv) {
         done++;
         for (size_t c = 0; c < ncfg && !stop_flag; c++)
             for (unsigned t = 0; t < nthreads && !stop_flag; t++) {
+                if (!wanted(&cfgs[c], threads[t], in[i].size)) continue;
                 bk_config_name(&cfgs[c], rows[nrows].config, sizeof rows[nrows].config);
                 char what[160];
                 snprintf(what, sizeof what, "%s on %s, %u thread%s", rows[nrows].config,
                          in[i].name, threads[t], threads[t] > 1 ? "s" : "");
                 progress(&o, ++done, total, what);
-                /* the all-core figure only where the input spans several chunks */
-                cmz_params p = cmz_params_default();
-                p.codec = cfgs[c].codec;
-                cmz_params r;
-                if (threads[t] > 1 && cmz_params_resolve(&p, &r, NULL) == CMZ_OK &&
-                    in[i].size < 2 * (size_t)r.chunk_size)
-                    continue;
                 cmz_error_clear(&err);
                 cmz_status st = bk_measure(&cfgs[c], threads[t], in[i].data, in[i].size,
                                            in[i].name, &timing, &rows[nrows], &err);
