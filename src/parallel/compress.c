@@ -18,6 +18,7 @@ typedef struct {
     uint32_t raw_size;
     uint8_t *out;
     size_t out_cap, out_size;
+    int in_place; /* the record was encoded straight into the destination, at out_pos */
     uint64_t number;
     cmz_status status;
     int done;
@@ -125,15 +126,19 @@ uint64_t cmz_compress_bound(const cmz_params *params, uint64_t src_size) {
     return CMZ_HEADER_SIZE + data + parity + CMZ_INDEX_FIXED_SIZE + CMZ_FOOTER_SIZE;
 }
 
-static void encode_job(cmz__job *job, unsigned worker) {
-    slot *s = (slot *)job;
-    encoder *e = s->enc;
+/* Encodes slot s's chunk into out[0..cap) with worker's codec context and scratch. */
+static void encode_slot(encoder *e, slot *s, unsigned worker, uint8_t *out, size_t cap) {
     cmz__worker *w = &e->cctx->workers[worker];
     cmz_codec_ctx *c = cmz__worker_codec(w, e->cctx->codec);
     s->status = c ? cmz__chunk_encode(c, &e->fp, e->cctx->params.level, &w->filter, s->number,
-                                      s->raw, s->raw_size, s->out, s->out_cap, &s->out_size,
-                                      NULL)
+                                      s->raw, s->raw_size, out, cap, &s->out_size, NULL)
                   : CMZ_ERR_NOMEM;
+}
+
+static void encode_job(cmz__job *job, unsigned worker) {
+    slot *s = (slot *)job;
+    encoder *e = s->enc;
+    encode_slot(e, s, worker, s->out, s->out_cap);
     pthread_mutex_lock(&e->sig.mutex);
     s->done = 1;
     pthread_cond_broadcast(&e->sig.cond);
@@ -181,17 +186,33 @@ static cmz_status fill(encoder *e, slot *s) {
         s->raw_size = (uint32_t)r;
         if ((uint64_t)r < cs) e->eof = 1;
     }
-    if (s->raw_size) {
-        e->info.content_size += s->raw_size;
-        /* Sized for the worst filter, since auto may not have chosen yet. */
-        cmz__frame_params worst = e->fp;
-        worst.filter = CMZ_FILTER_PLANES;
-        worst.typesize = 2;
-        size_t need = cmz__record_bound(&worst, s->raw_size);
-        if (cmz__grow(&s->out, &s->out_cap, need) != 0)
-            return cmz__fail(e->err, CMZ_ERR_NOMEM, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                             "no memory for a %zu-byte output buffer", need);
+    e->info.content_size += s->raw_size;
+    return CMZ_OK;
+}
+
+/* Gives slot s an output buffer for its record. */
+static cmz_status reserve_out(encoder *e, slot *s) {
+    size_t need = cmz__record_bound(&e->fp, s->raw_size); /* the filter is settled by now */
+    if (cmz__grow(&s->out, &s->out_cap, need) != 0)
+        return cmz__fail(e->err, CMZ_ERR_NOMEM, CMZ_NO_POSITION, CMZ_NO_POSITION,
+                         "no memory for a %zu-byte output buffer", need);
+    return CMZ_OK;
+}
+
+/* Encodes slot s on the calling thread. Into a memory destination with room for the record's
+ * bound, it goes straight to its place (out_pos: the chunk before it is already written), so
+ * nothing is copied; otherwise into the slot's buffer, as a worker would. */
+static cmz_status encode_inline(encoder *e, slot *s) {
+    unsigned caller = e->cctx->threads;
+    s->in_place = e->dst && e->dst_cap - e->out_pos >= cmz__record_bound(&e->fp, s->raw_size);
+    if (s->in_place) {
+        encode_slot(e, s, caller, e->dst + e->out_pos, e->dst_cap - e->out_pos);
+    } else {
+        cmz_status st = reserve_out(e, s);
+        if (st != CMZ_OK) return st;
+        encode_slot(e, s, caller, s->out, s->out_cap);
     }
+    s->done = 1;
     return CMZ_OK;
 }
 
@@ -238,8 +259,8 @@ static cmz_status emit_parity(encoder *e) {
 }
 
 /* Folds a written data record into its group's parity; a full group gets its parity now. */
-static cmz_status add_to_parity(encoder *e, const slot *s) {
-    cmz_status st = cmz__parity_group_add(&e->group, s->out, s->out_size);
+static cmz_status add_to_parity(encoder *e, const slot *s, const uint8_t *record) {
+    cmz_status st = cmz__parity_group_add(&e->group, record, s->out_size);
     if (st != CMZ_OK)
         return cmz__fail(e->err, st, s->number, e->out_pos,
                          "no memory for the parity of chunk %llu",
@@ -340,19 +361,30 @@ static cmz_status run_pipeline(encoder *e) {
                          "no memory for the parity coder");
     if ((st = emit(e, header, CMZ_HEADER_SIZE)) != CMZ_OK) return st;
 
-    /* One chunk in all: encode it here, sparing the hand-off to a worker. */
-    int inline_one = e->mem && e->mem_size <= p->chunk_size;
+    /* From memory with one chunk in all, or on one thread, the calling thread encodes each
+     * chunk itself: a hand-off to a worker would only make it wait. Then one chunk at a time is
+     * in flight, since an in-place record's position is known only once the one before it is
+     * written. A stream keeps its worker on one thread too, so that reading and writing
+     * overlap the encoding. */
+    int inline_chunks = e->mem && (e->mem_size <= p->chunk_size || e->cctx->threads == 1);
+    unsigned in_flight = inline_chunks ? 1 : e->nslots;
     uint64_t next_fill = 0, next_emit = 0;
     while (st == CMZ_OK) {
-        while ((!e->eof || first_filled) && next_fill - next_emit < e->nslots) {
+        while ((!e->eof || first_filled) && next_fill - next_emit < in_flight) {
             slot *s = &e->slots[next_fill % e->nslots];
             if (first_filled) first_filled = 0; /* slot 0 already holds chunk 0 */
             else if ((st = fill(e, s)) != CMZ_OK) break;
             if (s->raw_size == 0) break;
             s->number = next_fill++;
             s->done = 0;
-            if (inline_one) encode_job(&s->job, e->cctx->threads);
-            else cmz__pool_submit_to(e->cctx->pool, &s->job, (unsigned)(s->number % e->nslots));
+            s->in_place = 0;
+            if (inline_chunks) st = encode_inline(e, s);
+            else if ((st = reserve_out(e, s)) == CMZ_OK)
+                cmz__pool_submit_to(e->cctx->pool, &s->job, (unsigned)(s->number % e->nslots));
+            if (st != CMZ_OK) {
+                s->done = 1; /* never submitted: nothing to wait for */
+                break;
+            }
         }
         if (st != CMZ_OK || next_emit == next_fill) break;
         slot *s = &e->slots[next_emit % e->nslots];
@@ -365,9 +397,11 @@ static cmz_status run_pipeline(encoder *e) {
                            cmz_strerror(s->status));
             break;
         }
-        if ((st = add_index_entry(e, s)) != CMZ_OK || (st = emit(e, s->out, s->out_size)) ||
-            (e->parity && (st = add_to_parity(e, s)) != CMZ_OK))
-            break;
+        const uint8_t *record = s->in_place ? e->dst + e->out_pos : s->out;
+        if ((st = add_index_entry(e, s)) != CMZ_OK) break;
+        if (s->in_place) e->out_pos += s->out_size;
+        else if ((st = emit(e, s->out, s->out_size)) != CMZ_OK) break;
+        if (e->parity && (st = add_to_parity(e, s, record)) != CMZ_OK) break;
         next_emit++;
         e->info.chunk_count++;
         e->raw_done += s->raw_size;
