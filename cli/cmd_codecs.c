@@ -17,6 +17,7 @@ static const char *library_of(cmz_codec_id id) {
     case CMZ_CODEC_SNAPPY: return "snappy";
     case CMZ_CODEC_BROTLI: return "libbrotli";
     case CMZ_CODEC_RANS: return "built-in";
+    case CMZ_CODEC_PLANES: return "built-in";
     }
     return "?";
 }

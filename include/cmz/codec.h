@@ -26,9 +26,12 @@ typedef enum {
     CMZ_CODEC_BROTLI = 7,
     CMZ_CODEC_RANS = 8,   /* order-0 rANS entropy coder per 64 KiB block (cmz's own, no library):
                              for byte planes of typed data, e.g. after the planes filter */
+    CMZ_CODEC_PLANES = 9, /* byte-plane rANS of typed data, shaped for a GPU (docs/PLANES.md):
+                             elements of the context's typesize cut into planes, each coded
+                             with 32 interleaved states; cmz's own, no library */
 } cmz_codec_id;
 
-#define CMZ_CODEC_ID_MAX 8
+#define CMZ_CODEC_ID_MAX 9
 
 /* "Use the codec's default level" wherever a level is asked for. */
 #define CMZ_LEVEL_DEFAULT (-1000)
@@ -71,6 +74,12 @@ typedef struct cmz_codec_ctx cmz_codec_ctx;
 cmz_codec_ctx *cmz_codec_ctx_new(const cmz_codec *codec);
 void cmz_codec_ctx_free(cmz_codec_ctx *ctx);
 const cmz_codec *cmz_codec_ctx_codec(const cmz_codec_ctx *ctx);
+/* Element size of the data the next compressions see: 1 (bytes, the default), 2, 4 or 8.
+ * Codecs that code typed data (planes) use it and record it in their output; the others ignore
+ * it. CMZ_ERR_INVALID_ARG for any other value. */
+cmz_status cmz_codec_ctx_set_typesize(cmz_codec_ctx *ctx, unsigned typesize);
+/* Whether the codec uses the typesize above (the frame records it with no filter then). */
+int cmz_codec_takes_typesize(const cmz_codec *codec);
 
 /* Compresses src[0..src_size) into dst[0..dst_capacity) at `level` (CMZ_LEVEL_DEFAULT
  * allowed); *dst_size gets the compressed size. dst_capacity >= cmz_codec_bound() always

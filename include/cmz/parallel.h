@@ -39,7 +39,8 @@ typedef struct {
     int filter;            /* cmz_filter_id applied before the codec, or CMZ_FILTER_AUTO;
                               default CMZ_FILTER_NONE. Recorded in the frame. */
     unsigned typesize;     /* element size for the filter (2, 4, 8); 0: 1 for none; with
-                              CMZ_FILTER_AUTO, 0 lets it try typesizes 2 and 4 */
+                              CMZ_FILTER_AUTO, 0 lets it try typesizes 2 and 4. With no
+                              filter, the planes codec's element size (1, 2, 4, 8) */
     unsigned parity_k;     /* parity groups: after every parity_k data chunks, parity_m */
     unsigned parity_m;     /* Reed-Solomon parity chunks that rebuild up to parity_m damaged
                               chunks of the group (cmz_frame_repair). 0/0: no parity (default);

@@ -31,6 +31,7 @@ static const cmz_codec *const table[] = {
     &cmz__codec_brotli,
 #endif
     &cmz__codec_rans,
+    &cmz__codec_planes,
 };
 #define TABLE_SIZE (sizeof table / sizeof table[0])
 
@@ -69,7 +70,7 @@ const cmz_codec *cmz_codec_by_name(const char *name, cmz_error *err) {
         }
         /* Known algorithm, but its library was missing when this build was configured. */
         static const char *const known[] = {"none", "zstd", "lz4", "gzip", "bzip2",
-                                            "lzma", "snappy", "brotli", "rans"};
+                                            "lzma", "snappy", "brotli", "rans", "planes"};
         for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
             if (strcasecmp(canonical, known[i]) == 0) {
                 cmz__fail(err, CMZ_ERR_CODEC_DISABLED, CMZ_NO_POSITION, CMZ_NO_POSITION,
@@ -107,13 +108,25 @@ size_t cmz_codec_bound(const cmz_codec *c, size_t src_size) { return c->bound(sr
 struct cmz_codec_ctx {
     const cmz_codec *codec;
     void *state;
+    unsigned typesize;
 };
 
 cmz_codec_ctx *cmz_codec_ctx_new(const cmz_codec *codec) {
     if (!codec) return NULL;
     cmz_codec_ctx *ctx = cmz__calloc(1, sizeof *ctx);
-    if (ctx) ctx->codec = codec;
+    if (ctx) ctx->codec = codec, ctx->typesize = 1;
     return ctx;
+}
+
+cmz_status cmz_codec_ctx_set_typesize(cmz_codec_ctx *ctx, unsigned typesize) {
+    if (!ctx || (typesize != 1 && typesize != 2 && typesize != 4 && typesize != 8))
+        return CMZ_ERR_INVALID_ARG;
+    ctx->typesize = typesize;
+    return CMZ_OK;
+}
+
+int cmz_codec_takes_typesize(const cmz_codec *codec) {
+    return codec && codec->compress_typed != NULL;
 }
 
 void cmz_codec_ctx_free(cmz_codec_ctx *ctx) {
@@ -131,6 +144,9 @@ cmz_status cmz_codec_compress(cmz_codec_ctx *ctx, int level, void *dst, size_t d
     int resolved = 0;
     cmz_status st = cmz_codec_check_level(ctx->codec, level, &resolved, NULL);
     if (st != CMZ_OK) return st;
+    if (ctx->codec->compress_typed)
+        return ctx->codec->compress_typed(&ctx->state, resolved, ctx->typesize, dst,
+                                          dst_capacity, src, src_size, dst_size);
     return ctx->codec->compress(&ctx->state, resolved, dst, dst_capacity, src, src_size,
                                 dst_size);
 }

@@ -17,6 +17,11 @@ struct cmz_codec {
     size_t (*bound)(size_t src_size); /* 0 when not boundable */
     cmz_status (*compress)(void **state, int level, void *dst, size_t dst_capacity,
                            const void *src, size_t src_size, size_t *dst_size);
+    /* Optional: the same for codecs that code typed data (cmz_codec_ctx_set_typesize); when
+     * present it is called instead of compress. */
+    cmz_status (*compress_typed)(void **state, int level, unsigned typesize, void *dst,
+                                 size_t dst_capacity, const void *src, size_t src_size,
+                                 size_t *dst_size);
     cmz_status (*decompress)(void **state, void *dst, size_t raw_size, const void *src,
                              size_t src_size);
     void (*state_free)(void *state); /* may be NULL when the adapter keeps no state */
@@ -31,5 +36,6 @@ extern const cmz_codec cmz__codec_lzma;
 extern const cmz_codec cmz__codec_snappy;
 extern const cmz_codec cmz__codec_brotli;
 extern const cmz_codec cmz__codec_rans;
+extern const cmz_codec cmz__codec_planes;
 
 #endif

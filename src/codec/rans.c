@@ -89,29 +89,10 @@ static rans_state *get_state(void **state) {
 
 /* ---- cost estimate ------------------------------------------------------------------ */
 
-/* log2(f) in 2^-16 units for 1 <= f <= 4096, by repeated squaring, integer only (the
- * estimate decides the block mode, so every encoder must compute exactly this):
- * e = floor(log2 f); x = f << (30 - e), a Q30 number in [1, 2); then for each of the 16
- * fraction bits, high to low: x = (x * x) >> 30; if x >= 2^31 { x >>= 1; set the bit }. */
-static uint32_t log2_q16(uint32_t f) {
-    uint32_t e = 0;
-    while ((f >> (e + 1)) != 0) e++;
-    uint64_t x = (uint64_t)f << (30 - e);
-    uint32_t r = e << LOG_BITS;
-    for (int bit = (int)LOG_BITS - 1; bit >= 0; bit--) {
-        x = (x * x) >> 30;
-        if (x >= ((uint64_t)1 << 31)) {
-            x >>= 1;
-            r |= 1u << bit;
-        }
-    }
-    return r;
-}
-
 static void init_cost(rans_state *s) {
     if (s->cost_ready) return;
     s->cost[0] = 0;
-    for (uint32_t f = 1; f <= TOTAL; f++) s->cost[f] = (SCALE_BITS << LOG_BITS) - log2_q16(f);
+    for (uint32_t f = 1; f <= TOTAL; f++) s->cost[f] = (SCALE_BITS << LOG_BITS) - cmz__rans_log2_q16(f);
     s->cost_ready = 1;
 }
 
@@ -196,35 +177,6 @@ static unsigned histogram(rans_state *s, const uint8_t *p, size_t n, int sampled
         }
     }
     return distinct;
-}
-
-/* Scales count[0] (summing to n) to freq summing to TOTAL, every present symbol >= 1.
- * Integer only, ties broken by the lowest symbol: part of the format's reproducibility. */
-static void normalise(rans_state *s, uint32_t n) {
-    const uint32_t *c = s->count[0];
-    uint32_t *f = s->freq;
-    uint32_t sum = 0, best = 0;
-    for (unsigned i = 0; i < 256; i++) {
-        f[i] = 0;
-        if (!c[i]) continue;
-        f[i] = (c[i] * TOTAL + n / 2) / n;
-        if (f[i] == 0) f[i] = 1;
-        sum += f[i];
-        if (c[i] > c[best]) best = i;
-    }
-    if (sum < TOTAL) {
-        f[best] += TOTAL - sum;
-        return;
-    }
-    while (sum > TOTAL) { /* rounding up the rare symbols overshot: take from the largest */
-        unsigned big = 0;
-        for (unsigned i = 1; i < 256; i++)
-            if (f[i] > f[big]) big = i;
-        uint32_t take = f[big] / 4; /* f[big] > TOTAL / 256, so take >= 4 */
-        if (take > sum - TOTAL) take = sum - TOTAL;
-        f[big] -= take;
-        sum -= take;
-    }
 }
 
 /* ---- encoder ------------------------------------------------------------------------ */
@@ -331,7 +283,7 @@ static cmz_status rans_compress(void **state, int level, void *dst, size_t cap,
          * unless it beats stored by len / 64. */
         size_t est_reuse = have_prev ? estimate(s, s->prev) : SIZE_MAX;
         if (est_reuse != SIZE_MAX) est_reuse += 2;
-        normalise(s, (uint32_t)len);
+        cmz__rans_normalise(s->count[0], (uint32_t)len, s->freq);
         size_t tsize = cmz__rans_table_size(s->freq);
         size_t est_own = estimate(s, s->freq) + tsize + 2;
         size_t limit = len - (len >> MARGIN_SHIFT);

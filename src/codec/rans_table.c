@@ -1,5 +1,6 @@
-/* The frequency tables of the rans codec (docs/RANS.md, "Table"): their size, writing and
- * strict reading (one encoding per table, so that a damaged table is caught). */
+/* The frequency tables of cmz's rANS coders (rans, planes; docs/RANS.md, "Table"): their
+ * quantisation and cost, their size, writing and strict reading (one encoding per table, so
+ * that a damaged table is caught). */
 #include "rans_table.h"
 
 #include "../common/internal.h"
@@ -92,4 +93,50 @@ size_t cmz__rans_read_table(const uint8_t *p, size_t n, uint32_t *freq) {
     }
     if ((nib & 1) && (p[nib >> 1] >> 4) != 0) return 0; /* the padding nibble is 0 */
     return sum == TOTAL ? (nib + 1) / 2 : 0;
+}
+
+/* log2(f) in 2^-16 units for 1 <= f <= 4096, by repeated squaring, integer only (the
+ * estimate decides the block mode, so every encoder must compute exactly this):
+ * e = floor(log2 f); x = f << (30 - e), a Q30 number in [1, 2); then for each of the 16
+ * fraction bits, high to low: x = (x * x) >> 30; if x >= 2^31 { x >>= 1; set the bit }. */
+uint32_t cmz__rans_log2_q16(uint32_t f) {
+    uint32_t e = 0;
+    while ((f >> (e + 1)) != 0) e++;
+    uint64_t x = (uint64_t)f << (30 - e);
+    uint32_t r = e << 16;
+    for (int bit = 15; bit >= 0; bit--) {
+        x = (x * x) >> 30;
+        if (x >= ((uint64_t)1 << 31)) {
+            x >>= 1;
+            r |= 1u << bit;
+        }
+    }
+    return r;
+}
+
+/* Scales counts c (summing to n) to freq summing to TOTAL, every present symbol >= 1.
+ * Integer only, ties broken by the lowest symbol: part of the format's reproducibility. */
+void cmz__rans_normalise(const uint32_t *c, uint32_t n, uint32_t *f) {
+    uint32_t sum = 0, best = 0;
+    for (unsigned i = 0; i < 256; i++) {
+        f[i] = 0;
+        if (!c[i]) continue;
+        f[i] = (uint32_t)(((uint64_t)c[i] * TOTAL + n / 2) / n); /* c up to a whole plane */
+        if (f[i] == 0) f[i] = 1;
+        sum += f[i];
+        if (c[i] > c[best]) best = i;
+    }
+    if (sum < TOTAL) {
+        f[best] += TOTAL - sum;
+        return;
+    }
+    while (sum > TOTAL) { /* rounding up the rare symbols overshot: take from the largest */
+        unsigned big = 0;
+        for (unsigned i = 1; i < 256; i++)
+            if (f[i] > f[big]) big = i;
+        uint32_t take = f[big] / 4; /* f[big] > TOTAL / 256, so take >= 4 */
+        if (take > sum - TOTAL) take = sum - TOTAL;
+        f[big] -= take;
+        sum -= take;
+    }
 }

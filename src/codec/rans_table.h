@@ -10,6 +10,12 @@
 #define SCALE_BITS 12u
 #define TOTAL (1u << SCALE_BITS)
 
+/* log2(f) in 2^-16 units for 1 <= f <= TOTAL, integer only (encoders decide on it, so every
+ * implementation must compute exactly this). */
+uint32_t cmz__rans_log2_q16(uint32_t f);
+/* Scales counts c[0..256) (summing to n > 0) to freq[0..256) summing to TOTAL, every present
+ * symbol >= 1; integer only, ties broken by the lowest symbol (docs/RANS.md, step 4). */
+void cmz__rans_normalise(const uint32_t *c, uint32_t n, uint32_t *freq);
 /* Size in bytes of the table of f[0..256) as cmz__rans_write_table writes it. */
 size_t cmz__rans_table_size(const uint32_t *f);
 /* Writes the table of f at out (cmz__rans_table_size(f) bytes); returns its size. */

@@ -45,6 +45,10 @@ cmz_status cmz__chunk_encode(cmz_codec_ctx *cctx, const cmz__frame_params *p, in
             const uint8_t *in;
             size_t in_size;
             st = filtered_input(p, scratch, raw, raw_size, &in, &in_size);
+            /* A typed codec (planes) sees the elements when no filter has reordered them. */
+            if (st == CMZ_OK)
+                st = cmz_codec_ctx_set_typesize(cctx,
+                                                p->filter == CMZ_FILTER_NONE ? p->typesize : 1);
             if (st == CMZ_OK)
                 st = cmz_codec_compress(cctx, level, payload,
                                         out_capacity - CMZ_CHUNK_HEADER_SIZE, in, in_size,

@@ -74,7 +74,7 @@ cmz_status cmz__params_check(const cmz__frame_params *p, const char *where, uint
         return cmz__fail(err, CMZ_ERR_UNSUPPORTED, CMZ_NO_POSITION, offset,
                          "%s at offset %llu: filter id %u is unknown to this version of cmz",
                          where, (unsigned long long)offset, p->filter);
-    if (cmz_filter_check(p->filter, p->typesize) != CMZ_OK)
+    if (cmz__typesize_check(p->codec, p->filter, p->typesize) != CMZ_OK)
         return cmz__fail(err, CMZ_ERR_CORRUPT, CMZ_NO_POSITION, offset,
                          "%s at offset %llu: typesize %u is not valid for filter %s", where,
                          (unsigned long long)offset, p->typesize, cmz_filter_name(p->filter));
@@ -84,6 +84,14 @@ cmz_status cmz__params_check(const cmz__frame_params *p, const char *where, uint
                          (unsigned long long)offset, (unsigned)p->chunk_size,
                          CMZ_CHUNK_SIZE_MIN, CMZ_CHUNK_SIZE_MAX);
     return CMZ_OK;
+}
+
+cmz_status cmz__typesize_check(int codec, int filter, unsigned typesize) {
+    if (filter == CMZ_FILTER_NONE && cmz_codec_takes_typesize(cmz_codec_by_id(codec)))
+        return typesize == 1 || typesize == 2 || typesize == 4 || typesize == 8
+                   ? CMZ_OK
+                   : CMZ_ERR_INVALID_ARG;
+    return cmz_filter_check(filter, typesize);
 }
 
 static void params_read(const uint8_t *flags4, const uint8_t *ids4, const uint8_t *chunk4,
@@ -150,7 +158,9 @@ void cmz__chunk_header_write(uint8_t out[CMZ_CHUNK_HEADER_SIZE], const cmz__chun
 }
 
 uint64_t cmz__payload_limit(const cmz__frame_params *p, uint32_t raw_size) {
-    size_t filtered = cmz_filter_bound(p->filter, p->typesize, raw_size);
+    size_t filtered = p->filter == CMZ_FILTER_NONE
+                          ? raw_size /* typesize may be a typed codec's (planes) */
+                          : cmz_filter_bound(p->filter, p->typesize, raw_size);
     size_t bound = cmz_codec_bound(cmz_codec_by_id(p->codec), filtered);
     return bound > raw_size ? bound : raw_size;
 }

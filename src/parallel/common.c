@@ -32,14 +32,16 @@ cmz_status cmz_params_resolve(const cmz_params *in, cmz_params *out, cmz_error *
         if (p.typesize != 0 && cmz_filter_check(CMZ_FILTER_SHUFFLE, p.typesize) != CMZ_OK)
             return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
                              "typesize %u: filters take 2, 4 or 8", p.typesize);
-    } else if (cmz_filter_check(p.filter, p.typesize) != CMZ_OK) {
+    } else if (cmz__typesize_check(p.codec, p.filter, p.typesize) != CMZ_OK) {
         if (!cmz_filter_name(p.filter))
             return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
                              "filter id %d is unknown", p.filter);
         return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
                          "typesize %u is not valid for filter %s (%s)", p.typesize,
                          cmz_filter_name(p.filter),
-                         p.filter == CMZ_FILTER_NONE ? "it takes 1" : "it takes 2, 4 or 8");
+                         p.filter != CMZ_FILTER_NONE ? "it takes 2, 4 or 8"
+                         : cmz_codec_takes_typesize(codec) ? "with codec planes: 1, 2, 4 or 8"
+                                                           : "it takes 1");
     }
     if ((p.parity_k == 0) != (p.parity_m == 0) || p.parity_k >= CMZ_PARITY_MAX ||
         p.parity_m >= CMZ_PARITY_MAX || p.parity_k + p.parity_m > CMZ_PARITY_MAX)
