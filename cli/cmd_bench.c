@@ -206,10 +206,14 @@ static size_t default_configs(bk_config *c, size_t cap) {
     return n;
 }
 
-/* Filter variants for typed data: shuffle and planes before the fast and the default codecs. */
+/* Variants for typed data: the planes codec at the data's element size, and the shuffle and
+ * planes filters before the fast and the default codecs. */
 static size_t filter_configs(bk_config *c, size_t n, size_t cap, const bench_opts *o,
                              unsigned typesize) {
     if (!o->filters || !typesize) return n;
+    /* the typed codec, told the element size (it cuts the planes itself) */
+    if (!o->algo || cmz_codec_id_of(cmz_codec_by_name(o->algo, NULL)) == CMZ_CODEC_PLANES)
+        n = add(c, n, cap, CMZ_CODEC_PLANES, 0, CMZ_FILTER_NONE, typesize);
     static const int filters[] = {CMZ_FILTER_SHUFFLE, CMZ_FILTER_PLANES};
     for (size_t f = 0; f < 2; f++) {
         if (cmz_filter_check(filters[f], typesize) != CMZ_OK) continue;

@@ -76,6 +76,8 @@ void bk_config_name(const bk_config *cfg, char *buf, size_t cap) {
     char filter[24] = "";
     if (cfg->filter != CMZ_FILTER_NONE)
         snprintf(filter, sizeof filter, " +%s/%u", cmz_filter_name(cfg->filter), cfg->typesize);
+    else if (cfg->typesize > 1) /* a typed codec (planes) told the element size */
+        snprintf(filter, sizeof filter, " /%u", cfg->typesize);
     if (cmz_codec_min_level(c) == cmz_codec_max_level(c))
         snprintf(buf, cap, "%s%s", cmz_codec_name(c), filter);
     else
