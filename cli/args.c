@@ -87,6 +87,8 @@ void cli_print_usage(FILE *to) {
         "  --parity=K:M       after every K chunks, M Reed-Solomon parity chunks: `cmz repair`\n"
         "                     rebuilds up to M damaged chunks per group (default: none;\n"
         "                     16:2 costs about 1/8 more size)\n"
+        "  --hw=NAME          backend: auto (default), cpu, cuda, qat (`cmz hw` lists them;\n"
+        "                     an absent one falls back to the CPU, saying why)\n"
         "  --memory-limit=N   decoding: bound on buffers in flight (default 512M)\n"
         "  --salvage          -d on a damaged FILE.cmz: write every intact chunk, zeros in\n"
         "                     place of damaged ones, list the lost byte ranges (exit 1)\n"
@@ -180,6 +182,10 @@ static int apply_value(cli_options *o, const char *name, const char *value) {
         if (cli_parse_size(value, &size) != 0 || size == 0)
             return usage_error("bad memory limit '%s' (a size such as 64M or 1GiB)", value);
         o->params.memory_limit = size;
+    } else if (!strcmp(name, "--hw")) {
+        if (cmz_backend_parse(value, &o->backend, NULL) != CMZ_OK)
+            return usage_error("unknown backend '%s' (auto, cpu, cuda, qat)", value ? value : "");
+        o->set_backend = true;
     } else if (!strcmp(name, "--parity")) {
         unsigned k, m;
         char extra;
@@ -207,7 +213,7 @@ static int apply_value(cli_options *o, const char *name, const char *value) {
 static const char *const valued_long[] = {"--threads", "--algorithm", "--codec", "--level",
                                           "--chunk-size", "--memory-limit", "--memory",
                                           "--output", "--range", "--type", "--config",
-                                          "--filter", "--typesize", "--parity"};
+                                          "--filter", "--typesize", "--parity", "--hw"};
 
 /* A long option; *i may advance past its value. Returns -1 when fine, else an exit code. */
 static int parse_long(cli_options *o, int argc, char **argv, int *i) {
@@ -322,6 +328,21 @@ static int apply_type(cli_options *o) {
     return 0;
 }
 
+/* --hw (or CMZ_BACKEND): the backend chosen for the codec, and why. A backend asked for that is
+ * absent falls back to the CPU: said on stderr (not an error, the work is done the same). The
+ * hardware is probed only when asked about. */
+static void report_backend(const cli_options *o) {
+    const char *env = getenv("CMZ_BACKEND");
+    if (!o->set_backend && !(env && *env)) return;
+    cmz_hw_choice c = cmz_hw_best(o->backend, o->params.codec, o->params.level, 0,
+                                  CMZ_DATA_HOST);
+    cmz_backend wanted = o->backend;
+    if (env && *env) cmz_backend_parse(env, &wanted, NULL);
+    if ((wanted != CMZ_BACKEND_AUTO && c.backend != wanted && o->verbosity > 0) ||
+        o->verbosity >= 2)
+        fprintf(stderr, "cmz: backend %s: %s\n", cmz_backend_name(c.backend), c.reason);
+}
+
 /* Cross-option rules, and codec/level/chunk-size checks by the library before any work. */
 static int check(cli_options *o) {
     if (o->output && o->to_stdout) return usage_error("%s", "-o and -c exclude each other");
@@ -355,6 +376,7 @@ static int check(cli_options *o) {
             return CLI_EXIT_USAGE;
         }
     }
+    report_backend(o);
     return -1;
 }
 

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "cmz/hw.h"
 #include "cmz/parallel.h"
 
 /* Exit codes (documented in `cmz --help` and docs/CLI.md). */
@@ -42,6 +43,8 @@ typedef struct {
     const char *type;    /* --type TYPE: codec, level and chunk size from the policy */
     const char *config;  /* --config FILE: the policy file (else the usual search) */
     bool set_codec, set_level, set_chunk, set_filter; /* given explicitly: they beat --type */
+    cmz_backend backend; /* --hw NAME (auto by default) */
+    bool set_backend;
     char **files;        /* operands; none means stdin */
     int nfiles;
 } cli_options;

@@ -18,6 +18,7 @@ int cmz_cmd_repair(int argc, char **argv);     /* cmd_repair.c */
 int cmz_cmd_bench(int argc, char **argv);      /* cmd_bench.c */
 int cmz_cmd_codecs(int argc, char **argv);     /* cmd_codecs.c */
 int cmz_cmd_policy(int argc, char **argv);     /* cmd_policy.c */
+int cmz_cmd_hw(int argc, char **argv);         /* cmd_hw.c */
 
 /* `cmz --version`: verbosity 0 (-q) prints the bare version number, 1 one line with the
  * codec libraries' versions (zstd's habit), 2+ (-v) one line per codec and the build. */

@@ -27,6 +27,7 @@ static const command commands[] = {
     {"bench", cmz_cmd_bench, "measure every codec on your files or built-in samples"},
     {"codecs", cmz_cmd_codecs, "codecs compiled in: ids, levels, chunk sizes, libraries"},
     {"policy", cmz_cmd_policy, "compression policy per resource type (cmz policy --help)"},
+    {"hw", cmz_cmd_hw, "hardware backends (cpu, cuda, qat): present, or why not"},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 

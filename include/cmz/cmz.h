@@ -11,5 +11,6 @@
 #include "cmz/salvage.h"
 #include "cmz/release.h"
 #include "cmz/snapshot.h"
+#include "cmz/hw.h"
 
 #endif

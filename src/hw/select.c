@@ -1,0 +1,72 @@
+/* Which backend runs a batch: the caller's wish, CMZ_BACKEND over it, and the CPU whenever the
+ * wished one is absent, always with the reason in words. */
+#include "internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <strings.h>
+
+static const char *const names[] = {"auto", "cpu", "cuda", "qat"};
+
+const char *cmz_backend_name(cmz_backend backend) {
+    return (unsigned)backend <= CMZ_BACKEND_COUNT ? names[backend] : "?";
+}
+
+cmz_status cmz_backend_parse(const char *name, cmz_backend *out, cmz_error *err) {
+    for (unsigned b = 0; name && out && b <= CMZ_BACKEND_COUNT; b++)
+        if (strcasecmp(name, names[b]) == 0) {
+            *out = (cmz_backend)b;
+            return CMZ_OK;
+        }
+    return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
+                     "unknown backend '%s' (valid: auto, cpu, cuda, qat)", name ? name : "");
+}
+
+cmz_hw_choice cmz_hw_best(cmz_backend wanted, int codec, int level, uint64_t batch_bytes,
+                          cmz_data_location where) {
+    (void)level;
+    cmz_hw_choice c = {.backend = CMZ_BACKEND_CPU};
+    const char *env = getenv("CMZ_BACKEND");
+    char from[64] = "by the caller";
+    cmz_backend forced;
+    if (env && *env) {
+        if (cmz_backend_parse(env, &forced, NULL) == CMZ_OK) {
+            wanted = forced;
+            snprintf(from, sizeof from, "by CMZ_BACKEND=%.40s", env);
+        } else {
+            snprintf(c.reason, sizeof c.reason,
+                     "CMZ_BACKEND='%.40s' is not a backend (auto, cpu, cuda, qat); using the cpu",
+                     env);
+            return c;
+        }
+    }
+    const cmz_hw_info *hw = cmz__hw_probe();
+    if (wanted == CMZ_BACKEND_CPU) {
+        snprintf(c.reason, sizeof c.reason, "cpu asked for %s", from);
+        return c;
+    }
+    if (wanted == CMZ_BACKEND_CUDA || wanted == CMZ_BACKEND_QAT) {
+        const cmz_hw_info *h = &hw[wanted - 1];
+        if (h->present) {
+            c.backend = wanted;
+            snprintf(c.reason, sizeof c.reason, "%s asked for %s", cmz_backend_name(wanted), from);
+        } else {
+            snprintf(c.reason, sizeof c.reason, "%s was asked for %s but is absent: %s; using the cpu",
+                     cmz_backend_name(wanted), from, h->detail);
+        }
+        return c;
+    }
+    /* auto */
+    const cmz_hw_info *gpu = &hw[CMZ_BACKEND_CUDA - 1];
+    if (where == CMZ_DATA_DEVICE && gpu->present && codec >= 0) {
+        c.backend = CMZ_BACKEND_CUDA;
+        snprintf(c.reason, sizeof c.reason, "auto: the data is on the GPU");
+        return c;
+    }
+    (void)batch_bytes; /* a calibration would compare it with the GPU's break-even size */
+    snprintf(c.reason, sizeof c.reason, "auto: no accelerator present for data on the %s "
+             "(cuda %s, qat %s)", where == CMZ_DATA_DEVICE ? "GPU" : "host",
+             gpu->present ? "present" : "absent",
+             hw[CMZ_BACKEND_QAT - 1].present ? "present" : "absent");
+    return c;
+}
