@@ -1,6 +1,7 @@
 /* Typed data (issue 5): ratio and speed of cmz's filters + codecs against plain zstd-3 and
  * Blosc 1.x on model weights (float32, float16, bfloat16) and an attention-cache-like fp16
- * tensor, on one core and on all cores, in one run.
+ * tensor, on one core and on all cores, in one run; with the planes codec (issue 10) beside
+ * the filters.
  *
  *   bench_typed [--reps N] [--chunk-size BYTES]
  *
@@ -180,7 +181,10 @@ static bool run_cmz(const config *c, const dataset *d, unsigned threads, uint8_t
     p.chunk_size = g_chunk;
     p.threads = threads;
     p.filter = c->filter;
-    p.typesize = c->filter == CMZ_FILTER_NONE ? 0 : d->typesize;
+    /* with no filter only a typed codec (planes) takes the element size */
+    p.typesize = c->filter != CMZ_FILTER_NONE || cmz_codec_takes_typesize(cmz_codec_by_id(c->codec))
+                     ? d->typesize
+                     : 0;
     cmz_error e;
     cmz_cctx *cc = cmz_cctx_new(&p, &e);
     cmz_dctx *dc = cc ? cmz_dctx_new(&p, &e) : NULL;
@@ -283,6 +287,9 @@ static size_t make_configs(config *cf, bool have_rans) {
     if (have_rans)
         cf[n++] = (config){"cmz planes+rans", ENGINE_CMZ, CMZ_CODEC_RANS, CMZ_LEVEL_DEFAULT,
                            CMZ_FILTER_PLANES, NULL, 0, 0};
+    /* the planes codec (byte planes + 32-lane rANS, the GPU-shaped coder; issue 10) */
+    cf[n++] = (config){"cmz planes codec", ENGINE_CMZ, CMZ_CODEC_PLANES, CMZ_LEVEL_DEFAULT,
+                       CMZ_FILTER_NONE, NULL, 0, 0};
 #ifdef CMZ_HAVE_BLOSC
     static const char *const comps[] = {"zstd", "lz4"};
     static const int clevels[] = {2, 9};

@@ -16,7 +16,12 @@
 
 #include <string.h>
 
-#define SEGMENT_LOG2_DEFAULT 14u /* docs/PLANES.md, "Why these sizes" */
+/* docs/PLANES.md, "Why these sizes"; a build may set another to measure (10..15) */
+#ifdef CMZ_PLANES_SEGMENT_LOG2
+#define SEGMENT_LOG2_DEFAULT CMZ_PLANES_SEGMENT_LOG2
+#else
+#define SEGMENT_LOG2_DEFAULT 14u
+#endif
 #define SEGMENT_LOG2_MIN 10u
 #define SEGMENT_LOG2_MAX 15u /* WR_SEGMENT_MAX */
 #define VARINT_MAX 10u

@@ -76,21 +76,9 @@ size_t cmz__wr_encode(const wr_encoder *e, const uint8_t *seg, size_t n, uint8_t
     return count;
 }
 
-/* One symbol out of state x: the slot picks the symbol, x = f * (x >> 12) + slot - cum, then
- * one word in when x fell below 2^15 (x >= 2^15 before means x >= 8 after the step, so one
- * word always renormalises). Branch-free: the next word is read always and consumed only when
- * needed, so the caller guarantees a word to read at w. */
-#define DECODE_LANE(x, out_byte, w)                                                         \
-    do {                                                                                    \
-        uint32_t e_ = d->entry[(x) & (TOTAL - 1)];                                          \
-        (out_byte) = (uint8_t)(e_ >> 24);                                                   \
-        (x) = (e_ & (TOTAL - 1)) * ((x) >> SCALE_BITS) + ((e_ >> 12) & (TOTAL - 1));        \
-        uint32_t need_ = (x) < WR_STATE_LOW;                                                \
-        uint32_t word_ = cmz__get_le16(w);                                                  \
-        (x) = need_ ? (x) << 16 | word_ : (x);                                              \
-        (w) += 2 * need_;                                                                   \
-    } while (0)
-
+/* Decoding a symbol from state x: the slot x & 4095 picks the symbol, x = f * (x >> 12) +
+ * slot - cum, then one word in when x fell below 2^15 (x >= 2^15 before means x >= 8 after
+ * the step, so one word always renormalises). */
 cmz_status cmz__wr_decode(const wr_decoder *d, const uint8_t *in, size_t words, uint8_t *seg,
                           size_t n) {
     uint32_t x[WR_LANES];
@@ -103,10 +91,17 @@ cmz_status cmz__wr_decode(const wr_decoder *d, const uint8_t *in, size_t words, 
     /* Full steps while 32 words are surely left: no bounds check per word. */
     for (; t < full && (size_t)(end - w) >= 2 * WR_LANES; t++) {
         uint8_t *sym = seg + t * WR_LANES;
+        /* A warp step in two passes: the 32 table look-ups are independent of each other,
+         * only the word reads chain through w (what a warp's prefix count does at once). */
         for (unsigned lane = 0; lane < WR_LANES; lane++) {
-            uint32_t xl = x[lane];
-            DECODE_LANE(xl, sym[lane], w);
-            x[lane] = xl;
+            uint32_t e_ = d->entry[x[lane] & (TOTAL - 1)];
+            sym[lane] = (uint8_t)(e_ >> 24);
+            x[lane] = (e_ & (TOTAL - 1)) * (x[lane] >> SCALE_BITS) + ((e_ >> 12) & (TOTAL - 1));
+        }
+        for (unsigned lane = 0; lane < WR_LANES; lane++) {
+            uint32_t need = x[lane] < WR_STATE_LOW, word = cmz__get_le16(w);
+            x[lane] = need ? x[lane] << 16 | word : x[lane];
+            w += 2 * need;
         }
     }
     /* The rest, checking that each word read lies inside the segment. */
