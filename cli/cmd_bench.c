@@ -483,9 +483,15 @@ int cmz_cmd_bench(int argc, char **argv) {
     if (o.csv) bk_print_csv(stdout, rows, nrows);
     else if (o.json) bk_print_json(stdout, rows, nrows);
     else bk_print_table(stdout, rows, nrows);
-    if (o.hw && !o.csv && !o.json)
-        printf("\nbackends: cpu (threads above); cuda: absent (no CUDA backend in this build); "
-               "qat: absent (no QAT backend in this build)\n");
+    if (o.hw && !o.csv && !o.json) { /* the others, as cmz hw probes them */
+        cmz_hw_info hw[CMZ_BACKEND_COUNT];
+        size_t nhw = cmz_hw_list(hw, CMZ_BACKEND_COUNT);
+        printf("\nbackends: cpu (the thread counts above)\n");
+        for (size_t i = 1; i < nhw; i++)
+            printf("  %s: %s (%s)\n", cmz_backend_name(hw[i].backend),
+                   hw[i].present ? "present, not measured by this version" : "absent",
+                   hw[i].detail);
+    }
     if (o.plot || o.recommend) {
         bk_point *points = malloc((nrows ? nrows : 1) * sizeof *points);
         size_t np = points ? bk_pool(rows, nrows, points, nrows) : 0;
