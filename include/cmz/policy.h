@@ -93,9 +93,10 @@ typedef struct {
     cmz_priority priority;      /* [priority] */
     int filter;                 /* cmz_filter_id or CMZ_FILTER_AUTO [filter]: "none", "shuffle",
                                    "bitshuffle", "delta", "planes" or "auto" */
-    unsigned typesize;          /* [typesize]: 1 with CMZ_FILTER_NONE; 2, 4 or 8 with a filter
-                                   (cmz_filter_check); with CMZ_FILTER_AUTO also 0, its "try 2
-                                   and 4" (what a file without typesize gives) */
+    unsigned typesize;          /* [typesize]: 1 with CMZ_FILTER_NONE (1, 2, 4 or 8 when the
+                                   codec is planes, which cuts the planes itself); 2, 4 or 8
+                                   with a filter (cmz_filter_check); with CMZ_FILTER_AUTO also
+                                   0, its "try 2 and 4" (what a file without typesize gives) */
 } cmz_policy_entry;
 
 /* A key and its text, as a file would write it, for create and update: key is one of

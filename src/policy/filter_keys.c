@@ -16,7 +16,9 @@ const char *cmz__policy_filter_name(int filter) {
     return filter == CMZ_FILTER_AUTO ? "auto" : cmz_filter_name(filter);
 }
 
-bool cmz__policy_filter_pair_ok(int filter, unsigned typesize) {
+bool cmz__policy_filter_pair_ok(int codec, int filter, unsigned typesize) {
+    if (filter == CMZ_FILTER_NONE && cmz_codec_takes_typesize(cmz_codec_by_id(codec)))
+        return typesize == 1 || typesize == 2 || typesize == 4 || typesize == 8; /* planes */
     if (filter == CMZ_FILTER_AUTO)
         return typesize == 0 || cmz_filter_check(CMZ_FILTER_SHUFFLE, typesize) == CMZ_OK;
     return cmz_filter_check(filter, typesize) == CMZ_OK;
@@ -62,7 +64,7 @@ static unsigned column_of(const cmz__value *v) { return v ? v->column : 0; }
 
 bool cmz__policy_check_filter(cmz_policy_entry *e, const cmz__value *f, const cmz__value *t,
                               cmz__reporter *r) {
-    if (cmz__policy_filter_pair_ok(e->filter, e->typesize)) return true;
+    if (cmz__policy_filter_pair_ok(e->codec, e->filter, e->typesize)) return true;
     const char *name = cmz__policy_filter_name(e->filter);
     if (!t) {
         /* A new filter without a typesize: keep one that suits it, else its own. */
@@ -82,8 +84,8 @@ bool cmz__policy_check_filter(cmz_policy_entry *e, const cmz__value *f, const cm
                     "typesize 0 is only valid with filter auto (it tries 2 and 4)");
     else if (e->filter == CMZ_FILTER_NONE && !f)
         cmz__report(r, line, column,
-                    "typesize %u needs a filter (shuffle, bitshuffle, delta, planes or auto): "
-                    "without one, typesize is 1",
+                    "typesize %u needs a filter (shuffle, bitshuffle, delta, planes or auto) or "
+                    "algorithm planes: otherwise, typesize is 1",
                     e->typesize);
     else
         cmz__report(r, line, column, "typesize %u is not valid for filter %s: it takes %s",

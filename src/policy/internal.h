@@ -74,7 +74,7 @@ bool cmz__policy_set_key(cmz_policy_entry *e, int key, const cmz__value *v, cmz_
 const char *cmz__policy_filter_name(int filter);
 /* Whether a policy may hold (filter, typesize): cmz_filter_check's pairs, and for auto 0
  * (try 2 and 4), 2, 4 or 8. */
-bool cmz__policy_filter_pair_ok(int filter, unsigned typesize);
+bool cmz__policy_filter_pair_ok(int codec, int filter, unsigned typesize);
 /* Parse one value (reported at v's position); the pair is checked later. */
 bool cmz__policy_parse_filter(const char *s, const cmz__value *v, cmz__reporter *r, int *out);
 bool cmz__policy_parse_typesize(const char *s, const cmz__value *v, cmz__reporter *r,

@@ -104,8 +104,9 @@ cmz_status cmz_policy_format(const cmz_policy *p, char *buf, size_t cap, size_t 
             /* The optional keys only when set, so files without filters keep their bytes;
              * typesize 0 (auto's "try 2 and 4") is written by leaving it out. */
             if (k == CMZ__KEY_FILTER && e->filter == CMZ_FILTER_NONE) continue;
-            if (k == CMZ__KEY_TYPESIZE && (e->filter == CMZ_FILTER_NONE || e->typesize == 0))
-                continue;
+            if (k == CMZ__KEY_TYPESIZE && (e->filter == CMZ_FILTER_NONE ? e->typesize == 1
+                                                                         : e->typesize == 0))
+                continue; /* with no filter, typesize > 1 is the planes codec's */
             char value[64];
             cmz_policy_format_value(e, cmz__policy_keys[k], value, sizeof value);
             put(&s, "    %s: %s\n", cmz__policy_keys[k], value);

@@ -334,7 +334,7 @@ bool cmz__policy_check_entry(const cmz_policy_entry *e, cmz__reporter *r) {
         cmz__report(r, 0, 0, "priority %d is not high, medium or low", (int)e->priority);
     if (e->filter != CMZ_FILTER_AUTO && !cmz_filter_name(e->filter))
         cmz__report(r, 0, 0, "filter id %d is unknown", e->filter);
-    else if (!cmz__policy_filter_pair_ok(e->filter, e->typesize))
+    else if (!cmz__policy_filter_pair_ok(e->codec, e->filter, e->typesize))
         cmz__report(r, 0, 0, "typesize %u is not valid for filter %s", e->typesize,
                     cmz__policy_filter_name(e->filter));
     return r->errors == before;

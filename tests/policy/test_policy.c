@@ -148,6 +148,12 @@ static void test_round_trip(void **state) {
     e.threshold = CMZ_POLICY_THRESHOLD_MAX;
     snprintf(e.type, sizeof e.type, "largest");
     assert_int_equal(cmz_policy_put(p, &e, NULL), CMZ_OK);
+    /* the planes codec's typesize, with no filter: written, and read back */
+    snprintf(e.type, sizeof e.type, "bf16_weights");
+    e.codec = CMZ_CODEC_PLANES;
+    e.filter = CMZ_FILTER_NONE;
+    e.typesize = 2;
+    assert_int_equal(cmz_policy_put(p, &e, NULL), CMZ_OK);
 
     size_t size;
     char *text = format_all(p, &size);
@@ -179,6 +185,8 @@ static void test_round_trip(void **state) {
                             sizeof value);
     assert_string_equal(value, "65537");
     assert_int_equal(cmz_policy_format_value(f, "colour", value, sizeof value), 0);
+    assert_int_equal(cmz_policy_get(from_file, "bf16_weights")->typesize, 2);
+    assert_int_equal(cmz_policy_get(from_file, "bf16_weights")->codec, CMZ_CODEC_PLANES);
 
     free(file);
     free(file2);
@@ -435,7 +443,8 @@ static void test_filters(void **state) {
     cmz_policy_setting size_only[] = {{"typesize", "4"}};
     assert_int_equal(cmz_policy_update(p, "subtitle", size_only, 1, d), CMZ_ERR_INVALID_ARG);
     assert_string_equal(all_diags(d), "typesize 4 needs a filter (shuffle, bitshuffle, delta, "
-                                      "planes or auto): without one, typesize is 1\n");
+                                      "planes or auto) or algorithm planes: otherwise, "
+                                      "typesize is 1\n");
     assert_true(cmz_policy_equal(p, snapshot));
     /* A filter alone keeps a typesize that suits it: planes/4 -> shuffle/4 -> auto/4. */
     cmz_policy_setting to_shuffle[] = {{"filter", "shuffle"}}, to_auto[] = {{"filter", "auto"}},

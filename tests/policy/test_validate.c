@@ -151,6 +151,16 @@ static void test_filters(void **state) {
     diagnose(DEFAULT_TYPE "    filter: none\n    typesize: 1\n", CMZ_OK);
     diagnose(DEFAULT_TYPE "    filter: \"delta\"\n    typesize: 8\n", CMZ_OK);
     diagnose(DEFAULT_TYPE "    typesize: 1\n", CMZ_OK);
+    /* The planes codec takes a typesize of its own, without a filter; 3 it does not. */
+    static const char planes_type[] = "compression_policy:\n  default:\n    algorithm: planes\n"
+                                      "    level: 0\n    chunk_size: 1MB\n"
+                                      "    auto_compress: false\n    threshold_mb: 10\n"
+                                      "    priority: low\n";
+    char doc[512];
+    snprintf(doc, sizeof doc, "%s    typesize: 2\n", planes_type);
+    diagnose(doc, CMZ_OK);
+    snprintf(doc, sizeof doc, "%s    typesize: 3\n", planes_type);
+    expect_one(doc, "p.yaml:9:15: typesize must be 1, 2, 4 or 8 (0 with filter auto), got '3'");
 
     /* An unknown filter, with a did-you-mean when one is close. */
     expect_one(DEFAULT_TYPE "    filter: plane\n    typesize: 4\n",
@@ -191,7 +201,7 @@ static void test_filters(void **state) {
     /* A typesize without a filter, and a filter without a typesize. */
     expect_one(DEFAULT_TYPE "    typesize: 4\n",
                "p.yaml:9:15: typesize 4 needs a filter (shuffle, bitshuffle, delta, planes or "
-               "auto): without one, typesize is 1");
+               "auto) or algorithm planes: otherwise, typesize is 1");
     expect_one(DEFAULT_TYPE "    filter: planes\n",
                "p.yaml:9:13: filter planes needs a typesize: 2, 4 or 8 (the size of one "
                "element, e.g. 4 for float32, 2 for float16)");
