@@ -324,6 +324,10 @@ static int apply_type(cli_options *o) {
     if (!o->set_filter) {
         o->params.filter = from_policy.filter;
         o->params.typesize = from_policy.typesize;
+        /* the policy's typesize without a filter is its planes codec's: not for another -a */
+        if (o->params.filter == CMZ_FILTER_NONE &&
+            !cmz_codec_takes_typesize(cmz_codec_by_id(o->params.codec)))
+            o->params.typesize = 1;
     }
     return 0;
 }

@@ -76,7 +76,8 @@ cmz_hw_choice cmz_hw_best(cmz_backend wanted, int codec, int level, uint64_t bat
  * `used` (may be NULL) gets the backend that ran and why. */
 size_t cmz_hw_scratch_size(cmz_backend backend, int codec, size_t count, size_t max_chunk);
 
-cmz_status cmz_hw_compress_batch(cmz_backend wanted, int codec, int level,
+/* typesize: the element size a typed codec (planes) codes (1, 2, 4, 8); others ignore it. */
+cmz_status cmz_hw_compress_batch(cmz_backend wanted, int codec, int level, unsigned typesize,
                                  const void *const *src, const size_t *src_sizes, size_t count,
                                  void *const *dst, const size_t *dst_capacities,
                                  size_t *dst_sizes, cmz_status *statuses, void *scratch,

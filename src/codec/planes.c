@@ -118,6 +118,9 @@ static size_t estimate(const planes_state *s, size_t nseg, size_t table) {
 static size_t encode_plane(planes_state *s, const uint8_t *p, size_t m, unsigned g,
                            uint8_t *out) {
     unsigned only = 0;
+    /* The counts and the table scaling are 32-bit: a plane of 2^32 symbols or more (an input
+     * of 4 GiB or more, never a frame's chunk) is stored. */
+    if (m > UINT32_MAX) goto stored;
     if (histogram(s, p, m, &only) == 1) {
         out[0] = MODE_RUN;
         out[1] = (uint8_t)only;
@@ -146,6 +149,7 @@ static size_t encode_plane(planes_state *s, const uint8_t *p, size_t m, unsigned
             if (k == nseg) return at;
         }
     }
+stored:
     out[0] = MODE_STORED;
     memcpy(out + 1, p, m);
     return 1 + m;

@@ -29,7 +29,7 @@ static cmz_status check_batch(int codec, const void *const *src, const size_t *s
     return *codec_out ? CMZ_OK : CMZ_ERR_UNKNOWN_CODEC;
 }
 
-cmz_status cmz_hw_compress_batch(cmz_backend wanted, int codec, int level,
+cmz_status cmz_hw_compress_batch(cmz_backend wanted, int codec, int level, unsigned typesize,
                                  const void *const *src, const size_t *src_sizes, size_t count,
                                  void *const *dst, const size_t *dst_capacities,
                                  size_t *dst_sizes, cmz_status *statuses, void *scratch,
@@ -45,6 +45,10 @@ cmz_status cmz_hw_compress_batch(cmz_backend wanted, int codec, int level,
     if (used) *used = choice;
     cmz_codec_ctx *ctx = cmz_codec_ctx_new(c);
     if (!ctx) return CMZ_ERR_NOMEM;
+    if (cmz_codec_ctx_set_typesize(ctx, typesize) != CMZ_OK) {
+        cmz_codec_ctx_free(ctx);
+        return CMZ_ERR_INVALID_ARG;
+    }
     cmz_status first = CMZ_OK;
     for (size_t i = 0; i < count; i++) {
         dst_sizes[i] = 0;

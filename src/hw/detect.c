@@ -65,16 +65,21 @@ static void probe_cuda(cmz_hw_info *hw) {
     cu_name_fn cu_name = (cu_name_fn)dlsym(lib, "cuDeviceGetName");
     cu_mem_fn cu_mem = (cu_mem_fn)dlsym(lib, "cuDeviceTotalMem_v2");
     cu_attr_fn cu_attr = (cu_attr_fn)dlsym(lib, "cuDeviceGetAttribute");
-    int rc, count = 0, dev = 0;
+    int rc = -1, count = 0, dev = 0, initialised = 0;
     if (!cu_init || !cu_count || !cu_get || !cu_name || !cu_mem || !cu_attr) {
         snprintf(hw->detail, sizeof hw->detail, "the NVIDIA driver lacks the probe's entry "
                  "points; %s", plugin);
     } else if ((rc = cu_init(0)) != 0) {
         snprintf(hw->detail, sizeof hw->detail, "cuInit failed (CUDA error %d: no usable "
                  "device or driver); %s", rc, plugin);
-    } else if ((rc = cu_count(&count)) != 0 || count == 0) {
-        snprintf(hw->detail, sizeof hw->detail, "no CUDA device; %s", plugin);
-    } else if (cu_get(&dev, 0) == 0) {
+    } else if ((initialised = 1, rc = cu_count(&count)) != 0 || count == 0) {
+        if (rc) snprintf(hw->detail, sizeof hw->detail, "cuDeviceGetCount failed (CUDA error "
+                         "%d); %s", rc, plugin);
+        else snprintf(hw->detail, sizeof hw->detail, "no CUDA device; %s", plugin);
+    } else if ((rc = cu_get(&dev, 0)) != 0) {
+        snprintf(hw->detail, sizeof hw->detail, "cuDeviceGet(0) failed (CUDA error %d); %s", rc,
+                 plugin);
+    } else {
         size_t mem = 0;
         int sms = 0;
         if (cu_name(hw->name, (int)sizeof hw->name, dev) != 0) snprintf(hw->name, sizeof hw->name, "NVIDIA GPU");
@@ -83,7 +88,9 @@ static void probe_cuda(cmz_hw_info *hw) {
             hw->units = (unsigned)sms;
         snprintf(hw->detail, sizeof hw->detail, "%d device(s) found, but %s", count, plugin);
     }
-    dlclose(lib);
+    /* Once cuInit has run, the driver stays loaded: unloading an initialised driver is known
+     * to crash at exit in other projects. Before that, nothing of it is in use. */
+    if (!initialised) dlclose(lib);
 }
 
 static void probe_qat(cmz_hw_info *hw) {

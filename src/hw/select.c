@@ -40,6 +40,11 @@ cmz_hw_choice cmz_hw_best(cmz_backend wanted, int codec, int level, uint64_t bat
             return c;
         }
     }
+    if ((unsigned)wanted > CMZ_BACKEND_COUNT) {
+        snprintf(c.reason, sizeof c.reason, "backend %d is not a backend; using the cpu",
+                 (int)wanted);
+        return c;
+    }
     const cmz_hw_info *hw = cmz__hw_probe();
     if (wanted == CMZ_BACKEND_CPU) {
         snprintf(c.reason, sizeof c.reason, "cpu asked for %s", from);

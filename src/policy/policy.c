@@ -163,7 +163,10 @@ static bool apply_settings(cmz_policy_entry *e, const cmz_policy_setting *settin
         if (k == CMZ__KEY_FILTER || k == CMZ__KEY_TYPESIZE) filter_checkable = false;
     }
     if (level_checkable) cmz__policy_check_level(e, 0, 0, r);
-    if (filter_checkable && (seen[CMZ__KEY_FILTER] || seen[CMZ__KEY_TYPESIZE]))
+    /* A new algorithm is checked with the pair too: the planes codec's typesize (with no
+     * filter) goes back to 1 when the codec changes to one that takes none. */
+    if (filter_checkable &&
+        (seen[CMZ__KEY_FILTER] || seen[CMZ__KEY_TYPESIZE] || seen[CMZ__KEY_ALGORITHM]))
         cmz__policy_check_filter(e, seen[CMZ__KEY_FILTER] ? &given[CMZ__KEY_FILTER] : NULL,
                                  seen[CMZ__KEY_TYPESIZE] ? &given[CMZ__KEY_TYPESIZE] : NULL, r);
     return r->errors == before;

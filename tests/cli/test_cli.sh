@@ -383,6 +383,25 @@ expect 2 "$CMZ" -q --config missing.yaml --type subtitle -o typed4.cmz text
 has "missing.yaml" err
 absent typed4.cmz
 expect 2 "$CMZ" -d --type subtitle typed.cmz
+# a type whose policy is the planes codec with a typesize: -a another codec drops the typesize
+cat >>policy.yaml <<'YAML'
+  weights:
+    algorithm: planes
+    level: 0
+    chunk_size: 1MB
+    auto_compress: true
+    threshold_mb: 1
+    priority: low
+    typesize: 2
+YAML
+expect 0 "$CMZ" -q -f --config policy.yaml --type weights -o typed5.cmz text
+expect 0 "$CMZ" -l -v typed5.cmz
+has "planes, level 0" out
+has "typesize 2" out
+expect 0 "$CMZ" -q -f --config policy.yaml --type weights -a zstd -o typed6.cmz text
+expect 0 "$CMZ" -l -v typed6.cmz
+has "zstd, level 3" out
+has "typesize 1" out
 
 # Typed-data filters: recorded in the frame, so decompression needs no flags.
 for f in shuffle bitshuffle delta planes; do

@@ -114,12 +114,14 @@ static void test_batch_roundtrip(void **state) {
         batch b;
         batch_make(&b, codecs[k]);
         cmz_hw_choice used;
-        assert_int_equal(cmz_hw_compress_batch(CMZ_BACKEND_AUTO, codecs[k], CMZ_LEVEL_DEFAULT,
+        assert_int_equal(cmz_hw_compress_batch(CMZ_BACKEND_AUTO, codecs[k], CMZ_LEVEL_DEFAULT, 2,
                                                (const void *const *)b.raw, b.raw_size, CHUNKS,
                                                (void *const *)b.comp, b.cap, b.comp_size, b.st,
                                                NULL, 0, &used),
                          CMZ_OK);
         assert_int_not_equal(used.backend, CMZ_BACKEND_AUTO);
+        /* the typesize reached the codec: planes streams record it in their first byte */
+        if (codecs[k] == CMZ_CODEC_PLANES) assert_int_equal(b.comp[1][0], 2);
         for (int i = 0; i < CHUNKS; i++) {
             assert_int_equal(b.st[i], CMZ_OK);
             /* the codec's own stream: the plain codec call decodes it */
@@ -146,7 +148,7 @@ static void test_batch_bad_chunks(void **state) {
     (void)state;
     batch b;
     batch_make(&b, CMZ_CODEC_LZ4);
-    assert_int_equal(cmz_hw_compress_batch(CMZ_BACKEND_CPU, CMZ_CODEC_LZ4, 1,
+    assert_int_equal(cmz_hw_compress_batch(CMZ_BACKEND_CPU, CMZ_CODEC_LZ4, 1, 1,
                                            (const void *const *)b.raw, b.raw_size, CHUNKS,
                                            (void *const *)b.comp, b.cap, b.comp_size, b.st, NULL,
                                            0, NULL),
@@ -172,7 +174,7 @@ static void test_batch_bad_chunks(void **state) {
     /* a destination too small for one chunk fails that chunk only */
     size_t small = b.cap[1];
     b.cap[1] = 10;
-    assert_int_equal(cmz_hw_compress_batch(CMZ_BACKEND_CPU, CMZ_CODEC_LZ4, 1,
+    assert_int_equal(cmz_hw_compress_batch(CMZ_BACKEND_CPU, CMZ_CODEC_LZ4, 1, 1,
                                            (const void *const *)b.raw, b.raw_size, CHUNKS,
                                            (void *const *)b.comp, b.cap, b.comp_size, b.st, NULL,
                                            0, NULL),
@@ -190,22 +192,29 @@ static void test_batch_arguments(void **state) {
     uint8_t buf[64];
     void *dst[1] = {buf};
     cmz_status st[1];
-    assert_int_equal(cmz_hw_compress_batch(CMZ_BACKEND_CPU, 200, 0, src, sizes, 1, dst, cap,
+    assert_int_equal(cmz_hw_compress_batch(CMZ_BACKEND_CPU, 200, 0, 1, src, sizes, 1, dst, cap,
                                            out_size, st, NULL, 0, NULL),
                      CMZ_ERR_UNKNOWN_CODEC);
-    assert_int_equal(cmz_hw_compress_batch(CMZ_BACKEND_CPU, CMZ_CODEC_LZ4, 99, src, sizes, 1,
+    assert_int_equal(cmz_hw_compress_batch(CMZ_BACKEND_CPU, CMZ_CODEC_LZ4, 99, 1, src, sizes, 1,
                                            dst, cap, out_size, st, NULL, 0, NULL),
                      CMZ_ERR_LEVEL_RANGE);
-    assert_int_equal(cmz_hw_compress_batch(CMZ_BACKEND_CPU, CMZ_CODEC_LZ4, 1, NULL, sizes, 1,
+    assert_int_equal(cmz_hw_compress_batch(CMZ_BACKEND_CPU, CMZ_CODEC_LZ4, 1, 1, NULL, sizes, 1,
                                            dst, cap, out_size, st, NULL, 0, NULL),
                      CMZ_ERR_INVALID_ARG);
     assert_int_equal(cmz_hw_decompress_batch(CMZ_BACKEND_CPU, CMZ_CODEC_LZ4, src, sizes, 1, dst,
                                              cap, NULL, NULL, 0, NULL),
                      CMZ_ERR_INVALID_ARG);
     /* an empty batch is fine, with or without arrays */
-    assert_int_equal(cmz_hw_compress_batch(CMZ_BACKEND_CPU, CMZ_CODEC_LZ4, 1, NULL, NULL, 0,
+    assert_int_equal(cmz_hw_compress_batch(CMZ_BACKEND_CPU, CMZ_CODEC_LZ4, 1, 1, NULL, NULL, 0,
                                            NULL, NULL, NULL, NULL, NULL, 0, NULL),
                      CMZ_OK);
+    assert_int_equal(cmz_hw_compress_batch(CMZ_BACKEND_CPU, CMZ_CODEC_PLANES, 0, 3, src, sizes, 1,
+                                           dst, cap, out_size, st, NULL, 0, NULL),
+                     CMZ_ERR_INVALID_ARG);
+    /* an unknown backend value is reported and the CPU used */
+    cmz_hw_choice c = cmz_hw_best((cmz_backend)7, CMZ_CODEC_LZ4, 1, 0, CMZ_DATA_HOST);
+    assert_int_equal(c.backend, CMZ_BACKEND_CPU);
+    assert_non_null(strstr(c.reason, "not a backend"));
     assert_int_equal(cmz_hw_scratch_size(CMZ_BACKEND_CPU, CMZ_CODEC_LZ4, 8, 1 << 20), 0);
 }
 

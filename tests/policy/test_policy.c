@@ -464,6 +464,17 @@ static void test_filters(void **state) {
     assert_int_equal(cmz_policy_update(p, "attention_cache", ts8, 1, NULL), CMZ_OK);
     assert_int_equal(cmz_policy_get(p, "attention_cache")->filter, CMZ_FILTER_PLANES);
     assert_int_equal(cmz_policy_get(p, "attention_cache")->typesize, 8);
+    /* The planes codec's typesize (no filter) goes back to 1 with another algorithm. */
+    cmz_policy_setting to_planes[] = {{"algorithm", "planes"}, {"level", "0"},
+                                      {"typesize", "2"}},
+                       to_zstd[] = {{"algorithm", "zstd"}, {"level", "3"}};
+    assert_int_equal(cmz_policy_update(p, "model_weights", to_none, 1, NULL), CMZ_OK);
+    assert_int_equal(cmz_policy_update(p, "model_weights", to_planes, 3, NULL), CMZ_OK);
+    assert_int_equal(cmz_policy_get(p, "model_weights")->typesize, 2);
+    assert_int_equal(cmz_policy_update(p, "model_weights", to_zstd, 2, NULL), CMZ_OK);
+    assert_int_equal(cmz_policy_get(p, "model_weights")->typesize, 1);
+    cmz_policy_entry checked = *cmz_policy_get(p, "model_weights"); /* put checks the pair */
+    assert_int_equal(cmz_policy_put(p, &checked, NULL), CMZ_OK);
 
     /* put checks the pair and the id. */
     e = *cmz_policy_get(p, "default");
