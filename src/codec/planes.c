@@ -59,7 +59,7 @@ static int valid_typesize(unsigned w) { return w == 1 || w == 2 || w == 4 || w =
     static void split_##W(const uint8_t *src, size_t m, uint8_t *planes) {                   \
         for (size_t i = 0; i < m; i++) {                                                     \
             T v = 0;                                                                         \
-            for (unsigned k = 0; k < W; k++) v |= (T)src[i * W + k] << (8 * k);              \
+            for (unsigned k = 0; k < W; k++) v = (T)(v | (T)src[i * W + k] << (8 * k));      \
             v = (T)(v << 1 | v >> (8 * W - 1));                                              \
             for (unsigned k = 0; k < W; k++) planes[k * m + i] = (uint8_t)(v >> (8 * k));    \
         }                                                                                    \
@@ -67,7 +67,7 @@ static int valid_typesize(unsigned w) { return w == 1 || w == 2 || w == 4 || w =
     static void join_##W(const uint8_t *planes, size_t m, uint8_t *dst) {                    \
         for (size_t i = 0; i < m; i++) {                                                     \
             T v = 0;                                                                         \
-            for (unsigned k = 0; k < W; k++) v |= (T)planes[k * m + i] << (8 * k);           \
+            for (unsigned k = 0; k < W; k++) v = (T)(v | (T)planes[k * m + i] << (8 * k));   \
             v = (T)(v >> 1 | v << (8 * W - 1));                                              \
             for (unsigned k = 0; k < W; k++) dst[i * W + k] = (uint8_t)(v >> (8 * k));       \
         }                                                                                    \
