@@ -340,9 +340,7 @@ static void report_backend(const cli_options *o) {
     if (!o->set_backend && !(env && *env)) return;
     cmz_hw_choice c = cmz_hw_best(o->backend, o->params.codec, o->params.level, 0,
                                   CMZ_DATA_HOST);
-    cmz_backend wanted = o->backend;
-    if (env && *env) cmz_backend_parse(env, &wanted, NULL);
-    if ((wanted != CMZ_BACKEND_AUTO && c.backend != wanted && o->verbosity > 0) ||
+    if ((c.asked != CMZ_BACKEND_AUTO && c.backend != c.asked && o->verbosity > 0) ||
         o->verbosity >= 2)
         fprintf(stderr, "cmz: backend %s: %s\n", cmz_backend_name(c.backend), c.reason);
 }

@@ -51,8 +51,9 @@ const char *cmz_backend_name(cmz_backend backend);
 cmz_status cmz_backend_parse(const char *name, cmz_backend *out, cmz_error *err);
 
 typedef struct {
-    cmz_backend backend; /* never AUTO */
-    char reason[384];    /* why this one, e.g. "cuda was asked for (CMZ_BACKEND=cuda) but is
+    cmz_backend asked;   /* what was asked for: the caller's wish, or CMZ_BACKEND's over it */
+    cmz_backend backend; /* what runs: never AUTO */
+    char reason[384];    /* why this one, e.g. "cuda was asked for by CMZ_BACKEND=cuda but is
                             absent: no NVIDIA driver (...); using the cpu" */
 } cmz_hw_choice;
 

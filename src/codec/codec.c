@@ -119,8 +119,7 @@ cmz_codec_ctx *cmz_codec_ctx_new(const cmz_codec *codec) {
 }
 
 cmz_status cmz_codec_ctx_set_typesize(cmz_codec_ctx *ctx, unsigned typesize) {
-    if (!ctx || (typesize != 1 && typesize != 2 && typesize != 4 && typesize != 8))
-        return CMZ_ERR_INVALID_ARG;
+    if (!ctx || !cmz__element_size_ok(typesize)) return CMZ_ERR_INVALID_ARG;
     ctx->typesize = typesize;
     return CMZ_OK;
 }

@@ -24,7 +24,6 @@
 #endif
 #define SEGMENT_LOG2_MIN 10u
 #define SEGMENT_LOG2_MAX 15u /* WR_SEGMENT_MAX */
-#define VARINT_MAX 10u
 #define MARGIN_SHIFT 6u /* code a plane only when estimated to save m / 64 */
 
 enum { MODE_STORED = 0, MODE_RUN = 1, MODE_CODED = 2 };
@@ -42,14 +41,14 @@ typedef struct {
 static const char *planes_version(void) { return CMZ_VERSION_STRING; }
 
 /* Every plane stored, plus the header: the largest stream the encoder writes. */
-static size_t planes_bound(size_t n) { return n > SIZE_MAX - 32 ? 0 : n + 8 + 2 + VARINT_MAX; }
+static size_t planes_bound(size_t n) {
+    return n > SIZE_MAX - 32 ? 0 : n + 8 + 2 + RANS_SIZE_FIELD_MAX;
+}
 
 static planes_state *get_state(void **state) {
     if (!*state) *state = cmz__calloc(1, sizeof(planes_state));
     return *state;
 }
-
-static int valid_typesize(unsigned w) { return w == 1 || w == 2 || w == 4 || w == 8; }
 
 /* ---- the element transform ---------------------------------------------------------- */
 
@@ -159,7 +158,7 @@ static cmz_status planes_compress_typed(void **state, int level, unsigned typesi
                                         size_t cap, const void *src, size_t n,
                                         size_t *written) {
     (void)level;
-    if (!valid_typesize(typesize)) return CMZ_ERR_INVALID_ARG;
+    if (!cmz__element_size_ok(typesize)) return CMZ_ERR_INVALID_ARG;
     if (cap < planes_bound(n)) return CMZ_ERR_DST_TOO_SMALL; /* room for every plane stored */
     planes_state *s = get_state(state);
     if (!s) return CMZ_ERR_NOMEM;
@@ -169,7 +168,7 @@ static cmz_status planes_compress_typed(void **state, int level, unsigned typesi
     size_t at = 0;
     out[at++] = (uint8_t)w;
     out[at++] = (uint8_t)g;
-    for (uint64_t v = n; at == 2 || v; v >>= 7) out[at++] = (uint8_t)((v & 127) | (v >> 7 ? 0x80 : 0));
+    at += cmz__rans_size_write(n, out + at);
     if (m) {
         const uint8_t *planes = src;
         if (w > 1) {
@@ -233,20 +232,11 @@ static cmz_status planes_decompress(void **state, void *dst, size_t raw_size, co
     const uint8_t *in = src;
     if (n < 3) return CMZ_ERR_CORRUPT;
     const unsigned w = in[0], g = in[1];
-    if (!valid_typesize(w) || g < SEGMENT_LOG2_MIN || g > SEGMENT_LOG2_MAX) return CMZ_ERR_CORRUPT;
+    if (!cmz__element_size_ok(w) || g < SEGMENT_LOG2_MIN || g > SEGMENT_LOG2_MAX)
+        return CMZ_ERR_CORRUPT;
     size_t at = 2;
     uint64_t size = 0;
-    for (unsigned shift = 0;; shift += 7) { /* LEB128, shortest form, < 2^64 */
-        if (at >= n || shift > 63) return CMZ_ERR_CORRUPT;
-        uint8_t b = in[at++];
-        if (shift == 63 && (b & 0x7e)) return CMZ_ERR_CORRUPT;
-        size |= (uint64_t)(b & 127) << shift;
-        if (!(b & 0x80)) {
-            if (b == 0 && shift > 0) return CMZ_ERR_CORRUPT;
-            break;
-        }
-    }
-    if (size != raw_size) return CMZ_ERR_CORRUPT;
+    if (cmz__rans_size_read(in, n, &at, &size) != 0 || size != raw_size) return CMZ_ERR_CORRUPT;
     const size_t m = raw_size / w, tail = raw_size - m * w;
     planes_state *s = NULL;
     if (m) {

@@ -42,7 +42,6 @@
 #define NSTATES 4
 /* Each symbol emits at most 2 bytes (x < 2^31, x_max >= 2^19): the encoder's worst case. */
 #define SCRATCH_SIZE (2u * BLOCK_SIZE + 4u * NSTATES)
-#define VARINT_MAX 10u
 #define LOG_BITS 16u /* fixed-point fraction bits of the cost estimate */
 #define MARGIN_SHIFT 6u /* code a block only when estimated to save len / 64 */
 
@@ -74,8 +73,8 @@ static size_t block_count(size_t n) { return n / BLOCK_SIZE + (n % BLOCK_SIZE !=
 
 static size_t rans_bound(size_t n) {
     size_t blocks = block_count(n);
-    if (n > SIZE_MAX - blocks - VARINT_MAX) return 0;
-    return n + blocks + VARINT_MAX;
+    if (n > SIZE_MAX - blocks - RANS_SIZE_FIELD_MAX) return 0;
+    return n + blocks + RANS_SIZE_FIELD_MAX;
 }
 
 static rans_state *get_state(void **state) {
@@ -92,7 +91,8 @@ static rans_state *get_state(void **state) {
 static void init_cost(rans_state *s) {
     if (s->cost_ready) return;
     s->cost[0] = 0;
-    for (uint32_t f = 1; f <= TOTAL; f++) s->cost[f] = (SCALE_BITS << LOG_BITS) - cmz__rans_log2_q16(f);
+    for (uint32_t f = 1; f <= TOTAL; f++)
+        s->cost[f] = (SCALE_BITS << LOG_BITS) - cmz__rans_log2_q16(f);
     s->cost_ready = 1;
 }
 
@@ -256,15 +256,11 @@ static cmz_status rans_compress(void **state, int level, void *dst, size_t cap,
     init_cost(s);
     const uint8_t *in = src;
     uint8_t *out = dst;
-    size_t at = 0;
-    uint8_t head[VARINT_MAX];
-    size_t hsize = 0;
+    uint8_t head[RANS_SIZE_FIELD_MAX];
     int have_prev = 0; /* a mode-2 block earlier in this stream: its table is s->prev */
-    for (uint64_t v = n; hsize == 0 || v; v >>= 7)
-        head[hsize++] = (uint8_t)((v & 127) | (v >> 7 ? 0x80 : 0));
-    if (cap < hsize) return CMZ_ERR_DST_TOO_SMALL;
-    memcpy(out, head, hsize);
-    at = hsize;
+    size_t at = cmz__rans_size_write(n, head);
+    if (cap < at) return CMZ_ERR_DST_TOO_SMALL;
+    memcpy(out, head, at);
     for (size_t start = 0; start < n; start += BLOCK_SIZE) {
         size_t len = n - start < BLOCK_SIZE ? n - start : BLOCK_SIZE;
         const uint8_t *b = in + start;
@@ -405,18 +401,8 @@ static cmz_status rans_decompress(void **state, void *dst, size_t raw_size, cons
     int have_table = 0; /* a mode-2 block decoded: its table is in s->dfb, s->dsym */
     size_t at = 0;
     uint64_t declared = 0;
-    for (unsigned shift = 0;; shift += 7) {
-        if (at >= n || shift > 63) return CMZ_ERR_CORRUPT;
-        uint8_t b = in[at++];
-        uint64_t group = b & 127;
-        if (shift == 63 && group > 1) return CMZ_ERR_CORRUPT;
-        declared |= group << shift;
-        if (!(b & 0x80)) {
-            if (group == 0 && shift > 0) return CMZ_ERR_CORRUPT; /* not the shortest form */
-            break;
-        }
-    }
-    if (declared != raw_size) return CMZ_ERR_CORRUPT;
+    if (cmz__rans_size_read(in, n, &at, &declared) != 0 || declared != raw_size)
+        return CMZ_ERR_CORRUPT;
     for (size_t start = 0; start < raw_size; start += BLOCK_SIZE) {
         size_t len = raw_size - start < BLOCK_SIZE ? raw_size - start : BLOCK_SIZE;
         if (at >= n) return CMZ_ERR_CORRUPT;

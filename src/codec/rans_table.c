@@ -140,3 +140,31 @@ void cmz__rans_normalise(const uint32_t *c, uint32_t n, uint32_t *f) {
         sum -= take;
     }
 }
+
+size_t cmz__rans_size_write(uint64_t v, uint8_t *out) {
+    size_t n = 0;
+    do {
+        out[n++] = (uint8_t)((v & 127) | (v >> 7 ? 0x80 : 0));
+        v >>= 7;
+    } while (v);
+    return n;
+}
+
+int cmz__rans_size_read(const uint8_t *in, size_t n, size_t *at, uint64_t *v) {
+    uint64_t value = 0;
+    size_t p = *at;
+    for (unsigned shift = 0;; shift += 7) {
+        if (p >= n || shift > 63) return -1;
+        uint8_t b = in[p++];
+        uint64_t group = b & 127;
+        if (shift == 63 && group > 1) return -1;
+        value |= group << shift;
+        if (!(b & 0x80)) {
+            if (group == 0 && shift > 0) return -1; /* not the shortest form */
+            break;
+        }
+    }
+    *at = p;
+    *v = value;
+    return 0;
+}

@@ -10,6 +10,15 @@
 #define SCALE_BITS 12u
 #define TOTAL (1u << SCALE_BITS)
 
+/* The raw size at the start of a rans or planes stream: LEB128 (7 bits a byte, low group
+ * first, bit 7 = more), shortest form, < 2^64; at most RANS_SIZE_FIELD_MAX bytes. */
+#define RANS_SIZE_FIELD_MAX 10u
+/* Writes v at out; returns the bytes written. */
+size_t cmz__rans_size_write(uint64_t v, uint8_t *out);
+/* Reads the field at in[*at..n) into *v and moves *at past it; -1 when it runs past n, is
+ * longer than the shortest form or does not fit 64 bits. */
+int cmz__rans_size_read(const uint8_t *in, size_t n, size_t *at, uint64_t *v);
+
 /* log2(f) in 2^-16 units for 1 <= f <= TOTAL, integer only (encoders decide on it, so every
  * implementation must compute exactly this). */
 uint32_t cmz__rans_log2_q16(uint32_t f);

@@ -22,6 +22,9 @@ void cmz__release_tail(void *buf, size_t used, size_t cap);
  * Returns 0, or -1 when out of memory (then *buf and *cap are unchanged). */
 int cmz__grow(uint8_t **buf, size_t *cap, size_t need);
 
+/* An element size the typed-data code takes (typesize): 1, 2, 4 or 8 bytes. */
+static inline int cmz__element_size_ok(unsigned n) { return n == 1 || n == 2 || n == 4 || n == 8; }
+
 /* Fills err (when not NULL) and returns status, so that error paths read
  * `return cmz__fail(err, CMZ_ERR_CORRUPT, chunk, offset, "...", ...);` */
 cmz_status cmz__fail(cmz_error *err, cmz_status status, uint64_t chunk, uint64_t offset,

@@ -88,9 +88,7 @@ cmz_status cmz__params_check(const cmz__frame_params *p, const char *where, uint
 
 cmz_status cmz__typesize_check(int codec, int filter, unsigned typesize) {
     if (filter == CMZ_FILTER_NONE && cmz_codec_takes_typesize(cmz_codec_by_id(codec)))
-        return typesize == 1 || typesize == 2 || typesize == 4 || typesize == 8
-                   ? CMZ_OK
-                   : CMZ_ERR_INVALID_ARG;
+        return cmz__element_size_ok(typesize) ? CMZ_OK : CMZ_ERR_INVALID_ARG;
     return cmz_filter_check(filter, typesize);
 }
 

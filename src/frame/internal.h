@@ -56,10 +56,10 @@ typedef struct {
 void cmz__header_write(uint8_t out[CMZ_HEADER_SIZE], const cmz__frame_params *p);
 cmz_status cmz__header_parse(const uint8_t in[CMZ_HEADER_SIZE], uint64_t offset,
                              cmz__frame_params *p, cmz_error *err);
-/* Whether two parameter blocks are equal, field by field (memcmp would compare padding). */
 /* Whether typesize suits the filter, and with no filter the codec: 1, or 1/2/4/8 for a codec
  * that codes typed data itself (planes). CMZ_OK or CMZ_ERR_INVALID_ARG. */
 cmz_status cmz__typesize_check(int codec, int filter, unsigned typesize);
+/* Whether two parameter blocks are equal, field by field (memcmp would compare padding). */
 int cmz__params_equal(const cmz__frame_params *a, const cmz__frame_params *b);
 /* Checks the parts of the parameters that both header and footer carry. */
 cmz_status cmz__params_check(const cmz__frame_params *p, const char *where, uint64_t offset,

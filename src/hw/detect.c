@@ -82,7 +82,8 @@ static void probe_cuda(cmz_hw_info *hw) {
     } else {
         size_t mem = 0;
         int sms = 0;
-        if (cu_name(hw->name, (int)sizeof hw->name, dev) != 0) snprintf(hw->name, sizeof hw->name, "NVIDIA GPU");
+        if (cu_name(hw->name, (int)sizeof hw->name, dev) != 0)
+            snprintf(hw->name, sizeof hw->name, "NVIDIA GPU");
         if (cu_mem(&mem, dev) == 0) hw->memory = mem;
         if (cu_attr(&sms, CU_ATTRIBUTE_MULTIPROCESSOR_COUNT, dev) == 0 && sms > 0)
             hw->units = (unsigned)sms;

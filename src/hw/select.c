@@ -25,13 +25,13 @@ cmz_status cmz_backend_parse(const char *name, cmz_backend *out, cmz_error *err)
 cmz_hw_choice cmz_hw_best(cmz_backend wanted, int codec, int level, uint64_t batch_bytes,
                           cmz_data_location where) {
     (void)level;
-    cmz_hw_choice c = {.backend = CMZ_BACKEND_CPU};
+    cmz_hw_choice c = {.asked = wanted, .backend = CMZ_BACKEND_CPU};
     const char *env = getenv("CMZ_BACKEND");
     char from[64] = "by the caller";
     cmz_backend forced;
     if (env && *env) {
         if (cmz_backend_parse(env, &forced, NULL) == CMZ_OK) {
-            wanted = forced;
+            c.asked = wanted = forced;
             snprintf(from, sizeof from, "by CMZ_BACKEND=%.40s", env);
         } else {
             snprintf(c.reason, sizeof c.reason,
@@ -56,7 +56,8 @@ cmz_hw_choice cmz_hw_best(cmz_backend wanted, int codec, int level, uint64_t bat
             c.backend = wanted;
             snprintf(c.reason, sizeof c.reason, "%s asked for %s", cmz_backend_name(wanted), from);
         } else {
-            snprintf(c.reason, sizeof c.reason, "%s was asked for %s but is absent: %s; using the cpu",
+            snprintf(c.reason, sizeof c.reason,
+                     "%s was asked for %s but is absent: %s; using the cpu",
                      cmz_backend_name(wanted), from, h->detail);
         }
         return c;

@@ -18,7 +18,7 @@ const char *cmz__policy_filter_name(int filter) {
 
 bool cmz__policy_filter_pair_ok(int codec, int filter, unsigned typesize) {
     if (filter == CMZ_FILTER_NONE && cmz_codec_takes_typesize(cmz_codec_by_id(codec)))
-        return typesize == 1 || typesize == 2 || typesize == 4 || typesize == 8; /* planes */
+        return cmz__element_size_ok(typesize); /* planes */
     if (filter == CMZ_FILTER_AUTO)
         return typesize == 0 || cmz_filter_check(CMZ_FILTER_SHUFFLE, typesize) == CMZ_OK;
     return cmz_filter_check(filter, typesize) == CMZ_OK;
