@@ -113,7 +113,8 @@ void cmz_dctx_free(cmz_dctx *dctx);
 
 /* One-shot: decompresses the frame src[0..src_size) into dst (decoding chunks in parallel,
  * straight into dst). *dst_size gets the content size. CMZ_ERR_DST_TOO_SMALL when the content
- * does not fit. Use cmz_frame_info_read to learn the content size first. */
+ * does not fit. Use cmz_frame_info_read to learn the content size first. On error, dst's
+ * contents are unspecified (chunks are decoded in place, then checked). */
 cmz_status cmz_decompress(cmz_dctx *dctx, void *dst, size_t dst_capacity, size_t *dst_size,
                           const void *src, size_t src_size, cmz_error *err);
 
@@ -135,7 +136,8 @@ cmz_status cmz_frame_reader_open(cmz_dctx *dctx, const cmz_source *src,
                                  cmz_frame_reader **reader, cmz_error *err);
 const cmz_frame_info *cmz_frame_reader_info(const cmz_frame_reader *reader);
 /* Decompresses content bytes [offset, offset+length) into dst, reading and decoding only the
- * chunks that hold them. CMZ_ERR_RANGE when the range goes past the content. */
+ * chunks that hold them. CMZ_ERR_RANGE when the range goes past the content. On error, dst's
+ * contents are unspecified. */
 cmz_status cmz_frame_reader_read(cmz_frame_reader *reader, uint64_t offset, size_t length,
                                  void *dst, cmz_error *err);
 void cmz_frame_reader_close(cmz_frame_reader *reader);

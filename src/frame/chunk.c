@@ -93,35 +93,48 @@ static cmz_status decode_compressed(cmz_codec_ctx *dctx, const cmz__frame_params
                                h->raw_size);
 }
 
+static cmz_status payload_damaged(const cmz__chunk_header *h, uint32_t crc, uint64_t offset,
+                                  cmz_error *err) {
+    return cmz__fail(err, CMZ_ERR_CHECKSUM, h->number, offset,
+                     "chunk %llu at offset %llu is damaged: CRC32C of its %u compressed bytes "
+                     "is %08x, expected %08x",
+                     (unsigned long long)h->number, (unsigned long long)offset,
+                     (unsigned)h->payload_size, crc, h->payload_crc);
+}
+
+/* Decoding comes before the payload check: the codec then reads the payload from memory and
+ * both CRCs find their bytes in cache, where checking first reads the payload from memory
+ * twice (lz4, 1 MiB chunks: the CRCs cost 15% of decoding checked first, 10% checked after).
+ * Every codec decodes arbitrary bytes safely (fuzz/fuzz_codec.c), and nothing decoded leaves
+ * this function unless both CRCs match; a damaged payload is still reported as such, whatever
+ * the codec made of it. */
 cmz_status cmz__chunk_decode(cmz_codec_ctx *dctx, const cmz__frame_params *p,
                              cmz__scratch *scratch, const cmz__chunk_header *h,
                              const uint8_t *payload, uint8_t *dst, uint64_t offset,
                              cmz_error *err) {
     unsigned long long n = (unsigned long long)h->number, off = (unsigned long long)offset;
-    if (h->encoding != CMZ_ENCODING_ZEROS) {
-        uint32_t crc = cmz_crc32c(0, payload, h->payload_size);
-        if (crc != h->payload_crc)
-            return cmz__fail(err, CMZ_ERR_CHECKSUM, h->number, offset,
-                             "chunk %llu at offset %llu is damaged: CRC32C of its %u "
-                             "compressed bytes is %08x, expected %08x",
-                             n, off, (unsigned)h->payload_size, crc, h->payload_crc);
-    }
+    cmz_status decoded = CMZ_OK;
+    const char *stage = "";
+    uint32_t crc;
     switch (h->encoding) {
     case CMZ_ENCODING_ZEROS: memset(dst, 0, h->raw_size); break;
     case CMZ_ENCODING_STORED:
         memcpy(dst, payload, h->raw_size);
-        if (h->raw_crc == h->payload_crc) return CMZ_OK; /* payload CRC already checked */
+        /* The copy is the payload, and in cache: one CRC checks both when the header's agree. */
+        crc = cmz_crc32c(0, dst, h->raw_size);
+        if (crc != h->payload_crc) return payload_damaged(h, crc, offset, err);
+        if (h->raw_crc == h->payload_crc) return CMZ_OK;
         break; /* a header whose two CRCs disagree: the end-to-end check below reports it */
-    default: {
-        const char *stage;
-        cmz_status st = decode_compressed(dctx, p, scratch, h, payload, dst, &stage);
-        if (st != CMZ_OK)
-            return cmz__fail(err, st, h->number, offset,
+    default:
+        decoded = decode_compressed(dctx, p, scratch, h, payload, dst, &stage);
+        crc = cmz_crc32c(0, payload, h->payload_size);
+        if (crc != h->payload_crc) return payload_damaged(h, crc, offset, err);
+        if (decoded != CMZ_OK)
+            return cmz__fail(err, decoded, h->number, offset,
                              "chunk %llu at offset %llu: %s could not decode it (%s)", n, off,
-                             stage, cmz_strerror(st));
+                             stage, cmz_strerror(decoded));
     }
-    }
-    uint32_t crc = cmz_crc32c(0, dst, h->raw_size);
+    crc = cmz_crc32c(0, dst, h->raw_size);
     if (crc != h->raw_crc)
         return cmz__fail(err, CMZ_ERR_CHECKSUM, h->number, offset,
                          "chunk %llu at offset %llu: CRC32C of its %u decoded bytes is %08x, "
