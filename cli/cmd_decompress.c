@@ -108,6 +108,37 @@ static int salvage_fd(cli_session *s, const char *name, int fd, const struct sta
     return rc;
 }
 
+/* A regular file that is exactly one frame without parity: the frame reader decodes it with
+ * every worker reading its own chunks (cmz_frame_reader_write), where the streaming decoder
+ * needs one thread to read everything. Its checks cover every byte (header, footer, index,
+ * each record against its entry, both CRCs of every chunk). Anything else, or a frame whose
+ * end does not check out, goes through the streaming decoder: it checks parity records too
+ * and says what is wrong, record by record. Returns the open reader, or NULL. */
+static cmz_frame_reader *whole_frame_reader(cmz_dctx *dctx, int fd, const struct stat *in_st) {
+    cmz_source src;
+    cmz_frame_reader *reader = NULL;
+    if (!S_ISREG(in_st->st_mode) || cmz_source_fd(&src, fd, NULL) != CMZ_OK ||
+        cmz_frame_reader_open(dctx, &src, &reader, NULL) != CMZ_OK)
+        return NULL;
+    const cmz_frame_info *fi = cmz_frame_reader_info(reader);
+    if (fi->frame_size != src.size || fi->parity_k != 0) {
+        cmz_frame_reader_close(reader);
+        return NULL;
+    }
+    return reader;
+}
+
+/* Decodes the input front to back (pipes, and files the frame reader does not take). */
+static cmz_status decode_stream(cmz_dctx *dctx, int fd, const cmz_output *out,
+                                uint64_t *in_bytes, cmz_error *err) {
+    cli_reader reader = {.fd = fd};
+    cmz_input in = cli_reader_input(&reader);
+    cmz_frame_info info;
+    cmz_status st = cmz_decompress_stream(dctx, &in, out, &info, err);
+    *in_bytes = reader.bytes;
+    return st;
+}
+
 static int decompress_fd(cli_session *s, const char *path, int fd, const struct stat *in_st) {
     const cli_options *o = s->o;
     bool testing = o->mode == CLI_MODE_TEST;
@@ -134,15 +165,23 @@ static int decompress_fd(cli_session *s, const char *path, int fd, const struct 
         free(out_path);
         return rc;
     }
-    cli_reader reader = {.fd = fd};
-    cmz_input in = cli_reader_input(&reader);
     cli_writer writer = {.fd = t.fd}; /* counts: concatenated frames add up */
     cmz_output out = cli_writer_output(&writer);
-    cmz_frame_info info;
     cmz_error err;
     cmz_error_clear(&err);
+    uint64_t in_bytes = 0;
     cli_progress_start(&s->progress, name, false, o->verbosity);
-    cmz_status st = cmz_decompress_stream(dctx, &in, testing ? NULL : &out, &info, &err);
+    /* cmz -t goes front to back: it checks parity records and trailing bytes too. */
+    cmz_frame_reader *whole = testing ? NULL : whole_frame_reader(dctx, fd, in_st);
+    cmz_status st;
+    if (whole) {
+        const cmz_frame_info *fi = cmz_frame_reader_info(whole);
+        in_bytes = fi->frame_size;
+        st = cmz_frame_reader_write(whole, 0, fi->content_size, &out, &err);
+        cmz_frame_reader_close(whole);
+    } else {
+        st = decode_stream(dctx, fd, testing ? NULL : &out, &in_bytes, &err);
+    }
     cli_progress_end(&s->progress);
     int rc = 0;
     if (st == CMZ_OK && cli_interrupt_exit_code()) st = CMZ_ERR_INTERRUPTED;
@@ -161,7 +200,7 @@ static int decompress_fd(cli_session *s, const char *path, int fd, const struct 
     }
     if (!testing) rc = cli_target_commit(&t, from_stdin ? NULL : in_st, o);
     if (rc == 0) {
-        summary(o, name, reader.bytes, writer.bytes, t.name);
+        summary(o, name, in_bytes, writer.bytes, t.name);
         /* Every chunk's CRC32C was checked on the way: the output is known good. */
         if (!testing && o->remove_input && !from_stdin && S_ISREG(in_st->st_mode) &&
             !t.is_stdout && !t.in_place)

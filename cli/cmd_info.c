@@ -119,8 +119,8 @@ int cli_info_file(cli_session *s, const char *path) {
     return 0;
 }
 
-/* Reads [offset, offset+length) with the frame reader, a few chunks per call so that every
- * worker has one, and writes it to stdout. */
+/* Writes [offset, offset+length) to stdout with the frame reader: only the chunks that hold
+ * the range are read, and they are decoded ahead while earlier ones are written. */
 static int cat_random_access(cli_session *s, const char *name, const cmz_source *src) {
     cmz_dctx *dctx = cli_session_dctx(s);
     if (!dctx) return CLI_EXIT_ERROR;
@@ -132,7 +132,7 @@ static int cat_random_access(cli_session *s, const char *name, const cmz_source 
     const cmz_frame_info *fi = cmz_frame_reader_info(reader);
     const cli_options *o = s->o;
     uint64_t offset = o->range_set ? o->range_offset : 0;
-    uint64_t end = fi->content_size;
+    uint64_t length = offset <= fi->content_size ? fi->content_size - offset : 0;
     int rc = 0;
     if (offset > fi->content_size)
         rc = cli_errorf(name, "the range starts at %llu, past the content's %llu bytes",
@@ -142,32 +142,14 @@ static int cat_random_access(cli_session *s, const char *name, const cmz_source 
             rc = cli_errorf(name, "the range %llu:%llu ends past the content's %llu bytes",
                             (unsigned long long)offset, (unsigned long long)o->range_length,
                             (unsigned long long)fi->content_size);
-        end = offset + o->range_length;
+        length = o->range_length;
     }
-    uint64_t chunk = fi->chunk_size ? fi->chunk_size : 1;
-    uint64_t per_call = s->params.threads ? s->params.threads : cmz_cpu_count();
-    uint64_t most = (uint64_t)64 << 20;
-    if (per_call * chunk > most) per_call = most / chunk ? most / chunk : 1;
-    uint64_t span = per_call * chunk; /* bytes per call, from a chunk boundary */
-    size_t cap_bytes = (size_t)(end - offset < span ? end - offset : span);
-    uint8_t *buf = rc == 0 && end > offset ? malloc(cap_bytes) : NULL;
-    if (rc == 0 && end > offset && !buf) rc = cli_errorf(name, "out of memory");
-    while (rc == 0 && offset < end) {
-        if (cli_interrupt_exit_code()) {
-            rc = CLI_EXIT_ERROR;
-            break;
-        }
-        /* End each call on a chunk boundary so that no chunk is decoded twice. */
-        uint64_t stop = (offset / chunk) * chunk + span;
-        if (stop > end) stop = end;
-        size_t n = (size_t)(stop - offset);
-        st = cmz_frame_reader_read(reader, offset, n, buf, &err);
+    if (rc == 0) {
+        cli_writer writer = {.fd = STDOUT_FILENO};
+        cmz_output out = cli_writer_output(&writer);
+        st = cmz_frame_reader_write(reader, offset, length, &out, &err);
         if (st != CMZ_OK) rc = cli_lib_error(name, st, &err);
-        else if (cli_write_all(STDOUT_FILENO, buf, n) != 0)
-            rc = cli_errorf("stdout", "%s", strerror(errno));
-        offset = stop;
     }
-    free(buf);
     cmz_frame_reader_close(reader);
     return rc;
 }

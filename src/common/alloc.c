@@ -62,6 +62,13 @@ void *cmz__malloc_large(size_t size) {
     return p;
 }
 
+int cmz__grow_doubling(uint8_t **buf, size_t *cap, size_t need, size_t most) {
+    if (*cap >= need) return 0;
+    size_t twice = *cap > SIZE_MAX / 2 ? SIZE_MAX : 2 * *cap;
+    size_t want = twice < most ? twice : most;
+    return cmz__grow(buf, cap, want > need ? want : need);
+}
+
 void cmz__release_tail(void *buf, size_t used, size_t cap) {
 #ifdef MADV_DONTNEED
     if (cap < ((size_t)4 << 20)) return;

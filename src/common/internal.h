@@ -21,6 +21,10 @@ void cmz__release_tail(void *buf, size_t used, size_t cap);
 /* Grows *buf (cmz__malloc'd, *cap bytes) to at least `need` bytes; contents not kept.
  * Returns 0, or -1 when out of memory (then *buf and *cap are unchanged). */
 int cmz__grow(uint8_t **buf, size_t *cap, size_t need);
+/* The same for buffers that take records of varying sizes: a growth at least doubles the
+ * capacity (up to `most`, the largest size the data may need), so that a run of ever larger
+ * records does not fault in fresh pages for each one. */
+int cmz__grow_doubling(uint8_t **buf, size_t *cap, size_t need, size_t most);
 
 /* An element size the typed-data code takes (typesize): 1, 2, 4 or 8 bytes. */
 static inline int cmz__element_size_ok(unsigned n) { return n == 1 || n == 2 || n == 4 || n == 8; }

@@ -209,7 +209,9 @@ static cmz_status read_record(decoder *d, slot *s, const uint8_t marker[4], uint
         return cmz__fail(d->err, CMZ_ERR_CORRUPT, number, s->offset,
                          "chunk %llu at offset %llu follows a short chunk",
                          (unsigned long long)number, (unsigned long long)s->offset);
-    if (cmz__grow(&s->payload, &s->payload_cap, s->hdr.payload_size ? s->hdr.payload_size : 1) ||
+    if (cmz__grow_doubling(&s->payload, &s->payload_cap,
+                           s->hdr.payload_size ? s->hdr.payload_size : 1,
+                           (size_t)cmz__payload_limit(&d->params, d->params.chunk_size)) ||
         cmz__grow(&s->raw, &s->raw_cap, s->hdr.raw_size))
         return cmz__fail(d->err, CMZ_ERR_NOMEM, number, s->offset,
                          "no memory for chunk %llu", (unsigned long long)number);

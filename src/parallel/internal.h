@@ -65,5 +65,18 @@ struct cmz_dctx {
     cmz__worker *workers; /* threads + 1: the last one is the calling thread's */
 };
 
+/* Random access (reader.c, reader_write.c). */
+struct cmz_frame_reader {
+    cmz_dctx *dctx;
+    cmz_source src;
+    cmz__frame_index fi;
+    const cmz_codec *codec;
+};
+
+/* Reads chunk i's record (from memory or with pread into w's record buffer), checks it
+ * against its index entry and decodes the whole chunk (entries[i].raw_size bytes) into dst. */
+cmz_status cmz__reader_decode_chunk(cmz_frame_reader *r, cmz__worker *w, uint64_t i,
+                                    uint8_t *dst, cmz_error *e);
+
 
 #endif

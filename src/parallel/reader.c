@@ -37,13 +37,6 @@ void cmz_dctx_free(cmz_dctx *dctx) {
     cmz__free(dctx);
 }
 
-struct cmz_frame_reader {
-    cmz_dctx *dctx;
-    cmz_source src;
-    cmz__frame_index fi;
-    const cmz_codec *codec;
-};
-
 cmz_status cmz_frame_reader_open(cmz_dctx *dctx, const cmz_source *src,
                                  cmz_frame_reader **reader, cmz_error *err) {
     if (!dctx || !src || !src->pread || !reader)
@@ -106,8 +99,8 @@ static void record_failure(range_read *rr, uint64_t chunk, cmz_status st, const 
     atomic_store(&rr->stop, 1);
 }
 
-static cmz_status decode_one(range_read *rr, cmz__worker *w, uint64_t i, cmz_error *e) {
-    cmz_frame_reader *r = rr->r;
+cmz_status cmz__reader_decode_chunk(cmz_frame_reader *r, cmz__worker *w, uint64_t i,
+                                    uint8_t *dst, cmz_error *e) {
     const cmz__index_entry *entry = &r->fi.entries[i];
     uint64_t at = r->fi.frame_start + entry->record_offset;
     size_t record_size = CMZ_CHUNK_HEADER_SIZE + (size_t)entry->payload_size;
@@ -115,7 +108,8 @@ static cmz_status decode_one(range_read *rr, cmz__worker *w, uint64_t i, cmz_err
     if (r->src.data) {
         record = r->src.data + at; /* index_load checked that records lie inside the source */
     } else {
-        if (cmz__grow(&w->record_buf, &w->record_cap, record_size))
+        if (cmz__grow_doubling(&w->record_buf, &w->record_cap, record_size,
+                               cmz__record_bound(&r->fi.params, r->fi.params.chunk_size)))
             return cmz__fail(e, CMZ_ERR_NOMEM, i, at, "no memory to read chunk %llu",
                              (unsigned long long)i);
         int64_t got = r->src.pread(&r->src, w->record_buf, record_size, at);
@@ -142,18 +136,23 @@ static cmz_status decode_one(range_read *rr, cmz__worker *w, uint64_t i, cmz_err
                          (unsigned long long)at, (unsigned long long)i);
     cmz_codec_ctx *c = cmz__worker_codec(w, r->codec);
     if (!c) return cmz__fail(e, CMZ_ERR_NOMEM, i, at, "no memory for a codec context");
+    return cmz__chunk_decode(c, &r->fi.params, &w->filter, &h, record + CMZ_CHUNK_HEADER_SIZE,
+                             dst, at, e);
+}
+
+/* Chunk i into the caller's range: straight into dst when the range covers the whole chunk,
+ * else decoded aside and the overlap copied. */
+static cmz_status decode_one(range_read *rr, cmz__worker *w, uint64_t i, cmz_error *e) {
+    cmz_frame_reader *r = rr->r;
     uint64_t chunk_start = i * (uint64_t)r->fi.params.chunk_size;
-    uint64_t chunk_end = chunk_start + h.raw_size;
-    const uint8_t *payload = record + CMZ_CHUNK_HEADER_SIZE;
+    uint64_t chunk_end = chunk_start + r->fi.entries[i].raw_size;
     if (chunk_start >= rr->offset && chunk_end <= rr->end)
-        return cmz__chunk_decode(c, &r->fi.params, &w->filter, &h, payload,
-                                 rr->dst + (chunk_start - rr->offset), at, e);
-    /* The range covers part of this chunk: decode aside, copy the overlap. */
-    if (cmz__grow(&w->raw_buf, &w->raw_cap, h.raw_size))
-        return cmz__fail(e, CMZ_ERR_NOMEM, i, at, "no memory to decode chunk %llu",
-                         (unsigned long long)i);
-    if ((st = cmz__chunk_decode(c, &r->fi.params, &w->filter, &h, payload, w->raw_buf, at, e)))
-        return st;
+        return cmz__reader_decode_chunk(r, w, i, rr->dst + (chunk_start - rr->offset), e);
+    if (cmz__grow(&w->raw_buf, &w->raw_cap, r->fi.entries[i].raw_size))
+        return cmz__fail(e, CMZ_ERR_NOMEM, i, r->fi.frame_start + r->fi.entries[i].record_offset,
+                         "no memory to decode chunk %llu", (unsigned long long)i);
+    cmz_status st = cmz__reader_decode_chunk(r, w, i, w->raw_buf, e);
+    if (st != CMZ_OK) return st;
     uint64_t from = rr->offset > chunk_start ? rr->offset : chunk_start;
     uint64_t to = rr->end < chunk_end ? rr->end : chunk_end;
     memcpy(rr->dst + (from - rr->offset), w->raw_buf + (from - chunk_start), (size_t)(to - from));

@@ -192,6 +192,24 @@ expect 1 "$CMZ" -q -d --rm bad.cmz
 [[ -e bad.cmz ]] || fail "--rm removed a damaged input"; ok
 absent bad
 no_temp_files .
+# -d of a file that is one frame reads it through the index, each thread reading its own
+# chunks; anything else goes front to back. Both check everything and give the same bytes.
+for t in 1 2 3; do
+  expect 0 "$CMZ" -q -d -T$t -o "t64.T$t" t64.cmz && same "t64.T$t" text
+done
+cp t64.cmz idx_bad.cmz                       # the index: the front-to-back decoder reports it
+flip_byte idx_bad.cmz $(($(size_of idx_bad.cmz) - 60))
+expect 1 "$CMZ" -q -d -o idx_bad idx_bad.cmz
+has "index" err
+absent idx_bad
+cp t64.cmz tail_bad.cmz && printf 'junk' >>tail_bad.cmz  # bytes after the frame
+expect 1 "$CMZ" -q -d -o tail_bad tail_bad.cmz
+has "after the frame" err
+absent tail_bad
+expect 1 "$CMZ" -q -d -T2 -o bad_mid bad.cmz  # a damaged chunk: named, nothing left behind
+has "chunk" err
+absent bad_mid
+no_temp_files .
 # A truncated frame is reported too.
 slice t64.cmz 0 $(($(size_of t64.cmz) - 10)) >trunc.cmz
 expect 1 "$CMZ" -t trunc.cmz

@@ -165,6 +165,16 @@ static cmz_status attempt(const job *j, op_kind op, long n) {
             st = cmz_frame_reader_read(r, off, len, out, &err);
             if (st == CMZ_OK) assert_memory_equal(out, j->content + off, len);
         }
+        /* The whole content, and a range that cuts chunks, written to a stream. */
+        for (size_t off = 0; st == CMZ_OK && off < j->n; off += j->n / 2 + 100) {
+            cmz_output o = tu_memout_init(&mo);
+            st = cmz_frame_reader_write(r, off, j->n - off, &o, &err);
+            if (st == CMZ_OK) {
+                assert_int_equal(mo.size, j->n - off);
+                assert_memory_equal(mo.data, j->content + off, mo.size);
+            }
+            tu_memout_free(&mo);
+        }
         cmz_frame_reader_close(r);
     }
     atomic_store(&fail_at, 0);

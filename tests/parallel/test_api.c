@@ -249,6 +249,26 @@ static void test_io_errors(void **state) {
                 assert_int_equal(err.status, CMZ_ERR_IO);
                 assert_non_null(strstr(err.message, strerror(EIO)));
             }
+    /* The frame reader's stream stops at a failing write, at each one in turn. */
+    cmz_source src;
+    cmz_source_memory(&src, frame, size);
+    cmz_frame_reader *r;
+    assert_int_equal(cmz_frame_reader_open(d, &src, &r, NULL), CMZ_OK);
+    for (size_t k = 1;; k++) {
+        faulty wf = {.fail_at = k};
+        cmz_output out = {faulty_write, &wf};
+        cmz_error_clear(&err);
+        cmz_status st = cmz_frame_reader_write(r, 0, n, &out, &err);
+        free(wf.o.data);
+        if (st == CMZ_OK) {
+            assert_true(wf.calls < k);
+            break;
+        }
+        assert_int_equal(st, CMZ_ERR_IO);
+        assert_int_equal(wf.calls, k); /* nothing written after the failure */
+        assert_non_null(strstr(err.message, strerror(EIO)));
+    }
+    cmz_frame_reader_close(r);
     /* EINTR from a read is retried when no interrupt was asked for. */
     faulty rf = {.eintr_every = 3}, wf = {.fail_at = 0};
     tu_memin_init(&rf.m, data, n, 0, 0);

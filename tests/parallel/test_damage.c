@@ -38,10 +38,12 @@ static void free_subject(subject *s) {
     free(s->out);
 }
 
-/* Both decoders on frame[0..size): returns how many of them succeeded, and checks that a
- * success produced exactly the content (so that "success" can never mean wrong bytes). */
-static int decode_both(subject *s, const uint8_t *frame, size_t size, cmz_error *err1,
-                       cmz_error *err2) {
+/* The three decoders on frame[0..size): one-shot, streaming, and the frame reader writing
+ * the whole content to a stream (cmz -d's path for files). Returns how many of them
+ * succeeded, and checks that a success produced exactly the content (so that "success" can
+ * never mean wrong bytes). A reader that refuses to open counts as a failure. */
+static int decode_all(subject *s, const uint8_t *frame, size_t size, cmz_error *err1,
+                      cmz_error *err2, cmz_error *err3) {
     int ok = 0;
     size_t got = 0;
     if (cmz_decompress(s->d, s->out, s->n, &got, frame, size, err1) == CMZ_OK) {
@@ -63,6 +65,23 @@ static int decode_both(subject *s, const uint8_t *frame, size_t size, cmz_error 
         assert_true(err2 == NULL || strlen(err2->message) > 0);
     }
     tu_memout_free(&mo);
+    cmz_source src;
+    cmz_source_memory(&src, frame, size);
+    cmz_frame_reader *r;
+    out = tu_memout_init(&mo);
+    cmz_status st = cmz_frame_reader_open(s->d, &src, &r, err3);
+    if (st == CMZ_OK) {
+        st = cmz_frame_reader_write(r, 0, cmz_frame_reader_info(r)->content_size, &out, err3);
+        cmz_frame_reader_close(r);
+    }
+    if (st == CMZ_OK) {
+        assert_int_equal(mo.size, s->n);
+        assert_memory_equal(mo.data, s->content, s->n);
+        ok++;
+    } else {
+        assert_true(err3 == NULL || strlen(err3->message) > 0);
+    }
+    tu_memout_free(&mo);
     return ok;
 }
 
@@ -77,13 +96,13 @@ static void every_bit_flip(int codec) {
     cmz_source_memory(&src, s.frame, s.size);
     assert_int_equal(cmz_frame_info_read(&src, &info, NULL), CMZ_OK);
     assert_true(info.chunk_count >= 8);
-    assert_int_equal(decode_both(&s, s.frame, s.size, NULL, NULL), 2);
+    assert_int_equal(decode_all(&s, s.frame, s.size, NULL, NULL, NULL), 3);
     uint8_t *c = malloc(s.size);
     memcpy(c, s.frame, s.size);
-    cmz_error e1, e2;
+    cmz_error e1, e2, e3;
     for (size_t bit = 0; bit < 8 * s.size; bit++) {
         c[bit / 8] ^= (uint8_t)(1u << (bit % 8));
-        if (decode_both(&s, c, s.size, &e1, &e2) != 0)
+        if (decode_all(&s, c, s.size, &e1, &e2, &e3) != 0)
             fail_msg("%s: flipping bit %zu (byte %zu of %zu) went unnoticed",
                      cmz_codec_name(cmz_codec_by_id(codec)), bit, bit / 8, s.size);
         c[bit / 8] ^= (uint8_t)(1u << (bit % 8));
@@ -115,8 +134,8 @@ static void test_truncations(void **state) {
             /* An exact-size copy, so that ASan sees any read past the cut. */
             uint8_t *c = malloc(len ? len : 1);
             memcpy(c, s.frame, len);
-            cmz_error e1, e2;
-            if (decode_both(&s, c, len, &e1, &e2) != 0)
+            cmz_error e1, e2, e3;
+            if (decode_all(&s, c, len, &e1, &e2, &e3) != 0)
                 fail_msg("a frame cut to %zu of %zu bytes was accepted", len, s.size);
             free(c);
         }
@@ -141,7 +160,7 @@ static void test_random_mutations(void **state) {
             changed |= c[at] != v;
             c[at] = v;
         }
-        int ok = decode_both(&s, c, s.size, NULL, NULL);
+        int ok = decode_all(&s, c, s.size, NULL, NULL, NULL);
         if (changed && memcmp(c, s.frame, s.size) != 0) assert_int_equal(ok, 0);
     }
     free(c);
@@ -190,6 +209,12 @@ static void expect_limit(cmz_dctx *d, const uint8_t *frame, size_t size, size_t 
     cmz_frame_reader *r;
     assert_int_equal(cmz_frame_reader_open(d, &src, &r, &err), CMZ_OK);
     assert_int_equal(cmz_frame_reader_read(r, 0, 1, out, &err), CMZ_ERR_LIMIT);
+    tu_memout mo;
+    cmz_output o = tu_memout_init(&mo);
+    assert_int_equal(cmz_frame_reader_write(r, 0, n, &o, &err), CMZ_ERR_LIMIT);
+    assert_non_null(strstr(err.message, "limit"));
+    assert_int_equal(mo.size, 0);
+    tu_memout_free(&mo);
     cmz_frame_reader_close(r);
     assert_true(atomic_load(&largest) <= max_alloc);
     free(out);
@@ -232,6 +257,19 @@ static void test_memory_limit(void **state) {
     assert_memory_equal(mo.data, content, 100);
     assert_true(atomic_load(&largest) < (1u << 20));
     tu_memout_free(&mo);
+    {
+        cmz_source src;
+        cmz_source_memory(&src, small, small_size);
+        cmz_frame_reader *fr;
+        assert_int_equal(cmz_frame_reader_open(big, &src, &fr, &err), CMZ_OK);
+        cmz_output o = tu_memout_init(&mo);
+        atomic_store(&largest, 0);
+        assert_int_equal(cmz_frame_reader_write(fr, 0, 100, &o, &err), CMZ_OK);
+        assert_int_equal(mo.size, 100);
+        assert_true(atomic_load(&largest) < (1u << 20));
+        tu_memout_free(&mo);
+        cmz_frame_reader_close(fr);
+    }
     /* An index larger than the limit is refused when the reader opens. */
     cmz_params r = tu_params(CMZ_CODEC_NONE, 16, 2);
     size_t many_size;
@@ -316,8 +354,8 @@ static void test_garbage(void **state) {
             size_t len = prefix_len[pk] + lengths[k];
             uint8_t *g = tu_random(len, k * 7 + pk);
             memcpy(g, prefix, prefix_len[pk]);
-            cmz_error e1, e2;
-            assert_int_equal(decode_both(&s, g, len, &e1, &e2), 0);
+            cmz_error e1, e2, e3;
+            assert_int_equal(decode_all(&s, g, len, &e1, &e2, &e3), 0);
             cmz_source src;
             cmz_frame_info info;
             cmz_source_memory(&src, g, len);
@@ -330,7 +368,7 @@ static void test_garbage(void **state) {
         size_t len = 200 + k * 37;
         uint8_t *g = tu_random(len, k + 1000);
         memcpy(g + len - CMZ_FOOTER_SIZE, s.frame + s.size - CMZ_FOOTER_SIZE, CMZ_FOOTER_SIZE);
-        assert_int_equal(decode_both(&s, g, len, NULL, NULL), 0);
+        assert_int_equal(decode_all(&s, g, len, NULL, NULL, NULL), 0);
         free(g);
     }
     free_subject(&s);
@@ -411,12 +449,12 @@ static void test_damage_names_chunk(void **state) {
             for (size_t at = 0; at < payload; at += payload / 3 + 1) {
                 memcpy(c, s.frame, s.size);
                 c[rec + CMZ_CHUNK_HEADER_SIZE + at] ^= 0x04;
-                cmz_error e1, e2;
-                assert_int_equal(decode_both(&s, c, s.size, &e1, &e2), 0);
+                cmz_error e1, e2, e3;
+                assert_int_equal(decode_all(&s, c, s.size, &e1, &e2, &e3), 0);
                 char want[64];
                 snprintf(want, sizeof want, "chunk %llu ", (unsigned long long)i);
-                const cmz_error *errs[2] = {&e1, &e2};
-                for (int w = 0; w < 2; w++) {
+                const cmz_error *errs[3] = {&e1, &e2, &e3};
+                for (int w = 0; w < 3; w++) {
                     assert_int_equal(errs[w]->status, CMZ_ERR_CHECKSUM);
                     assert_int_equal(errs[w]->chunk, i);
                     assert_int_equal(errs[w]->offset, rec);
@@ -425,6 +463,18 @@ static void test_damage_names_chunk(void **state) {
                     if (!strstr(errs[w]->message, "compressed bytes"))
                         fail_msg("damaged payload not reported as such: %s", errs[w]->message);
                 }
+                /* The frame reader's stream holds exactly the chunks before the damaged one. */
+                cmz_source src;
+                cmz_source_memory(&src, c, s.size);
+                cmz_frame_reader *r;
+                assert_int_equal(cmz_frame_reader_open(s.d, &src, &r, NULL), CMZ_OK);
+                tu_memout mo;
+                cmz_output out = tu_memout_init(&mo);
+                assert_int_equal(cmz_frame_reader_write(r, 0, s.n, &out, NULL), CMZ_ERR_CHECKSUM);
+                assert_int_equal(mo.size, i * CS);
+                if (mo.size) assert_memory_equal(mo.data, s.content, mo.size);
+                tu_memout_free(&mo);
+                cmz_frame_reader_close(r);
             }
         }
         free(c);

@@ -52,6 +52,16 @@ static void check_ranges(cmz_dctx *d, const cmz_source *src, const uint8_t *data
                      err.message);
         if (len) assert_memory_equal(buf, data + pairs[i][0], len);
         assert_int_equal(buf[len], 0xAB); /* nothing written past the range */
+        /* The same range written to a stream, in order, chunk by chunk. */
+        tu_memout mo;
+        cmz_output out = tu_memout_init(&mo);
+        st = cmz_frame_reader_write(r, pairs[i][0], len, &out, &err);
+        if (st != CMZ_OK)
+            fail_msg("write %llu+%zu of %zu: %s", (unsigned long long)pairs[i][0], len, n,
+                     err.message);
+        assert_int_equal(mo.size, len);
+        if (len) assert_memory_equal(mo.data, data + pairs[i][0], len);
+        tu_memout_free(&mo);
     }
     /* Past the end. */
     assert_int_equal(cmz_frame_reader_read(r, n, 1, buf, &err), CMZ_ERR_RANGE);
@@ -62,6 +72,19 @@ static void check_ranges(cmz_dctx *d, const cmz_source *src, const uint8_t *data
     assert_int_equal(cmz_frame_reader_read(r, UINT64_MAX, 1, buf, NULL), CMZ_ERR_RANGE);
     assert_int_equal(cmz_frame_reader_read(r, 1, SIZE_MAX, buf, NULL), CMZ_ERR_RANGE);
     assert_int_equal(cmz_frame_reader_read(r, 0, 1, NULL, NULL), CMZ_ERR_INVALID_ARG);
+    tu_memout mo;
+    cmz_output out = tu_memout_init(&mo);
+    assert_int_equal(cmz_frame_reader_write(r, n, 1, &out, &err), CMZ_ERR_RANGE);
+    assert_int_equal(err.status, CMZ_ERR_RANGE);
+    assert_int_equal(cmz_frame_reader_write(r, 0, (uint64_t)n + 1, &out, NULL), CMZ_ERR_RANGE);
+    assert_int_equal(cmz_frame_reader_write(r, UINT64_MAX, 1, &out, NULL), CMZ_ERR_RANGE);
+    assert_int_equal(cmz_frame_reader_write(r, 1, UINT64_MAX, &out, NULL), CMZ_ERR_RANGE);
+    assert_int_equal(cmz_frame_reader_write(r, 0, 1, NULL, NULL), CMZ_ERR_INVALID_ARG);
+    assert_int_equal(cmz_frame_reader_write(NULL, 0, 1, &out, NULL), CMZ_ERR_INVALID_ARG);
+    cmz_output no_fn = {NULL, NULL};
+    assert_int_equal(cmz_frame_reader_write(r, 0, 1, &no_fn, NULL), CMZ_ERR_INVALID_ARG);
+    assert_int_equal(mo.size, 0);
+    tu_memout_free(&mo);
     free(buf);
     cmz_frame_reader_close(r);
 }
@@ -468,6 +491,30 @@ static void test_progress(void **state) {
         assert_true(log.calls >= (int)chunks && log.calls >= 1);
         assert_int_equal(log.in[log.calls - 1], mo.size);
         assert_int_equal(log.out[log.calls - 1], n);
+        /* The frame reader writing the whole content: one report per chunk, in order, the
+         * last at the end of the last record (the index and footer follow it). */
+        if (n) {
+            log.calls = 0;
+            tu_memout_free(&back);
+            bout = tu_memout_init(&back);
+            cmz_source src;
+            cmz_source_memory(&src, mo.data, mo.size);
+            cmz_frame_reader *r;
+            assert_int_equal(cmz_frame_reader_open(d, &src, &r, NULL), CMZ_OK);
+            assert_int_equal(cmz_frame_reader_write(r, 0, n, &bout, NULL), CMZ_OK);
+            cmz_frame_reader_close(r);
+            assert_int_equal(log.calls, (int)chunks);
+            for (int i = 1; i < log.calls; i++) {
+                assert_true(log.in[i] > log.in[i - 1]);
+                assert_true(log.out[i] > log.out[i - 1]);
+            }
+            assert_int_equal(log.out[log.calls - 1], n);
+            assert_int_equal(log.in[log.calls - 1],
+                             mo.size - CMZ_FOOTER_SIZE - CMZ_INDEX_FIXED_SIZE -
+                                 chunks * CMZ_INDEX_ENTRY_SIZE);
+            assert_int_equal(back.size, n);
+            assert_memory_equal(back.data, data, n);
+        }
         tu_memout_free(&back);
         tu_memout_free(&mo);
         cmz_cctx_free(c);
@@ -522,6 +569,15 @@ static void test_interrupt(void **state) {
     assert_true(mo.size < n);
     tu_memout_free(&mo);
     assert_int_equal(cmz_decompress(d, buf, n, &got, frame, size, &err), CMZ_ERR_INTERRUPTED);
+    cmz_source src;
+    cmz_source_memory(&src, frame, size);
+    cmz_frame_reader *r;
+    assert_int_equal(cmz_frame_reader_open(d, &src, &r, NULL), CMZ_OK);
+    out = tu_memout_init(&mo);
+    assert_int_equal(cmz_frame_reader_write(r, 0, n, &out, &err), CMZ_ERR_INTERRUPTED);
+    assert_int_equal(err.status, CMZ_ERR_INTERRUPTED);
+    assert_int_equal(mo.size, 0);
+    tu_memout_free(&mo);
     /* Mid-stream: the flag rises while the input is being read. */
     stop_flag = 0;
     stopping_input si = {.after = 5};
@@ -539,6 +595,12 @@ static void test_interrupt(void **state) {
     assert_memory_equal(buf, frame, size);
     assert_int_equal(cmz_decompress(d, buf, n, &got, frame, size, &err), CMZ_OK);
     assert_memory_equal(buf, data, n);
+    out = tu_memout_init(&mo);
+    assert_int_equal(cmz_frame_reader_write(r, 0, n, &out, &err), CMZ_OK);
+    assert_int_equal(mo.size, n);
+    assert_memory_equal(mo.data, data, n);
+    tu_memout_free(&mo);
+    cmz_frame_reader_close(r);
     free(buf);
     free(frame);
     free(data);

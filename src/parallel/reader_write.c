@@ -1,0 +1,247 @@
+/* Random access to an output stream: content bytes [offset, offset+length) are written in
+ * order while chunks ahead are read and decoded, at most two per thread in memory.
+ *
+ * Every decoding thread reads its own records (pread, or straight from memory). The streaming
+ * decoder cannot: it learns where a record ends only by reading it, so one thread reads
+ * everything, and on two cores that reader takes turns with the decoders (cmz -d -T2 spent 30
+ * ms of its 280 ms of CPU in read copies, against 9 ms at -T1). With the index, every
+ * record's place is known before any is read.
+ *
+ * With two threads or more the calling thread is one of the decoders and writes between
+ * chunks, so -T2 runs two threads on two cores instead of two decoders and a writer that
+ * wakes for every chunk. With one thread, a worker decodes and the caller only writes, so
+ * that writing a file overlaps decoding. */
+#include "internal.h"
+
+#include <errno.h>
+#include <string.h>
+
+#define NO_CHUNK UINT64_MAX
+
+typedef struct {
+    uint8_t *raw;
+    size_t raw_cap;
+    cmz_status status;
+    cmz_error err;
+    int done;
+} ahead_slot;
+
+typedef struct ahead ahead;
+
+typedef struct {
+    cmz__job job; /* first member */
+    ahead *a;
+    int running; /* queued or decoding; guarded by a->sig.mutex */
+} ahead_worker;
+
+struct ahead {
+    cmz_frame_reader *r;
+    cmz__signal sig; /* guards what follows */
+    ahead_slot *slots;
+    unsigned nslots;
+    uint64_t last;       /* last chunk of the range */
+    uint64_t next_claim; /* next chunk to decode */
+    uint64_t next_write; /* next chunk to write; chunks in flight: [next_write, +nslots) */
+    int stop;            /* a failure or the end: claim nothing more */
+    int caller_waits;
+    ahead_worker *workers;
+    unsigned nworkers;
+};
+
+static ahead_slot *slot_of(ahead *a, uint64_t chunk) { return &a->slots[chunk % a->nslots]; }
+
+/* The next chunk to decode and its slot, or NO_CHUNK when none may start (the end, a
+ * failure, or every slot taken). Under a->sig.mutex. */
+static uint64_t claim(ahead *a) {
+    if (a->stop || a->next_claim > a->last || a->next_claim - a->next_write >= a->nslots)
+        return NO_CHUNK;
+    uint64_t i = a->next_claim++;
+    slot_of(a, i)->done = 0;
+    return i;
+}
+
+/* Decodes chunk i into its slot (outside the lock), then marks it done. */
+static void decode_chunk(ahead *a, uint64_t i, cmz__worker *w) {
+    cmz_frame_reader *r = a->r;
+    ahead_slot *s = slot_of(a, i);
+    const cmz__index_entry *entry = &r->fi.entries[i];
+    cmz_error_clear(&s->err);
+    if (cmz__interrupted(&r->dctx->params))
+        s->status = cmz__fail(&s->err, CMZ_ERR_INTERRUPTED, i, CMZ_NO_POSITION, "interrupted");
+    else if (cmz__grow(&s->raw, &s->raw_cap, entry->raw_size ? entry->raw_size : 1))
+        s->status = cmz__fail(&s->err, CMZ_ERR_NOMEM, i,
+                              r->fi.frame_start + entry->record_offset,
+                              "no memory to decode chunk %llu", (unsigned long long)i);
+    else
+        s->status = cmz__reader_decode_chunk(r, w, i, s->raw, &s->err);
+    pthread_mutex_lock(&a->sig.mutex);
+    s->done = 1;
+    if (a->caller_waits) pthread_cond_signal(&a->sig.cond);
+    pthread_mutex_unlock(&a->sig.mutex);
+}
+
+/* A pool worker decodes chunks until none may start, then stops (the caller queues it again
+ * when slots free up). */
+static void worker_job(cmz__job *job, unsigned worker) {
+    ahead_worker *aw = (ahead_worker *)job;
+    ahead *a = aw->a;
+    pthread_mutex_lock(&a->sig.mutex);
+    for (uint64_t i; (i = claim(a)) != NO_CHUNK;) {
+        pthread_mutex_unlock(&a->sig.mutex);
+        decode_chunk(a, i, &a->r->dctx->workers[worker]);
+        pthread_mutex_lock(&a->sig.mutex);
+    }
+    aw->running = 0;
+    if (a->caller_waits) pthread_cond_signal(&a->sig.cond);
+    pthread_mutex_unlock(&a->sig.mutex);
+}
+
+/* Queues every stopped worker while there is a chunk it could start. Under the mutex (the
+ * pool's own lock is taken inside it, never the other way round). */
+static void wake_workers(ahead *a) {
+    for (unsigned k = 0; k < a->nworkers; k++) {
+        if (a->workers[k].running || a->stop || a->next_claim > a->last ||
+            a->next_claim - a->next_write >= a->nslots)
+            continue;
+        a->workers[k].running = 1;
+        cmz__pool_submit(a->r->dctx->pool, &a->workers[k].job);
+    }
+}
+
+/* Chunks in flight: two per thread (one decoding, one waiting to be written), fewer when the
+ * memory limit says so or the range is short. 0 when not even one fits. */
+static unsigned slots_for(const cmz_frame_reader *r, uint64_t chunks) {
+    const cmz__frame_params *p = &r->fi.params;
+    uint64_t per_slot = cmz__record_bound(p, p->chunk_size) + (uint64_t)p->chunk_size;
+    uint64_t n = 2 * (uint64_t)r->dctx->threads;
+    uint64_t fits = r->dctx->params.memory_limit / per_slot;
+    if (n > fits) n = fits;
+    if (n > chunks) n = chunks;
+    return (unsigned)n;
+}
+
+/* Writes chunk i's part of [offset, end) from its slot; reports progress. */
+static cmz_status write_chunk(ahead *a, uint64_t i, uint64_t offset, uint64_t end,
+                              const cmz_output *out, uint64_t *written, cmz_error *err) {
+    cmz_frame_reader *r = a->r;
+    const cmz__index_entry *e = &r->fi.entries[i];
+    uint64_t chunk_start = i * (uint64_t)r->fi.params.chunk_size;
+    uint64_t from = offset > chunk_start ? offset : chunk_start;
+    uint64_t to = end < chunk_start + e->raw_size ? end : chunk_start + e->raw_size;
+    if (out->write(out->opaque, slot_of(a, i)->raw + (from - chunk_start), (size_t)(to - from)))
+        return cmz__fail(err, CMZ_ERR_IO, i, CMZ_NO_POSITION,
+                         "writing the output at offset %llu: %s", (unsigned long long)*written,
+                         strerror(errno));
+    *written += to - from;
+    const cmz_params *p = &r->dctx->params;
+    if (p->progress)
+        p->progress(p->progress_opaque,
+                    e->record_offset + CMZ_CHUNK_HEADER_SIZE + e->payload_size, *written);
+    return CMZ_OK;
+}
+
+/* The caller's part: writes chunks in order, decoding one itself whenever the next to write
+ * is not ready and a chunk may start (with two threads or more). */
+static cmz_status run(ahead *a, uint64_t offset, uint64_t end, const cmz_output *out,
+                      int caller_decodes, cmz_error *err) {
+    cmz__worker *own = &a->r->dctx->workers[a->r->dctx->threads];
+    const cmz_params *p = &a->r->dctx->params;
+    cmz_status st = CMZ_OK;
+    uint64_t written = 0;
+    pthread_mutex_lock(&a->sig.mutex);
+    while (a->next_write <= a->last) {
+        wake_workers(a);
+        uint64_t i = a->next_write;
+        ahead_slot *s = slot_of(a, i);
+        if (i < a->next_claim && s->done) {
+            pthread_mutex_unlock(&a->sig.mutex);
+            if (s->status != CMZ_OK) {
+                st = s->status;
+                if (err) *err = s->err;
+            } else {
+                st = write_chunk(a, i, offset, end, out, &written, err);
+            }
+            if (st == CMZ_OK && i < a->last && cmz__interrupted(p))
+                st = cmz__fail(err, CMZ_ERR_INTERRUPTED, CMZ_NO_POSITION, CMZ_NO_POSITION,
+                               "interrupted");
+            pthread_mutex_lock(&a->sig.mutex);
+            if (st != CMZ_OK) break;
+            a->next_write++;
+            continue;
+        }
+        uint64_t mine = caller_decodes ? claim(a) : NO_CHUNK;
+        if (mine != NO_CHUNK) {
+            pthread_mutex_unlock(&a->sig.mutex);
+            decode_chunk(a, mine, own);
+            pthread_mutex_lock(&a->sig.mutex);
+            continue;
+        }
+        a->caller_waits = 1;
+        pthread_cond_wait(&a->sig.cond, &a->sig.mutex);
+        a->caller_waits = 0;
+    }
+    /* Workers still decoding own their slots until they stop. */
+    a->stop = 1;
+    for (;;) {
+        unsigned busy = 0;
+        for (unsigned k = 0; k < a->nworkers; k++) busy += a->workers[k].running != 0;
+        if (!busy) break;
+        a->caller_waits = 1;
+        pthread_cond_wait(&a->sig.cond, &a->sig.mutex);
+        a->caller_waits = 0;
+    }
+    pthread_mutex_unlock(&a->sig.mutex);
+    return st;
+}
+
+cmz_status cmz_frame_reader_write(cmz_frame_reader *r, uint64_t offset, uint64_t length,
+                                  const cmz_output *out, cmz_error *err) {
+    if (!r || !out || !out->write)
+        return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
+                         "cmz_frame_reader_write: NULL argument");
+    uint64_t size = r->fi.content_size;
+    if (offset > size || length > size - offset)
+        return cmz__fail(err, CMZ_ERR_RANGE, CMZ_NO_POSITION, offset,
+                         "range %llu+%llu goes past the end of the %llu-byte content",
+                         (unsigned long long)offset, (unsigned long long)length,
+                         (unsigned long long)size);
+    if (length == 0) return CMZ_OK;
+    uint32_t cs = r->fi.params.chunk_size;
+    uint64_t end = offset + length;
+    ahead a;
+    memset(&a, 0, sizeof a);
+    a.r = r;
+    a.next_claim = a.next_write = offset / cs;
+    a.last = (end - 1) / cs;
+    a.nslots = slots_for(r, a.last - a.next_write + 1);
+    if (a.nslots == 0)
+        return cmz__fail(err, CMZ_ERR_LIMIT, CMZ_NO_POSITION, r->fi.frame_start,
+                         "the frame's %u-byte chunks need %llu bytes to decode, over the "
+                         "memory limit of %llu bytes",
+                         (unsigned)cs,
+                         (unsigned long long)(cmz__record_bound(&r->fi.params, cs) + cs),
+                         (unsigned long long)r->dctx->params.memory_limit);
+    int caller_decodes = r->dctx->threads >= 2;
+    a.nworkers = caller_decodes ? r->dctx->threads - 1 : 1;
+    if (cmz__signal_init(&a.sig) != 0)
+        return cmz__fail(err, CMZ_ERR_THREAD, CMZ_NO_POSITION, CMZ_NO_POSITION,
+                         "could not create a lock");
+    a.slots = cmz__calloc(a.nslots, sizeof *a.slots);
+    a.workers = cmz__calloc(a.nworkers, sizeof *a.workers);
+    cmz_status st;
+    if (!a.slots || !a.workers) {
+        st = cmz__fail(err, CMZ_ERR_NOMEM, CMZ_NO_POSITION, CMZ_NO_POSITION,
+                       "no memory for %u chunk slots", a.nslots);
+    } else {
+        for (unsigned k = 0; k < a.nworkers; k++) {
+            a.workers[k].job.fn = worker_job;
+            a.workers[k].a = &a;
+        }
+        st = run(&a, offset, end, out, caller_decodes, err);
+    }
+    for (unsigned k = 0; a.slots && k < a.nslots; k++) cmz__free(a.slots[k].raw);
+    cmz__free(a.slots);
+    cmz__free(a.workers);
+    cmz__signal_destroy(&a.sig);
+    return st;
+}
