@@ -61,6 +61,18 @@ static void summary(const cli_options *o, const char *name, uint64_t in, uint64_
     fputc('\n', stderr);
 }
 
+/* Whether to compress the input as a random-access source, each worker reading its own
+ * chunks (the calling thread then only writes): for a named regular file of two chunks or
+ * more. Not for --rm, whose check needs the bytes as read; not for smaller files, which have
+ * little to share out, and whose size may not be their content (files in /proc say 0, in /sys
+ * 4096); not for stdin, which may not start at offset 0. */
+static bool use_source(cmz_cctx *cctx, bool from_stdin, bool remove, int fd,
+                       const struct stat *in_st, cmz_source *src) {
+    uint64_t chunk = cmz_cctx_params(cctx)->chunk_size;
+    return !from_stdin && !remove && S_ISREG(in_st->st_mode) && in_st->st_size > 0 &&
+           (uint64_t)in_st->st_size >= 2 * chunk && cmz_source_fd(src, fd, NULL) == CMZ_OK;
+}
+
 /* Everything after the input is open: output, compression, verification, commit, --rm. */
 static int compress_fd(cli_session *s, const char *path, int fd, const struct stat *in_st) {
     const cli_options *o = s->o;
@@ -93,7 +105,10 @@ static int compress_fd(cli_session *s, const char *path, int fd, const struct st
     cmz_error err;
     cmz_error_clear(&err);
     cli_progress_start(&s->progress, name, true, o->verbosity);
-    cmz_status st = cmz_compress_stream(cctx, &in, &out, &info, &err);
+    cmz_source src;
+    cmz_status st = use_source(cctx, from_stdin, remove, fd, in_st, &src)
+                        ? cmz_compress_source(cctx, &src, &out, &info, &err)
+                        : cmz_compress_stream(cctx, &in, &out, &info, &err);
     cli_progress_end(&s->progress);
     int rc = 0;
     if (st == CMZ_OK && cli_interrupt_exit_code()) st = CMZ_ERR_INTERRUPTED;

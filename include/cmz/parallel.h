@@ -104,6 +104,14 @@ cmz_status cmz_compress(cmz_cctx *cctx, void *dst, size_t dst_capacity, size_t *
 cmz_status cmz_compress_stream(cmz_cctx *cctx, const cmz_input *in, const cmz_output *out,
                                cmz_frame_info *info, cmz_error *err);
 
+/* From a random-access source: compresses its first src->size bytes (its size when called)
+ * into one frame written to `out`, the same bytes as the other entry points give. Each worker
+ * reads its own chunks (pread), so the calling thread only writes; at most about 2 x threads
+ * chunks are in memory. A source that ends before src->size bytes is an error
+ * (CMZ_ERR_TRUNCATED). A memory source is encoded where it lies. */
+cmz_status cmz_compress_source(cmz_cctx *cctx, const cmz_source *src, const cmz_output *out,
+                               cmz_frame_info *info, cmz_error *err);
+
 /* ---- decompression ---------------------------------------------------------------------- */
 
 typedef struct cmz_dctx cmz_dctx;

@@ -1,6 +1,8 @@
 /* Compression: chunks are encoded by the pool's workers while the calling thread reads the
  * input and writes finished records in order. At most 2 x threads chunks are in flight, so
- * memory stays bounded whatever the input size, and the output never depends on timing. */
+ * memory stays bounded whatever the input size, and the output never depends on timing.
+ * From a random-access source (a file) each worker reads its own chunk, so the calling thread
+ * only writes: on two cores a reading thread would take turns with the encoders. */
 #include "internal.h"
 #include "../frame/parity.h"
 
@@ -19,6 +21,10 @@ typedef struct {
     uint8_t *out;
     size_t out_cap, out_size;
     int in_place; /* the record was encoded straight into the destination, at out_pos */
+    int unread;   /* a source's chunk, still to be read at src_offset by its worker */
+    uint64_t src_offset;
+    int read_errno; /* reading failed: errno, or 0 when the source ended early */
+    int read_failed;
     uint64_t number;
     cmz_status status;
     int done;
@@ -42,9 +48,11 @@ struct encoder {
     cmz__signal sig;
     slot *slots;
     unsigned nslots;
-    /* input: memory (one-shot) or a stream */
+    /* input: memory (one-shot), a random-access source, or a stream */
     const uint8_t *mem;
     uint64_t mem_size, mem_pos;
+    const cmz_source *src;
+    uint64_t src_size, src_pos; /* src_size: the source's size when compression began */
     const cmz_input *in;
     int eof;
     /* output: memory (one-shot) or a stream */
@@ -135,10 +143,34 @@ static void encode_slot(encoder *e, slot *s, unsigned worker, uint8_t *out, size
                   : CMZ_ERR_NOMEM;
 }
 
+/* Reads a source's chunk into the slot (on whichever thread needs it first). */
+static cmz_status read_chunk(encoder *e, slot *s) {
+    int64_t got = e->src->pread(e->src, s->raw_buf, s->raw_size, s->src_offset);
+    s->unread = 0;
+    if (got == (int64_t)s->raw_size) return CMZ_OK;
+    s->read_failed = 1;
+    s->read_errno = got < 0 ? errno : 0;
+    return got < 0 ? CMZ_ERR_IO : CMZ_ERR_TRUNCATED;
+}
+
+/* The error of a slot whose chunk could not be read. */
+static cmz_status read_failure(encoder *e, const slot *s) {
+    if (s->read_errno)
+        return cmz__fail(e->err, CMZ_ERR_IO, s->number, s->src_offset,
+                         "reading the input at offset %llu: %s",
+                         (unsigned long long)s->src_offset, strerror(s->read_errno));
+    return cmz__fail(e->err, CMZ_ERR_TRUNCATED, s->number, s->src_offset,
+                     "the input ends before offset %llu: it had %llu bytes when compression "
+                     "began (it shrank meanwhile)",
+                     (unsigned long long)(s->src_offset + s->raw_size),
+                     (unsigned long long)e->src_size);
+}
+
 static void encode_job(cmz__job *job, unsigned worker) {
     slot *s = (slot *)job;
     encoder *e = s->enc;
-    encode_slot(e, s, worker, s->out, s->out_cap);
+    if (!s->unread || (s->status = read_chunk(e, s)) == CMZ_OK)
+        encode_slot(e, s, worker, s->out, s->out_cap);
     pthread_mutex_lock(&e->sig.mutex);
     s->done = 1;
     pthread_cond_broadcast(&e->sig.cond);
@@ -170,6 +202,18 @@ static cmz_status fill(encoder *e, slot *s) {
         s->raw_size = (uint32_t)(left < cs ? left : cs);
         e->mem_pos += s->raw_size;
         if (e->mem_pos == e->mem_size) e->eof = 1;
+    } else if (e->src) {
+        if (cmz__grow(&s->raw_buf, &s->raw_cap, cs) != 0)
+            return cmz__fail(e->err, CMZ_ERR_NOMEM, CMZ_NO_POSITION, CMZ_NO_POSITION,
+                             "no memory for a %u-byte chunk buffer", (unsigned)cs);
+        uint64_t left = e->src_size - e->src_pos;
+        s->raw = s->raw_buf;
+        s->raw_size = (uint32_t)(left < cs ? left : cs);
+        s->src_offset = e->src_pos;
+        s->unread = 1; /* by the worker that encodes it */
+        s->read_failed = 0;
+        e->src_pos += s->raw_size;
+        if (e->src_pos == e->src_size) e->eof = 1;
     } else {
         if (cmz__grow(&s->raw_buf, &s->raw_cap, cs) != 0)
             return cmz__fail(e->err, CMZ_ERR_NOMEM, CMZ_NO_POSITION, CMZ_NO_POSITION,
@@ -346,9 +390,15 @@ static cmz_status run_pipeline(encoder *e) {
     /* Auto filter: the first chunk is read first, and the filter chosen on it before the
      * header (which records it) is written. */
     int first_filled = 0;
+    if (p->filter == CMZ_FILTER_AUTO && !e->eof) {
+        if ((st = fill(e, &e->slots[0])) != CMZ_OK) return st;
+        if (e->slots[0].unread && read_chunk(e, &e->slots[0]) != CMZ_OK) {
+            e->slots[0].number = 0;
+            return read_failure(e, &e->slots[0]);
+        }
+        first_filled = e->slots[0].raw_size > 0;
+    }
     if (p->filter == CMZ_FILTER_AUTO) {
-        if (!e->eof && (st = fill(e, &e->slots[0])) != CMZ_OK) return st;
-        first_filled = !e->mem || e->mem_size > 0;
         choose_filter(e, first_filled ? e->slots[0].raw : NULL,
                       first_filled ? e->slots[0].raw_size : 0);
     }
@@ -394,6 +444,10 @@ static cmz_status run_pipeline(encoder *e) {
         pthread_mutex_lock(&e->sig.mutex);
         while (!s->done) pthread_cond_wait(&e->sig.cond, &e->sig.mutex);
         pthread_mutex_unlock(&e->sig.mutex);
+        if (s->status != CMZ_OK && s->read_failed) {
+            st = read_failure(e, s);
+            break;
+        }
         if (s->status != CMZ_OK) {
             st = cmz__fail(e->err, s->status, s->number, e->out_pos,
                            "compressing chunk %llu: %s", (unsigned long long)s->number,
@@ -480,6 +534,25 @@ cmz_status cmz_compress(cmz_cctx *cctx, void *dst, size_t dst_capacity, size_t *
     cmz_status st = encode(cctx, &e, NULL, err);
     if (st == CMZ_OK) *dst_size = (size_t)e.out_pos;
     return st;
+}
+
+cmz_status cmz_compress_source(cmz_cctx *cctx, const cmz_source *src, const cmz_output *out,
+                               cmz_frame_info *info, cmz_error *err) {
+    if (!cctx || !src || (!src->pread && !src->data) || !out || !out->write)
+        return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
+                         "cmz_compress_source: NULL argument");
+    encoder e;
+    memset(&e, 0, sizeof e);
+    if (src->data) { /* in memory: encoded where it lies, as cmz_compress does */
+        e.mem = src->data;
+        e.mem_size = src->size;
+    } else {
+        e.src = src;
+        e.src_size = src->size;
+    }
+    e.eof = src->size == 0;
+    e.out = out;
+    return encode(cctx, &e, info, err);
 }
 
 cmz_status cmz_compress_stream(cmz_cctx *cctx, const cmz_input *in, const cmz_output *out,

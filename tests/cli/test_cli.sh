@@ -126,6 +126,16 @@ cp text perm && chmod 640 perm && expect 0 "$CMZ" -q perm
 # shellcheck disable=SC2002 # a real pipe, not a file on stdin
 cat text | "$CMZ" -q -T2 | "$CMZ" -q -d -T2 >piped || fail "pipe round trip failed"
 same piped text
+# A file of two chunks or more is read by the workers themselves (pread); a pipe by the main
+# thread. Same frame either way, at every thread count.
+cat mixed | "$CMZ" -q -c --chunk-size 64K -T1 >mixed.piped.cmz
+for t in 1 2 3; do
+  expect 0 "$CMZ" -q -f --chunk-size 64K -T$t -o "mixed.T$t.cmz" mixed
+  same "mixed.T$t.cmz" mixed.piped.cmz
+done
+expect 0 "$CMZ" -q -f --chunk-size 64K --filter auto -T2 -o mixed.auto.cmz mixed
+cat mixed | "$CMZ" -q -c --chunk-size 64K --filter auto -T2 >mixed.auto.piped.cmz
+same mixed.auto.cmz mixed.auto.piped.cmz
 "$CMZ" -q -c - <mixed | "$UNCMZ" -q -c >piped2 || fail "- and uncmz -c failed"
 same piped2 mixed
 cp mixed u && "$CMZ" -q u && rm u

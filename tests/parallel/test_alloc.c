@@ -67,6 +67,7 @@ typedef struct {
 typedef enum {
     OP_COMPRESS,
     OP_COMPRESS_STREAM,
+    OP_COMPRESS_SOURCE,
     OP_DECOMPRESS,
     OP_DECOMPRESS_STREAM,
     OP_READER_MEMORY,
@@ -75,6 +76,7 @@ typedef enum {
     OP_COUNT
 } op_kind;
 static const char *const op_names[] = {"cctx_new+compress", "cctx_new+compress_stream",
+                                       "cctx_new+compress_source (pread)",
                                        "dctx_new+decompress", "dctx_new+decompress_stream",
                                        "reader (memory)", "reader (pread)", "frame_info_read"};
 
@@ -91,7 +93,7 @@ static cmz_status attempt(const job *j, op_kind op, long n) {
     cmz_error err;
     cmz_error_clear(&err);
     cmz_status st = CMZ_OK;
-    if (op == OP_COMPRESS || op == OP_COMPRESS_STREAM) {
+    if (op == OP_COMPRESS || op == OP_COMPRESS_STREAM || op == OP_COMPRESS_SOURCE) {
         cmz_cctx *c = cmz_cctx_new(&j->p, &err);
         if (!c) {
             check_failure(err.status, &err, op, n);
@@ -103,6 +105,11 @@ static cmz_status attempt(const job *j, op_kind op, long n) {
             size_t cap = (size_t)cmz_compress_bound(&j->p, j->n);
             mo.data = malloc(cap);
             st = cmz_compress(c, mo.data, cap, &mo.size, j->content, j->n, &err);
+        } else if (op == OP_COMPRESS_SOURCE) {
+            cmz_source src;
+            tu_source_nodata(&src, j->content, j->n);
+            cmz_output out = tu_memout_init(&mo);
+            st = cmz_compress_source(c, &src, &out, NULL, &err);
         } else {
             tu_memin mi;
             cmz_input in = tu_memin_init(&mi, j->content, j->n, 700, (uint64_t)n);
@@ -235,9 +242,9 @@ static void run_codec(int codec, const op_kind *ops, size_t nops) {
     free(content);
 }
 
-static const op_kind all_ops[] = {OP_COMPRESS,          OP_COMPRESS_STREAM, OP_DECOMPRESS,
-                                  OP_DECOMPRESS_STREAM, OP_READER_MEMORY,   OP_READER_NODATA,
-                                  OP_INFO};
+static const op_kind all_ops[] = {OP_COMPRESS,       OP_COMPRESS_STREAM,   OP_COMPRESS_SOURCE,
+                                  OP_DECOMPRESS,     OP_DECOMPRESS_STREAM, OP_READER_MEMORY,
+                                  OP_READER_NODATA,  OP_INFO};
 
 static void test_zstd(void **state) {
     (void)state;

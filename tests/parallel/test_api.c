@@ -134,6 +134,11 @@ static void test_null_arguments(void **state) {
     assert_int_equal(cmz_compress_stream(NULL, &in, &out, NULL, NULL), CMZ_ERR_INVALID_ARG);
     assert_int_equal(cmz_compress_stream(c, NULL, &out, NULL, NULL), CMZ_ERR_INVALID_ARG);
     assert_int_equal(cmz_compress_stream(c, &bad_in, &out, NULL, NULL), CMZ_ERR_INVALID_ARG);
+    cmz_source none_src;
+    cmz_source_memory(&none_src, "", 0);
+    assert_int_equal(cmz_compress_source(NULL, &none_src, &out, NULL, NULL), CMZ_ERR_INVALID_ARG);
+    assert_int_equal(cmz_compress_source(c, NULL, &out, NULL, NULL), CMZ_ERR_INVALID_ARG);
+    assert_int_equal(cmz_compress_source(c, &none_src, NULL, NULL, NULL), CMZ_ERR_INVALID_ARG);
     assert_int_equal(cmz_compress_stream(c, &in, NULL, NULL, NULL), CMZ_ERR_INVALID_ARG);
     assert_int_equal(cmz_compress_stream(c, &in, &bad_out, NULL, NULL), CMZ_ERR_INVALID_ARG);
     uint8_t frame[256];
@@ -302,6 +307,75 @@ static void test_io_errors(void **state) {
     free(data);
 }
 
+/* A source over memory that fails at one offset: -1/EIO, or the end (it "shrank"). */
+typedef struct {
+    const uint8_t *data;
+    uint64_t real_size; /* bytes that exist; src->size may claim more */
+    uint64_t fail_at;   /* a read covering this offset fails with EIO (UINT64_MAX: never) */
+} flaky_source;
+static int64_t flaky_pread(const cmz_source *src, void *buf, size_t n, uint64_t offset) {
+    const flaky_source *f = src->opaque;
+    if (f->fail_at >= offset && f->fail_at < offset + n) {
+        errno = EIO;
+        return -1;
+    }
+    if (offset >= f->real_size) return 0;
+    size_t take = n < f->real_size - offset ? n : (size_t)(f->real_size - offset);
+    memcpy(buf, f->data + offset, take);
+    return (int64_t)take;
+}
+
+/* cmz_compress_source: a read error names its offset; a source that ends early is refused;
+ * either way at every thread count, with and without the auto filter (which reads the first
+ * chunk on the calling thread). */
+static void test_source_errors(void **state) {
+    (void)state;
+    size_t n = 10 * 1000 + 123;
+    uint8_t *data = tu_mixed(n, 5);
+    for (unsigned threads = 1; threads <= 3; threads++)
+        for (int autof = 0; autof < 2; autof++) {
+            cmz_params p = tu_params(CMZ_CODEC_ZSTD, 1000, threads);
+            if (autof) p.filter = CMZ_FILTER_AUTO;
+            cmz_cctx *c = cmz_cctx_new(&p, NULL);
+            assert_non_null(c);
+            for (uint64_t at = 0; at < n; at += 2345) {
+                flaky_source f = {data, n, at};
+                cmz_source src = {.pread = flaky_pread, .size = n, .opaque = &f, .fd = -1};
+                tu_memout mo;
+                cmz_output out = tu_memout_init(&mo);
+                cmz_error err;
+                assert_int_equal(cmz_compress_source(c, &src, &out, NULL, &err), CMZ_ERR_IO);
+                char want[64];
+                snprintf(want, sizeof want, "offset %llu", (unsigned long long)(at / 1000 * 1000));
+                if (!strstr(err.message, want) || !strstr(err.message, strerror(EIO)))
+                    fail_msg("read error at %llu: %s", (unsigned long long)at, err.message);
+                tu_memout_free(&mo);
+                /* ... and shrinking to `at` bytes. */
+                f.fail_at = UINT64_MAX;
+                f.real_size = at;
+                out = tu_memout_init(&mo);
+                assert_int_equal(cmz_compress_source(c, &src, &out, NULL, &err),
+                                 CMZ_ERR_TRUNCATED);
+                assert_non_null(strstr(err.message, "shrank"));
+                tu_memout_free(&mo);
+            }
+            /* The context still works, and gives cmz_compress's frame. */
+            flaky_source f = {data, n, UINT64_MAX};
+            cmz_source src = {.pread = flaky_pread, .size = n, .opaque = &f, .fd = -1};
+            tu_memout mo;
+            cmz_output out = tu_memout_init(&mo);
+            assert_int_equal(cmz_compress_source(c, &src, &out, NULL, NULL), CMZ_OK);
+            size_t size;
+            uint8_t *frame = tu_compress(&p, data, n, &size);
+            assert_int_equal(mo.size, size);
+            assert_memory_equal(mo.data, frame, size);
+            free(frame);
+            tu_memout_free(&mo);
+            cmz_cctx_free(c);
+        }
+    free(data);
+}
+
 /* cmz_input_fd / cmz_output_fd through files, and a file that shrinks under a reader. */
 static void test_fd_streams(void **state) {
     (void)state;
@@ -434,6 +508,7 @@ int main(void) {
         cmocka_unit_test(test_params_resolve),
         cmocka_unit_test(test_null_arguments),
         cmocka_unit_test(test_io_errors),
+        cmocka_unit_test(test_source_errors),
         cmocka_unit_test(test_fd_streams),
         cmocka_unit_test(test_contexts_in_parallel_threads),
     };

@@ -129,6 +129,24 @@ static void round_trip(const cmz_params *p, const uint8_t *data, size_t n, uint8
         tu_memout_free(&mo);
     }
 
+    /* From a random-access source: a memory one (encoded where it lies) and one read only
+     * through pread, each worker reading its own chunks. */
+    for (int kind = 0; kind < 2; kind++) {
+        cmz_source in_src;
+        if (kind == 0) cmz_source_memory(&in_src, data ? (const void *)data : "", n);
+        else tu_source_nodata(&in_src, data ? (const void *)data : "", n);
+        tu_memout mo;
+        cmz_output out = tu_memout_init(&mo);
+        cmz_frame_info info;
+        if (cmz_compress_source(c, &in_src, &out, &info, &err) != CMZ_OK)
+            fail_msg("compress_source: %s", err.message);
+        assert_int_equal(mo.size, size);
+        assert_memory_equal(mo.data, frame, size);
+        assert_int_equal(info.content_size, n);
+        assert_int_equal(info.frame_size, size);
+        tu_memout_free(&mo);
+    }
+
     /* What the frame says about itself. */
     cmz_source src;
     cmz_source_memory(&src, frame, size);
