@@ -108,12 +108,13 @@ static int salvage_fd(cli_session *s, const char *name, int fd, const struct sta
     return rc;
 }
 
-/* A regular file that is exactly one frame without parity: the frame reader decodes it with
- * every worker reading its own chunks (cmz_frame_reader_write), where the streaming decoder
- * needs one thread to read everything. Its checks cover every byte (header, footer, index,
- * each record against its entry, both CRCs of every chunk). Anything else, or a frame whose
- * end does not check out, goes through the streaming decoder: it checks parity records too
- * and says what is wrong, record by record. Returns the open reader, or NULL. */
+/* A regular file that is exactly one frame without parity: the frame reader decodes (or
+ * tests) it with every worker reading its own chunks (cmz_frame_reader_write), where the
+ * streaming decoder needs one thread to read everything. Its checks cover every byte: header,
+ * footer and index CRCs, records contiguous from the header to the index, each record against
+ * its index entry, both CRCs of every chunk. Anything else, or a frame whose end does not
+ * check out, goes through the streaming decoder: it checks parity records too and says what
+ * is wrong, record by record. Returns the open reader, or NULL. */
 static cmz_frame_reader *whole_frame_reader(cmz_dctx *dctx, int fd, const struct stat *in_st) {
     cmz_source src;
     cmz_frame_reader *reader = NULL;
@@ -165,14 +166,14 @@ static int decompress_fd(cli_session *s, const char *path, int fd, const struct 
         free(out_path);
         return rc;
     }
-    cli_writer writer = {.fd = t.fd}; /* counts: concatenated frames add up */
+    /* counts: concatenated frames add up; -t discards what it decodes */
+    cli_writer writer = {.fd = testing ? -1 : t.fd};
     cmz_output out = cli_writer_output(&writer);
     cmz_error err;
     cmz_error_clear(&err);
     uint64_t in_bytes = 0;
     cli_progress_start(&s->progress, name, false, o->verbosity);
-    /* cmz -t goes front to back: it checks parity records and trailing bytes too. */
-    cmz_frame_reader *whole = testing ? NULL : whole_frame_reader(dctx, fd, in_st);
+    cmz_frame_reader *whole = whole_frame_reader(dctx, fd, in_st);
     cmz_status st;
     if (whole) {
         const cmz_frame_info *fi = cmz_frame_reader_info(whole);
