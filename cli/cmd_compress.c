@@ -106,9 +106,12 @@ static int compress_fd(cli_session *s, const char *path, int fd, const struct st
     cmz_error_clear(&err);
     cli_progress_start(&s->progress, name, true, o->verbosity);
     cmz_source src;
-    cmz_status st = use_source(cctx, from_stdin, remove, fd, in_st, &src)
-                        ? cmz_compress_source(cctx, &src, &out, &info, &err)
-                        : cmz_compress_stream(cctx, &in, &out, &info, &err);
+    bool by_workers = use_source(cctx, from_stdin, remove, fd, in_st, &src);
+    if (o->verbosity >= 2)
+        fprintf(stderr, "cmz: %s: %s\n", name,
+                by_workers ? "each worker reads its own chunks" : "read front to back");
+    cmz_status st = by_workers ? cmz_compress_source(cctx, &src, &out, &info, &err)
+                               : cmz_compress_stream(cctx, &in, &out, &info, &err);
     cli_progress_end(&s->progress);
     int rc = 0;
     if (st == CMZ_OK && cli_interrupt_exit_code()) st = CMZ_ERR_INTERRUPTED;

@@ -114,11 +114,13 @@ static int salvage_fd(cli_session *s, const char *name, int fd, const struct sta
  * footer and index CRCs, records contiguous from the header to the index, each record against
  * its index entry, both CRCs of every chunk. Anything else, or a frame whose end does not
  * check out, goes through the streaming decoder: it checks parity records too and says what
- * is wrong, record by record. Returns the open reader, or NULL. */
-static cmz_frame_reader *whole_frame_reader(cmz_dctx *dctx, int fd, const struct stat *in_st) {
+ * is wrong, record by record. Not for stdin: it may not start at offset 0, and whoever gave
+ * it may expect it to be read to its end. Returns the open reader, or NULL. */
+static cmz_frame_reader *whole_frame_reader(cmz_dctx *dctx, int fd, const struct stat *in_st,
+                                            bool from_stdin) {
     cmz_source src;
     cmz_frame_reader *reader = NULL;
-    if (!S_ISREG(in_st->st_mode) || cmz_source_fd(&src, fd, NULL) != CMZ_OK ||
+    if (from_stdin || !S_ISREG(in_st->st_mode) || cmz_source_fd(&src, fd, NULL) != CMZ_OK ||
         cmz_frame_reader_open(dctx, &src, &reader, NULL) != CMZ_OK)
         return NULL;
     const cmz_frame_info *fi = cmz_frame_reader_info(reader);
@@ -173,7 +175,11 @@ static int decompress_fd(cli_session *s, const char *path, int fd, const struct 
     cmz_error_clear(&err);
     uint64_t in_bytes = 0;
     cli_progress_start(&s->progress, name, false, o->verbosity);
-    cmz_frame_reader *whole = whole_frame_reader(dctx, fd, in_st);
+    cmz_frame_reader *whole = whole_frame_reader(dctx, fd, in_st, from_stdin);
+    if (o->verbosity >= 2)
+        fprintf(stderr, "cmz: %s: %s\n", name,
+                whole ? "read through the frame index, each thread reading its own chunks"
+                      : "read front to back");
     cmz_status st;
     if (whole) {
         const cmz_frame_info *fi = cmz_frame_reader_info(whole);

@@ -148,11 +148,13 @@ const cmz_frame_info *cmz_frame_reader_info(const cmz_frame_reader *reader);
  * contents are unspecified. */
 cmz_status cmz_frame_reader_read(cmz_frame_reader *reader, uint64_t offset, size_t length,
                                  void *dst, cmz_error *err);
-/* Writes content bytes [offset, offset+length) to out, in order, while the workers read and
- * decode the chunks ahead (at most two chunks per worker in memory, within the memory limit):
- * a range of any size without a buffer for it. Each worker reads its own chunks from the
- * source, so the calling thread only writes; this is how cmz -d decodes a file. Calls the
- * progress callback after each chunk. On error, what was written before it stays written. */
+/* Writes content bytes [offset, offset+length) to out, in order, while the chunks ahead are
+ * read and decoded (at most two chunks per thread in memory, within the memory limit): a
+ * range of any size without a buffer for it. Each decoding thread reads its own chunks from
+ * the source; from two threads the calling thread is one of them and writes between chunks.
+ * This is how cmz -d decodes a file. Calls the progress callback after each chunk (input:
+ * the frame up to that chunk's record; the whole frame after its last chunk). On error, what
+ * was written before it stays written. */
 cmz_status cmz_frame_reader_write(cmz_frame_reader *reader, uint64_t offset, uint64_t length,
                                   const cmz_output *out, cmz_error *err);
 void cmz_frame_reader_close(cmz_frame_reader *reader);

@@ -66,7 +66,8 @@ int cmz__grow_doubling(uint8_t **buf, size_t *cap, size_t need, size_t most) {
     if (*cap >= need) return 0;
     size_t twice = *cap > SIZE_MAX / 2 ? SIZE_MAX : 2 * *cap;
     size_t want = twice < most ? twice : most;
-    return cmz__grow(buf, cap, want > need ? want : need);
+    /* The extra room is a convenience: when it cannot be had, the exact size will do. */
+    return want > need && cmz__grow(buf, cap, want) == 0 ? 0 : cmz__grow(buf, cap, need);
 }
 
 void cmz__release_tail(void *buf, size_t used, size_t cap) {

@@ -233,7 +233,9 @@ cmz_status cmz_frame_reader_read(cmz_frame_reader *r, uint64_t offset, size_t le
             jobs[k].job.fn = range_job_fn;
             jobs[k].rr = &rr;
             jobs[k].done = 0;
-            cmz__pool_submit(dctx->pool, &jobs[k].job);
+            /* Job k on pool thread k: scratch is per thread, so n jobs use n threads' (any
+             * thread taking any job would leave buffers in more of them than fit). */
+            cmz__pool_submit_to(dctx->pool, &jobs[k].job, (unsigned)k);
         }
         pthread_mutex_lock(&rr.sig.mutex);
         for (uint64_t k = 0; k < n; k++)

@@ -96,20 +96,28 @@ static void worker_job(cmz__job *job, unsigned worker) {
     pthread_mutex_unlock(&a->sig.mutex);
 }
 
-/* Queues every stopped worker while there is a chunk it could start. Under the mutex (the
- * pool's own lock is taken inside it, never the other way round). */
+/* Queues stopped workers, one per chunk that may start and no running worker will take.
+ * Under the mutex (the pool's own lock is taken inside it, never the other way round). */
 static void wake_workers(ahead *a) {
-    for (unsigned k = 0; k < a->nworkers; k++) {
-        if (a->workers[k].running || a->stop || a->next_claim > a->last ||
-            a->next_claim - a->next_write >= a->nslots)
-            continue;
+    if (a->stop || a->next_claim > a->last) return;
+    uint64_t free_slots = a->nslots - (a->next_claim - a->next_write);
+    uint64_t left = a->last - a->next_claim + 1;
+    uint64_t startable = free_slots < left ? free_slots : left;
+    for (unsigned k = 0; k < a->nworkers; k++) startable -= startable && a->workers[k].running;
+    for (unsigned k = 0; k < a->nworkers && startable; k++) {
+        if (a->workers[k].running) continue;
         a->workers[k].running = 1;
-        cmz__pool_submit(a->r->dctx->pool, &a->workers[k].job);
+        startable--;
+        /* Always on pool thread k: read buffers are per thread, and any thread taking the
+         * job would leave one behind in each of them (over the memory limit). */
+        cmz__pool_submit_to(a->r->dctx->pool, &a->workers[k].job, k);
     }
 }
 
 /* Chunks in flight: two per thread (one decoding, one waiting to be written), fewer when the
- * memory limit says so or the range is short. 0 when not even one fits. */
+ * memory limit says so or the range is short. 0 when not even one fits. Each slot is charged
+ * a chunk and a record: the records are the decoding threads' read buffers, and there are
+ * never more decoding threads than slots. */
 static unsigned slots_for(const cmz_frame_reader *r, uint64_t chunks) {
     const cmz__frame_params *p = &r->fi.params;
     uint64_t per_slot = cmz__record_bound(p, p->chunk_size) + (uint64_t)p->chunk_size;
@@ -134,9 +142,14 @@ static cmz_status write_chunk(ahead *a, uint64_t i, uint64_t offset, uint64_t en
                          strerror(errno));
     *written += to - from;
     const cmz_params *p = &r->dctx->params;
-    if (p->progress)
-        p->progress(p->progress_opaque,
-                    e->record_offset + CMZ_CHUNK_HEADER_SIZE + e->payload_size, *written);
+    if (p->progress) {
+        /* Input read so far: the frame up to this record's end; the whole frame (index and
+         * footer included) once its last chunk is written, so that a bar reaches 100%. */
+        uint64_t in = i + 1 == r->fi.chunk_count
+                          ? r->fi.info.frame_size
+                          : e->record_offset + CMZ_CHUNK_HEADER_SIZE + e->payload_size;
+        p->progress(p->progress_opaque, in, *written);
+    }
     return CMZ_OK;
 }
 
@@ -221,8 +234,11 @@ cmz_status cmz_frame_reader_write(cmz_frame_reader *r, uint64_t offset, uint64_t
                          (unsigned)cs,
                          (unsigned long long)(cmz__record_bound(&r->fi.params, cs) + cs),
                          (unsigned long long)r->dctx->params.memory_limit);
+    /* Decoding threads, the caller's included from two threads: no more than slots, whose
+     * charge covers their read buffers. */
     int caller_decodes = r->dctx->threads >= 2;
-    a.nworkers = caller_decodes ? r->dctx->threads - 1 : 1;
+    unsigned decoders = r->dctx->threads < a.nslots ? r->dctx->threads : a.nslots;
+    a.nworkers = caller_decodes ? decoders - 1 : 1;
     if (cmz__signal_init(&a.sig) != 0)
         return cmz__fail(err, CMZ_ERR_THREAD, CMZ_NO_POSITION, CMZ_NO_POSITION,
                          "could not create a lock");

@@ -136,6 +136,11 @@ done
 expect 0 "$CMZ" -q -f --chunk-size 64K --filter auto -T2 -o mixed.auto.cmz mixed
 cat mixed | "$CMZ" -q -c --chunk-size 64K --filter auto -T2 >mixed.auto.piped.cmz
 same mixed.auto.cmz mixed.auto.piped.cmz
+expect 0 "$CMZ" -vv -f --chunk-size 64K -o mixed.T1.cmz mixed && has "each worker reads" err
+expect 0 "$CMZ" -vv -f -o one.x.cmz one && has "front to back" err      # under two chunks
+cp mixed mixed.rm && expect 0 "$CMZ" -vv --rm --chunk-size 64K mixed.rm  # --rm checks what it read
+has "front to back" err
+expect 0 "$CMZ" -q -d -c mixed.rm.cmz && same out mixed
 "$CMZ" -q -c - <mixed | "$UNCMZ" -q -c >piped2 || fail "- and uncmz -c failed"
 same piped2 mixed
 cp mixed u && "$CMZ" -q u && rm u
@@ -207,6 +212,10 @@ no_temp_files .
 for t in 1 2 3; do
   expect 0 "$CMZ" -q -d -T$t -o "t64.T$t" t64.cmz && same "t64.T$t" text
 done
+expect 0 "$CMZ" -vv -d -c t64.cmz && has "through the frame index" err
+expect 0 "$CMZ" -vv -t t64.cmz && has "through the frame index" err
+expect 0 "$CMZ" -vv -d -c <t64.cmz && has "front to back" err      # stdin: as it comes
+expect 0 "$CMZ" -vv -d -c both.cmz && has "front to back" err      # two frames
 cp t64.cmz idx_bad.cmz                       # the index: the front-to-back decoder reports it
 flip_byte idx_bad.cmz $(($(size_of idx_bad.cmz) - 60))
 expect 1 "$CMZ" -q -d -o idx_bad idx_bad.cmz
@@ -228,6 +237,7 @@ expect 1 "$CMZ" -t text                      # not a cmz frame at all
 # --- parity and repair ---------------------------------------------------------------------------
 expect 0 "$CMZ" -q --chunk-size 64K --parity 4:1 -o par.cmz text
 expect 0 "$CMZ" -q -d -c par.cmz && same out text
+expect 0 "$CMZ" -vv -d -c par.cmz && has "front to back" err  # parity records are checked too
 expect 0 "$CMZ" repair -v par.cmz               # intact: left alone
 has "nothing to repair" err
 cp par.cmz par_bad.cmz

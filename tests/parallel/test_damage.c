@@ -291,6 +291,73 @@ static void test_memory_limit(void **state) {
     cmz_set_allocator(NULL);
 }
 
+/* Live bytes allocated through libcmz, and their peak (each block carries its size). */
+static atomic_size_t live_bytes, peak_bytes;
+static void *counting_alloc(void *opaque, size_t size) {
+    (void)opaque;
+    size_t *p = malloc(size + 16);
+    if (!p) return NULL;
+    *p = size;
+    size_t now = atomic_fetch_add(&live_bytes, size) + size, peak = atomic_load(&peak_bytes);
+    while (now > peak && !atomic_compare_exchange_weak(&peak_bytes, &peak, now)) {
+    }
+    return (uint8_t *)p + 16;
+}
+static void counting_free(void *opaque, void *ptr) {
+    (void)opaque;
+    size_t *p = (size_t *)(void *)((uint8_t *)ptr - 16);
+    atomic_fetch_sub(&live_bytes, *p);
+    free(p);
+}
+
+/* Every decoder stays within the memory limit in total, not only per allocation, with more
+ * threads than the limit has room for: chunks in flight and each thread's read buffer. The
+ * stored codec allocates no context of its own, so all that is counted is cmz's buffers. */
+static void test_memory_limit_total(void **state) {
+    (void)state;
+    const uint32_t cs = 65536;
+    size_t n = 64 * (size_t)cs;
+    uint8_t *content = tu_random(n, 11);
+    cmz_params p = tu_params(CMZ_CODEC_NONE, cs, 8);
+    size_t size;
+    uint8_t *frame = tu_compress(&p, content, n, &size);
+    p.memory_limit = 3 * (2 * (uint64_t)cs + 1024); /* room for 3 chunks in flight, not 16 */
+    cmz_allocator a = {counting_alloc, counting_free, NULL};
+    cmz_set_allocator(&a);
+    for (int way = 0; way < 3; way++) {
+        cmz_dctx *d = cmz_dctx_new(&p, NULL); /* fresh: no buffers left from the last way */
+        cmz_source src;
+        tu_source_nodata(&src, frame, size); /* records are read, as from a file */
+        cmz_frame_reader *r;
+        assert_int_equal(cmz_frame_reader_open(d, &src, &r, NULL), CMZ_OK);
+        tu_memout mo;
+        tu_memin mi;
+        cmz_output o = tu_memout_init(&mo);
+        cmz_input in = tu_memin_init(&mi, frame, size, 0, 0);
+        uint8_t *out = malloc(n);
+        size_t base = atomic_load(&live_bytes);
+        atomic_store(&peak_bytes, base);
+        cmz_error err;
+        cmz_status st = way == 0   ? cmz_frame_reader_write(r, 0, n, &o, &err)
+                        : way == 1 ? cmz_frame_reader_read(r, 0, n, out, &err)
+                                   : cmz_decompress_stream(d, &in, &o, NULL, &err);
+        if (st != CMZ_OK) fail_msg("way %d: %s", way, err.message);
+        size_t used = atomic_load(&peak_bytes) - base;
+        if (used > p.memory_limit + 16384)
+            fail_msg("way %d: %zu bytes in flight, over the limit of %llu", way, used,
+                     (unsigned long long)p.memory_limit);
+        if (way != 1) assert_memory_equal(mo.data, content, n);
+        else assert_memory_equal(out, content, n);
+        free(out);
+        tu_memout_free(&mo);
+        cmz_frame_reader_close(r);
+        cmz_dctx_free(d);
+    }
+    cmz_set_allocator(NULL);
+    free(frame);
+    free(content);
+}
+
 /* A limit that leaves room for one chunk in flight still decodes, on fewer workers; and one
  * stream can hold frames whose chunk sizes give different numbers of slots. */
 static void test_memory_limit_narrows(void **state) {
@@ -491,6 +558,7 @@ int main(void) {
         cmocka_unit_test(test_random_mutations),
         cmocka_unit_test(test_memory_limit),
         cmocka_unit_test(test_memory_limit_narrows),
+        cmocka_unit_test(test_memory_limit_total),
         cmocka_unit_test(test_garbage),
         cmocka_unit_test(test_spliced_records),
         cmocka_unit_test(test_damage_names_chunk),
