@@ -62,12 +62,49 @@ void *cmz__malloc_large(size_t size) {
     return p;
 }
 
-int cmz__grow_doubling(uint8_t **buf, size_t *cap, size_t need, size_t most) {
-    if (*cap >= need) return 0;
-    size_t twice = *cap > SIZE_MAX / 2 ? SIZE_MAX : 2 * *cap;
+#define HUGE_PAGE ((size_t)2 << 20)
+
+/* One allocation of exactly `size` usable bytes at b->p: rounded up to whole huge pages and
+ * placed on a huge-page boundary from HUGE_PAGE on, plain below. */
+static int hbuf_alloc(cmz__hbuf *b, size_t size) {
+    if (size < HUGE_PAGE) {
+        uint8_t *p = cmz__malloc(size);
+        if (!p) return -1;
+        b->block = b->p = p;
+        b->cap = size;
+        return 0;
+    }
+    if (size > SIZE_MAX - 2 * HUGE_PAGE) return -1;
+    size_t whole = (size + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+    uint8_t *block = cmz__malloc(whole + HUGE_PAGE);
+    if (!block) return -1;
+    uint8_t *p = (uint8_t *)(((uintptr_t)block + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1));
+#ifdef MADV_HUGEPAGE
+    madvise(p, whole, MADV_HUGEPAGE); /* a hint: ignored where THP is off */
+#endif
+    b->block = block;
+    b->p = p;
+    b->cap = size;
+    return 0;
+}
+
+int cmz__hbuf_grow(cmz__hbuf *b, size_t need, size_t most) {
+    if (b->cap >= need) return 0;
+    size_t twice = b->cap > SIZE_MAX / 2 ? SIZE_MAX : 2 * b->cap;
     size_t want = twice < most ? twice : most;
-    /* The extra room is a convenience: when it cannot be had, the exact size will do. */
-    return want > need && cmz__grow(buf, cap, want) == 0 ? 0 : cmz__grow(buf, cap, need);
+    cmz__hbuf grown;
+    /* Extra room is a convenience: when it cannot be had, the exact size will do. */
+    if ((want <= need || hbuf_alloc(&grown, want) != 0) && hbuf_alloc(&grown, need) != 0)
+        return -1;
+    cmz__hbuf_free(b);
+    *b = grown;
+    return 0;
+}
+
+void cmz__hbuf_free(cmz__hbuf *b) {
+    cmz__free(b->block);
+    b->block = b->p = NULL;
+    b->cap = 0;
 }
 
 void cmz__release_tail(void *buf, size_t used, size_t cap) {

@@ -107,7 +107,7 @@ cmz_codec_ctx *cmz__worker_codec(cmz__worker *w, const cmz_codec *codec) {
 
 void cmz__worker_release(cmz__worker *w) {
     for (int i = 0; i <= CMZ_CODEC_ID_MAX; i++) cmz_codec_ctx_free(w->codec[i]);
-    cmz__free(w->record_buf);
+    cmz__hbuf_free(&w->record);
     cmz__free(w->raw_buf);
     cmz__free(w->filter.buf);
     memset(w, 0, sizeof *w);

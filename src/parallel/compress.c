@@ -14,12 +14,11 @@ typedef struct encoder encoder;
 typedef struct {
     cmz__job job; /* first member: the pool hands back this pointer */
     encoder *enc;
-    const uint8_t *raw; /* the chunk's bytes: raw_buf, or straight into the caller's buffer */
-    uint8_t *raw_buf;
-    size_t raw_cap;
+    const uint8_t *raw; /* the chunk's bytes: raw_buf, or straight from the caller's buffer */
+    cmz__hbuf raw_buf;
     uint32_t raw_size;
-    uint8_t *out;
-    size_t out_cap, out_size;
+    cmz__hbuf out;
+    size_t out_size;
     int in_place; /* the record was encoded straight into the destination, at out_pos */
     int unread;   /* a source's chunk, still to be read at src_offset by its worker */
     uint64_t src_offset;
@@ -98,8 +97,8 @@ void cmz_cctx_free(cmz_cctx *cctx) {
     if (!cctx) return;
     cmz__pool_free(cctx->pool);
     for (unsigned i = 0; i < cctx->nslots; i++) {
-        cmz__free(cctx->slots[i].raw_buf);
-        cmz__free(cctx->slots[i].out);
+        cmz__hbuf_free(&cctx->slots[i].raw_buf);
+        cmz__hbuf_free(&cctx->slots[i].out);
     }
     cmz__free(cctx->slots);
     for (unsigned i = 0; i <= cctx->threads; i++) cmz__worker_release(&cctx->workers[i]);
@@ -145,7 +144,7 @@ static void encode_slot(encoder *e, slot *s, unsigned worker, uint8_t *out, size
 
 /* Reads a source's chunk into the slot (on whichever thread needs it first). */
 static cmz_status read_chunk(encoder *e, slot *s) {
-    int64_t got = e->src->pread(e->src, s->raw_buf, s->raw_size, s->src_offset);
+    int64_t got = e->src->pread(e->src, s->raw_buf.p, s->raw_size, s->src_offset);
     s->unread = 0;
     if (got == (int64_t)s->raw_size) return CMZ_OK;
     s->read_failed = 1;
@@ -170,7 +169,7 @@ static void encode_job(cmz__job *job, unsigned worker) {
     slot *s = (slot *)job;
     encoder *e = s->enc;
     if (!s->unread || (s->status = read_chunk(e, s)) == CMZ_OK)
-        encode_slot(e, s, worker, s->out, s->out_cap);
+        encode_slot(e, s, worker, s->out.p, s->out.cap);
     pthread_mutex_lock(&e->sig.mutex);
     s->done = 1;
     pthread_cond_broadcast(&e->sig.cond);
@@ -203,11 +202,11 @@ static cmz_status fill(encoder *e, slot *s) {
         e->mem_pos += s->raw_size;
         if (e->mem_pos == e->mem_size) e->eof = 1;
     } else if (e->src) {
-        if (cmz__grow(&s->raw_buf, &s->raw_cap, cs) != 0)
+        if (cmz__hbuf_grow(&s->raw_buf, cs, 0) != 0)
             return cmz__fail(e->err, CMZ_ERR_NOMEM, CMZ_NO_POSITION, CMZ_NO_POSITION,
                              "no memory for a %u-byte chunk buffer", (unsigned)cs);
         uint64_t left = e->src_size - e->src_pos;
-        s->raw = s->raw_buf;
+        s->raw = s->raw_buf.p;
         s->raw_size = (uint32_t)(left < cs ? left : cs);
         s->src_offset = e->src_pos;
         s->unread = 1; /* by the worker that encodes it */
@@ -215,10 +214,10 @@ static cmz_status fill(encoder *e, slot *s) {
         e->src_pos += s->raw_size;
         if (e->src_pos == e->src_size) e->eof = 1;
     } else {
-        if (cmz__grow(&s->raw_buf, &s->raw_cap, cs) != 0)
+        if (cmz__hbuf_grow(&s->raw_buf, cs, 0) != 0)
             return cmz__fail(e->err, CMZ_ERR_NOMEM, CMZ_NO_POSITION, CMZ_NO_POSITION,
                              "no memory for a %u-byte chunk buffer", (unsigned)cs);
-        int64_t r = cmz__read_full(e->in, s->raw_buf, cs, &e->cctx->params);
+        int64_t r = cmz__read_full(e->in, s->raw_buf.p, cs, &e->cctx->params);
         if (r < 0 && errno == EINTR)
             return cmz__fail(e->err, CMZ_ERR_INTERRUPTED, CMZ_NO_POSITION, CMZ_NO_POSITION,
                              "interrupted");
@@ -226,7 +225,7 @@ static cmz_status fill(encoder *e, slot *s) {
             return cmz__fail(e->err, CMZ_ERR_IO, CMZ_NO_POSITION, e->info.content_size,
                              "reading the input at offset %llu: %s",
                              (unsigned long long)e->info.content_size, strerror(errno));
-        s->raw = s->raw_buf;
+        s->raw = s->raw_buf.p;
         s->raw_size = (uint32_t)r;
         if ((uint64_t)r < cs) e->eof = 1;
     }
@@ -237,7 +236,7 @@ static cmz_status fill(encoder *e, slot *s) {
 /* Gives slot s an output buffer for its record. */
 static cmz_status reserve_out(encoder *e, slot *s) {
     size_t need = cmz__record_bound(&e->fp, s->raw_size); /* the filter is settled by now */
-    if (cmz__grow(&s->out, &s->out_cap, need) != 0)
+    if (cmz__hbuf_grow(&s->out, need, 0) != 0)
         return cmz__fail(e->err, CMZ_ERR_NOMEM, CMZ_NO_POSITION, CMZ_NO_POSITION,
                          "no memory for a %zu-byte output buffer", need);
     return CMZ_OK;
@@ -254,7 +253,7 @@ static cmz_status encode_inline(encoder *e, slot *s) {
     } else {
         cmz_status st = reserve_out(e, s);
         if (st != CMZ_OK) return st;
-        encode_slot(e, s, caller, s->out, s->out_cap);
+        encode_slot(e, s, caller, s->out.p, s->out.cap);
     }
     s->done = 1;
     return CMZ_OK;
@@ -355,7 +354,7 @@ static void choose_filter(encoder *e, const uint8_t *raw, size_t n) {
         sample_size = 4 * slice;
     }
     size_t cap = cmz_codec_bound(c->codec, cmz_filter_bound(CMZ_FILTER_PLANES, 2, sample_size));
-    if (cmz__grow(&w->record_buf, &w->record_cap, cap) != 0 ||
+    if (cmz__hbuf_grow(&w->record, cap, 0) != 0 ||
         cmz__grow(&w->filter.buf, &w->filter.cap,
                   cmz_filter_bound(CMZ_FILTER_PLANES, 2, sample_size)) != 0)
         return;
@@ -366,7 +365,7 @@ static void choose_filter(encoder *e, const uint8_t *raw, size_t n) {
     const unsigned *ts = c->params.typesize ? sizes : default_sizes;
     size_t nts = c->params.typesize ? 1 : 2;
     size_t best = SIZE_MAX, got;
-    if (cmz_codec_compress(cc, c->params.level, w->record_buf, cap, sample, sample_size,
+    if (cmz_codec_compress(cc, c->params.level, w->record.p, cap, sample, sample_size,
                            &got) == CMZ_OK)
         best = got;
     for (size_t t = 0; t < nts; t++)
@@ -374,7 +373,7 @@ static void choose_filter(encoder *e, const uint8_t *raw, size_t n) {
             size_t filtered;
             if (cmz_filter_forward(filters[f], ts[t], sample, sample_size, w->filter.buf,
                                    w->filter.cap, &filtered) != CMZ_OK ||
-                cmz_codec_compress(cc, c->params.level, w->record_buf, cap, w->filter.buf,
+                cmz_codec_compress(cc, c->params.level, w->record.p, cap, w->filter.buf,
                                    filtered, &got) != CMZ_OK ||
                 got >= best)
                 continue;
@@ -454,10 +453,10 @@ static cmz_status run_pipeline(encoder *e) {
                            cmz_strerror(s->status));
             break;
         }
-        const uint8_t *record = s->in_place ? e->dst + e->out_pos : s->out;
+        const uint8_t *record = s->in_place ? e->dst + e->out_pos : s->out.p;
         if ((st = add_index_entry(e, s)) != CMZ_OK) break;
         if (s->in_place) e->out_pos += s->out_size;
-        else if ((st = emit(e, s->out, s->out_size)) != CMZ_OK) break;
+        else if ((st = emit(e, s->out.p, s->out_size)) != CMZ_OK) break;
         if (e->parity && (st = add_to_parity(e, s, record)) != CMZ_OK) break;
         next_emit++;
         e->info.chunk_count++;

@@ -14,8 +14,7 @@ typedef struct {
     decoder *dec;
     cmz__chunk_header hdr;
     uint64_t offset; /* of the record in the input */
-    uint8_t *payload, *raw;
-    size_t payload_cap, raw_cap;
+    cmz__hbuf payload, raw;
     cmz_status status;
     cmz_error err;
     int done;
@@ -54,7 +53,7 @@ static void decode_job(cmz__job *job, unsigned worker) {
     cmz__worker *w = &d->dctx->workers[worker];
     cmz_codec_ctx *c = cmz__worker_codec(w, d->codec);
     cmz_error_clear(&s->err);
-    s->status = c ? cmz__chunk_decode(c, &d->params, &w->filter, &s->hdr, s->payload, s->raw,
+    s->status = c ? cmz__chunk_decode(c, &d->params, &w->filter, &s->hdr, s->payload.p, s->raw.p,
                                       s->offset, &s->err)
                   : cmz__fail(&s->err, CMZ_ERR_NOMEM, s->hdr.number, s->offset,
                               "no memory for a %s context", cmz_codec_name(d->codec));
@@ -96,8 +95,8 @@ static cmz_status setup_slots(decoder *d) {
     unsigned n = (unsigned)(want < fits ? want : fits);
     if (n == d->nslots) return CMZ_OK; /* buffers grow on demand; the ring is reused */
     for (unsigned i = 0; i < d->nslots; i++) {
-        cmz__free(d->slots[i].payload);
-        cmz__free(d->slots[i].raw);
+        cmz__hbuf_free(&d->slots[i].payload);
+        cmz__hbuf_free(&d->slots[i].raw);
     }
     cmz__free(d->slots);
     d->nslots = 0;
@@ -209,13 +208,12 @@ static cmz_status read_record(decoder *d, slot *s, const uint8_t marker[4], uint
         return cmz__fail(d->err, CMZ_ERR_CORRUPT, number, s->offset,
                          "chunk %llu at offset %llu follows a short chunk",
                          (unsigned long long)number, (unsigned long long)s->offset);
-    if (cmz__grow_doubling(&s->payload, &s->payload_cap,
-                           s->hdr.payload_size ? s->hdr.payload_size : 1,
+    if (cmz__hbuf_grow(&s->payload, s->hdr.payload_size ? s->hdr.payload_size : 1,
                            (size_t)cmz__payload_limit(&d->params, d->params.chunk_size)) ||
-        cmz__grow(&s->raw, &s->raw_cap, s->hdr.raw_size))
+        cmz__hbuf_grow(&s->raw, s->hdr.raw_size, 0))
         return cmz__fail(d->err, CMZ_ERR_NOMEM, number, s->offset,
                          "no memory for chunk %llu", (unsigned long long)number);
-    if ((st = take(d, s->payload, s->hdr.payload_size, "a chunk payload", number)) != CMZ_OK)
+    if ((st = take(d, s->payload.p, s->hdr.payload_size, "a chunk payload", number)) != CMZ_OK)
         return st;
     uint8_t entry[CMZ_INDEX_ENTRY_SIZE];
     cmz__index_entry_write(entry, s->offset - d->frame_start, s->hdr.payload_size,
@@ -230,7 +228,7 @@ static cmz_status write_chunk(decoder *d, slot *s) {
         if (d->err) *d->err = s->err;
         return s->status;
     }
-    if (d->out && d->out->write(d->out->opaque, s->raw, s->hdr.raw_size) != 0)
+    if (d->out && d->out->write(d->out->opaque, s->raw.p, s->hdr.raw_size) != 0)
         return cmz__fail(d->err, CMZ_ERR_IO, s->hdr.number, CMZ_NO_POSITION,
                          "writing the output at offset %llu: %s",
                          (unsigned long long)d->out_total, strerror(errno));
@@ -411,8 +409,8 @@ cmz_status cmz_decompress_stream(cmz_dctx *dctx, const cmz_input *in, const cmz_
         if ((st = decode_frame(&d)) != CMZ_OK) break;
     }
     for (unsigned i = 0; i < d.nslots; i++) {
-        cmz__free(d.slots[i].payload);
-        cmz__free(d.slots[i].raw);
+        cmz__hbuf_free(&d.slots[i].payload);
+        cmz__hbuf_free(&d.slots[i].raw);
     }
     cmz__free(d.slots);
     cmz__free(d.parity_buf);

@@ -39,8 +39,7 @@ void cmz__signal_destroy(cmz__signal *s);
 /* One codec context per worker per codec id, created on first use. */
 typedef struct {
     cmz_codec_ctx *codec[CMZ_CODEC_ID_MAX + 1];
-    uint8_t *record_buf; /* random access: a chunk record read from a non-memory source */
-    size_t record_cap;
+    cmz__hbuf record; /* random access: a chunk record read from a non-memory source */
     uint8_t *raw_buf;    /* random access: a chunk decoded only partly into the caller's range */
     size_t raw_cap;
     cmz__scratch filter; /* filtered bytes on their way into or out of the codec */

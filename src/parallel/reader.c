@@ -108,11 +108,11 @@ cmz_status cmz__reader_decode_chunk(cmz_frame_reader *r, cmz__worker *w, uint64_
     if (r->src.data) {
         record = r->src.data + at; /* index_load checked that records lie inside the source */
     } else {
-        if (cmz__grow_doubling(&w->record_buf, &w->record_cap, record_size,
-                               cmz__record_bound(&r->fi.params, r->fi.params.chunk_size)))
+        if (cmz__hbuf_grow(&w->record, record_size,
+                           cmz__record_bound(&r->fi.params, r->fi.params.chunk_size)))
             return cmz__fail(e, CMZ_ERR_NOMEM, i, at, "no memory to read chunk %llu",
                              (unsigned long long)i);
-        int64_t got = r->src.pread(&r->src, w->record_buf, record_size, at);
+        int64_t got = r->src.pread(&r->src, w->record.p, record_size, at);
         if (got < 0)
             return cmz__fail(e, CMZ_ERR_IO, i, at, "reading chunk %llu at offset %llu: %s",
                              (unsigned long long)i, (unsigned long long)at, strerror(errno));
@@ -120,7 +120,7 @@ cmz_status cmz__reader_decode_chunk(cmz_frame_reader *r, cmz__worker *w, uint64_
             return cmz__fail(e, CMZ_ERR_TRUNCATED, i, at,
                              "chunk %llu at offset %llu is cut short", (unsigned long long)i,
                              (unsigned long long)at);
-        record = w->record_buf;
+        record = w->record.p;
     }
     cmz__chunk_header h;
     cmz_status st = cmz__chunk_header_parse(record, &r->fi.params, at, &h, e);

@@ -19,8 +19,7 @@
 #define NO_CHUNK UINT64_MAX
 
 typedef struct {
-    uint8_t *raw;
-    size_t raw_cap;
+    cmz__hbuf raw;
     cmz_status status;
     cmz_error err;
     int done;
@@ -68,12 +67,12 @@ static void decode_chunk(ahead *a, uint64_t i, cmz__worker *w) {
     cmz_error_clear(&s->err);
     if (cmz__interrupted(&r->dctx->params))
         s->status = cmz__fail(&s->err, CMZ_ERR_INTERRUPTED, i, CMZ_NO_POSITION, "interrupted");
-    else if (cmz__grow(&s->raw, &s->raw_cap, entry->raw_size ? entry->raw_size : 1))
+    else if (cmz__hbuf_grow(&s->raw, entry->raw_size ? entry->raw_size : 1, 0))
         s->status = cmz__fail(&s->err, CMZ_ERR_NOMEM, i,
                               r->fi.frame_start + entry->record_offset,
                               "no memory to decode chunk %llu", (unsigned long long)i);
     else
-        s->status = cmz__reader_decode_chunk(r, w, i, s->raw, &s->err);
+        s->status = cmz__reader_decode_chunk(r, w, i, s->raw.p, &s->err);
     pthread_mutex_lock(&a->sig.mutex);
     s->done = 1;
     if (a->caller_waits) pthread_cond_signal(&a->sig.cond);
@@ -136,7 +135,8 @@ static cmz_status write_chunk(ahead *a, uint64_t i, uint64_t offset, uint64_t en
     uint64_t chunk_start = i * (uint64_t)r->fi.params.chunk_size;
     uint64_t from = offset > chunk_start ? offset : chunk_start;
     uint64_t to = end < chunk_start + e->raw_size ? end : chunk_start + e->raw_size;
-    if (out->write(out->opaque, slot_of(a, i)->raw + (from - chunk_start), (size_t)(to - from)))
+    if (out->write(out->opaque, slot_of(a, i)->raw.p + (from - chunk_start),
+                   (size_t)(to - from)))
         return cmz__fail(err, CMZ_ERR_IO, i, CMZ_NO_POSITION,
                          "writing the output at offset %llu: %s", (unsigned long long)*written,
                          strerror(errno));
@@ -255,7 +255,7 @@ cmz_status cmz_frame_reader_write(cmz_frame_reader *r, uint64_t offset, uint64_t
         }
         st = run(&a, offset, end, out, caller_decodes, err);
     }
-    for (unsigned k = 0; a.slots && k < a.nslots; k++) cmz__free(a.slots[k].raw);
+    for (unsigned k = 0; a.slots && k < a.nslots; k++) cmz__hbuf_free(&a.slots[k].raw);
     cmz__free(a.slots);
     cmz__free(a.workers);
     cmz__signal_destroy(&a.sig);
