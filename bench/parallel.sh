@@ -86,15 +86,21 @@ echo "  cmz lz4 -d -T2 vs lz4 -d:        $(r "cmz lz4 -d -T2" "lz4 -d")"
 # What two cores give this workload at all: two independent 'cmz -3 -T1' at once against one
 # (the medians of $reps pairs). T2/T1 cannot beat it by much: it is the same work, with reads,
 # writes and page faults, on the same two cores (docs/BENCH.md, "Scaling on two cores").
-pair_times=()
-for ((i = 0; i < reps; i++)); do
-  t0=$(date +%s%N)
-  "$cmz" -3 -T1 -c "$data" > /dev/null & "$cmz" -3 -T1 -c "$data" > /dev/null; wait
-  t1=$(date +%s%N)
-  pair_times+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.4f", (b-a)/1e9}')")
-done
-pair=$(printf '%s\n' "${pair_times[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+# pair_median CMD...: median seconds of $reps runs of two CMDs at once.
+pair_median() {
+  local times=() t0 t1 i
+  for ((i = 0; i < reps; i++)); do
+    t0=$(date +%s%N)
+    "$@" > /dev/null & "$@" > /dev/null; wait
+    t1=$(date +%s%N)
+    times+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.4f", (b-a)/1e9}')")
+  done
+  printf '%s\n' "${times[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'
+}
+pair=$(pair_median "$cmz" -3 -T1 -c "$data")
 echo "  2 x cmz -3 -T1 at once vs one:   $(awk -v a="$pair" -v b="${secs["cmz -3 -T1"]}" 'BEGIN{printf "%.2fx", 2*b/a}')   (the machine's own scaling of this work)"
+dpair=$(pair_median "$cmz" -d -T1 -c $work/c2.cmz)
+echo "  2 x cmz -d -T1 at once vs one:   $(awk -v a="$dpair" -v b="${secs["cmz -d -T1"]}" 'BEGIN{printf "%.2fx", 2*b/a}')   (the same for decompression)"
 awk -v a="${outsize["cmz -3 -T2"]}" -v b="${outsize["zstd -3 -T1"]}" \
   'BEGIN{printf "size: cmz -3 frame is %+.2f%% against whole-file zstd -3 (bar within 3%%)\n", 100*(a/b-1)}'
 
