@@ -3,7 +3,9 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "commands.h"
@@ -61,16 +63,35 @@ static void summary(const cli_options *o, const char *name, uint64_t in, uint64_
     fputc('\n', stderr);
 }
 
+/* Whether a file's size is its content: not in the kernel's pseudo-filesystems, whose files
+ * say 0 (/proc) or a page (/sys) whatever they hold. */
+static bool size_is_content(int fd) {
+    struct statfs fs;
+    if (fstatfs(fd, &fs) != 0) return false;
+    switch ((unsigned long)fs.f_type) {
+    case PROC_SUPER_MAGIC:
+    case SYSFS_MAGIC:
+    case DEBUGFS_MAGIC:
+    case TRACEFS_MAGIC:
+    case SECURITYFS_MAGIC:
+    case CGROUP_SUPER_MAGIC:
+    case CGROUP2_SUPER_MAGIC: return false;
+    default: return true;
+    }
+}
+
 /* Whether to compress the input as a random-access source, each worker reading its own
- * chunks (the calling thread then only writes): for a named regular file of two chunks or
- * more. Not for --rm, whose check needs the bytes as read; not for smaller files, which have
- * little to share out, and whose size may not be their content (files in /proc say 0, in /sys
- * 4096); not for stdin, which may not start at offset 0. */
+ * chunks (the calling thread then only writes): for a named regular file of two chunks and
+ * 1 MiB or more whose size is its content. Not for --rm, whose check needs the bytes as read;
+ * not for smaller files, which have little to share out; not for stdin, which may not start
+ * at offset 0. */
 static bool use_source(cmz_cctx *cctx, bool from_stdin, bool remove, int fd,
                        const struct stat *in_st, cmz_source *src) {
     uint64_t chunk = cmz_cctx_params(cctx)->chunk_size;
+    uint64_t least = 2 * chunk > ((uint64_t)1 << 20) ? 2 * chunk : (uint64_t)1 << 20;
     return !from_stdin && !remove && S_ISREG(in_st->st_mode) && in_st->st_size > 0 &&
-           (uint64_t)in_st->st_size >= 2 * chunk && cmz_source_fd(src, fd, NULL) == CMZ_OK;
+           (uint64_t)in_st->st_size >= least && size_is_content(fd) &&
+           cmz_source_fd(src, fd, NULL) == CMZ_OK;
 }
 
 /* Everything after the input is open: output, compression, verification, commit, --rm. */

@@ -101,6 +101,10 @@ int cmz__hbuf_grow(cmz__hbuf *b, size_t need, size_t most) {
     return 0;
 }
 
+uint64_t cmz__hbuf_footprint(uint64_t n) {
+    return n < HUGE_PAGE ? n : (n + HUGE_PAGE - 1) & ~(uint64_t)(HUGE_PAGE - 1);
+}
+
 void cmz__hbuf_free(cmz__hbuf *b) {
     cmz__free(b->block);
     b->block = b->p = NULL;

@@ -38,6 +38,9 @@ typedef struct {
  * or -1 when out of memory (b unchanged). */
 int cmz__hbuf_grow(cmz__hbuf *b, size_t need, size_t most);
 void cmz__hbuf_free(cmz__hbuf *b);
+/* The memory an hbuf of n bytes may hold resident once filled: from 2 MiB on, whole huge
+ * pages (what memory limits must charge). */
+uint64_t cmz__hbuf_footprint(uint64_t n);
 
 /* An element size the typed-data code takes (typesize): 1, 2, 4 or 8 bytes. */
 static inline int cmz__element_size_ok(unsigned n) { return n == 1 || n == 2 || n == 4 || n == 8; }

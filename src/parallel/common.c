@@ -112,3 +112,8 @@ void cmz__worker_release(cmz__worker *w) {
     cmz__free(w->filter.buf);
     memset(w, 0, sizeof *w);
 }
+
+uint64_t cmz__decode_cost(const cmz__frame_params *p) {
+    return cmz__hbuf_footprint(cmz__record_bound(p, p->chunk_size)) +
+           cmz__hbuf_footprint(p->chunk_size);
+}

@@ -195,6 +195,8 @@ static cmz_status emit(encoder *e, const void *data, size_t n) {
 /* Gives slot s its next chunk of input; returns 0 with s->raw_size == 0 at the end. */
 static cmz_status fill(encoder *e, slot *s) {
     uint32_t cs = e->cctx->params.chunk_size;
+    /* Slots outlive calls (they are the cctx's): nothing of a source call may stay. */
+    s->unread = s->read_failed = s->read_errno = 0;
     if (e->mem) {
         uint64_t left = e->mem_size - e->mem_pos;
         s->raw = e->mem + e->mem_pos;
@@ -210,7 +212,6 @@ static cmz_status fill(encoder *e, slot *s) {
         s->raw_size = (uint32_t)(left < cs ? left : cs);
         s->src_offset = e->src_pos;
         s->unread = 1; /* by the worker that encodes it */
-        s->read_failed = 0;
         e->src_pos += s->raw_size;
         if (e->src_pos == e->src_size) e->eof = 1;
     } else {
@@ -435,6 +436,7 @@ static cmz_status run_pipeline(encoder *e) {
                 cmz__pool_submit(e->cctx->pool, &s->job);
             if (st != CMZ_OK) {
                 s->done = 1; /* never submitted: nothing to wait for */
+                s->unread = 0;
                 break;
             }
         }

@@ -82,8 +82,7 @@ static cmz_status take(decoder *d, void *buf, size_t n, const char *what, uint64
 /* Sizes the slot ring so that buffers in flight stay within the memory limit. */
 static cmz_status setup_slots(decoder *d) {
     const cmz_params *p = &d->dctx->params;
-    uint64_t per_slot = (uint64_t)cmz__payload_limit(&d->params, d->params.chunk_size) +
-                        d->params.chunk_size;
+    uint64_t per_slot = cmz__decode_cost(&d->params); /* a payload and a chunk */
     uint64_t want = 2 * (uint64_t)d->dctx->threads;
     uint64_t fits = p->memory_limit / per_slot;
     if (fits == 0)

@@ -64,6 +64,10 @@ struct cmz_dctx {
     cmz__worker *workers; /* threads + 1: the last one is the calling thread's */
 };
 
+/* What one chunk in flight costs a decoder, charged against the memory limit: a record (or
+ * payload) buffer and a chunk buffer, each as the huge pages it may fill (common.c). */
+uint64_t cmz__decode_cost(const cmz__frame_params *p);
+
 /* Random access (reader.c, reader_write.c). */
 struct cmz_frame_reader {
     cmz_dctx *dctx;

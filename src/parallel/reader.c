@@ -211,7 +211,7 @@ cmz_status cmz_frame_reader_read(cmz_frame_reader *r, uint64_t offset, size_t le
         return cmz__fail(err, CMZ_ERR_THREAD, CMZ_NO_POSITION, CMZ_NO_POSITION,
                          "could not create a lock");
     /* Workers in use: no more than chunks to decode, nor than the memory limit allows. */
-    uint64_t per_worker = cmz__record_bound(&r->fi.params, cs) + (uint64_t)cs;
+    uint64_t per_worker = cmz__decode_cost(&r->fi.params);
     uint64_t chunks = rr.last - rr.first + 1;
     uint64_t fits = dctx->params.memory_limit / per_worker;
     if (fits == 0) {

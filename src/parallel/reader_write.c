@@ -65,9 +65,7 @@ static void decode_chunk(ahead *a, uint64_t i, cmz__worker *w) {
     ahead_slot *s = slot_of(a, i);
     const cmz__index_entry *entry = &r->fi.entries[i];
     cmz_error_clear(&s->err);
-    if (cmz__interrupted(&r->dctx->params))
-        s->status = cmz__fail(&s->err, CMZ_ERR_INTERRUPTED, i, CMZ_NO_POSITION, "interrupted");
-    else if (cmz__hbuf_grow(&s->raw, entry->raw_size ? entry->raw_size : 1, 0))
+    if (cmz__hbuf_grow(&s->raw, entry->raw_size ? entry->raw_size : 1, 0))
         s->status = cmz__fail(&s->err, CMZ_ERR_NOMEM, i,
                               r->fi.frame_start + entry->record_offset,
                               "no memory to decode chunk %llu", (unsigned long long)i);
@@ -119,7 +117,7 @@ static void wake_workers(ahead *a) {
  * never more decoding threads than slots. */
 static unsigned slots_for(const cmz_frame_reader *r, uint64_t chunks) {
     const cmz__frame_params *p = &r->fi.params;
-    uint64_t per_slot = cmz__record_bound(p, p->chunk_size) + (uint64_t)p->chunk_size;
+    uint64_t per_slot = cmz__decode_cost(p);
     uint64_t n = 2 * (uint64_t)r->dctx->threads;
     uint64_t fits = r->dctx->params.memory_limit / per_slot;
     if (n > fits) n = fits;
@@ -163,6 +161,13 @@ static cmz_status run(ahead *a, uint64_t offset, uint64_t end, const cmz_output 
     uint64_t written = 0;
     pthread_mutex_lock(&a->sig.mutex);
     while (a->next_write <= a->last) {
+        /* Only this thread reads the interrupt flag (a signal handler's, or the caller's own):
+         * chunks already started finish, nothing more is written or started. */
+        if (cmz__interrupted(p)) {
+            st = cmz__fail(err, CMZ_ERR_INTERRUPTED, CMZ_NO_POSITION, CMZ_NO_POSITION,
+                           "interrupted");
+            break;
+        }
         wake_workers(a);
         uint64_t i = a->next_write;
         ahead_slot *s = slot_of(a, i);
@@ -174,9 +179,6 @@ static cmz_status run(ahead *a, uint64_t offset, uint64_t end, const cmz_output 
             } else {
                 st = write_chunk(a, i, offset, end, out, &written, err);
             }
-            if (st == CMZ_OK && i < a->last && cmz__interrupted(p))
-                st = cmz__fail(err, CMZ_ERR_INTERRUPTED, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                               "interrupted");
             pthread_mutex_lock(&a->sig.mutex);
             if (st != CMZ_OK) break;
             a->next_write++;
@@ -232,7 +234,7 @@ cmz_status cmz_frame_reader_write(cmz_frame_reader *r, uint64_t offset, uint64_t
                          "the frame's %u-byte chunks need %llu bytes to decode, over the "
                          "memory limit of %llu bytes",
                          (unsigned)cs,
-                         (unsigned long long)(cmz__record_bound(&r->fi.params, cs) + cs),
+                         (unsigned long long)cmz__decode_cost(&r->fi.params),
                          (unsigned long long)r->dctx->params.memory_limit);
     /* Decoding threads, the caller's included from two threads: no more than slots, whose
      * charge covers their read buffers. */

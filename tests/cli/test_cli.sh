@@ -126,21 +126,26 @@ cp text perm && chmod 640 perm && expect 0 "$CMZ" -q perm
 # shellcheck disable=SC2002 # a real pipe, not a file on stdin
 cat text | "$CMZ" -q -T2 | "$CMZ" -q -d -T2 >piped || fail "pipe round trip failed"
 same piped text
-# A file of two chunks or more is read by the workers themselves (pread); a pipe by the main
-# thread. Same frame either way, at every thread count.
-cat mixed | "$CMZ" -q -c --chunk-size 64K -T1 >mixed.piped.cmz
+# A file of two chunks and 1 MiB or more is read by the workers themselves (pread); a pipe by
+# the main thread. Same frame either way, at every thread count.
+cat mixed mixed >big
+cat big | "$CMZ" -q -c --chunk-size 64K -T1 >big.piped.cmz
 for t in 1 2 3; do
-  expect 0 "$CMZ" -q -f --chunk-size 64K -T$t -o "mixed.T$t.cmz" mixed
-  same "mixed.T$t.cmz" mixed.piped.cmz
+  expect 0 "$CMZ" -vv -f --chunk-size 64K -T$t -o "big.T$t.cmz" big
+  has "each worker reads" err
+  same "big.T$t.cmz" big.piped.cmz
 done
-expect 0 "$CMZ" -q -f --chunk-size 64K --filter auto -T2 -o mixed.auto.cmz mixed
-cat mixed | "$CMZ" -q -c --chunk-size 64K --filter auto -T2 >mixed.auto.piped.cmz
-same mixed.auto.cmz mixed.auto.piped.cmz
-expect 0 "$CMZ" -vv -f --chunk-size 64K -o mixed.T1.cmz mixed && has "each worker reads" err
+expect 0 "$CMZ" -q -f --chunk-size 64K --filter auto -T2 -o big.auto.cmz big
+cat big | "$CMZ" -q -c --chunk-size 64K --filter auto -T2 >big.auto.piped.cmz
+same big.auto.cmz big.auto.piped.cmz
+expect 0 "$CMZ" -vv -f --chunk-size 64K -o mixed.x.cmz mixed && has "front to back" err # < 1 MiB
 expect 0 "$CMZ" -vv -f -o one.x.cmz one && has "front to back" err      # under two chunks
-cp mixed mixed.rm && expect 0 "$CMZ" -vv --rm --chunk-size 64K mixed.rm  # --rm checks what it read
+cp big big.rm && expect 0 "$CMZ" -vv --rm --chunk-size 64K big.rm      # --rm checks what it read
 has "front to back" err
-expect 0 "$CMZ" -q -d -c mixed.rm.cmz && same out mixed
+expect 0 "$CMZ" -q -d -c big.rm.cmz && same out big
+if [[ -r /proc/self/status ]]; then # the kernel's files say sizes that are not their content
+  expect 0 "$CMZ" -vv -c --chunk-size 16 /proc/self/status && has "front to back" err
+fi
 "$CMZ" -q -c - <mixed | "$UNCMZ" -q -c >piped2 || fail "- and uncmz -c failed"
 same piped2 mixed
 cp mixed u && "$CMZ" -q u && rm u

@@ -358,6 +358,23 @@ static void test_source_errors(void **state) {
                                  CMZ_ERR_TRUNCATED);
                 assert_non_null(strstr(err.message, "shrank"));
                 tu_memout_free(&mo);
+                /* The cctx's slots outlive the failure: memory and stream calls that follow
+                 * must not take anything from it (a chunk still marked unread, a read error). */
+                size_t ref_size, got = 0;
+                uint8_t *ref = tu_compress(&p, data, n, &ref_size);
+                uint8_t *dst = malloc(ref_size);
+                assert_int_equal(cmz_compress(c, dst, ref_size, &got, data, n, &err), CMZ_OK);
+                assert_int_equal(got, ref_size);
+                assert_memory_equal(dst, ref, ref_size);
+                tu_memin mi;
+                cmz_input in = tu_memin_init(&mi, data, n, 0, 0);
+                out = tu_memout_init(&mo);
+                assert_int_equal(cmz_compress_stream(c, &in, &out, NULL, &err), CMZ_OK);
+                assert_int_equal(mo.size, ref_size);
+                assert_memory_equal(mo.data, ref, ref_size);
+                tu_memout_free(&mo);
+                free(dst);
+                free(ref);
             }
             /* The context still works, and gives cmz_compress's frame. */
             flaky_source f = {data, n, UINT64_MAX};

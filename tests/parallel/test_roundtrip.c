@@ -220,6 +220,31 @@ static void test_matrix(void **state) {
     }
 }
 
+/* Chunks of 2 MiB and more live in huge-page buffers placed on 2 MiB boundaries (cmz__hbuf):
+ * every entry point, with chunk sizes either side of that line and records (stored chunks)
+ * just over it, so that ASan sees any access past what was asked for. */
+static void test_huge_chunks(void **state) {
+    (void)state;
+    static const uint32_t chunk_sizes[] = {(2u << 20) - 40, (2u << 20) + 3};
+    for (size_t k = 0; k < 2; k++) {
+        uint32_t cs = chunk_sizes[k];
+        size_t n = 2 * (size_t)cs + 12345;
+        uint8_t *data = tu_mixed(n, 31 + k);
+        uint8_t *noise = tu_random(cs, 7 + k); /* one chunk that cannot shrink: stored */
+        memcpy(data + cs, noise, cs);
+        free(noise);
+        uint8_t *ref = NULL;
+        size_t ref_size = 0;
+        for (unsigned t = 1; t <= 2; t++) {
+            cmz_params p = tu_params(CMZ_CODEC_ZSTD, cs, t);
+            p.level = 1;
+            round_trip(&p, data, n, &ref, &ref_size);
+        }
+        free(ref);
+        free(data);
+    }
+}
+
 /* ---- random access on every kind of source ---------------------------------------------- */
 
 static void test_random_access(void **state) {
@@ -663,6 +688,7 @@ static void test_interrupt(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_matrix),
+        cmocka_unit_test(test_huge_chunks),
         cmocka_unit_test(test_random_access),
         cmocka_unit_test(test_stored_and_zero_chunks),
         cmocka_unit_test(test_concatenated_frames),
