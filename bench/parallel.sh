@@ -3,8 +3,9 @@
 #   bench/parallel.sh [SIZE_MIB] [BUILD_DIR]      (defaults: 512, build)
 # The input is ../shared/corpus (model weights + text) when present, then generated JSON logs
 # and SRT subtitles up to SIZE_MIB (bench_gen_data). Every tool reads the file and writes to
-# stdout (> /dev/null for timing), so no tool pays for fsync. Figures are medians of $REPS runs
-# (default 5); peak RSS is the largest of the runs. Needs: scripts/bootstrap --bench.
+# stdout (> /dev/null for timing), so no tool pays for fsync. Figures are medians of $REPS
+# rounds (default 5), each round running every tool once; peak RSS is the largest of the runs.
+# Needs: scripts/bootstrap --bench.
 set -euo pipefail
 size=${1:-512}
 build=${2:-build}
@@ -24,44 +25,55 @@ if [ -d "$corpus" ]; then "$gen" "$size" "$corpus" > "$data"; else
 bytes=$(stat -c %s "$data")
 cat "$data" > /dev/null # warm the page cache
 
-# run NAME OUTFILE CMD...: times CMD (stdin: none) $reps times; records median s, max RSS.
-declare -A secs rss outsize
-run() {
-  local name=$1 out=$2; shift 2
-  local times=() peak=0
-  for ((i = 0; i < reps; i++)); do
-    # Wall time from the clock in ns (time's %e has 10 ms steps); peak RSS from time's %M.
-    local t0 t1
-    t0=$(date +%s%N)
-    /usr/bin/time -f '%M' -o "$work/t" "$@" > "$out"
-    t1=$(date +%s%N)
-    read -r m < "$work/t"
-    times+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.4f", (b-a)/1e9}')")
-    (( m > peak )) && peak=$m
-  done
-  secs[$name]=$(printf '%s\n' "${times[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
-  rss[$name]=$peak
+# once NAME OUTFILE CMD...: one timed run of CMD (stdin: none); keeps its time, the largest
+# peak RSS and the output size. Wall time from the clock in ns (time's %e has 10 ms steps).
+declare -A secs rss outsize runs
+once() {
+  local name=$1 out=$2 t0 t1 m; shift 2
+  t0=$(date +%s%N)
+  /usr/bin/time -f '%M' -o "$work/t" "$@" > "$out"
+  t1=$(date +%s%N)
+  read -r m < "$work/t"
+  runs[$name]+="$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.4f", (b-a)/1e9}') "
+  (( m > ${rss[$name]:-0} )) && rss[$name]=$m
   outsize[$name]=$(stat -c %s "$out")
 }
+# pair NAME CMD...: one timed run of two CMDs at once (what two cores give with no sharing).
+pair() {
+  local name=$1 t0 t1; shift
+  t0=$(date +%s%N)
+  "$@" > /dev/null & "$@" > /dev/null; wait
+  t1=$(date +%s%N)
+  runs[$name]+="$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.4f", (b-a)/1e9}') "
+}
 
-run "cmz -3 -T1"        $work/c1.cmz  "$cmz" -3 -T1 -c "$data"
-run "cmz -3 -T2"        $work/c2.cmz  "$cmz" -3 -T2 -c "$data"
-run "zstd -3 -T1"       $work/z1.zst  zstd -q -3 -T1 -c "$data"
-run "zstd -3 -T2"       $work/z2.zst  zstd -q -3 -T2 -c "$data"
-run "cmz lz4 -T1"       $work/l1.cmz  "$cmz" -a lz4 -1 -T1 -c "$data"
-run "cmz lz4 -T2"       $work/l2.cmz  "$cmz" -a lz4 -1 -T2 -c "$data"
-run "lz4 -1"            $work/l.lz4   lz4 -q -1 -c "$data"
-run "cmz gzip-6 -T2"    $work/g2.cmz  "$cmz" -a gzip -6 -T2 -c "$data"
-run "pigz -6 -p2"       $work/p.gz    pigz -6 -p 2 -c "$data"
-run "cmz -d -T1"        /dev/null     "$cmz" -d -T1 -c $work/c2.cmz
-run "cmz -d -T2"        /dev/null     "$cmz" -d -T2 -c $work/c2.cmz
-run "zstd -d"           /dev/null     zstd -q -d -c $work/z2.zst
-run "cmz lz4 -d -T1"    /dev/null     "$cmz" -d -T1 -c $work/l2.cmz
-run "cmz lz4 -d -T2"    /dev/null     "$cmz" -d -T2 -c $work/l2.cmz
-run "lz4 -d"            /dev/null     lz4 -q -d -c $work/l.lz4
-run "pigz -d"           /dev/null     pigz -d -c $work/p.gz
+# Rounds of every tool once, so that a slow spell of the shared machine falls on all of them
+# alike rather than on whichever tool ran then; each figure is the median of its rounds.
+for ((round = 0; round < reps; round++)); do
+  once "cmz -3 -T1"        $work/c1.cmz  "$cmz" -3 -T1 -c "$data"
+  once "cmz -3 -T2"        $work/c2.cmz  "$cmz" -3 -T2 -c "$data"
+  once "zstd -3 -T1"       $work/z1.zst  zstd -q -3 -T1 -c "$data"
+  once "zstd -3 -T2"       $work/z2.zst  zstd -q -3 -T2 -c "$data"
+  once "cmz lz4 -T1"       $work/l1.cmz  "$cmz" -a lz4 -1 -T1 -c "$data"
+  once "cmz lz4 -T2"       $work/l2.cmz  "$cmz" -a lz4 -1 -T2 -c "$data"
+  once "lz4 -1"            $work/l.lz4   lz4 -q -1 -c "$data"
+  once "cmz gzip-6 -T2"    $work/g2.cmz  "$cmz" -a gzip -6 -T2 -c "$data"
+  once "pigz -6 -p2"       $work/p.gz    pigz -6 -p 2 -c "$data"
+  once "cmz -d -T1"        /dev/null     "$cmz" -d -T1 -c $work/c2.cmz
+  once "cmz -d -T2"        /dev/null     "$cmz" -d -T2 -c $work/c2.cmz
+  once "zstd -d"           /dev/null     zstd -q -d -c $work/z2.zst
+  once "cmz lz4 -d -T1"    /dev/null     "$cmz" -d -T1 -c $work/l2.cmz
+  once "cmz lz4 -d -T2"    /dev/null     "$cmz" -d -T2 -c $work/l2.cmz
+  once "lz4 -d"            /dev/null     lz4 -q -d -c $work/l.lz4
+  once "pigz -d"           /dev/null     pigz -d -c $work/p.gz
+  pair "2 x cmz -3 -T1"    "$cmz" -3 -T1 -c "$data"
+  pair "2 x cmz -d -T1"    "$cmz" -d -T1 -c $work/c2.cmz
+done
+for name in "${!runs[@]}"; do
+  secs[$name]=$(printf '%s\n' ${runs[$name]} | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+done
 
-printf 'input: %s bytes (%s MiB), %s runs each, %s cores\n' "$bytes" "$size" "$reps" "$(nproc)"
+printf 'input: %s bytes (%s MiB), %s rounds, %s cores\n' "$bytes" "$size" "$reps" "$(nproc)"
 printf '%-16s %9s %10s %10s %12s\n' tool seconds MB/s ratio "peak RSS MiB"
 for name in "cmz -3 -T1" "cmz -3 -T2" "zstd -3 -T1" "zstd -3 -T2" "cmz lz4 -T1" "cmz lz4 -T2" \
             "lz4 -1" "cmz gzip-6 -T2" "pigz -6 -p2" "cmz -d -T1" "cmz -d -T2" "zstd -d" \
@@ -83,24 +95,12 @@ echo "  cmz gzip-6 -T2 vs pigz -6 -p2:   $(r "cmz gzip-6 -T2" "pigz -6 -p2")"
 echo "  cmz -d -T2 vs cmz -d -T1:        $(r "cmz -d -T2" "cmz -d -T1")   (bar >= 1.7x)"
 echo "  cmz -d -T2 vs zstd -d:           $(r "cmz -d -T2" "zstd -d")   (bar > 1.0x)"
 echo "  cmz lz4 -d -T2 vs lz4 -d:        $(r "cmz lz4 -d -T2" "lz4 -d")"
-# What two cores give this workload at all: two independent 'cmz -3 -T1' at once against one
-# (the medians of $reps pairs). T2/T1 cannot beat it by much: it is the same work, with reads,
+# What two cores give this work at all: two independent runs on one thread at once against one
+# (medians of the rounds). T2/T1 cannot beat it by much: it is the same work, with reads,
 # writes and page faults, on the same two cores (docs/BENCH.md, "Scaling on two cores").
-# pair_median CMD...: median seconds of $reps runs of two CMDs at once.
-pair_median() {
-  local times=() t0 t1 i
-  for ((i = 0; i < reps; i++)); do
-    t0=$(date +%s%N)
-    "$@" > /dev/null & "$@" > /dev/null; wait
-    t1=$(date +%s%N)
-    times+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.4f", (b-a)/1e9}')")
-  done
-  printf '%s\n' "${times[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'
-}
-pair=$(pair_median "$cmz" -3 -T1 -c "$data")
-echo "  2 x cmz -3 -T1 at once vs one:   $(awk -v a="$pair" -v b="${secs["cmz -3 -T1"]}" 'BEGIN{printf "%.2fx", 2*b/a}')   (the machine's own scaling of this work)"
-dpair=$(pair_median "$cmz" -d -T1 -c $work/c2.cmz)
-echo "  2 x cmz -d -T1 at once vs one:   $(awk -v a="$dpair" -v b="${secs["cmz -d -T1"]}" 'BEGIN{printf "%.2fx", 2*b/a}')   (the same for decompression)"
+two() { awk -v p="${secs[$1]}" -v o="${secs[$2]}" 'BEGIN{printf "%.2fx", 2*o/p}'; }
+echo "  2 x cmz -3 -T1 at once vs one:   $(two "2 x cmz -3 -T1" "cmz -3 -T1")   (the machine's own scaling of this work)"
+echo "  2 x cmz -d -T1 at once vs one:   $(two "2 x cmz -d -T1" "cmz -d -T1")   (the same for decompression)"
 awk -v a="${outsize["cmz -3 -T2"]}" -v b="${outsize["zstd -3 -T1"]}" \
   'BEGIN{printf "size: cmz -3 frame is %+.2f%% against whole-file zstd -3 (bar within 3%%)\n", 100*(a/b-1)}'
 
