@@ -80,6 +80,11 @@ struct cmz_frame_reader {
  * against its index entry and decodes the whole chunk (entries[i].raw_size bytes) into dst. */
 cmz_status cmz__reader_decode_chunk(cmz_frame_reader *r, cmz__worker *w, uint64_t i,
                                     uint8_t *dst, cmz_error *e);
+/* CMZ_ERR_RANGE unless [offset, offset+length) lies inside the content. */
+cmz_status cmz__reader_check_range(const cmz_frame_reader *r, uint64_t offset,
+                                   uint64_t length, cmz_error *err);
+/* The CMZ_ERR_LIMIT failure when not even one chunk fits the memory limit. */
+cmz_status cmz__reader_over_limit(const cmz_frame_reader *r, cmz_error *err);
 
 
 #endif

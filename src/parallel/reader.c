@@ -184,16 +184,33 @@ static void range_job_fn(cmz__job *job, unsigned worker) {
     pthread_mutex_unlock(&j->rr->sig.mutex);
 }
 
+cmz_status cmz__reader_check_range(const cmz_frame_reader *r, uint64_t offset,
+                                   uint64_t length, cmz_error *err) {
+    uint64_t size = r->fi.content_size;
+    if (offset > size || length > size - offset)
+        return cmz__fail(err, CMZ_ERR_RANGE, CMZ_NO_POSITION, offset,
+                         "range %llu+%llu goes past the end of the %llu-byte content",
+                         (unsigned long long)offset, (unsigned long long)length,
+                         (unsigned long long)size);
+    return CMZ_OK;
+}
+
+cmz_status cmz__reader_over_limit(const cmz_frame_reader *r, cmz_error *err) {
+    return cmz__fail(err, CMZ_ERR_LIMIT, CMZ_NO_POSITION, r->fi.frame_start,
+                     "the frame's %u-byte chunks need %llu bytes to decode, over the memory "
+                     "limit of %llu bytes",
+                     (unsigned)r->fi.params.chunk_size,
+                     (unsigned long long)cmz__decode_cost(&r->fi.params),
+                     (unsigned long long)r->dctx->params.memory_limit);
+}
+
 cmz_status cmz_frame_reader_read(cmz_frame_reader *r, uint64_t offset, size_t length,
                                  void *dst, cmz_error *err) {
     if (!r || (!dst && length))
         return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
                          "cmz_frame_reader_read: NULL argument");
-    uint64_t size = r->fi.content_size;
-    if (offset > size || length > size - offset)
-        return cmz__fail(err, CMZ_ERR_RANGE, CMZ_NO_POSITION, offset,
-                         "range %llu+%zu goes past the end of the %llu-byte content",
-                         (unsigned long long)offset, length, (unsigned long long)size);
+    cmz_status st = cmz__reader_check_range(r, offset, length, err);
+    if (st != CMZ_OK) return st;
     if (length == 0) return CMZ_OK;
     cmz_dctx *dctx = r->dctx;
     uint32_t cs = r->fi.params.chunk_size;
@@ -216,11 +233,7 @@ cmz_status cmz_frame_reader_read(cmz_frame_reader *r, uint64_t offset, size_t le
     uint64_t fits = dctx->params.memory_limit / per_worker;
     if (fits == 0) {
         cmz__signal_destroy(&rr.sig);
-        return cmz__fail(err, CMZ_ERR_LIMIT, CMZ_NO_POSITION, r->fi.frame_start,
-                         "the frame's %u-byte chunks need %llu bytes to decode, over the "
-                         "memory limit of %llu bytes",
-                         (unsigned)cs, (unsigned long long)per_worker,
-                         (unsigned long long)dctx->params.memory_limit);
+        return cmz__reader_over_limit(r, err);
     }
     uint64_t n = dctx->threads;
     if (n > chunks) n = chunks;

@@ -214,12 +214,8 @@ cmz_status cmz_frame_reader_write(cmz_frame_reader *r, uint64_t offset, uint64_t
     if (!r || !out || !out->write)
         return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
                          "cmz_frame_reader_write: NULL argument");
-    uint64_t size = r->fi.content_size;
-    if (offset > size || length > size - offset)
-        return cmz__fail(err, CMZ_ERR_RANGE, CMZ_NO_POSITION, offset,
-                         "range %llu+%llu goes past the end of the %llu-byte content",
-                         (unsigned long long)offset, (unsigned long long)length,
-                         (unsigned long long)size);
+    cmz_status st = cmz__reader_check_range(r, offset, length, err);
+    if (st != CMZ_OK) return st;
     if (length == 0) return CMZ_OK;
     uint32_t cs = r->fi.params.chunk_size;
     uint64_t end = offset + length;
@@ -229,13 +225,7 @@ cmz_status cmz_frame_reader_write(cmz_frame_reader *r, uint64_t offset, uint64_t
     a.next_claim = a.next_write = offset / cs;
     a.last = (end - 1) / cs;
     a.nslots = slots_for(r, a.last - a.next_write + 1);
-    if (a.nslots == 0)
-        return cmz__fail(err, CMZ_ERR_LIMIT, CMZ_NO_POSITION, r->fi.frame_start,
-                         "the frame's %u-byte chunks need %llu bytes to decode, over the "
-                         "memory limit of %llu bytes",
-                         (unsigned)cs,
-                         (unsigned long long)cmz__decode_cost(&r->fi.params),
-                         (unsigned long long)r->dctx->params.memory_limit);
+    if (a.nslots == 0) return cmz__reader_over_limit(r, err);
     /* Decoding threads, the caller's included from two threads: no more than slots, whose
      * charge covers their read buffers. */
     int caller_decodes = r->dctx->threads >= 2;
@@ -246,7 +236,6 @@ cmz_status cmz_frame_reader_write(cmz_frame_reader *r, uint64_t offset, uint64_t
                          "could not create a lock");
     a.slots = cmz__calloc(a.nslots, sizeof *a.slots);
     a.workers = cmz__calloc(a.nworkers, sizeof *a.workers);
-    cmz_status st;
     if (!a.slots || !a.workers) {
         st = cmz__fail(err, CMZ_ERR_NOMEM, CMZ_NO_POSITION, CMZ_NO_POSITION,
                        "no memory for %u chunk slots", a.nslots);
