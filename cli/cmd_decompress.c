@@ -136,8 +136,7 @@ static cmz_status decode_stream(cmz_dctx *dctx, int fd, const cmz_output *out,
                                 uint64_t *in_bytes, cmz_error *err) {
     cli_reader reader = {.fd = fd};
     cmz_input in = cli_reader_input(&reader);
-    cmz_frame_info info;
-    cmz_status st = cmz_decompress_stream(dctx, &in, out, &info, err);
+    cmz_status st = cmz_decompress_stream(dctx, &in, out, NULL, err);
     *in_bytes = reader.bytes;
     return st;
 }

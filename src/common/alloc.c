@@ -75,7 +75,7 @@ static int hbuf_alloc(cmz__hbuf *b, size_t size) {
         return 0;
     }
     if (size > SIZE_MAX - 2 * HUGE_PAGE) return -1;
-    size_t whole = (size + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+    size_t whole = (size_t)cmz__hbuf_footprint(size);
     uint8_t *block = cmz__malloc(whole + HUGE_PAGE);
     if (!block) return -1;
     uint8_t *p = (uint8_t *)(((uintptr_t)block + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1));
