@@ -2,7 +2,12 @@
  * input and writes finished records in order. At most 2 x threads chunks are in flight, so
  * memory stays bounded whatever the input size, and the output never depends on timing.
  * From a random-access source (a file) each worker reads its own chunk, so the calling thread
- * only writes: on two cores a reading thread would take turns with the encoders. */
+ * only writes: on two cores a reading thread would take turns with the encoders.
+ *
+ * A worker reads and encodes into buffers of its own, whichever chunk it takes, so that they
+ * stay in its core's cache: buffers that cores write in turn move between their caches line
+ * by line (reader_write.c measured twice the CPU for that on a host whose two cores did not
+ * share a cache). */
 #include "internal.h"
 #include "../frame/parity.h"
 
@@ -11,13 +16,23 @@
 
 typedef struct encoder encoder;
 
+/* One thread's buffers. A record waits in its buffer until the calling thread has written it,
+ * and a thread may encode the next chunk meanwhile: two record buffers each, as there are two
+ * slots per thread. */
+typedef struct {
+    cmz__hbuf raw;    /* a source's chunk, read here by this thread */
+    cmz__hbuf out[2]; /* records */
+    int out_busy[2];  /* holds a record not yet written; guarded by the encoder's mutex */
+} thread_bufs;
+
 typedef struct {
     cmz__job job; /* first member: the pool hands back this pointer */
     encoder *enc;
-    const uint8_t *raw; /* the chunk's bytes: raw_buf, or straight from the caller's buffer */
-    cmz__hbuf raw_buf;
+    const uint8_t *raw; /* the chunk's bytes: raw_buf, a thread's, or the caller's buffer */
+    cmz__hbuf raw_buf;  /* a stream's chunk, read ahead by the calling thread */
     uint32_t raw_size;
-    cmz__hbuf out;
+    thread_bufs *owner; /* the record lies in owner->out[which] */
+    int which;
     size_t out_size;
     int in_place; /* the record was encoded straight into the destination, at out_pos */
     int unread;   /* a source's chunk, still to be read at src_offset by its worker */
@@ -35,6 +50,7 @@ struct cmz_cctx {
     cmz__pool *pool;
     unsigned threads;
     cmz__worker *workers; /* threads + 1: the last one is the calling thread's */
+    thread_bufs *bufs;    /* threads + 1, likewise */
     /* 2 x threads slots, made on first use and kept with their buffers, so that repeated
      * calls neither allocate nor fault pages in again (like a zstd context's workspace). */
     slot *slots;
@@ -45,6 +61,7 @@ struct encoder {
     cmz_cctx *cctx;
     cmz__frame_params fp; /* what the header records; the filter is settled before it is written */
     cmz__signal sig;
+    int abandon; /* a failure: records will not be written, nor their buffers freed */
     slot *slots;
     unsigned nslots;
     /* input: memory (one-shot), a random-access source, or a stream */
@@ -75,9 +92,16 @@ cmz_cctx *cmz_cctx_new(const cmz_params *params, cmz_error *err) {
     cmz_params def = cmz_params_default();
     if (cmz_params_resolve(params ? params : &def, &p, err) != CMZ_OK) return NULL;
     cmz_cctx *cctx = cmz__calloc(1, sizeof *cctx);
-    if (cctx) cctx->workers = cmz__calloc(p.threads + 1, sizeof *cctx->workers);
-    if (!cctx || !cctx->workers) {
-        if (cctx) cmz__free(cctx);
+    if (cctx) {
+        cctx->workers = cmz__calloc(p.threads + 1, sizeof *cctx->workers);
+        cctx->bufs = cmz__calloc(p.threads + 1, sizeof *cctx->bufs);
+    }
+    if (!cctx || !cctx->workers || !cctx->bufs) {
+        if (cctx) {
+            cmz__free(cctx->workers);
+            cmz__free(cctx->bufs);
+            cmz__free(cctx);
+        }
         cmz__fail(err, CMZ_ERR_NOMEM, CMZ_NO_POSITION, CMZ_NO_POSITION,
                   "no memory for a compression context");
         return NULL;
@@ -87,6 +111,7 @@ cmz_cctx *cmz_cctx_new(const cmz_params *params, cmz_error *err) {
     cctx->threads = p.threads;
     if (!(cctx->pool = cmz__pool_new(p.threads, err))) {
         cmz__free(cctx->workers);
+        cmz__free(cctx->bufs);
         cmz__free(cctx);
         return NULL;
     }
@@ -96,13 +121,15 @@ cmz_cctx *cmz_cctx_new(const cmz_params *params, cmz_error *err) {
 void cmz_cctx_free(cmz_cctx *cctx) {
     if (!cctx) return;
     cmz__pool_free(cctx->pool);
-    for (unsigned i = 0; i < cctx->nslots; i++) {
-        cmz__hbuf_free(&cctx->slots[i].raw_buf);
-        cmz__hbuf_free(&cctx->slots[i].out);
-    }
+    for (unsigned i = 0; i < cctx->nslots; i++) cmz__hbuf_free(&cctx->slots[i].raw_buf);
     cmz__free(cctx->slots);
-    for (unsigned i = 0; i <= cctx->threads; i++) cmz__worker_release(&cctx->workers[i]);
+    for (unsigned i = 0; i <= cctx->threads; i++) {
+        cmz__worker_release(&cctx->workers[i]);
+        cmz__hbuf_free(&cctx->bufs[i].raw);
+        for (int k = 0; k < 2; k++) cmz__hbuf_free(&cctx->bufs[i].out[k]);
+    }
     cmz__free(cctx->workers);
+    cmz__free(cctx->bufs);
     cmz__free(cctx);
 }
 
@@ -142,9 +169,12 @@ static void encode_slot(encoder *e, slot *s, unsigned worker, uint8_t *out, size
                   : CMZ_ERR_NOMEM;
 }
 
-/* Reads a source's chunk into the slot (on whichever thread needs it first). */
-static cmz_status read_chunk(encoder *e, slot *s) {
-    int64_t got = e->src->pread(e->src, s->raw_buf.p, s->raw_size, s->src_offset);
+/* Reads a source's chunk into buf (the encoding thread's, or the slot's for the chunk that
+ * chooses the filter). */
+static cmz_status read_chunk(encoder *e, slot *s, cmz__hbuf *buf) {
+    if (cmz__hbuf_grow(buf, e->cctx->params.chunk_size, 0) != 0) return CMZ_ERR_NOMEM;
+    int64_t got = e->src->pread(e->src, buf->p, s->raw_size, s->src_offset);
+    s->raw = buf->p;
     s->unread = 0;
     if (got == (int64_t)s->raw_size) return CMZ_OK;
     s->read_failed = 1;
@@ -165,11 +195,42 @@ static cmz_status read_failure(encoder *e, const slot *s) {
                      (unsigned long long)e->src_size);
 }
 
+/* Gives slot s a record buffer of thread b's and room in it for the record; waits while both
+ * are taken. A thread's records are of chunks before s (the pool runs jobs in order), whose
+ * writing needs no more than chunks before s: the wait ends, unless the encoder gives up. */
+static cmz_status take_out(encoder *e, slot *s, thread_bufs *b) {
+    pthread_mutex_lock(&e->sig.mutex);
+    while (b->out_busy[0] && b->out_busy[1] && !e->abandon)
+        pthread_cond_wait(&e->sig.cond, &e->sig.mutex);
+    if (e->abandon) {
+        pthread_mutex_unlock(&e->sig.mutex);
+        return CMZ_ERR_INTERRUPTED; /* never read: the chunk is not written */
+    }
+    s->which = b->out_busy[0] ? 1 : 0;
+    b->out_busy[s->which] = 1;
+    s->owner = b;
+    pthread_mutex_unlock(&e->sig.mutex);
+    size_t need = cmz__record_bound(&e->fp, s->raw_size); /* the filter is settled by now */
+    return cmz__hbuf_grow(&b->out[s->which], need, 0) != 0 ? CMZ_ERR_NOMEM : CMZ_OK;
+}
+
+/* Frees slot s's record buffer once the record is written. */
+static void release_out(encoder *e, slot *s) {
+    if (!s->owner) return;
+    pthread_mutex_lock(&e->sig.mutex);
+    s->owner->out_busy[s->which] = 0;
+    s->owner = NULL;
+    pthread_cond_broadcast(&e->sig.cond);
+    pthread_mutex_unlock(&e->sig.mutex);
+}
+
 static void encode_job(cmz__job *job, unsigned worker) {
     slot *s = (slot *)job;
     encoder *e = s->enc;
-    if (!s->unread || (s->status = read_chunk(e, s)) == CMZ_OK)
-        encode_slot(e, s, worker, s->out.p, s->out.cap);
+    thread_bufs *b = &e->cctx->bufs[worker];
+    if ((s->status = take_out(e, s, b)) == CMZ_OK &&
+        (!s->unread || (s->status = read_chunk(e, s, &b->raw)) == CMZ_OK))
+        encode_slot(e, s, worker, b->out[s->which].p, b->out[s->which].cap);
     pthread_mutex_lock(&e->sig.mutex);
     s->done = 1;
     pthread_cond_broadcast(&e->sig.cond);
@@ -204,11 +265,8 @@ static cmz_status fill(encoder *e, slot *s) {
         e->mem_pos += s->raw_size;
         if (e->mem_pos == e->mem_size) e->eof = 1;
     } else if (e->src) {
-        if (cmz__hbuf_grow(&s->raw_buf, cs, 0) != 0)
-            return cmz__fail(e->err, CMZ_ERR_NOMEM, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                             "no memory for a %u-byte chunk buffer", (unsigned)cs);
         uint64_t left = e->src_size - e->src_pos;
-        s->raw = s->raw_buf.p;
+        s->raw = NULL; /* read by the thread that encodes it, into its own buffer */
         s->raw_size = (uint32_t)(left < cs ? left : cs);
         s->src_offset = e->src_pos;
         s->unread = 1; /* by the worker that encodes it */
@@ -234,15 +292,6 @@ static cmz_status fill(encoder *e, slot *s) {
     return CMZ_OK;
 }
 
-/* Gives slot s an output buffer for its record. */
-static cmz_status reserve_out(encoder *e, slot *s) {
-    size_t need = cmz__record_bound(&e->fp, s->raw_size); /* the filter is settled by now */
-    if (cmz__hbuf_grow(&s->out, need, 0) != 0)
-        return cmz__fail(e->err, CMZ_ERR_NOMEM, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                         "no memory for a %zu-byte output buffer", need);
-    return CMZ_OK;
-}
-
 /* Encodes slot s on the calling thread. Into a memory destination with room for the record's
  * bound, it goes straight to its place (out_pos: the chunk before it is already written), so
  * nothing is copied; otherwise into the slot's buffer, as a worker would. */
@@ -252,9 +301,12 @@ static cmz_status encode_inline(encoder *e, slot *s) {
     if (s->in_place) {
         encode_slot(e, s, caller, e->dst + e->out_pos, e->dst_cap - e->out_pos);
     } else {
-        cmz_status st = reserve_out(e, s);
-        if (st != CMZ_OK) return st;
-        encode_slot(e, s, caller, s->out.p, s->out.cap);
+        thread_bufs *b = &e->cctx->bufs[caller];
+        if (take_out(e, s, b) != CMZ_OK)
+            return cmz__fail(e->err, CMZ_ERR_NOMEM, CMZ_NO_POSITION, CMZ_NO_POSITION,
+                             "no memory for a %zu-byte output buffer",
+                             cmz__record_bound(&e->fp, s->raw_size));
+        encode_slot(e, s, caller, b->out[s->which].p, b->out[s->which].cap);
     }
     s->done = 1;
     return CMZ_OK;
@@ -281,9 +333,12 @@ static cmz_status add_index_entry(encoder *e, const slot *s) {
     return CMZ_OK;
 }
 
-/* Waits for every job still running (so their buffers can be freed). */
+/* Waits for every job still running (so their buffers can be freed). After a failure, jobs
+ * waiting for a record buffer that nothing will free give up. */
 static void drain(encoder *e, uint64_t next_emit, uint64_t next_fill) {
     pthread_mutex_lock(&e->sig.mutex);
+    e->abandon = 1;
+    pthread_cond_broadcast(&e->sig.cond);
     for (uint64_t i = next_emit; i < next_fill; i++)
         while (!e->slots[i % e->nslots].done) pthread_cond_wait(&e->sig.cond, &e->sig.mutex);
     pthread_mutex_unlock(&e->sig.mutex);
@@ -391,10 +446,14 @@ static cmz_status run_pipeline(encoder *e) {
      * header (which records it) is written. */
     int first_filled = 0;
     if (p->filter == CMZ_FILTER_AUTO && !e->eof) {
-        if ((st = fill(e, &e->slots[0])) != CMZ_OK) return st;
-        if (e->slots[0].unread && read_chunk(e, &e->slots[0]) != CMZ_OK) {
-            e->slots[0].number = 0;
-            return read_failure(e, &e->slots[0]);
+        slot *s0 = &e->slots[0];
+        if ((st = fill(e, s0)) != CMZ_OK) return st;
+        if (s0->unread && (st = read_chunk(e, s0, &s0->raw_buf)) != CMZ_OK) {
+            s0->number = 0;
+            return st == CMZ_ERR_NOMEM
+                       ? cmz__fail(e->err, st, 0, 0, "no memory for a %u-byte chunk buffer",
+                                   (unsigned)p->chunk_size)
+                       : read_failure(e, s0);
         }
         first_filled = e->slots[0].raw_size > 0;
     }
@@ -428,12 +487,12 @@ static cmz_status run_pipeline(encoder *e) {
             s->number = next_fill++;
             s->done = 0;
             s->in_place = 0;
+            s->owner = NULL;
             /* Any free worker takes the chunk: chunks cost very different times (stored,
              * all-zero, text), and binding a slot to one worker (as decoding does, for its
              * cache) left one worker idle behind a slow chunk: measured 5-13% slower at T2. */
             if (inline_chunks) st = encode_inline(e, s);
-            else if ((st = reserve_out(e, s)) == CMZ_OK)
-                cmz__pool_submit(e->cctx->pool, &s->job);
+            else cmz__pool_submit(e->cctx->pool, &s->job);
             if (st != CMZ_OK) {
                 s->done = 1; /* never submitted: nothing to wait for */
                 s->unread = 0;
@@ -455,11 +514,12 @@ static cmz_status run_pipeline(encoder *e) {
                            cmz_strerror(s->status));
             break;
         }
-        const uint8_t *record = s->in_place ? e->dst + e->out_pos : s->out.p;
+        const uint8_t *record = s->in_place ? e->dst + e->out_pos : s->owner->out[s->which].p;
         if ((st = add_index_entry(e, s)) != CMZ_OK) break;
         if (s->in_place) e->out_pos += s->out_size;
-        else if ((st = emit(e, s->out.p, s->out_size)) != CMZ_OK) break;
+        else if ((st = emit(e, record, s->out_size)) != CMZ_OK) break;
         if (e->parity && (st = add_to_parity(e, s, record)) != CMZ_OK) break;
+        release_out(e, s);
         next_emit++;
         e->info.chunk_count++;
         e->raw_done += s->raw_size;
@@ -509,7 +569,11 @@ static cmz_status encode(cmz_cctx *cctx, encoder *e, cmz_frame_info *info, cmz_e
         e->slots[i].enc = e;
         e->slots[i].job.fn = encode_job;
         e->slots[i].done = 1;
+        e->slots[i].owner = NULL;
     }
+    /* Buffers outlive calls (they are the cctx's); a failed call left records in them. */
+    for (unsigned i = 0; i <= cctx->threads; i++)
+        cctx->bufs[i].out_busy[0] = cctx->bufs[i].out_busy[1] = 0;
     cmz_status st = run_pipeline(e);
     cmz__free(e->index);
     if (e->parity) cmz__parity_group_free(&e->group);

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -393,6 +394,59 @@ static void test_source_errors(void **state) {
     free(data);
 }
 
+/* A source whose first chunk is read only after the third (and a pause): meanwhile the other
+ * worker encodes chunks 1 and 2, fills both of its record buffers, and takes chunk 3, which
+ * must wait for a buffer. */
+typedef struct {
+    const uint8_t *data;
+    uint32_t chunk;
+    atomic_int third_read;
+} late_source;
+static int64_t late_pread(const cmz_source *src, void *buf, size_t n, uint64_t offset) {
+    late_source *l = src->opaque;
+    if (offset == 0) {
+        while (!atomic_load(&l->third_read)) usleep(1000);
+        usleep(30000);
+    }
+    memcpy(buf, l->data + offset, n);
+    if (offset == 2 * (uint64_t)l->chunk) atomic_store(&l->third_read, 1);
+    return (int64_t)n;
+}
+
+/* A failing write while a worker waits for a record buffer: the call fails, the waiting worker
+ * gives up instead of hanging, and the cctx then gives the same frame as a fresh one. */
+static void test_write_failure_while_a_worker_waits(void **state) {
+    (void)state;
+    uint32_t cs = 1000;
+    size_t n = 12 * cs;
+    uint8_t *data = tu_mixed(n, 9);
+    cmz_params p = tu_params(CMZ_CODEC_ZSTD, cs, 2);
+    cmz_cctx *c = cmz_cctx_new(&p, NULL);
+    size_t size;
+    uint8_t *frame = tu_compress(&p, data, n, &size);
+    for (size_t fail_at = 2; fail_at <= 4; fail_at++) { /* call 1 writes the header */
+        late_source l = {data, cs, 0};
+        cmz_source src = {.pread = late_pread, .size = n, .opaque = &l, .fd = -1};
+        faulty wf = {.fail_at = fail_at};
+        cmz_output out = {faulty_write, &wf};
+        cmz_error err;
+        assert_int_equal(cmz_compress_source(c, &src, &out, NULL, &err), CMZ_ERR_IO);
+        assert_non_null(strstr(err.message, strerror(EIO)));
+        free(wf.o.data);
+        tu_memout mo;
+        out = tu_memout_init(&mo);
+        flaky_source f = {data, n, UINT64_MAX};
+        cmz_source good = {.pread = flaky_pread, .size = n, .opaque = &f, .fd = -1};
+        assert_int_equal(cmz_compress_source(c, &good, &out, NULL, &err), CMZ_OK);
+        assert_int_equal(mo.size, size);
+        assert_memory_equal(mo.data, frame, size);
+        tu_memout_free(&mo);
+    }
+    cmz_cctx_free(c);
+    free(frame);
+    free(data);
+}
+
 /* cmz_input_fd / cmz_output_fd through files, and a file that shrinks under a reader. */
 static void test_fd_streams(void **state) {
     (void)state;
@@ -526,6 +580,7 @@ int main(void) {
         cmocka_unit_test(test_null_arguments),
         cmocka_unit_test(test_io_errors),
         cmocka_unit_test(test_source_errors),
+        cmocka_unit_test(test_write_failure_while_a_worker_waits),
         cmocka_unit_test(test_fd_streams),
         cmocka_unit_test(test_contexts_in_parallel_threads),
     };
