@@ -81,8 +81,9 @@ cmz_output cmz_output_fd(int fd);
 typedef struct cmz_cctx cmz_cctx;
 
 /* NULL on error (err says why: bad parameters, CMZ_ERR_NOMEM, CMZ_ERR_THREAD). The context
- * keeps its chunk buffers (about 2 x threads x (chunk + bound)) between calls, so that repeated
- * calls do not allocate; cmz_cctx_free releases them. */
+ * keeps its chunk buffers between calls (a stream: 2 x threads x (chunk + bound); a source:
+ * threads x (chunk + 2 x bound)), so that repeated calls do not allocate; cmz_cctx_free
+ * releases them. */
 cmz_cctx *cmz_cctx_new(const cmz_params *params, cmz_error *err);
 void cmz_cctx_free(cmz_cctx *cctx);
 /* The parameters in force, defaults resolved. */

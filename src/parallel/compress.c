@@ -17,13 +17,23 @@
 typedef struct encoder encoder;
 
 /* One thread's buffers. A record waits in its buffer until the calling thread has written it,
- * and a thread may encode the next chunk meanwhile: two record buffers each, as there are two
- * slots per thread. */
+ * and the thread encodes the next chunk meanwhile: two record buffers, as two slots per thread.
+ * So a thread runs at most two chunks ahead of a slow one (three at -T2 when the buffers were
+ * the slots'); three record buffers measured no faster on bench/parallel.sh's input
+ * (alternated runs, medians of 7). */
+#define RECORD_BUFS 2
 typedef struct {
-    cmz__hbuf raw;    /* a source's chunk, read here by this thread */
-    cmz__hbuf out[2]; /* records */
-    int out_busy[2];  /* holds a record not yet written; guarded by the encoder's mutex */
+    cmz__hbuf raw;              /* a source's chunk, read here by this thread */
+    cmz__hbuf out[RECORD_BUFS]; /* records */
+    int out_busy[RECORD_BUFS];  /* holds a record not yet written; under the encoder's mutex */
 } thread_bufs;
+
+/* A free record buffer of b's, or -1. Under the encoder's mutex. */
+static int free_out(const thread_bufs *b) {
+    for (int k = 0; k < RECORD_BUFS; k++)
+        if (!b->out_busy[k]) return k;
+    return -1;
+}
 
 typedef struct {
     cmz__job job; /* first member: the pool hands back this pointer */
@@ -51,8 +61,10 @@ struct cmz_cctx {
     unsigned threads;
     cmz__worker *workers; /* threads + 1: the last one is the calling thread's */
     thread_bufs *bufs;    /* threads + 1, likewise */
-    /* 2 x threads slots, made on first use and kept with their buffers, so that repeated
-     * calls neither allocate nor fault pages in again (like a zstd context's workspace). */
+    /* 2 x threads slots, made on first use and kept, like the threads' buffers, so that
+     * repeated calls neither allocate nor fault pages in again (like a zstd context's
+     * workspace). A slot's own raw buffer holds a stream's chunk read ahead by the calling
+     * thread, or the first chunk that the auto filter reads. */
     slot *slots;
     unsigned nslots;
 };
@@ -126,7 +138,7 @@ void cmz_cctx_free(cmz_cctx *cctx) {
     for (unsigned i = 0; i <= cctx->threads; i++) {
         cmz__worker_release(&cctx->workers[i]);
         cmz__hbuf_free(&cctx->bufs[i].raw);
-        for (int k = 0; k < 2; k++) cmz__hbuf_free(&cctx->bufs[i].out[k]);
+        for (int k = 0; k < RECORD_BUFS; k++) cmz__hbuf_free(&cctx->bufs[i].out[k]);
     }
     cmz__free(cctx->workers);
     cmz__free(cctx->bufs);
@@ -200,13 +212,12 @@ static cmz_status read_failure(encoder *e, const slot *s) {
  * writing needs no more than chunks before s: the wait ends, unless the encoder gives up. */
 static cmz_status take_out(encoder *e, slot *s, thread_bufs *b) {
     pthread_mutex_lock(&e->sig.mutex);
-    while (b->out_busy[0] && b->out_busy[1] && !e->abandon)
-        pthread_cond_wait(&e->sig.cond, &e->sig.mutex);
+    while (free_out(b) < 0 && !e->abandon) pthread_cond_wait(&e->sig.cond, &e->sig.mutex);
     if (e->abandon) {
         pthread_mutex_unlock(&e->sig.mutex);
         return CMZ_ERR_INTERRUPTED; /* never read: the chunk is not written */
     }
-    s->which = b->out_busy[0] ? 1 : 0;
+    s->which = free_out(b);
     b->out_busy[s->which] = 1;
     s->owner = b;
     pthread_mutex_unlock(&e->sig.mutex);
@@ -231,6 +242,7 @@ static void encode_job(cmz__job *job, unsigned worker) {
     if ((s->status = take_out(e, s, b)) == CMZ_OK &&
         (!s->unread || (s->status = read_chunk(e, s, &b->raw)) == CMZ_OK))
         encode_slot(e, s, worker, b->out[s->which].p, b->out[s->which].cap);
+    if (s->raw == b->raw.p) s->raw = NULL; /* the thread's next chunk goes there */
     pthread_mutex_lock(&e->sig.mutex);
     s->done = 1;
     pthread_cond_broadcast(&e->sig.cond);
@@ -294,7 +306,7 @@ static cmz_status fill(encoder *e, slot *s) {
 
 /* Encodes slot s on the calling thread. Into a memory destination with room for the record's
  * bound, it goes straight to its place (out_pos: the chunk before it is already written), so
- * nothing is copied; otherwise into the slot's buffer, as a worker would. */
+ * nothing is copied; otherwise into the calling thread's record buffer. */
 static cmz_status encode_inline(encoder *e, slot *s) {
     unsigned caller = e->cctx->threads;
     s->in_place = e->dst && e->dst_cap - e->out_pos >= cmz__record_bound(&e->fp, s->raw_size);
@@ -573,7 +585,7 @@ static cmz_status encode(cmz_cctx *cctx, encoder *e, cmz_frame_info *info, cmz_e
     }
     /* Buffers outlive calls (they are the cctx's); a failed call left records in them. */
     for (unsigned i = 0; i <= cctx->threads; i++)
-        cctx->bufs[i].out_busy[0] = cctx->bufs[i].out_busy[1] = 0;
+        memset(cctx->bufs[i].out_busy, 0, sizeof cctx->bufs[i].out_busy);
     cmz_status st = run_pipeline(e);
     cmz__free(e->index);
     if (e->parity) cmz__parity_group_free(&e->group);
