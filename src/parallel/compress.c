@@ -401,56 +401,6 @@ static cmz_status write_tail(encoder *e) {
     return CMZ_OK;
 }
 
-/* CMZ_FILTER_AUTO: compresses a sample of the first chunk (up to 4 slices of 64 KiB spread
- * over it) with each candidate filter and keeps the smallest; ties keep the simpler. Runs on
- * the calling thread's scratch. Any failure (memory) leaves no filter: never an error. */
-static void choose_filter(encoder *e, const uint8_t *raw, size_t n) {
-    cmz_cctx *c = e->cctx;
-    cmz__worker *w = &c->workers[c->threads];
-    cmz_codec_ctx *cc = cmz__worker_codec(w, c->codec);
-    if (!raw || n == 0 || !cc || cmz_codec_id_of(c->codec) == CMZ_CODEC_NONE) return;
-    const size_t slice = CMZ_FILTER_PLANES_BLOCK;
-    size_t sample_size = n;
-    const uint8_t *sample = raw;
-    if (n > 4 * slice) {
-        if (cmz__grow(&w->raw_buf, &w->raw_cap, 4 * slice) != 0) return;
-        for (size_t k = 0; k < 4; k++) {
-            size_t at = (n / 4 * k) / slice * slice; /* planes' blocks stay aligned */
-            memcpy(w->raw_buf + k * slice, raw + at, slice);
-        }
-        sample = w->raw_buf;
-        sample_size = 4 * slice;
-    }
-    size_t cap = cmz_codec_bound(c->codec, cmz_filter_bound(CMZ_FILTER_PLANES, 2, sample_size));
-    if (cmz__hbuf_grow(&w->record, cap, 0) != 0 ||
-        cmz__grow(&w->filter.buf, &w->filter.cap,
-                  cmz_filter_bound(CMZ_FILTER_PLANES, 2, sample_size)) != 0)
-        return;
-    static const int filters[] = {CMZ_FILTER_SHUFFLE, CMZ_FILTER_BITSHUFFLE, CMZ_FILTER_PLANES,
-                                  CMZ_FILTER_DELTA};
-    static const unsigned default_sizes[] = {4, 2};
-    unsigned sizes[2] = {c->params.typesize, 0};
-    const unsigned *ts = c->params.typesize ? sizes : default_sizes;
-    size_t nts = c->params.typesize ? 1 : 2;
-    size_t best = SIZE_MAX, got;
-    if (cmz_codec_compress(cc, c->params.level, w->record.p, cap, sample, sample_size,
-                           &got) == CMZ_OK)
-        best = got;
-    for (size_t t = 0; t < nts; t++)
-        for (size_t f = 0; f < sizeof filters / sizeof filters[0]; f++) {
-            size_t filtered;
-            if (cmz_filter_forward(filters[f], ts[t], sample, sample_size, w->filter.buf,
-                                   w->filter.cap, &filtered) != CMZ_OK ||
-                cmz_codec_compress(cc, c->params.level, w->record.p, cap, w->filter.buf,
-                                   filtered, &got) != CMZ_OK ||
-                got >= best)
-                continue;
-            best = got;
-            e->fp.filter = (uint8_t)filters[f];
-            e->fp.typesize = (uint8_t)ts[t];
-        }
-}
-
 static cmz_status run_pipeline(encoder *e) {
     const cmz_params *p = &e->cctx->params;
     cmz_status st = CMZ_OK;
@@ -470,8 +420,10 @@ static cmz_status run_pipeline(encoder *e) {
         first_filled = e->slots[0].raw_size > 0;
     }
     if (p->filter == CMZ_FILTER_AUTO) {
-        choose_filter(e, first_filled ? e->slots[0].raw : NULL,
-                      first_filled ? e->slots[0].raw_size : 0);
+        cmz_cctx *c = e->cctx;
+        cmz__choose_filter(c->codec, &c->params, &c->workers[c->threads],
+                           first_filled ? e->slots[0].raw : NULL,
+                           first_filled ? e->slots[0].raw_size : 0, &e->fp);
     }
     uint8_t header[CMZ_HEADER_SIZE];
     cmz__header_write(header, &e->fp);

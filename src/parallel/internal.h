@@ -64,6 +64,13 @@ struct cmz_dctx {
     cmz__worker *workers; /* threads + 1: the last one is the calling thread's */
 };
 
+/* CMZ_FILTER_AUTO (filter_choice.c): compresses a sample of the first chunk raw[0..n) (up
+ * to 4 slices of 64 KiB spread over it) with each candidate filter and type size and sets
+ * fp->filter and fp->typesize to the smallest result's; ties keep the simpler. Runs on w's
+ * scratch (the calling thread's). Any failure (memory) leaves fp as it was: never an error. */
+void cmz__choose_filter(const cmz_codec *codec, const cmz_params *p, cmz__worker *w,
+                        const uint8_t *raw, size_t n, cmz__frame_params *fp);
+
 /* What one chunk in flight costs a decoder, charged against the memory limit: a record (or
  * payload) buffer and a chunk buffer, each as the huge pages it may fill (common.c). */
 uint64_t cmz__decode_cost(const cmz__frame_params *p);
