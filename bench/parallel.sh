@@ -4,7 +4,8 @@
 # The input is ../shared/corpus (model weights + text) when present, then generated JSON logs
 # and SRT subtitles up to SIZE_MIB (bench_gen_data). Every tool reads the file and writes to
 # stdout (> /dev/null for timing), so no tool pays for fsync. Figures are medians of $REPS
-# rounds (default 5), each round running every tool once; peak RSS is the largest of the runs.
+# rounds (default 5), each round running every tool once; peak RSS is the largest of the runs;
+# -T2 against -T1 is also given as the median of the ratios of single rounds, with the CPU time.
 # Needs: scripts/bootstrap --bench.
 set -euo pipefail
 size=${1:-512}
@@ -13,9 +14,10 @@ reps=${REPS:-5}
 here=$(cd "$(dirname "$0")/.." && pwd)
 cmz=$here/$build/cmz
 gen=$here/$build/bench/bench_gen_data
+usage=$here/$build/bench/bench_usage
 corpus=$here/../shared/corpus
 for t in zstd lz4 pigz; do command -v $t >/dev/null || { echo "missing $t: run scripts/bootstrap --bench" >&2; exit 1; }; done
-[ -x "$cmz" ] && [ -x "$gen" ] || { echo "build first: make build" >&2; exit 1; }
+[ -x "$cmz" ] && [ -x "$gen" ] && [ -x "$usage" ] || { echo "build first: make build" >&2; exit 1; }
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/cmzbench.XXXXXX")
 trap 'rm -rf "$work"' EXIT
@@ -25,16 +27,16 @@ if [ -d "$corpus" ]; then "$gen" "$size" "$corpus" > "$data"; else
 bytes=$(stat -c %s "$data")
 cat "$data" > /dev/null # warm the page cache
 
-# once NAME OUTFILE CMD...: one timed run of CMD (stdin: none); keeps its time, the largest
-# peak RSS and the output size. Wall time from the clock in ns (time's %e has 10 ms steps).
-declare -A secs rss outsize runs
+# once NAME OUTFILE CMD...: one timed run of CMD (stdin: none); keeps its wall time, its CPU
+# time (user + system), the largest peak RSS and the output size. bench_usage reads the clock in
+# ns and the CPU in us (time's %e and %U count in 10 ms steps).
+declare -A secs rss outsize runs cpus
 once() {
-  local name=$1 out=$2 t0 t1 m; shift 2
-  t0=$(date +%s%N)
-  /usr/bin/time -f '%M' -o "$work/t" "$@" > "$out"
-  t1=$(date +%s%N)
-  read -r m < "$work/t"
-  runs[$name]+="$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.4f", (b-a)/1e9}') "
+  local name=$1 out=$2 wall user sys m; shift 2
+  "$usage" "$work/t" "$@" > "$out"
+  read -r wall user sys m < "$work/t"
+  runs[$name]+="$wall "
+  cpus[$name]+="$(awk -v u="$user" -v s="$sys" 'BEGIN{printf "%.6f", u+s}') "
   (( m > ${rss[$name]:-0} )) && rss[$name]=$m
   outsize[$name]=$(stat -c %s "$out")
 }
@@ -69,9 +71,8 @@ for ((round = 0; round < reps; round++)); do
   pair "2 x cmz -3 -T1"    "$cmz" -3 -T1 -c "$data"
   pair "2 x cmz -d -T1"    "$cmz" -d -T1 -c $work/c2.cmz
 done
-for name in "${!runs[@]}"; do
-  secs[$name]=$(printf '%s\n' ${runs[$name]} | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
-done
+median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+for name in "${!runs[@]}"; do secs[$name]=$(printf '%s\n' ${runs[$name]} | median); done
 
 printf 'input: %s bytes (%s MiB), %s rounds, %s cores\n' "$bytes" "$size" "$reps" "$(nproc)"
 printf '%-16s %9s %10s %10s %12s\n' tool seconds MB/s ratio "peak RSS MiB"
@@ -81,7 +82,7 @@ for name in "cmz -3 -T1" "cmz -3 -T2" "zstd -3 -T1" "zstd -3 -T2" "cmz lz4 -T1" 
   s=${secs[$name]}
   ratio=-
   [ "${outsize[$name]}" -gt 0 ] && ratio=$(awk -v b="$bytes" -v o="${outsize[$name]}" 'BEGIN{printf "%.4f", b/o}')
-  printf '%-16s %9s %10.1f %10s %12.1f\n' "$name" "$s" "$(awk -v b="$bytes" -v s="$s" 'BEGIN{print b/s/1e6}')" \
+  printf '%-16s %9.4f %10.1f %10s %12.1f\n' "$name" "$s" "$(awk -v b="$bytes" -v s="$s" 'BEGIN{print b/s/1e6}')" \
     "$ratio" "$(awk -v k="${rss[$name]}" 'BEGIN{print k/1024}')"
 done
 
@@ -101,6 +102,30 @@ echo "  cmz lz4 -d -T2 vs lz4 -d:        $(r "cmz lz4 -d -T2" "lz4 -d")"
 two() { awk -v p="${secs[$1]}" -v o="${secs[$2]}" 'BEGIN{printf "%.2fx", 2*o/p}'; }
 echo "  2 x cmz -3 -T1 at once vs one:   $(two "2 x cmz -3 -T1" "cmz -3 -T1")   (the machine's own scaling of this work)"
 echo "  2 x cmz -d -T1 at once vs one:   $(two "2 x cmz -d -T1" "cmz -d -T1")   (the same for decompression)"
+# T2 against T1 round by round: both run back to back in each round, so the ratio of each
+# round is the least touched by the VM's slow and fast spells (which last seconds to minutes).
+# The CPU figures split the time of -T2: its CPU against -T1's (what each chunk costs more on
+# two busy cores), and its wall time beyond half its CPU (what two cores did not overlap:
+# starting up, the last chunk, waiting).
+paired() {
+  local t2=$1 t1=$2 bar=$3
+  paste <(printf '%s\n' ${runs[$t1]}) <(printf '%s\n' ${runs[$t2]}) \
+        <(printf '%s\n' ${cpus[$t1]}) <(printf '%s\n' ${cpus[$t2]}) > "$work/paired"
+  local ratio lo hi cpu idle
+  ratio=$(awk '{printf "%.4f\n", $1/$2}' "$work/paired" | median)
+  lo=$(awk '{printf "%.4f\n", $1/$2}' "$work/paired" | sort -g | head -1)
+  hi=$(awk '{printf "%.4f\n", $1/$2}' "$work/paired" | sort -g | tail -1)
+  cpu=$(awk '{printf "%.4f\n", $4/$3}' "$work/paired" | median)
+  idle=$(awk '{printf "%.4f\n", 1000*($2-$4/2)}' "$work/paired" | median)
+  printf '  %-35s %.2fx (rounds %.2f-%.2f, %s); -T2 CPU %.2fx of -T1; -T2 wall - CPU/2: %.0f ms\n' \
+    "$t2 vs $t1:" "$ratio" "$lo" "$hi" "$bar" "$cpu" "$idle"
+}
+echo
+echo "-T2 against -T1, median of the rounds' own ratios:"
+paired "cmz -3 -T2" "cmz -3 -T1" "bar >= 1.8x"
+paired "cmz -d -T2" "cmz -d -T1" "bar >= 1.7x"
+paired "cmz lz4 -T2" "cmz lz4 -T1" "no bar"
+paired "cmz lz4 -d -T2" "cmz lz4 -d -T1" "no bar"
 awk -v a="${outsize["cmz -3 -T2"]}" -v b="${outsize["zstd -3 -T1"]}" \
   'BEGIN{printf "size: cmz -3 frame is %+.2f%% against whole-file zstd -3 (bar within 3%%)\n", 100*(a/b-1)}'
 
@@ -108,7 +133,7 @@ if [ "${PIPE_GIB:-2}" != 0 ]; then
   gib=${PIPE_GIB:-2}
   echo
   echo "pipe: ${gib} GiB of generated data through 'cmz -3 -T2' from a pipe:"
-  "$gen" $((gib * 1024)) | /usr/bin/time -f '%e %M' -o "$work/t" "$cmz" -3 -T2 -c > /dev/null
-  read -r s m < "$work/t"
+  "$gen" $((gib * 1024)) | "$usage" "$work/t" "$cmz" -3 -T2 -c > /dev/null
+  read -r s _ _ m < "$work/t"
   printf '  %s s, peak RSS %.1f MiB (bar <= 64 MiB)\n' "$s" "$(awk -v k="$m" 'BEGIN{print k/1024}')"
 fi
