@@ -135,5 +135,5 @@ if [ "${PIPE_GIB:-2}" != 0 ]; then
   echo "pipe: ${gib} GiB of generated data through 'cmz -3 -T2' from a pipe:"
   "$gen" $((gib * 1024)) | "$usage" "$work/t" "$cmz" -3 -T2 -c > /dev/null
   read -r s _ _ m < "$work/t"
-  printf '  %s s, peak RSS %.1f MiB (bar <= 64 MiB)\n' "$s" "$(awk -v k="$m" 'BEGIN{print k/1024}')"
+  printf '  %.2f s, peak RSS %.1f MiB (bar <= 64 MiB)\n' "$s" "$(awk -v k="$m" 'BEGIN{print k/1024}')"
 fi

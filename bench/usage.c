@@ -19,7 +19,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "usage: %s REPORT CMD [ARG...]\n", argv[0]);
         return 2;
     }
-    FILE *report = fopen(argv[1], "w");
+    FILE *report = fopen(argv[1], "we"); /* e: not inherited by CMD */
     if (!report) {
         fprintf(stderr, "%s: %s\n", argv[1], strerror(errno));
         return 2;
