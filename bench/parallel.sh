@@ -111,10 +111,9 @@ paired() {
   local t2=$1 t1=$2 bar=$3
   paste <(printf '%s\n' ${runs[$t1]}) <(printf '%s\n' ${runs[$t2]}) \
         <(printf '%s\n' ${cpus[$t1]}) <(printf '%s\n' ${cpus[$t2]}) > "$work/paired"
-  local ratio lo hi cpu idle
-  ratio=$(awk '{printf "%.4f\n", $1/$2}' "$work/paired" | median)
-  lo=$(awk '{printf "%.4f\n", $1/$2}' "$work/paired" | sort -g | head -1)
-  hi=$(awk '{printf "%.4f\n", $1/$2}' "$work/paired" | sort -g | tail -1)
+  local ratios ratio lo hi cpu idle
+  ratios=$(awk '{printf "%.4f\n", $1/$2}' "$work/paired" | sort -g)
+  ratio=$(median <<< "$ratios") lo=$(head -1 <<< "$ratios") hi=$(tail -1 <<< "$ratios")
   cpu=$(awk '{printf "%.4f\n", $4/$3}' "$work/paired" | median)
   idle=$(awk '{printf "%.4f\n", 1000*($2-$4/2)}' "$work/paired" | median)
   printf '  %-35s %.2fx (rounds %.2f-%.2f, %s); -T2 CPU %.2fx of -T1; -T2 wall - CPU/2: %.0f ms\n' \
