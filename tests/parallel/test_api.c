@@ -326,6 +326,20 @@ static int64_t flaky_pread(const cmz_source *src, void *buf, size_t n, uint64_t 
     return (int64_t)take;
 }
 
+/* After a failed call the context still works: compressing data[0, n) from a sound source
+ * gives the reference frame. */
+static void assert_source_gives(cmz_cctx *c, const uint8_t *data, size_t n,
+                                const uint8_t *frame, size_t size) {
+    flaky_source f = {data, n, UINT64_MAX};
+    cmz_source src = {.pread = flaky_pread, .size = n, .opaque = &f, .fd = -1};
+    tu_memout mo;
+    cmz_output out = tu_memout_init(&mo);
+    assert_int_equal(cmz_compress_source(c, &src, &out, NULL, NULL), CMZ_OK);
+    assert_int_equal(mo.size, size);
+    assert_memory_equal(mo.data, frame, size);
+    tu_memout_free(&mo);
+}
+
 /* cmz_compress_source: a read error names its offset; a source that ends early is refused;
  * either way at every thread count, with and without the auto filter (which reads the first
  * chunk on the calling thread). */
@@ -378,17 +392,10 @@ static void test_source_errors(void **state) {
                 free(ref);
             }
             /* The context still works, and gives cmz_compress's frame. */
-            flaky_source f = {data, n, UINT64_MAX};
-            cmz_source src = {.pread = flaky_pread, .size = n, .opaque = &f, .fd = -1};
-            tu_memout mo;
-            cmz_output out = tu_memout_init(&mo);
-            assert_int_equal(cmz_compress_source(c, &src, &out, NULL, NULL), CMZ_OK);
             size_t size;
             uint8_t *frame = tu_compress(&p, data, n, &size);
-            assert_int_equal(mo.size, size);
-            assert_memory_equal(mo.data, frame, size);
+            assert_source_gives(c, data, n, frame, size);
             free(frame);
-            tu_memout_free(&mo);
             cmz_cctx_free(c);
         }
     free(data);
@@ -433,14 +440,7 @@ static void test_write_failure_while_a_worker_waits(void **state) {
         assert_int_equal(cmz_compress_source(c, &src, &out, NULL, &err), CMZ_ERR_IO);
         assert_non_null(strstr(err.message, strerror(EIO)));
         free(wf.o.data);
-        tu_memout mo;
-        out = tu_memout_init(&mo);
-        flaky_source f = {data, n, UINT64_MAX};
-        cmz_source good = {.pread = flaky_pread, .size = n, .opaque = &f, .fd = -1};
-        assert_int_equal(cmz_compress_source(c, &good, &out, NULL, &err), CMZ_OK);
-        assert_int_equal(mo.size, size);
-        assert_memory_equal(mo.data, frame, size);
-        tu_memout_free(&mo);
+        assert_source_gives(c, data, n, frame, size);
     }
     cmz_cctx_free(c);
     free(frame);
