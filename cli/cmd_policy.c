@@ -1,6 +1,7 @@
 /* `cmz policy list|show|create|update|delete|verify`: a thin shell over include/cmz/policy.h.
  * Every check and every message about the policy comes from the library; this file parses
  * options, prints, and picks the file to save to. */
+#include <assert.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -8,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cmz/codec.h"
 #include "cmz/policy.h"
 #include "commands.h"
 
@@ -47,12 +49,15 @@ static void usage(FILE *to) {
           "Every command takes --config FILE. Without it the policy is $CMZ_CONFIG, else\n"
           "./configs/compression_layers.yaml, else ~/.config/cmz/compression_layers.yaml\n"
           "($XDG_CONFIG_HOME), else the built-in defaults. create starts from `default`'s\n"
-          "values; create, update and delete rewrite the file atomically, and change nothing\n"
-          "when a value is refused. SIZE takes units (512KB, 4MB; 1KB = 1024 bytes); MB of\n"
-          "--threshold are binary too. --filter: none, shuffle, bitshuffle, delta, planes or\n"
-          "auto; --typesize: the element size it works on (4 = float32, 2 = float16), kept\n"
-          "when --filter alone changes and the new filter takes it (none: 1; auto: tries 2\n"
-          "and 4). Exit status: 0 ok, 1 error, 2 usage.\n",
+          "values; create, update and delete rewrite the file atomically, holding a lock\n"
+          "(FILE.lock beside it) from reading to saving so that concurrent changes all\n"
+          "survive, and change nothing when a value is refused. Codecs without levels (none,\n"
+          "snappy, rans, planes) take level 0. SIZE takes units (512KB, 4MB; 1KB = 1024\n"
+          "bytes); MB of --threshold are binary too. --filter: none, shuffle, bitshuffle,\n"
+          "delta, planes or auto; --typesize: the element size it works on (4 = float32,\n"
+          "2 = float16), kept when --filter alone changes and the new filter takes it (none:\n"
+          "1; auto: tries 2 and 4). Exit status: 0 ok, 1 error (a value refused, a file or\n"
+          "stdout not written), 2 usage.\n",
           to);
 }
 
@@ -199,27 +204,78 @@ static int make_parents(const char *path) {
     return 0;
 }
 
-static int save(const cmz_policy *p, const cmz_policy_location *loc, const char *done,
-                const char *type) {
-    const char *path = loc->path;
-    if (!path[0]) {
+/* create, update and delete hold the policy file's lock from before it is read to after it
+ * is saved, so that concurrent changes of other types all survive (cmz_policy_lock_file). */
+static int lock_policy(const options *o, cmz_policy_lock **lock) {
+    cmz_policy_location loc;
+    if (cmz_policy_locate(o->config, &loc) != CMZ_OK) {
+        fprintf(stderr, "cmz policy: the policy file's path is longer than %d bytes\n",
+                CMZ_POLICY_PATH_MAX - 1);
+        return EXIT_ERROR;
+    }
+    if (!loc.path[0]) {
         fprintf(stderr, "cmz policy: no policy file to save to: pass --config FILE or set "
                         "CMZ_CONFIG\n");
         return EXIT_ERROR;
     }
-    if (loc->source == CMZ_POLICY_SOURCE_BUILTIN && make_parents(path) != 0) {
-        fprintf(stderr, "cmz policy: cannot create the folder of '%s': %s\n", path,
+    if (loc.source == CMZ_POLICY_SOURCE_BUILTIN && make_parents(loc.path) != 0) {
+        fprintf(stderr, "cmz policy: cannot create the folder of '%s': %s\n", loc.path,
                 strerror(errno));
         return EXIT_ERROR;
     }
     cmz_error err;
     cmz_error_clear(&err);
-    if (cmz_policy_save(p, path, &err) != CMZ_OK) {
+    if (cmz_policy_lock_file(loc.path, lock, &err) != CMZ_OK) {
         fprintf(stderr, "cmz policy: %s\n", err.message);
         return EXIT_ERROR;
     }
-    printf("%s '%s' in %s%s\n", done, type, path, loc->exists ? "" : " (new file)");
     return EXIT_OK;
+}
+
+static int save(const cmz_policy *p, const cmz_policy_location *loc, const char *done,
+                const char *type) {
+    assert(loc->path[0]); /* lock_policy refused an empty one */
+    cmz_error err;
+    cmz_error_clear(&err);
+    if (cmz_policy_save(p, loc->path, &err) != CMZ_OK) {
+        fprintf(stderr, "cmz policy: %s\n", err.message);
+        return EXIT_ERROR;
+    }
+    printf("%s '%s' in %s%s\n", done, type, loc->path, loc->exists ? "" : " (new file)");
+    return EXIT_OK;
+}
+
+/* After a refused update that gave a level the type's codec does not have (a codec without
+ * levels, such as rans): the command that changes the algorithm along with it, naming the
+ * first codec, zstd first, that takes the level. Nothing when none does. */
+static void suggest_algorithm(const cmz_policy *p, const options *o) {
+    const char *level = NULL, *algorithm = NULL;
+    for (size_t i = 0; i < o->nsettings; i++) {
+        if (!strcmp(o->settings[i].key, "level")) level = o->settings[i].value;
+        if (!strcmp(o->settings[i].key, "algorithm")) algorithm = o->settings[i].value;
+    }
+    const cmz_policy_entry *e = cmz_policy_get(p, o->operand);
+    if (!level || !e) return;
+    const cmz_codec *codec = algorithm ? cmz_codec_by_name(algorithm, NULL)
+                                       : cmz_codec_by_id(e->codec);
+    if (!codec || cmz_codec_min_level(codec) != cmz_codec_max_level(codec)) return;
+    size_t n = 0;
+    const cmz_codec *const *list = cmz_codec_list(&n);
+    const char *first = cmz_codec_by_id(CMZ_CODEC_ZSTD) ? "zstd" : NULL;
+    for (size_t i = 0; i <= n; i++) {
+        const char *name = i == 0 ? first : cmz_codec_name(list[i - 1]);
+        if (!name) continue;
+        cmz_policy *trial = cmz_policy_clone(p);
+        cmz_policy_setting both[] = {{"algorithm", name}, {"level", level}};
+        bool fits = trial && cmz_policy_update(trial, o->operand, both, 2, NULL) == CMZ_OK;
+        cmz_policy_free(trial);
+        if (fits) {
+            fprintf(stderr, "cmz policy: to change the algorithm: cmz policy update %s "
+                            "--algorithm %s --level %s\n",
+                    o->operand, name, level);
+            return;
+        }
+    }
 }
 
 static int cmd_verify(const options *o, cmz_diags *diags) {
@@ -262,12 +318,15 @@ static int run(const char *cmd, const options *o, cmz_diags *diags) {
         return usage_error("--verbose applies to list only");
     if (!strcmp(cmd, "verify")) return cmd_verify(o, diags);
 
+    cmz_policy_lock *lock = NULL;
+    if (modifies && lock_policy(o, &lock) != EXIT_OK) return EXIT_ERROR;
     cmz_policy *p = NULL;
     cmz_policy_location loc;
     cmz_status st = cmz_policy_open(o->config, modifies, &p, &loc, diags);
     if (st != CMZ_OK) {
         print_diags(diags);
         if (!cmz_diags_count(diags)) fprintf(stderr, "cmz policy: %s\n", cmz_strerror(st));
+        cmz_policy_unlock(lock);
         return EXIT_ERROR;
     }
     int rc;
@@ -285,6 +344,7 @@ static int run(const char *cmd, const options *o, cmz_diags *diags) {
         if (st != CMZ_OK) {
             print_diags(diags);
             if (!cmz_diags_count(diags)) fprintf(stderr, "cmz policy: %s\n", cmz_strerror(st));
+            if (!strcmp(cmd, "update")) suggest_algorithm(p, o);
             rc = EXIT_ERROR;
         } else {
             const char *done = !strcmp(cmd, "create")   ? "created"
@@ -294,6 +354,7 @@ static int run(const char *cmd, const options *o, cmz_diags *diags) {
         }
     }
     cmz_policy_free(p);
+    cmz_policy_unlock(lock);
     return rc;
 }
 

@@ -206,6 +206,26 @@ size_t cmz_policy_format_value(const cmz_policy_entry *entry, const char *key, c
  * CMZ_ERR_NOMEM, CMZ_ERR_INVALID_ARG. */
 cmz_status cmz_policy_save(const cmz_policy *policy, const char *path, cmz_error *err);
 
+/* ---- changing a file that other processes may change too ---------------------------------- */
+
+/* A lock held on a policy file while it is read, changed and saved. */
+typedef struct cmz_policy_lock cmz_policy_lock;
+
+/* Waits until no other holder of the lock on the policy file at `path` remains, and takes it:
+ * two processes that each load, change and save the file under the lock both keep their
+ * change (without it, the second save replaces the first one's file and its change is lost).
+ * The lock is an exclusive flock(2) on "PATH.lock" beside the file (beside a symbolic link's
+ * target), created when missing (mode 0666 minus the umask) and left in place afterwards:
+ * the file itself is replaced by every save, so it cannot hold the lock. It is advisory: it
+ * keeps out only those who take it (cmz policy create, update and delete do). Take it before
+ * loading, release it after saving. The lock's folder must exist.
+ * Errors: CMZ_ERR_IO (the lock file cannot be created or locked; err names it and the
+ * system's reason), CMZ_ERR_INVALID_ARG (NULL or empty path), CMZ_ERR_NOMEM. */
+cmz_status cmz_policy_lock_file(const char *path, cmz_policy_lock **out, cmz_error *err);
+
+/* Releases the lock and frees it; NULL is allowed. */
+void cmz_policy_unlock(cmz_policy_lock *lock);
+
 /* ---- finding the policy ----------------------------------------------------------------- */
 
 #define CMZ_POLICY_PATH_MAX 4096

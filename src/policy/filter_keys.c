@@ -44,19 +44,19 @@ bool cmz__policy_parse_filter(const char *s, const cmz__value *v, cmz__reporter 
     return false;
 }
 
-bool cmz__policy_parse_typesize(const char *s, const cmz__value *v, cmz__reporter *r,
-                                unsigned *out) {
-    static const char *const valid[] = {"0", "1", "2", "4", "8"};
-    for (unsigned i = 0; i < sizeof valid / sizeof valid[0]; i++)
-        if (strcmp(s, valid[i]) == 0) {
-            *out = (unsigned)(s[0] - '0');
-            return true;
-        }
-    char q[48];
-    cmz__report(r, v->line, v->column,
-                "typesize must be 1, 2, 4 or 8 (0 with filter auto), got '%s'",
-                cmz__quote(s, q, sizeof q));
-    return false;
+bool cmz__policy_parse_typesize(const cmz__value *v, cmz__reporter *r, unsigned *out) {
+    const cmz__number_rule rule = {"typesize", "1, 2, 4 or 8 (0 with filter auto)", 0, 8, 0,
+                                   false, false, NULL, NULL};
+    int64_t n;
+    if (!cmz__parse_number(v, &rule, r, &n)) return false;
+    if (n != 0 && !cmz__element_size_ok((unsigned)n)) {
+        char q[48];
+        cmz__report(r, v->line, v->column, "typesize must be %s, got '%s'", rule.expected,
+                    cmz__quote(v->text, q, sizeof q));
+        return false;
+    }
+    *out = (unsigned)n;
+    return true;
 }
 
 static unsigned line_of(const cmz__value *v) { return v ? v->line : 0; }

@@ -2,6 +2,8 @@
 #ifndef CMZ_POLICY_INTERNAL_H
 #define CMZ_POLICY_INTERNAL_H
 
+#include <limits.h>
+
 #include "../common/internal.h"
 #include "cmz/codec.h"
 #include "cmz/policy.h"
@@ -54,15 +56,57 @@ extern const char *const cmz__policy_keys[CMZ__KEY_COUNT];
 /* The key's index, or -1. */
 int cmz__policy_key_index(const char *name);
 
-/* A value as found: a scalar's text (plain = written without quotes or block style), or
- * what it is when not a scalar ("a mapping", "a sequence"). Its position is where errors
- * about it are reported. */
+/* What a scalar is as written: plain (untagged and unquoted: the key reads its text as it
+ * wants, "3" as a number), a string (quoted or block style; or tagged !!str), or tagged with
+ * another type of YAML's core schema. The loader refuses every other tag. */
+typedef enum {
+    CMZ__TAG_PLAIN,
+    CMZ__TAG_QUOTED,
+    CMZ__TAG_STR,
+    CMZ__TAG_INT,
+    CMZ__TAG_FLOAT,
+    CMZ__TAG_BOOL,
+    CMZ__TAG_NULL,
+} cmz__tag;
+
+/* A value as found: a scalar's text and tag, or what it is when not a scalar ("a mapping",
+ * "a sequence"). Its position is where errors about it are reported. */
 typedef struct {
     const char *text; /* NULL when not a scalar */
-    bool plain;
+    cmz__tag tag;
     const char *kind; /* when text is NULL */
     unsigned line, column;
 } cmz__value;
+
+/* ---- a value's type and its number (scalar.c), for every key of both files ---- */
+
+/* What a key takes, for cmz__value_check. */
+enum { CMZ__TAKES_STR = 1, CMZ__TAKES_INT = 2, CMZ__TAKES_FLOAT = 4, CMZ__TAKES_BOOL = 8 };
+
+/* Whether v may be the value of key `name`, which takes `takes` (`expected`: what it must be,
+ * for messages): a scalar, not null, and plain or of a type the key takes. Reports and returns
+ * false otherwise. */
+bool cmz__value_check(const cmz__value *v, const char *name, const char *expected,
+                      unsigned takes, cmz__reporter *r);
+
+/* How a key's number is written and its range. */
+typedef struct {
+    const char *name, *expected; /* "KEY must be EXPECTED, got 'TEXT'" */
+    int64_t min, max;            /* of the result; a negative min allows a '-' */
+    unsigned shift;              /* the result is the number times 2^shift (threshold_mb: 20) */
+    bool fraction;               /* decimals ("0.5"); only with min >= 0 */
+    bool units;                  /* a binary unit after the digits ("4MB", "4 MiB") */
+    /* "KEY TEXT BELOW" and "KEY TEXT ABOVE" ("is below the minimum of 16 bytes"); NULL:
+     * "KEY must be EXPECTED, got 'TEXT'". */
+    const char *below, *above;
+} cmz__number_rule;
+
+/* The one number reader of the policy layer: an optional sign, decimal digits, then what
+ * the rule allows; no leading zero (octal to YAML 1.1 readers), no hex, '_', exponent or
+ * other text; a value tagged !!int takes no fraction or unit. Overflow is out of range, never
+ * wrapped. Reports at v's position and returns false when the text is not such a number. */
+bool cmz__parse_number(const cmz__value *v, const cmz__number_rule *rule, cmz__reporter *r,
+                       int64_t *out);
 
 /* Parses v into the key's field of *e; reports and returns false when it is not valid on
  * its own (the level's range is checked later, against the entry's codec). */
@@ -77,8 +121,7 @@ const char *cmz__policy_filter_name(int filter);
 bool cmz__policy_filter_pair_ok(int codec, int filter, unsigned typesize);
 /* Parse one value (reported at v's position); the pair is checked later. */
 bool cmz__policy_parse_filter(const char *s, const cmz__value *v, cmz__reporter *r, int *out);
-bool cmz__policy_parse_typesize(const char *s, const cmz__value *v, cmz__reporter *r,
-                                unsigned *out);
+bool cmz__policy_parse_typesize(const cmz__value *v, cmz__reporter *r, unsigned *out);
 
 /* Completes and checks the entry's filter and typesize after the keys were set: `given`
  * says which of the two the file or the settings named (f and t: their values, for the
@@ -113,6 +156,14 @@ size_t cmz__policy_find(const cmz_policy *p, const char *type);
  * CMZ_OK, CMZ_ERR_IO, CMZ_ERR_NOMEM or CMZ_ERR_INVALID_ARG. */
 cmz_status cmz__read_yaml_file(const char *path, const char *not_what, cmz__reporter *r,
                                char **text, size_t *size);
+
+/* ---- saving (save.c) ---- */
+
+/* The file a save to `path` replaces: path itself, or the target of the symbolic link it
+ * names (realpath'd into resolved). CMZ_ERR_IO (cannot resolve) or CMZ_ERR_INVALID_ARG (too
+ * long), with err's message naming path. */
+cmz_status cmz__policy_target(const char *path, char resolved[PATH_MAX], const char **target,
+                              cmz_error *err);
 
 /* ---- parsing (parse.c) ---- */
 

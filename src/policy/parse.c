@@ -1,5 +1,6 @@
-/* YAML text -> policy, reporting every problem with its line and column. libyaml builds the
- * node tree (with the position of every node); this file walks it and checks the shape:
+/* YAML text -> policy, reporting every problem with its line and column. The layer's YAML
+ * loader (yaml_load.c) builds the node tree (with the position of every node); this file
+ * walks it and checks the shape:
  *
  *   compression_policy:
  *     TYPE:
@@ -22,16 +23,6 @@ typedef struct {
     bool nomem;
 } walker;
 
-
-static cmz__value value_of(walker *w, const yaml_node_t *n, const char *key) {
-    cmz__value v = {NULL, false, cmz__yaml_kind(n), cmz__yaml_line(n->start_mark), cmz__yaml_column(n->start_mark)};
-    if (n->type == YAML_SCALAR_NODE) {
-        v.text = cmz__yaml_scalar(w->r, n, key);
-        v.plain = n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
-        if (!v.text) v.kind = NULL; /* reported already */
-    }
-    return v;
-}
 
 /* One type's mapping -> *e. The type's key node is where missing keys are reported. */
 static bool parse_entry(walker *w, const yaml_node_t *type_node, const yaml_node_t *n,
@@ -77,7 +68,7 @@ static bool parse_entry(walker *w, const yaml_node_t *type_node, const yaml_node
             continue;
         }
         seen[k] = vn;
-        cmz__value v = value_of(w, vn, key);
+        cmz__value v = cmz__yaml_value(w->r, vn, key);
         values[k] = v;
         if (v.text || v.kind) valid[k] = cmz__policy_set_key(e, k, &v, w->r);
     }
@@ -163,49 +154,25 @@ static void parse_types(walker *w, const yaml_node_t *root_key, const yaml_node_
                     "policy does not list");
 }
 
-static void parse_types_cb(void *w, const yaml_node_t *root_key, const yaml_node_t *n) {
+static void parse_types_cb(void *ctx, yaml_document_t *doc, const yaml_node_t *root_key,
+                           const yaml_node_t *n) {
+    walker *w = ctx;
+    w->doc = doc;
     parse_types(w, root_key, n);
 }
 
 cmz_status cmz__policy_parse(const char *text, size_t size, cmz__reporter *r, cmz_policy **out) {
     *out = NULL;
-    yaml_parser_t parser;
-    if (!yaml_parser_initialize(&parser)) return CMZ_ERR_NOMEM;
-    yaml_parser_set_input_string(&parser, (const unsigned char *)text, size);
-    yaml_document_t doc;
-    if (!yaml_parser_load(&parser, &doc)) {
-        cmz_status st = parser.error == YAML_MEMORY_ERROR ? CMZ_ERR_NOMEM : CMZ_OK;
-        if (st == CMZ_OK) cmz__yaml_report_error(&parser, text, size, r);
-        yaml_parser_delete(&parser);
-        return st;
-    }
-    walker w = {&doc, r, cmz__policy_new(0), false};
-    yaml_node_t *root = yaml_document_get_root_node(&doc);
-    if (!w.policy)
-        w.nomem = true;
-    else if (!root)
-        cmz__report(r, 1, 1, "the policy is empty: it must start with '" ROOT_KEY ":'");
-    else
-        cmz__yaml_parse_root(&doc, r, root,
-                             &(cmz__yaml_root){ROOT_KEY, "a policy file",
-                                               "the types and their settings", parse_types_cb,
-                                               &w});
-    yaml_document_delete(&doc);
-    /* A second document would be ignored silently by a one-document reader: refuse it. */
-    if (root && !w.nomem) {
-        yaml_document_t next;
-        if (!yaml_parser_load(&parser, &next)) {
-            if (parser.error == YAML_MEMORY_ERROR) w.nomem = true;
-            else cmz__yaml_report_error(&parser, text, size, r);
-        } else {
-            yaml_node_t *extra = yaml_document_get_root_node(&next);
-            if (extra)
-                cmz__report(r, cmz__yaml_line(extra->start_mark), cmz__yaml_column(extra->start_mark),
-                            "a second YAML document: a policy file holds one");
-            yaml_document_delete(&next);
-        }
-    }
-    yaml_parser_delete(&parser);
+    walker w = {NULL, r, cmz__policy_new(0), false};
+    if (!w.policy) return CMZ_ERR_NOMEM;
+    const cmz__yaml_root spec = {ROOT_KEY,
+                                 "a policy file",
+                                 "the types and their settings",
+                                 "the policy is empty: it must start with '" ROOT_KEY ":'",
+                                 "a policy needs 3",
+                                 parse_types_cb,
+                                 &w};
+    if (cmz__yaml_load(text, size, r, &spec) != CMZ_OK) w.nomem = true;
     if (w.nomem || r->errors) {
         cmz_policy_free(w.policy);
         return w.nomem ? CMZ_ERR_NOMEM : CMZ_OK;

@@ -155,7 +155,7 @@ static bool apply_settings(cmz_policy_entry *e, const cmz_policy_setting *settin
                         hint ? "; did you mean '" : "", hint ? hint : "", hint ? "'?" : "");
             continue;
         }
-        cmz__value v = {settings[i].value ? settings[i].value : "", true, NULL, 0, 0};
+        cmz__value v = {settings[i].value ? settings[i].value : "", CMZ__TAG_PLAIN, NULL, 0, 0};
         given[k] = v;
         seen[k] = true;
         if (cmz__policy_set_key(e, k, &v, r)) continue;

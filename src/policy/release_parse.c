@@ -1,5 +1,6 @@
 /* YAML text -> release rules, reporting every problem with its line and column. Mirrors
- * parse.c (the compression policy): libyaml builds the node tree, this file walks it:
+ * parse.c (the compression policy): the layer's YAML loader builds the node tree, this file
+ * walks it:
  *
  *   releasable_resources:
  *     TYPE:
@@ -14,7 +15,6 @@
 #include "yaml_nodes.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #define ROOT_KEY "releasable_resources"
@@ -44,49 +44,20 @@ typedef struct {
 } walker;
 
 
-static bool is_null(const cmz__value *v) {
-    const char *s = v->text;
-    return v->plain && (!s[0] || strcmp(s, "~") == 0 || strcmp(s, "null") == 0 ||
-                        strcmp(s, "Null") == 0 || strcmp(s, "NULL") == 0);
-}
-
 /* ---- values ---- */
 
-/* Plain decimal digits only: YAML 1.1 readers take 0x10, 0o17, 1_000 and 010 (octal) each
- * their own way, so a file that means the same to every reader writes 16, 15, 1000, 10. */
+/* Every number is an integer in plain decimal (cmz__parse_number: an optional sign, digits;
+ * no fraction, unit, leading zero, hex or '_'), so that a file means the same to every reader. */
 static bool parse_uint(int key, const cmz__value *v, unsigned min, unsigned max,
                        cmz__reporter *r, unsigned *out) {
     static const char *const range_note[CMZ__RKEY_COUNT] = {
         " (1 is released first)", " seconds (one year)", "", ""};
-    const char *name = cmz__release_keys[key], *s = v->text;
-    char q[48];
-    const char *p = s + (*s == '-' || *s == '+');
-    size_t digits = strspn(p, "0123456789");
-    if (digits == 0 || p[digits] != '\0') {
-        cmz__report(r, v->line, v->column, "%s must be %s, got '%s'", name, expected[key],
-                    cmz__quote(s, q, sizeof q));
-        return false;
-    }
-    bool zero = strspn(p, "0") == digits;
-    if (*s == '-' && !zero) {
-        cmz__report(r, v->line, v->column, "%s must not be negative, got %s", name,
-                    cmz__quote(s, q, sizeof q));
-        return false;
-    }
-    if (digits > 1 && p[0] == '0') {
-        cmz__report(r, v->line, v->column,
-                    "%s %s has a leading zero, which some YAML readers take as octal; write "
-                    "it without",
-                    name, cmz__quote(s, q, sizeof q));
-        return false;
-    }
-    /* More than 10 digits cannot fit an unsigned and is out of every range here. */
-    unsigned long long n = digits > 10 ? ~0ULL : strtoull(p, NULL, 10);
-    if (n < min || n > max) {
-        cmz__report(r, v->line, v->column, "%s %s is out of range %u..%u%s", name,
-                    cmz__quote(s, q, sizeof q), min, max, range_note[key]);
-        return false;
-    }
+    char range[80];
+    snprintf(range, sizeof range, "is out of range %u..%u%s", min, max, range_note[key]);
+    const cmz__number_rule rule = {cmz__release_keys[key], expected[key], min, max, 0, false,
+                                   false, range, range};
+    int64_t n;
+    if (!cmz__parse_number(v, &rule, r, &n)) return false;
     *out = (unsigned)n;
     return true;
 }
@@ -95,22 +66,8 @@ static bool parse_uint(int key, const cmz__value *v, unsigned min, unsigned max,
 static bool set_key(cmz_release_rule *rule, int key, const cmz__value *v, cmz__reporter *r) {
     const char *name = cmz__release_keys[key];
     char q[48];
-    if (!v->text) {
-        cmz__report(r, v->line, v->column, "%s must be %s, got %s", name, expected[key],
-                    v->kind);
-        return false;
-    }
-    if (is_null(v)) {
-        cmz__report(r, v->line, v->column, "%s has no value; it must be %s", name,
-                    expected[key]);
-        return false;
-    }
-    /* Every key is a number or a boolean, which must be written as such: "3" is a string. */
-    if (!v->plain) {
-        cmz__report(r, v->line, v->column, "%s must be %s, got the string \"%s\" (remove the "
-                    "quotes)", name, expected[key], cmz__quote(v->text, q, sizeof q));
-        return false;
-    }
+    unsigned takes = key == CMZ__RKEY_COMPRESS_BEFORE_RELEASE ? CMZ__TAKES_BOOL : CMZ__TAKES_INT;
+    if (!cmz__value_check(v, name, expected[key], takes, r)) return false;
     unsigned n = 0;
     switch (key) {
     case CMZ__RKEY_PRIORITY:
@@ -190,14 +147,8 @@ static bool parse_rule(walker *w, const yaml_node_t *type_node, const yaml_node_
             continue;
         }
         seen[k] = vn;
-        cmz__value v = {NULL, false, cmz__yaml_kind(vn), cmz__yaml_line(vn->start_mark),
-                        cmz__yaml_column(vn->start_mark)};
-        if (vn->type == YAML_SCALAR_NODE) {
-            v.text = cmz__yaml_scalar(w->r, vn, key);
-            v.plain = vn->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
-            if (!v.text) continue; /* reported already */
-        }
-        set_key(rule, k, &v, w->r);
+        cmz__value v = cmz__yaml_value(w->r, vn, key);
+        if (v.text || v.kind) set_key(rule, k, &v, w->r);
     }
     char missing[80] = "";
     for (int k = 0; k < CMZ__RKEY_REQUIRED; k++)
@@ -270,51 +221,27 @@ static void parse_types(walker *w, const yaml_node_t *root_key, const yaml_node_
     cmz__free(seen);
 }
 
-static void parse_types_cb(void *w, const yaml_node_t *root_key, const yaml_node_t *n) {
+static void parse_types_cb(void *ctx, yaml_document_t *doc, const yaml_node_t *root_key,
+                           const yaml_node_t *n) {
+    walker *w = ctx;
+    w->doc = doc;
     parse_types(w, root_key, n);
 }
 
 cmz_status cmz__release_parse(const char *text, size_t size, cmz__reporter *r,
                               cmz_release_rules **out) {
     *out = NULL;
-    yaml_parser_t parser;
-    if (!yaml_parser_initialize(&parser)) return CMZ_ERR_NOMEM;
-    yaml_parser_set_input_string(&parser, (const unsigned char *)text, size);
-    yaml_document_t doc;
-    if (!yaml_parser_load(&parser, &doc)) {
-        cmz_status st = parser.error == YAML_MEMORY_ERROR ? CMZ_ERR_NOMEM : CMZ_OK;
-        if (st == CMZ_OK) cmz__yaml_report_error(&parser, text, size, r);
-        yaml_parser_delete(&parser);
-        return st;
-    }
-    walker w = {&doc, r, cmz__release_rules_new(0), false};
-    yaml_node_t *root = yaml_document_get_root_node(&doc);
-    if (!w.rules)
-        w.nomem = true;
-    else if (!root)
-        cmz__report(r, 1, 1, "the release rules are empty: the file must start with '" ROOT_KEY
-                             ":'");
-    else
-        cmz__yaml_parse_root(&doc, r, root,
-                             &(cmz__yaml_root){ROOT_KEY, "a release rules file",
-                                               "the releasable types and their rules",
-                                               parse_types_cb, &w});
-    yaml_document_delete(&doc);
-    /* A second document would be ignored silently by a one-document reader: refuse it. */
-    if (root && !w.nomem) {
-        yaml_document_t next;
-        if (!yaml_parser_load(&parser, &next)) {
-            if (parser.error == YAML_MEMORY_ERROR) w.nomem = true;
-            else cmz__yaml_report_error(&parser, text, size, r);
-        } else {
-            yaml_node_t *extra = yaml_document_get_root_node(&next);
-            if (extra)
-                cmz__report(r, cmz__yaml_line(extra->start_mark), cmz__yaml_column(extra->start_mark),
-                            "a second YAML document: a release rules file holds one");
-            yaml_document_delete(&next);
-        }
-    }
-    yaml_parser_delete(&parser);
+    walker w = {NULL, r, cmz__release_rules_new(0), false};
+    if (!w.rules) return CMZ_ERR_NOMEM;
+    const cmz__yaml_root spec = {
+        ROOT_KEY,
+        "a release rules file",
+        "the releasable types and their rules",
+        "the release rules are empty: the file must start with '" ROOT_KEY ":'",
+        "release rules need 3",
+        parse_types_cb,
+        &w};
+    if (cmz__yaml_load(text, size, r, &spec) != CMZ_OK) w.nomem = true;
     if (w.nomem || r->errors) {
         cmz_release_rules_free(w.rules);
         return w.nomem ? CMZ_ERR_NOMEM : CMZ_OK;

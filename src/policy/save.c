@@ -38,7 +38,7 @@ static const char header[] =
     "#                    lz4   0 = its fastest setting (acceleration 8), 1-2 = lz4 -1,\n"
     "#                          3..12 = LZ4HC (same block format, slower, smaller);\n"
     "#                    gzip  1..12, libdeflate's levels (12 = smallest);\n"
-    "#                    zstd  1..22.\n"
+    "#                    zstd  -100..22: -100..-1 its fast levels, 0 its default (3).\n"
     "#   chunk_size     raw bytes per independent chunk (chunks compress and decompress in\n"
     "#                  parallel and can be read alone): a number of bytes (65536) or a\n"
     "#                  number with a unit, B, KB, MB or GB, all binary: 1KB = 1KiB = 1024\n"
@@ -199,21 +199,29 @@ static cmz_status save_text(const char *target, const char *text, size_t size,
     return e ? io_fail(err, "sync the folder of", target, e) : CMZ_OK;
 }
 
+cmz_status cmz__policy_target(const char *path, char resolved[PATH_MAX], const char **target,
+                              cmz_error *err) {
+    /* Replace a symbolic link's target, not the link. */
+    struct stat st;
+    *target = path;
+    if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
+        if (!realpath(path, resolved)) return io_fail(err, "resolve the link", path, errno);
+        *target = resolved;
+    }
+    if (strlen(*target) >= PATH_MAX)
+        return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
+                         "path too long: '%s'", path);
+    return CMZ_OK;
+}
+
 cmz_status cmz_policy_save(const cmz_policy *p, const char *path, cmz_error *err) {
     if (!p || !path || !path[0])
         return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
                          "no policy or no path to save it to");
-    /* Replace a symbolic link's target, not the link. */
     char resolved[PATH_MAX];
-    struct stat st;
-    const char *target = path;
-    if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
-        if (!realpath(path, resolved)) return io_fail(err, "resolve the link", path, errno);
-        target = resolved;
-    }
-    if (strlen(target) >= PATH_MAX)
-        return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                         "path too long: '%s'", path);
+    const char *target;
+    cmz_status st = cmz__policy_target(path, resolved, &target, err);
+    if (st != CMZ_OK) return st;
 
     size_t size = 0;
     cmz_policy_format(p, NULL, 0, &size);
@@ -231,8 +239,8 @@ cmz_status cmz_policy_save(const cmz_policy *p, const char *path, cmz_error *err
     sigaddset(&block, SIGTERM);
     sigaddset(&block, SIGHUP);
     int masked = pthread_sigmask(SIG_BLOCK, &block, &old) == 0;
-    cmz_status st2 = save_text(target, text, size, err);
+    st = save_text(target, text, size, err);
     if (masked) pthread_sigmask(SIG_SETMASK, &old, NULL);
     cmz__free(text);
-    return st2;
+    return st;
 }

@@ -5,9 +5,7 @@
 #include <ctype.h>
 #include <inttypes.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 const char *const cmz__policy_keys[CMZ__KEY_COUNT] = {
     "algorithm", "level", "chunk_size", "auto_compress", "threshold_mb", "priority",
@@ -40,64 +38,24 @@ int cmz__policy_key_index(const char *name) {
 
 #define MIB ((uint64_t)1 << 20)
 
-/* ---- sizes: "65536", "512KB", "4 MB", "1GiB"; units binary, as the CLI's (docs/CLI.md):
- * K, M, G, T alone or with B or iB, case-insensitive ---- */
+/* ---- sizes: "65536", "512KB", "4 MB", "1GiB"; units binary, as the CLI's (docs/CLI.md) ---- */
 
-static const struct {
-    const char *unit;
-    unsigned shift;
-} units[] = {{"", 0},    {"B", 0},    {"K", 10},   {"KB", 10}, {"KiB", 10},
-             {"M", 20},  {"MB", 20},  {"MiB", 20}, {"G", 30},  {"GB", 30},
-             {"GiB", 30}, {"T", 40},  {"TB", 40},  {"TiB", 40}};
-
-static bool parse_chunk_size(const char *s, const cmz__value *v, cmz__reporter *r,
-                             uint32_t *out) {
-    char q[48];
-    const char *p = s;
-    if (*p == '+') p++;
-    if (*p == '-') {
-        cmz__report(r, v->line, v->column, "chunk_size must not be negative, got '%s'",
-                    cmz__quote(s, q, sizeof q));
-        return false;
-    }
-    if (!isdigit((unsigned char)*p)) goto not_a_size;
-    uint64_t n = 0;
-    bool huge = false;
-    for (; isdigit((unsigned char)*p); p++) {
-        n = n * 10 + (uint64_t)(*p - '0');
-        if (n > ((uint64_t)1 << 40)) huge = true, n = (uint64_t)1 << 40;
-    }
-    if (*p == '.') goto not_a_size;
-    while (*p == ' ') p++;
-    unsigned shift = 99;
-    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
-        if (strcasecmp(p, units[i].unit) == 0) shift = units[i].shift;
-    if (shift == 99) {
-        char qu[48];
-        cmz__report(r, v->line, v->column,
-                    "chunk_size '%s' has an unknown unit '%s'; use B, KB, MB or GB "
-                    "(1KB = 1024 bytes) or a plain number of bytes",
-                    cmz__quote(s, q, sizeof q), cmz__quote(p, qu, sizeof qu));
-        return false;
-    }
-    if (huge || n > ((uint64_t)CMZ_CHUNK_SIZE_MAX >> shift)) {
-        cmz__report(r, v->line, v->column, "chunk_size %s is above the maximum of 1GB",
-                    cmz__quote(s, q, sizeof q));
-        return false;
-    }
-    n <<= shift;
-    if (n < CMZ_CHUNK_SIZE_MIN) {
-        cmz__report(r, v->line, v->column,
-                    "chunk_size %s is below the minimum of %u bytes", cmz__quote(s, q, sizeof q),
-                    CMZ_CHUNK_SIZE_MIN);
-        return false;
-    }
+static bool parse_chunk_size(const cmz__value *v, cmz__reporter *r, uint32_t *out) {
+    _Static_assert(CMZ_CHUNK_SIZE_MIN == 16 && CMZ_CHUNK_SIZE_MAX == 1u << 30,
+                   "the messages name the limits");
+    const cmz__number_rule rule = {"chunk_size",
+                                   expected[CMZ__KEY_CHUNK_SIZE],
+                                   CMZ_CHUNK_SIZE_MIN,
+                                   CMZ_CHUNK_SIZE_MAX,
+                                   0,
+                                   false,
+                                   true,
+                                   "is below the minimum of 16 bytes",
+                                   "is above the maximum of 1GB"};
+    int64_t n;
+    if (!cmz__parse_number(v, &rule, r, &n)) return false;
     *out = (uint32_t)n;
     return true;
-not_a_size:
-    cmz__report(r, v->line, v->column, "chunk_size must be %s, got '%s'",
-                expected[CMZ__KEY_CHUNK_SIZE], cmz__quote(s, q, sizeof q));
-    return false;
 }
 
 static void format_size(uint64_t n, char *buf, size_t cap) {
@@ -113,42 +71,25 @@ static void format_size(uint64_t n, char *buf, size_t cap) {
 
 /* ---- threshold_mb: a plain decimal number of MiB, "5" or "0.5" ---- */
 
-static bool parse_threshold(const char *s, const cmz__value *v, cmz__reporter *r,
-                            uint64_t *out) {
-    char q[48];
-    const char *p = s;
-    bool negative = *p == '-';
-    if (*p == '-' || *p == '+') p++;
-    size_t digits = strspn(p, "0123456789");
-    const char *end = p + digits;
-    if (*end == '.') {
-        size_t frac = strspn(end + 1, "0123456789");
-        if (frac == 0) digits = 0;
-        end += 1 + frac;
-    }
-    if (digits == 0 || *end != '\0') {
-        cmz__report(r, v->line, v->column, "threshold_mb must be %s, got '%s'",
-                    expected[CMZ__KEY_THRESHOLD_MB], cmz__quote(s, q, sizeof q));
-        return false;
-    }
-    double mb = strtod(p, NULL);
-    if (negative && mb != 0) {
-        cmz__report(r, v->line, v->column, "threshold_mb must not be negative, got %s",
-                    cmz__quote(s, q, sizeof q));
-        return false;
-    }
-    if (!(mb <= (double)(CMZ_POLICY_THRESHOLD_MAX / MIB))) {
-        cmz__report(r, v->line, v->column,
-                    "threshold_mb %s is above the maximum of %" PRIu64 " (1 TiB)",
-                    cmz__quote(s, q, sizeof q), CMZ_POLICY_THRESHOLD_MAX / MIB);
-        return false;
-    }
-    *out = (uint64_t)(mb * (double)MIB + 0.5); /* mb >= 0: rounds to the nearest byte */
+static bool parse_threshold(const cmz__value *v, cmz__reporter *r, uint64_t *out) {
+    _Static_assert(CMZ_POLICY_THRESHOLD_MAX == MIB << 20, "the message names the maximum");
+    const cmz__number_rule rule = {"threshold_mb",
+                                   expected[CMZ__KEY_THRESHOLD_MB],
+                                   0,
+                                   (int64_t)CMZ_POLICY_THRESHOLD_MAX,
+                                   20,
+                                   true,
+                                   false,
+                                   NULL,
+                                   "is above the maximum of 1048576 (1 TiB)"};
+    int64_t n;
+    if (!cmz__parse_number(v, &rule, r, &n)) return false;
+    *out = (uint64_t)n; /* rounded to the nearest byte */
     return true;
 }
 
-/* Exact: bytes / 2^20 always has a finite decimal expansion (at most 20 digits), and strtod
- * reads it back to the same double, so the text round-trips to the same byte count. */
+/* Exact: bytes / 2^20 always has a finite decimal expansion (at most 20 digits), which
+ * cmz__parse_number scales back exactly, so the text round-trips to the same byte count. */
 static void format_mb(uint64_t bytes, char *buf, size_t cap) {
     int n = snprintf(buf, cap, "%" PRIu64, bytes / MIB);
     uint64_t frac = bytes % MIB;
@@ -165,22 +106,12 @@ static void format_mb(uint64_t bytes, char *buf, size_t cap) {
 
 /* ---- the other keys ---- */
 
-static bool parse_level(const char *s, const cmz__value *v, cmz__reporter *r, int *out) {
-    char q[48];
-    const char *p = s + (*s == '-' || *s == '+');
-    size_t digits = strspn(p, "0123456789");
-    if (digits == 0 || p[digits] != '\0') {
-        cmz__report(r, v->line, v->column, "level must be an integer, got '%s'",
-                    cmz__quote(s, q, sizeof q));
-        return false;
-    }
-    long n = digits > 9 ? 1000000000L : strtol(p, NULL, 10);
-    if (*s == '-') n = -n;
-    if (n >= 1000000000L || n <= -1000000000L) {
-        cmz__report(r, v->line, v->column, "level %s is out of range",
-                    cmz__quote(s, q, sizeof q));
-        return false;
-    }
+/* Any integer a codec could take; the codec's own range is checked with the entry's codec. */
+static bool parse_level(const cmz__value *v, cmz__reporter *r, int *out) {
+    const cmz__number_rule rule = {"level", expected[CMZ__KEY_LEVEL], -999999999, 999999999,
+                                   0, false, false, "is out of range", "is out of range"};
+    int64_t n;
+    if (!cmz__parse_number(v, &rule, r, &n)) return false;
     *out = (int)n;
     return true;
 }
@@ -221,40 +152,26 @@ static bool parse_priority(const char *s, const cmz__value *v, cmz__reporter *r,
     return false;
 }
 
-static bool is_null(const cmz__value *v) {
-    const char *s = v->text;
-    return v->plain && (!s[0] || strcmp(s, "~") == 0 || strcmp(s, "null") == 0 ||
-                        strcmp(s, "Null") == 0 || strcmp(s, "NULL") == 0);
-}
-
 bool cmz__policy_set_key(cmz_policy_entry *e, int key, const cmz__value *v, cmz__reporter *r) {
-    const char *name = cmz__policy_keys[key];
+    static const unsigned takes[CMZ__KEY_COUNT] = {
+        [CMZ__KEY_ALGORITHM] = CMZ__TAKES_STR,
+        [CMZ__KEY_LEVEL] = CMZ__TAKES_INT,
+        [CMZ__KEY_CHUNK_SIZE] = CMZ__TAKES_STR | CMZ__TAKES_INT,
+        [CMZ__KEY_AUTO_COMPRESS] = CMZ__TAKES_BOOL,
+        [CMZ__KEY_THRESHOLD_MB] = CMZ__TAKES_INT | CMZ__TAKES_FLOAT,
+        [CMZ__KEY_PRIORITY] = CMZ__TAKES_STR,
+        [CMZ__KEY_FILTER] = CMZ__TAKES_STR,
+        [CMZ__KEY_TYPESIZE] = CMZ__TAKES_INT,
+    };
     char q[48];
-    if (!v->text) {
-        cmz__report(r, v->line, v->column, "%s must be %s, got %s", name, expected[key],
-                    v->kind);
-        return false;
-    }
-    if (is_null(v)) {
-        cmz__report(r, v->line, v->column, "%s has no value; it must be %s", name,
-                    expected[key]);
-        return false;
-    }
-    /* Numbers and booleans must be written as such: a quoted "3" is a string. */
-    bool typed = key == CMZ__KEY_LEVEL || key == CMZ__KEY_AUTO_COMPRESS ||
-                 key == CMZ__KEY_THRESHOLD_MB || key == CMZ__KEY_TYPESIZE;
-    if (typed && !v->plain) {
-        cmz__report(r, v->line, v->column, "%s must be %s, got the string \"%s\" (remove the "
-                    "quotes)", name, expected[key], cmz__quote(v->text, q, sizeof q));
-        return false;
-    }
+    if (!cmz__value_check(v, cmz__policy_keys[key], expected[key], takes[key], r)) return false;
     switch (key) {
     case CMZ__KEY_ALGORITHM:
         return parse_algorithm(v->text, v, r, &e->codec);
     case CMZ__KEY_LEVEL:
-        return parse_level(v->text, v, r, &e->level);
+        return parse_level(v, r, &e->level);
     case CMZ__KEY_CHUNK_SIZE:
-        return parse_chunk_size(v->text, v, r, &e->chunk_size);
+        return parse_chunk_size(v, r, &e->chunk_size);
     case CMZ__KEY_AUTO_COMPRESS:
         /* Strict on purpose: yes/no/on/off/1/0 are YAML 1.1 booleans in some readers and
          * strings in others; only true and false mean the same everywhere. */
@@ -266,13 +183,13 @@ bool cmz__policy_set_key(cmz_policy_entry *e, int key, const cmz__value *v, cmz_
                     cmz__quote(v->text, q, sizeof q));
         return false;
     case CMZ__KEY_THRESHOLD_MB:
-        return parse_threshold(v->text, v, r, &e->threshold);
+        return parse_threshold(v, r, &e->threshold);
     case CMZ__KEY_PRIORITY:
         return parse_priority(v->text, v, r, &e->priority);
     case CMZ__KEY_FILTER:
         return cmz__policy_parse_filter(v->text, v, r, &e->filter);
     case CMZ__KEY_TYPESIZE:
-        return cmz__policy_parse_typesize(v->text, v, r, &e->typesize);
+        return cmz__policy_parse_typesize(v, r, &e->typesize);
     }
     return false;
 }
@@ -295,6 +212,12 @@ bool cmz__policy_check_level(const cmz_policy_entry *e, unsigned line, unsigned 
                   cmz_codec_max_level(codec));
     else if (cmz_codec_check_level(codec, e->level, NULL, &err) == CMZ_OK)
         return true;
+    else if (cmz_codec_min_level(codec) == cmz_codec_max_level(codec))
+        /* "valid: 0..0" reads as a range to pick from; there is nothing to pick. */
+        cmz__fail(&err, CMZ_ERR_LEVEL_RANGE, CMZ_NO_POSITION, CMZ_NO_POSITION,
+                  "%s has no levels: its level is %d (for level %d, choose an algorithm that "
+                  "has levels)",
+                  cmz_codec_name(codec), cmz_codec_min_level(codec), e->level);
     cmz__report(r, line, column, "%s", err.message);
     return false;
 }

@@ -1,6 +1,7 @@
 /* libyaml node helpers shared by the policy and release-rules loaders (yaml_nodes.h). */
 #include "yaml_nodes.h"
 
+#include <assert.h>
 #include <string.h>
 
 const char *cmz__yaml_kind(const yaml_node_t *n) {
@@ -31,6 +32,32 @@ bool cmz__yaml_empty_scalar(const yaml_node_t *n) {
            n->data.scalar.length == 0;
 }
 
+/* The tags yaml_load.c gives scalars: "?" plain, "!" a string without a tag of its own. */
+static cmz__tag tag_of(const yaml_node_t *n) {
+    static const struct {
+        const char *tag;
+        cmz__tag is;
+    } tags[] = {{"?", CMZ__TAG_PLAIN},         {"!", CMZ__TAG_QUOTED},
+                {YAML_STR_TAG, CMZ__TAG_STR},  {YAML_INT_TAG, CMZ__TAG_INT},
+                {YAML_FLOAT_TAG, CMZ__TAG_FLOAT}, {YAML_BOOL_TAG, CMZ__TAG_BOOL},
+                {YAML_NULL_TAG, CMZ__TAG_NULL}};
+    for (size_t i = 0; i < sizeof tags / sizeof tags[0]; i++)
+        if (n->tag && strcmp((const char *)n->tag, tags[i].tag) == 0) return tags[i].is;
+    assert(!"cannot happen: the loader refuses other tags");
+    return CMZ__TAG_STR;
+}
+
+cmz__value cmz__yaml_value(cmz__reporter *r, const yaml_node_t *n, const char *key) {
+    cmz__value v = {NULL, CMZ__TAG_PLAIN, cmz__yaml_kind(n), cmz__yaml_line(n->start_mark),
+                    cmz__yaml_column(n->start_mark)};
+    if (n->type == YAML_SCALAR_NODE) {
+        v.text = cmz__yaml_scalar(r, n, key);
+        v.tag = tag_of(n);
+        if (!v.text) v.kind = NULL; /* reported already */
+    }
+    return v;
+}
+
 void cmz__yaml_parse_root(yaml_document_t *doc, cmz__reporter *r, const yaml_node_t *root,
                           const cmz__yaml_root *spec) {
     unsigned line = cmz__yaml_line(root->start_mark), col = cmz__yaml_column(root->start_mark);
@@ -51,7 +78,7 @@ void cmz__yaml_parse_root(yaml_document_t *doc, cmz__reporter *r, const yaml_nod
                 cmz__report(r, kline, kcol, "duplicate key '%s' (first given at line %u)",
                             spec->root_key, cmz__yaml_line(found->start_mark));
             else
-                spec->parse_value(spec->ctx, found = kn,
+                spec->parse_value(spec->ctx, doc, found = kn,
                                   yaml_document_get_node(doc, pair->value));
             continue;
         }

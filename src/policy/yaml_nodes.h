@@ -1,6 +1,7 @@
-/* libyaml node helpers shared by the two YAML loaders of the policy layer (parse.c: the
- * compression policy; release_parse.c: the release rules): positions, node kinds, scalars,
- * the top-level mapping and libyaml's own errors, all reported through a cmz__reporter. */
+/* The YAML loader of the policy layer (yaml_load.c) and the libyaml node helpers that the
+ * walkers of its two files use (parse.c: the compression policy; release_parse.c: the release
+ * rules): positions, node kinds, scalars and their tags, the top-level mapping and libyaml's
+ * own errors, all reported through a cmz__reporter. */
 #ifndef CMZ_POLICY_YAML_NODES_H
 #define CMZ_POLICY_YAML_NODES_H
 
@@ -18,6 +19,9 @@ const char *cmz__yaml_kind(const yaml_node_t *n);
 const char *cmz__yaml_scalar(cmz__reporter *r, const yaml_node_t *n, const char *what);
 /* A plain empty scalar ("key:" with nothing after it). */
 bool cmz__yaml_empty_scalar(const yaml_node_t *n);
+/* The value of key `key` as found at node n (a scalar's text and tag, or what it is): see
+ * cmz__value. A scalar holding a NUL is reported and gives text and kind NULL. */
+cmz__value cmz__yaml_value(cmz__reporter *r, const yaml_node_t *n, const char *key);
 
 /* An unknown key in type `type`'s mapping: a merge key ('<<') is named as unsupported, a near
  * miss of one of keys[0..nkeys) gets a did-you-mean, anything else the list `valid`. */
@@ -27,13 +31,24 @@ void cmz__yaml_report_unknown_key(cmz__reporter *r, const yaml_node_t *key_node,
 
 /* What a file's top level must be: a mapping with one key, root_key, whose value
  * parse_value reads. file_kind ("a policy file") and maps_to ("the types and their
- * settings") word the messages. */
+ * settings") word the messages; empty is the message for a file without a document, needs
+ * ("a policy needs 3") completes the one for nesting too deep. */
 typedef struct {
-    const char *root_key, *file_kind, *maps_to;
-    void (*parse_value)(void *ctx, const yaml_node_t *key, const yaml_node_t *value);
+    const char *root_key, *file_kind, *maps_to, *empty, *needs;
+    void (*parse_value)(void *ctx, yaml_document_t *doc, const yaml_node_t *key,
+                        const yaml_node_t *value);
     void *ctx;
 } cmz__yaml_root;
 void cmz__yaml_parse_root(yaml_document_t *doc, cmz__reporter *r, const yaml_node_t *root,
+                          const cmz__yaml_root *spec);
+
+/* Loads YAML text holding one document and reads it with spec (cmz__yaml_parse_root). Every
+ * problem goes to r: libyaml's syntax errors; nesting deeper than 64 levels (refused as soon
+ * as it is met: libyaml takes quadratic time over deep nesting); tags other than !!str,
+ * !!int, !!float, !!bool, !!null on scalars, !!map and !!seq on collections; undefined or
+ * duplicate anchors; an empty text; a second document. CMZ_ERR_NOMEM or CMZ_OK (check
+ * r->errors). */
+cmz_status cmz__yaml_load(const char *text, size_t size, cmz__reporter *r,
                           const cmz__yaml_root *spec);
 
 /* libyaml's error as a located diagnostic; reader errors (bad UTF-8) only carry an offset. */
