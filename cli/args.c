@@ -1,61 +1,50 @@
 /* Option parsing for the data commands, zstd-style: short flags combine (-dkf, -19, -T4),
  * long options take "--name=value" or "--name value", options and files may mix, "--" ends
- * the options and "-" is stdin. */
+ * the options and "-" is stdin. Every number goes through numbers.h. */
 #include "args.h"
 
 #include "cmz/policy.h"
+#include "numbers.h"
 
 #include <ctype.h>
-#include <errno.h>
-#include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
-int cli_parse_size(const char *text, uint64_t *out) {
-    if (!text || !isdigit((unsigned char)text[0])) return -1;
-    errno = 0;
-    char *end;
-    unsigned long long v = strtoull(text, &end, 10);
-    if (errno == ERANGE) return -1;
-    unsigned shift = 0;
-    if (*end) {
-        switch (toupper((unsigned char)*end)) {
-        case 'K': shift = 10; break;
-        case 'M': shift = 20; break;
-        case 'G': shift = 30; break;
-        case 'T': shift = 40; break;
-        case 'B': break;
-        default: return -1;
-        }
-        if (shift) {
-            end++;
-            if (*end == 'i' || *end == 'I') { /* KiB: the B is then required */
-                end++;
-                if (*end != 'B' && *end != 'b') return -1;
-            }
-            if (*end == 'B' || *end == 'b') end++;
-        } else {
-            end++; /* a lone "B" */
-        }
-        if (*end) return -1;
-    }
-    if (shift && v > (UINT64_MAX >> shift)) return -1;
-    *out = (uint64_t)v << shift;
-    return 0;
-}
-
-int cli_parse_range(const char *text, cli_options *opts) {
+/* "OFF:LEN", "OFF:" or "OFF" (sizes with units) into opts' range fields. */
+static int parse_range(const char *text, cli_options *opts) {
     const char *colon = strchr(text, ':');
     char offset_text[64];
     size_t n = colon ? (size_t)(colon - text) : strlen(text);
-    if (n == 0 || n >= sizeof offset_text) return -1;
+    if (n >= sizeof offset_text) return -1;
     memcpy(offset_text, text, n);
     offset_text[n] = '\0';
-    if (cli_parse_size(offset_text, &opts->range_offset) != 0) return -1;
+    if (cli_parse_size(offset_text, 0, UINT64_MAX, &opts->range_offset) != 0) return -1;
     opts->range_set = true;
     opts->range_to_end = !colon || colon[1] == '\0';
     opts->range_length = 0;
-    if (!opts->range_to_end && cli_parse_size(colon + 1, &opts->range_length) != 0) return -1;
+    if (!opts->range_to_end &&
+        cli_parse_size(colon + 1, 0, UINT64_MAX, &opts->range_length) != 0)
+        return -1;
+    return 0;
+}
+
+/* "K:M" (each 1..254, K + M <= 255) or "none"/"0" (no parity) into *k and *m. */
+static int parse_parity(const char *text, unsigned *k, unsigned *m) {
+    if (!strcmp(text, "none") || !strcmp(text, "0")) {
+        *k = *m = 0;
+        return 0;
+    }
+    const char *colon = strchr(text, ':');
+    char k_text[32];
+    size_t n = colon ? (size_t)(colon - text) : 0;
+    uint64_t kv, mv;
+    if (!colon || n >= sizeof k_text) return -1;
+    memcpy(k_text, text, n);
+    k_text[n] = '\0';
+    if (cli_parse_uint(k_text, 1, CMZ_PARITY_MAX - 1, &kv) != 0 ||
+        cli_parse_uint(colon + 1, 1, CMZ_PARITY_MAX - 1, &mv) != 0 || kv + mv > CMZ_PARITY_MAX)
+        return -1;
+    *k = (unsigned)kv;
+    *m = (unsigned)mv;
     return 0;
 }
 
@@ -71,15 +60,18 @@ void cli_print_usage(FILE *to) {
         "\n"
         "Options:\n"
         "  -#                 compression level (-1 .. -22 for zstd; each codec has its range)\n"
-        "  --level=N          level, also negative ones (--level=-5)\n"
+        "  --level=N          any level of the codec, zstd's negative ones included\n"
+        "                     (--level=-5; `cmz codecs` lists the ranges)\n"
+        "  --fast[=N]         zstd's fast levels: --level=-N (N from 1, default 1)\n"
         "  -a, --algorithm=A  codec: zstd (default), lz4, gzip, bzip2, lzma, snappy, brotli,\n"
         "                     none (`cmz codecs` lists those compiled in)\n"
         "  -T#, --threads=#   worker threads; 0 (default) uses every core\n"
-        "  --chunk-size=N     raw bytes per chunk (default: the codec's)\n"
+        "  --chunk-size=N     raw bytes per chunk, 16 .. 1G (default: the codec's)\n"
         "  --filter=F         typed-data filter before the codec: none (default), shuffle,\n"
         "                     bitshuffle, delta, planes (float byte planes), or auto (tries\n"
         "                     them on a sample of the first chunk); recorded in the frame\n"
-        "  --typesize=N       element size for the filter: 2 (fp16/bf16), 4 (fp32), 8\n"
+        "  --typesize=N       element size for the filter: 2 (fp16/bf16), 4 (fp32), 8;\n"
+        "                     for -a planes without a filter also 1\n"
         "  --type=TYPE        codec, level, chunk size and filter from the policy for this\n"
         "                     resource type (`cmz policy list`); explicit flags still win\n"
         "  --config=FILE      the policy file for --type (default: $CMZ_CONFIG, then\n"
@@ -100,7 +92,9 @@ void cli_print_usage(FILE *to) {
         "  -f, --force        overwrite outputs; write compressed data to a terminal\n"
         "  -q, --quiet        errors only     -v, --verbose  more details (repeatable)\n"
         "  --range=OFF:LEN    cat: content bytes [OFF, OFF+LEN); OFF: or OFF means to the end\n"
-        "Sizes take binary units: K, M, G, T (KB, KiB, MB, MiB ... are the same: 1K = 1024).\n"
+        "Sizes take binary units: K, M, G, T, alone or followed by B or iB (1K = 1KB = 1KiB =\n"
+        "1024; lowercase is refused); a number alone, or followed by B, is bytes.\n"
+        "A bad number is a usage error naming the option, the value and the valid range.\n"
         "\n"
         "Exit status: 0 success, 1 error (I/O, corrupt input, existing output, ...),\n"
         "2 usage error, 130 interrupted by SIGINT, 143 terminated by SIGTERM.\n"
@@ -115,34 +109,74 @@ static int usage_error(const char *fmt, const char *what) {
     return CLI_EXIT_USAGE;
 }
 
-static int parse_uint(const char *text, unsigned max, unsigned *out) {
-    if (!text || !isdigit((unsigned char)text[0])) return -1;
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(text, &end, 10);
-    if (errno || *end || v > max) return -1;
-    *out = (unsigned)v;
-    return 0;
+/* After a bad value has been reported (numbers.h). */
+static int bad_value(void) {
+    fputs("cmz: try 'cmz --help'\n", stderr);
+    return CLI_EXIT_USAGE;
 }
 
-static int parse_level(const char *text, int *out) {
-    char *end;
-    if (!text || !*text) return -1;
-    errno = 0;
-    long v = strtol(text, &end, 10);
-    if (errno || *end || v < -1000 || v > 1000) return -1;
-    *out = (int)v;
-    return 0;
+/* A level, which only the codec's range bounds (checked once the codec is known); the bound
+ * here keeps clear of CMZ_LEVEL_DEFAULT. */
+#define CLI_LEVEL_BOUND 999
+
+static int set_level(cli_options *o, const char *name, const char *text, bool fast) {
+    int64_t v;
+    if (fast ? cli_parse_int(text, 1, CLI_LEVEL_BOUND, &v) != 0
+             : cli_parse_int(text, -CLI_LEVEL_BOUND, CLI_LEVEL_BOUND, &v) != 0) {
+        cli_bad_value("cmz", name, text,
+                      fast ? "N >= 1 for level -N, within the codec's levels: cmz codecs"
+                           : "an integer within the codec's levels: cmz codecs");
+        return bad_value();
+    }
+    o->params.level = (int)(fast ? -v : v);
+    o->set_level = true;
+    return -1;
+}
+
+/* The options whose value is a number. Returns -1 when applied, 0 when `name` is not one of
+ * them, else the exit code. */
+static int apply_number(cli_options *o, const char *name, const char *value) {
+    uint64_t v;
+    if (!strcmp(name, "-T") || !strcmp(name, "--threads")) {
+        if (cli_uint_arg("cmz", name, value, 0, 4096, &v) != 0) return bad_value();
+        o->params.threads = (unsigned)v;
+    } else if (!strcmp(name, "--level")) {
+        return set_level(o, name, value, false);
+    } else if (!strcmp(name, "--chunk-size")) {
+        if (cli_size_arg("cmz", name, value, CMZ_CHUNK_SIZE_MIN, CMZ_CHUNK_SIZE_MAX, &v) != 0)
+            return bad_value();
+        o->params.chunk_size = (uint32_t)v;
+        o->set_chunk = true;
+    } else if (!strcmp(name, "--typesize")) { /* which of 1..8 the filter takes: the library's */
+        if (cli_uint_arg("cmz", name, value, 1, 8, &v) != 0) return bad_value();
+        o->params.typesize = (unsigned)v;
+        o->set_filter = true;
+    } else if (!strcmp(name, "--memory-limit") || !strcmp(name, "--memory")) {
+        if (cli_size_arg("cmz", name, value, 1, (uint64_t)1 << 50, &v) != 0) return bad_value();
+        o->params.memory_limit = v;
+    } else if (!strcmp(name, "--parity")) {
+        if (parse_parity(value, &o->params.parity_k, &o->params.parity_m) != 0) {
+            cli_bad_value("cmz", name, value, "K:M, data and parity chunks per group, each at "
+                                              "least 1, K + M at most 255; or none");
+            return bad_value();
+        }
+    } else if (!strcmp(name, "--range")) {
+        if (parse_range(value, o) != 0) {
+            cli_bad_value("cmz", name, value, "OFF:LEN, OFF: or OFF, sizes with units");
+            return bad_value();
+        }
+    } else {
+        return 0;
+    }
+    return -1;
 }
 
 /* Applies an option that takes a value. Returns -1 when fine, else an exit code. */
 static int apply_value(cli_options *o, const char *name, const char *value) {
-    uint64_t size;
     if (!value) return usage_error("option %s needs a value", name);
-    if (!strcmp(name, "-T") || !strcmp(name, "--threads")) {
-        if (parse_uint(value, 4096, &o->params.threads) != 0)
-            return usage_error("bad thread count '%s'", value);
-    } else if (!strcmp(name, "-a") || !strcmp(name, "--algorithm") || !strcmp(name, "--codec")) {
+    int rc = apply_number(o, name, value);
+    if (rc != 0) return rc;
+    if (!strcmp(name, "-a") || !strcmp(name, "--algorithm") || !strcmp(name, "--codec")) {
         cmz_error err;
         cmz_error_clear(&err);
         const cmz_codec *codec = cmz_codec_by_name(value, &err);
@@ -152,16 +186,6 @@ static int apply_value(cli_options *o, const char *name, const char *value) {
         }
         o->params.codec = (int)cmz_codec_id_of(codec);
         o->set_codec = true;
-    } else if (!strcmp(name, "--level")) {
-        if (parse_level(value, &o->params.level) != 0)
-            return usage_error("bad level '%s'", value);
-        o->set_level = true;
-    } else if (!strcmp(name, "--chunk-size")) {
-        if (cli_parse_size(value, &size) != 0 || size > UINT32_MAX)
-            return usage_error("bad chunk size '%s' (a size such as 256K or 4MiB)", value);
-        if (size == 0) return usage_error("bad chunk size '%s'", value);
-        o->params.chunk_size = (uint32_t)size;
-        o->set_chunk = true;
     } else if (!strcmp(name, "--filter")) {
         int id = strcmp(value, "auto") == 0 ? CMZ_FILTER_AUTO : cmz_filter_by_name(value);
         if (id == -1 && strcmp(value, "auto") != 0)
@@ -170,40 +194,17 @@ static int apply_value(cli_options *o, const char *name, const char *value) {
                                value);
         o->params.filter = id;
         o->set_filter = true;
-    } else if (!strcmp(name, "--typesize")) {
-        if (parse_uint(value, 255, &o->params.typesize) != 0)
-            return usage_error("bad typesize '%s' (2, 4 or 8)", value);
-        o->set_filter = true;
     } else if (!strcmp(name, "--type")) {
         o->type = value;
     } else if (!strcmp(name, "--config")) {
         o->config = value;
-    } else if (!strcmp(name, "--memory-limit") || !strcmp(name, "--memory")) {
-        if (cli_parse_size(value, &size) != 0 || size == 0)
-            return usage_error("bad memory limit '%s' (a size such as 64M or 1GiB)", value);
-        o->params.memory_limit = size;
     } else if (!strcmp(name, "--hw")) {
         if (cmz_backend_parse(value, &o->backend, NULL) != CMZ_OK)
-            return usage_error("unknown backend '%s' (auto, cpu, cuda, qat)", value ? value : "");
-        o->set_backend = true;
-    } else if (!strcmp(name, "--parity")) {
-        unsigned k, m;
-        char extra;
-        if (strcmp(value, "none") == 0 || strcmp(value, "0") == 0) {
-            k = m = 0;
-        } else if (sscanf(value, "%u:%u%c", &k, &m, &extra) != 2 || k == 0 || m == 0 ||
-                   k >= CMZ_PARITY_MAX || m >= CMZ_PARITY_MAX || k + m > CMZ_PARITY_MAX) {
-            return usage_error("bad parity '%s' (K:M, data and parity chunks per group, each "
-                               "at least 1, K + M at most 255; or none)",
+            return usage_error("unknown backend '%s' for --hw (valid: auto, cpu, cuda, qat)",
                                value);
-        }
-        o->params.parity_k = k;
-        o->params.parity_m = m;
+        o->set_backend = true;
     } else if (!strcmp(name, "-o") || !strcmp(name, "--output")) {
         o->output = value;
-    } else if (!strcmp(name, "--range")) {
-        if (cli_parse_range(value, o) != 0)
-            return usage_error("bad range '%s' (OFF:LEN, OFF: or OFF, with size units)", value);
     } else {
         return usage_error("unknown option %s", name);
     }
@@ -229,6 +230,8 @@ static int parse_long(cli_options *o, int argc, char **argv, int *i) {
         const char *value = eq ? eq + 1 : (*i + 1 < argc ? argv[++*i] : NULL);
         return apply_value(o, name, value);
     }
+    if (!strcmp(name, "--fast")) /* zstd's spelling of its negative levels */
+        return set_level(o, name, eq ? eq + 1 : "1", true);
     if (eq) return usage_error("option %s takes no value", name);
     if (!strcmp(arg, "--decompress") || !strcmp(arg, "--uncompress")) o->mode = CLI_MODE_DECOMPRESS;
     else if (!strcmp(arg, "--test")) o->mode = CLI_MODE_TEST;
@@ -257,10 +260,15 @@ static int parse_short(cli_options *o, int argc, char **argv, int *i) {
             while (isdigit((unsigned char)*p)) p++;
             char digits[8];
             size_t n = (size_t)(p - start);
-            if (n >= sizeof digits) return usage_error("bad level in '%s'", argv[*i]);
+            uint64_t level;
+            if (n >= sizeof digits) n = sizeof digits - 1; /* too long: refused below */
             memcpy(digits, start, n);
             digits[n] = '\0';
-            o->params.level = atoi(digits);
+            if (n != (size_t)(p - start) || cli_parse_uint(digits, 0, CLI_LEVEL_BOUND, &level)) {
+                cli_bad_value("cmz", "-#", argv[*i], "-0 .. -999 within the codec's levels");
+                return bad_value();
+            }
+            o->params.level = (int)level;
             o->set_level = true;
             continue;
         }
@@ -332,12 +340,24 @@ static int apply_type(cli_options *o) {
     return 0;
 }
 
+int cli_check_backend_env(void) {
+    cmz_backend b;
+    int set;
+    cmz_error err;
+    cmz_error_clear(&err);
+    if (cmz_backend_env(&b, &set, &err) == CMZ_OK) return -1;
+    fprintf(stderr, "cmz: %s\ncmz: try 'cmz --help'\n", err.message);
+    return CLI_EXIT_USAGE;
+}
+
 /* --hw (or CMZ_BACKEND): the backend chosen for the codec, and why. A backend asked for that is
  * absent falls back to the CPU: said on stderr (not an error, the work is done the same). The
  * hardware is probed only when asked about. */
 static void report_backend(const cli_options *o) {
-    const char *env = getenv("CMZ_BACKEND");
-    if (!o->set_backend && !(env && *env)) return;
+    cmz_backend from_env;
+    int env_set;
+    if (cmz_backend_env(&from_env, &env_set, NULL) != CMZ_OK) return; /* refused before */
+    if (!o->set_backend && !env_set) return;
     cmz_hw_choice c = cmz_hw_best(o->backend, o->params.codec, o->params.level, 0,
                                   CMZ_DATA_HOST);
     if ((c.asked != CMZ_BACKEND_AUTO && c.backend != c.asked && o->verbosity > 0) ||
@@ -347,6 +367,8 @@ static void report_backend(const cli_options *o) {
 
 /* Cross-option rules, and codec/level/chunk-size checks by the library before any work. */
 static int check(cli_options *o) {
+    int rc = cli_check_backend_env();
+    if (rc >= 0) return rc;
     if (o->output && o->to_stdout) return usage_error("%s", "-o and -c exclude each other");
     if (o->output && o->nfiles > 1)
         return usage_error("%s", "-o names one output: give one input file");

@@ -1,4 +1,4 @@
-/* Options of the data commands (compress, decompress, test, info, cat) and size parsing. */
+/* Options of the data commands (compress, decompress, test, info, cat, repair). */
 #ifndef CMZ_CLI_ARGS_H
 #define CMZ_CLI_ARGS_H
 
@@ -49,18 +49,15 @@ typedef struct {
     int nfiles;
 } cli_options;
 
-/* Parses a size with an optional unit: K, M, G, T, with or without B or iB (all binary:
- * 1K = 1KB = 1KiB = 1024). Returns 0 and *out, or -1 for malformed or overflowing text. */
-int cli_parse_size(const char *text, uint64_t *out);
-
-/* Parses "OFF:LEN", "OFF:" or "OFF" (sizes with units) into opts' range fields. */
-int cli_parse_range(const char *text, cli_options *opts);
-
 /* Parses argv[first..argc) for a command that starts in `mode` (-d, -t and -l switch it).
  * Returns -1 when the options are good, otherwise the exit code to return right away
  * (0 after --help, 2 after a usage error, which has been reported on stderr). `files`
  * points into argv, which must outlive opts. */
 int cli_parse(int argc, char **argv, int first, cli_mode mode, cli_options *opts);
+
+/* CMZ_BACKEND, when set, must name a backend, as --hw must. Returns -1 when it does (or is
+ * unset), else the usage exit status after saying why on stderr. */
+int cli_check_backend_env(void);
 
 /* The usage text of the data commands (also used by `cmz --help`). */
 void cli_print_usage(FILE *to);

@@ -16,6 +16,7 @@
 #include "cmz/policy.h"
 #include "commands.h"
 #include "io_fd.h"
+#include "numbers.h"
 #include "report.h"
 
 typedef struct {
@@ -55,7 +56,8 @@ static void bench_usage(FILE *to) {
           "decompression speed in MB/s of uncompressed data (median of timed runs after a\n"
           "warm-up, with the spread), peak memory, single-thread and all-core.\n"
           "  -a ALGO           one codec only        -l RANGE   its levels: 3, 1-9, 1,3,9\n"
-          "  -T#               all-core threads (default: every core; 1: single only)\n"
+          "                                          (zstd's fast levels: -5--1)\n"
+          "  -T#, --threads=#  all-core threads, 0..256 (default 0: every core; 1: single only)\n"
           "  --size LIST       sample sizes (default 512K,5M), e.g. --size 1M,16M\n"
           "  --time SECONDS    time per figure (default 0.02; at least one run, at most 15)\n"
           "  --typesize N      element size of FILEs, to try the typed-data filters\n"
@@ -78,25 +80,35 @@ static int usage(const char *what, const char *arg) {
     return CLI_EXIT_USAGE;
 }
 
+/* After a bad value has been reported (numbers.h). */
+static int bad_value(void) {
+    fputs("cmz: try 'cmz bench --help'\n", stderr);
+    return CLI_EXIT_USAGE;
+}
+
+/* One level or a range of them, "3", "1-9", "-5--1" (zstd's fast levels), into o. */
+static int parse_level_range(char *tok, bench_opts *o) {
+    enum { BOUND = 999 };
+    char *dash = strchr(tok + 1, '-');
+    int64_t a, b;
+    if (dash) *dash = '\0';
+    if (cli_parse_int(tok, -BOUND, BOUND, &a) != 0) return -1;
+    if (!dash) b = a;
+    else if (cli_parse_int(dash + 1, -BOUND, BOUND, &b) != 0) return -1;
+    if (a > b || b - a > 63) return -1;
+    for (int64_t l = a; l <= b && o->nlevels < 64; l++) o->levels[o->nlevels++] = (int)l;
+    return 0;
+}
+
 /* "3", "1-9", "1,3,9" (ranges and lists mixed). */
 static int parse_levels(const char *text, bench_opts *o) {
     char *copy = strdup(text), *save = NULL;
     if (!copy) return -1;
-    for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        char *dash = strchr(tok + 1, '-'), *end;
-        long a = strtol(tok, &end, 10), b = a;
-        if (dash) {
-            if (end != dash) goto bad;
-            b = strtol(dash + 1, &end, 10);
-        }
-        if (*end || a > b || b - a > 63) goto bad;
-        for (long l = a; l <= b && o->nlevels < 64; l++) o->levels[o->nlevels++] = (int)l;
-    }
+    int rc = 0;
+    for (char *tok = strtok_r(copy, ",", &save); tok && rc == 0; tok = strtok_r(NULL, ",", &save))
+        rc = parse_level_range(tok, o);
     free(copy);
-    return o->nlevels ? 0 : -1;
-bad:
-    free(copy);
-    return -1;
+    return rc == 0 && o->nlevels ? 0 : -1;
 }
 
 static int parse_sizes(const char *text, bench_opts *o) {
@@ -106,12 +118,53 @@ static int parse_sizes(const char *text, bench_opts *o) {
     int rc = 0;
     for (char *tok = strtok_r(copy, ",", &save); tok && rc == 0; tok = strtok_r(NULL, ",", &save)) {
         uint64_t v;
-        if (o->nsizes == 8 || cli_parse_size(tok, &v) != 0 || v == 0 || v > ((uint64_t)1 << 32))
-            rc = -1;
+        if (o->nsizes == 8 || cli_parse_size(tok, 1, (uint64_t)1 << 32, &v) != 0) rc = -1;
         else o->sizes[o->nsizes++] = v;
     }
     free(copy);
     return rc == 0 && o->nsizes ? 0 : -1;
+}
+
+/* The options whose value is a number, at argv[*i] (the value in it or next). Returns -1 when
+ * applied, 0 when it is none of them, else the exit code. */
+static int parse_number(int argc, char **argv, int *i, bench_opts *o) {
+    const char *a = argv[*i];
+    const char *next = *i + 1 < argc ? argv[*i + 1] : NULL;
+    uint64_t n;
+    if (!strncmp(a, "-T", 2) || !strncmp(a, "--threads", 9)) {
+        bool short_form = a[1] == 'T';
+        const char *v = short_form ? a + 2 : a + 9;
+        if (!short_form && *v && *v != '=') return 0; /* --threadsX */
+        if (*v == '=' && !short_form) v++;
+        else if (!*v) v = next, ++*i;
+        if (cli_uint_arg("cmz bench", short_form ? "-T" : "--threads", v, 0, 256, &n) != 0)
+            return bad_value();
+        o->threads = (unsigned)n;
+    } else if (!strcmp(a, "--size")) {
+        ++*i;
+        if (!next || parse_sizes(next, o) != 0) {
+            cli_bad_value("cmz bench", a, next, "up to 8 sizes, each 1..4G; units K, M, G");
+            return bad_value();
+        }
+    } else if (!strcmp(a, "--time")) {
+        char *end = NULL;
+        o->seconds = next && *next ? strtod(next, &end) : -1;
+        ++*i;
+        if (!end || *end || !(o->seconds >= 0 && o->seconds <= 60)) { /* NaN fails too */
+            cli_bad_value("cmz bench", a, next, "0..60 seconds");
+            return bad_value();
+        }
+    } else if (!strcmp(a, "--typesize")) {
+        ++*i;
+        if (cli_parse_uint(next, 2, 8, &n) != 0 || (n & (n - 1)) != 0) {
+            cli_bad_value("cmz bench", a, next, "2, 4 or 8");
+            return bad_value();
+        }
+        o->typesize = (unsigned)n;
+    } else {
+        return 0;
+    }
+    return -1;
 }
 
 static int parse(int argc, char **argv, bench_opts *o) {
@@ -123,6 +176,7 @@ static int parse(int argc, char **argv, bench_opts *o) {
     o->nsizes = 2;
     o->files = argv + 1;
     const char *levels = NULL;
+    int rc;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -135,23 +189,8 @@ static int parse(int argc, char **argv, bench_opts *o) {
         } else if (!strcmp(a, "-l") || !strcmp(a, "--levels")) {
             if (!v) return usage("-l needs a range", NULL);
             levels = v, i++;
-        } else if (!strncmp(a, "-T", 2) && a[2]) {
-            char *end;
-            unsigned long t = strtoul(a + 2, &end, 10);
-            if (*end || t > 256) return usage("bad thread count", a);
-            o->threads = (unsigned)t;
-        } else if (!strcmp(a, "--size")) {
-            if (!v || parse_sizes(v, o) != 0) return usage("bad --size", v);
-            i++;
-        } else if (!strcmp(a, "--time")) {
-            char *end;
-            o->seconds = v ? strtod(v, &end) : -1;
-            if (!v || *end || o->seconds < 0 || o->seconds > 60) return usage("bad --time", v);
-            i++;
-        } else if (!strcmp(a, "--typesize")) {
-            if (!v || (strcmp(v, "2") && strcmp(v, "4") && strcmp(v, "8")))
-                return usage("bad --typesize (2, 4 or 8)", v);
-            o->typesize = (unsigned)atoi(v), i++;
+        } else if ((rc = parse_number(argc, argv, &i, o)) != 0) {
+            if (rc >= 0) return rc;
         } else if (!strcmp(a, "--no-filters")) o->filters = false;
         else if (!strcmp(a, "--csv")) o->csv = true;
         else if (!strcmp(a, "--json")) o->json = true;
@@ -169,13 +208,17 @@ static int parse(int argc, char **argv, bench_opts *o) {
     }
     if (o->csv && o->json) return usage("--csv and --json exclude each other", NULL);
     if (levels && !o->algo) return usage("-l needs -a ALGO", NULL);
-    if (levels && parse_levels(levels, o) != 0) return usage("bad level range", levels);
-    if (o->algo) {
-        const cmz_codec *c = cmz_codec_by_name(o->algo, NULL);
-        if (!c) return usage("unknown or absent codec", o->algo);
-        for (int i = 0; i < o->nlevels; i++)
-            if (cmz_codec_check_level(c, o->levels[i], NULL, NULL) != CMZ_OK)
-                return usage("level out of the codec's range:", levels);
+    const cmz_codec *c = o->algo ? cmz_codec_by_name(o->algo, NULL) : NULL;
+    if (o->algo && !c) return usage("unknown or absent codec", o->algo);
+    bool levels_ok = !levels || parse_levels(levels, o) == 0;
+    for (int i = 0; levels_ok && i < o->nlevels; i++)
+        levels_ok = cmz_codec_check_level(c, o->levels[i], NULL, NULL) == CMZ_OK;
+    if (!levels_ok) {
+        char valid[96];
+        snprintf(valid, sizeof valid, "3, 1-9 or 1,3,9 within %s's levels %d..%d", o->algo,
+                 cmz_codec_min_level(c), cmz_codec_max_level(c));
+        cli_bad_value("cmz bench", "-l", levels, valid);
+        return bad_value();
     }
     if (o->threads == 0) o->threads = cmz_cpu_count();
     return -1;
@@ -503,7 +546,6 @@ int cmz_cmd_bench(int argc, char **argv) {
         if (o.recommend && recommend(&o, in, nin, rows, nrows, o.csv || o.json ? stderr : stdout))
             rc = CLI_EXIT_ERROR;
     }
-    if (fflush(stdout) != 0) rc = CLI_EXIT_ERROR;
     free(rows);
     if (stop_flag) rc = CLI_EXIT_SIGINT;
 done_inputs:

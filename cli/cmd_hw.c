@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "args.h"
 #include "cmz/hw.h"
 #include "commands.h"
 
@@ -11,7 +12,7 @@ static void hw_usage(FILE *to) {
           "compute units, and what it offers or why it is absent. `cmz --hw NAME` selects one;\n"
           "CMZ_BACKEND=NAME in the environment overrides the choice; an absent backend falls\n"
           "back to the CPU and says why.\n"
-          "Exit status: 0 ok, 2 usage.\n",
+          "Exit status: 0 ok, 1 stdout not written, 2 usage (also a bad CMZ_BACKEND).\n",
           to);
 }
 
@@ -24,6 +25,8 @@ int cmz_cmd_hw(int argc, char **argv) {
         fprintf(stderr, "cmz hw: unexpected argument '%s'\ncmz: try 'cmz hw --help'\n", argv[i]);
         return 2;
     }
+    int rc = cli_check_backend_env(); /* the choice shown below follows CMZ_BACKEND */
+    if (rc >= 0) return rc;
     cmz_hw_info hw[CMZ_BACKEND_COUNT];
     size_t n = cmz_hw_list(hw, CMZ_BACKEND_COUNT);
     printf("%-7s %-8s %-34s %10s %6s  %s\n", "backend", "state", "device", "memory", "units",
@@ -37,5 +40,5 @@ int cmz_cmd_hw(int argc, char **argv) {
     }
     cmz_hw_choice auto_choice = cmz_hw_best(CMZ_BACKEND_AUTO, -1, 0, 0, CMZ_DATA_HOST);
     printf("chosen: %s (%s)\n", cmz_backend_name(auto_choice.backend), auto_choice.reason);
-    return fflush(stdout) == 0 ? 0 : 1;
+    return 0; /* main checks that stdout was written */
 }

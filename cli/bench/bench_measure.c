@@ -80,6 +80,8 @@ void bk_config_name(const bk_config *cfg, char *buf, size_t cap) {
         snprintf(filter, sizeof filter, " /%u", cfg->typesize);
     if (cmz_codec_min_level(c) == cmz_codec_max_level(c))
         snprintf(buf, cap, "%s%s", cmz_codec_name(c), filter);
+    else if (cfg->level < 0) /* the command line's spelling of a negative level */
+        snprintf(buf, cap, "%s --fast=%d%s", cmz_codec_name(c), -cfg->level, filter);
     else
         snprintf(buf, cap, "%s -%d%s", cmz_codec_name(c), cfg->level, filter);
 }

@@ -51,6 +51,9 @@ const cmz_codec *cmz_codec_by_name(const char *name, cmz_error *err);
 
 const char *cmz_codec_name(const cmz_codec *codec);
 cmz_codec_id cmz_codec_id_of(const cmz_codec *codec);
+/* The level range. Only zstd goes below 0: its negative ("fast") levels, -100..-1, trade
+ * ratio for speed, and its level 0 means its default level (3), as in libzstd. A frame
+ * records the level in a signed byte (docs/FORMAT.md), so a negative level round-trips. */
 int cmz_codec_min_level(const cmz_codec *codec);
 int cmz_codec_max_level(const cmz_codec *codec);
 int cmz_codec_default_level(const cmz_codec *codec);
@@ -60,7 +63,7 @@ uint32_t cmz_codec_default_chunk_size(const cmz_codec *codec);
 /* Version string of the underlying library ("1.5.4"); static storage. */
 const char *cmz_codec_library_version(const cmz_codec *codec);
 
-/* Resolves CMZ_LEVEL_DEFAULT to the default level and checks the range.
+/* Resolves CMZ_LEVEL_DEFAULT (and zstd's 0) to the default level and checks the range.
  * Returns CMZ_ERR_LEVEL_RANGE (with the valid range in err) when out of range. */
 cmz_status cmz_codec_check_level(const cmz_codec *codec, int level, int *resolved,
                                  cmz_error *err);

@@ -50,6 +50,13 @@ const char *cmz_backend_name(cmz_backend backend);
  * err for anything else. */
 cmz_status cmz_backend_parse(const char *name, cmz_backend *out, cmz_error *err);
 
+/* CMZ_BACKEND in the environment: *set is 0 when it is unset or empty, else 1 with *out the
+ * backend it names. Any other value gives CMZ_ERR_INVALID_ARG (*set 0) with a message naming
+ * the variable, its value and the valid names: a program refuses it as it refuses a bad
+ * --hw. cmz_hw_best reads the variable the same way and, given a bad value, uses the CPU and
+ * says why in its reason. */
+cmz_status cmz_backend_env(cmz_backend *out, int *set, cmz_error *err);
+
 typedef struct {
     cmz_backend asked;   /* what was asked for: the caller's wish, or CMZ_BACKEND's over it */
     cmz_backend backend; /* what runs: never AUTO */

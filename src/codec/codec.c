@@ -94,7 +94,8 @@ const char *cmz_codec_library_version(const cmz_codec *c) { return c->library_ve
 
 cmz_status cmz_codec_check_level(const cmz_codec *c, int level, int *resolved,
                                  cmz_error *err) {
-    if (level == CMZ_LEVEL_DEFAULT) level = c->default_level;
+    if (level == CMZ_LEVEL_DEFAULT || (level == 0 && c->zero_is_default))
+        level = c->default_level;
     if (level < c->min_level || level > c->max_level)
         return cmz__fail(err, CMZ_ERR_LEVEL_RANGE, CMZ_NO_POSITION, CMZ_NO_POSITION,
                          "level %d is out of range for %s (valid: %d..%d)", level, c->name,

@@ -2,6 +2,8 @@
 #ifndef CMZ_CODEC_INTERNAL_H
 #define CMZ_CODEC_INTERNAL_H
 
+#include <stdbool.h>
+
 #include "../common/internal.h"
 #include "cmz/codec.h"
 
@@ -12,6 +14,7 @@ struct cmz_codec {
     const char *name;
     cmz_codec_id id;
     int min_level, max_level, default_level;
+    bool zero_is_default; /* level 0 inside [min_level, max_level] means default_level */
     uint32_t default_chunk_size;
     const char *(*library_version)(void);
     size_t (*bound)(size_t src_size); /* 0 when not boundable */

@@ -3,8 +3,11 @@
 #define ZSTD_STATIC_LINKING_ONLY /* ZSTD_customMem, ZSTD_create*_advanced (exported by libzstd) */
 #include "internal.h"
 
+#include <assert.h>
 #include <zstd.h>
 #include <zstd_errors.h>
+
+#define ZSTD_FAST_LEVEL_MIN (-100)
 
 typedef struct {
     ZSTD_CCtx *cctx;
@@ -38,6 +41,7 @@ static cmz_status zstd_compress(void **state, int level, void *dst, size_t cap, 
     zstd_state *s = get_state(state);
     if (!s) return CMZ_ERR_NOMEM;
     if (!s->cctx && !(s->cctx = ZSTD_createCCtx_advanced(zstd_mem))) return CMZ_ERR_NOMEM;
+    assert(level >= ZSTD_minCLevel() && level != 0);
     size_t r = ZSTD_compressCCtx(s->cctx, dst, cap, src, n, level);
     if (ZSTD_isError(r)) {
         ZSTD_ErrorCode code = ZSTD_getErrorCode(r);
@@ -72,9 +76,12 @@ static void zstd_state_free(void *state) {
 const cmz_codec cmz__codec_zstd = {
     .name = "zstd",
     .id = CMZ_CODEC_ZSTD,
-    .min_level = 1,
+    /* zstd's negative ("fast") levels down to -100: libzstd allows far lower ones, but the
+     * frame records the level in a signed byte, and past -100 they only approach storing. */
+    .min_level = ZSTD_FAST_LEVEL_MIN,
     .max_level = 22,
     .default_level = 3,
+    .zero_is_default = true, /* as in libzstd */
     .default_chunk_size = 4u << 20, /* 2x the level-3 window; measured: docs/FORMAT.md */
     .library_version = zstd_version,
     .bound = zstd_bound,

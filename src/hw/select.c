@@ -1,5 +1,6 @@
 /* Which backend runs a batch: the caller's wish, CMZ_BACKEND over it, and the CPU whenever the
- * wished one is absent, always with the reason in words. */
+ * wished one is absent, always with the reason in words. CMZ_BACKEND is read in one place,
+ * cmz_backend_env, which programs call to refuse a bad value up front. */
 #include "internal.h"
 
 #include <stdio.h>
@@ -22,23 +23,32 @@ cmz_status cmz_backend_parse(const char *name, cmz_backend *out, cmz_error *err)
                      "unknown backend '%s' (valid: auto, cpu, cuda, qat)", name ? name : "");
 }
 
+cmz_status cmz_backend_env(cmz_backend *out, int *set, cmz_error *err) {
+    const char *env = getenv("CMZ_BACKEND");
+    *set = env && *env;
+    if (!*set) return CMZ_OK;
+    if (cmz_backend_parse(env, out, NULL) == CMZ_OK) return CMZ_OK;
+    *set = 0;
+    return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
+                     "CMZ_BACKEND='%.40s' is not a backend (valid: auto, cpu, cuda, qat)", env);
+}
+
 cmz_hw_choice cmz_hw_best(cmz_backend wanted, int codec, int level, uint64_t batch_bytes,
                           cmz_data_location where) {
     (void)level;
     cmz_hw_choice c = {.asked = wanted, .backend = CMZ_BACKEND_CPU};
-    const char *env = getenv("CMZ_BACKEND");
     char from[64] = "by the caller";
     cmz_backend forced;
-    if (env && *env) {
-        if (cmz_backend_parse(env, &forced, NULL) == CMZ_OK) {
-            c.asked = wanted = forced;
-            snprintf(from, sizeof from, "by CMZ_BACKEND=%.40s", env);
-        } else {
-            snprintf(c.reason, sizeof c.reason,
-                     "CMZ_BACKEND='%.40s' is not a backend (auto, cpu, cuda, qat); using the cpu",
-                     env);
-            return c;
-        }
+    int env_set;
+    cmz_error err;
+    cmz_error_clear(&err);
+    if (cmz_backend_env(&forced, &env_set, &err) != CMZ_OK) {
+        snprintf(c.reason, sizeof c.reason, "%s; using the cpu", err.message);
+        return c;
+    }
+    if (env_set) {
+        c.asked = wanted = forced;
+        snprintf(from, sizeof from, "by CMZ_BACKEND=%s", cmz_backend_name(forced));
     }
     if ((unsigned)wanted > CMZ_BACKEND_COUNT) {
         snprintf(c.reason, sizeof c.reason, "backend %d is not a backend; using the cpu",

@@ -525,6 +525,47 @@ static void test_table(void **state) {
     assert_null(cmz_codec_by_id(1000));
 }
 
+/* zstd's negative ("fast") levels: in range, coded and decoded, recorded in a frame's signed
+ * level byte as they are; its level 0 is its default level, as in libzstd. */
+static void test_zstd_fast_levels(void **state) {
+    (void)state;
+    const cmz_codec *z = cmz_codec_by_id(CMZ_CODEC_ZSTD);
+    assert_non_null(z);
+    assert_true(cmz_codec_min_level(z) <= -7);
+    assert_true(cmz_codec_min_level(z) >= -128); /* the frame's level byte is signed */
+    int resolved = 0;
+    const int fast[] = {-1, -5, cmz_codec_min_level(z)};
+    cmz_codec_ctx *ctx = cmz_codec_ctx_new(z);
+    assert_non_null(ctx);
+    for (size_t i = 0; i < sizeof fast / sizeof fast[0]; i++) {
+        AT("zstd level %d", fast[i]);
+        expect_status(cmz_codec_check_level(z, fast[i], &resolved, NULL), CMZ_OK);
+        assert_int_equal(resolved, fast[i]);
+        roundtrip_one(ctx, fast[i], mixed_4m, 1 * MiB, "mixed");
+    }
+    cmz_codec_ctx_free(ctx);
+    AT("zstd level 0");
+    expect_status(cmz_codec_check_level(z, 0, &resolved, NULL), CMZ_OK);
+    assert_int_equal(resolved, cmz_codec_default_level(z));
+
+    const int recorded[][2] = {{-5, -5}, {cmz_codec_min_level(z), cmz_codec_min_level(z)},
+                               {0, cmz_codec_default_level(z)}};
+    for (size_t i = 0; i < sizeof recorded / sizeof recorded[0]; i++) {
+        cmz_params p = tu_params(CMZ_CODEC_ZSTD, 64 * KiB, 1);
+        p.level = recorded[i][0];
+        size_t size = 0;
+        uint8_t *frame = tu_compress(&p, mixed_4m, 256 * KiB, &size);
+        assert_non_null(frame);
+        cmz_source src;
+        cmz_source_memory(&src, frame, size);
+        cmz_frame_info fi;
+        AT("zstd level %d in a frame", recorded[i][0]);
+        expect_status(cmz_frame_info_read(&src, &fi, NULL), CMZ_OK);
+        assert_int_equal(fi.level, recorded[i][1]);
+        free(frame);
+    }
+}
+
 static void test_names(void **state) {
     (void)state;
     /* Case-insensitive names and aliases, for every codec this build has. */
@@ -651,6 +692,7 @@ int main(void) {
     } whole[] = {
         {"table", test_table},
         {"names", test_names},
+        {"zstd_fast_levels", test_zstd_fast_levels},
         {"strerror", test_strerror},
         {"version_threads", test_version_threads},
     };

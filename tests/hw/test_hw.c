@@ -218,10 +218,37 @@ static void test_batch_arguments(void **state) {
     assert_int_equal(cmz_hw_scratch_size(CMZ_BACKEND_CPU, CMZ_CODEC_LZ4, 8, 1 << 20), 0);
 }
 
+/* cmz_backend_env: unset or empty is "not set", a backend name is that backend, anything
+ * else an error naming the variable and the value (a program refuses it as it refuses --hw). */
+static void test_backend_env(void **state) {
+    (void)state;
+    cmz_backend b = CMZ_BACKEND_QAT;
+    int set = 1;
+    cmz_error err;
+    unsetenv("CMZ_BACKEND");
+    assert_int_equal(cmz_backend_env(&b, &set, NULL), CMZ_OK);
+    assert_int_equal(set, 0);
+    setenv("CMZ_BACKEND", "", 1);
+    assert_int_equal(cmz_backend_env(&b, &set, NULL), CMZ_OK);
+    assert_int_equal(set, 0);
+    setenv("CMZ_BACKEND", "CUDA", 1);
+    assert_int_equal(cmz_backend_env(&b, &set, NULL), CMZ_OK);
+    assert_int_equal(set, 1);
+    assert_int_equal(b, CMZ_BACKEND_CUDA);
+    setenv("CMZ_BACKEND", "nonsense", 1);
+    cmz_error_clear(&err);
+    assert_int_equal(cmz_backend_env(&b, &set, &err), CMZ_ERR_INVALID_ARG);
+    assert_int_equal(set, 0);
+    assert_non_null(strstr(err.message, "CMZ_BACKEND"));
+    assert_non_null(strstr(err.message, "nonsense"));
+    unsetenv("CMZ_BACKEND");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_list),           cmocka_unit_test(test_names),
-        cmocka_unit_test(test_choice),         cmocka_unit_test(test_batch_roundtrip),
+        cmocka_unit_test(test_choice),         cmocka_unit_test(test_backend_env),
+        cmocka_unit_test(test_batch_roundtrip),
         cmocka_unit_test(test_batch_bad_chunks), cmocka_unit_test(test_batch_arguments),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
