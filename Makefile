@@ -10,7 +10,7 @@ CONFIGURE   = cmake -S . -DCMZ_WERROR=$(CMZ_WERROR) $(CMAKE_ARGS) -Wno-dev --log
 
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS = decode stream reader salvage repair policy codec
+FUZZ_TARGETS = decode stream reader salvage repair multiframe policy codec
 
 .PHONY: all bootstrap build demo test test-plain test-asan test-tsan bench fuzz fuzz-run install clean
 

@@ -56,15 +56,18 @@ void cli_print_damage(const char *name, const cmz_frame_report *rep) {
         uint64_t last = i;
         while (c->state == CMZ_CHUNK_MISSING && last + 1 < rep->chunk_count &&
                rep->chunks[last + 1].state == CMZ_CHUNK_MISSING &&
+               rep->chunks[last + 1].frame == c->frame &&
                !strcmp(rep->chunks[last + 1].message, c->message))
             last++;
         const cmz_chunk_report *e = &rep->chunks[last];
-        char which[64], where[48] = "";
+        char frame[40] = "", which[96], where[48] = "";
+        if (rep->frames > 1) /* chunks are numbered in each frame */
+            snprintf(frame, sizeof frame, "frame %llu, ", (unsigned long long)c->frame);
         if (last > i)
-            snprintf(which, sizeof which, "chunks %llu..%llu", (unsigned long long)i,
-                     (unsigned long long)last);
+            snprintf(which, sizeof which, "%schunks %llu..%llu", frame,
+                     (unsigned long long)c->number, (unsigned long long)e->number);
         else
-            snprintf(which, sizeof which, "chunk %llu", (unsigned long long)i);
+            snprintf(which, sizeof which, "%schunk %llu", frame, (unsigned long long)c->number);
         if (c->record_offset != CMZ_NO_POSITION && last == i)
             snprintf(where, sizeof where, ", record at offset %llu",
                      (unsigned long long)c->record_offset);
@@ -77,4 +80,28 @@ void cli_print_damage(const char *name, const cmz_frame_report *rep) {
         i = last;
     }
     fprintf(stderr, "cmz: %s: %s\n", name, rep->summary);
+}
+
+/* What will work: a repair rebuilds the file only when every frame can be rebuilt whole
+ * (verify's `repairable` says so chunk by chunk, and is 0 when any frame cannot be), the
+ * content size is certain and no bytes lie outside the frames; otherwise salvage. */
+void cli_print_advice(const char *name, const cmz_frame_report *rep) {
+    uint64_t lost = rep->damaged + rep->missing;
+    bool repair = lost == rep->repairable && rep->content_size_known && !rep->stray_bytes;
+    if (repair && lost)
+        fprintf(stderr, "cmz: %s: parity can rebuild %s: 'cmz repair %s'\n", name,
+                lost == 1 ? "the damaged chunk" : "every damaged chunk", name);
+    else if (repair)
+        fprintf(stderr, "cmz: %s: every chunk is intact: 'cmz repair %s' rewrites the rest\n",
+                name, name);
+    else if (!lost && rep->content_size_known)
+        fprintf(stderr, "cmz: %s: every chunk of the frames is intact, but %llu bytes at offset "
+                        "%llu are not part of any frame (appended, or what is left of a frame): "
+                        "'cmz -d --salvage' writes the content of every frame\n",
+                name, (unsigned long long)rep->stray_bytes, (unsigned long long)rep->stray_offset);
+    else
+        fprintf(stderr, "cmz: %s: 'cmz -d --salvage' writes every intact chunk%s\n", name,
+                rep->content_size_known ? ""
+                                        : " (the end is lost: chunks or frames after the last "
+                                          "one found cannot be known)");
 }

@@ -33,4 +33,8 @@ const char *cli_percent(uint64_t part, uint64_t whole, char buf[16]);
  * can rebuild them, and the report's summary. */
 void cli_print_damage(const char *name, const cmz_frame_report *rep);
 
+/* After a verify report: the command that will work on the file ('cmz repair' only when it
+ * would rebuild it whole, else 'cmz -d --salvage'). */
+void cli_print_advice(const char *name, const cmz_frame_report *rep);
+
 #endif

@@ -1,6 +1,7 @@
 /* Fuzz target: damaged frames (include/cmz/salvage.h). cmz_frame_salvage on any input: an error
  * with a message, or a report whose counts add up and whose output is exactly the chunks'
- * sizes, in order; cmz_frame_verify must give the same verdicts. */
+ * sizes, in order (chunks numbered from 0 in each frame); cmz_frame_verify must give the same
+ * verdicts. */
 #include "fuzz_common.h"
 
 #include "cmz/salvage.h"
@@ -30,14 +31,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     }
     if (rep->intact + rep->damaged + rep->missing != rep->chunk_count) abort();
     if (again->intact != rep->intact || again->chunk_count != rep->chunk_count) abort();
-    uint64_t total = 0, lost = 0;
+    uint64_t total = 0, lost = 0, frame = 0, first = 0; /* numbers restart in each frame */
     for (uint64_t i = 0; i < rep->chunk_count; i++) {
         const cmz_chunk_report *c = &rep->chunks[i];
-        if (c->number != i || c->content_offset != total) abort();
+        if (c->frame != frame) {
+            if (c->frame < frame) abort(); /* (an empty frame has no chunks) */
+            frame = c->frame;
+            first = i;
+        }
+        if (c->number != i - first || c->content_offset != total) abort();
         total += c->raw_size;
         if (c->state != CMZ_CHUNK_INTACT) lost += c->raw_size;
     }
     if (total != written || lost != rep->lost_bytes) abort();
+    if (rep->frames == 0 || frame >= rep->frames) abort();
     cmz_frame_report_free(rep);
     cmz_frame_report_free(again);
     return 0;

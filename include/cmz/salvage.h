@@ -1,9 +1,9 @@
 /* libcmz — damaged frames: a per-chunk verdict (cmz_frame_verify) and salvage of every intact
  * chunk (cmz_frame_salvage), where the ordinary decoders stop at the first error.
  *
- * Both read one frame that starts at offset 0 of the source and ends at its end (an input of
- * several frames is refused with CMZ_ERR_UNSUPPORTED). Its parameters come from the
- * header, or from the footer's copy when the header is damaged; its chunks are found through
+ * Both read every frame of the source (a .cmz file may be frames concatenated; each is found
+ * from the front or, when damaged, from the end: docs/DAMAGE.md). A frame's parameters come
+ * from its header, or from the footer's copy when the header is damaged; its chunks are found through
  * the index, or, when the footer or the index is damaged, by scanning for chunk markers whose
  * header CRC holds (docs/FORMAT.md). Every chunk found is checked like the decoders do (header
  * CRC, sizes, payload CRC, decoding, raw CRC). Chunks are independent, so damage costs only the
@@ -13,8 +13,8 @@
  * Without the index, records are chosen by the chain they form from the header to the index
  * (src/parallel/salvage_scan.c), so a .cmz stored inside a chunk does not pass for the
  * frame's own records. Known limit: when the footer is damaged too (the index offset is
- * unknown), a chunk after a damaged one is the first record that fits.
- * Parity (rebuilding damaged chunks) is not done yet. */
+ * unknown), a chunk after a damaged one is the first record that fits. Bytes that belong to
+ * no readable frame are reported (stray_bytes), never skipped silently. */
 #ifndef CMZ_SALVAGE_H
 #define CMZ_SALVAGE_H
 
@@ -37,29 +37,41 @@ typedef enum {
 const char *cmz_chunk_state_name(cmz_chunk_state state);
 
 typedef struct {
-    uint64_t number;         /* data chunk number */
+    uint64_t frame;          /* which frame of the input holds it (0 = the first) */
+    uint64_t number;         /* data chunk number within its frame */
     cmz_chunk_state state;
-    uint64_t record_offset;  /* where its record is (or should be); CMZ_NO_POSITION unknown */
-    uint64_t content_offset; /* its content bytes: [content_offset, content_offset + raw_size) */
+    uint64_t record_offset;  /* where its record is (or should be) in the input;
+                              * CMZ_NO_POSITION unknown */
+    uint64_t content_offset; /* its content bytes in the content of all frames, in order:
+                              * [content_offset, content_offset + raw_size) */
     uint32_t raw_size;
     cmz_status status;       /* CMZ_OK when intact */
-    bool repairable;         /* damaged or missing, and its group's parity can rebuild it */
+    bool repairable;         /* damaged or missing, and cmz_frame_repair of the whole input
+                              * would rebuild it from its group's parity */
     bool repaired;           /* cmz_frame_repair rebuilt it from parity */
     char message[160];       /* why it is damaged or missing; "" when intact */
 } cmz_chunk_report;
 
 typedef struct {
     bool header_ok, footer_ok, index_ok; /* each intact (CRC and rules) */
-    bool content_size_known; /* from the footer; else guessed from the chunks found */
+    bool content_size_known; /* every frame's end is proven (its footer, an intact index at
+                              * the end, a short last chunk or group); else the content size is
+                              * guessed from the chunks found and the loss is a lower bound */
     cmz_frame_info info;     /* parameters (header, or footer), content size, chunk count */
     uint64_t intact, damaged, missing;
     uint64_t lost_bytes;     /* content bytes in damaged and missing chunks */
     uint64_t chunk_count;    /* entries in chunks */
     bool has_parity;         /* the frame carries parity records (info.parity_k:parity_m) */
-    uint64_t repairable;     /* damaged or missing chunks that parity can rebuild */
-    uint64_t parity_damaged; /* parity records damaged or missing */
+    uint64_t repairable;     /* damaged or missing chunks that a repair would rebuild */
+    uint64_t parity_damaged; /* parity records damaged, missing, or not the parity of their
+                              * group (found by a trial repair) */
     uint64_t repaired;       /* cmz_frame_repair: chunks rebuilt from parity */
-    cmz_chunk_report *chunks; /* one per data chunk, in order */
+    uint64_t frames;         /* frames found in the input (concatenated frames are read in turn) */
+    uint64_t stray_bytes;    /* bytes in no frame that could be read (garbage after the last
+                              * frame, or a frame whose header and footer are both lost) */
+    uint64_t stray_offset;   /* where the first such stretch starts; CMZ_NO_POSITION if none */
+    uint64_t unreadable_bytes; /* bytes skipped because reading them failed (I/O errors) */
+    cmz_chunk_report *chunks; /* one per data chunk, frame by frame, in order */
     char summary[256];       /* one line for a person: "3 of 8 chunks damaged ..." */
 } cmz_frame_report;
 
@@ -67,7 +79,7 @@ typedef struct {
  * cmz_frame_report_free). CMZ_OK whenever a report could be made, even if it lists damage:
  * look at report->damaged and ->missing. Errors: CMZ_ERR_CORRUPT (neither the header nor the
  * footer is intact: the frame's parameters are lost), CMZ_ERR_TRUNCATED (shorter than a
- * header), CMZ_ERR_UNSUPPORTED (several frames, or a frame from a newer cmz), CMZ_ERR_LIMIT,
+ * header), CMZ_ERR_UNSUPPORTED (a frame from a newer cmz), CMZ_ERR_LIMIT,
  * CMZ_ERR_NOMEM, CMZ_ERR_INTERRUPTED. dctx gives the memory limit and the interrupt flag, and
  * may be NULL (defaults). */
 cmz_status cmz_frame_verify(cmz_dctx *dctx, const cmz_source *src, cmz_frame_report **report,
@@ -80,15 +92,16 @@ cmz_status cmz_frame_salvage(cmz_dctx *dctx, const cmz_source *src, const cmz_ou
                              cmz_frame_report **report, cmz_error *err);
 void cmz_frame_report_free(cmz_frame_report *report);
 
-/* Writes the frame in src to out, repaired: each damaged or missing chunk rebuilt from its
- * group's parity (up to M per group of K), damaged parity records computed again, and the
- * header, index and footer written afresh from the records. The result is the frame as it was
- * written, byte for byte. Works on frames without parity too, when only the header, index or
+/* Writes the frames in src to out, repaired, in order (each frame on its own): each damaged or
+ * missing chunk rebuilt from its group's parity (up to M per group of K), parity records
+ * computed again, and the header, index and footer written afresh from the records. The result
+ * is the input as it was written, byte for byte. Works on frames without parity too, when only the header, index or
  * footer is damaged. One pass over src, group by group; memory about (K + 2M) records plus
  * 16 bytes per chunk, within dctx's memory limit.
- * Returns CMZ_OK when out received a whole intact frame; CMZ_ERR_CORRUPT when some chunk cannot
- * be rebuilt (*report says which: state damaged/missing and not repaired): then out received
- * an incomplete frame, to be thrown away; the other errors of cmz_frame_verify. *report is set
+ * Returns CMZ_OK when out received every frame whole and intact; CMZ_ERR_CORRUPT when some chunk
+ * cannot be rebuilt (*report says which: state damaged/missing and not repaired), a frame's end
+ * is not proven, or bytes lie outside every frame (they would be dropped): then out received
+ * an incomplete input, to be thrown away; the other errors of cmz_frame_verify. *report is set
  * whenever the frame could be read (CMZ_OK or CMZ_ERR_CORRUPT from the rebuild). */
 cmz_status cmz_frame_repair(cmz_dctx *dctx, const cmz_source *src, const cmz_output *out,
                             cmz_frame_report **report, cmz_error *err);
@@ -101,6 +114,13 @@ cmz_status cmz_frame_repair(cmz_dctx *dctx, const cmz_source *src, const cmz_out
  * the file keep the old content (rename replaces one name). */
 cmz_status cmz_frame_repair_file(cmz_dctx *dctx, const char *path, bool *rewritten,
                                  cmz_frame_report **report, cmz_error *err);
+
+/* Recomputes the parity of every group of every frame in src from its data records and
+ * compares it byte for byte with the frame's parity records (which the decoders only check
+ * by their CRCs): CMZ_OK when they agree, or when no frame has parity; CMZ_ERR_CORRUPT naming
+ * the first record that differs, or a damaged record; the errors of cmz_frame_verify. Reads
+ * the records and encodes parity; decodes nothing. */
+cmz_status cmz_frame_check_parity(cmz_dctx *dctx, const cmz_source *src, cmz_error *err);
 
 /* cmz_compress, then a check that the frame decodes to src (decoded a few chunks at a time
  * and compared), and that its parity records, when it has them, are the parity of their

@@ -5,8 +5,8 @@
  * payload CRC: a record that passes both is what the writer wrote), up to M missing data
  * records are rebuilt from the intact parity records (Reed-Solomon, src/frame/parity.c) and
  * checked against the CRC32C that the parity table keeps of each record, and the group is
- * written out: its data records, then its parity records (as read when all are intact, else
- * computed again). The header, index and footer are written from the records. The writers are
+ * written out: its data records, then its parity records, computed again (a record read with
+ * intact CRCs that differs from them is counted damaged). The header, index and footer are written from the records. The writers are
  * deterministic, so the repaired frame is the original, byte for byte. */
 #include "repair_internal.h"
 
@@ -154,24 +154,26 @@ static cmz_status rebuild(repairer *rp, uint64_t g, uint32_t count) {
     return CMZ_OK;
 }
 
-/* Writes the group's parity records: as read when all are intact, else computed again. */
+/* Computes the group's parity again from its data records (all intact now) and compares it
+ * with the parity records read: one whose CRCs hold but whose bytes differ (a faulty writer or
+ * memory) is counted damaged. The group's parity is then written as computed, which is the
+ * original wherever the original was right (the writer is deterministic). */
 static cmz_status write_parity(repairer *rp, uint32_t count) {
     const cmz__frame_params *p = &rp->io.loc->params;
-    bool all = true;
-    for (unsigned j = 0; j < p->parity_m; j++) all = all && rp->io.parity_ok[j];
     cmz_status st = CMZ_OK;
-    if (all) {
-        for (unsigned j = 0; j < p->parity_m && st == CMZ_OK; j++)
-            st = emit(rp, rp->io.parity[j].buf, rp->io.parity[j].len);
-        rp->regen.group++;
-        return st;
-    }
     for (uint32_t r = 0; r < count && st == CMZ_OK; r++)
         st = cmz__parity_group_add(&rp->regen, rp->io.data[r].buf, rp->io.data[r].len);
     if (st != CMZ_OK) return st;
     uint8_t head[CMZ_CHUNK_HEADER_SIZE + CMZ_PARITY_MAX * CMZ_PARITY_ENTRY_SIZE];
     for (unsigned j = 0; j < p->parity_m && st == CMZ_OK; j++) {
         size_t n = cmz__parity_group_head(&rp->regen, j, head);
+        const cmz__record *q = &rp->io.parity[j];
+        if (rp->io.parity_ok[j] &&
+            (q->len != n + rp->regen.longest || memcmp(q->buf, head, n) != 0 ||
+             memcmp(q->buf + n, rp->regen.shard[j], rp->regen.longest) != 0)) {
+            rp->io.parity_ok[j] = false;
+            rp->io.loc->report->parity_damaged++;
+        }
         if ((st = emit(rp, head, n)) == CMZ_OK)
             st = emit(rp, rp->regen.shard[j], rp->regen.longest);
     }
@@ -291,8 +293,8 @@ static bool end_is_certain(const cmz_source *src, const repairer *rp, uint64_t n
     return cmz__read_at(src, buf, 4, end + index_size - 4) && cmz__get_le32(buf) == crc;
 }
 
-static cmz_status repair(cmz_dctx *dctx, const cmz_source *src, const cmz_output *out,
-                         cmz_frame_report **report_out, cmz_error *err) {
+cmz_status cmz__frame_repair_one(cmz_dctx *dctx, const cmz_source *src, const cmz_output *out,
+                                 cmz_frame_report **report_out, cmz_error *err) {
     cmz__located loc;
     cmz_status st = cmz__frame_locate(dctx, src, &loc, err);
     if (st != CMZ_OK) return st;
@@ -382,13 +384,4 @@ static cmz_status repair(cmz_dctx *dctx, const cmz_source *src, const cmz_output
                      "%llu chunk%s cannot be rebuilt (the first is chunk %llu: %s)",
                      (unsigned long long)lost, lost == 1 ? "" : "s", (unsigned long long)at,
                      at < n ? rep->chunks[at].message : "");
-}
-
-cmz_status cmz_frame_repair(cmz_dctx *dctx, const cmz_source *src, const cmz_output *out,
-                            cmz_frame_report **report, cmz_error *err) {
-    if (report) *report = NULL;
-    if (!src || !report || !out || !out->write)
-        return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                         "cmz_frame_repair: NULL source, output or report");
-    return repair(dctx, src, out, report, err);
 }

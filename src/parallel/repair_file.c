@@ -35,7 +35,7 @@ static int64_t fd_read(void *opaque, void *buf, size_t n) {
 
 static bool whole(const cmz_frame_report *rep) {
     return rep->header_ok && rep->footer_ok && rep->index_ok && !rep->damaged &&
-           !rep->missing && !rep->parity_damaged;
+           !rep->missing && !rep->parity_damaged && !rep->stray_bytes && rep->content_size_known;
 }
 
 /* The temp file's frame passes every reader. */

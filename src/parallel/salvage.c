@@ -8,6 +8,7 @@
  *    slow path for damaged data). */
 #include "salvage_internal.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 
 const char *cmz_chunk_state_name(cmz_chunk_state state) {
@@ -82,6 +83,75 @@ static bool load_index(const cmz_source *src, const cmz__footer *f, layout *lay)
     cmz__free(index);
     if (!ok) cmz__layout_free(lay);
     return ok;
+}
+
+/* Without the footer: an intact index for the n records the scan found, agreeing with the
+ * scan and ending where the input ends or inside the 48 bytes that a footer takes (a footer
+ * damaged in place or cut), makes the layout and the content size certain. Replaces *lay with
+ * the index's. */
+static bool index_at_end(const cmz_source *src, const cmz__frame_params *p, layout *lay,
+                         uint64_t *content) {
+    uint64_t n = lay->count;
+    uint64_t size = CMZ_INDEX_FIXED_SIZE + n * CMZ_INDEX_ENTRY_SIZE;
+    if (n == 0 || n > src->size / CMZ_INDEX_ENTRY_SIZE) return false;
+    for (uint64_t cut = 0; cut <= CMZ_FOOTER_SIZE; cut++) {
+        if (size + cut > src->size - CMZ_HEADER_SIZE) break;
+        cmz__footer f = {.params = *p, .index_offset = src->size - cut - size, .chunk_count = n};
+        uint8_t head[16];
+        if (!cmz__read_at(src, head, sizeof head, f.index_offset) ||
+            memcmp(head, cmz__index_marker, 4) != 0 || cmz__get_le64(head + 8) != n)
+            continue;
+        layout found = {.at = NULL};
+        if (!load_index(src, &f, &found)) continue;
+        uint8_t entry[CMZ_INDEX_ENTRY_SIZE];
+        cmz__index_entry last = {0};
+        bool ok = cmz__read_at(src, entry, sizeof entry, f.index_offset + 16 + (n - 1) * sizeof entry);
+        if (ok) cmz__index_entry_read(entry, &last);
+        ok = ok && last.raw_size >= 1 && last.raw_size <= p->chunk_size;
+        for (uint64_t i = 0; ok && i < n; i++)
+            ok = lay->at[i] == CMZ_NO_POSITION || lay->at[i] == found.at[i];
+        if (!ok) {
+            cmz__layout_free(&found);
+            continue;
+        }
+        found.unreadable = lay->unreadable;
+        cmz__layout_free(lay);
+        *lay = found;
+        *content = (n - 1) * p->chunk_size + last.raw_size;
+        return true;
+    }
+    return false;
+}
+
+/* Without the footer, in a parity frame: the last group is short (fewer than K records) and
+ * an intact parity record of it says so, which proves that no chunk follows (as repair takes
+ * it: src/parallel/repair.c). */
+static bool short_group_proven(const cmz_source *src, const cmz__frame_params *p,
+                               const layout *lay) {
+    uint64_t n = lay->count;
+    if (!cmz__has_parity(p) || !lay->parity_at || n % p->parity_k == 0) return false;
+    uint64_t g = n / p->parity_k;
+    for (unsigned j = 0; j < p->parity_m; j++) {
+        uint64_t at = lay->parity_at[g * p->parity_m + j];
+        uint8_t buf[4096];
+        cmz__chunk_header h;
+        if (at == CMZ_NO_POSITION || !cmz__read_at(src, buf, CMZ_CHUNK_HEADER_SIZE, at) ||
+            cmz__chunk_header_parse(buf, p, at, &h, NULL) != CMZ_OK ||
+            h.kind != CMZ_KIND_PARITY || h.number != g || h.parity_index != j ||
+            h.group_count != n - g * p->parity_k)
+            continue;
+        uint32_t crc = 0;
+        bool ok = true;
+        for (uint64_t done = 0; ok && done < h.payload_size;) {
+            size_t k = h.payload_size - done < sizeof buf ? (size_t)(h.payload_size - done)
+                                                          : sizeof buf;
+            ok = cmz__read_at(src, buf, k, at + CMZ_CHUNK_HEADER_SIZE + done);
+            if (ok) crc = cmz_crc32c(crc, buf, k);
+            done += k;
+        }
+        if (ok && crc == h.payload_crc) return true;
+    }
+    return false;
 }
 
 static void describe(cmz_chunk_report *c, cmz_chunk_state state, cmz_status status,
@@ -215,6 +285,8 @@ cmz_status cmz__frame_locate(const cmz_dctx *dctx, const cmz_source *src, cmz__l
     rep->content_size_known = rep->footer_ok;
     if (rep->footer_ok) content = footer.content_size;
     else content = n * params.chunk_size; /* the last chunk's size is read from it below */
+    if (st == CMZ_OK && !rep->footer_ok && index_at_end(src, &params, &lay, &content))
+        rep->index_ok = rep->content_size_known = true;
     if (st == CMZ_OK && rep->footer_ok &&
         (n != cmz__chunk_count(content, params.chunk_size)))
         st = CMZ_ERR_CORRUPT; /* a valid footer never says this: treat as unknown layout */
@@ -232,14 +304,15 @@ cmz_status cmz__frame_locate(const cmz_dctx *dctx, const cmz_source *src, cmz__l
     }
     /* without the footer: the last chunk found gives its own size, and when it is shorter
      * than a chunk it is surely the frame's last (a full one may have had successors) */
-    if (!rep->footer_ok && n && lay.at[n - 1] != CMZ_NO_POSITION) {
+    if (!rep->content_size_known && n && lay.at[n - 1] != CMZ_NO_POSITION) {
         uint8_t head[CMZ_CHUNK_HEADER_SIZE];
         cmz__chunk_header h;
         if (cmz__read_at(src, head, sizeof head, lay.at[n - 1]) &&
             cmz__chunk_header_parse(head, &params, lay.at[n - 1], &h, NULL) == CMZ_OK &&
             h.kind == CMZ_KIND_DATA) {
             content = (n - 1) * params.chunk_size + h.raw_size;
-            rep->content_size_known = h.raw_size < params.chunk_size;
+            rep->content_size_known = h.raw_size < params.chunk_size ||
+                                      short_group_proven(src, &params, &lay);
         }
     }
     rep->chunk_count = n;
@@ -261,8 +334,8 @@ cmz_status cmz__frame_locate(const cmz_dctx *dctx, const cmz_source *src, cmz__l
 }
 
 /* Step 3: every chunk checked and decoded, one thread (the slow path for damaged data). */
-static cmz_status run(cmz_dctx *dctx, const cmz_source *src, const cmz_output *out,
-                      cmz_frame_report **report_out, cmz_error *err) {
+cmz_status cmz__frame_run(cmz_dctx *dctx, const cmz_source *src, const cmz_output *out,
+                          cmz_frame_report **report_out, cmz_error *err) {
     *report_out = NULL;
     cmz__located loc;
     cmz_status st = cmz__frame_locate(dctx, src, &loc, err);
@@ -303,7 +376,7 @@ static cmz_status run(cmz_dctx *dctx, const cmz_source *src, const cmz_output *o
     cmz__free(record.buf);
     cmz__free(raw.buf);
     cmz_codec_ctx_free(ctx);
-    if (st == CMZ_OK && rep->has_parity) st = cmz__parity_assess(src, &loc, err);
+    if (st == CMZ_OK && rep->has_parity) st = cmz__parity_assess(dctx, src, &loc, err);
     cmz__layout_free(&loc.lay);
     if (st != CMZ_OK) {
         cmz_frame_report_free(rep);
@@ -315,37 +388,46 @@ static cmz_status run(cmz_dctx *dctx, const cmz_source *src, const cmz_output *o
 }
 
 void cmz__report_summary(cmz_frame_report *rep, const cmz__located *loc) {
-    uint64_t n = rep->chunk_count;
     cmz__info_from_params(&rep->info, &loc->params);
     rep->info.content_size = loc->content;
-    rep->info.chunk_count = n;
+    rep->info.chunk_count = rep->chunk_count;
     rep->info.frame_size = loc->frame_size;
-    char parity[96] = "";
+    rep->frames = 1;
+    rep->stray_offset = CMZ_NO_POSITION;
+    rep->unreadable_bytes = loc->lay.unreadable;
+    cmz__report_format(rep);
+}
+
+/* Appends to a summary; a summary longer than its buffer is cut (it is for a person). */
+static void append(char *buf, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void append(char *buf, size_t cap, const char *fmt, ...) {
+    size_t len = strlen(buf);
+    va_list ap;
+    va_start(ap, fmt);
+    if (len + 1 < cap) vsnprintf(buf + len, cap - len, fmt, ap);
+    va_end(ap);
+}
+
+void cmz__report_format(cmz_frame_report *rep) {
+    char *s = rep->summary;
+    size_t cap = sizeof rep->summary;
+    s[0] = '\0';
+    append(s, cap, "%llu of %llu chunks", (unsigned long long)rep->intact,
+           (unsigned long long)rep->chunk_count);
+    if (rep->frames > 1) append(s, cap, " in %llu frames", (unsigned long long)rep->frames);
+    append(s, cap, " intact, %llu damaged, %llu missing; %llu content bytes lost",
+           (unsigned long long)rep->damaged, (unsigned long long)rep->missing,
+           (unsigned long long)rep->lost_bytes);
+    if (!rep->header_ok) append(s, cap, "; header damaged");
+    if (!rep->footer_ok) append(s, cap, "; footer damaged");
+    if (!rep->index_ok) append(s, cap, "; index damaged");
+    if (!rep->content_size_known) append(s, cap, "; content size unknown");
+    if (rep->stray_bytes)
+        append(s, cap, "; %llu bytes at offset %llu are not part of any frame",
+               (unsigned long long)rep->stray_bytes, (unsigned long long)rep->stray_offset);
+    if (rep->unreadable_bytes) append(s, cap, "; unreadable parts skipped (I/O errors)");
     if (rep->has_parity)
-        snprintf(parity, sizeof parity, "; %llu repairable; %llu parity records damaged",
-                 (unsigned long long)rep->repairable, (unsigned long long)rep->parity_damaged);
-    snprintf(rep->summary, sizeof rep->summary,
-             "%llu of %llu chunks intact, %llu damaged, %llu missing; %llu content bytes lost%s%s%s%s%s%s",
-             (unsigned long long)rep->intact, (unsigned long long)n,
-             (unsigned long long)rep->damaged, (unsigned long long)rep->missing,
-             (unsigned long long)rep->lost_bytes, rep->header_ok ? "" : "; header damaged",
-             rep->footer_ok ? "" : "; footer damaged", rep->index_ok ? "" : "; index damaged",
-             rep->content_size_known ? "" : "; content size unknown",
-             loc->lay.unreadable ? "; unreadable parts skipped (I/O errors)" : "", parity);
-}
-
-cmz_status cmz_frame_verify(cmz_dctx *dctx, const cmz_source *src, cmz_frame_report **report,
-                            cmz_error *err) {
-    if (!src || !report)
-        return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                         "cmz_frame_verify: NULL source or report");
-    return run(dctx, src, NULL, report, err);
-}
-
-cmz_status cmz_frame_salvage(cmz_dctx *dctx, const cmz_source *src, const cmz_output *out,
-                             cmz_frame_report **report, cmz_error *err) {
-    if (!src || !report || !out || !out->write)
-        return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                         "cmz_frame_salvage: NULL source, output or report");
-    return run(dctx, src, out, report, err);
+        append(s, cap, "; %llu repairable; %llu parity records damaged",
+               (unsigned long long)rep->repairable, (unsigned long long)rep->parity_damaged);
 }

@@ -55,11 +55,23 @@ typedef struct {
 /* On success the caller owns loc->report and loc->lay (cmz__layout_free). */
 cmz_status cmz__frame_locate(const cmz_dctx *dctx, const cmz_source *src, cmz__located *loc,
                              cmz_error *err);
-/* Fills report->info and report->summary from the counts. */
+/* Fills report->info and the frame fields of a one-frame report, then its summary. */
 void cmz__report_summary(cmz_frame_report *rep, const cmz__located *loc);
-/* Verify on a parity frame: reads the parity records, counts the damaged ones, and marks the
- * damaged chunks that a repair would rebuild (repair.c). */
-cmz_status cmz__parity_assess(const cmz_source *src, cmz__located *loc, cmz_error *err);
+/* report->summary from the report's counts and flags. */
+void cmz__report_format(cmz_frame_report *rep);
+/* Verify on a parity frame: counts the damaged parity records (CRCs, or not the parity of
+ * their group) and marks the damaged chunks that a repair would rebuild: those a trial repair
+ * rebuilt when it succeeded (parity_records.c). */
+cmz_status cmz__parity_assess(cmz_dctx *dctx, const cmz_source *src, cmz__located *loc,
+                              cmz_error *err);
+
+/* One frame that starts at offset 0 of src and ends at its end: verify (out NULL) or salvage
+ * (salvage.c), and repair (repair.c). The public calls split an input into frames first
+ * (salvage_frames.c). */
+cmz_status cmz__frame_run(cmz_dctx *dctx, const cmz_source *src, const cmz_output *out,
+                          cmz_frame_report **report, cmz_error *err);
+cmz_status cmz__frame_repair_one(cmz_dctx *dctx, const cmz_source *src, const cmz_output *out,
+                                 cmz_frame_report **report, cmz_error *err);
 
 /* Recomputes each group's parity records from its data records and compares them byte for
  * byte with the frame's (cmz_safe_compress): CMZ_ERR_CORRUPT when one differs. CMZ_OK for a
