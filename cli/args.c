@@ -97,7 +97,9 @@ void cli_print_usage(FILE *to) {
         "A bad number is a usage error naming the option, the value and the valid range.\n"
         "\n"
         "Exit status: 0 success, 1 error (I/O, corrupt input, existing output, ...),\n"
-        "2 usage error, 130 interrupted by SIGINT, 143 terminated by SIGTERM.\n"
+        "2 usage error; 128 + the signal's number (130 SIGINT, 143 SIGTERM, 129 SIGHUP,\n"
+        "131 SIGQUIT) when a signal left work undone: the file in progress is left as it\n"
+        "was, no output; a signal after the last output was committed keeps the status.\n"
         "With several FILEs each is processed; the status is 1 if any failed.\n",
         to);
 }
@@ -204,6 +206,7 @@ static int apply_value(cli_options *o, const char *name, const char *value) {
                                value);
         o->set_backend = true;
     } else if (!strcmp(name, "-o") || !strcmp(name, "--output")) {
+        if (!*value) return usage_error("option %s needs a file name (or - for stdout)", name);
         o->output = value;
     } else {
         return usage_error("unknown option %s", name);

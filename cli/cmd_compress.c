@@ -94,22 +94,76 @@ static bool use_source(cmz_cctx *cctx, bool from_stdin, bool remove, int fd,
            cmz_source_fd(src, fd, NULL) == CMZ_OK;
 }
 
+/* The bytes a regular file holds from fd's offset on, when its size says (size_is_content);
+ * -1 when nothing tells how much there is to read (pipes, devices, /proc). */
+static int64_t bytes_expected(int fd, const struct stat *st) {
+    if (!S_ISREG(st->st_mode) || !size_is_content(fd)) return -1;
+    off_t at = lseek(fd, 0, SEEK_CUR);
+    if (at < 0 || at > st->st_size) return -1;
+    return (int64_t)(st->st_size - at);
+}
+
+/* FILE.cmz for FILE, o->output, or NULL for stdout; *out_path NULL and 1 after reporting. */
+static int output_path(const cli_options *o, const char *path, bool from_stdin, char **out_path) {
+    const char *name = cli_display_name(path);
+    *out_path = NULL;
+    if (o->output) {
+        *out_path = strdup(o->output);
+    } else if (!o->to_stdout && !from_stdin) {
+        if (has_suffix(path, SUFFIX))
+            return cli_errorf(name, "already has the " SUFFIX " suffix; ignored");
+        *out_path = malloc(strlen(path) + sizeof SUFFIX);
+        if (*out_path) strcat(strcpy(*out_path, path), SUFFIX);
+    } else {
+        return 0;
+    }
+    return *out_path ? 0 : cli_errorf(name, "out of memory");
+}
+
+/* --rm: the input must still be what was read, neither resized nor written since it was
+ * opened; removing it otherwise would lose what changed. */
+static bool unchanged(int fd, const struct stat *in_st, uint64_t bytes_read) {
+    struct stat now;
+    return fstat(fd, &now) == 0 && (uint64_t)now.st_size == bytes_read &&
+           now.st_mtim.tv_sec == in_st->st_mtim.tv_sec &&
+           now.st_mtim.tv_nsec == in_st->st_mtim.tv_nsec;
+}
+
+/* After the frame is written, before it is committed: every byte the input had when it was
+ * opened was compressed, --rm's checks hold, and no signal came (an output already delivered
+ * to stdout or a device is complete, whatever came after). 0, or 1 after reporting. */
+static int check_before_commit(cli_session *s, const char *name, cli_target *t,
+                               const cli_reader *reader, const cmz_frame_info *info,
+                               int64_t expected, bool remove, const struct stat *in_st) {
+    char why[160];
+    if (expected >= 0 && info->content_size < (uint64_t)expected) {
+        snprintf(why, sizeof why, "shrank while it was read: it had %lld bytes when opened, "
+                 "%llu could be read", (long long)expected,
+                 (unsigned long long)info->content_size);
+        return cli_target_fail(t, name, why);
+    }
+    if (remove) {
+        int rc = verify_output(s, name, t->fd, reader);
+        if (rc != 0 && cli_interrupt_exit_code()) return cli_target_fail(t, name, "interrupted");
+        if (rc != 0) {
+            cli_target_abort(t);
+            return rc;
+        }
+        if (!unchanged(reader->fd, in_st, reader->bytes))
+            return cli_target_fail(t, name, "changed while it was compressed; the input is kept");
+    }
+    if (cli_interrupt_exit_code() && !t->is_stdout && !t->in_place)
+        return cli_target_fail(t, name, "interrupted");
+    return 0;
+}
+
 /* Everything after the input is open: output, compression, verification, commit, --rm. */
 static int compress_fd(cli_session *s, const char *path, int fd, const struct stat *in_st) {
     const cli_options *o = s->o;
     bool from_stdin = !strcmp(path, "-");
     const char *name = cli_display_name(path);
-    char *out_path = NULL;
-    if (o->output) {
-        out_path = strdup(o->output);
-    } else if (!o->to_stdout && !from_stdin) {
-        if (has_suffix(path, SUFFIX))
-            return cli_errorf(name, "already has the " SUFFIX " suffix; ignored");
-        out_path = malloc(strlen(path) + sizeof SUFFIX);
-        if (out_path) strcat(strcpy(out_path, path), SUFFIX);
-    }
-    if ((o->output || (!o->to_stdout && !from_stdin)) && !out_path)
-        return cli_errorf(name, "out of memory");
+    char *out_path;
+    if (output_path(o, path, from_stdin, &out_path) != 0) return CLI_EXIT_ERROR;
     cmz_cctx *cctx = cli_session_cctx(s);
     cli_target t;
     if (!cctx || cli_target_open(&t, out_path, name, from_stdin ? NULL : in_st, true, o) != 0) {
@@ -119,6 +173,7 @@ static int compress_fd(cli_session *s, const char *path, int fd, const struct st
     /* --rm needs a file to remove and an output that can be synced and re-read. */
     bool remove = o->remove_input && !from_stdin && S_ISREG(in_st->st_mode) && !t.is_stdout &&
                   !t.in_place;
+    int64_t expected = bytes_expected(fd, in_st);
     cli_reader reader = {.fd = fd, .checksum = remove};
     cmz_input in = cli_reader_input(&reader);
     cmz_output out = cmz_output_fd(t.fd);
@@ -134,20 +189,16 @@ static int compress_fd(cli_session *s, const char *path, int fd, const struct st
     cmz_status st = by_workers ? cmz_compress_source(cctx, &src, &out, &info, &err)
                                : cmz_compress_stream(cctx, &in, &out, &info, &err);
     cli_progress_end(&s->progress);
-    int rc = 0;
-    if (st == CMZ_OK && cli_interrupt_exit_code()) st = CMZ_ERR_INTERRUPTED;
-    if (st != CMZ_OK) {
-        rc = st == CMZ_ERR_INTERRUPTED ? cli_errorf(name, "interrupted; no output left")
-                                       : cli_lib_error(name, st, &err);
-    }
-    if (rc == 0 && remove) rc = verify_output(s, name, t.fd, &reader);
-    if (rc == 0 && cli_interrupt_exit_code()) rc = cli_errorf(name, "interrupted; no output left");
-    if (rc != 0) {
+    int rc;
+    if (st == CMZ_ERR_INTERRUPTED) rc = cli_target_fail(&t, name, "interrupted");
+    else if (st != CMZ_OK) {
+        rc = cli_lib_error(name, st, &err);
         cli_target_abort(&t);
-        free(out_path);
-        return rc;
+    } else {
+        rc = check_before_commit(s, name, &t, &reader, &info, expected, remove, in_st);
     }
-    rc = cli_target_commit(&t, from_stdin ? NULL : in_st, o);
+    if (rc == 0) rc = cli_target_commit(&t, from_stdin ? NULL : in_st, o);
+    s->committed = rc == 0;
     if (rc == 0) {
         summary(o, name, info.content_size, info.frame_size, t.name);
         if (remove) rc = cli_remove_input(path);

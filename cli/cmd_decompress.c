@@ -57,18 +57,9 @@ static void report_damage(const char *name, int fd, const struct stat *in_st, cm
     if (cmz_source_fd(&src, fd, NULL) != CMZ_OK || cmz_frame_verify(dctx, &src, &rep, NULL) != CMZ_OK)
         return;
     if (rep->damaged || rep->missing || !rep->header_ok || !rep->footer_ok || !rep->index_ok ||
-        rep->parity_damaged) {
+        rep->parity_damaged || rep->stray_bytes || !rep->content_size_known) {
         cli_print_damage(name, rep);
-        uint64_t lost = rep->damaged + rep->missing;
-        if (lost && rep->repairable == lost)
-            fprintf(stderr, "cmz: %s: parity can rebuild %s: 'cmz repair %s'\n", name,
-                    lost == 1 ? "the damaged chunk" : "every damaged chunk", name);
-        else if (!lost)
-            fprintf(stderr, "cmz: %s: every chunk is intact: 'cmz repair %s' rewrites the rest\n",
-                    name, name);
-        else
-            fprintf(stderr, "cmz: %s: 'cmz -d --salvage' writes every intact chunk%s\n", name,
-                    rep->repairable ? " (parity can rebuild only some of the damaged ones)" : "");
+        cli_print_advice(name, rep);
     }
     cmz_frame_report_free(rep);
 }
@@ -90,16 +81,18 @@ static int salvage_fd(cli_session *s, const char *name, int fd, const struct sta
     cmz_output out = cli_writer_output(&writer);
     cmz_status st = cmz_source_fd(&src, fd, &err);
     if (st == CMZ_OK) st = cmz_frame_salvage(dctx, &src, &out, &rep, &err);
-    if (st == CMZ_OK && cli_interrupt_exit_code()) st = CMZ_ERR_INTERRUPTED;
+    if (st == CMZ_OK && cli_interrupt_exit_code() && !t->is_stdout && !t->in_place)
+        st = CMZ_ERR_INTERRUPTED; /* not committed yet: nothing is left */
     if (st != CMZ_OK) {
-        cli_target_abort(t);
         cmz_frame_report_free(rep);
-        if (st == CMZ_ERR_INTERRUPTED) return cli_errorf(name, "interrupted; no output left");
+        if (st == CMZ_ERR_INTERRUPTED) return cli_target_fail(t, name, "interrupted");
+        cli_target_abort(t);
         return cli_lib_error(name, st, &err);
     }
     int rc = cli_target_commit(t, in_st, s->o);
+    s->committed = rc == 0;
     if (rc == 0) {
-        bool lost = rep->damaged || rep->missing || !rep->content_size_known;
+        bool lost = rep->damaged || rep->missing || !rep->content_size_known || rep->stray_bytes;
         if (lost) cli_print_damage(name, rep);
         else if (cli_summary_wanted(s->o)) fprintf(stderr, "cmz: %s: %s\n", name, rep->summary);
         if (lost) rc = CLI_EXIT_ERROR;
@@ -129,6 +122,16 @@ static cmz_frame_reader *whole_frame_reader(cmz_dctx *dctx, int fd, const struct
         return NULL;
     }
     return reader;
+}
+
+/* -t of a file: the decoders check parity records by their CRCs only; their bytes must also be
+ * the parity of their groups, or a repair that needs them would fail. */
+static cmz_status check_parity(cmz_dctx *dctx, int fd, const struct stat *in_st,
+                               bool from_stdin, cmz_error *err) {
+    cmz_source src;
+    if (from_stdin || !S_ISREG(in_st->st_mode) || cmz_source_fd(&src, fd, NULL) != CMZ_OK)
+        return CMZ_OK;
+    return cmz_frame_check_parity(dctx, &src, err);
 }
 
 /* Decodes the input front to back (pipes, and files the frame reader does not take). */
@@ -188,11 +191,14 @@ static int decompress_fd(cli_session *s, const char *path, int fd, const struct 
     } else {
         st = decode_stream(dctx, fd, testing ? NULL : &out, &in_bytes, &err);
     }
+    if (st == CMZ_OK && testing) st = check_parity(dctx, fd, in_st, from_stdin, &err);
     cli_progress_end(&s->progress);
     int rc = 0;
-    if (st == CMZ_OK && cli_interrupt_exit_code()) st = CMZ_ERR_INTERRUPTED;
+    /* a signal after the last byte matters only to an output not yet committed */
+    if (st == CMZ_OK && cli_interrupt_exit_code() && !t.is_stdout && !t.in_place)
+        st = CMZ_ERR_INTERRUPTED;
     if (st == CMZ_ERR_INTERRUPTED)
-        rc = cli_errorf(name, testing ? "interrupted" : "interrupted; no output left");
+        rc = testing ? cli_errorf(name, "interrupted") : cli_target_fail(&t, name, "interrupted");
     else if (st != CMZ_OK) {
         rc = cli_lib_error(name, st, &err);
         /* damage (not I/O, memory or usage trouble): list every damaged chunk */
@@ -205,6 +211,7 @@ static int decompress_fd(cli_session *s, const char *path, int fd, const struct 
         return rc;
     }
     if (!testing) rc = cli_target_commit(&t, from_stdin ? NULL : in_st, o);
+    s->committed = rc == 0;
     if (rc == 0) {
         summary(o, name, in_bytes, writer.bytes, t.name);
         /* Every chunk's CRC32C was checked on the way: the output is known good. */

@@ -1,7 +1,8 @@
 /* `cmz repair FILE.cmz...`: rebuilds damaged chunks from the frame's parity and rewrites the
  * header, index and footer (cmz_frame_repair). The file is replaced atomically, and only by a
  * frame that was checked whole after writing: a repair never leaves a file worse than it was.
- * With -o OUT the repaired frame goes to OUT and FILE is left alone. */
+ * With -o OUT the repaired frame goes to OUT and FILE is left alone; an OUT that cannot be read
+ * back (stdout, a device) gets the frame once it was checked in a scratch file. */
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -21,7 +22,7 @@ int cmz_cmd_repair(int argc, char **argv) { return cli_run(argc, argv, CLI_MODE_
 
 static bool nothing_to_repair(const cmz_frame_report *rep) {
     return rep->header_ok && rep->footer_ok && rep->index_ok && !rep->damaged &&
-           !rep->missing && !rep->parity_damaged;
+           !rep->missing && !rep->parity_damaged && !rep->stray_bytes && rep->content_size_known;
 }
 
 /* The frame written must pass every reader before it replaces anything: the per-chunk verify
@@ -43,6 +44,8 @@ static int check_written(const char *name, int fd, cmz_dctx *dctx) {
         if (lseek(fd, 0, SEEK_SET) != 0) return cli_errorf(name, "%s", strerror(errno));
         st = cmz_decompress_stream(dctx, &in, NULL, NULL, &err);
     }
+    if (cli_interrupt_exit_code()) /* whatever the check found: nothing is replaced */
+        return cli_errorf(name, "interrupted; the file is left as it was");
     if (st != CMZ_OK || !whole) {
         if (st != CMZ_OK) cli_lib_error(name, st, &err);
         return cli_errorf(name, "the repaired frame did not check out; the file is left as it was");
@@ -93,7 +96,9 @@ static int repair_fd(cli_session *s, const char *path, int fd, const struct stat
         if (atomic_file_open(&t.af, real, in_st->st_mode & 0777) != 0)
             return cli_errorf(name, "cannot create a temp file beside it: %s", strerror(errno));
         t.fd = t.af.fd;
-    } else if (cli_target_open(&t, o->output, name, in_st, true, o) != 0) {
+    } else if (cli_target_open(&t, o->output, name, in_st, true, o) != 0 ||
+               cli_target_readable(&t) != 0) { /* the frame is checked before it goes out */
+        cli_target_abort(&t);
         return CLI_EXIT_ERROR;
     }
     cmz_source src;
@@ -128,6 +133,7 @@ static int repair_fd(cli_session *s, const char *path, int fd, const struct stat
         } else {
             rc = cli_target_commit(&t, in_st, o);
         }
+        s->committed = rc == 0;
         if (rc == 0) say_done(o, name, rep, in_place ? NULL : t.name);
         cmz_frame_report_free(rep);
         return rc;

@@ -3,7 +3,8 @@
  * Each command gets the arguments from its command word on: argv[0] is the word ("codecs"),
  * or the program name for the default command (compression, and decompression when the
  * program is called as uncmz), and its options start at argv[1]. It returns the exit status:
- * 0 success, 1 error, 2 usage error (130/143 after SIGINT/SIGTERM for the data commands). */
+ * 0 success, 1 error, 2 usage error (for the data commands, 128 + the signal's number when
+ * SIGINT, SIGTERM, SIGHUP or SIGQUIT left work undone: docs/CLI.md, "Exit status"). */
 #ifndef CMZ_CLI_COMMANDS_H
 #define CMZ_CLI_COMMANDS_H
 

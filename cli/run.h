@@ -4,6 +4,7 @@
 #ifndef CMZ_CLI_RUN_H
 #define CMZ_CLI_RUN_H
 
+#include <stdbool.h>
 #include <sys/stat.h>
 
 #include "args.h"
@@ -15,10 +16,12 @@ typedef struct {
     cli_progress progress;
     cmz_cctx *cctx;
     cmz_dctx *dctx;
+    bool committed; /* the file in progress has its output committed (set by its command) */
 } cli_session;
 
 /* Parses argv[1..] for a command starting in `mode`, runs it over every FILE (stdin when
- * none) and returns the exit code: 0, 1 if any file failed, 2 usage, 130/143 on a signal. */
+ * none) and returns the exit code: 0, 1 if any file failed, 2 usage, 128 + the signal's
+ * number when a signal left work undone (docs/CLI.md, "Exit status"). */
 int cli_run(int argc, char **argv, cli_mode mode);
 
 /* The session's contexts, made on first use (NULL after reporting why). */
@@ -27,7 +30,8 @@ cmz_dctx *cli_session_dctx(cli_session *s);
 
 /* One file each ("-" is stdin); 0 on success, 1 after reporting an error. */
 /* Opens path ("-" = stdin; refused when it is a terminal, unless -f, with `tty_refusal` as the
- * message), checks it is no directory, and runs fn on the open descriptor; closes it after. */
+ * message), checks it is no directory (and a regular file where the command needs one: an
+ * output beside it, repair, --salvage), and runs fn on the open descriptor; closes it after. */
 typedef int (*cli_fd_command)(cli_session *s, const char *path, int fd, const struct stat *st);
 int cli_with_input(cli_session *s, const char *path, const char *tty_refusal, cli_fd_command fn);
 

@@ -1,13 +1,15 @@
 /* Signal handling for the data commands. */
 #include "signals.h"
 
-#include <pthread.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "atomic_file.h"
 
 static volatile sig_atomic_t interrupted;
+
+/* The signals that end a run: those a terminal, a session's end or `kill` send by default. */
+static const int stop_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
 
 static void on_signal(int sig) {
     if (interrupted) { /* second signal: the user insists */
@@ -23,16 +25,17 @@ void cli_signals_install(void) {
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
     sa.sa_flags = 0;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    for (size_t i = 0; i < sizeof stop_signals / sizeof *stop_signals; i++) {
+        struct sigaction old;
+        /* nohup's SIGHUP stays ignored (a shell's background jobs ignore SIGINT and SIGQUIT
+         * too, but `kill -INT` must still stop those) */
+        if (stop_signals[i] == SIGHUP && sigaction(SIGHUP, NULL, &old) == 0 &&
+            old.sa_handler == SIG_IGN)
+            continue;
+        sigaction(stop_signals[i], &sa, NULL);
+    }
 }
 
 const volatile sig_atomic_t *cli_interrupt_flag(void) { return &interrupted; }
 
-int cli_interrupt_exit_code(void) {
-    if (interrupted == SIGINT) return 130;
-    if (interrupted == SIGTERM) return 143;
-    return 0;
-}
-
-
+int cli_interrupt_exit_code(void) { return interrupted ? 128 + interrupted : 0; }

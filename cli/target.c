@@ -3,9 +3,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "io_fd.h"
 #include "report.h"
 
 int cli_target_open(cli_target *t, const char *path, const char *in_name,
@@ -43,7 +47,39 @@ int cli_target_open(cli_target *t, const char *path, const char *in_name,
     return 0;
 }
 
+int cli_target_readable(cli_target *t) {
+    if (!t->is_stdout && !t->in_place) return 0;
+    const char *dir = getenv("TMPDIR");
+    char path[PATH_MAX];
+    int n = snprintf(path, sizeof path, "%s/cmz-scratch.XXXXXX", dir && *dir ? dir : "/tmp");
+    int fd = n > 0 && (size_t)n < sizeof path ? mkostemp(path, O_CLOEXEC) : -1;
+    if (fd < 0) return cli_errorf(t->name, "cannot create a scratch file to check the output "
+                                           "before writing it: %s", strerror(errno));
+    unlink(path); /* gone with its descriptor, whatever happens */
+    t->deliver_fd = t->fd;
+    t->fd = fd;
+    t->scratch = true;
+    return 0;
+}
+
+/* Copies the checked scratch file to the real output. */
+static int deliver(cli_target *t) {
+    char buf[1 << 16];
+    ssize_t got = lseek(t->fd, 0, SEEK_SET) == 0 ? 0 : -1;
+    while (got >= 0 && (got = read(t->fd, buf, sizeof buf)) > 0)
+        if (cli_write_all(t->deliver_fd, buf, (size_t)got) != 0) got = -1;
+    int rc = got == 0 ? 0 : cli_errorf(t->name, "cannot write: %s", strerror(errno));
+    close(t->fd);
+    t->fd = t->deliver_fd;
+    t->scratch = false;
+    return rc;
+}
+
 int cli_target_commit(cli_target *t, const struct stat *in_st, const cli_options *o) {
+    if (t->scratch && deliver(t) != 0) {
+        cli_target_abort(t);
+        return CLI_EXIT_ERROR;
+    }
     if (t->is_stdout) return 0;
     if (t->in_place) {
         int rc = close(t->fd);
@@ -60,6 +96,11 @@ int cli_target_commit(cli_target *t, const struct stat *in_st, const cli_options
 }
 
 void cli_target_abort(cli_target *t) {
+    if (t->scratch) { /* the scratch file goes; the real output was not touched */
+        close(t->fd);
+        t->fd = t->deliver_fd;
+        t->scratch = false;
+    }
     if (t->is_stdout) return;
     if (t->in_place) {
         if (t->fd >= 0) close(t->fd);
@@ -67,6 +108,14 @@ void cli_target_abort(cli_target *t) {
         atomic_file_abort(&t->af);
     }
     t->fd = -1;
+}
+
+int cli_target_fail(cli_target *t, const char *name, const char *why) {
+    const char *left = t->is_stdout  ? "what went to stdout is incomplete"
+                       : t->in_place ? "what went to the device is incomplete"
+                                     : "no output left";
+    cli_target_abort(t);
+    return cli_errorf(name, "%s; %s", why, left);
 }
 
 int cli_remove_input(const char *path) {

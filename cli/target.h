@@ -15,6 +15,8 @@ typedef struct {
     bool is_stdout;
     bool in_place;    /* an existing device written directly */
     atomic_file af;   /* regular files */
+    bool scratch;     /* fd is a scratch file (cli_target_readable) ... */
+    int deliver_fd;   /* ... to be copied to this, the real output */
 } cli_target;
 
 /* Opens the output `path` (NULL: stdout) for the input `in_name` whose stat is `in_st`
@@ -31,6 +33,15 @@ int cli_target_commit(cli_target *t, const struct stat *in_st, const cli_options
 
 /* Discards a target that will not be committed (removes the temp file). */
 void cli_target_abort(cli_target *t);
+
+/* Discards the target and reports "cmz: NAME: WHY; no output left" (or, for stdout or a
+ * device, that what went there is incomplete). Returns CLI_EXIT_ERROR. */
+int cli_target_fail(cli_target *t, const char *name, const char *why);
+
+/* For a command that reads back what it wrote before delivering it: when the target cannot be
+ * read back (stdout, a device), t->fd becomes an unlinked scratch file in $TMPDIR (or /tmp),
+ * copied to the real output by cli_target_commit. Returns 0, or 1 after reporting. */
+int cli_target_readable(cli_target *t);
 
 /* --rm: removes the input file `path` once its output is committed. 0, or 1 after reporting. */
 int cli_remove_input(const char *path);
