@@ -65,9 +65,15 @@ static void say_done(const cli_options *o, const char *name, const cmz_frame_rep
         n += (size_t)snprintf(what + n, sizeof what - n, ", %llu parity record%s rewritten",
                               (unsigned long long)rep->parity_damaged,
                               rep->parity_damaged == 1 ? "" : "s");
-    if (!rep->header_ok || !rep->index_ok || !rep->footer_ok)
-        snprintf(what + n, sizeof what - n, ", %s%s%s rewritten", rep->header_ok ? "" : "header ",
-                 rep->index_ok ? "" : "index ", rep->footer_ok ? "" : "footer");
+    const char *parts[3];
+    size_t nparts = 0;
+    if (!rep->header_ok) parts[nparts++] = "header";
+    if (!rep->index_ok) parts[nparts++] = "index";
+    if (!rep->footer_ok) parts[nparts++] = "footer";
+    for (size_t i = 0; i < nparts && n < sizeof what; i++)
+        n += (size_t)snprintf(what + n, sizeof what - n, "%s%s",
+                              i == 0 ? ", " : i + 1 == nparts ? " and " : ", ", parts[i]);
+    if (nparts && n < sizeof what) snprintf(what + n, sizeof what - n, " rewritten");
     fprintf(stderr, "cmz: %s: repaired%s%s%s\n", name, what, to ? " -> " : "", to ? to : "");
 }
 

@@ -79,8 +79,8 @@ typedef struct {
  * cmz_frame_report_free). CMZ_OK whenever a report could be made, even if it lists damage:
  * look at report->damaged and ->missing. Errors: CMZ_ERR_CORRUPT (neither the header nor the
  * footer is intact: the frame's parameters are lost), CMZ_ERR_TRUNCATED (shorter than a
- * header), CMZ_ERR_UNSUPPORTED (a frame from a newer cmz), CMZ_ERR_LIMIT,
- * CMZ_ERR_NOMEM, CMZ_ERR_INTERRUPTED. dctx gives the memory limit and the interrupt flag, and
+ * header), CMZ_ERR_UNSUPPORTED (a frame from a newer cmz), CMZ_ERR_LIMIT (a chunk's buffers,
+ * or the report of every chunk of every frame, would pass the memory limit), CMZ_ERR_NOMEM, CMZ_ERR_INTERRUPTED. dctx gives the memory limit and the interrupt flag, and
  * may be NULL (defaults). */
 cmz_status cmz_frame_verify(cmz_dctx *dctx, const cmz_source *src, cmz_frame_report **report,
                             cmz_error *err);

@@ -156,8 +156,7 @@ cmz_status cmz__parity_assess(cmz_dctx *dctx, const cmz_source *src, cmz__locate
         if (err) *err = terr;
         return st;
     }
-    if (!trial) return CMZ_OK; /* cannot happen: a CORRUPT repair comes with its report */
-    assert(trial->chunk_count == rep->chunk_count);
+    assert(trial && trial->chunk_count == rep->chunk_count); /* CORRUPT comes with a report */
     rep->parity_damaged = trial->parity_damaged;
     for (uint64_t i = 0; st == CMZ_OK && i < rep->chunk_count; i++)
         if (rep->chunks[i].state != CMZ_CHUNK_INTACT && trial->chunks[i].repaired) {

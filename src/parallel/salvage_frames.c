@@ -23,11 +23,23 @@ typedef struct {
 typedef struct {
     span *at;
     size_t n, cap;
+    uint64_t budget; /* bytes the array may take (the memory limit) */
+    bool over;       /* a push failed for the budget, not for memory */
 } spans;
 
+static uint64_t memory_limit(const cmz_dctx *dctx) {
+    return dctx && dctx->params.memory_limit ? dctx->params.memory_limit
+                                             : CMZ_DEFAULT_MEMORY_LIMIT;
+}
+
+/* False when out of memory or over the budget (a hostile input of countless tiny frames). */
 static bool spans_push(spans *s, uint64_t start, uint64_t end) {
     if (s->n == s->cap) {
         size_t cap = s->cap ? 2 * s->cap : 8;
+        if ((uint64_t)(cap + s->cap) * sizeof(span) > s->budget) {
+            s->over = true;
+            return false;
+        }
         span *grown = cmz__malloc(cap * sizeof *grown);
         if (!grown) return false;
         if (s->n) memcpy(grown, s->at, s->n * sizeof *grown);
@@ -84,31 +96,39 @@ static bool index_holds(const cmz_source *src, uint64_t at, uint64_t n) {
     return cmz__read_at(src, buf, 4, at + 16 + entries) && cmz__get_le32(buf) == crc;
 }
 
+typedef enum { WALK_FAILS, WALK_HOLDS, WALK_FOOTER_CUT } walk_result;
+
 /* The frame at `start`, walked from its header through every record header to its index:
- * true with *end (where its footer ends) when the whole structure holds. Payloads are
- * stepped over, never read, so a .cmz stored inside a chunk is not mistaken for a frame. */
-static bool walk(const cmz_dctx *dctx, const cmz_source *src, uint64_t start, uint64_t *end) {
+ * WALK_HOLDS with *end (where its footer ends) when the whole structure holds, WALK_FOOTER_CUT
+ * when it holds but the input ends before its footer would. Payloads are stepped over, never
+ * read, so a .cmz stored inside a chunk is not mistaken for a frame. One read per record: an
+ * index record and its footer take more than a chunk header. */
+static walk_result walk(const cmz_dctx *dctx, const cmz_source *src, uint64_t start,
+                        uint64_t *end) {
     uint8_t head[CMZ_HEADER_SIZE > CMZ_CHUNK_HEADER_SIZE ? CMZ_HEADER_SIZE : CMZ_CHUNK_HEADER_SIZE];
     cmz__frame_params p;
     if (!cmz__read_at(src, head, CMZ_HEADER_SIZE, start) ||
         cmz__header_parse(head, start, &p, NULL) != CMZ_OK)
-        return false;
+        return WALK_FAILS;
     uint64_t pos = start + CMZ_HEADER_SIZE, data = 0;
     for (;;) {
-        if (cmz__salvage_interrupted(dctx) || !cmz__read_at(src, head, 16, pos)) return false;
+        if (cmz__salvage_interrupted(dctx)) return WALK_FAILS;
+        if (!cmz__read_at(src, head, CMZ_CHUNK_HEADER_SIZE, pos)) {
+            /* what is left may still be an index record */
+            if (!cmz__read_at(src, head, 4, pos) || memcmp(head, cmz__index_marker, 4) != 0)
+                return WALK_FAILS;
+            break;
+        }
         if (memcmp(head, cmz__index_marker, 4) == 0) break;
         cmz__chunk_header h;
-        if (!cmz__read_at(src, head, CMZ_CHUNK_HEADER_SIZE, pos) ||
-            cmz__chunk_header_parse(head, &p, pos - start, &h, NULL) != CMZ_OK ||
+        if (cmz__chunk_header_parse(head, &p, pos - start, &h, NULL) != CMZ_OK ||
             (h.kind == CMZ_KIND_DATA && h.number != data++))
-            return false;
+            return WALK_FAILS;
         pos += CMZ_CHUNK_HEADER_SIZE + (uint64_t)h.payload_size;
     }
-    if (!index_holds(src, pos, data)) return false;
-    uint64_t e = pos + CMZ_INDEX_FIXED_SIZE + data * CMZ_INDEX_ENTRY_SIZE + CMZ_FOOTER_SIZE;
-    if (e > src->size) return false;
-    *end = e;
-    return true;
+    if (!index_holds(src, pos, data)) return WALK_FAILS;
+    *end = pos + CMZ_INDEX_FIXED_SIZE + data * CMZ_INDEX_ENTRY_SIZE + CMZ_FOOTER_SIZE;
+    return *end > src->size ? WALK_FOOTER_CUT : WALK_HOLDS;
 }
 
 /* The start of the frame whose footer ends at `end`, if that footer is intact and its frame
@@ -128,13 +148,43 @@ static bool footer_start(const cmz_source *src, uint64_t floor, uint64_t end, ui
     return true;
 }
 
+/* Frames inside [a, b), the stretch that neither chain explains (both ends of the input
+ * damaged): a frame header at x is a frame's start when the structure walked from it ends
+ * exactly where the next frame found starts (or at b; or, at the input's end, inside its
+ * footer). Found from the right, so that each frame is tied to one after it: a .cmz stored
+ * inside a chunk ends inside its chunk, where no frame starts, and is not taken. Pushes the
+ * frames found onto *back (right to left) and returns the end of what is left. */
+static uint64_t split_middle(const cmz_dctx *dctx, const cmz_source *src, uint64_t a,
+                             uint64_t b, spans *back, bool *ok) {
+    uint8_t buf[16384];
+    const size_t magic = sizeof cmz__frame_magic;
+    uint64_t right = b, hi = b;
+    while (*ok && hi > a + 1 && !cmz__salvage_interrupted(dctx)) {
+        uint64_t lo = hi - (a + 1) > sizeof buf - magic ? hi - (sizeof buf - magic) : a + 1;
+        size_t n = (size_t)((hi + magic - 1 < b ? hi + magic - 1 : b) - lo);
+        if (!cmz__read_at(src, buf, n, lo)) break; /* unreadable: the stretch stays whole */
+        for (size_t i = (size_t)(hi - lo); i-- > 0;) {
+            uint64_t e;
+            if (i + magic > n || memcmp(buf + i, cmz__frame_magic, magic) != 0) continue;
+            walk_result w = walk(dctx, src, lo + i, &e);
+            if ((w == WALK_HOLDS && e == right) ||
+                (w == WALK_FOOTER_CUT && right == src->size)) {
+                *ok = spans_push(back, lo + i, right);
+                right = lo + i;
+            }
+        }
+        hi = lo;
+    }
+    return right;
+}
+
 /* The input's stretches, in order: each one frame, or bytes that may be one (the caller
  * tells by reading it). */
 static cmz_status find_spans(const cmz_dctx *dctx, const cmz_source *src, spans *out) {
-    spans back = {NULL, 0, 0};
+    spans back = {NULL, 0, 0, out->budget, false};
     uint64_t a = 0, b = src->size, e, s;
     bool ok = true;
-    while (ok && a < src->size && walk(dctx, src, a, &e)) {
+    while (ok && a < src->size && walk(dctx, src, a, &e) == WALK_HOLDS) {
         ok = spans_push(out, a, e);
         a = e;
     }
@@ -142,10 +192,12 @@ static cmz_status find_spans(const cmz_dctx *dctx, const cmz_source *src, spans 
         ok = spans_push(&back, s, b);
         b = s;
     }
+    if (ok && b > a) b = split_middle(dctx, src, a, b, &back, &ok);
     if (ok && b > a) ok = spans_push(out, a, b);
-    for (size_t i = back.n; ok && i > 0; i--) ok = spans_push(out, back.at[i - 1].start, back.at[i - 1].end);
+    for (size_t i = back.n; ok && i > 0; i--)
+        ok = spans_push(out, back.at[i - 1].start, back.at[i - 1].end);
     cmz__free(back.at);
-    if (!ok) return CMZ_ERR_NOMEM;
+    if (!ok) return out->over || back.over ? CMZ_ERR_LIMIT : CMZ_ERR_NOMEM;
     return cmz__salvage_interrupted(dctx) ? CMZ_ERR_INTERRUPTED : CMZ_OK;
 }
 
@@ -158,22 +210,46 @@ static uint64_t in_input(uint64_t offset, uint64_t start) {
     return offset == CMZ_NO_POSITION ? offset : offset + start;
 }
 
-/* Appends frame report r (of the frame at `start`) to the input's report m. */
-static bool merge(cmz_frame_report *m, const cmz_frame_report *r, uint64_t start) {
-    cmz_chunk_report *chunks = cmz__malloc(((size_t)(m->chunk_count + r->chunk_count) + 1) *
-                                           sizeof *chunks);
-    if (!chunks) return false;
+/* The input's report as frames are appended to it; its chunk array grows by doubling (a
+ * copy per frame made many tiny frames quadratic) within `budget` bytes. */
+typedef struct {
+    cmz_frame_report *m;
+    size_t cap;      /* chunk reports m->chunks has room for */
+    uint64_t budget; /* bytes they may take: the memory limit less the spans */
+} merged;
+
+/* Room for `need` chunk reports: CMZ_OK, CMZ_ERR_NOMEM or CMZ_ERR_LIMIT. */
+static cmz_status merged_reserve(merged *mg, uint64_t need) {
+    if (need <= mg->cap) return CMZ_OK;
+    const uint64_t item = sizeof(cmz_chunk_report);
+    uint64_t have = mg->cap * item, cap = 2 * (uint64_t)mg->cap;
+    if (cap < need) cap = need;
+    if (have + cap * item > mg->budget) cap = need; /* the old array is live during the copy */
+    if (have + cap * item > mg->budget) return CMZ_ERR_LIMIT;
+    cmz_chunk_report *chunks = cmz__malloc((size_t)cap * sizeof *chunks);
+    if (!chunks) return CMZ_ERR_NOMEM;
+    cmz_frame_report *m = mg->m;
     if (m->chunk_count) memcpy(chunks, m->chunks, (size_t)m->chunk_count * sizeof *chunks);
+    cmz__free(m->chunks);
+    m->chunks = chunks;
+    mg->cap = (size_t)cap;
+    return CMZ_OK;
+}
+
+/* Appends frame report r (of the frame at `start`) to the input's report. */
+static cmz_status merge(merged *mg, const cmz_frame_report *r, uint64_t start) {
+    cmz_frame_report *m = mg->m;
+    /* one spare: the array exists even for frames of no chunks, as a one-frame report's does */
+    cmz_status st = merged_reserve(mg, m->chunk_count + r->chunk_count + 1);
+    if (st != CMZ_OK) return st;
     uint64_t base = m->info.content_size;
     for (uint64_t i = 0; i < r->chunk_count; i++) {
-        cmz_chunk_report *c = &chunks[m->chunk_count + i];
+        cmz_chunk_report *c = &m->chunks[m->chunk_count + i];
         *c = r->chunks[i];
         c->frame = m->frames;
         c->content_offset += base;
         c->record_offset = in_input(c->record_offset, start);
     }
-    cmz__free(m->chunks);
-    m->chunks = chunks;
     if (m->frames == 0) m->info = r->info; /* the parameters shown are the first frame's */
     m->info.content_size = base + r->info.content_size;
     m->chunk_count += r->chunk_count;
@@ -192,7 +268,7 @@ static bool merge(cmz_frame_report *m, const cmz_frame_report *r, uint64_t start
     m->parity_damaged += r->parity_damaged;
     m->repaired += r->repaired;
     m->unreadable_bytes += r->unreadable_bytes;
-    return true;
+    return CMZ_OK;
 }
 
 /* A whole repair fails when any frame's does, so verify calls a chunk repairable only when
@@ -214,8 +290,9 @@ static cmz_status run_frame(job j, cmz_dctx *dctx, const cmz_source *src,
  * parameters (CMZ_ERR_CORRUPT, _TRUNCATED) is stray. *first_err keeps the first frame's
  * repair failure. */
 static cmz_status run_spans(job j, cmz_dctx *dctx, const cmz_source *src, const spans *sp,
-                            const cmz_output *out, cmz_frame_report *m, cmz_error *first_err,
+                            const cmz_output *out, merged *mg, cmz_error *first_err,
                             cmz_error *err) {
+    cmz_frame_report *m = mg->m;
     cmz_status result = CMZ_OK;
     for (size_t i = 0; i < sp->n; i++) {
         window w;
@@ -241,23 +318,33 @@ static cmz_status run_spans(job j, cmz_dctx *dctx, const cmz_source *src, const 
                       (unsigned long long)m->frames, (unsigned long long)sp->at[i].start,
                       e.message);
         }
-        bool merged = merge(m, r, sp->at[i].start);
+        st = merge(mg, r, sp->at[i].start);
         cmz_frame_report_free(r);
-        if (!merged)
-            return cmz__fail(err, CMZ_ERR_NOMEM, CMZ_NO_POSITION, CMZ_NO_POSITION, "out of memory");
+        if (st != CMZ_OK)
+            return cmz__fail(err, st, CMZ_NO_POSITION, sp->at[i].start, "%s",
+                             st == CMZ_ERR_NOMEM ? "out of memory"
+                                                 : "the report of every frame's chunks needs "
+                                                   "more than the memory limit");
     }
     return result;
+}
+
+static cmz_status spans_fail(cmz_status st, cmz_error *err) {
+    return cmz__fail(err, st, CMZ_NO_POSITION, CMZ_NO_POSITION, "%s",
+                     st == CMZ_ERR_NOMEM ? "out of memory"
+                     : st == CMZ_ERR_LIMIT
+                         ? "the input's frames are too many to list within the memory limit"
+                         : "interrupted");
 }
 
 static cmz_status run_all(job j, cmz_dctx *dctx, const cmz_source *src, const cmz_output *out,
                           cmz_frame_report **report, cmz_error *err) {
     *report = NULL;
-    spans sp = {NULL, 0, 0};
+    spans sp = {NULL, 0, 0, memory_limit(dctx), false};
     cmz_status st = find_spans(dctx, src, &sp);
     if (st != CMZ_OK) {
         cmz__free(sp.at);
-        return cmz__fail(err, st, CMZ_NO_POSITION, CMZ_NO_POSITION, "%s",
-                         st == CMZ_ERR_NOMEM ? "out of memory" : "interrupted");
+        return spans_fail(st, err);
     }
     /* one frame (or one stretch that is not a frame): read as it always was */
     if (sp.n <= 1) {
@@ -273,7 +360,8 @@ static cmz_status run_all(job j, cmz_dctx *dctx, const cmz_source *src, const cm
     m->stray_offset = CMZ_NO_POSITION;
     cmz_error first;
     cmz_error_clear(&first);
-    st = run_spans(j, dctx, src, &sp, out, m, &first, err);
+    merged mg = {m, 0, sp.budget - sp.cap * sizeof(span)};
+    st = run_spans(j, dctx, src, &sp, out, &mg, &first, err);
     cmz__free(sp.at);
     if (st != CMZ_OK && st != CMZ_ERR_CORRUPT) {
         cmz_frame_report_free(m);
@@ -323,16 +411,51 @@ cmz_status cmz_frame_repair(cmz_dctx *dctx, const cmz_source *src, const cmz_out
     return run_all(REPAIR, dctx, src, out, report, err);
 }
 
+/* Whether the frame in span s may carry parity: its header says, else its footer; true when
+ * neither can be read (cmz__parity_verify then says what is wrong). */
+static bool may_have_parity(const cmz_source *src, span s) {
+    uint8_t buf[CMZ_HEADER_SIZE > CMZ_FOOTER_SIZE ? CMZ_HEADER_SIZE : CMZ_FOOTER_SIZE];
+    cmz__frame_params p;
+    cmz__footer f;
+    if (cmz__read_at(src, buf, CMZ_HEADER_SIZE, s.start) &&
+        cmz__header_parse(buf, s.start, &p, NULL) == CMZ_OK)
+        return cmz__has_parity(&p);
+    if (s.end - s.start >= CMZ_FOOTER_SIZE &&
+        cmz__read_at(src, buf, CMZ_FOOTER_SIZE, s.end - CMZ_FOOTER_SIZE) &&
+        cmz__footer_parse(buf, s.end - CMZ_FOOTER_SIZE, &f, NULL) == CMZ_OK)
+        return cmz__has_parity(&f.params);
+    return true;
+}
+
+/* The input is one frame from offset 0 to its end, by its intact footer: `cmz -t` of an intact
+ * file needs no walk over its records to learn that. */
+static bool one_whole_frame(const cmz_source *src) {
+    uint8_t buf[CMZ_FOOTER_SIZE];
+    cmz__footer f;
+    return src->size >= CMZ_HEADER_SIZE + CMZ_INDEX_FIXED_SIZE + CMZ_FOOTER_SIZE &&
+           cmz__read_at(src, buf, CMZ_FOOTER_SIZE, src->size - CMZ_FOOTER_SIZE) &&
+           cmz__footer_parse(buf, src->size - CMZ_FOOTER_SIZE, &f, NULL) == CMZ_OK &&
+           f.chunk_count <= src->size / CMZ_INDEX_ENTRY_SIZE &&
+           f.index_offset <= src->size &&
+           f.index_offset + CMZ_INDEX_FIXED_SIZE + f.chunk_count * CMZ_INDEX_ENTRY_SIZE +
+                   CMZ_FOOTER_SIZE == src->size;
+}
+
 cmz_status cmz_frame_check_parity(cmz_dctx *dctx, const cmz_source *src, cmz_error *err) {
     if (!src)
         return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
                          "cmz_frame_check_parity: NULL source");
-    spans sp = {NULL, 0, 0};
-    cmz_status st = find_spans(dctx, src, &sp);
-    if (st != CMZ_OK)
-        cmz__fail(err, st, CMZ_NO_POSITION, CMZ_NO_POSITION, "%s",
-                  st == CMZ_ERR_NOMEM ? "out of memory" : "interrupted");
+    spans sp = {NULL, 0, 0, memory_limit(dctx), false};
+    cmz_status st = CMZ_OK;
+    if (one_whole_frame(src)) {
+        if (!may_have_parity(src, (span){0, src->size})) return CMZ_OK;
+        if (!spans_push(&sp, 0, src->size)) st = CMZ_ERR_NOMEM;
+    } else {
+        st = find_spans(dctx, src, &sp);
+    }
+    if (st != CMZ_OK) spans_fail(st, err);
     for (size_t i = 0; st == CMZ_OK && i < sp.n; i++) {
+        if (!may_have_parity(src, sp.at[i])) continue;
         window w;
         window_open(&w, src, sp.at[i]);
         cmz_error e;
