@@ -147,11 +147,9 @@ static int parse_number(int argc, char **argv, int *i, bench_opts *o) {
             return bad_value();
         }
     } else if (!strcmp(a, "--time")) {
-        char *end = NULL;
-        o->seconds = next && *next ? strtod(next, &end) : -1;
         ++*i;
-        if (!end || *end || !(o->seconds >= 0 && o->seconds <= 60)) { /* NaN fails too */
-            cli_bad_value("cmz bench", a, next, "0..60 seconds");
+        if (cli_parse_decimal(next, 0, 60, &o->seconds) != 0) {
+            cli_bad_value("cmz bench", a, next, "0..60 seconds, such as 0.5");
             return bad_value();
         }
     } else if (!strcmp(a, "--typesize")) {

@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Leading decimal digits of text into *out; returns the first non-digit, or NULL when there
@@ -36,6 +37,17 @@ int cli_parse_int(const char *text, int64_t min, int64_t max, int64_t *out) {
     if (cli_parse_uint(text + negative, 0, (uint64_t)INT64_MAX, &magnitude) != 0) return -1;
     int64_t v = negative ? -(int64_t)magnitude : (int64_t)magnitude;
     if (v < min || v > max) return -1;
+    *out = v;
+    return 0;
+}
+
+int cli_parse_decimal(const char *text, double min, double max, double *out) {
+    uint64_t whole;
+    const char *end = text ? digits(text, &whole) : NULL;
+    if (end && *end == '.') end = digits(end + 1, &whole);
+    if (!end || *end) return -1;
+    double v = strtod(text, NULL); /* cmz keeps the C locale, whose decimal point is '.' */
+    if (!(v >= min && v <= max)) return -1;
     *out = v;
     return 0;
 }

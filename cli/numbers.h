@@ -11,6 +11,9 @@ int cli_parse_uint(const char *text, uint64_t min, uint64_t max, uint64_t *out);
 /* The same with an optional leading '-' (levels). */
 int cli_parse_int(const char *text, int64_t min, int64_t max, int64_t *out);
 
+/* A decimal number in [min, max]: digits, optionally a '.' and more digits ("0.02", "5"). */
+int cli_parse_decimal(const char *text, double min, double max, double *out);
+
 /* A size in [min, max]: digits, then optionally K, M, G or T alone or followed by B or iB
  * (binary: 1K = 1KB = 1KiB = 1024), or B alone. Returns 0 and *out, or -1. */
 int cli_parse_size(const char *text, uint64_t min, uint64_t max, uint64_t *out);

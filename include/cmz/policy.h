@@ -129,7 +129,7 @@ cmz_policy *cmz_policy_new_default(void);
 cmz_status cmz_policy_load_file(const char *path, cmz_policy **out, cmz_diags *diags);
 
 /* As cmz_policy_load_file, from text[0..size); `name` is used as the file name in the
- * diagnostics (NULL: "<string>"). */
+ * diagnostics (NULL: "<string>"). A text over 16 MiB is refused, as a file is. */
 cmz_status cmz_policy_load_string(const char *text, size_t size, const char *name,
                                   cmz_policy **out, cmz_diags *diags);
 
@@ -218,9 +218,12 @@ typedef struct cmz_policy_lock cmz_policy_lock;
  * target), created when missing (mode 0666 minus the umask) and left in place afterwards:
  * the file itself is replaced by every save, so it cannot hold the lock. It is advisory: it
  * keeps out only those who take it (cmz policy create, update and delete do). Take it before
- * loading, release it after saving. The lock's folder must exist.
- * Errors: CMZ_ERR_IO (the lock file cannot be created or locked; err names it and the
- * system's reason), CMZ_ERR_INVALID_ARG (NULL or empty path), CMZ_ERR_NOMEM. */
+ * loading, release it after saving. The lock's folder must exist. The lock file is opened
+ * read-only, so that any user who may change a shared policy can lock it whoever created
+ * it, and never through a symbolic link (one in its place is refused). Readers need no lock.
+ * Errors: CMZ_ERR_IO (the lock file cannot be created or locked, or is a symbolic link; err
+ * names it and the system's reason), CMZ_ERR_INVALID_ARG (NULL or empty path),
+ * CMZ_ERR_NOMEM. */
 cmz_status cmz_policy_lock_file(const char *path, cmz_policy_lock **out, cmz_error *err);
 
 /* Releases the lock and frees it; NULL is allowed. */

@@ -46,7 +46,8 @@ cmz_release_rules *cmz_release_rules_new_default(void);
 /* Loads and validates; *out is NULL unless the whole file is valid. Every problem goes to
  * diags (may be NULL), in file order. CMZ_ERR_IO when the file cannot be read,
  * CMZ_ERR_INVALID_ARG when invalid (or for NULL arguments), CMZ_ERR_NOMEM. load_string names
- * the text `name` in diagnostics (NULL: "<string>"). Free *out with cmz_release_rules_free. */
+ * the text `name` in diagnostics (NULL: "<string>"); a text over 16 MiB is refused, as a
+ * file is. Free *out with cmz_release_rules_free. */
 cmz_status cmz_release_rules_load_file(const char *path, cmz_release_rules **out,
                                        cmz_diags *diags);
 cmz_status cmz_release_rules_load_string(const char *text, size_t size, const char *name,

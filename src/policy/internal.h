@@ -157,6 +157,11 @@ size_t cmz__policy_find(const cmz_policy *p, const char *type);
 cmz_status cmz__read_yaml_file(const char *path, const char *not_what, cmz__reporter *r,
                                char **text, size_t *size);
 
+/* The largest policy or release rules text, from a file or a string: real ones are a few
+ * kilobytes; the bound keeps a wrong path (a disk image, /dev/zero) from being read whole and
+ * every length within libyaml's int. */
+#define CMZ__YAML_MAX_SIZE ((size_t)16 << 20)
+
 /* ---- saving (save.c) ---- */
 
 /* The file a save to `path` replaces: path itself, or the target of the symbolic link it

@@ -5,10 +5,6 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Policies are a few kilobytes; this only stops a wrong path (a disk image, /dev/zero) from
- * being read whole. */
-#define MAX_FILE_SIZE ((size_t)16 << 20)
-
 cmz_status cmz_policy_load_string(const char *text, size_t size, const char *name,
                                   cmz_policy **out, cmz_diags *diags) {
     if (out) *out = NULL;
@@ -44,7 +40,7 @@ cmz_status cmz__read_yaml_file(const char *path, const char *not_what, cmz__repo
         cmz__free(text);
         text = grown;
         size += fread(text + size, 1, cap + 1 - size, f);
-        if (size <= cap || cap >= MAX_FILE_SIZE) break;
+        if (size <= cap || cap >= CMZ__YAML_MAX_SIZE) break;
         cap *= 2;
     }
     int failed = ferror(f), e = errno;
@@ -53,8 +49,8 @@ cmz_status cmz__read_yaml_file(const char *path, const char *not_what, cmz__repo
     if (failed) {
         cmz__report(r, 0, 0, "cannot read: %s", strerror(e));
         st = CMZ_ERR_IO;
-    } else if (size > MAX_FILE_SIZE) {
-        cmz__report(r, 0, 0, "file is larger than %zu MiB: not %s", MAX_FILE_SIZE >> 20,
+    } else if (size > CMZ__YAML_MAX_SIZE) {
+        cmz__report(r, 0, 0, "file is larger than %zu MiB: not %s", CMZ__YAML_MAX_SIZE >> 20,
                     not_what);
         st = CMZ_ERR_INVALID_ARG;
     }

@@ -30,7 +30,11 @@ cmz_status cmz_policy_lock_file(const char *path, cmz_policy_lock **out, cmz_err
     if (!lock)
         return cmz__fail(err, CMZ_ERR_NOMEM, CMZ_NO_POSITION, CMZ_NO_POSITION,
                          "out of memory locking '%s'", path);
-    lock->fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    /* Read-only: flock needs no write access, so every user who may change a shared policy
+     * can lock it whoever created the lock file (0666 minus that user's umask). A symbolic
+     * link in its place is refused rather than followed: creating the lock must not create a
+     * file elsewhere. */
+    lock->fd = open(lock_path, O_RDONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0666);
     int e = lock->fd < 0 ? errno : 0;
     while (!e && flock(lock->fd, LOCK_EX) != 0)
         if (errno != EINTR) e = errno;

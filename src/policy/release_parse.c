@@ -193,6 +193,11 @@ static void parse_types(walker *w, const yaml_node_t *root_key, const yaml_node_
         const yaml_node_t *kn = yaml_document_get_node(w->doc, pair->key);
         const yaml_node_t *vn = yaml_document_get_node(w->doc, pair->value);
         unsigned line = cmz__yaml_line(kn->start_mark), col = cmz__yaml_column(kn->start_mark);
+        /* Counted over all keys, duplicates too: each is compared with every type seen. */
+        if (pair - n->data.mapping.pairs.start == MAX_TYPES) {
+            cmz__report(w->r, line, col, "too many types: a file holds at most %d", MAX_TYPES);
+            break;
+        }
         const char *name = cmz__yaml_scalar(w->r, kn, "a type name");
         if (!name) continue;
         if (!cmz__policy_check_type(name, line, col, w->r)) continue;
@@ -204,10 +209,6 @@ static void parse_types(walker *w, const yaml_node_t *root_key, const yaml_node_
                 duplicate = true;
             }
         if (duplicate) continue;
-        if (nseen == MAX_TYPES) {
-            cmz__report(w->r, line, col, "too many types: a file holds at most %d", MAX_TYPES);
-            break;
-        }
         snprintf(seen[nseen].name, sizeof seen[nseen].name, "%s", name);
         seen[nseen++].line = line;
         cmz_release_rule rule;

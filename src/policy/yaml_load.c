@@ -5,7 +5,11 @@
  *   depth (400 KB of '[' took minutes), and a file of ours needs 3 levels;
  * - tags other than the core schema's, which would otherwise be dropped silently: a scalar's
  *   tag is kept (as the node's tag; cmz__yaml_value reads it) so that it decides the type;
- * - more than MAX_ANCHORS anchors: aliases are found by a linear search, as in libyaml. */
+ * - more than MAX_ANCHORS anchors: aliases are found by a linear search, as in libyaml;
+ * - aliases that stand for more than MAX_ALIASED nodes in all: the walkers read an alias's
+ *   subtree again at each alias, so 250 KB of aliases to one large mapping (or "billion
+ *   laughs", aliases to aliases) cost minutes; an alias inside the collection it names
+ *   (recursive data) is refused too. */
 #include "yaml_nodes.h"
 
 #include <assert.h>
@@ -15,10 +19,13 @@
 
 #define MAX_DEPTH 64
 #define MAX_ANCHORS 256
+/* Far above what sharing one rule among all of a file's 4096 types needs (5 nodes each). */
+#define MAX_ALIASED 100000
 
 typedef struct {
     char *name; /* libyaml's, freed with the event it came from: copied here */
     int node;
+    size_t nodes; /* in its subtree, aliases counted as what they stand for; 0 while open */
     yaml_mark_t mark;
 } anchor;
 
@@ -31,9 +38,12 @@ typedef struct {
     size_t size;
     int open[MAX_DEPTH]; /* node ids of the collections being built, outermost first */
     int key[MAX_DEPTH];  /* per open mapping: its key waiting for a value, 0 for none */
+    size_t nodes[MAX_DEPTH];  /* per open collection: its subtree's nodes so far */
+    anchor *named[MAX_DEPTH]; /* per open collection: its anchor, or NULL */
     int depth;
     anchor anchors[MAX_ANCHORS];
     size_t nanchors;
+    size_t aliased; /* nodes that the aliases read so far stand for */
     bool nomem, failed;
 } builder;
 
@@ -98,14 +108,17 @@ static bool collection_tag(builder *b, const yaml_event_t *e, const char *tag, c
                    strcmp(own, "map") == 0 ? "mapping" : "sequence", own);
 }
 
-/* Node id of an anchor, or 0. */
-static int find_anchor(const builder *b, const char *name) {
+static anchor *find_anchor(builder *b, const char *name) {
     for (size_t i = 0; i < b->nanchors; i++)
-        if (strcmp(b->anchors[i].name, name) == 0) return b->anchors[i].node;
-    return 0;
+        if (strcmp(b->anchors[i].name, name) == 0) return &b->anchors[i];
+    return NULL;
 }
 
-static bool add_anchor(builder *b, const yaml_char_t *name, int node, yaml_mark_t mark) {
+/* Records the anchor of node `node` (nodes: its subtree's size, 0 for a collection still
+ * open); *added (when asked for) is the record, or NULL without a name. */
+static bool add_anchor(builder *b, const yaml_char_t *name, int node, size_t nodes,
+                       yaml_mark_t mark, anchor **added) {
+    if (added) *added = NULL;
     if (!name) return true;
     for (size_t i = 0; i < b->nanchors; i++)
         if (strcmp(b->anchors[i].name, (const char *)name) == 0) {
@@ -123,8 +136,14 @@ static bool add_anchor(builder *b, const yaml_char_t *name, int node, yaml_mark_
     char *copy = cmz__malloc(len + 1);
     if (!copy) return !(b->nomem = true);
     memcpy(copy, name, len + 1);
-    b->anchors[b->nanchors++] = (anchor){copy, node, mark};
+    if (added) *added = &b->anchors[b->nanchors];
+    b->anchors[b->nanchors++] = (anchor){copy, node, nodes, mark};
     return true;
+}
+
+/* Counts a finished subtree of `nodes` nodes into the collection that holds it. */
+static void count_nodes(builder *b, size_t nodes) {
+    if (b->depth > 0) b->nodes[b->depth - 1] += nodes;
 }
 
 /* Puts node `id` where it goes: the root, an item of the open sequence, or a key or a value of
@@ -146,13 +165,35 @@ static bool attach(builder *b, int id) {
     return ok;
 }
 
-/* A new node made by yaml_document_add_*: its position, anchor and place. */
-static bool placed(builder *b, int id, const yaml_event_t *e, const yaml_char_t *anchor_name) {
+/* A new node made by yaml_document_add_*: its position, anchor and place. A scalar is one
+ * node; a collection's count is known when it ends (nodes 0). */
+static bool placed(builder *b, int id, const yaml_event_t *e, const yaml_char_t *anchor_name,
+                   size_t nodes, anchor **added) {
     if (!id) return !(b->nomem = true);
     yaml_node_t *node = yaml_document_get_node(&b->doc, id);
     node->start_mark = e->start_mark;
     node->end_mark = e->end_mark;
-    return add_anchor(b, anchor_name, id, e->start_mark) && attach(b, id);
+    return add_anchor(b, anchor_name, id, nodes, e->start_mark, added) && attach(b, id);
+}
+
+/* An alias: the anchor's node once more, counted as the nodes it stands for. */
+static bool alias(builder *b, const yaml_event_t *e) {
+    const char *name = (const char *)e->data.alias.anchor;
+    const anchor *a = find_anchor(b, name);
+    char q[48];
+    if (!a) return fail_at(b, e->start_mark, "YAML syntax error: found undefined alias");
+    if (!a->nodes)
+        return fail_at(b, e->start_mark,
+                       "YAML alias '*%s' is inside the collection it names: recursive data is "
+                       "not supported",
+                       cmz__quote(name, q, sizeof q));
+    if (a->nodes > MAX_ALIASED - b->aliased)
+        return fail_at(b, e->start_mark,
+                       "YAML aliases stand for more than %d nodes in all: write the values out",
+                       MAX_ALIASED);
+    b->aliased += a->nodes;
+    count_nodes(b, a->nodes);
+    return attach(b, a->node);
 }
 
 static bool open_collection(builder *b, const yaml_event_t *e) {
@@ -164,11 +205,25 @@ static bool open_collection(builder *b, const yaml_event_t *e) {
     if (!collection_tag(b, e, (const char *)tag, mapping ? "map" : "seq")) return false;
     int id = mapping ? yaml_document_add_mapping(&b->doc, NULL, e->data.mapping_start.style)
                      : yaml_document_add_sequence(&b->doc, NULL, e->data.sequence_start.style);
-    if (!placed(b, id, e, mapping ? e->data.mapping_start.anchor : e->data.sequence_start.anchor))
+    anchor *named;
+    if (!placed(b, id, e, mapping ? e->data.mapping_start.anchor : e->data.sequence_start.anchor,
+                0, &named))
         return false;
     b->key[b->depth] = 0;
+    b->nodes[b->depth] = 1;
+    b->named[b->depth] = named;
     b->open[b->depth++] = id;
     return true;
+}
+
+static void close_collection(builder *b, const yaml_event_t *e) {
+    assert(b->depth > 0);
+    b->depth--;
+    yaml_document_get_node(&b->doc, b->open[b->depth])->end_mark = e->end_mark;
+    size_t nodes = b->nodes[b->depth];
+    assert(nodes > 0);
+    if (b->named[b->depth]) b->named[b->depth]->nodes = nodes;
+    count_nodes(b, nodes);
 }
 
 /* One event of the document's content. */
@@ -177,25 +232,22 @@ static bool build(builder *b, const yaml_event_t *e) {
     case YAML_SCALAR_EVENT: {
         const char *tag = NULL;
         if (!scalar_tag(b, e, &tag)) return false;
-        assert(e->data.scalar.length <= (size_t)1 << 30); /* files are at most 16 MiB */
+        assert(e->data.scalar.length <= CMZ__YAML_MAX_SIZE); /* cmz__yaml_load checked */
         int id = yaml_document_add_scalar(&b->doc, (const yaml_char_t *)tag,
                                           e->data.scalar.value, (int)e->data.scalar.length,
                                           e->data.scalar.style);
-        return placed(b, id, e, e->data.scalar.anchor);
+        count_nodes(b, 1);
+        return placed(b, id, e, e->data.scalar.anchor, 1, NULL);
     }
     case YAML_SEQUENCE_START_EVENT:
     case YAML_MAPPING_START_EVENT:
         return open_collection(b, e);
     case YAML_SEQUENCE_END_EVENT:
     case YAML_MAPPING_END_EVENT:
-        assert(b->depth > 0);
-        yaml_document_get_node(&b->doc, b->open[--b->depth])->end_mark = e->end_mark;
+        close_collection(b, e);
         return true;
-    case YAML_ALIAS_EVENT: {
-        int id = find_anchor(b, (const char *)e->data.alias.anchor);
-        if (!id) return fail_at(b, e->start_mark, "YAML syntax error: found undefined alias");
-        return attach(b, id);
-    }
+    case YAML_ALIAS_EVENT:
+        return alias(b, e);
     default:
         assert(!"cannot happen: libyaml's parser checks the order of events");
         return false;
@@ -253,6 +305,11 @@ static void refuse_second_document(builder *b) {
 
 cmz_status cmz__yaml_load(const char *text, size_t size, cmz__reporter *r,
                           const cmz__yaml_root *spec) {
+    if (size > CMZ__YAML_MAX_SIZE) {
+        cmz__report(r, 0, 0, "larger than %zu MiB: not %s", CMZ__YAML_MAX_SIZE >> 20,
+                    spec->file_kind);
+        return CMZ_OK;
+    }
     builder *b = cmz__calloc(1, sizeof *b);
     if (!b) return CMZ_ERR_NOMEM;
     b->r = r;

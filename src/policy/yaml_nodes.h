@@ -43,11 +43,12 @@ void cmz__yaml_parse_root(yaml_document_t *doc, cmz__reporter *r, const yaml_nod
                           const cmz__yaml_root *spec);
 
 /* Loads YAML text holding one document and reads it with spec (cmz__yaml_parse_root). Every
- * problem goes to r: libyaml's syntax errors; nesting deeper than 64 levels (refused as soon
- * as it is met: libyaml takes quadratic time over deep nesting); tags other than !!str,
- * !!int, !!float, !!bool, !!null on scalars, !!map and !!seq on collections; undefined or
- * duplicate anchors; an empty text; a second document. CMZ_ERR_NOMEM or CMZ_OK (check
- * r->errors). */
+ * problem goes to r: a text longer than CMZ__YAML_MAX_SIZE; libyaml's syntax errors; nesting
+ * deeper than 64 levels (refused as soon as it is met: libyaml takes quadratic time over
+ * deep nesting); tags other than !!str, !!int, !!float, !!bool, !!null on scalars, !!map and
+ * !!seq on collections; undefined or duplicate anchors, more than 256 of them, aliases that
+ * stand for more than 100000 nodes in all, an alias inside the collection it names; an empty
+ * text; a second document. CMZ_ERR_NOMEM or CMZ_OK (check r->errors). */
 cmz_status cmz__yaml_load(const char *text, size_t size, cmz__reporter *r,
                           const cmz__yaml_root *spec);
 

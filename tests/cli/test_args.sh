@@ -104,6 +104,9 @@ bad_value -T 999 "$CMZ" bench -T999 -a lz4
 bad_value -T x "$CMZ" bench -Tx -a lz4
 bad_value --size 4k "$CMZ" bench --size 4k -a lz4
 bad_value --time nan "$CMZ" bench --time nan -a lz4
+for t in 0x1 +1 ' 1' 1e-2 .5 1. -0; do # decimal digits only, as every number
+    bad_value --time "$t" "$CMZ" bench --time "$t" -a lz4
+done
 bad_value --typesize 3 "$CMZ" bench --typesize 3 -a lz4 text
 bad_value -l 1x "$CMZ" bench -a lz4 -l 1x
 # the units that are sizes: K, M, G, T alone or with B or iB, and B alone

@@ -160,6 +160,95 @@ static void test_aliases(void **state) {
                  "column 6)");
 }
 
+/* Each alias makes the walkers read its anchor's whole subtree again: 4096 types aliasing one
+ * mapping of 20000 keys (250 KB) took minutes, and "billion laughs" nests that. What aliases
+ * stand for is bounded, counted as they are read; an alias inside the collection it names
+ * (recursive data) is refused. */
+static void test_alias_expansion_bounded(void **state) {
+    (void)state;
+    size_t cap = 400000, n = 0;
+    char *yaml = malloc(cap);
+    assert_non_null(yaml);
+    n += (size_t)snprintf(yaml + n, cap - n, "compression_policy:\n  t0: &m {");
+    for (int k = 0; k < 20000; k++)
+        n += (size_t)snprintf(yaml + n, cap - n, "%sk%d: 1", k ? ", " : "", k);
+    n += (size_t)snprintf(yaml + n, cap - n, "}\n");
+    for (int t = 1; t < 4096 && n + 32 < cap; t++)
+        n += (size_t)snprintf(yaml + n, cap - n, "  t%d: *m\n", t);
+    alarm(20);
+    /* Refused at the alias that passes the bound (t3: 3 x 40001 nodes), before any walking. */
+    const char *got = policy_diags(yaml, n, CMZ_ERR_INVALID_ARG);
+    alarm(0);
+    assert_string_equal(got, "p.yaml:5:7: YAML aliases stand for more than 100000 nodes in "
+                             "all: write the values out\n");
+    /* Billion laughs: ten aliases to ten aliases to ... ten scalars. */
+    n = (size_t)snprintf(yaml, cap, "releasable_resources:\n  a0: &a0 [x, x, x, x, x, x, x, "
+                                    "x, x, x]\n");
+    for (int i = 1; i < 12; i++) {
+        n += (size_t)snprintf(yaml + n, cap - n, "  a%d: &a%d [", i, i);
+        for (int k = 0; k < 10; k++)
+            n += (size_t)snprintf(yaml + n, cap - n, "%s*a%d", k ? ", " : "", i - 1);
+        n += (size_t)snprintf(yaml + n, cap - n, "]\n");
+    }
+    alarm(20);
+    got = rules_diags(yaml, n, CMZ_ERR_INVALID_ARG);
+    alarm(0);
+    assert_string_equal(got, "r.yaml:6:47: YAML aliases stand for more than 100000 nodes in "
+                             "all: write the values out\n");
+    /* Sharing within the bound still works: one rule for 4096 types. */
+    n = (size_t)snprintf(yaml, cap, "releasable_resources:\n  t0: &r {priority: 1, "
+                                    "max_retain_time: 9}\n");
+    for (int t = 1; t < 4096; t++) n += (size_t)snprintf(yaml + n, cap - n, "  t%d: *r\n", t);
+    rules_diags(yaml, n, CMZ_OK);
+    free(yaml);
+    /* Recursive data: the walkers never loop on it today, but no reader should meet it. */
+    expect_policy("compression_policy: &c\n  default: *c\n",
+                  "p.yaml:2:12: YAML alias '*c' is inside the collection it names: recursive "
+                  "data is not supported");
+    expect_rules("releasable_resources:\n  a: &r [1, *r]\n",
+                 "r.yaml:2:13: YAML alias '*r' is inside the collection it names: recursive "
+                 "data is not supported");
+}
+
+/* Each type name is compared with every one before it, so the bound on types counts every key,
+ * duplicates too: 4096 types followed by repeats of one name made the search quadratic. */
+static void test_types_bounded_with_duplicates(void **state) {
+    (void)state;
+    size_t cap = 200000, n = 0;
+    char *yaml = malloc(cap);
+    assert_non_null(yaml);
+    n += (size_t)snprintf(yaml, cap, "releasable_resources:\n");
+    for (int t = 0; t < 4096; t++)
+        n += (size_t)snprintf(yaml + n, cap - n, "  t%d: {priority: 1, max_retain_time: 9}\n", t);
+    n += (size_t)snprintf(yaml + n, cap - n, "  t0: {priority: 1, max_retain_time: 9}\n");
+    assert_string_equal(rules_diags(yaml, n, CMZ_ERR_INVALID_ARG),
+                        "r.yaml:4098:3: too many types: a file holds at most 4096\n");
+    n = (size_t)snprintf(yaml, cap, "compression_policy:\n  default: &d {algorithm: zstd, "
+                                    "level: 3, chunk_size: 1MB, auto_compress: true, "
+                                    "threshold_mb: 1, priority: low}\n");
+    for (int t = 1; t < 4096; t++) n += (size_t)snprintf(yaml + n, cap - n, "  t%d: *d\n", t);
+    policy_diags(yaml, n, CMZ_OK);
+    n += (size_t)snprintf(yaml + n, cap - n, "  default: *d\n");
+    assert_string_equal(policy_diags(yaml, n, CMZ_ERR_INVALID_ARG),
+                        "p.yaml:4098:3: too many types: a policy holds at most 4096\n");
+    free(yaml);
+}
+
+/* The string loaders take what the file loaders take, 16 MiB at most: libyaml counts a
+ * value's length in an int, which a text past 2 GiB overflows. */
+static void test_text_size_bounded(void **state) {
+    (void)state;
+    size_t n = ((size_t)16 << 20) + 1;
+    char *big = malloc(n);
+    assert_non_null(big);
+    memset(big, '#', n);
+    assert_string_equal(policy_diags(big, n, CMZ_ERR_INVALID_ARG),
+                        "p.yaml: larger than 16 MiB: not a policy file\n");
+    assert_string_equal(rules_diags(big, n, CMZ_ERR_INVALID_ARG),
+                        "r.yaml: larger than 16 MiB: not a release rules file\n");
+    free(big);
+}
+
 /* ---- tags ---- */
 
 static void test_tags_follow_their_type(void **state) {
@@ -290,6 +379,9 @@ int main(void) {
         cmocka_unit_test(test_deep_nesting_refused_quickly),
         cmocka_unit_test(test_nesting_at_the_cap_is_parsed),
         cmocka_unit_test(test_aliases),
+        cmocka_unit_test(test_alias_expansion_bounded),
+        cmocka_unit_test(test_text_size_bounded),
+        cmocka_unit_test(test_types_bounded_with_duplicates),
         cmocka_unit_test(test_tags_follow_their_type),
         cmocka_unit_test(test_numbers_strict),
         cmocka_unit_test(test_codec_without_levels),

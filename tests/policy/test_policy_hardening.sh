@@ -45,6 +45,53 @@ done
 [[ -z $(find . -name '*.tmp-*') ]] || fail "temporary files left: $(find . -name '*.tmp-*')"
 ok
 
+# ---- 4: the lock is the writers' only: readers take none, any writer can take it ----------
+# A symbolic link in the lock's place is refused, not followed (nothing is created elsewhere);
+# a link to the policy is locked beside its target.
+mkdir real
+cp "$SHIPPED" real/p.yaml
+ln -s real/p.yaml link.yaml
+expect 0 "$CMZ" policy update subtitle --level 4 --config link.yaml
+[[ -e real/p.yaml.lock && ! -e link.yaml.lock ]] || fail "the lock is not beside the target"
+ok
+ln -s "$work/elsewhere" real/q.yaml.lock
+cp "$SHIPPED" real/q.yaml
+expect 1 "$CMZ" policy update subtitle --level 4 --config real/q.yaml
+has "cannot lock 'real/q.yaml' (with 'real/q.yaml.lock')" err
+[[ ! -e elsewhere ]] || fail "the lock followed a symbolic link"
+ok
+# Other users (needs root to be one): a lock file created by another user with umask 022
+# (0644) must not keep them from changing a policy that they may write, and list, show and
+# verify must work in a folder they cannot write (only writers lock).
+as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
+if [[ $(id -u) == 0 ]] && command -v setpriv >/dev/null && as_nobody true 2>/dev/null &&
+    as_nobody test -x "$CMZ"; then
+    chmod 0755 "$work"
+    mkdir -m 0777 shared
+    cp "$SHIPPED" shared/p.yaml
+    chmod 0666 shared/p.yaml
+    (umask 022 && "$CMZ" policy update subtitle --level 5 --config shared/p.yaml >/dev/null)
+    mode=$(stat -c %a shared/p.yaml.lock)
+    [[ $mode == 644 ]] || fail "the lock file's mode is $mode"
+    expect 0 as_nobody "$CMZ" policy update log_data --level 8 --config shared/p.yaml
+    expect 0 "$CMZ" policy list --verbose --config shared/p.yaml
+    grep -Eq '^log_data +gzip +8 ' out || fail "nobody's change is missing: $(cat out)"
+    ok
+    mkdir readonly
+    cp "$SHIPPED" readonly/p.yaml
+    chmod 0555 readonly
+    for cmd in "list" "list --verbose" "show subtitle"; do
+        # shellcheck disable=SC2086 # cmd is several words on purpose
+        expect 0 as_nobody "$CMZ" policy $cmd --config readonly/p.yaml
+    done
+    expect 0 as_nobody "$CMZ" policy verify readonly/p.yaml
+    expect 1 as_nobody "$CMZ" policy update subtitle --level 3 --config readonly/p.yaml
+    has "cannot lock 'readonly/p.yaml'" err
+    [[ -z $(ls -A readonly | grep -v '^p.yaml$') ]] || fail "left in readonly: $(ls -A readonly)"
+    cmp -s readonly/p.yaml "$SHIPPED" || fail "a refused update changed the file"
+    ok
+fi
+
 # ---- 5: deep nesting is refused at once, with its position ----------------------------------
 head -c 400000 /dev/zero | tr '\0' '[' >deep.yaml
 expect 1 timeout 20 "$CMZ" policy verify deep.yaml
