@@ -459,6 +459,12 @@ int cmz_cmd_bench(int argc, char **argv) {
     int rc = parse(argc, argv, &o);
     if (rc >= 0) return rc;
     bk_count_allocations(); /* before any other libcmz call */
+    /* Before the samples are made: a background job inherits SIGINT ignored, so a Ctrl-C or
+     * `kill -INT` that came before the handler would be lost and the bench would run on. */
+    struct sigaction sa, old;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigint;
+    sigaction(SIGINT, &sa, &old);
     input *in = NULL;
     size_t nin = 0;
     if ((rc = make_inputs(&o, &in, &nin)) != 0) goto done_inputs;
@@ -483,10 +489,6 @@ int cmz_cmd_bench(int argc, char **argv) {
         rc = cli_errorf(NULL, "out of memory");
         goto done_inputs;
     }
-    struct sigaction sa, old;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_sigint;
-    sigaction(SIGINT, &sa, &old);
     bk_timing timing = {o.seconds, 15, &stop_flag};
     size_t nrows = 0, done = 0;
     for (size_t i = 0; i < nin && !stop_flag; i++) {
@@ -519,7 +521,6 @@ int cmz_cmd_bench(int argc, char **argv) {
             }
     }
     progress_end(&o);
-    sigaction(SIGINT, &old, NULL);
     if (stop_flag) fprintf(stderr, "cmz bench: interrupted; what was measured so far:\n");
     if (o.csv) bk_print_csv(stdout, rows, nrows);
     else if (o.json) bk_print_json(stdout, rows, nrows);
@@ -547,6 +548,7 @@ int cmz_cmd_bench(int argc, char **argv) {
     free(rows);
     if (stop_flag) rc = CLI_EXIT_SIGINT;
 done_inputs:
+    sigaction(SIGINT, &old, NULL);
     for (size_t i = 0; i < nin; i++) free(in[i].data);
     free(in);
     return rc;
