@@ -61,7 +61,9 @@ static int measure(const char *name, const uint8_t *src, size_t n, uint8_t *back
     uint8_t *frame = malloc(frame_cap);
     cmz_codec_ctx *ctx = cmz_codec_ctx_new(codec);
     cmz_cctx *cctx = cmz_cctx_new(&resolved, &e);
-    cmz_dctx *dctx = cmz_dctx_new(&resolved, &e);
+    cmz_dparams dp = cmz_dparams_default();
+    dp.threads = 1;
+    cmz_dctx *dctx = cmz_dctx_new(&dp, &e);
     int failed = !comp || !csize || !frame || !ctx || !cctx || !dctx;
     for (size_t i = 0; !failed && i < nchunks; i++) {
         size_t len = i + 1 < nchunks ? chunk : n - i * chunk;

@@ -30,7 +30,10 @@ static size_t run(const cmz_params *p, const uint8_t *src, size_t n, uint8_t *ds
                   uint8_t *back, double *ct, double *dt) {
     cmz_error e;
     cmz_cctx *c = cmz_cctx_new(p, &e);
-    cmz_dctx *d = cmz_dctx_new(p, &e);
+    cmz_dparams dp = cmz_dparams_default();
+    dp.threads = p->threads;
+    dp.memory_limit = UINT64_MAX; /* whole inputs as one chunk */
+    cmz_dctx *d = cmz_dctx_new(&dp, &e);
     size_t fsize = 0, out = 0;
     double t0 = bench_now_ns() * 1e-9;
     cmz_status st = c ? cmz_compress(c, dst, cap, &fsize, src, n, &e) : CMZ_ERR_NOMEM;
@@ -83,7 +86,6 @@ int main(int argc, char **argv) {
         cmz_params p = cmz_params_default();
         p.codec = cmz_codec_id_of(codec);
         p.level = level;
-        p.memory_limit = UINT64_MAX;
         p.chunk_size = n > (1u << 30) ? (1u << 30) : (uint32_t)(n < 16 ? 16 : n);
         size_t cap = (size_t)cmz_compress_bound(&p, n) + (64u << 20);
         uint8_t *dst = malloc(cap), *back = malloc(n);

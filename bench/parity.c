@@ -189,7 +189,7 @@ static int repair_bench(int argc, char **argv) {
     int out_fd = open(out_path, O_RDWR | O_CREAT | O_TRUNC, 0644);
     crc_writer rw = {out_fd, 0, 0};
     cmz_output rout = {crc_write, &rw};
-    cmz_params dp = cmz_params_default();
+    cmz_dparams dp = cmz_dparams_default();
     dp.threads = 1;
     cmz_dctx *d = cmz_dctx_new(&dp, NULL);
     cmz_frame_report *rep = NULL;

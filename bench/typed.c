@@ -187,7 +187,9 @@ static bool run_cmz(const config *c, const dataset *d, unsigned threads, uint8_t
                      : 0;
     cmz_error e;
     cmz_cctx *cc = cmz_cctx_new(&p, &e);
-    cmz_dctx *dc = cc ? cmz_dctx_new(&p, &e) : NULL;
+    cmz_dparams dp = cmz_dparams_default();
+    dp.threads = threads;
+    cmz_dctx *dc = cc ? cmz_dctx_new(&dp, &e) : NULL;
     if (!cc || !dc) {
         fprintf(stderr, "  (%s skipped: %s)\n", c->label, e.message);
         cmz_cctx_free(cc);

@@ -64,7 +64,8 @@ void cli_print_usage(FILE *to) {
         "                     (--level=-5; `cmz codecs` lists the ranges)\n"
         "  --fast[=N]         zstd's fast levels: --level=-N (N from 1, default 1)\n"
         "  -a, --algorithm=A  codec: zstd (default), lz4, gzip, bzip2, lzma, snappy, brotli,\n"
-        "                     none (`cmz codecs` lists those compiled in)\n"
+        "                     none (`cmz codecs` lists those compiled in and the default\n"
+        "                     where zstd is not: lz4, else gzip, else none)\n"
         "  -T#, --threads=#   worker threads; 0 (default) uses every core\n"
         "  --chunk-size=N     raw bytes per chunk, 16 .. 1G (default: the codec's)\n"
         "  --filter=F         typed-data filter before the codec: none (default), shuffle,\n"
@@ -155,7 +156,7 @@ static int apply_number(cli_options *o, const char *name, const char *value) {
         o->set_filter = true;
     } else if (!strcmp(name, "--memory-limit") || !strcmp(name, "--memory")) {
         if (cli_size_arg("cmz", name, value, 1, (uint64_t)1 << 50, &v) != 0) return bad_value();
-        o->params.memory_limit = v;
+        o->memory_limit = v;
     } else if (!strcmp(name, "--parity")) {
         if (parse_parity(value, &o->params.parity_k, &o->params.parity_m) != 0) {
             cli_bad_value("cmz", name, value, "K:M, data and parity chunks per group, each at "

@@ -29,7 +29,8 @@ typedef enum {
 
 typedef struct {
     cli_mode mode;
-    cmz_params params;   /* codec, level, chunk size, threads, memory limit */
+    cmz_params params;   /* codec, level, chunk size, threads */
+    uint64_t memory_limit; /* --memory-limit, decoding's bound; 0: the library's default */
     bool remove_input;   /* --rm (-k, the default, clears it) */
     bool salvage;        /* -d --salvage: write every intact chunk, zeros for the rest */
     bool force;          /* -f */

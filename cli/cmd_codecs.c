@@ -37,7 +37,8 @@ static void codecs_usage(FILE *to) {
     fputs("usage: cmz codecs\n"
           "Lists the codecs compiled into this build: name (for -a), id (recorded in frames),\n"
           "level range (-#; negative levels are zstd's fast ones, --fast=N), default level,\n"
-          "default chunk size and the library's version.\n"
+          "default chunk size and the library's version; then the codec used when -a is not\n"
+          "given (zstd; in a build without it lz4, else gzip, else none).\n"
           "Exit status: 0 ok, 1 stdout not written, 2 usage.\n",
           to);
 }
@@ -66,6 +67,7 @@ int cmz_cmd_codecs(int argc, char **argv) {
                chunk_text(cmz_codec_default_chunk_size(c), chunk), library_of(cmz_codec_id_of(c)),
                cmz_codec_library_version(c));
     }
+    printf("default: %s\n", cmz_codec_name(cmz_codec_default()));
     return 0; /* main checks that stdout was written */
 }
 

@@ -23,7 +23,7 @@ cmz_dctx *cli_session_dctx(cli_session *s) {
     if (s->dctx) return s->dctx;
     cmz_error err;
     cmz_error_clear(&err);
-    s->dctx = cmz_dctx_new(&s->params, &err);
+    s->dctx = cmz_dctx_new(&s->dparams, &err);
     if (!s->dctx) cli_lib_error(NULL, err.status, &err);
     return s->dctx;
 }
@@ -107,6 +107,12 @@ int cli_run(int argc, char **argv, cli_mode mode) {
     s.params.progress = cli_progress_update;
     s.params.progress_opaque = &s.progress;
     s.params.interrupt = cli_interrupt_flag();
+    s.dparams = cmz_dparams_default();
+    s.dparams.threads = o.params.threads;
+    s.dparams.memory_limit = o.memory_limit;
+    s.dparams.progress = s.params.progress;
+    s.dparams.progress_opaque = s.params.progress_opaque;
+    s.dparams.interrupt = s.params.interrupt;
     cli_signals_install();
 
     static char *const stdin_only[] = {"-"};

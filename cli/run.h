@@ -12,7 +12,8 @@
 
 typedef struct {
     const cli_options *o;
-    cmz_params params; /* the options' parameters plus progress and interrupt hooks */
+    cmz_params params;   /* the options' parameters plus progress and interrupt hooks */
+    cmz_dparams dparams; /* decoding's: threads, memory limit and the same hooks */
     cli_progress progress;
     cmz_cctx *cctx;
     cmz_dctx *dctx;

@@ -130,7 +130,9 @@ static int tour(const cmz_codec *codec, unsigned threads, const unsigned char *s
     unsigned char *frame = NULL, *back = NULL;
     size_t frame_size = 0, back_size = 0;
     cmz_cctx *cctx = cmz_cctx_new(&p, &err);
-    cmz_dctx *dctx = cmz_dctx_new(&p, &err);
+    cmz_dparams dp = cmz_dparams_default(); /* a frame says how it was compressed */
+    dp.threads = threads;
+    cmz_dctx *dctx = cmz_dctx_new(&dp, &err);
     if (!cctx || !dctx) goto fail;
     size_t cap = (size_t)cmz_compress_bound(cmz_cctx_params(cctx), n);
     frame = malloc(cap);

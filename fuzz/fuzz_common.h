@@ -24,7 +24,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static inline cmz_dctx *fuzz_dctx(void) {
     static cmz_dctx *dctx;
     if (!dctx) {
-        cmz_params p = cmz_params_default();
+        cmz_dparams p = cmz_dparams_default();
         p.threads = 1;
         p.memory_limit = FUZZ_MEMORY_LIMIT;
         dctx = cmz_dctx_new(&p, NULL);

@@ -158,7 +158,9 @@ cmz_status bk_measure(const bk_config *cfg, unsigned threads, const uint8_t *dat
     /* decompression: warm up on a frame of the prefix, made aside */
     size_t dmark = peak_start();
     cmz_dctx *dctx = NULL;
-    if (st == CMZ_OK && !(dctx = cmz_dctx_new(&p, err))) st = err ? err->status : CMZ_ERR_NOMEM;
+    cmz_dparams dp = cmz_dparams_default();
+    dp.threads = p.threads;
+    if (st == CMZ_OK && !(dctx = cmz_dctx_new(&dp, err))) st = err ? err->status : CMZ_ERR_NOMEM;
     if (st == CMZ_OK) {
         size_t wcap = (size_t)cmz_compress_bound(cmz_cctx_params(cctx), warm), wsize = 0;
         uint8_t *wframe = malloc(wcap ? wcap : 1);

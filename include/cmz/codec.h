@@ -44,6 +44,10 @@ const cmz_codec *const *cmz_codec_list(size_t *count);
 /* The codec with this id, or NULL when the id is unknown or not compiled in. */
 const cmz_codec *cmz_codec_by_id(int id);
 
+/* The codec cmz_params_default() picks: zstd; in a build without it, the first compiled in
+ * of lz4, gzip; else none (stored). Never NULL. */
+const cmz_codec *cmz_codec_default(void);
+
 /* The codec named `name`, case-insensitively ("zstd", "LZ4", "xz" and "gz" are aliases of
  * lzma and gzip). On failure returns NULL and fills err (CMZ_ERR_UNKNOWN_CODEC) with a
  * message naming the valid codecs. */

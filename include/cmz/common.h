@@ -17,9 +17,15 @@ extern "C" {
 #define CMZ_VERSION_MINOR 1
 #define CMZ_VERSION_PATCH 0
 #define CMZ_VERSION_STRING "0.1.0"
+/* MAJOR * 10000 + MINOR * 100 + PATCH, as ZSTD_VERSION_NUMBER: 0.1.0 is 100. */
+#define CMZ_VERSION_NUMBER \
+    (CMZ_VERSION_MAJOR * 10000 + CMZ_VERSION_MINOR * 100 + CMZ_VERSION_PATCH)
 
 /* Returns the library's version string ("MAJOR.MINOR.PATCH"); static storage. */
 const char *cmz_version(void);
+/* The version of the library running (CMZ_VERSION_NUMBER as it was built), to compare with
+ * the CMZ_VERSION_NUMBER a program was compiled against. */
+unsigned cmz_version_number(void);
 
 /* The one status table. Values once published never change; add new ones at the end.
  * X(NAME, value, message) */
@@ -75,9 +81,13 @@ typedef struct {
 void cmz_error_clear(cmz_error *err);
 
 /* Allocator hook, like ZSTD_customMem. Applies to every allocation libcmz makes itself and,
- * where the codec library allows it (zstd), to the codec's. Set it before any other call:
- * it is process-wide and not synchronised with allocations in flight. Passing NULL functions
- * restores malloc/free. */
+ * where the codec library takes an allocator through its stable API, to the codec's working
+ * memory: lz4's states, bzip2, lzma and brotli's decoder, and cmz's own rans and planes.
+ * zstd's contexts are not seen (libzstd is linked as a shared library, and ZSTD_customMem
+ * belongs to the static-linking-only part of zstd.h, which may change between its versions),
+ * nor libdeflate's (gzip), snappy's or brotli's encoder: they come from the C library's
+ * malloc. Set it before any other call: it is process-wide and not synchronised with
+ * allocations in flight. Passing NULL functions restores malloc/free. */
 typedef struct {
     void *(*alloc)(void *opaque, size_t size);
     void (*free)(void *opaque, void *ptr);

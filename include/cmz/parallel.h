@@ -45,7 +45,6 @@ typedef struct {
     unsigned parity_m;     /* Reed-Solomon parity chunks that rebuild up to parity_m damaged
                               chunks of the group (cmz_frame_repair). 0/0: no parity (default);
                               both set: 1 <= each, sum <= CMZ_PARITY_MAX. */
-    uint64_t memory_limit; /* decoding: bound on buffers in flight; 0: CMZ_DEFAULT_MEMORY_LIMIT */
     cmz_progress_fn progress;
     void *progress_opaque;
     /* When not NULL, polled between chunks: non-zero stops the call with
@@ -53,6 +52,8 @@ typedef struct {
     const volatile sig_atomic_t *interrupt;
 } cmz_params;
 
+/* The defaults: the build's default codec (zstd; in a build without it lz4, else gzip, else
+ * none: `cmz codecs` marks it) at its default level and chunk size, all cores. */
 cmz_params cmz_params_default(void);
 
 /* Checks params (codec present, level in range, chunk size within
@@ -117,7 +118,30 @@ cmz_status cmz_compress_source(cmz_cctx *cctx, const cmz_source *src, const cmz_
 
 typedef struct cmz_dctx cmz_dctx;
 
-cmz_dctx *cmz_dctx_new(const cmz_params *params, cmz_error *err);
+/* Decompression parameters. A frame records how it was compressed, so decoding takes none of
+ * cmz_params: a decoder works whichever codecs the build has and reports a frame whose codec
+ * is missing when it meets one. Zero in any field means its default: a zeroed struct equals
+ * cmz_dparams_default(). */
+typedef struct {
+    unsigned threads;      /* worker threads; 0: one per core (at most 256) */
+    uint64_t memory_limit; /* bound on buffers in flight; 0: CMZ_DEFAULT_MEMORY_LIMIT */
+    cmz_progress_fn progress;
+    void *progress_opaque;
+    /* When not NULL, polled between chunks: non-zero stops the call with
+     * CMZ_ERR_INTERRUPTED (a signal handler may set it). */
+    const volatile sig_atomic_t *interrupt;
+    /* Room to grow: fields added by later versions take this space, so the struct keeps its
+     * size (cmz_dparams_default returns it by value) and zero keeps today's behaviour. Must
+     * be zero: a library older than the caller's header refuses a field it does not know
+     * (CMZ_ERR_INVALID_ARG) instead of ignoring it. */
+    uint64_t reserved[8];
+} cmz_dparams;
+
+cmz_dparams cmz_dparams_default(void);
+
+/* NULL params: the defaults. NULL on error (err says why: a reserved field set,
+ * CMZ_ERR_NOMEM, CMZ_ERR_THREAD). */
+cmz_dctx *cmz_dctx_new(const cmz_dparams *params, cmz_error *err);
 void cmz_dctx_free(cmz_dctx *dctx);
 
 /* One-shot: decompresses the frame src[0..src_size) into dst (decoding chunks in parallel,

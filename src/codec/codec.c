@@ -51,6 +51,15 @@ const cmz_codec *cmz_codec_by_id(int id) {
     return NULL;
 }
 
+const cmz_codec *cmz_codec_default(void) {
+    static const cmz_codec_id preferred[] = {CMZ_CODEC_ZSTD, CMZ_CODEC_LZ4, CMZ_CODEC_GZIP};
+    for (size_t i = 0; i < sizeof preferred / sizeof preferred[0]; i++) {
+        const cmz_codec *c = cmz_codec_by_id((int)preferred[i]);
+        if (c) return c;
+    }
+    return &cmz__codec_none;
+}
+
 const cmz_codec *cmz_codec_by_name(const char *name, cmz_error *err) {
     if (!name) {
         cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,

@@ -1,11 +1,16 @@
-/* zstd adapter: one reusable compression and decompression context per cmz_codec_ctx, created
- * through cmz's allocator (ZSTD_customMem) so allocation budgets and fault injection see them. */
-#define ZSTD_STATIC_LINKING_ONLY /* ZSTD_customMem, ZSTD_create*_advanced (exported by libzstd) */
+/* zstd adapter: one reusable compression and decompression context per cmz_codec_ctx.
+ * Only zstd.h's stable API: libzstd is linked as a shared library, and its static-only part
+ * (ZSTD_customMem, ZSTD_create*_advanced) may change between its versions, so the contexts
+ * come from libzstd's own malloc, unseen by cmz_set_allocator (include/cmz/common.h). */
 #include "internal.h"
 
 #include <assert.h>
 #include <zstd.h>
 #include <zstd_errors.h>
+
+#ifdef ZSTD_H_ZSTD_STATIC_LINKING_ONLY
+#error "the zstd adapter uses zstd.h's stable API only: libzstd is linked as a shared library"
+#endif
 
 #define ZSTD_FAST_LEVEL_MIN (-100)
 
@@ -13,16 +18,6 @@ typedef struct {
     ZSTD_CCtx *cctx;
     ZSTD_DCtx *dctx;
 } zstd_state;
-
-static void *zstd_alloc(void *opaque, size_t size) {
-    (void)opaque;
-    return cmz__malloc(size);
-}
-static void zstd_free_fn(void *opaque, void *ptr) {
-    (void)opaque;
-    cmz__free(ptr);
-}
-static const ZSTD_customMem zstd_mem = {zstd_alloc, zstd_free_fn, NULL};
 
 static zstd_state *get_state(void **state) {
     if (!*state) *state = cmz__calloc(1, sizeof(zstd_state));
@@ -40,7 +35,7 @@ static cmz_status zstd_compress(void **state, int level, void *dst, size_t cap, 
                                 size_t n, size_t *written) {
     zstd_state *s = get_state(state);
     if (!s) return CMZ_ERR_NOMEM;
-    if (!s->cctx && !(s->cctx = ZSTD_createCCtx_advanced(zstd_mem))) return CMZ_ERR_NOMEM;
+    if (!s->cctx && !(s->cctx = ZSTD_createCCtx())) return CMZ_ERR_NOMEM;
     assert(level >= ZSTD_minCLevel() && level != 0);
     size_t r = ZSTD_compressCCtx(s->cctx, dst, cap, src, n, level);
     if (ZSTD_isError(r)) {
@@ -57,7 +52,7 @@ static cmz_status zstd_decompress(void **state, void *dst, size_t raw_size, cons
                                   size_t n) {
     zstd_state *s = get_state(state);
     if (!s) return CMZ_ERR_NOMEM;
-    if (!s->dctx && !(s->dctx = ZSTD_createDCtx_advanced(zstd_mem))) return CMZ_ERR_NOMEM;
+    if (!s->dctx && !(s->dctx = ZSTD_createDCtx())) return CMZ_ERR_NOMEM;
     size_t r = ZSTD_decompressDCtx(s->dctx, dst, raw_size, src, n);
     if (ZSTD_isError(r)) {
         if (ZSTD_getErrorCode(r) == ZSTD_error_memory_allocation) return CMZ_ERR_NOMEM;

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 const char *cmz_version(void) { return CMZ_VERSION_STRING; }
+unsigned cmz_version_number(void) { return CMZ_VERSION_NUMBER; }
 
 const char *cmz_strerror(cmz_status status) {
     switch (status) {

@@ -126,7 +126,7 @@ cmz_status cmz__res_compress(cmz_registry *reg, cmz__resource *r, int boost, cmz
 
 cmz_status cmz__frame_read(cmz_registry *reg, const uint8_t *frame, size_t frame_size,
                            uint64_t offset, size_t length, void *dst, cmz_error *err) {
-    cmz_params p = cmz_params_default();
+    cmz_dparams p = cmz_dparams_default();
     p.threads = reg->params.threads;
     cmz_dctx *dctx = cmz_dctx_new(&p, err);
     if (!dctx) return err ? err->status : CMZ_ERR_NOMEM;

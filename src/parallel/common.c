@@ -8,7 +8,7 @@
 cmz_params cmz_params_default(void) {
     cmz_params p;
     memset(&p, 0, sizeof p);
-    p.codec = CMZ_CODEC_ZSTD;
+    p.codec = (int)cmz_codec_id_of(cmz_codec_default());
     p.level = CMZ_LEVEL_DEFAULT;
     return p;
 }
@@ -50,8 +50,7 @@ cmz_status cmz_params_resolve(const cmz_params *in, cmz_params *out, cmz_error *
                          "chunks), each at least 1, with K + M at most %u",
                          p.parity_k, p.parity_m, CMZ_PARITY_MAX);
     if (p.threads == 0) p.threads = cmz_cpu_count();
-    if (p.threads > 256) p.threads = 256;
-    if (p.memory_limit == 0) p.memory_limit = CMZ_DEFAULT_MEMORY_LIMIT;
+    if (p.threads > CMZ__THREADS_MAX) p.threads = CMZ__THREADS_MAX;
     *out = p;
     return CMZ_OK;
 }
@@ -87,11 +86,12 @@ cmz_output cmz_output_fd(int fd) {
     return out;
 }
 
-int64_t cmz__read_full(const cmz_input *in, void *buf, size_t n, const cmz_params *p) {
+int64_t cmz__read_full(const cmz_input *in, void *buf, size_t n,
+                       const volatile sig_atomic_t *interrupt) {
     size_t done = 0;
     while (done < n) {
         int64_t r = in->read(in->opaque, (uint8_t *)buf + done, n - done);
-        if (r < 0 && errno == EINTR && !cmz__interrupted(p)) continue;
+        if (r < 0 && errno == EINTR && !cmz__interrupted(interrupt)) continue;
         if (r < 0) return -1;
         if (r == 0) break;
         done += (size_t)r;

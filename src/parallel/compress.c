@@ -287,7 +287,7 @@ static cmz_status fill(encoder *e, slot *s) {
         if (cmz__hbuf_grow(&s->raw_buf, cs, 0) != 0)
             return cmz__fail(e->err, CMZ_ERR_NOMEM, CMZ_NO_POSITION, CMZ_NO_POSITION,
                              "no memory for a %u-byte chunk buffer", (unsigned)cs);
-        int64_t r = cmz__read_full(e->in, s->raw_buf.p, cs, &e->cctx->params);
+        int64_t r = cmz__read_full(e->in, s->raw_buf.p, cs, e->cctx->params.interrupt);
         if (r < 0 && errno == EINTR)
             return cmz__fail(e->err, CMZ_ERR_INTERRUPTED, CMZ_NO_POSITION, CMZ_NO_POSITION,
                              "interrupted");
@@ -488,7 +488,7 @@ static cmz_status run_pipeline(encoder *e) {
         e->info.chunk_count++;
         e->raw_done += s->raw_size;
         if (p->progress) p->progress(p->progress_opaque, e->raw_done, e->out_pos);
-        if (cmz__interrupted(p))
+        if (cmz__interrupted(p->interrupt))
             st = cmz__fail(e->err, CMZ_ERR_INTERRUPTED, CMZ_NO_POSITION, CMZ_NO_POSITION,
                            "interrupted");
     }

@@ -65,7 +65,7 @@ static void decode_job(cmz__job *job, unsigned worker) {
 
 /* Reads exactly n bytes of `what`; a short read is a truncated frame. */
 static cmz_status take(decoder *d, void *buf, size_t n, const char *what, uint64_t chunk) {
-    int64_t r = cmz__read_full(d->in, buf, n, &d->dctx->params);
+    int64_t r = cmz__read_full(d->in, buf, n, d->dctx->params.interrupt);
     if (r < 0 && errno == EINTR)
         return cmz__fail(d->err, CMZ_ERR_INTERRUPTED, chunk, d->in_pos, "interrupted");
     if (r < 0)
@@ -81,7 +81,7 @@ static cmz_status take(decoder *d, void *buf, size_t n, const char *what, uint64
 
 /* Sizes the slot ring so that buffers in flight stay within the memory limit. */
 static cmz_status setup_slots(decoder *d) {
-    const cmz_params *p = &d->dctx->params;
+    const cmz_dparams *p = &d->dctx->params;
     uint64_t per_slot = cmz__decode_cost(&d->params); /* a payload and a chunk */
     uint64_t want = 2 * (uint64_t)d->dctx->threads;
     uint64_t fits = p->memory_limit / per_slot;
@@ -237,7 +237,7 @@ static cmz_status write_chunk(decoder *d, slot *s) {
     d->info.payload_bytes += s->hdr.payload_size;
     if (s->hdr.encoding == CMZ_ENCODING_STORED) d->info.stored_chunks++;
     if (s->hdr.encoding == CMZ_ENCODING_ZEROS) d->info.zero_chunks++;
-    const cmz_params *p = &d->dctx->params;
+    const cmz_dparams *p = &d->dctx->params;
     if (p->progress) p->progress(p->progress_opaque, d->in_pos, d->out_total);
     return CMZ_OK;
 }
@@ -318,7 +318,7 @@ static cmz_status decode_frame(decoder *d) {
     d->parity_due = 0;
     d->short_group = d->after_last_group = false;
 
-    const cmz_params *p = &d->dctx->params;
+    const cmz_dparams *p = &d->dctx->params;
     uint64_t next_read = 0, next_write = 0;
     int at_index = 0;
     uint64_t index_at = 0;
@@ -351,7 +351,7 @@ static cmz_status decode_frame(decoder *d) {
         pthread_mutex_unlock(&d->sig.mutex);
         if ((st = write_chunk(d, s)) != CMZ_OK) break;
         next_write++;
-        if (cmz__interrupted(p))
+        if (cmz__interrupted(p->interrupt))
             st = cmz__fail(d->err, CMZ_ERR_INTERRUPTED, CMZ_NO_POSITION, d->in_pos,
                            "interrupted");
     }
@@ -381,7 +381,7 @@ cmz_status cmz_decompress_stream(cmz_dctx *dctx, const cmz_input *in, const cmz_
     for (int frames = 0;; frames++) {
         uint8_t magic[8];
         d.frame_start = d.in_pos;
-        int64_t r = cmz__read_full(in, magic, sizeof magic, &dctx->params);
+        int64_t r = cmz__read_full(in, magic, sizeof magic, dctx->params.interrupt);
         if (r < 0) {
             st = cmz__fail(err, errno == EINTR ? CMZ_ERR_INTERRUPTED : CMZ_ERR_IO,
                            CMZ_NO_POSITION, d.in_pos, "reading the input at offset %llu: %s",

@@ -48,17 +48,20 @@ typedef struct {
 cmz_codec_ctx *cmz__worker_codec(cmz__worker *w, const cmz_codec *codec);
 void cmz__worker_release(cmz__worker *w);
 
-static inline int cmz__interrupted(const cmz_params *p) {
-    return p->interrupt && *p->interrupt;
-}
+/* Worker threads a context starts at most, whatever was asked. */
+#define CMZ__THREADS_MAX 256u
+
+/* A caller's interrupt flag (cmz_params.interrupt, cmz_dparams.interrupt; may be NULL). */
+static inline int cmz__interrupted(const volatile sig_atomic_t *flag) { return flag && *flag; }
 
 /* Reads exactly n bytes unless the input ends; returns bytes read or -1 (errno). A read
- * interrupted by a signal is retried unless p's interrupt flag is set (then -1, EINTR). */
-int64_t cmz__read_full(const cmz_input *in, void *buf, size_t n, const cmz_params *p);
+ * interrupted by a signal is retried unless the interrupt flag is set (then -1, EINTR). */
+int64_t cmz__read_full(const cmz_input *in, void *buf, size_t n,
+                       const volatile sig_atomic_t *interrupt);
 
 /* The decompression context (shared by decompress_stream.c and reader.c). */
 struct cmz_dctx {
-    cmz_params params;
+    cmz_dparams params; /* defaults resolved: threads >= 1, memory_limit > 0 */
     cmz__pool *pool;
     unsigned threads;
     cmz__worker *workers; /* threads + 1: the last one is the calling thread's */

@@ -7,10 +7,30 @@
 #include <stdatomic.h>
 #include <string.h>
 
-cmz_dctx *cmz_dctx_new(const cmz_params *params, cmz_error *err) {
-    cmz_params p;
-    cmz_params def = cmz_params_default();
-    if (cmz_params_resolve(params ? params : &def, &p, err) != CMZ_OK) return NULL;
+cmz_dparams cmz_dparams_default(void) {
+    cmz_dparams p;
+    memset(&p, 0, sizeof p);
+    return p;
+}
+
+/* Defaults into *out; a set reserved field is a field of a newer version, not ignored. */
+static cmz_status dparams_resolve(const cmz_dparams *in, cmz_dparams *out, cmz_error *err) {
+    cmz_dparams p = in ? *in : cmz_dparams_default();
+    for (size_t i = 0; i < sizeof p.reserved / sizeof p.reserved[0]; i++)
+        if (p.reserved[i] != 0)
+            return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
+                             "cmz_dparams.reserved[%zu] is not zero: a field of a newer "
+                             "cmz than this library (%s)", i, cmz_version());
+    if (p.threads == 0) p.threads = cmz_cpu_count();
+    if (p.threads > CMZ__THREADS_MAX) p.threads = CMZ__THREADS_MAX;
+    if (p.memory_limit == 0) p.memory_limit = CMZ_DEFAULT_MEMORY_LIMIT;
+    *out = p;
+    return CMZ_OK;
+}
+
+cmz_dctx *cmz_dctx_new(const cmz_dparams *params, cmz_error *err) {
+    cmz_dparams p;
+    if (dparams_resolve(params, &p, err) != CMZ_OK) return NULL;
     cmz_dctx *dctx = cmz__calloc(1, sizeof *dctx);
     if (dctx) dctx->workers = cmz__calloc(p.threads + 1, sizeof *dctx->workers);
     if (!dctx || !dctx->workers) {
@@ -161,13 +181,13 @@ static cmz_status decode_one(range_read *rr, cmz__worker *w, uint64_t i, cmz_err
 
 static void range_work(range_read *rr, unsigned worker) {
     cmz__worker *w = &rr->r->dctx->workers[worker];
-    const cmz_params *p = &rr->r->dctx->params;
+    const cmz_dparams *p = &rr->r->dctx->params;
     while (!atomic_load(&rr->stop)) {
         uint64_t i = atomic_fetch_add(&rr->next, 1);
         if (i > rr->last) break;
         cmz_error e;
         cmz_error_clear(&e);
-        cmz_status st = cmz__interrupted(p)
+        cmz_status st = cmz__interrupted(p->interrupt)
                             ? cmz__fail(&e, CMZ_ERR_INTERRUPTED, i, CMZ_NO_POSITION,
                                         "interrupted")
                             : decode_one(rr, w, i, &e);

@@ -156,7 +156,7 @@ static cmz_status write_chunk(ahead *a, uint64_t i, uint64_t offset, uint64_t en
                          "writing the output at offset %llu: %s", (unsigned long long)*written,
                          strerror(errno));
     *written += to - from;
-    const cmz_params *p = &r->dctx->params;
+    const cmz_dparams *p = &r->dctx->params;
     if (p->progress) {
         /* Input read so far: the frame up to this record's end; the whole frame (index and
          * footer included) once its last chunk is written, so that a bar reaches 100%. */
@@ -174,14 +174,14 @@ static cmz_status run(ahead *a, uint64_t offset, uint64_t end, const cmz_output 
                       int caller_decodes, cmz_error *err) {
     /* The caller is decoder 0 when it decodes; the workers are the others. */
     cmz__worker *own = &a->r->dctx->workers[a->r->dctx->threads];
-    const cmz_params *p = &a->r->dctx->params;
+    const cmz_dparams *p = &a->r->dctx->params;
     cmz_status st = CMZ_OK;
     uint64_t written = 0;
     pthread_mutex_lock(&a->sig.mutex);
     while (a->next_write <= a->last) {
         /* Only this thread reads the interrupt flag (a signal handler's, or the caller's own):
          * chunks already started finish, nothing more is written or started. */
-        if (cmz__interrupted(p)) {
+        if (cmz__interrupted(p->interrupt)) {
             st = cmz__fail(err, CMZ_ERR_INTERRUPTED, CMZ_NO_POSITION, CMZ_NO_POSITION,
                            "interrupted");
             break;

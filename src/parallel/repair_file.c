@@ -50,7 +50,7 @@ static cmz_status check_written(cmz_dctx *dctx, int fd, cmz_error *err) {
     if (ok) st = cmz_frame_info_read(&src, &info, err);
     if (ok && st == CMZ_OK) {
         cmz_input in = {fd_read, &fd};
-        cmz_params one = cmz_params_default();
+        cmz_dparams one = cmz_dparams_default();
         one.threads = 1;
         cmz_dctx *own = dctx ? NULL : cmz_dctx_new(&one, err);
         if (!dctx && !own) return err ? err->status : CMZ_ERR_NOMEM;

@@ -43,7 +43,7 @@ cmz_status cmz_safe_compress(cmz_cctx *cctx, void *dst, size_t dst_capacity, siz
     cmz_status st = cmz_compress(cctx, dst, dst_capacity, dst_size, src, src_size, err);
     if (st != CMZ_OK) return st;
     const cmz_params *p = cmz_cctx_params(cctx);
-    cmz_params dp = cmz_params_default();
+    cmz_dparams dp = cmz_dparams_default();
     dp.threads = p->threads;
     cmz_dctx *dctx = cmz_dctx_new(&dp, err);
     if (!dctx) return err ? err->status : CMZ_ERR_NOMEM;

@@ -30,7 +30,7 @@ void cmz__layout_free(layout *lay);
 bool cmz__read_at(const cmz_source *src, void *buf, size_t n, uint64_t offset);
 
 static inline bool cmz__salvage_interrupted(const cmz_dctx *dctx) {
-    return dctx && cmz__interrupted(&dctx->params);
+    return dctx && cmz__interrupted(dctx->params.interrupt);
 }
 
 /* Finds the records of [from, to) without an index (salvage_scan.c). max_chunks bounds

@@ -133,24 +133,28 @@ CMZ_BACKEND=cpu expect 0 "$CMZ" -q -c text
 CMZ_BACKEND='' expect 0 "$CMZ" -q -c text
 
 # --- zstd's negative levels: --level=-N, --fast[=N]; recorded in the frame ------------------
-expect 0 "$CMZ" codecs
-grep -qE '^zstd +1 +-[0-9]+\.\.22 ' out || fail "cmz codecs shows zstd's negative levels: $(cat out)"
-ok
-for args in "--level=-5:-5" "--level -1:-1" "--fast:-1" "--fast=3:-3" "--level=-100:-100"; do
-    flag=${args%:*} want=${args##*:}
-    # shellcheck disable=SC2086 # $flag is one or two words
-    expect 0 "$CMZ" -q $flag --chunk-size 64K -o neg.cmz -f text
-    expect 0 "$CMZ" -l neg.cmz
-    has "zstd, level $want\$" out
-    expect 0 "$CMZ" -q -d -c neg.cmz
-    cmp -s out text || fail "$flag: round trip"
+if "$CMZ" codecs | grep -q '^zstd '; then # a build without zstd has none of this
+    expect 0 "$CMZ" codecs
+    grep -qE '^zstd +1 +-[0-9]+\.\.22 ' out || fail "cmz codecs shows zstd's negative levels: $(cat out)"
     ok
-done
-expect 0 "$CMZ" -q --level=0 -o zero.cmz -f text # zstd's 0 is its default level, as in libzstd
-expect 0 "$CMZ" -l zero.cmz
-has "zstd, level 3\$" out
-expect 2 "$CMZ" -q --level=-101 -c text
-has "valid: -100..22" err
+    for args in "--level=-5:-5" "--level -1:-1" "--fast:-1" "--fast=3:-3" "--level=-100:-100"; do
+        flag=${args%:*} want=${args##*:}
+        # shellcheck disable=SC2086 # $flag is one or two words
+        expect 0 "$CMZ" -q $flag --chunk-size 64K -o neg.cmz -f text
+        expect 0 "$CMZ" -l neg.cmz
+        has "zstd, level $want\$" out
+        expect 0 "$CMZ" -q -d -c neg.cmz
+        cmp -s out text || fail "$flag: round trip"
+        ok
+    done
+    expect 0 "$CMZ" -q --level=0 -o zero.cmz -f text # zstd's 0 is its default level, as in libzstd
+    expect 0 "$CMZ" -l zero.cmz
+    has "zstd, level 3\$" out
+    expect 2 "$CMZ" -q --level=-101 -c text
+    has "valid: -100..22" err
+else
+    echo "zstd is not compiled in: its levels are not tested"
+fi
 expect 2 "$CMZ" -q -a lz4 --level=-1 -c text
 has "lz4" err
 expect 2 "$CMZ" -q -a lz4 --fast -c text

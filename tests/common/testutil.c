@@ -159,6 +159,33 @@ cmz_params tu_params(int codec, uint32_t chunk_size, unsigned threads) {
     return p;
 }
 
+cmz_dparams tu_dparams(const cmz_params *p) {
+    cmz_dparams d = cmz_dparams_default();
+    d.threads = p->threads;
+    d.progress = p->progress;
+    d.progress_opaque = p->progress_opaque;
+    d.interrupt = p->interrupt;
+    return d;
+}
+
+cmz_dctx *tu_dctx_new(const cmz_params *p, cmz_error *err) {
+    cmz_dparams d = tu_dparams(p);
+    return cmz_dctx_new(&d, err);
+}
+
+int tu_skip_unless_codec(int codec, const char *why) {
+    if (cmz_codec_by_id(codec)) return 0;
+    print_message("codec id %d is not compiled into this build (%s): skipped\n", codec, why);
+    return 77;
+}
+
+void tu_need_codec(int codec) {
+    if (!cmz_codec_by_id(codec)) {
+        print_message("codec id %d is not compiled into this build: skipped\n", codec);
+        skip();
+    }
+}
+
 uint8_t *tu_compress(const cmz_params *params, const void *src, size_t n, size_t *size) {
     uint64_t bound = cmz_compress_bound(params, n);
     assert_true(bound > 0);

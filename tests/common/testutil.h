@@ -48,8 +48,21 @@ void tu_memout_free(tu_memout *m);
  * *size gets the frame size. */
 uint8_t *tu_compress(const cmz_params *params, const void *src, size_t n, size_t *size);
 
+/* The build's default codec (zstd where it is compiled in): tests that need a codec, not zstd
+ * itself, use it so that they run in every build (make test-minimal). */
+#define TU_CODEC ((int)cmz_codec_id_of(cmz_codec_default()))
+
 /* A params struct for tests: codec, chunk size and threads set, everything else default. */
 cmz_params tu_params(int codec, uint32_t chunk_size, unsigned threads);
+/* Decoding parameters that go with p: its threads and hooks (progress, interrupt). */
+cmz_dparams tu_dparams(const cmz_params *p);
+/* cmz_dctx_new(tu_dparams(p)). */
+cmz_dctx *tu_dctx_new(const cmz_params *p, cmz_error *err);
+/* Skips the calling test (cmocka skip()) when codec id is not compiled into this build. */
+void tu_need_codec(int codec);
+/* For a main() whose every test needs codec id: returns 0 when it is compiled in; otherwise
+ * says why the program is skipped and returns 77, which ctest reports as skipped. */
+int tu_skip_unless_codec(int codec, const char *why);
 
 /* Recompute the CRC32C fields of a frame after a test patched it (docs/FORMAT.md). */
 void tu_fix_header_crc(uint8_t *frame_start);

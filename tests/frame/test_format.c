@@ -31,7 +31,7 @@ static int setup(void **state) {
     memcpy(f->content + 7000, t + 3000, 1500);
     free(t);
     free(r);
-    cmz_params p = tu_params(CMZ_CODEC_ZSTD, CS, 2);
+    cmz_params p = tu_params(TU_CODEC, CS, 2);
     p.level = 5;
     f->frame = tu_compress(&p, f->content, CONTENT, &f->size);
     *state = f;
@@ -121,7 +121,7 @@ static void test_crc32c_vectors(void **state) {
 static void check_good_info(const fixture *f, const cmz_frame_info *info) {
     assert_int_equal(info->version, 1);
     assert_int_equal(info->flags, 0);
-    assert_int_equal(info->codec, CMZ_CODEC_ZSTD);
+    assert_int_equal(info->codec, TU_CODEC);
     assert_int_equal(info->level, 5);
     assert_int_equal(info->filter, 0);
     assert_int_equal(info->typesize, 1);
@@ -490,8 +490,8 @@ static void test_frame_positions(void **state) {
     assert_int_equal(cmz_frame_info_read(&src, &info, NULL), CMZ_OK);
     check_good_info(f, &info);
     /* ... but one-shot decompression takes exactly one frame. */
-    cmz_params p = tu_params(CMZ_CODEC_ZSTD, CS, 2);
-    cmz_dctx *d = cmz_dctx_new(&p, NULL);
+    cmz_params p = tu_params(TU_CODEC, CS, 2);
+    cmz_dctx *d = tu_dctx_new(&p, NULL);
     uint8_t out[CONTENT];
     size_t n;
     cmz_error err;
@@ -517,8 +517,8 @@ static void test_frame_positions(void **state) {
  * offset. want == CMZ_OK: any error. */
 static void expect_chunk_error(const uint8_t *frame, size_t size, unsigned i, size_t rec,
                                cmz_status want) {
-    cmz_params p = tu_params(CMZ_CODEC_ZSTD, CS, 2);
-    cmz_dctx *d = cmz_dctx_new(&p, NULL);
+    cmz_params p = tu_params(TU_CODEC, CS, 2);
+    cmz_dctx *d = tu_dctx_new(&p, NULL);
     assert_non_null(d);
     uint8_t *out = malloc(CONTENT);
     size_t n;
@@ -605,7 +605,7 @@ static void test_chunk_headers(void **state) {
             patch_chunk(f, i, 5, CMZ_ENCODING_ZEROS, 1, CMZ_ERR_CORRUPT);
             patch_chunk(f, i, 5, CMZ_ENCODING_STORED, 1, CMZ_ERR_CORRUPT);
             patch_chunk(f, i, 16, 0, 4, CMZ_ERR_CORRUPT);
-            patch_chunk(f, i, 16, cmz_codec_bound(cmz_codec_by_id(CMZ_CODEC_ZSTD), raw) + 1, 4,
+            patch_chunk(f, i, 16, cmz_codec_bound(cmz_codec_by_id(TU_CODEC), (size_t)raw) + 1, 4,
                         CMZ_ERR_CORRUPT);
         }
         /* A payload byte: the payload CRC finds it without decompressing. */

@@ -151,7 +151,7 @@ static void check_parity_record(const record *p, unsigned j, uint64_t g, const r
 
 static void parity_case(unsigned k, unsigned m, size_t n, uint32_t cs) {
     uint8_t *content = varied_content(n, cs);
-    cmz_params p = tu_params(CMZ_CODEC_ZSTD, cs, 2);
+    cmz_params p = tu_params(TU_CODEC, cs, 2);
     p.parity_k = k;
     p.parity_m = m;
     size_t size;
@@ -404,7 +404,7 @@ static void test_planes_codec_element_size(void **state) {
 /* FILTERS.md's layout for the given alignments (the encoder's choice). */
 static void planes_layout(unsigned ts, const uint8_t *in, size_t n, const uint8_t *a,
                           uint8_t *out) {
-    size_t nb = cdiv(n, 65536), E = 0;
+    size_t nb = (size_t)cdiv(n, 65536), E = 0;
     for (size_t b = 0; b < nb; b++) {
         size_t L = n - 65536 * b < 65536 ? n - 65536 * b : 65536, lead = a[b] < L ? a[b] : L;
         E += (L - lead) / ts;
@@ -487,7 +487,7 @@ static void test_planes_filter_alignment(void **state) {
                                      65536 * 40 + 123};
     for (unsigned ts = 2; ts <= 8; ts *= 2)
         for (size_t li = 0; li < sizeof lengths / sizeof *lengths; li++) {
-            size_t n = lengths[li], nb = cdiv(n, 65536), fsize;
+            size_t n = lengths[li], nb = (size_t)cdiv(n, 65536), fsize;
             uint8_t *in = alignment_content(n, 100 * ts + li), *lib = malloc(nb + n);
             uint8_t *mine = malloc(nb + n), *back = malloc(n), *a = malloc(nb);
             assert_int_equal(cmz_filter_forward(CMZ_FILTER_PLANES, ts, in, n, lib, nb + n, &fsize),

@@ -148,7 +148,7 @@ static cmz_status attempt(const job *j, op_kind op, long n) {
         else check_failure(st, &err, op, n);
         return st;
     }
-    cmz_dctx *d = cmz_dctx_new(&j->p, &err);
+    cmz_dctx *d = tu_dctx_new(&j->p, &err);
     if (!d) {
         check_failure(err.status, &err, op, n);
         return err.status;
@@ -258,9 +258,9 @@ static const op_kind all_ops[] = {OP_COMPRESS,       OP_COMPRESS_STREAM,   OP_CO
                                   OP_DECOMPRESS,     OP_DECOMPRESS_STREAM, OP_READER_MEMORY,
                                   OP_READER_NODATA,  OP_INFO};
 
-static void test_zstd(void **state) {
+static void test_default_codec(void **state) {
     (void)state;
-    run_codec(CMZ_CODEC_ZSTD, all_ops, OP_COUNT);
+    run_codec(TU_CODEC, all_ops, OP_COUNT);
 }
 
 static void test_none(void **state) {
@@ -276,13 +276,13 @@ static void test_other_codecs(void **state) {
     static const op_kind ops[] = {OP_COMPRESS, OP_DECOMPRESS_STREAM, OP_READER_NODATA};
     for (size_t i = 0; i < count; i++) {
         int id = cmz_codec_id_of(list[i]);
-        if (id != CMZ_CODEC_ZSTD && id != CMZ_CODEC_NONE) run_codec(id, ops, 3);
+        if (id != TU_CODEC && id != CMZ_CODEC_NONE) run_codec(id, ops, 3);
     }
 }
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_zstd, install, restore),
+        cmocka_unit_test_setup_teardown(test_default_codec, install, restore),
         cmocka_unit_test_setup_teardown(test_none, install, restore),
         cmocka_unit_test_setup_teardown(test_other_codecs, install, restore),
     };

@@ -22,40 +22,54 @@ static void expect_resolve(const cmz_params *p, cmz_status want) {
     if (want != CMZ_OK) {
         assert_int_equal(err.status, want);
         assert_true(strlen(err.message) > 0);
-        /* Contexts refuse the same parameters, with the same reason. */
+        /* Compression contexts refuse the same parameters, with the same reason. */
         assert_null(cmz_cctx_new(p, &err));
         assert_int_equal(err.status, want);
-        assert_null(cmz_dctx_new(p, &err));
-        assert_int_equal(err.status, want);
         assert_int_equal(cmz_compress_bound(p, 1000), 0);
+        /* A decoder takes none of them: the frame says how it was compressed. */
+        cmz_dctx *d = tu_dctx_new(p, &err);
+        assert_non_null(d);
+        cmz_dctx_free(d);
     }
+}
+
+/* zstd; in a build without it the first compiled in of lz4, gzip; else none. */
+static void test_default_codec(void **state) {
+    (void)state;
+    const cmz_codec *c = cmz_codec_default();
+    assert_non_null(c);
+    assert_ptr_equal(cmz_codec_by_id(cmz_params_default().codec), c);
+    static const int preferred[] = {CMZ_CODEC_ZSTD, CMZ_CODEC_LZ4, CMZ_CODEC_GZIP};
+    int want = CMZ_CODEC_NONE;
+    for (size_t i = sizeof preferred / sizeof preferred[0]; i-- > 0;)
+        if (cmz_codec_by_id(preferred[i])) want = preferred[i];
+    assert_int_equal(cmz_codec_id_of(c), want);
 }
 
 static void test_params_resolve(void **state) {
     (void)state;
     cmz_params p = cmz_params_default(), r;
-    assert_int_equal(p.codec, CMZ_CODEC_ZSTD);
+    assert_int_equal(p.codec, TU_CODEC);
     assert_int_equal(p.level, CMZ_LEVEL_DEFAULT);
     assert_int_equal(cmz_params_resolve(&p, &r, NULL), CMZ_OK);
-    const cmz_codec *zstd = cmz_codec_by_id(CMZ_CODEC_ZSTD);
-    assert_int_equal(r.level, cmz_codec_default_level(zstd));
-    assert_int_equal(r.chunk_size, cmz_codec_default_chunk_size(zstd));
+    const cmz_codec *codec = cmz_codec_by_id(TU_CODEC);
+    assert_int_equal(r.level, cmz_codec_default_level(codec));
+    assert_int_equal(r.chunk_size, cmz_codec_default_chunk_size(codec));
     assert_true(r.threads >= 1);
     assert_int_equal(r.threads, cmz_cpu_count() > 256 ? 256 : cmz_cpu_count());
-    assert_int_equal(r.memory_limit, CMZ_DEFAULT_MEMORY_LIMIT);
     p.threads = 100000;
     assert_int_equal(cmz_params_resolve(&p, &r, NULL), CMZ_OK);
     assert_true(r.threads >= 1 && r.threads <= 256);
 
     /* Levels. */
     p = cmz_params_default();
-    for (int level = cmz_codec_min_level(zstd); level <= cmz_codec_max_level(zstd); level++) {
+    for (int level = cmz_codec_min_level(codec); level <= cmz_codec_max_level(codec); level++) {
         p.level = level;
         expect_resolve(&p, CMZ_OK);
     }
-    p.level = cmz_codec_max_level(zstd) + 1;
+    p.level = cmz_codec_max_level(codec) + 1;
     expect_resolve(&p, CMZ_ERR_LEVEL_RANGE);
-    p.level = cmz_codec_min_level(zstd) - 1;
+    p.level = cmz_codec_min_level(codec) - 1;
     expect_resolve(&p, CMZ_ERR_LEVEL_RANGE);
     p.level = -999;
     expect_resolve(&p, CMZ_ERR_LEVEL_RANGE);
@@ -99,7 +113,7 @@ static void test_params_resolve(void **state) {
     /* A context keeps the resolved parameters; NULL params mean the defaults. */
     cmz_cctx *c = cmz_cctx_new(NULL, NULL);
     assert_non_null(c);
-    assert_int_equal(cmz_cctx_params(c)->codec, CMZ_CODEC_ZSTD);
+    assert_int_equal(cmz_cctx_params(c)->codec, TU_CODEC);
     assert_true(cmz_cctx_params(c)->threads >= 1);
     cmz_cctx_free(c);
     cmz_dctx *d = cmz_dctx_new(NULL, NULL);
@@ -107,7 +121,7 @@ static void test_params_resolve(void **state) {
     cmz_dctx_free(d);
 
     /* A bound that cannot be represented. */
-    p = tu_params(CMZ_CODEC_ZSTD, 16, 1);
+    p = tu_params(TU_CODEC, 16, 1);
     assert_int_equal(cmz_compress_bound(&p, UINT64_MAX), 0);
     assert_true(cmz_compress_bound(&p, 0) == CMZ_HEADER_SIZE + CMZ_INDEX_FIXED_SIZE +
                                                   CMZ_FOOTER_SIZE);
@@ -115,9 +129,9 @@ static void test_params_resolve(void **state) {
 
 static void test_null_arguments(void **state) {
     (void)state;
-    cmz_params p = tu_params(CMZ_CODEC_ZSTD, 64, 1);
+    cmz_params p = tu_params(TU_CODEC, 64, 1);
     cmz_cctx *c = cmz_cctx_new(&p, NULL);
-    cmz_dctx *d = cmz_dctx_new(&p, NULL);
+    cmz_dctx *d = tu_dctx_new(&p, NULL);
     uint8_t buf[256];
     size_t got;
     cmz_error err;
@@ -229,9 +243,9 @@ static void test_io_errors(void **state) {
     (void)state;
     size_t n = 12000;
     uint8_t *data = tu_mixed(n, 8);
-    cmz_params p = tu_params(CMZ_CODEC_ZSTD, 1000, 2);
+    cmz_params p = tu_params(TU_CODEC, 1000, 2);
     cmz_cctx *c = cmz_cctx_new(&p, NULL);
-    cmz_dctx *d = cmz_dctx_new(&p, NULL);
+    cmz_dctx *d = tu_dctx_new(&p, NULL);
     size_t size;
     uint8_t *frame = tu_compress(&p, data, n, &size);
     cmz_error err;
@@ -296,7 +310,7 @@ static void test_io_errors(void **state) {
     static volatile sig_atomic_t flag = 1;
     cmz_params pi = p;
     pi.interrupt = &flag;
-    cmz_dctx *di = cmz_dctx_new(&pi, NULL);
+    cmz_dctx *di = tu_dctx_new(&pi, NULL);
     faulty rf3 = {.eintr_every = 1};
     tu_memin_init(&rf3.m, frame, size, 0, 0);
     in.opaque = &rf3;
@@ -349,7 +363,7 @@ static void test_source_errors(void **state) {
     uint8_t *data = tu_mixed(n, 5);
     for (unsigned threads = 1; threads <= 3; threads++)
         for (int autof = 0; autof < 2; autof++) {
-            cmz_params p = tu_params(CMZ_CODEC_ZSTD, 1000, threads);
+            cmz_params p = tu_params(TU_CODEC, 1000, threads);
             if (autof) p.filter = CMZ_FILTER_AUTO;
             cmz_cctx *c = cmz_cctx_new(&p, NULL);
             assert_non_null(c);
@@ -427,7 +441,7 @@ static void test_write_failure_while_a_worker_waits(void **state) {
     uint32_t cs = 1000;
     size_t n = 12 * cs;
     uint8_t *data = tu_mixed(n, 9);
-    cmz_params p = tu_params(CMZ_CODEC_ZSTD, cs, 2);
+    cmz_params p = tu_params(TU_CODEC, cs, 2);
     cmz_cctx *c = cmz_cctx_new(&p, NULL);
     size_t size;
     uint8_t *frame = tu_compress(&p, data, n, &size);
@@ -460,9 +474,9 @@ static void test_fd_streams(void **state) {
     FILE *fp = fopen(raw, "wb");
     assert_int_equal(fwrite(data, 1, n, fp), n);
     fclose(fp);
-    cmz_params p = tu_params(CMZ_CODEC_ZSTD, 4096, 2);
+    cmz_params p = tu_params(TU_CODEC, 4096, 2);
     cmz_cctx *c = cmz_cctx_new(&p, NULL);
-    cmz_dctx *d = cmz_dctx_new(&p, NULL);
+    cmz_dctx *d = tu_dctx_new(&p, NULL);
     FILE *in = fopen(raw, "rb"), *out = fopen(packed, "wb");
     cmz_input fin = cmz_input_fd(fileno(in));
     cmz_output fout = cmz_output_fd(fileno(out));
@@ -535,7 +549,7 @@ static void *worker_main(void *arg) {
     cmz_params p = tu_params(w->codec, 1000, 2);
     for (int round = 0; round < 5; round++) {
         cmz_cctx *c = cmz_cctx_new(&p, NULL);
-        cmz_dctx *d = cmz_dctx_new(&p, NULL);
+        cmz_dctx *d = tu_dctx_new(&p, NULL);
         uint8_t *frame = malloc(w->size), *back = malloc(w->n);
         size_t got, back_n;
         if (cmz_compress(c, frame, w->size, &got, w->data, w->n, NULL) != CMZ_OK ||
@@ -559,7 +573,7 @@ static void test_contexts_in_parallel_threads(void **state) {
     for (int i = 0; i < WORKERS; i++) {
         jobs[i].n = 20000 + 1000 * (size_t)i;
         jobs[i].data = tu_mixed(jobs[i].n, (uint64_t)i);
-        jobs[i].codec = i % 2 ? CMZ_CODEC_NONE : CMZ_CODEC_ZSTD;
+        jobs[i].codec = i % 2 ? CMZ_CODEC_NONE : TU_CODEC;
         cmz_params p = tu_params(jobs[i].codec, 1000, 1);
         jobs[i].frame = tu_compress(&p, jobs[i].data, jobs[i].n, &jobs[i].size);
         jobs[i].failures = 0;
@@ -576,6 +590,7 @@ static void test_contexts_in_parallel_threads(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_default_codec),
         cmocka_unit_test(test_params_resolve),
         cmocka_unit_test(test_null_arguments),
         cmocka_unit_test(test_io_errors),

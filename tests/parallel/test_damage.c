@@ -25,7 +25,7 @@ static int make_subject(subject *s, int codec, size_t n, uint32_t cs) {
     s->content = tu_text(n, 42);
     cmz_params p = tu_params(codec, cs, 2);
     s->frame = tu_compress(&p, s->content, n, &s->size);
-    s->d = cmz_dctx_new(&p, NULL);
+    s->d = tu_dctx_new(&p, NULL);
     assert_non_null(s->d);
     s->out = malloc(n);
     return 1;
@@ -113,7 +113,7 @@ static void every_bit_flip(int codec) {
 
 static void test_bit_flips_zstd(void **state) {
     (void)state;
-    every_bit_flip(CMZ_CODEC_ZSTD);
+    every_bit_flip(TU_CODEC);
 }
 static void test_bit_flips_lz4(void **state) {
     (void)state;
@@ -126,7 +126,7 @@ static void test_bit_flips_none(void **state) {
 
 static void test_truncations(void **state) {
     (void)state;
-    static const int codecs[] = {CMZ_CODEC_ZSTD, CMZ_CODEC_NONE, CMZ_CODEC_LZ4};
+    const int codecs[] = {TU_CODEC, CMZ_CODEC_NONE, CMZ_CODEC_LZ4};
     for (size_t k = 0; k < sizeof codecs / sizeof codecs[0]; k++) {
         subject s;
         if (!make_subject(&s, codecs[k], N_TEXT, CS)) continue;
@@ -147,7 +147,7 @@ static void test_truncations(void **state) {
 static void test_random_mutations(void **state) {
     (void)state;
     subject s;
-    make_subject(&s, CMZ_CODEC_ZSTD, N_TEXT, CS);
+    make_subject(&s, TU_CODEC, N_TEXT, CS);
     uint8_t *c = malloc(s.size);
     uint64_t rng = 99;
     for (int iter = 0; iter < 3000; iter++) {
@@ -226,26 +226,28 @@ static void test_memory_limit(void **state) {
     cmz_set_allocator(&a);
     size_t n = 100000;
     uint8_t *content = tu_text(n, 1);
-    cmz_params p = tu_params(CMZ_CODEC_ZSTD, 65536, 2);
+    cmz_params p = tu_params(TU_CODEC, 65536, 2);
     size_t size;
     uint8_t *frame = tu_compress(&p, content, n, &size);
     /* 65536-byte chunks need ~131 KB each to decode: far over a 1000-byte limit. Nothing
      * chunk-sized may be allocated before the refusal. */
-    p.memory_limit = 1000;
-    cmz_dctx *d = cmz_dctx_new(&p, NULL);
+    cmz_dparams dp = tu_dparams(&p);
+    dp.memory_limit = 1000;
+    cmz_dctx *d = cmz_dctx_new(&dp, NULL);
     expect_limit(d, frame, size, n, 1000);
     /* A frame that declares 2^30-byte chunks but holds 100 bytes: refused under the default
      * limit (512 MiB) without a gigabyte being allocated. */
-    cmz_params q = tu_params(CMZ_CODEC_ZSTD, 1u << 20, 2);
+    cmz_params q = tu_params(TU_CODEC, 1u << 20, 2);
     size_t small_size;
     uint8_t *small = tu_compress(&q, content, 100, &small_size);
     set_chunk_size(small, small_size, 1u << 30);
-    cmz_dctx *dd = cmz_dctx_new(&q, NULL);
+    cmz_dctx *dd = tu_dctx_new(&q, NULL);
     expect_limit(dd, small, small_size, 100, 1 << 20);
     /* ... which decodes when the limit allows it, still without allocating 2^30 bytes up
      * front (buffers follow the chunks' actual sizes). */
-    q.memory_limit = UINT64_MAX;
-    cmz_dctx *big = cmz_dctx_new(&q, NULL);
+    cmz_dparams dq = tu_dparams(&q);
+    dq.memory_limit = UINT64_MAX;
+    cmz_dctx *big = cmz_dctx_new(&dq, NULL);
     tu_memin mi;
     tu_memout mo;
     cmz_input in = tu_memin_init(&mi, small, small_size, 0, 0);
@@ -274,8 +276,9 @@ static void test_memory_limit(void **state) {
     cmz_params r = tu_params(CMZ_CODEC_NONE, 16, 2);
     size_t many_size;
     uint8_t *many = tu_compress(&r, content, 100 * 16, &many_size); /* index: 1620 bytes */
-    r.memory_limit = 1000;
-    cmz_dctx *dr = cmz_dctx_new(&r, NULL);
+    cmz_dparams dr_params = tu_dparams(&r);
+    dr_params.memory_limit = 1000;
+    cmz_dctx *dr = cmz_dctx_new(&dr_params, NULL);
     cmz_source src;
     cmz_source_memory(&src, many, many_size);
     cmz_frame_reader *fr;
@@ -321,11 +324,12 @@ static void test_memory_limit_total(void **state) {
     cmz_params p = tu_params(CMZ_CODEC_NONE, cs, 8);
     size_t size;
     uint8_t *frame = tu_compress(&p, content, n, &size);
-    p.memory_limit = 3 * (2 * (uint64_t)cs + 1024); /* room for 3 chunks in flight, not 16 */
+    cmz_dparams dp = tu_dparams(&p);
+    dp.memory_limit = 3 * (2 * (uint64_t)cs + 1024); /* room for 3 chunks in flight, not 16 */
     cmz_allocator a = {counting_alloc, counting_free, NULL};
     cmz_set_allocator(&a);
     for (int way = 0; way < 3; way++) {
-        cmz_dctx *d = cmz_dctx_new(&p, NULL); /* fresh: no buffers left from the last way */
+        cmz_dctx *d = cmz_dctx_new(&dp, NULL); /* fresh: no buffers left from the last way */
         cmz_source src;
         tu_source_nodata(&src, frame, size); /* records are read, as from a file */
         cmz_frame_reader *r;
@@ -343,9 +347,9 @@ static void test_memory_limit_total(void **state) {
                                    : cmz_decompress_stream(d, &in, &o, NULL, &err);
         if (st != CMZ_OK) fail_msg("way %d: %s", way, err.message);
         size_t used = atomic_load(&peak_bytes) - base;
-        if (used > p.memory_limit + 16384)
+        if (used > dp.memory_limit + 16384)
             fail_msg("way %d: %zu bytes in flight, over the limit of %llu", way, used,
-                     (unsigned long long)p.memory_limit);
+                     (unsigned long long)dp.memory_limit);
         if (way != 1) assert_memory_equal(mo.data, content, n);
         else assert_memory_equal(out, content, n);
         free(out);
@@ -364,13 +368,14 @@ static void test_memory_limit_narrows(void **state) {
     (void)state;
     size_t n = 30000;
     uint8_t *content = tu_mixed(n, 5);
-    cmz_params small = tu_params(CMZ_CODEC_ZSTD, 512, 3), big = tu_params(CMZ_CODEC_ZSTD, 4096, 3);
+    cmz_params small = tu_params(TU_CODEC, 512, 3), big = tu_params(TU_CODEC, 4096, 3);
     size_t ss, bs;
     uint8_t *fs = tu_compress(&small, content, n, &ss), *fb = tu_compress(&big, content, n, &bs);
     /* 4096-byte chunks need ~8.3 KB each: a 10000-byte limit allows one; 512-byte chunks
      * need ~1.1 KB: it allows the full ring. */
-    big.memory_limit = 10000;
-    cmz_dctx *d = cmz_dctx_new(&big, NULL);
+    cmz_dparams dp = tu_dparams(&big);
+    dp.memory_limit = 10000;
+    cmz_dctx *d = cmz_dctx_new(&dp, NULL);
     uint8_t *out = malloc(n);
     size_t got;
     cmz_error err;
@@ -402,7 +407,7 @@ static void test_memory_limit_narrows(void **state) {
 static void test_garbage(void **state) {
     (void)state;
     subject s;
-    make_subject(&s, CMZ_CODEC_ZSTD, N_TEXT, CS);
+    make_subject(&s, TU_CODEC, N_TEXT, CS);
     size_t lengths[300 + 4];
     size_t nl = 0;
     for (size_t n = 0; n < 300; n++) lengths[nl++] = n;
@@ -446,7 +451,7 @@ static void test_garbage(void **state) {
 /* Stream decode of a spliced frame must fail naming chunk `chunk`; one-shot must fail. */
 static void expect_splice_error(const uint8_t *frame, size_t size, size_t n, uint64_t chunk) {
     cmz_params p = tu_params(CMZ_CODEC_NONE, 1000, 2);
-    cmz_dctx *d = cmz_dctx_new(&p, NULL);
+    cmz_dctx *d = tu_dctx_new(&p, NULL);
     tu_memin mi;
     cmz_input in = tu_memin_init(&mi, frame, size, 0, 0);
     cmz_error err;
@@ -502,7 +507,7 @@ static void test_spliced_records(void **state) {
  * payload must still be reported as damaged, not as whatever the codec made of it. */
 static void test_damage_names_chunk(void **state) {
     (void)state;
-    static const int codecs[] = {CMZ_CODEC_ZSTD, CMZ_CODEC_LZ4, CMZ_CODEC_NONE};
+    const int codecs[] = {TU_CODEC, CMZ_CODEC_LZ4, CMZ_CODEC_NONE};
     for (size_t k = 0; k < sizeof codecs / sizeof codecs[0]; k++) {
         subject s;
         if (!make_subject(&s, codecs[k], N_TEXT, CS)) continue;

@@ -216,7 +216,7 @@ static void test_two_frames(void **state) {
     (void)state;
     /* the first frame's last chunk short, the second's full: its end says nothing of it */
     const frame_spec specs[] = {{CMZ_CODEC_LZ4, 3 * CS + 20, 0, 0},
-                                {CMZ_CODEC_ZSTD, 4 * CS, 0, 0}};
+                                {TU_CODEC, 4 * CS, 0, 0}};
     sweep(specs, 2);
 }
 
@@ -232,8 +232,8 @@ static void test_three_frames(void **state) {
  * a repair, and the repair writes both frames back. */
 static void test_end_magic(void **state) {
     (void)state;
-    const frame_spec specs[] = {{CMZ_CODEC_ZSTD, 6 * CS + 3, 0, 0},
-                                {CMZ_CODEC_ZSTD, 5 * CS + 9, 0, 0}};
+    const frame_spec specs[] = {{TU_CODEC, 6 * CS + 3, 0, 0},
+                                {TU_CODEC, 5 * CS + 9, 0, 0}};
     multi mf;
     make_multi(&mf, specs, 2);
     mf.file[mf.size - 1] ^= 1;

@@ -105,7 +105,7 @@ static void test_frames_within_memory_limit(void **state) {
     uint8_t *file = many_frames(4000, &size); /* 4000 chunk reports: about 1 MB */
     cmz_source src;
     cmz_source_memory(&src, file, size);
-    cmz_params p = cmz_params_default();
+    cmz_dparams p = cmz_dparams_default();
     p.memory_limit = 256u << 10;
     cmz_dctx *dctx = cmz_dctx_new(&p, NULL);
     assert_non_null(dctx);
@@ -156,7 +156,7 @@ static void make_three(three *t, size_t gap) {
     for (int i = 0; i < 3; i++) {
         size_t n;
         uint8_t *raw;
-        uint8_t *f = frame_of(CMZ_CODEC_ZSTD, sizes[i], 11 + (uint64_t)i, &n, &raw);
+        uint8_t *f = frame_of(TU_CODEC, sizes[i], 11 + (uint64_t)i, &n, &raw);
         if (i == 1) { /* stray bytes before the middle frame */
             memset(t->file + t->size, 'g', gap);
             t->size += gap;

@@ -87,7 +87,7 @@ static void test_roundtrip(void **state) {
     (void)state;
     static const size_t sizes[] = {0, 1, CS - 1, CS, CS + 1, 4 * CS, 4 * CS + 1, N, 20 * CS};
     static const unsigned km[][2] = {{1, 1}, {4, 1}, {4, 2}, {3, 5}, {16, 2}, {200, 55}};
-    static const int codecs[] = {CMZ_CODEC_LZ4, CMZ_CODEC_ZSTD, CMZ_CODEC_NONE};
+    const int codecs[] = {CMZ_CODEC_LZ4, TU_CODEC, CMZ_CODEC_NONE};
     uint8_t *content = tu_mixed(20 * CS, 11);
     for (size_t c = 0; c < sizeof codecs / sizeof *codecs; c++)
         for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++)
@@ -118,8 +118,8 @@ static void test_stream_equals_oneshot(void **state) {
     (void)state;
     uint8_t *content = tu_text(N, 2);
     size_t size;
-    uint8_t *frame = compress_with(content, N, CMZ_CODEC_ZSTD, 4, 2, 2, &size);
-    cmz_params p = tu_params(CMZ_CODEC_ZSTD, CS, 2);
+    uint8_t *frame = compress_with(content, N, TU_CODEC, 4, 2, 2, &size);
+    cmz_params p = tu_params(TU_CODEC, CS, 2);
     p.parity_k = 4;
     p.parity_m = 2;
     cmz_cctx *c = cmz_cctx_new(&p, NULL);
@@ -193,7 +193,7 @@ static void test_zeroed_records(void **state) {
     (void)state;
     uint8_t *content = tu_mixed(24 * CS, 4); /* 24 chunks: 3 groups of 8 with 8:3 */
     size_t size;
-    uint8_t *frame = compress_with(content, 24 * CS, CMZ_CODEC_ZSTD, 8, 3, 2, &size);
+    uint8_t *frame = compress_with(content, 24 * CS, TU_CODEC, 8, 3, 2, &size);
     uint8_t *copy = malloc(size);
     for (unsigned damaged = 1; damaged <= 4; damaged++) {
         memcpy(copy, frame, size);
@@ -286,7 +286,7 @@ static void test_metadata_and_chunks(void **state) {
     (void)state;
     uint8_t *content = tu_text(N, 6);
     size_t size;
-    uint8_t *frame = compress_with(content, N, CMZ_CODEC_ZSTD, 4, 2, 1, &size);
+    uint8_t *frame = compress_with(content, N, TU_CODEC, 4, 2, 1, &size);
     uint8_t *copy = malloc(size);
     uint64_t index_at = tu_get_le(frame + size - CMZ_FOOTER_SIZE, 8);
     memcpy(copy, frame, size);
@@ -355,7 +355,7 @@ static void test_errors(void **state) {
     assert_int_equal(cmz_frame_repair(NULL, &src, &bad, &rep, &err), CMZ_ERR_IO);
     assert_null(rep);
     /* memory limit below a group's needs */
-    cmz_params p = cmz_params_default();
+    cmz_dparams p = cmz_dparams_default();
     p.memory_limit = 4 * CS;
     cmz_dctx *d = cmz_dctx_new(&p, NULL);
     assert_int_equal(cmz_frame_repair(d, &src, &out, &rep, &err), CMZ_ERR_LIMIT);
@@ -363,7 +363,7 @@ static void test_errors(void **state) {
     cmz_dctx_free(d);
     /* interrupted */
     static volatile sig_atomic_t stop = 1;
-    p = cmz_params_default();
+    p = cmz_dparams_default();
     p.interrupt = &stop;
     d = cmz_dctx_new(&p, NULL);
     assert_int_equal(cmz_frame_repair(d, &src, &out, &rep, &err), CMZ_ERR_INTERRUPTED);
@@ -411,7 +411,7 @@ static void test_decoder_checks_parity_layout(void **state) {
 static void test_safe_calls(void **state) {
     (void)state;
     uint8_t *content = tu_mixed(N, 10);
-    cmz_params p = tu_params(CMZ_CODEC_ZSTD, CS, 2);
+    cmz_params p = tu_params(TU_CODEC, CS, 2);
     p.parity_k = 4;
     p.parity_m = 1;
     cmz_cctx *c = cmz_cctx_new(&p, NULL);
@@ -535,7 +535,7 @@ static void test_parity_verify(void **state) {
     (void)state;
     uint8_t *content = tu_mixed(N, 13);
     size_t size;
-    uint8_t *frame = compress_with(content, N, CMZ_CODEC_ZSTD, 4, 2, 1, &size);
+    uint8_t *frame = compress_with(content, N, TU_CODEC, 4, 2, 1, &size);
     cmz_source src;
     cmz_source_memory(&src, frame, size);
     cmz_error err;
@@ -553,7 +553,7 @@ static void test_parity_verify(void **state) {
     assert_non_null(strstr(err.message, "parity"));
     /* a frame without parity: nothing to check */
     size_t plain_size;
-    uint8_t *plain = compress_with(content, N, CMZ_CODEC_ZSTD, 0, 0, 1, &plain_size);
+    uint8_t *plain = compress_with(content, N, TU_CODEC, 0, 0, 1, &plain_size);
     cmz_source_memory(&src, plain, plain_size);
     assert_int_equal(cmz__parity_verify(NULL, &src, &err), CMZ_OK);
     free(plain);

@@ -95,7 +95,7 @@ static void round_trip(const cmz_params *p, const uint8_t *data, size_t n, uint8
                        size_t *ref_size) {
     cmz_error err;
     cmz_cctx *c = cmz_cctx_new(p, &err);
-    cmz_dctx *d = cmz_dctx_new(p, &err);
+    cmz_dctx *d = tu_dctx_new(p, &err);
     assert_non_null(c);
     assert_non_null(d);
     uint64_t bound = cmz_compress_bound(p, n);
@@ -236,7 +236,7 @@ static void test_huge_chunks(void **state) {
         uint8_t *ref = NULL;
         size_t ref_size = 0;
         for (unsigned t = 1; t <= 2; t++) {
-            cmz_params p = tu_params(CMZ_CODEC_ZSTD, cs, t);
+            cmz_params p = tu_params(TU_CODEC, cs, t);
             p.level = 1;
             round_trip(&p, data, n, &ref, &ref_size);
         }
@@ -252,7 +252,7 @@ static void test_random_access(void **state) {
     size_t n = 50003;
     uint32_t cs = 1000;
     uint8_t *data = tu_mixed(n, 77);
-    cmz_params p = tu_params(CMZ_CODEC_ZSTD, cs, 3);
+    cmz_params p = tu_params(TU_CODEC, cs, 3);
     size_t size;
     uint8_t *frame = tu_compress(&p, data, n, &size);
     char *dir = tu_tempdir();
@@ -264,7 +264,7 @@ static void test_random_access(void **state) {
     FILE *rp = fopen(path, "rb");
     for (unsigned threads = 1; threads <= 3; threads += 2) {
         p.threads = threads;
-        cmz_dctx *d = cmz_dctx_new(&p, NULL);
+        cmz_dctx *d = tu_dctx_new(&p, NULL);
         cmz_source mem, fdsrc, nodata;
         cmz_source_memory(&mem, frame, size);
         assert_int_equal(cmz_source_fd(&fdsrc, fileno(rp), NULL), CMZ_OK);
@@ -296,7 +296,7 @@ static void test_random_access(void **state) {
     uint8_t *both = malloc(size + osize);
     memcpy(both, frame, size);
     memcpy(both + size, oframe, osize);
-    cmz_dctx *d = cmz_dctx_new(&q, NULL);
+    cmz_dctx *d = tu_dctx_new(&q, NULL);
     cmz_source src;
     cmz_source_memory(&src, both, size + osize);
     check_ranges(d, &src, other, 3333, 100, 20, 4);
@@ -339,7 +339,7 @@ static void test_stored_and_zero_chunks(void **state) {
         assert_int_equal(info.stored_chunks, 0);
         assert_int_equal(info.payload_bytes, 0);
         assert_int_equal(size, 64 * PER_CHUNK + FIXED);
-        cmz_dctx *d = cmz_dctx_new(&p, NULL);
+        cmz_dctx *d = tu_dctx_new(&p, NULL);
         uint8_t *back = malloc(n);
         memset(back, 1, n);
         size_t got;
@@ -358,7 +358,7 @@ static void test_stored_and_zero_chunks(void **state) {
 static void test_concatenated_frames(void **state) {
     (void)state;
     uint8_t *a = tu_text(5000, 1), *b = tu_mixed(7777, 2);
-    cmz_params pa = tu_params(CMZ_CODEC_ZSTD, 512, 2), pb = tu_params(CMZ_CODEC_NONE, 100, 3);
+    cmz_params pa = tu_params(TU_CODEC, 512, 2), pb = tu_params(CMZ_CODEC_NONE, 100, 3);
     size_t sa, sb, se;
     uint8_t *fa = tu_compress(&pa, a, 5000, &sa), *fb = tu_compress(&pb, b, 7777, &sb);
     uint8_t *fe = tu_compress(&pb, NULL, 0, &se);
@@ -369,7 +369,7 @@ static void test_concatenated_frames(void **state) {
     memcpy(all + sa, fe, se);
     memcpy(all + sa + se, fb, sb);
     memcpy(all + sa + se + sb, fe, se);
-    cmz_dctx *d = cmz_dctx_new(&pa, NULL);
+    cmz_dctx *d = tu_dctx_new(&pa, NULL);
     for (size_t max_read = 0; max_read < 300; max_read += 97) {
         tu_memin mi;
         tu_memout mo;
@@ -433,10 +433,10 @@ static void test_small_destinations(void **state) {
     (void)state;
     size_t n = 9000;
     uint8_t *data = tu_mixed(n, 11);
-    cmz_params p = tu_params(CMZ_CODEC_ZSTD, 1000, 2);
+    cmz_params p = tu_params(TU_CODEC, 1000, 2);
     size_t size;
     uint8_t *frame = tu_compress(&p, data, n, &size);
-    cmz_dctx *d = cmz_dctx_new(&p, NULL);
+    cmz_dctx *d = tu_dctx_new(&p, NULL);
     cmz_cctx *c = cmz_cctx_new(&p, NULL);
     cmz_error err;
     size_t got;
@@ -499,11 +499,11 @@ static void test_progress(void **state) {
         size_t n = sizes[k];
         uint8_t *data = tu_mixed(n, 3);
         progress_log log = {.calls = 0};
-        cmz_params p = tu_params(CMZ_CODEC_ZSTD, 1000, 3);
+        cmz_params p = tu_params(TU_CODEC, 1000, 3);
         p.progress = on_progress;
         p.progress_opaque = &log;
         cmz_cctx *c = cmz_cctx_new(&p, NULL);
-        cmz_dctx *d = cmz_dctx_new(&p, NULL);
+        cmz_dctx *d = tu_dctx_new(&p, NULL);
         tu_memin mi;
         tu_memout mo;
         cmz_input in = tu_memin_init(&mi, data, n, 333, 1);
@@ -602,10 +602,10 @@ static void test_interrupt(void **state) {
     (void)state;
     size_t n = 30000;
     uint8_t *data = tu_mixed(n, 4);
-    cmz_params p = tu_params(CMZ_CODEC_ZSTD, 1000, 2);
+    cmz_params p = tu_params(TU_CODEC, 1000, 2);
     p.interrupt = &stop_flag;
     cmz_cctx *c = cmz_cctx_new(&p, NULL);
-    cmz_dctx *d = cmz_dctx_new(&p, NULL);
+    cmz_dctx *d = tu_dctx_new(&p, NULL);
     size_t size;
     uint8_t *frame = tu_compress(&p, data, n, &size); /* flag clear: completes */
     uint8_t *buf = malloc(size > n ? size : n);
@@ -651,7 +651,7 @@ static void test_interrupt(void **state) {
     for (unsigned threads = 1; threads <= 3; threads++) {
         cmz_params pt = p;
         pt.threads = threads;
-        cmz_dctx *dt = cmz_dctx_new(&pt, NULL);
+        cmz_dctx *dt = tu_dctx_new(&pt, NULL);
         cmz_frame_reader *rt;
         assert_int_equal(cmz_frame_reader_open(dt, &src, &rt, NULL), CMZ_OK);
         stop_flag = 0;

@@ -144,7 +144,7 @@ static void test_flips_lz4(void **state) {
 }
 static void test_flips_zstd(void **state) {
     (void)state;
-    flips(CMZ_CODEC_ZSTD);
+    flips(TU_CODEC);
 }
 
 /* Every truncation: each chunk whose record is wholly kept is salvaged. */
@@ -180,7 +180,7 @@ static void test_truncations(void **state) {
 static void test_zeroed(void **state) {
     (void)state;
     subject s;
-    make_subject(&s, CMZ_CODEC_ZSTD);
+    make_subject(&s, TU_CODEC);
     uint8_t *c = malloc(s.size);
     memcpy(c, s.frame, s.size);
     memset(c + s.record_at[2], 0, s.record_at[4] - s.record_at[2]); /* chunks 2 and 3 */
@@ -233,7 +233,7 @@ static void test_errors(void **state) {
     assert_int_equal(cmz_frame_salvage(NULL, &src, &bad, &rep, &err), CMZ_ERR_IO);
     assert_null(rep);
     /* a chunk size over the memory limit */
-    cmz_params p = cmz_params_default();
+    cmz_dparams p = cmz_dparams_default();
     p.memory_limit = CS; /* two chunks do not fit */
     cmz_dctx *dctx = cmz_dctx_new(&p, NULL);
     assert_non_null(dctx);
@@ -353,7 +353,7 @@ static void test_multi_frame_and_interrupt(void **state) {
     static volatile sig_atomic_t stop = 1;
     cmz_params p = cmz_params_default();
     p.interrupt = &stop;
-    cmz_dctx *dctx = cmz_dctx_new(&p, NULL);
+    cmz_dctx *dctx = tu_dctx_new(&p, NULL);
     cmz_source_memory(&src, s.frame, s.size);
     assert_int_equal(cmz_frame_verify(dctx, &src, &rep, &err), CMZ_ERR_INTERRUPTED);
     assert_null(rep);
@@ -365,7 +365,7 @@ static void test_multi_frame_and_interrupt(void **state) {
 /* An empty frame: no chunks, nothing lost. */
 static void test_empty(void **state) {
     (void)state;
-    cmz_params p = tu_params(CMZ_CODEC_ZSTD, CS, 1);
+    cmz_params p = tu_params(TU_CODEC, CS, 1);
     size_t size;
     uint8_t *frame = tu_compress(&p, "", 0, &size);
     cmz_source src;

@@ -375,6 +375,8 @@ static void test_codec_without_levels(void **state) {
 }
 
 int main(void) {
+    int skip = tu_skip_unless_codec(CMZ_CODEC_ZSTD, "its policies name zstd");
+    if (skip) return skip;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_deep_nesting_refused_quickly),
         cmocka_unit_test(test_nesting_at_the_cap_is_parsed),

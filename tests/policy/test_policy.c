@@ -690,6 +690,8 @@ static void test_allocation_failures(void **state) {
 }
 
 int main(void) {
+    int skip = tu_skip_unless_codec(CMZ_CODEC_ZSTD, "its policies name zstd");
+    if (skip) return skip;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_shipped_file_verifies),
         cmocka_unit_test(test_builtin_is_the_shipped_file),

@@ -485,6 +485,8 @@ static void test_diags_container(void **state) {
 }
 
 int main(void) {
+    int skip = tu_skip_unless_codec(CMZ_CODEC_ZSTD, "its policies name zstd");
+    if (skip) return skip;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_valid_base),
         cmocka_unit_test(test_unknown_key_suggestions),

@@ -10,7 +10,8 @@ int main(void) {
     cmz_params p = cmz_params_default();
     cmz_error err;
     cmz_cctx *c = cmz_cctx_new(&p, &err);
-    cmz_dctx *d = cmz_dctx_new(&p, &err);
+    cmz_dparams dp = cmz_dparams_default();
+    cmz_dctx *d = cmz_dctx_new(&dp, &err);
     size_t cap = (size_t)cmz_compress_bound(&p, sizeof src), n = 0, m = 0;
     char *frame = malloc(cap), *back = malloc(sizeof src);
     if (!c || !d || !frame || !back ||
