@@ -55,7 +55,7 @@ bool cmz__value_check(const cmz__value *v, const char *name, const char *expecte
     case CMZ__TAG_NULL:
         break;
     }
-    assert(!"cannot happen: null values were refused above");
+    assert(0 && "cannot happen: null values were refused above");
     return false;
 }
 

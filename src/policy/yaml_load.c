@@ -249,7 +249,7 @@ static bool build(builder *b, const yaml_event_t *e) {
     case YAML_ALIAS_EVENT:
         return alias(b, e);
     default:
-        assert(!"cannot happen: libyaml's parser checks the order of events");
+        assert(0 && "cannot happen: libyaml's parser checks the order of events");
         return false;
     }
 }

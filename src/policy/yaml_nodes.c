@@ -43,7 +43,7 @@ static cmz__tag tag_of(const yaml_node_t *n) {
                 {YAML_NULL_TAG, CMZ__TAG_NULL}};
     for (size_t i = 0; i < sizeof tags / sizeof tags[0]; i++)
         if (n->tag && strcmp((const char *)n->tag, tags[i].tag) == 0) return tags[i].is;
-    assert(!"cannot happen: the loader refuses other tags");
+    assert(0 && "cannot happen: the loader refuses other tags");
     return CMZ__TAG_STR;
 }
 
