@@ -1,16 +1,16 @@
-/* Replacing a file the way Redis saves: write a temp file in the target's folder, fsync it,
- * rename it into place, fsync the folder. A reader sees the old file or the complete new
- * one, never a part; on failure or interruption the temp file is removed. */
+/* The CLI's use of the library's atomic file replacement (include/cmz/file.h), plus what only
+ * a program can do: remember the pending temp file for its signal handler. */
 #ifndef CMZ_CLI_ATOMIC_FILE_H
 #define CMZ_CLI_ATOMIC_FILE_H
 
 #include <stdbool.h>
 #include <sys/stat.h>
 
+#include "cmz/file.h"
+
 typedef struct {
-    char *target; /* final path */
-    char *temp;   /* "target.XXXXXX.tmp" beside it, while open */
-    int fd;       /* open read-write on temp, -1 when closed */
+    cmz_atomic_file *file; /* NULL when closed */
+    int fd;                /* the temp file's descriptor while open, -1 when closed */
 } atomic_file;
 
 /* Creates the temp file beside `target` with permissions `mode` (umask applied).

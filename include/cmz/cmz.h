@@ -3,6 +3,7 @@
 #define CMZ_CMZ_H
 
 #include "cmz/common.h"
+#include "cmz/file.h"
 #include "cmz/codec.h"
 #include "cmz/frame.h"
 #include "cmz/parallel.h"

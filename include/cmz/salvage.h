@@ -11,7 +11,7 @@
  * 512-byte pieces. Memory stays within dctx's memory limit (chunk buffers, and about 220 bytes
  * of report per chunk). dctx's interrupt flag stops the work (CMZ_ERR_INTERRUPTED).
  * Without the index, records are chosen by the chain they form from the header to the index
- * (src/parallel/salvage_scan.c), so a .cmz stored inside a chunk does not pass for the
+ * (src/damage/salvage_scan.c), so a .cmz stored inside a chunk does not pass for the
  * frame's own records. Known limit: when the footer is damaged too (the index offset is
  * unknown), a chunk after a damaged one is the first record that fits. Bytes that belong to
  * no readable frame are reported (stray_bytes), never skipped silently. */

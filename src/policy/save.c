@@ -1,10 +1,10 @@
 /* Policy -> YAML text (the header comment is the format's documentation, so that every saved
- * file explains itself), and the atomic replacement of a file with it (the Redis way: temp
- * file in the same folder, write, fsync, rename, fsync the folder). */
+ * file explains itself), saved with the library's atomic file replacement (include/cmz/file.h). */
 #include "internal.h"
 
+#include "cmz/file.h"
+
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
@@ -13,8 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
 
 /* configs/compression_layers.yaml is exactly cmz_policy_format(built-in defaults): a test
  * compares them byte for byte, so change this text and the file together. */
@@ -127,76 +125,18 @@ static cmz_status io_fail(cmz_error *err, const char *what, const char *path, in
                      what, path, strerror(errnum));
 }
 
-static int write_all(int fd, const char *data, size_t n) {
-    while (n) {
-        ssize_t w = write(fd, data, n);
-        if (w < 0) {
-            if (errno == EINTR) continue;
-            return -1;
-        }
-        data += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
-/* Folder part of path ("." when it has none) into dir. */
-static void dirname_of(const char *path, char *dir, size_t cap) {
-    const char *slash = strrchr(path, '/');
-    if (!slash)
-        snprintf(dir, cap, ".");
-    else if (slash == path)
-        snprintf(dir, cap, "/");
-    else
-        snprintf(dir, cap, "%.*s", (int)(slash - path), path);
-}
-
-/* Creates a new temp file next to target ("<target>.tmp-<pid>-<n>"); O_EXCL so a stale or
- * hostile file of that name is never reused. Mode 0666 minus the umask, as a new file gets. */
-static int create_temp(const char *target, char *tmp, size_t cap) {
-    static const char *const digits = "0123456789abcdef";
-    unsigned long seed = (unsigned long)getpid() ^ (unsigned long)time(NULL) ^
-                         (unsigned long)(uintptr_t)tmp;
-    for (int attempt = 0; attempt < 100; attempt++) {
-        char suffix[9];
-        seed = seed * 6364136223846793005UL + 1442695040888963407UL;
-        for (int i = 0; i < 8; i++) suffix[i] = digits[(seed >> (4 * i + 20)) & 15];
-        suffix[8] = '\0';
-        int n = snprintf(tmp, cap, "%s.tmp-%ld-%s", target, (long)getpid(), suffix);
-        if (n < 0 || (size_t)n >= cap) {
-            errno = ENAMETOOLONG;
-            return -1;
-        }
-        int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-        if (fd >= 0 || errno != EEXIST) return fd;
-    }
-    return -1;
-}
-
+/* The temp file keeps the replaced file's permissions; a new file gets 0666 less the umask. */
 static cmz_status save_text(const char *target, const char *text, size_t size,
                             cmz_error *err) {
-    char tmp[PATH_MAX + 64], dir[PATH_MAX];
-    int fd = create_temp(target, tmp, sizeof tmp);
-    if (fd < 0) return io_fail(err, "create a temporary file next to", target, errno);
-    struct stat st;
-    int e = 0;
-    if (stat(target, &st) == 0 && fchmod(fd, st.st_mode & 07777) != 0) e = errno;
-    if (!e && write_all(fd, text, size) != 0) e = errno;
-    if (!e && fsync(fd) != 0) e = errno;
-    if (close(fd) != 0 && !e) e = errno;
-    if (!e && rename(tmp, target) != 0) e = errno;
-    if (e) {
-        unlink(tmp);
-        return io_fail(err, "write", target, e);
+    cmz_atomic_file *af;
+    cmz_status st = cmz_atomic_file_open(target, 0666, CMZ_ATOMIC_FILE_KEEP_MODE, &af, err);
+    if (st != CMZ_OK) return st;
+    st = cmz_atomic_file_write(af, text, size, err);
+    if (st != CMZ_OK) {
+        cmz_atomic_file_abort(af);
+        return st;
     }
-    /* The rename is durable once the folder's entry is on disk. */
-    dirname_of(target, dir, sizeof dir);
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        if (fsync(dfd) != 0 && errno != EINVAL) e = errno;
-        close(dfd);
-    }
-    return e ? io_fail(err, "sync the folder of", target, e) : CMZ_OK;
+    return cmz_atomic_file_commit(af, 0, err);
 }
 
 cmz_status cmz__policy_target(const char *path, char resolved[PATH_MAX], const char **target,

@@ -6,7 +6,7 @@
 #include "testutil.h"
 
 #include "cmz/salvage.h"
-#include "parallel/salvage_internal.h" /* cmz__parity_verify */
+#include "damage/internal.h" /* cmz__parity_verify */
 
 #include <stdio.h>
 #include <stdlib.h>

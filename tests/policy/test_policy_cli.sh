@@ -51,7 +51,7 @@ expect_same() { # FILE EXPECTED: the file's bytes are the expected ones
 
 no_temp_files() {
     local extra
-    extra=$(find . -name '*.tmp-*' | head -1)
+    extra=$(find . -name '*.tmp*' | head -1)
     [ -z "$extra" ] || fail "temporary file left behind: $extra"
 }
 

@@ -1,6 +1,6 @@
 /* The "safe" one-shot calls: compression checked by decoding what was written, and
  * decompression that repairs the frame from its parity when it finds damage. */
-#include "salvage_internal.h"
+#include "internal.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -1,41 +1,9 @@
-/* Damaged frames: find every chunk that survives and check it (include/cmz/salvage.h).
- *
- * 1. Parameters: the header, or the footer's copy when the header is damaged.
- * 2. Where the chunks are: the index, when the footer and the index are intact; otherwise a
- *    scan for chunk records and a choice among them by the chain they form
- *    (salvage_scan.c).
- * 3. Each data chunk: read, checked and decoded like the decoders do; one thread (this is the
- *    slow path for damaged data). */
-#include "salvage_internal.h"
+/* Steps 1 and 2 of verify, salvage and repair: a damaged frame's parameters (the header, or
+ * the footer's copy when the header is damaged) and where its records are (the index when the
+ * footer and the index are intact, otherwise a scan: salvage_scan.c). */
+#include "internal.h"
 
-#include <stdarg.h>
 #include <stdio.h>
-
-const char *cmz_chunk_state_name(cmz_chunk_state state) {
-    switch (state) {
-    case CMZ_CHUNK_INTACT: return "intact";
-    case CMZ_CHUNK_DAMAGED: return "damaged";
-    case CMZ_CHUNK_MISSING: return "missing";
-    }
-    return "unknown";
-}
-
-void cmz_frame_report_free(cmz_frame_report *report) {
-    if (!report) return;
-    cmz__free(report->chunks);
-    cmz__free(report);
-}
-
-bool cmz__read_at(const cmz_source *src, void *buf, size_t n, uint64_t offset) {
-    if (offset > src->size || n > src->size - offset) return false;
-    return src->pread(src, buf, n, offset) == (int64_t)n;
-}
-
-void cmz__layout_free(layout *lay) {
-    cmz__free(lay->at);
-    cmz__free(lay->parity_at);
-    lay->at = lay->parity_at = NULL;
-}
 
 /* A parity frame's parity records follow each group's last record (docs/FORMAT.md). */
 static bool place_parity(const cmz__frame_params *p, const uint8_t *entries, uint64_t n,
@@ -125,7 +93,7 @@ static bool index_at_end(const cmz_source *src, const cmz__frame_params *p, layo
 
 /* Without the footer, in a parity frame: the last group is short (fewer than K records) and
  * an intact parity record of it says so, which proves that no chunk follows (as repair takes
- * it: src/parallel/repair.c). */
+ * it: repair.c). */
 static bool short_group_proven(const cmz_source *src, const cmz__frame_params *p,
                                const layout *lay) {
     uint64_t n = lay->count;
@@ -152,59 +120,6 @@ static bool short_group_proven(const cmz_source *src, const cmz__frame_params *p
         if (ok && crc == h.payload_crc) return true;
     }
     return false;
-}
-
-static void describe(cmz_chunk_report *c, cmz_chunk_state state, cmz_status status,
-                     const char *message) {
-    c->state = state;
-    c->status = status;
-    snprintf(c->message, sizeof c->message, "%.159s", message);
-}
-
-/* Checks chunk c (its record at c->record_offset) and decodes it into dst (raw_size bytes). */
-static void check_chunk(const cmz_source *src, const cmz__frame_params *p, cmz_codec_ctx *ctx,
-                        cmz__scratch *scratch, cmz__scratch *record, cmz_chunk_report *c,
-                        uint8_t *dst) {
-    cmz_error err;
-    uint8_t head[CMZ_CHUNK_HEADER_SIZE];
-    if (c->record_offset == CMZ_NO_POSITION) {
-        describe(c, CMZ_CHUNK_MISSING, CMZ_ERR_CORRUPT,
-                 "no intact chunk record with this number was found");
-        return;
-    }
-    if (!cmz__read_at(src, head, sizeof head, c->record_offset)) {
-        if (c->record_offset + sizeof head > src->size)
-            describe(c, CMZ_CHUNK_MISSING, CMZ_ERR_TRUNCATED, "the frame ends before this chunk");
-        else
-            describe(c, CMZ_CHUNK_DAMAGED, CMZ_ERR_IO, "its chunk header cannot be read (I/O error)");
-        return;
-    }
-    cmz__chunk_header h;
-    cmz_status st = cmz__chunk_header_parse(head, p, c->record_offset, &h, &err);
-    if (st == CMZ_OK && h.kind != CMZ_KIND_DATA)
-        st = cmz__fail(&err, CMZ_ERR_CORRUPT, c->number, c->record_offset,
-                       "the record at offset %llu is a parity record, expected chunk %llu",
-                       (unsigned long long)c->record_offset, (unsigned long long)c->number);
-    if (st == CMZ_OK && (h.number != c->number || h.raw_size != c->raw_size))
-        st = cmz__fail(&err, CMZ_ERR_CORRUPT, c->number, c->record_offset,
-                       "the record at offset %llu is chunk %llu of %u bytes, expected chunk "
-                       "%llu of %u",
-                       (unsigned long long)c->record_offset, (unsigned long long)h.number,
-                       (unsigned)h.raw_size, (unsigned long long)c->number,
-                       (unsigned)c->raw_size);
-    /* the payload size was checked against the codec's bound of the raw size by the parse */
-    if (st == CMZ_OK && cmz__grow(&record->buf, &record->cap, h.payload_size ? h.payload_size : 1) != 0)
-        st = cmz__fail(&err, CMZ_ERR_NOMEM, c->number, c->record_offset, "out of memory");
-    if (st == CMZ_OK && !cmz__read_at(src, record->buf, h.payload_size, c->record_offset + sizeof head)) {
-        bool past_end = c->record_offset + sizeof head + h.payload_size > src->size;
-        st = cmz__fail(&err, past_end ? CMZ_ERR_TRUNCATED : CMZ_ERR_IO, c->number,
-                       c->record_offset, past_end ? "the frame ends inside the payload of chunk %llu"
-                                                  : "the payload of chunk %llu cannot be read (I/O error)",
-                       (unsigned long long)c->number);
-    }
-    if (st == CMZ_OK) st = cmz__chunk_decode(ctx, p, scratch, &h, record->buf, dst, c->record_offset, &err);
-    if (st == CMZ_OK) describe(c, CMZ_CHUNK_INTACT, CMZ_OK, "");
-    else describe(c, CMZ_CHUNK_DAMAGED, st, err.message);
 }
 
 cmz_status cmz__frame_locate(const cmz_dctx *dctx, const cmz_source *src, cmz__located *loc,
@@ -333,101 +248,3 @@ cmz_status cmz__frame_locate(const cmz_dctx *dctx, const cmz_source *src, cmz__l
     return CMZ_OK;
 }
 
-/* Step 3: every chunk checked and decoded, one thread (the slow path for damaged data). */
-cmz_status cmz__frame_run(cmz_dctx *dctx, const cmz_source *src, const cmz_output *out,
-                          cmz_frame_report **report_out, cmz_error *err) {
-    *report_out = NULL;
-    cmz__located loc;
-    cmz_status st = cmz__frame_locate(dctx, src, &loc, err);
-    if (st != CMZ_OK) return st;
-    cmz_frame_report *rep = loc.report;
-    const cmz__frame_params params = loc.params;
-    uint64_t n = loc.lay.count;
-    /* 3. every chunk */
-    const cmz_codec *codec = cmz_codec_by_id(params.codec);
-    cmz_codec_ctx *ctx = codec ? cmz_codec_ctx_new(codec) : NULL;
-    /* buffers grow to the sizes met (a damaged frame may declare chunks it never holds) */
-    cmz__scratch scratch = {NULL, 0}, record = {NULL, 0}, raw = {NULL, 0};
-    if (!ctx) st = cmz__fail(err, CMZ_ERR_NOMEM, CMZ_NO_POSITION, CMZ_NO_POSITION, "out of memory");
-    for (uint64_t i = 0; st == CMZ_OK && i < n; i++) {
-        if (cmz__salvage_interrupted(dctx)) {
-            st = cmz__fail(err, CMZ_ERR_INTERRUPTED, i, CMZ_NO_POSITION, "interrupted");
-            break;
-        }
-        cmz_chunk_report *c = &rep->chunks[i];
-        if (cmz__grow(&raw.buf, &raw.cap, c->raw_size ? c->raw_size : 1) != 0) {
-            st = cmz__fail(err, CMZ_ERR_NOMEM, i, CMZ_NO_POSITION, "out of memory");
-            break;
-        }
-        check_chunk(src, &params, ctx, &scratch, &record, c, raw.buf);
-        if (c->state == CMZ_CHUNK_INTACT) rep->intact++;
-        else {
-            if (c->state == CMZ_CHUNK_DAMAGED) rep->damaged++;
-            else rep->missing++;
-            rep->lost_bytes += c->raw_size;
-            memset(raw.buf, 0, c->raw_size);
-        }
-        if (out && out->write(out->opaque, raw.buf, c->raw_size) != 0)
-            st = cmz__fail(err, CMZ_ERR_IO, i, c->content_offset,
-                           "cannot write the salvaged content of chunk %llu",
-                           (unsigned long long)i);
-    }
-    cmz__free(scratch.buf);
-    cmz__free(record.buf);
-    cmz__free(raw.buf);
-    cmz_codec_ctx_free(ctx);
-    if (st == CMZ_OK && rep->has_parity) st = cmz__parity_assess(dctx, src, &loc, err);
-    cmz__layout_free(&loc.lay);
-    if (st != CMZ_OK) {
-        cmz_frame_report_free(rep);
-        return st;
-    }
-    cmz__report_summary(rep, &loc);
-    *report_out = rep;
-    return CMZ_OK;
-}
-
-void cmz__report_summary(cmz_frame_report *rep, const cmz__located *loc) {
-    cmz__info_from_params(&rep->info, &loc->params);
-    rep->info.content_size = loc->content;
-    rep->info.chunk_count = rep->chunk_count;
-    rep->info.frame_size = loc->frame_size;
-    rep->frames = 1;
-    rep->stray_offset = CMZ_NO_POSITION;
-    rep->unreadable_bytes = loc->lay.unreadable;
-    cmz__report_format(rep);
-}
-
-/* Appends to a summary; a summary longer than its buffer is cut (it is for a person). */
-static void append(char *buf, size_t cap, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void append(char *buf, size_t cap, const char *fmt, ...) {
-    size_t len = strlen(buf);
-    va_list ap;
-    va_start(ap, fmt);
-    if (len + 1 < cap) vsnprintf(buf + len, cap - len, fmt, ap);
-    va_end(ap);
-}
-
-void cmz__report_format(cmz_frame_report *rep) {
-    char *s = rep->summary;
-    size_t cap = sizeof rep->summary;
-    s[0] = '\0';
-    append(s, cap, "%llu of %llu chunks", (unsigned long long)rep->intact,
-           (unsigned long long)rep->chunk_count);
-    if (rep->frames > 1) append(s, cap, " in %llu frames", (unsigned long long)rep->frames);
-    append(s, cap, " intact, %llu damaged, %llu missing; %llu content bytes lost",
-           (unsigned long long)rep->damaged, (unsigned long long)rep->missing,
-           (unsigned long long)rep->lost_bytes);
-    if (!rep->header_ok) append(s, cap, "; header damaged");
-    if (!rep->footer_ok) append(s, cap, "; footer damaged");
-    if (!rep->index_ok) append(s, cap, "; index damaged");
-    if (!rep->content_size_known) append(s, cap, "; content size unknown");
-    if (rep->stray_bytes)
-        append(s, cap, "; %llu bytes at offset %llu are not part of any frame",
-               (unsigned long long)rep->stray_bytes, (unsigned long long)rep->stray_offset);
-    if (rep->unreadable_bytes) append(s, cap, "; unreadable parts skipped (I/O errors)");
-    if (rep->has_parity)
-        append(s, cap, "; %llu repairable; %llu parity records damaged",
-               (unsigned long long)rep->repairable, (unsigned long long)rep->parity_damaged);
-}

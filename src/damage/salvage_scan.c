@@ -13,9 +13,20 @@
  *    still known (where that one ends), so it is reported damaged at that offset.
  * Known limit: without the index offset, a chunk after a damaged one is the first candidate
  * that fits, which may be a record of a frame stored inside the damaged chunk's payload. */
-#include "salvage_internal.h"
+#include "internal.h"
 
 #include <stdlib.h>
+
+bool cmz__read_at(const cmz_source *src, void *buf, size_t n, uint64_t offset) {
+    if (offset > src->size || n > src->size - offset) return false;
+    return src->pread(src, buf, n, offset) == (int64_t)n;
+}
+
+void cmz__layout_free(layout *lay) {
+    cmz__free(lay->at);
+    cmz__free(lay->parity_at);
+    lay->at = lay->parity_at = NULL;
+}
 
 /* A record found: `number` is its sequence number in the frame (data and parity records in
  * file order: src/frame/internal.h), so that one chain rule covers both kinds. */

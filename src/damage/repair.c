@@ -8,7 +8,7 @@
  * written out: its data records, then its parity records, computed again (a record read with
  * intact CRCs that differs from them is counted damaged). The header, index and footer are written from the records. The writers are
  * deterministic, so the repaired frame is the original, byte for byte. */
-#include "repair_internal.h"
+#include "internal.h"
 
 #include <stdio.h>
 

@@ -11,7 +11,7 @@
  * What lies between the two chains is read as one frame. A stretch that has no readable
  * header or footer (bytes after the last frame, a frame whose both ends are lost) is reported
  * as stray bytes, never silently skipped. */
-#include "salvage_internal.h"
+#include "internal.h"
 
 #include <assert.h>
 #include <stdio.h>

@@ -1,8 +1,10 @@
 /* cmz_frame_repair_file: a repair in place, atomically (include/cmz/salvage.h). The repaired
- * frame goes to a temp file beside the target, is checked by every reader (verify, the index
- * check, the streaming decoder), synced, and renamed over the target; the folder is synced
- * last. On any failure the temp file is removed and the target is untouched. */
-#include "salvage_internal.h"
+ * frame goes to a temp file beside the target (include/cmz/file.h), is checked by every
+ * reader (verify, the index check, the streaming decoder), and replaces the target. On any
+ * failure the temp file is removed and the target is untouched. */
+#include "internal.h"
+
+#include "cmz/file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -13,17 +15,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int fd_write_all(void *opaque, const void *buf, size_t n) {
-    int fd = *(int *)opaque;
-    const uint8_t *p = buf;
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR) continue;
-        if (w < 0) return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
+static int af_write(void *opaque, const void *buf, size_t n) {
+    return cmz_atomic_file_write(opaque, buf, n, NULL) == CMZ_OK ? 0 : -1;
 }
 
 static int64_t fd_read(void *opaque, void *buf, size_t n) {
@@ -67,20 +60,6 @@ static cmz_status check_written(cmz_dctx *dctx, int fd, cmz_error *err) {
     return CMZ_OK;
 }
 
-static int fsync_folder_of(const char *path) {
-    char dir[PATH_MAX];
-    const char *slash = strrchr(path, '/');
-    if (!slash) snprintf(dir, sizeof dir, ".");
-    else if (slash == path) snprintf(dir, sizeof dir, "/");
-    else snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) return -1;
-    int rc = fsync(fd);
-    if (rc != 0 && (errno == EINVAL || errno == EROFS)) rc = 0;
-    close(fd);
-    return rc;
-}
-
 cmz_status cmz_frame_repair_file(cmz_dctx *dctx, const char *path, bool *rewritten,
                                  cmz_frame_report **report, cmz_error *err) {
     if (report) *report = NULL;
@@ -88,40 +67,29 @@ cmz_status cmz_frame_repair_file(cmz_dctx *dctx, const char *path, bool *rewritt
     if (!path || !report)
         return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
                          "cmz_frame_repair_file: NULL path or report");
-    char real[PATH_MAX], temp[PATH_MAX + 16];
-    if (!realpath(path, real) || snprintf(temp, sizeof temp, "%s.XXXXXX", real) >= (int)sizeof temp)
+    char real[PATH_MAX];
+    int in = realpath(path, real) ? open(real, O_RDONLY | O_CLOEXEC) : -1;
+    if (in < 0)
         return cmz__fail(err, CMZ_ERR_IO, CMZ_NO_POSITION, CMZ_NO_POSITION, "%s: %s", path,
-                         strerror(errno ? errno : ENAMETOOLONG));
-    int in = open(real, O_RDONLY | O_CLOEXEC);
-    struct stat st_in;
-    if (in < 0 || fstat(in, &st_in) != 0) {
-        int e = errno;
-        if (in >= 0) close(in);
-        return cmz__fail(err, CMZ_ERR_IO, CMZ_NO_POSITION, CMZ_NO_POSITION, "%s: %s", path,
-                         strerror(e));
-    }
-    int out = mkstemp(temp);
-    if (out < 0) {
-        int e = errno;
+                         strerror(errno));
+    cmz_atomic_file *af;
+    cmz_status st = cmz_atomic_file_open(real, 0666, CMZ_ATOMIC_FILE_KEEP_MODE, &af, err);
+    if (st != CMZ_OK) {
         close(in);
-        return cmz__fail(err, CMZ_ERR_IO, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                         "%s: cannot create a temp file beside it: %s", path, strerror(e));
+        return st;
     }
     cmz_source src;
-    cmz_output o = {fd_write_all, &out};
-    cmz_status st = cmz_source_fd(&src, in, err);
+    cmz_output o = {af_write, af};
+    st = cmz_source_fd(&src, in, err);
     if (st == CMZ_OK) st = cmz_frame_repair(dctx, &src, &o, report, err);
     bool replace = st == CMZ_OK && !whole(*report);
-    if (replace) st = check_written(dctx, out, err);
-    if (replace && st == CMZ_OK &&
-        (fchmod(out, st_in.st_mode & 07777) != 0 || fsync(out) != 0 ||
-         rename(temp, real) != 0 || fsync_folder_of(real) != 0))
-        st = cmz__fail(err, CMZ_ERR_IO, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                       "%s: cannot replace it: %s", path, strerror(errno));
-    else if (replace && st == CMZ_OK && rewritten)
-        *rewritten = true;
-    if (!(replace && st == CMZ_OK)) unlink(temp);
-    close(out);
+    if (replace) st = check_written(dctx, cmz_atomic_file_fd(af), err);
+    if (replace && st == CMZ_OK) {
+        st = cmz_atomic_file_commit(af, 0, err);
+        if (rewritten) *rewritten = st == CMZ_OK;
+    } else {
+        cmz_atomic_file_abort(af);
+    }
     close(in);
     return st;
 }
