@@ -38,8 +38,8 @@ static uint8_t *load(const char *path, size_t *n) {
 static int measure(const char *name, const uint8_t *src, size_t n, uint8_t *back) {
     cmz_error e;
     cmz_error_clear(&e);
-    const cmz_codec *codec = cmz_codec_by_name(name, &e);
-    if (!codec) {
+    const cmz_codec *codec = NULL;
+    if (cmz_codec_by_name(name, &codec, &e) != CMZ_OK) {
         fprintf(stderr, "%s\n", e.message);
         return 1;
     }

@@ -78,8 +78,8 @@ int main(int argc, char **argv) {
             level = atoi(colon + 1);
         }
         cmz_error e;
-        const cmz_codec *codec = cmz_codec_by_name(name, &e);
-        if (!codec) {
+        const cmz_codec *codec = NULL;
+        if (cmz_codec_by_name(name, &codec, &e) != CMZ_OK) {
             printf("%-10s skipped: %s\n", name, e.message);
             continue;
         }

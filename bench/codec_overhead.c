@@ -465,11 +465,12 @@ int main(int argc, char **argv) {
             o.reps = (unsigned)v;
             reps_given = true;
         } else if (!strcmp(argv[i], "--codec") && i + 1 < argc && nonly < 16) {
-            if (!cmz_codec_by_name(argv[++i], NULL)) {
+            const cmz_codec *c = NULL;
+            if (cmz_codec_by_name(argv[++i], &c, NULL) != CMZ_OK) {
                 fprintf(stderr, "codec '%s' is not compiled in\n", argv[i]);
                 return 2;
             }
-            only[nonly++] = cmz_codec_name(cmz_codec_by_name(argv[i], NULL));
+            only[nonly++] = cmz_codec_name(c);
         } else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             usage(stdout);
             return 0;

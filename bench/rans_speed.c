@@ -192,8 +192,8 @@ int main(int argc, char **argv) {
         bf_rne[2 * i] = (uint8_t)a, bf_rne[2 * i + 1] = (uint8_t)(a >> 8);
         bf_tr[2 * i] = (uint8_t)b, bf_tr[2 * i + 1] = (uint8_t)(b >> 8);
     }
-    const cmz_codec *rans = cmz_codec_by_name("rans", NULL);
-    const cmz_codec *zstd = cmz_codec_by_name("zstd", NULL);
+    const cmz_codec *rans = cmz_codec_by_id(CMZ_CODEC_RANS);
+    const cmz_codec *zstd = cmz_codec_by_id(CMZ_CODEC_ZSTD);
     printf("input: %s, %zu bytes; 1 MiB chunks; %d reps (median); one core\n",
            path ? path : "/tmp/models.bin or the corpus .onnx files", n, reps);
     printf("%-11s %-16s %8s %10s %10s %10s\n", "data", "method", "ratio", "enc MB/s",

@@ -184,9 +184,9 @@ int main(int argc, char **argv) {
         rss_delta = rss1 - rss0;
     }
     verify(reg, "render_cache:frames", data, n);
-    if (cmz_snapshots_info(snaps, "render_cache:frames", &info) != CMZ_OK) die("info", NULL);
+    if (cmz_snapshots_info(snaps, "render_cache:frames", &info, NULL) != CMZ_OK) die("info", NULL);
     cmz_resource_info ri;
-    cmz_registry_info(reg, "temp_buffers:frames", &ri);
+    cmz_registry_info(reg, "temp_buffers:frames", &ri, NULL);
     frame_size = ri.stored_size;
     double mb = (double)n / 1e6;
     printf("data     %zu MiB render-cache-like (RGBA 1920x1080 frames), %ld cores online, "

@@ -440,7 +440,8 @@ int main(int argc, char **argv) {
     onnx_floats_free(&fl);
 
     cmz_error e;
-    bool have_rans = cmz_codec_by_name("rans", &e) != NULL;
+    const cmz_codec *rans = NULL;
+    bool have_rans = cmz_codec_by_name("rans", &rans, &e) == CMZ_OK;
     config cf[16];
     size_t ncf = make_configs(cf, have_rans);
     printf("chunk %u bytes, median of %u runs, cores %u; filters run %s\n", g_chunk, g_reps,

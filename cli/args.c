@@ -182,16 +182,16 @@ static int apply_value(cli_options *o, const char *name, const char *value) {
     if (!strcmp(name, "-a") || !strcmp(name, "--algorithm") || !strcmp(name, "--codec")) {
         cmz_error err;
         cmz_error_clear(&err);
-        const cmz_codec *codec = cmz_codec_by_name(value, &err);
-        if (!codec) {
+        const cmz_codec *codec = NULL;
+        if (cmz_codec_by_name(value, &codec, &err) != CMZ_OK) {
             fprintf(stderr, "cmz: %s\n", err.message[0] ? err.message : "unknown codec");
             return CLI_EXIT_USAGE;
         }
         o->params.codec = (int)cmz_codec_id_of(codec);
         o->set_codec = true;
     } else if (!strcmp(name, "--filter")) {
-        int id = strcmp(value, "auto") == 0 ? CMZ_FILTER_AUTO : cmz_filter_by_name(value);
-        if (id == -1 && strcmp(value, "auto") != 0)
+        int id = CMZ_FILTER_AUTO;
+        if (strcmp(value, "auto") != 0 && cmz_filter_by_name(value, &id, NULL) != CMZ_OK)
             return usage_error("unknown filter '%s' (none, shuffle, bitshuffle, delta, planes, "
                                "auto)",
                                value);
@@ -202,7 +202,7 @@ static int apply_value(cli_options *o, const char *name, const char *value) {
     } else if (!strcmp(name, "--config")) {
         o->config = value;
     } else if (!strcmp(name, "--hw")) {
-        if (cmz_backend_parse(value, &o->backend, NULL) != CMZ_OK)
+        if (cmz_backend_by_name(value, &o->backend, NULL) != CMZ_OK)
             return usage_error("unknown backend '%s' for --hw (valid: auto, cpu, cuda, qat)",
                                value);
         o->set_backend = true;

@@ -165,6 +165,13 @@ static int parse_number(int argc, char **argv, int *i, bench_opts *o) {
     return -1;
 }
 
+/* The codec -a named; NULL without -a or for a name this build lacks. */
+static const cmz_codec *algo_codec(const bench_opts *o) {
+    const cmz_codec *c = NULL;
+    if (o->algo) cmz_codec_by_name(o->algo, &c, NULL);
+    return c;
+}
+
 static int parse(int argc, char **argv, bench_opts *o) {
     memset(o, 0, sizeof *o);
     o->filters = true;
@@ -206,7 +213,7 @@ static int parse(int argc, char **argv, bench_opts *o) {
     }
     if (o->csv && o->json) return usage("--csv and --json exclude each other", NULL);
     if (levels && !o->algo) return usage("-l needs -a ALGO", NULL);
-    const cmz_codec *c = o->algo ? cmz_codec_by_name(o->algo, NULL) : NULL;
+    const cmz_codec *c = algo_codec(o);
     if (o->algo && !c) return usage("unknown or absent codec", o->algo);
     bool levels_ok = !levels || parse_levels(levels, o) == 0;
     for (int i = 0; levels_ok && i < o->nlevels; i++)
@@ -253,13 +260,13 @@ static size_t filter_configs(bk_config *c, size_t n, size_t cap, const bench_opt
                              unsigned typesize) {
     if (!o->filters || !typesize) return n;
     /* the typed codec, told the element size (it cuts the planes itself) */
-    if (!o->algo || cmz_codec_id_of(cmz_codec_by_name(o->algo, NULL)) == CMZ_CODEC_PLANES)
+    if (!o->algo || cmz_codec_id_of(algo_codec(o)) == CMZ_CODEC_PLANES)
         n = add(c, n, cap, CMZ_CODEC_PLANES, 0, CMZ_FILTER_NONE, typesize);
     static const int filters[] = {CMZ_FILTER_SHUFFLE, CMZ_FILTER_PLANES};
     for (size_t f = 0; f < 2; f++) {
         if (cmz_filter_check(filters[f], typesize) != CMZ_OK) continue;
         if (o->algo) {
-            int id = (int)cmz_codec_id_of(cmz_codec_by_name(o->algo, NULL));
+            int id = (int)cmz_codec_id_of(algo_codec(o));
             for (int i = 0; i < o->nlevels; i++) n = add(c, n, cap, id, o->levels[i], filters[f], typesize);
             if (!o->nlevels)
                 n = add(c, n, cap, id, cmz_codec_default_level(cmz_codec_by_id(id)), filters[f],
@@ -275,7 +282,7 @@ static size_t filter_configs(bk_config *c, size_t n, size_t cap, const bench_opt
 
 static size_t base_configs(const bench_opts *o, bk_config *c, size_t cap) {
     if (!o->algo) return default_configs(c, cap);
-    const cmz_codec *codec = cmz_codec_by_name(o->algo, NULL);
+    const cmz_codec *codec = algo_codec(o);
     int id = (int)cmz_codec_id_of(codec);
     size_t n = 0;
     if (!o->nlevels) return add(c, 0, cap, id, cmz_codec_default_level(codec), CMZ_FILTER_NONE, 1);

@@ -54,8 +54,7 @@ static void print_info(const cli_options *o, const char *name, const cmz_frame_i
     if (codec) printf("  codec:        %s, level %d\n", cmz_codec_name(codec), fi->level);
     else printf("  codec:        id %d (not in this build), level %d\n", (int)fi->codec, fi->level);
     if (fi->filter != CMZ_FILTER_NONE)
-        printf("  filter:       %s, typesize %u\n",
-               cmz_filter_name(fi->filter) ? cmz_filter_name(fi->filter) : "unknown",
+        printf("  filter:       %s, typesize %u\n", cmz_filter_name(fi->filter),
                (unsigned)fi->typesize);
     printf("  chunk size:   %u bytes (%s)\n", (unsigned)fi->chunk_size,
            cli_human_size(fi->chunk_size, a));

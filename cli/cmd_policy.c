@@ -56,8 +56,10 @@ static void usage(FILE *to) {
           "bytes); MB of --threshold are binary too. --filter: none, shuffle, bitshuffle,\n"
           "delta, planes or auto; --typesize: the element size it works on (4 = float32,\n"
           "2 = float16), kept when --filter alone changes and the new filter takes it (none:\n"
-          "1; auto: tries 2 and 4). Exit status: 0 ok, 1 error (a value refused, a file or\n"
-          "stdout not written), 2 usage.\n",
+          "1; auto: tries 2 and 4). A codec this build lacks (cmz codecs lists those it has)\n"
+          "is a warning in a file: the type then uses the build's default codec at its\n"
+          "default level; --algorithm must name one the build has. Exit status: 0 ok, 1 error\n"
+          "(a value refused, a file or stdout not written), 2 usage.\n",
           to);
 }
 
@@ -148,7 +150,18 @@ static void filter_text(const cmz_policy_entry *e, char *buf, size_t cap) {
         snprintf(buf, cap, "%s/%u", filter, e->typesize);
 }
 
-static void print_entry(const cmz_policy_entry *e) {
+/* show's note on a codec this build lacks: what the type compresses with instead. */
+static const char *stand_in(const cmz_policy *p, const cmz_policy_entry *e, char *buf,
+                            size_t cap) {
+    cmz_params params = cmz_params_default();
+    if (cmz_policy_apply(p, e->type, &params) != CMZ_OK || params.codec == e->codec) return "";
+    const cmz_codec *codec = cmz_codec_by_id(params.codec);
+    snprintf(buf, cap, "  # not in this build: uses %s level %d",
+             codec ? cmz_codec_name(codec) : "?", params.level);
+    return buf;
+}
+
+static void print_entry(const cmz_policy *p, const cmz_policy_entry *e) {
     static const char *const keys[] = {"algorithm",    "level",        "chunk_size",
                                        "auto_compress", "threshold_mb", "priority",
                                        "filter",        "typesize"};
@@ -158,7 +171,11 @@ static void print_entry(const cmz_policy_entry *e) {
         cmz_policy_format_value(e, keys[k], value, sizeof value);
         bool tries = !strcmp(keys[k], "typesize") && e->filter == CMZ_FILTER_AUTO &&
                      e->typesize == 0;
-        printf("  %s: %s%s\n", keys[k], value, tries ? "  # auto tries 2 and 4" : "");
+        char note[96];
+        printf("  %s: %s%s\n", keys[k], value,
+               tries                          ? "  # auto tries 2 and 4"
+               : !strcmp(keys[k], "algorithm") ? stand_in(p, e, note, sizeof note)
+                                               : "");
     }
 }
 
@@ -187,7 +204,7 @@ static int cmd_list(const cmz_policy *p, const cmz_policy_location *loc, bool ve
 static int cmd_show(const cmz_policy *p, const cmz_policy_location *loc, const char *type) {
     describe_source(stdout, loc);
     if (!cmz_policy_get(p, type)) printf("# '%s' is not in the policy: it uses 'default'\n", type);
-    print_entry(cmz_policy_lookup(p, type));
+    print_entry(p, cmz_policy_lookup(p, type));
     return EXIT_OK;
 }
 
@@ -256,8 +273,9 @@ static void suggest_algorithm(const cmz_policy *p, const options *o) {
     }
     const cmz_policy_entry *e = cmz_policy_get(p, o->operand);
     if (!level || !e) return;
-    const cmz_codec *codec = algorithm ? cmz_codec_by_name(algorithm, NULL)
-                                       : cmz_codec_by_id(e->codec);
+    const cmz_codec *codec = NULL;
+    if (algorithm) cmz_codec_by_name(algorithm, &codec, NULL);
+    else codec = cmz_codec_by_id(e->codec);
     if (!codec || cmz_codec_min_level(codec) != cmz_codec_max_level(codec)) return;
     size_t n = 0;
     const cmz_codec *const *list = cmz_codec_list(&n);
@@ -323,12 +341,13 @@ static int run(const char *cmd, const options *o, cmz_diags *diags) {
     cmz_policy *p = NULL;
     cmz_policy_location loc;
     cmz_status st = cmz_policy_open(o->config, modifies, &p, &loc, diags);
+    print_diags(diags); /* the errors, or the warnings of a policy that loaded */
     if (st != CMZ_OK) {
-        print_diags(diags);
         if (!cmz_diags_count(diags)) fprintf(stderr, "cmz policy: %s\n", cmz_strerror(st));
         cmz_policy_unlock(lock);
         return EXIT_ERROR;
     }
+    cmz_diags_clear(diags);
     int rc;
     if (!strcmp(cmd, "list")) {
         rc = cmd_list(p, &loc, o->verbose);
@@ -341,8 +360,8 @@ static int run(const char *cmd, const options *o, cmz_diags *diags) {
             st = cmz_policy_update(p, o->operand, o->settings, o->nsettings, diags);
         else
             st = cmz_policy_delete(p, o->operand, diags);
+        print_diags(diags);
         if (st != CMZ_OK) {
-            print_diags(diags);
             if (!cmz_diags_count(diags)) fprintf(stderr, "cmz policy: %s\n", cmz_strerror(st));
             if (!strcmp(cmd, "update")) suggest_algorithm(p, o);
             rc = EXIT_ERROR;

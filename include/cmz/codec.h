@@ -48,11 +48,19 @@ const cmz_codec *cmz_codec_by_id(int id);
  * of lz4, gzip; else none (stored). Never NULL. */
 const cmz_codec *cmz_codec_default(void);
 
-/* The codec named `name`, case-insensitively ("zstd", "LZ4", "xz" and "gz" are aliases of
- * lzma and gzip). On failure returns NULL and fills err (CMZ_ERR_UNKNOWN_CODEC) with a
- * message naming the valid codecs. */
-const cmz_codec *cmz_codec_by_name(const char *name, cmz_error *err);
+/* Name lookups (cmz_codec_by_name, cmz_filter_by_name, cmz_backend_by_name) all answer the
+ * same way: CMZ_OK with the result in the out-parameter, or an error status with err (may be
+ * NULL) naming the valid names; the out-parameter is left as it was then. Name functions
+ * (cmz_codec_name, cmz_filter_name, ...) return static text, "unknown" for a value they do
+ * not know: never NULL. */
 
+/* The codec named `name`, case-insensitively ("zstd", "LZ4"; "xz" and "gz" are aliases of
+ * lzma and gzip) into *codec. Errors: CMZ_ERR_UNKNOWN_CODEC, CMZ_ERR_CODEC_DISABLED (a codec
+ * cmz knows that this build was configured without), CMZ_ERR_INVALID_ARG (name or codec
+ * NULL). */
+cmz_status cmz_codec_by_name(const char *name, const cmz_codec **codec, cmz_error *err);
+
+/* "zstd", "lz4", ...; "unknown" for NULL. */
 const char *cmz_codec_name(const cmz_codec *codec);
 cmz_codec_id cmz_codec_id_of(const cmz_codec *codec);
 /* The level range. Only zstd goes below 0: its negative ("fast") levels, -100..-1, trade

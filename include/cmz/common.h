@@ -62,8 +62,25 @@ typedef enum { CMZ_STATUS_MAP(CMZ_STATUS_ENUM_) } cmz_status;
  * "unknown status". */
 const char *cmz_strerror(cmz_status status);
 
-/* The symbolic name of a status ("CMZ_ERR_CORRUPT"); "CMZ_UNKNOWN" for unknown values. */
+/* The symbolic name of a status ("CMZ_ERR_CORRUPT"); "unknown" for other values, as every
+ * *_name() function answers (never NULL). */
 const char *cmz_status_name(cmz_status status);
+
+/* Room to grow. Public structs keep their size from one version to the next, so that a
+ * program built against one version's headers runs with a later library:
+ *   - A struct the caller fills (cmz_params, cmz_dparams, cmz_registry_params,
+ *     cmz_snapshot_config) ends with `uint64_t reserved[CMZ_RESERVED_WORDS]`. Start from its
+ *     _default() function (or zero it). A later version gives new fields this space, zero
+ *     meaning the behaviour of today. The library refuses a reserved word that is not zero
+ *     with CMZ_ERR_INVALID_ARG naming it ("cmz_params.reserved[2]"): it is a field of a newer
+ *     version that this library would otherwise silently ignore.
+ *   - A struct the library fills (cmz_error, cmz_frame_info, cmz_hw_info, cmz_hw_choice,
+ *     cmz_resource_info, cmz_registry_type_stats, cmz_snapshot_info, cmz_snapshot_stats) ends
+ *     with the same reserved tail, which the library writes as zeros. A later version puts its
+ *     new fields there, so the struct, and arrays of it, keep their size: a newer library
+ *     never writes past the end of an older caller's struct. Callers do not read it.
+ * Fields are only ever added in the reserved space, never inserted or resized. */
+#define CMZ_RESERVED_WORDS 8
 
 #define CMZ_NO_POSITION UINT64_MAX
 
@@ -75,6 +92,7 @@ typedef struct {
     uint64_t offset;  /* byte offset in the frame/input, or CMZ_NO_POSITION */
     char message[256];/* complete sentence for a person, e.g. "chunk 3 at offset 4194400:
                          CRC32C of compressed bytes is 1a2b3c4d, expected 5e6f7a8b" */
+    uint64_t reserved[CMZ_RESERVED_WORDS]; /* room to grow (above): zeros */
 } cmz_error;
 
 /* Resets *err to "no error". */

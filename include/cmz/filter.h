@@ -30,12 +30,14 @@ typedef enum {
 /* Block size of the planes filter (part of its format): alignment is chosen per block. */
 #define CMZ_FILTER_PLANES_BLOCK 65536
 
-/* The filter's name ("none", "shuffle", "bitshuffle", "delta", "planes"); NULL for an
- * unknown id. Static storage. */
+/* The filter's name ("none", "shuffle", "bitshuffle", "delta", "planes"); "unknown" for any
+ * other id (never NULL; cmz_filter_check tells a known id). Static storage. */
 const char *cmz_filter_name(int id);
 
-/* The id of a filter name, case-insensitive; -1 if unknown (or name is NULL). */
-int cmz_filter_by_name(const char *name);
+/* The id of the filter named `name`, case-insensitively, into *id (lookups answer as codec.h
+ * says). Errors: CMZ_ERR_INVALID_ARG for an unknown name (err lists the valid ones) or a
+ * NULL name or id. */
+cmz_status cmz_filter_by_name(const char *name, int *id, cmz_error *err);
 
 /* Whether (id, typesize) is a valid pair: shuffle, bitshuffle, delta and planes take typesize
  * 2, 4 or 8 (planes: 2 = fp16/bf16, 4 = fp32, 8 = fp64); none takes 1.

@@ -45,6 +45,7 @@ typedef struct {
     uint64_t payload_bytes; /* sum of chunk payload sizes */
     uint64_t stored_chunks; /* chunks kept raw because compression did not shrink them */
     uint64_t zero_chunks;   /* all-zero chunks (no payload) */
+    uint64_t reserved[CMZ_RESERVED_WORDS]; /* room to grow (common.h): zeros */
 } cmz_frame_info;
 
 /* Random-access byte source. pread must be safe to call from several threads at once.
@@ -67,8 +68,9 @@ cmz_status cmz_source_fd(cmz_source *src, int fd, cmz_error *err);
 
 /* Reads the header, footer and index of the frame that ends at the end of src, checks them
  * against each other (FORMAT.md "consistency rules") and fills *info. Does not read chunk
- * payloads. Errors name what failed and where: CMZ_ERR_BAD_MAGIC, CMZ_ERR_VERSION,
- * CMZ_ERR_TRUNCATED, CMZ_ERR_CHECKSUM, CMZ_ERR_CORRUPT, CMZ_ERR_UNSUPPORTED, CMZ_ERR_IO. */
+ * payloads. Errors name what failed and where, in err (may be NULL): CMZ_ERR_BAD_MAGIC,
+ * CMZ_ERR_VERSION, CMZ_ERR_TRUNCATED, CMZ_ERR_CHECKSUM, CMZ_ERR_CORRUPT, CMZ_ERR_UNSUPPORTED,
+ * CMZ_ERR_IO, CMZ_ERR_INVALID_ARG (src or info NULL). */
 cmz_status cmz_frame_info_read(const cmz_source *src, cmz_frame_info *info, cmz_error *err);
 
 /* Name of an encoding ("compressed", "stored", "zeros"), for reports. */

@@ -1,6 +1,7 @@
-/* libcmz — hardware backends: what is present, which to use, and a batched codec interface
- * shaped like nvCOMP's low-level API (arrays of chunk pointers and sizes, caller-sized scratch,
- * a status per chunk so that a corrupt chunk reports an error instead of faulting).
+/* libcmz — hardware backends: what is present, which to use, and (experimental, below) a
+ * batched codec interface shaped like nvCOMP's low-level API (arrays of chunk pointers and
+ * sizes, caller-sized scratch, a status per chunk so that a corrupt chunk reports an error
+ * instead of faulting).
  *
  * Backends: the CPU (always present), CUDA (a plugin library loaded with dlopen on first use;
  * no CUDA context exists until a GPU path is asked for) and Intel QAT (libqatzip through
@@ -38,17 +39,18 @@ typedef struct {
     unsigned units;       /* cores (CPU), multiprocessors (GPU), 0 unknown */
     char detail[192];     /* present: what it offers; absent: why, e.g. "no NVIDIA driver
                              (libcuda.so.1: cannot open shared object file)" */
+    uint64_t reserved[CMZ_RESERVED_WORDS]; /* room to grow (common.h): zeros */
 } cmz_hw_info;
 
 /* Fills out[0..cap) with the backends in order cpu, cuda, qat, probing each on first use (the
  * probe result is kept for the process). Returns CMZ_BACKEND_COUNT. Thread-safe. */
 size_t cmz_hw_list(cmz_hw_info *out, size_t cap);
 
-/* "auto", "cpu", "cuda", "qat". */
+/* "auto", "cpu", "cuda", "qat"; "unknown" for other values. Static storage. */
 const char *cmz_backend_name(cmz_backend backend);
-/* The backend named `name` (case-insensitive); CMZ_ERR_INVALID_ARG with the valid names in
- * err for anything else. */
-cmz_status cmz_backend_parse(const char *name, cmz_backend *out, cmz_error *err);
+/* The backend named `name` (case-insensitive) into *out (lookups answer as codec.h says);
+ * CMZ_ERR_INVALID_ARG with the valid names in err for anything else. */
+cmz_status cmz_backend_by_name(const char *name, cmz_backend *out, cmz_error *err);
 
 /* CMZ_BACKEND in the environment: *set is 0 when it is unset or empty, else 1 with *out the
  * backend it names. Any other value gives CMZ_ERR_INVALID_ARG (*set 0) with a message naming
@@ -62,6 +64,7 @@ typedef struct {
     cmz_backend backend; /* what runs: never AUTO */
     char reason[384];    /* why this one, e.g. "cuda was asked for by CMZ_BACKEND=cuda but is
                             absent: no NVIDIA driver (...); using the cpu" */
+    uint64_t reserved[CMZ_RESERVED_WORDS]; /* room to grow (common.h): zeros */
 } cmz_hw_choice;
 
 /* The backend for a batch of `batch_bytes` bytes coded with codec/level whose buffers live at
@@ -73,7 +76,12 @@ typedef struct {
 cmz_hw_choice cmz_hw_best(cmz_backend wanted, int codec, int level, uint64_t batch_bytes,
                           cmz_data_location where);
 
-/* ---- batched codec calls ------------------------------------------------------------------
+/* ---- batched codec calls (experimental) ---------------------------------------------------
+ * No hardware backend runs these yet (every batch takes the CPU path, docs/HW.md), so their
+ * shape may still change with the first one that does: they are not part of the stable API.
+ * A program that accepts that defines CMZ_EXPERIMENTAL_API before including this header, as
+ * with zstd's ZSTD_STATIC_LINKING_ONLY, and rebuilds against each new version.
+ *
  * count chunks: chunk i is src[i][0..src_sizes[i]) into dst[i][0..dst_capacities[i]), its size
  * in dst_sizes[i] and its outcome in statuses[i] (CMZ_OK, CMZ_ERR_CORRUPT for a chunk that
  * does not decode, CMZ_ERR_DST_TOO_SMALL, ...). The call returns CMZ_OK when every chunk
@@ -82,6 +90,7 @@ cmz_hw_choice cmz_hw_best(cmz_backend wanted, int codec, int level, uint64_t bat
  * one backend decodes on any other and with the codec's library (LZ4 blocks with liblz4).
  * `scratch` is caller memory of at least cmz_hw_scratch_size bytes (0 on the CPU backend);
  * `used` (may be NULL) gets the backend that ran and why. */
+#ifdef CMZ_EXPERIMENTAL_API
 size_t cmz_hw_scratch_size(cmz_backend backend, int codec, size_t count, size_t max_chunk);
 
 /* typesize: the element size a typed codec (planes) codes (1, 2, 4, 8); others ignore it. */
@@ -96,6 +105,7 @@ cmz_status cmz_hw_decompress_batch(cmz_backend wanted, int codec, const void *co
                                    const size_t *src_sizes, size_t count, void *const *dst,
                                    const size_t *raw_sizes, cmz_status *statuses,
                                    void *scratch, size_t scratch_size, cmz_hw_choice *used);
+#endif /* CMZ_EXPERIMENTAL_API */
 
 #ifdef __cplusplus
 }

@@ -50,6 +50,7 @@ typedef struct {
     /* When not NULL, polled between chunks: non-zero stops the call with
      * CMZ_ERR_INTERRUPTED (a signal handler may set it). */
     const volatile sig_atomic_t *interrupt;
+    uint64_t reserved[CMZ_RESERVED_WORDS]; /* room to grow (common.h): must be zero */
 } cmz_params;
 
 /* The defaults: the build's default codec (zstd; in a build without it lz4, else gzip, else
@@ -57,7 +58,8 @@ typedef struct {
 cmz_params cmz_params_default(void);
 
 /* Checks params (codec present, level in range, chunk size within
- * CMZ_CHUNK_SIZE_MIN..CMZ_CHUNK_SIZE_MAX) and resolves defaults into *resolved. */
+ * CMZ_CHUNK_SIZE_MIN..CMZ_CHUNK_SIZE_MAX, filter and typesize, parity, reserved space zero)
+ * and resolves defaults into *resolved. On error err (may be NULL) says which field. */
 cmz_status cmz_params_resolve(const cmz_params *params, cmz_params *resolved, cmz_error *err);
 
 /* Sequential input and output for the streaming calls (files, pipes, sockets, memory).
@@ -130,11 +132,11 @@ typedef struct {
     /* When not NULL, polled between chunks: non-zero stops the call with
      * CMZ_ERR_INTERRUPTED (a signal handler may set it). */
     const volatile sig_atomic_t *interrupt;
-    /* Room to grow: fields added by later versions take this space, so the struct keeps its
-     * size (cmz_dparams_default returns it by value) and zero keeps today's behaviour. Must
-     * be zero: a library older than the caller's header refuses a field it does not know
-     * (CMZ_ERR_INVALID_ARG) instead of ignoring it. */
-    uint64_t reserved[8];
+    /* Room to grow (common.h): fields added by later versions take this space, so the struct
+     * keeps its size (cmz_dparams_default returns it by value) and zero keeps today's
+     * behaviour. Must be zero: a library older than the caller's header refuses a field it
+     * does not know (CMZ_ERR_INVALID_ARG) instead of ignoring it. */
+    uint64_t reserved[CMZ_RESERVED_WORDS];
 } cmz_dparams;
 
 cmz_dparams cmz_dparams_default(void);

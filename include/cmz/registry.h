@@ -98,12 +98,13 @@ typedef struct {
     cmz_pressure_fn on_pressure;     /* called when the level changes (monitor or caller thread) */
     cmz_release_fn on_release;
     void *opaque;                    /* passed to both callbacks */
+    uint64_t reserved[CMZ_RESERVED_WORDS]; /* room to grow (common.h): must be zero */
 } cmz_registry_params;
 
 cmz_registry_params cmz_registry_params_default(void);
 
-/* NULL on error (err says why: a budget that cannot be read, bad fractions, no memory, no
- * thread). Starts the monitor thread unless check_interval_ms is 0. */
+/* NULL on error (err says why: a budget that cannot be read, bad fractions, a reserved word
+ * set, no memory, no thread). Starts the monitor thread unless check_interval_ms is 0. */
 cmz_registry *cmz_registry_new(const cmz_registry_params *params, cmz_error *err);
 /* Stops the monitor (promptly) and frees every resource (custom ones through their free). */
 void cmz_registry_free(cmz_registry *reg);
@@ -130,8 +131,9 @@ bool cmz_registry_contains(cmz_registry *reg, const char *id);
 
 /* ---- access ---- */
 
-/* Raw size of a resource (CMZ_ERR_NOT_FOUND for an unknown id, as for every call below). */
-cmz_status cmz_registry_size(cmz_registry *reg, const char *id, uint64_t *size);
+/* Raw size of a resource (CMZ_ERR_NOT_FOUND for an unknown id, as for every call below; err,
+ * which may be NULL, names it). */
+cmz_status cmz_registry_size(cmz_registry *reg, const char *id, uint64_t *size, cmz_error *err);
 /* Copies the raw bytes into dst (decompressing when stored compressed; the registry keeps the
  * compressed form only). CMZ_ERR_DST_TOO_SMALL when cap < size. Not for custom resources. */
 cmz_status cmz_registry_get(cmz_registry *reg, const char *id, void *dst, size_t cap,
@@ -144,7 +146,8 @@ cmz_status cmz_registry_read_range(cmz_registry *reg, const char *id, uint64_t o
  * custom resource *data is the object (restored first if it was compressed). */
 cmz_status cmz_registry_pin(cmz_registry *reg, const char *id, const void **data, size_t *size,
                             cmz_error *err);
-cmz_status cmz_registry_unpin(cmz_registry *reg, const char *id);
+/* CMZ_ERR_INVALID_ARG when id is not pinned. */
+cmz_status cmz_registry_unpin(cmz_registry *reg, const char *id, cmz_error *err);
 
 /* ---- memory ---- */
 
@@ -177,6 +180,7 @@ typedef struct {
     uint64_t restored;      /* times compressed bytes were decompressed for a get/pin */
     uint64_t compress_ns;   /* time spent compressing */
     uint64_t decompress_ns; /* time spent decompressing */
+    uint64_t reserved[CMZ_RESERVED_WORDS]; /* room to grow (common.h): zeros */
 } cmz_registry_type_stats;
 
 /* Per type (in first-registration order, types seen so far) and the totals. *count gets the
@@ -196,8 +200,10 @@ typedef struct {
     uint64_t raw_size, stored_size;
     unsigned pins;
     double idle_seconds;
+    uint64_t reserved[CMZ_RESERVED_WORDS]; /* room to grow (common.h): zeros */
 } cmz_resource_info;
-cmz_status cmz_registry_info(cmz_registry *reg, const char *id, cmz_resource_info *info);
+cmz_status cmz_registry_info(cmz_registry *reg, const char *id, cmz_resource_info *info,
+                             cmz_error *err);
 
 #ifdef __cplusplus
 }

@@ -77,6 +77,7 @@ typedef struct {
     int level;                   /* default CMZ_LEVEL_DEFAULT (the codec's default) */
     bool on_release;             /* snapshot eligible resources before releasing them;
                                     default true */
+    uint64_t reserved[CMZ_RESERVED_WORDS]; /* room to grow (common.h): must be zero */
 } cmz_snapshot_config;
 
 cmz_snapshot_config cmz_snapshot_config_default(void);
@@ -127,23 +128,26 @@ typedef struct {
     int codec;           /* the frame's codec (cmz_codec_id) */
     double age;          /* seconds since it was taken */
     double expires_in;   /* seconds until it expires */
+    uint64_t reserved[CMZ_RESERVED_WORDS]; /* room to grow (common.h): zeros */
 } cmz_snapshot_info;
 
-/* CMZ_ERR_NOT_FOUND when id has no snapshot. */
-cmz_status cmz_snapshots_info(cmz_snapshots *snaps, const char *id, cmz_snapshot_info *info);
+/* CMZ_ERR_NOT_FOUND when id has no snapshot (err, which may be NULL, names it). */
+cmz_status cmz_snapshots_info(cmz_snapshots *snaps, const char *id, cmz_snapshot_info *info,
+                              cmz_error *err);
 /* The snapshots, oldest first: *count gets how many there are, up to cap are written to infos
  * (may be NULL with cap 0). */
 cmz_status cmz_snapshots_list(cmz_snapshots *snaps, cmz_snapshot_info *infos, size_t cap,
                               size_t *count);
-/* Removes id's snapshot (freed once no rollback reads it). CMZ_ERR_NOT_FOUND when none. */
-cmz_status cmz_snapshots_delete(cmz_snapshots *snaps, const char *id);
+/* Removes id's snapshot (freed once no rollback reads it). CMZ_ERR_NOT_FOUND when none (err
+ * names it). */
+cmz_status cmz_snapshots_delete(cmz_snapshots *snaps, const char *id, cmz_error *err);
 /* Removes every snapshot. */
 void cmz_snapshots_clear(cmz_snapshots *snaps);
 /* Removes the expired snapshots now; *removed (may be NULL) gets how many. */
 cmz_status cmz_snapshots_cleanup(cmz_snapshots *snaps, size_t *removed);
 
-/* Validates and applies a configuration (CMZ_ERR_INVALID_ARG with err saying which field;
- * nothing changes then). New limits and a new ttl apply at once to the snapshots held. */
+/* Validates and applies a configuration (CMZ_ERR_INVALID_ARG with err saying which field, a
+ * reserved word set included; nothing changes then). New limits and a new ttl apply at once to the snapshots held. */
 cmz_status cmz_snapshots_set_config(cmz_snapshots *snaps, const cmz_snapshot_config *config,
                                     cmz_error *err);
 void cmz_snapshots_get_config(cmz_snapshots *snaps, cmz_snapshot_config *config);
@@ -160,6 +164,7 @@ typedef struct {
     uint64_t evicted;     /* removed over max_snapshots or max_bytes */
     uint64_t sweeps;      /* sweeps run (sweeper thread, cleanup calls, lazy on use) */
     uint64_t sweep_visits; /* snapshots examined by sweeps: the sweep cost */
+    uint64_t reserved[CMZ_RESERVED_WORDS]; /* room to grow (common.h): zeros */
 } cmz_snapshot_stats;
 
 cmz_status cmz_snapshots_stats(cmz_snapshots *snaps, cmz_snapshot_stats *stats);

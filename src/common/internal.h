@@ -18,9 +18,15 @@ void *cmz__malloc_large(size_t size);
  * valid): a cmz__malloc_large buffer filled only in part would otherwise keep the rest of the
  * huge page it ends in resident. Nothing below 4 MiB. */
 void cmz__release_tail(void *buf, size_t used, size_t cap);
-/* Grows *buf (cmz__malloc'd, *cap bytes) to at least `need` bytes; contents not kept.
- * Returns 0, or -1 when out of memory (then *buf and *cap are unchanged). */
+/* The growable buffer (buffer.c), in its two uses; both return 0, or -1 when out of memory
+ * or when the size does not fit a size_t (then *buf / *items and *cap are unchanged).
+ * Scratch: grows *buf (cmz__malloc'd, *cap bytes) to exactly `need` bytes when it has fewer;
+ * contents not kept (chunk-sized buffers, refilled on every use). */
 int cmz__grow(uint8_t **buf, size_t *cap, size_t need);
+/* Array: makes room in *items (*cap elements of `size` bytes, the first `used` in use) for at
+ * least `need` elements, at least doubling (from 8), so that appending one at a time costs
+ * O(1) amortised; the elements in use are kept, the new ones are zero. */
+int cmz__reserve(void **items, size_t *cap, size_t size, size_t used, size_t need);
 
 /* A chunk buffer (megabytes, reused): from 2 MiB on it lies on a 2 MiB boundary and asks for
  * transparent huge pages over all of it, where cmz__malloc_large can only cover the aligned
@@ -49,6 +55,13 @@ static inline int cmz__element_size_ok(unsigned n) { return n == 1 || n == 2 || 
  * `return cmz__fail(err, CMZ_ERR_CORRUPT, chunk, offset, "...", ...);` */
 cmz_status cmz__fail(cmz_error *err, cmz_status status, uint64_t chunk, uint64_t offset,
                      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* A caller-filled struct's reserved tail (include/cmz/common.h, "room to grow"): CMZ_OK when
+ * every word is zero, else CMZ_ERR_INVALID_ARG naming "owner.reserved[i]". */
+cmz_status cmz__reserved_check(const uint64_t *reserved, size_t words, const char *owner,
+                               cmz_error *err);
+#define CMZ__RESERVED_CHECK(s, owner, err) \
+    cmz__reserved_check((s)->reserved, sizeof (s)->reserved / sizeof (s)->reserved[0], owner, err)
 
 /* Little-endian fixed-width fields at any alignment. On a little-endian host a memcpy, which
  * compiles to one (unaligned) load or store: GCC does not merge the byte loops below into

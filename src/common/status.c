@@ -26,7 +26,7 @@ const char *cmz_status_name(cmz_status status) {
         CMZ_STATUS_MAP(CMZ_STATUS_NAME_)
 #undef CMZ_STATUS_NAME_
     }
-    return "CMZ_UNKNOWN";
+    return "unknown";
 }
 
 void cmz_error_clear(cmz_error *err) {
@@ -35,6 +35,7 @@ void cmz_error_clear(cmz_error *err) {
     err->chunk = CMZ_NO_POSITION;
     err->offset = CMZ_NO_POSITION;
     err->message[0] = '\0';
+    memset(err->reserved, 0, sizeof err->reserved);
 }
 
 cmz_status cmz__fail(cmz_error *err, cmz_status status, uint64_t chunk, uint64_t offset,
@@ -47,10 +48,21 @@ cmz_status cmz__fail(cmz_error *err, cmz_status status, uint64_t chunk, uint64_t
     va_start(ap, fmt);
     vsnprintf(err->message, sizeof err->message, fmt, ap);
     va_end(ap);
+    memset(err->reserved, 0, sizeof err->reserved);
     return status;
 }
 
 unsigned cmz_cpu_count(void) {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     return n > 0 ? (unsigned)n : 1u;
+}
+
+cmz_status cmz__reserved_check(const uint64_t *reserved, size_t words, const char *owner,
+                               cmz_error *err) {
+    for (size_t i = 0; i < words; i++)
+        if (reserved[i] != 0)
+            return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
+                             "%s.reserved[%zu] is not zero: a field of a newer cmz than this "
+                             "library (%s)", owner, i, cmz_version());
+    return CMZ_OK;
 }

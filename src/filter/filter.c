@@ -1,20 +1,29 @@
 /* The filter API: ids, names, argument checks, and the switch to each filter. */
 #include "internal.h"
 
+#include "../common/internal.h"
+
 #include <strings.h>
 
 static const char *const names[CMZ_FILTER_ID_MAX + 1] = {"none", "shuffle", "bitshuffle",
                                                          "delta", "planes"};
 
 const char *cmz_filter_name(int id) {
-    return id >= 0 && id <= CMZ_FILTER_ID_MAX ? names[id] : NULL;
+    return id >= 0 && id <= CMZ_FILTER_ID_MAX ? names[id] : "unknown";
 }
 
-int cmz_filter_by_name(const char *name) {
-    if (!name) return -1;
-    for (int id = 0; id <= CMZ_FILTER_ID_MAX; id++)
-        if (strcasecmp(name, names[id]) == 0) return id;
-    return -1;
+cmz_status cmz_filter_by_name(const char *name, int *id, cmz_error *err) {
+    if (!name || !id)
+        return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
+                         name ? "cmz_filter_by_name: id is NULL" : "no filter name given");
+    for (int i = 0; i <= CMZ_FILTER_ID_MAX; i++)
+        if (strcasecmp(name, names[i]) == 0) {
+            *id = i;
+            return CMZ_OK;
+        }
+    return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
+                     "unknown filter '%s'; valid filters: none, shuffle, bitshuffle, delta, "
+                     "planes", name);
 }
 
 cmz_status cmz_filter_check(int id, unsigned typesize) {

@@ -130,6 +130,13 @@ cmz_status cmz__frame_index_load(const cmz_source *src, uint64_t memory_limit,
                          "cannot be right",
                          (unsigned long long)footer_at, (unsigned long long)footer.index_offset);
     fi->frame_start = src->size - frame_size;
+    /* A 32-bit system's files can hold an index larger than its address space. */
+    if (index_size > SIZE_MAX || footer.chunk_count > SIZE_MAX / sizeof *fi->entries)
+        return cmz__fail(err, CMZ_ERR_LIMIT, CMZ_NO_POSITION, footer_at,
+                         "the index of %llu chunks needs %llu bytes, more than this system "
+                         "can address",
+                         (unsigned long long)footer.chunk_count,
+                         (unsigned long long)index_size);
     if (memory_limit && index_size > memory_limit)
         return cmz__fail(err, CMZ_ERR_LIMIT, CMZ_NO_POSITION, footer_at,
                          "the index of %llu chunks needs %llu bytes, over the memory limit of "
@@ -202,7 +209,9 @@ void cmz__frame_index_free(cmz__frame_index *fi) {
 }
 
 cmz_status cmz_frame_info_read(const cmz_source *src, cmz_frame_info *info, cmz_error *err) {
-    if (!src || !info) return CMZ_ERR_INVALID_ARG;
+    if (!src || !info)
+        return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
+                         "cmz_frame_info_read: %s is NULL", src ? "info" : "src");
     cmz__frame_index fi;
     cmz_status st = cmz__frame_index_load(src, 0, &fi, err);
     if (st != CMZ_OK) return st;

@@ -2,6 +2,7 @@
  * the codec's own adapter on the calling thread (the frame engine is what spreads chunks over
  * cores); each chunk gets its own status. The GPU and QAT backends are reached through the
  * choice that cmz_hw_best makes: absent here, they fall back to this path with the reason. */
+#define CMZ_EXPERIMENTAL_API /* the batch calls are declared only for who asks (hw.h) */
 #include "internal.h"
 
 #include "cmz/codec.h"

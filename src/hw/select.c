@@ -10,24 +10,27 @@
 static const char *const names[] = {"auto", "cpu", "cuda", "qat"};
 
 const char *cmz_backend_name(cmz_backend backend) {
-    return (unsigned)backend <= CMZ_BACKEND_COUNT ? names[backend] : "?";
+    return (unsigned)backend <= CMZ_BACKEND_COUNT ? names[backend] : "unknown";
 }
 
-cmz_status cmz_backend_parse(const char *name, cmz_backend *out, cmz_error *err) {
+cmz_status cmz_backend_by_name(const char *name, cmz_backend *out, cmz_error *err) {
     for (unsigned b = 0; name && out && b <= CMZ_BACKEND_COUNT; b++)
         if (strcasecmp(name, names[b]) == 0) {
             *out = (cmz_backend)b;
             return CMZ_OK;
         }
+    if (!name || !out)
+        return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
+                         name ? "cmz_backend_by_name: out is NULL" : "no backend name given");
     return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                     "unknown backend '%s' (valid: auto, cpu, cuda, qat)", name ? name : "");
+                     "unknown backend '%s' (valid: auto, cpu, cuda, qat)", name);
 }
 
 cmz_status cmz_backend_env(cmz_backend *out, int *set, cmz_error *err) {
     const char *env = getenv("CMZ_BACKEND");
     *set = env && *env;
     if (!*set) return CMZ_OK;
-    if (cmz_backend_parse(env, out, NULL) == CMZ_OK) return CMZ_OK;
+    if (cmz_backend_by_name(env, out, NULL) == CMZ_OK) return CMZ_OK;
     *set = 0;
     return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
                      "CMZ_BACKEND='%.40s' is not a backend (valid: auto, cpu, cuda, qat)", env);

@@ -5,13 +5,16 @@
 #include <stdio.h>
 #include <string.h>
 
-cmz_status cmz_registry_size(cmz_registry *reg, const char *id, uint64_t *size) {
-    if (!reg || !size) return CMZ_ERR_INVALID_ARG;
+cmz_status cmz_registry_size(cmz_registry *reg, const char *id, uint64_t *size,
+                             cmz_error *err) {
+    if (!reg || !size)
+        return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
+                         "cmz_registry_size: %s is NULL", reg ? "size" : "registry");
     pthread_mutex_lock(&reg->mu);
     cmz__resource *r = cmz__reg_find(reg, id);
     if (r) *size = r->raw_size;
     pthread_mutex_unlock(&reg->mu);
-    return r ? CMZ_OK : CMZ_ERR_NOT_FOUND;
+    return r ? CMZ_OK : cmz__not_found(err, id);
 }
 
 /* Finds id for reading (lock held): waits out a state change in flight. */
@@ -120,11 +123,15 @@ cmz_status cmz_registry_pin(cmz_registry *reg, const char *id, const void **data
     return st;
 }
 
-cmz_status cmz_registry_unpin(cmz_registry *reg, const char *id) {
-    if (!reg) return CMZ_ERR_INVALID_ARG;
+cmz_status cmz_registry_unpin(cmz_registry *reg, const char *id, cmz_error *err) {
+    if (!reg) return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
+                               "cmz_registry_unpin: NULL registry");
     pthread_mutex_lock(&reg->mu);
     cmz__resource *r = cmz__reg_find(reg, id);
-    cmz_status st = !r ? CMZ_ERR_NOT_FOUND : r->pins == 0 ? CMZ_ERR_INVALID_ARG : CMZ_OK;
+    cmz_status st = !r             ? cmz__not_found(err, id)
+                    : r->pins == 0 ? cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION,
+                                               CMZ_NO_POSITION, "'%s' is not pinned", r->id)
+                                   : CMZ_OK;
     if (st == CMZ_OK) {
         r->pins--;
         cmz__reg_touch(r);
@@ -134,8 +141,11 @@ cmz_status cmz_registry_unpin(cmz_registry *reg, const char *id) {
     return st;
 }
 
-cmz_status cmz_registry_info(cmz_registry *reg, const char *id, cmz_resource_info *info) {
-    if (!reg || !info) return CMZ_ERR_INVALID_ARG;
+cmz_status cmz_registry_info(cmz_registry *reg, const char *id, cmz_resource_info *info,
+                             cmz_error *err) {
+    if (!reg || !info)
+        return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
+                         "cmz_registry_info: %s is NULL", reg ? "info" : "registry");
     pthread_mutex_lock(&reg->mu);
     cmz__resource *r = cmz__reg_find(reg, id);
     if (r) {
@@ -151,5 +161,5 @@ cmz_status cmz_registry_info(cmz_registry *reg, const char *id, cmz_resource_inf
         info->idle_seconds = (double)(cmz__now_ns() - r->last_use_ns) / 1e9;
     }
     pthread_mutex_unlock(&reg->mu);
-    return r ? CMZ_OK : CMZ_ERR_NOT_FOUND;
+    return r ? CMZ_OK : cmz__not_found(err, id);
 }

@@ -79,15 +79,11 @@ static cmz_status check_id(const char *id, char *type, cmz_error *err) {
 static size_t type_slot(cmz_registry *reg, const char *type) {
     for (size_t i = 0; i < reg->ntypes; i++)
         if (strcmp(reg->types[i]->stats.type, type) == 0) return i;
-    if (reg->ntypes == reg->types_cap) {
-        size_t cap = reg->types_cap ? 2 * reg->types_cap : 8;
-        cmz__type **types = cmz__calloc(cap, sizeof *types);
-        if (!types) return SIZE_MAX;
-        if (reg->ntypes) memcpy(types, reg->types, reg->ntypes * sizeof *types);
-        cmz__free(reg->types);
-        reg->types = types;
-        reg->types_cap = cap;
-    }
+    void *types = reg->types;
+    if (cmz__reserve(&types, &reg->types_cap, sizeof *reg->types, reg->ntypes,
+                     reg->ntypes + 1) != 0)
+        return SIZE_MAX;
+    reg->types = types;
     cmz__type *t = cmz__calloc(1, sizeof *t);
     if (!t) return SIZE_MAX;
     snprintf(t->stats.type, sizeof t->stats.type, "%s", type);
@@ -144,6 +140,7 @@ static cmz_release_rules *clone_rules(const cmz_release_rules *rules) {
 
 cmz_registry *cmz_registry_new(const cmz_registry_params *params, cmz_error *err) {
     cmz_registry_params p = params ? *params : cmz_registry_params_default();
+    if (CMZ__RESERVED_CHECK(&p, "cmz_registry_params", err) != CMZ_OK) return NULL;
     if (!(p.warning > 0 && p.warning < p.emergency && p.emergency <= 1.0)) {
         cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
                   "watermarks must satisfy 0 < warning (%g) < emergency (%g) <= 1", p.warning,

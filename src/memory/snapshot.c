@@ -313,14 +313,22 @@ bool cmz_snapshots_has(cmz_snapshots *snaps, const char *id) {
     return found;
 }
 
-cmz_status cmz_snapshots_info(cmz_snapshots *snaps, const char *id, cmz_snapshot_info *info) {
-    if (!snaps || !id || !info) return CMZ_ERR_INVALID_ARG;
+cmz_status cmz__snap_not_found(cmz_error *err, const char *id) {
+    return cmz__fail(err, CMZ_ERR_NOT_FOUND, CMZ_NO_POSITION, CMZ_NO_POSITION,
+                     "no snapshot of '%.200s' (never taken, or deleted, evicted or expired)", id);
+}
+
+cmz_status cmz_snapshots_info(cmz_snapshots *snaps, const char *id, cmz_snapshot_info *info,
+                              cmz_error *err) {
+    if (!snaps || !id || !info)
+        return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
+                         "cmz_snapshots_info: NULL manager, id or info");
     pthread_mutex_lock(&snaps->reg->mu);
     cmz__snap_expire(snaps);
     cmz__snapshot *s = cmz__snap_find(snaps, id);
     if (s) fill_info(snaps, s, cmz__snap_now(snaps), info);
     pthread_mutex_unlock(&snaps->reg->mu);
-    return s ? CMZ_OK : CMZ_ERR_NOT_FOUND;
+    return s ? CMZ_OK : cmz__snap_not_found(err, id);
 }
 
 cmz_status cmz_snapshots_list(cmz_snapshots *snaps, cmz_snapshot_info *infos, size_t cap,
@@ -336,13 +344,15 @@ cmz_status cmz_snapshots_list(cmz_snapshots *snaps, cmz_snapshot_info *infos, si
     return CMZ_OK;
 }
 
-cmz_status cmz_snapshots_delete(cmz_snapshots *snaps, const char *id) {
-    if (!snaps || !id) return CMZ_ERR_INVALID_ARG;
+cmz_status cmz_snapshots_delete(cmz_snapshots *snaps, const char *id, cmz_error *err) {
+    if (!snaps || !id)
+        return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
+                         "cmz_snapshots_delete: NULL manager or id");
     pthread_mutex_lock(&snaps->reg->mu);
     cmz__snapshot *s = cmz__snap_find(snaps, id);
     if (s) unlink_snapshot(snaps, s);
     pthread_mutex_unlock(&snaps->reg->mu);
-    return s ? CMZ_OK : CMZ_ERR_NOT_FOUND;
+    return s ? CMZ_OK : cmz__snap_not_found(err, id);
 }
 
 void cmz_snapshots_clear(cmz_snapshots *snaps) {
@@ -393,6 +403,8 @@ void cmz_snapshots_set_clock(cmz_snapshots *snaps, cmz_clock_fn clock, void *opa
 static cmz_status check_config(const cmz_snapshot_config *c, cmz_error *err) {
     const cmz_codec *codec = cmz_codec_by_id(c->codec);
     int level;
+    cmz_status st = CMZ__RESERVED_CHECK(c, "cmz_snapshot_config", err);
+    if (st != CMZ_OK) return st;
     if (c->ttl < 1 || c->ttl > TTL_MAX)
         return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
                          "snapshot ttl %u s is out of range (1..%u)", c->ttl, TTL_MAX);

@@ -56,6 +56,8 @@ static inline uint64_t cmz__snap_bytes(const cmz__snapshot *s) {
 /* ---- snapshot.c: the index, limits, expiry ---- */
 uint64_t cmz__snap_now(const cmz_snapshots *snaps);
 cmz__snapshot *cmz__snap_find(cmz_snapshots *snaps, const char *id);
+/* CMZ_ERR_NOT_FOUND for id, said in err. */
+cmz_status cmz__snap_not_found(cmz_error *err, const char *id);
 /* Is a resource of this type eligible (lock held)? Sets *outcome to the refusal if not. */
 bool cmz__snap_eligible(cmz_snapshots *snaps, size_t type_slot, cmz_snapshot_outcome *outcome);
 /* A record for id with room for metadata; NULL when out of memory. */

@@ -134,9 +134,7 @@ cmz_status cmz_snapshots_rollback(cmz_snapshots *snaps, const char *id, cmz_erro
     cmz__snapshot *s = cmz__snap_find(snaps, id);
     if (!s) {
         pthread_mutex_unlock(&reg->mu);
-        return cmz__fail(err, CMZ_ERR_NOT_FOUND, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                         "no snapshot of '%.200s' (never taken, or deleted, evicted or expired)",
-                         id);
+        return cmz__snap_not_found(err, id);
     }
     s->refs++;
     cmz__resource *r;

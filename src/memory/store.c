@@ -68,14 +68,14 @@ cmz_status cmz__encode(const cmz_params *p, const uint8_t *raw, size_t size, con
 
 cmz_params cmz__policy_params(cmz_registry *reg, const cmz__resource *r, int boost) {
     const cmz__type *t = reg->types[r->type_slot];
-    const cmz_policy_entry *pe = &t->policy;
     cmz_params p = cmz_params_default();
     if (cmz_policy_apply(reg->policy, t->stats.type, &p) != CMZ_OK) p = cmz_params_default();
     p.threads = reg->params.threads;
     if (boost > 0) {
+        /* From the applied level: a policy's codec this build lacks gives another codec. */
         const cmz_codec *codec = cmz_codec_by_id(p.codec);
-        int max = codec ? cmz_codec_max_level(codec) : pe->level;
-        p.level = pe->level + boost > max ? max : pe->level + boost;
+        int max = codec ? cmz_codec_max_level(codec) : p.level;
+        p.level = p.level + boost > max ? max : p.level + boost;
     }
     return p;
 }

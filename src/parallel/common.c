@@ -14,13 +14,17 @@ cmz_params cmz_params_default(void) {
 }
 
 cmz_status cmz_params_resolve(const cmz_params *in, cmz_params *out, cmz_error *err) {
-    if (!in || !out) return CMZ_ERR_INVALID_ARG;
+    if (!in || !out)
+        return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
+                         "cmz_params_resolve: %s is NULL", in ? "resolved" : "params");
     cmz_params p = *in;
+    cmz_status st = CMZ__RESERVED_CHECK(&p, "cmz_params", err);
+    if (st != CMZ_OK) return st;
     const cmz_codec *codec = cmz_codec_by_id(p.codec);
     if (!codec)
         return cmz__fail(err, CMZ_ERR_UNKNOWN_CODEC, CMZ_NO_POSITION, CMZ_NO_POSITION,
                          "codec id %d is unknown or not compiled into this build", p.codec);
-    cmz_status st = cmz_codec_check_level(codec, p.level, &p.level, err);
+    st = cmz_codec_check_level(codec, p.level, &p.level, err);
     if (st != CMZ_OK) return st;
     if (p.chunk_size == 0) p.chunk_size = cmz_codec_default_chunk_size(codec);
     if (p.chunk_size < CMZ_CHUNK_SIZE_MIN || p.chunk_size > CMZ_CHUNK_SIZE_MAX)
@@ -33,7 +37,7 @@ cmz_status cmz_params_resolve(const cmz_params *in, cmz_params *out, cmz_error *
             return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
                              "typesize %u: filters take 2, 4 or 8", p.typesize);
     } else if (cmz__typesize_check(p.codec, p.filter, p.typesize) != CMZ_OK) {
-        if (!cmz_filter_name(p.filter))
+        if (cmz_filter_check(p.filter, 1) == CMZ_ERR_UNSUPPORTED)
             return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
                              "filter id %d is unknown", p.filter);
         return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,

@@ -326,15 +326,26 @@ static void test_names_and_checks(void **state) {
     const char *names[] = {"none", "shuffle", "bitshuffle", "delta", "planes"};
     for (int id = 0; id <= CMZ_FILTER_ID_MAX; id++) {
         assert_string_equal(cmz_filter_name(id), names[id]);
-        assert_int_equal(cmz_filter_by_name(names[id]), id);
+        int got = -1;
+        assert_int_equal(cmz_filter_by_name(names[id], &got, NULL), CMZ_OK);
+        assert_int_equal(got, id);
     }
-    assert_int_equal(cmz_filter_by_name("BitShuffle"), CMZ_FILTER_BITSHUFFLE);
-    assert_int_equal(cmz_filter_by_name("PLANES"), CMZ_FILTER_PLANES);
-    assert_int_equal(cmz_filter_by_name("bogus"), -1);
-    assert_int_equal(cmz_filter_by_name(""), -1);
-    assert_int_equal(cmz_filter_by_name(NULL), -1);
-    assert_null(cmz_filter_name(-1));
-    assert_null(cmz_filter_name(CMZ_FILTER_ID_MAX + 1));
+    int got = -1;
+    assert_int_equal(cmz_filter_by_name("BitShuffle", &got, NULL), CMZ_OK);
+    assert_int_equal(got, CMZ_FILTER_BITSHUFFLE);
+    assert_int_equal(cmz_filter_by_name("PLANES", &got, NULL), CMZ_OK);
+    assert_int_equal(got, CMZ_FILTER_PLANES);
+    cmz_error err;
+    cmz_error_clear(&err);
+    assert_int_equal(cmz_filter_by_name("bogus", &got, &err), CMZ_ERR_INVALID_ARG);
+    assert_int_equal(got, CMZ_FILTER_PLANES); /* left as it was */
+    assert_non_null(strstr(err.message, "'bogus'"));
+    assert_non_null(strstr(err.message, "bitshuffle")); /* the valid names */
+    assert_int_equal(cmz_filter_by_name("", &got, NULL), CMZ_ERR_INVALID_ARG);
+    assert_int_equal(cmz_filter_by_name(NULL, &got, NULL), CMZ_ERR_INVALID_ARG);
+    assert_int_equal(cmz_filter_by_name("none", NULL, NULL), CMZ_ERR_INVALID_ARG);
+    assert_string_equal(cmz_filter_name(-1), "unknown");
+    assert_string_equal(cmz_filter_name(CMZ_FILTER_ID_MAX + 1), "unknown");
 
     assert_int_equal(cmz_filter_check(CMZ_FILTER_NONE, 1), CMZ_OK);
     assert_int_equal(cmz_filter_check(CMZ_FILTER_NONE, 2), CMZ_ERR_INVALID_ARG);
@@ -536,11 +547,14 @@ static void alignment_case(int kind, unsigned ts, size_t offset) {
         uint8_t *p = buf + offset + i * ts;
         float fv = (float)v;
         uint32_t x;
+        uint64_t x64;
         memcpy(&x, &fv, 4);
+        memcpy(&x64, &v, 8);
         uint16_t h = kind == 0 ? to_half(fv) : (uint16_t)(x >> 16);
+        /* little-endian floats, as planes reads them (docs/FILTERS.md), on any host */
         if (kind <= 1) tu_put_le(p, h, 2);
-        else if (kind == 2) memcpy(p, &fv, 4);
-        else memcpy(p, &v, 8);
+        else if (kind == 2) tu_put_le(p, x, 4);
+        else tu_put_le(p, x64, 8);
     }
     size_t bound = cmz_filter_bound(CMZ_FILTER_PLANES, ts, n), size;
     uint8_t *f = exact(NULL, bound);

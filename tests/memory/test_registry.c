@@ -34,7 +34,7 @@ static cmz_registry *make(uint64_t budget) {
 
 static cmz_resource_state state_of(cmz_registry *reg, const char *id) {
     cmz_resource_info info;
-    assert_int_equal(cmz_registry_info(reg, id, &info), CMZ_OK);
+    assert_int_equal(cmz_registry_info(reg, id, &info, NULL), CMZ_OK);
     return info.state;
 }
 
@@ -64,7 +64,7 @@ static void test_add_get_remove(void **state) {
     assert_int_equal(cmz_registry_add(reg, "temp_buffers:a", adopted, 5000, CMZ_REGISTER_ADOPT,
                                       &err), CMZ_OK);
     uint64_t size = 0;
-    assert_int_equal(cmz_registry_size(reg, "temp_buffers:a", &size), CMZ_OK);
+    assert_int_equal(cmz_registry_size(reg, "temp_buffers:a", &size, NULL), CMZ_OK);
     assert_int_equal(size, 5000);
     /* errors */
     assert_int_equal(cmz_registry_add(reg, "render_cache:frame1", text, 10, CMZ_REGISTER_COPY,
@@ -95,7 +95,7 @@ static void test_add_get_remove(void **state) {
     assert_non_null(strstr(err.message, "render_cache:nope"));
     assert_int_equal(cmz_registry_read_range(reg, "render_cache:frame1", 99990, 11, small, &err),
                      CMZ_ERR_RANGE);
-    assert_int_equal(cmz_registry_unpin(reg, "render_cache:frame1"), CMZ_ERR_INVALID_ARG);
+    assert_int_equal(cmz_registry_unpin(reg, "render_cache:frame1", NULL), CMZ_ERR_INVALID_ARG);
     /* pinned: no remove, no replace, no release */
     const void *data = NULL;
     assert_int_equal(cmz_registry_pin(reg, "render_cache:frame1", &data, &got, &err), CMZ_OK);
@@ -104,7 +104,7 @@ static void test_add_get_remove(void **state) {
     assert_int_equal(cmz_registry_release(reg, "render_cache:frame1", &err), CMZ_ERR_BUSY);
     assert_int_equal(cmz_registry_replace(reg, "render_cache:frame1", text, 5, CMZ_REGISTER_COPY,
                                           &err), CMZ_ERR_BUSY);
-    assert_int_equal(cmz_registry_unpin(reg, "render_cache:frame1"), CMZ_OK);
+    assert_int_equal(cmz_registry_unpin(reg, "render_cache:frame1", NULL), CMZ_OK);
     assert_int_equal(cmz_registry_replace(reg, "render_cache:frame1", text + 7, 500,
                                           CMZ_REGISTER_COPY, &err), CMZ_OK);
     expect_content(reg, "render_cache:frame1", text + 7, 500);
@@ -150,7 +150,7 @@ static void test_auto_compress_threshold(void **state) {
     assert_int_equal(size, at);
     assert_memory_equal(data, text, at);
     assert_int_equal(state_of(reg, "subtitle:at"), CMZ_RESOURCE_RAW);
-    assert_int_equal(cmz_registry_unpin(reg, "subtitle:at"), CMZ_OK);
+    assert_int_equal(cmz_registry_unpin(reg, "subtitle:at", NULL), CMZ_OK);
     cmz_registry_type_stats total;
     assert_int_equal(cmz_registry_stats(reg, &total, NULL, 0, NULL), CMZ_OK);
     assert_int_equal(total.resources, 4);
@@ -186,7 +186,6 @@ static void on_pressure(void *opaque, cmz_pressure level, uint64_t usage, uint64
  * (model_shards, keeping min_required = 2), LRU within; pinned never; stops under the mark. */
 static void test_reaper_order(void **state) {
     (void)state;
-    tu_need_codec(CMZ_CODEC_ZSTD); /* the built-in policy compresses its types with zstd */
     record rec;
     memset(&rec, 0, sizeof rec);
     cmz_registry_params p = cmz_registry_params_default();
@@ -245,7 +244,7 @@ static void test_reaper_order(void **state) {
     assert_string_equal(rec.ids[1], "model_shards:s4"); /* s2 was used more recently */
     assert_string_equal(rec.ids[2], "render_cache:r1");
     assert_string_equal(rec.ids[3], "temp_buffers:t1");
-    assert_int_equal(cmz_registry_unpin(reg, "model_shards:s1"), CMZ_OK);
+    assert_int_equal(cmz_registry_unpin(reg, "model_shards:s1", NULL), CMZ_OK);
     cmz_registry_free(reg);
     free(rnd);
 }
@@ -253,7 +252,6 @@ static void test_reaper_order(void **state) {
 /* Compressible data: under pressure the reaper compresses and releases nothing. */
 static void test_reaper_compresses_first(void **state) {
     (void)state;
-    tu_need_codec(CMZ_CODEC_ZSTD); /* the built-in policy compresses its types with zstd */
     record rec;
     memset(&rec, 0, sizeof rec);
     cmz_registry_params p = cmz_registry_params_default();
@@ -319,7 +317,6 @@ static void blob_free(void *o) {
 
 static void test_custom(void **state) {
     (void)state;
-    tu_need_codec(CMZ_CODEC_ZSTD); /* the built-in policy compresses its types with zstd */
     cmz_registry *reg = make((uint64_t)1 << 34);
     cmz_resource_ops ops = {blob_size, blob_serialize, blob_restore, blob_free};
     void *orig;
@@ -344,7 +341,7 @@ static void test_custom(void **state) {
     assert_memory_equal(((const blob *)obj)->bytes, want, 300000);
     uint8_t tmp[8];
     assert_int_equal(cmz_registry_get(reg, "audio_cache:a", tmp, sizeof tmp, &size, &err), CMZ_ERR_INVALID_ARG);
-    assert_int_equal(cmz_registry_unpin(reg, "audio_cache:a"), CMZ_OK);
+    assert_int_equal(cmz_registry_unpin(reg, "audio_cache:a", NULL), CMZ_OK);
     /* a failing serialize leaves it raw and intact */
     void *o2;
     blob_restore(want, 1000, &o2);
@@ -374,7 +371,6 @@ static void plain_free(void *opaque, void *p) {
 
 static void test_alloc_failure(void **state) {
     (void)state;
-    tu_need_codec(CMZ_CODEC_ZSTD); /* the built-in policy compresses its types with zstd */
     uint8_t *text = tu_text(3 * MiB, 4);
     cmz_allocator failing = {failing_alloc, plain_free, NULL}, plain = {NULL, NULL, NULL};
     size_t ok_runs = 0;
@@ -466,7 +462,7 @@ static void *worker(void *p) {
         if (st == CMZ_OK && memcmp(buf, a->text, size) != 0) abort();
         if (cmz_registry_pin(a->reg, id, &data, &size, NULL) == CMZ_OK) {
             if (memcmp(data, a->text, size) != 0) abort();
-            cmz_registry_unpin(a->reg, id);
+            cmz_registry_unpin(a->reg, id, NULL);
         }
         if (i % 7 == 0) cmz_registry_release(a->reg, id, NULL);
         if (i % 11 == 0) cmz_registry_remove(a->reg, id, NULL);

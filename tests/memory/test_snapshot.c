@@ -175,10 +175,10 @@ static void test_threshold(void **state) {
     assert_int_equal(cmz_snapshots_take(snaps, NULL, NULL, NULL, &err), CMZ_ERR_INVALID_ARG);
     assert_int_equal(cmz_snapshots_rollback(snaps, "model_shards:none", &err), CMZ_ERR_NOT_FOUND);
     assert_int_equal(cmz_snapshots_rollback(NULL, "x:y", &err), CMZ_ERR_INVALID_ARG);
-    assert_int_equal(cmz_snapshots_delete(snaps, "model_shards:none"), CMZ_ERR_NOT_FOUND);
+    assert_int_equal(cmz_snapshots_delete(snaps, "model_shards:none", NULL), CMZ_ERR_NOT_FOUND);
     cmz_snapshot_info info;
-    assert_int_equal(cmz_snapshots_info(snaps, "model_shards:none", &info), CMZ_ERR_NOT_FOUND);
-    assert_int_equal(cmz_snapshots_info(snaps, NULL, &info), CMZ_ERR_INVALID_ARG);
+    assert_int_equal(cmz_snapshots_info(snaps, "model_shards:none", &info, NULL), CMZ_ERR_NOT_FOUND);
+    assert_int_equal(cmz_snapshots_info(snaps, NULL, &info, NULL), CMZ_ERR_INVALID_ARG);
     assert_int_equal(cmz_snapshots_list(NULL, NULL, 0, NULL), CMZ_ERR_INVALID_ARG);
     assert_int_equal(cmz_snapshots_list(snaps, NULL, 1, NULL), CMZ_ERR_INVALID_ARG);
     assert_int_equal(cmz_snapshots_stats(snaps, NULL), CMZ_ERR_INVALID_ARG);
@@ -205,7 +205,7 @@ static void test_expiry(void **state) {
     }
     /* now = 300 s after the first: ages 300, 200, 100 */
     cmz_snapshot_info info;
-    assert_int_equal(cmz_snapshots_info(snaps, ids[0], &info), CMZ_OK);
+    assert_int_equal(cmz_snapshots_info(snaps, ids[0], &info, NULL), CMZ_OK);
     assert_true(info.age > 299.9 && info.age < 300.1);
     assert_true(info.expires_in > 299.9 && info.expires_in < 300.1);
     assert_string_equal(info.metadata, "m");
@@ -308,7 +308,7 @@ static void test_count_limit(void **state) {
     assert_int_equal(cmz_snapshots_list(snaps, infos, 8, &n), CMZ_OK);
     assert_int_equal(n, 1);
     assert_string_equal(infos[0].id, "render_cache:2");
-    assert_int_equal(cmz_snapshots_delete(snaps, "render_cache:2"), CMZ_OK);
+    assert_int_equal(cmz_snapshots_delete(snaps, "render_cache:2", NULL), CMZ_OK);
     assert_int_equal(stats_of(reg).bytes, 0);
     cmz_registry_free(reg);
     free(text);
@@ -362,7 +362,7 @@ static void test_rollback_after_modify(void **state) {
     add(reg, "model_shards:w", v1, 3 * MiB + 17);
     assert_int_equal(take(reg, "model_shards:w", "before the edit"), CMZ_SNAPSHOT_TAKEN);
     cmz_snapshot_info info;
-    assert_int_equal(cmz_snapshots_info(snaps, "model_shards:w", &info), CMZ_OK);
+    assert_int_equal(cmz_snapshots_info(snaps, "model_shards:w", &info, NULL), CMZ_OK);
     assert_int_equal(info.raw_size, 3 * MiB + 17);
     assert_true(info.stored_size < info.raw_size); /* compressed, no raw copy */
     assert_true(info.overhead < 1024);
@@ -375,7 +375,7 @@ static void test_rollback_after_modify(void **state) {
     assert_int_equal(cmz_snapshots_rollback(snaps, "model_shards:w", &err), CMZ_OK);
     expect_content(reg, "model_shards:w", v1, 3 * MiB + 17);
     cmz_resource_info ri;
-    assert_int_equal(cmz_registry_info(reg, "model_shards:w", &ri), CMZ_OK);
+    assert_int_equal(cmz_registry_info(reg, "model_shards:w", &ri, NULL), CMZ_OK);
     assert_int_equal(ri.state, CMZ_RESOURCE_RAW); /* it was raw: it stays raw */
     assert_int_equal(ri.raw_size, 3 * MiB + 17);
     /* a second rollback works: the snapshot stays */
@@ -388,15 +388,15 @@ static void test_rollback_after_modify(void **state) {
      * puts a frame back */
     uint8_t *t1 = tu_text(6 * MiB, 7), *t2 = tu_text(6 * MiB, 8);
     add(reg, "temp_buffers:c", t1, 6 * MiB);
-    assert_int_equal(cmz_registry_info(reg, "temp_buffers:c", &ri), CMZ_OK);
+    assert_int_equal(cmz_registry_info(reg, "temp_buffers:c", &ri, NULL), CMZ_OK);
     assert_int_equal(ri.state, CMZ_RESOURCE_COMPRESSED);
     uint64_t frame_size = ri.stored_size;
     assert_int_equal(take(reg, "temp_buffers:c", NULL), CMZ_SNAPSHOT_TAKEN);
-    assert_int_equal(cmz_snapshots_info(snaps, "temp_buffers:c", &info), CMZ_OK);
+    assert_int_equal(cmz_snapshots_info(snaps, "temp_buffers:c", &info, NULL), CMZ_OK);
     assert_int_equal(info.stored_size, frame_size); /* the same frame, not recompressed */
     assert_int_equal(cmz_registry_replace(reg, "temp_buffers:c", t2, 6 * MiB, CMZ_REGISTER_COPY, &err), CMZ_OK);
     assert_int_equal(cmz_snapshots_rollback(snaps, "temp_buffers:c", &err), CMZ_OK);
-    assert_int_equal(cmz_registry_info(reg, "temp_buffers:c", &ri), CMZ_OK);
+    assert_int_equal(cmz_registry_info(reg, "temp_buffers:c", &ri, NULL), CMZ_OK);
     assert_int_equal(ri.state, CMZ_RESOURCE_COMPRESSED);
     expect_content(reg, "temp_buffers:c", t1, 6 * MiB);
 
@@ -407,7 +407,7 @@ static void test_rollback_after_modify(void **state) {
     assert_int_equal(cmz_registry_pin(reg, "model_shards:w", &data, &size, &err), CMZ_OK);
     assert_int_equal(cmz_snapshots_rollback(snaps, "model_shards:w", &err), CMZ_ERR_BUSY);
     assert_non_null(strstr(err.message, "pinned"));
-    assert_int_equal(cmz_registry_unpin(reg, "model_shards:w"), CMZ_OK);
+    assert_int_equal(cmz_registry_unpin(reg, "model_shards:w", NULL), CMZ_OK);
     expect_content(reg, "model_shards:w", v2, 2 * MiB);
     assert_true(cmz_snapshots_has(snaps, "model_shards:w"));
 
@@ -430,7 +430,6 @@ static void count_release(void *opaque, const char *id, const char *type, uint64
 
 static void test_rollback_after_release(void **state) {
     (void)state;
-    tu_need_codec(CMZ_CODEC_ZSTD); /* the built-in policy compresses its types with zstd */
     cmz_registry_params p = cmz_registry_params_default();
     p.budget = 64 * MiB;
     p.usage = CMZ_USAGE_REGISTRY;
@@ -452,7 +451,7 @@ static void test_rollback_after_release(void **state) {
     assert_false(cmz_registry_contains(reg, "model_shards:a"));
     assert_int_equal(releases, 1);
     cmz_snapshot_info info;
-    assert_int_equal(cmz_snapshots_info(snaps, "model_shards:a", &info), CMZ_OK);
+    assert_int_equal(cmz_snapshots_info(snaps, "model_shards:a", &info, NULL), CMZ_OK);
     assert_true(info.automatic);
     assert_true(info.stored_size < 8 * MiB);
     assert_int_equal(cmz_registry_usage(reg), usage_with - 8 * MiB + info.stored_size + info.overhead);
@@ -472,15 +471,15 @@ static void test_rollback_after_release(void **state) {
     /* a compressed resource released: its frame moves into the snapshot as it is */
     add(reg, "temp_buffers:t", b, 6 * MiB); /* lz4 from 5 MiB */
     cmz_resource_info ri;
-    assert_int_equal(cmz_registry_info(reg, "temp_buffers:t", &ri), CMZ_OK);
+    assert_int_equal(cmz_registry_info(reg, "temp_buffers:t", &ri, NULL), CMZ_OK);
     assert_int_equal(ri.state, CMZ_RESOURCE_COMPRESSED);
     assert_int_equal(cmz_registry_release(reg, "temp_buffers:t", &err), CMZ_OK);
-    assert_int_equal(cmz_snapshots_info(snaps, "temp_buffers:t", &info), CMZ_OK);
+    assert_int_equal(cmz_snapshots_info(snaps, "temp_buffers:t", &info, NULL), CMZ_OK);
     assert_int_equal(info.stored_size, ri.stored_size);
     assert_int_equal(info.codec, CMZ_CODEC_LZ4);
     /* back in the form the registry keeps it: compressed (auto_compress at 6 MiB) */
     assert_int_equal(cmz_snapshots_rollback(snaps, "temp_buffers:t", &err), CMZ_OK);
-    assert_int_equal(cmz_registry_info(reg, "temp_buffers:t", &ri), CMZ_OK);
+    assert_int_equal(cmz_registry_info(reg, "temp_buffers:t", &ri, NULL), CMZ_OK);
     assert_int_equal(ri.state, CMZ_RESOURCE_COMPRESSED);
     expect_content(reg, "temp_buffers:t", b, 6 * MiB);
 
@@ -507,7 +506,6 @@ static void test_rollback_after_release(void **state) {
  * release takes one. */
 static void test_reaper_snapshots(void **state) {
     (void)state;
-    tu_need_codec(CMZ_CODEC_ZSTD); /* the built-in policy compresses its types with zstd */
     /* random bytes: compressing them gains nothing, so the reaper has to release */
     cmz_registry *reg = make(12 * MiB);
     cmz_snapshots *snaps = cmz_registry_snapshots(reg);
@@ -558,7 +556,7 @@ static void test_reaper_snapshots(void **state) {
     assert_int_equal(cmz_registry_check(reg, NULL, &err), CMZ_OK);
     assert_false(cmz_registry_contains(reg, "model_shards:idle"));
     cmz_snapshot_info info;
-    assert_int_equal(cmz_snapshots_info(snaps, "model_shards:idle", &info), CMZ_OK);
+    assert_int_equal(cmz_snapshots_info(snaps, "model_shards:idle", &info, NULL), CMZ_OK);
     assert_true(info.automatic);
     assert_true(info.stored_size < 3 * MiB);
     assert_int_equal(cmz_snapshots_rollback(snaps, "model_shards:idle", &err), CMZ_OK);
@@ -609,12 +607,11 @@ static void expect_blob(cmz_registry *reg, const char *id, const uint8_t *want, 
     const blob *b = obj;
     assert_int_equal(b->n, n);
     assert_memory_equal(b->bytes, want, n);
-    assert_int_equal(cmz_registry_unpin(reg, id), CMZ_OK);
+    assert_int_equal(cmz_registry_unpin(reg, id, NULL), CMZ_OK);
 }
 
 static void test_custom(void **state) {
     (void)state;
-    tu_need_codec(CMZ_CODEC_ZSTD); /* the built-in policy compresses its types with zstd */
     cmz_registry *reg = make(256 * MiB);
     cmz_snapshots *snaps = cmz_registry_snapshots(reg);
     cmz_error err;
@@ -623,7 +620,7 @@ static void test_custom(void **state) {
     assert_int_equal(cmz_registry_add_custom(reg, "render_cache:blob", &ops, blob_new(v1, MiB), &err), CMZ_OK);
     assert_int_equal(take(reg, "render_cache:blob", NULL), CMZ_SNAPSHOT_TAKEN);
     cmz_snapshot_info info;
-    assert_int_equal(cmz_snapshots_info(snaps, "render_cache:blob", &info), CMZ_OK);
+    assert_int_equal(cmz_snapshots_info(snaps, "render_cache:blob", &info, NULL), CMZ_OK);
     assert_true(info.custom);
     /* changed: a new object; the rollback restores the old content through restore */
     const void *obj;
@@ -631,7 +628,7 @@ static void test_custom(void **state) {
     assert_int_equal(cmz_registry_pin(reg, "render_cache:blob", &obj, &size, &err), CMZ_OK);
     blob *b = (blob *)obj;
     memcpy(b->bytes, v2, MiB / 2);
-    assert_int_equal(cmz_registry_unpin(reg, "render_cache:blob"), CMZ_OK);
+    assert_int_equal(cmz_registry_unpin(reg, "render_cache:blob", NULL), CMZ_OK);
     restores = 0;
     assert_int_equal(cmz_snapshots_rollback(snaps, "render_cache:blob", &err), CMZ_OK);
     assert_int_equal(restores, 1);
@@ -784,7 +781,7 @@ static void *worker(void *arg) {
         case 6:
             atomic_fetch_add(&fake_now, 50 * SEC); /* expiry races everything else */
             cmz_snapshots_cleanup(snaps, NULL);
-            if (r & 1) cmz_snapshots_delete(snaps, id);
+            if (r & 1) cmz_snapshots_delete(snaps, id, NULL);
             break;
         default: {
             size_t size = 0;
@@ -803,7 +800,6 @@ static void *worker(void *arg) {
 
 static void test_threads(void **state) {
     (void)state;
-    tu_need_codec(CMZ_CODEC_ZSTD); /* the built-in policy compresses its types with zstd */
     cmz_registry *reg = make(256 * MiB);
     uint8_t *a = tu_text(300 * 1024, 16), *b = tu_mixed(200 * 1024, 17);
     versions[0] = a;
