@@ -11,7 +11,13 @@
  *
  * Errors in files or values are reported as diagnostics (cmz_diags below): every error is
  * reported, each with the file, line and column it was found at, so that a person can fix all
- * of them in one pass. The library never prints; callers print the diagnostics. */
+ * of them in one pass. The library never prints; callers print the diagnostics.
+ *
+ * A policy file is data that travels between machines: a codec it names that cmz knows but
+ * this build was configured without (cmz codecs lists those compiled in) is kept in the entry
+ * and reported as a warning, not an error, and such a type compresses with the build's
+ * default codec (cmz_codec_default) at its default level (cmz_policy_apply). A codec chosen
+ * now (create, update) must be compiled in; an unknown name is an error everywhere. */
 #ifndef CMZ_POLICY_H
 #define CMZ_POLICY_H
 
@@ -31,7 +37,14 @@ extern "C" {
  * (cmz_diags_dropped). */
 #define CMZ_DIAGS_MAX 100
 
-/* One error found in a policy file or in a value given to the API. */
+/* What a diagnostic is: an error makes the call fail; a warning leaves it successful (a
+ * codec the build lacks, see the top of this file). */
+typedef enum {
+    CMZ_DIAG_ERROR = 0,
+    CMZ_DIAG_WARNING = 1,
+} cmz_diag_severity;
+
+/* One problem found in a policy file or in a value given to the API. */
 typedef struct {
     const char *file;  /* where: the file name, "<string>"-like name of a loaded string, or ""
                           for a value that comes from no file (cmz_policy_create settings).
@@ -39,6 +52,7 @@ typedef struct {
     unsigned line;     /* 1-based; 0 when the diagnostic has no position */
     unsigned column;   /* 1-based; 0 when the diagnostic has no position */
     char message[CMZ_DIAG_MESSAGE_MAX]; /* one sentence for a person, without the position */
+    cmz_diag_severity severity;
 } cmz_diag;
 
 /* An append-only list of diagnostics, filled by the functions below that take one. Passing
@@ -58,8 +72,9 @@ size_t cmz_diags_dropped(const cmz_diags *diags);
 /* The i-th diagnostic in the order found (file order for a file), or NULL when i >= count. */
 const cmz_diag *cmz_diags_at(const cmz_diags *diags, size_t i);
 /* Writes "file:line:column: message" (or "file: message" without a position, or just the
- * message without a file) into buf, NUL-terminated and truncated to cap bytes like snprintf.
- * Returns the length the full text has. */
+ * message without a file) into buf, NUL-terminated and truncated to cap bytes like snprintf;
+ * a warning's message starts with "warning: ", as compilers write it. Returns the length the
+ * full text has. */
 size_t cmz_diag_format(const cmz_diag *diag, char *buf, size_t cap);
 
 /* ---- entries ---------------------------------------------------------------------------- */
@@ -85,8 +100,10 @@ const char *cmz_priority_name(cmz_priority priority);
  * they are CMZ_FILTER_NONE and 1, and a saved file leaves them out. */
 typedef struct {
     char type[CMZ_POLICY_TYPE_MAX + 1]; /* the type's name (the mapping key) */
-    int codec;                  /* cmz_codec_id [algorithm] */
-    int level;                  /* within the codec's range [level] */
+    int codec;                  /* cmz_codec_id [algorithm]; may be one not compiled in
+                                   (see the top of this file) */
+    int level;                  /* within the codec's range [level] (not checked for a codec
+                                   not compiled in: this build does not know its range) */
     uint32_t chunk_size;        /* bytes, CMZ_CHUNK_SIZE_MIN..CMZ_CHUNK_SIZE_MAX [chunk_size] */
     bool auto_compress;         /* compress automatically from the threshold on [auto_compress] */
     uint64_t threshold;         /* bytes, 0..CMZ_POLICY_THRESHOLD_MAX [threshold_mb] */
@@ -123,7 +140,8 @@ cmz_policy *cmz_policy_new_default(void);
  * diags as "path:line:column: message": YAML syntax errors, unknown keys (with a suggestion),
  * values of the wrong type, unknown algorithms or filters (with a suggestion), levels outside
  * the codec's range, typesizes the filter does not take, sizes out of range, duplicate types
- * or keys, a missing `default`.
+ * or keys, a missing `default`. A codec that cmz knows but this build lacks is a warning
+ * (CMZ_DIAG_WARNING, at the algorithm's value), and the load succeeds.
  * Errors: CMZ_ERR_INVALID_ARG (the file is not a valid policy; see diags; also for NULL
  * arguments), CMZ_ERR_IO (the file cannot be read; a diagnostic says why), CMZ_ERR_NOMEM. */
 cmz_status cmz_policy_load_file(const char *path, cmz_policy **out, cmz_diags *diags);
@@ -153,12 +171,17 @@ const cmz_policy_entry *cmz_policy_lookup(const cmz_policy *policy, const char *
 
 /* Sets params->codec, level, chunk_size, filter and typesize from the entry that applies to
  * `type` (as cmz_policy_lookup); the other fields of *params are left as they are, so a
- * caller applies the policy first and its explicit options after. Errors: CMZ_ERR_INVALID_ARG (NULL). */
+ * caller applies the policy first and its explicit options after. An entry whose codec is
+ * not compiled into this build gives the build's default codec (cmz_codec_default) at that
+ * codec's default level, with the entry's chunk size, filter and typesize.
+ * Errors: CMZ_ERR_INVALID_ARG (NULL). */
 cmz_status cmz_policy_apply(const cmz_policy *policy, const char *type, cmz_params *params);
 
 /* Adds type `type` with `default`'s values overridden by settings[0..count). Every bad
  * setting is reported (file "" and no position; the message names the key); on any error the
- * policy is left unchanged. New types are inserted just before `default`.
+ * policy is left unchanged. An algorithm given must be compiled into this build (one that is
+ * not is refused); one inherited from `default` that is not gives a warning. New types are
+ * inserted just before `default`.
  * Errors: CMZ_ERR_INVALID_ARG (bad name or settings, the type exists already, NULL),
  * CMZ_ERR_NOMEM. */
 cmz_status cmz_policy_create(cmz_policy *policy, const char *type,
@@ -166,15 +189,17 @@ cmz_status cmz_policy_create(cmz_policy *policy, const char *type,
                              cmz_diags *diags);
 
 /* Changes the given keys of the existing type `type` (the other keys keep their values).
- * Same reporting as create; the policy is unchanged on error. Changing the algorithm alone
- * keeps the level, which must then be valid for the new codec.
+ * Same reporting as create (an algorithm given must be compiled in; the type's own codec,
+ * when this build lacks it, gives a warning); the policy is unchanged on error. Changing the
+ * algorithm alone keeps the level, which must then be valid for the new codec.
  * Errors: CMZ_ERR_INVALID_ARG (bad settings, no such type, NULL), CMZ_ERR_NOMEM. */
 cmz_status cmz_policy_update(cmz_policy *policy, const char *type,
                              const cmz_policy_setting *settings, size_t count,
                              cmz_diags *diags);
 
 /* Inserts *entry (as create does) or replaces the entry of the same type, after checking
- * every field as a file's would be. Errors: CMZ_ERR_INVALID_ARG, CMZ_ERR_NOMEM. */
+ * every field as a file's would be (a codec this build lacks is a warning, as in a file).
+ * Errors: CMZ_ERR_INVALID_ARG, CMZ_ERR_NOMEM. */
 cmz_status cmz_policy_put(cmz_policy *policy, const cmz_policy_entry *entry, cmz_diags *diags);
 
 /* Removes type `type`. Errors: CMZ_ERR_INVALID_ARG (no such type, `default` — a policy always

@@ -1,5 +1,6 @@
 /* The codec table and the generic half of the codec API (range checks, contexts). */
 #include "internal.h"
+#include "known.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -40,6 +41,29 @@ static const struct {
 } aliases[] = {{"store", "none"}, {"xz", "lzma"}, {"gz", "gzip"}, {"zlib", "gzip"},
                {"bz2", "bzip2"}, {"lz4hc", "lz4"}, {"br", "brotli"}};
 
+/* Every codec cmz knows, by id, compiled in or not: a policy file may name one whose library
+ * was missing when this build was configured. */
+static const char *const known[CMZ_CODEC_ID_MAX + 1] = {
+    "none", "zstd", "lz4", "gzip", "bzip2", "lzma", "snappy", "brotli", "rans", "planes"};
+
+static const char *canonical_name(const char *name) {
+    for (size_t i = 0; i < sizeof aliases / sizeof aliases[0]; i++)
+        if (strcasecmp(name, aliases[i].alias) == 0) return aliases[i].name;
+    return name;
+}
+
+int cmz__codec_known_id(const char *name) {
+    if (!name) return -1;
+    const char *canonical = canonical_name(name);
+    for (int id = 0; id <= CMZ_CODEC_ID_MAX; id++)
+        if (strcasecmp(canonical, known[id]) == 0) return id;
+    return -1;
+}
+
+const char *cmz__codec_known_name(int id) {
+    return id >= 0 && id <= CMZ_CODEC_ID_MAX ? known[id] : NULL;
+}
+
 const cmz_codec *const *cmz_codec_list(size_t *count) {
     if (count) *count = TABLE_SIZE;
     return table;
@@ -60,40 +84,30 @@ const cmz_codec *cmz_codec_default(void) {
     return &cmz__codec_none;
 }
 
-const cmz_codec *cmz_codec_by_name(const char *name, cmz_error *err) {
-    if (!name) {
-        cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                  "no codec name given");
-        return NULL;
-    }
-    const char *canonical = name;
-    for (size_t i = 0; i < sizeof aliases / sizeof aliases[0]; i++)
-        if (strcasecmp(name, aliases[i].alias) == 0) canonical = aliases[i].name;
+cmz_status cmz_codec_by_name(const char *name, const cmz_codec **codec, cmz_error *err) {
+    if (!name || !codec)
+        return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
+                         name ? "cmz_codec_by_name: codec is NULL" : "no codec name given");
+    const char *canonical = canonical_name(name);
     for (size_t i = 0; i < TABLE_SIZE; i++)
-        if (strcasecmp(canonical, table[i]->name) == 0) return table[i];
-    if (err) {
-        char valid[160] = "";
-        for (size_t i = 0; i < TABLE_SIZE; i++) {
-            size_t used = strlen(valid);
-            snprintf(valid + used, sizeof valid - used, "%s%s", i ? ", " : "", table[i]->name);
+        if (strcasecmp(canonical, table[i]->name) == 0) {
+            *codec = table[i];
+            return CMZ_OK;
         }
-        /* Known algorithm, but its library was missing when this build was configured. */
-        static const char *const known[] = {"none", "zstd", "lz4", "gzip", "bzip2",
-                                            "lzma", "snappy", "brotli", "rans", "planes"};
-        for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
-            if (strcasecmp(canonical, known[i]) == 0) {
-                cmz__fail(err, CMZ_ERR_CODEC_DISABLED, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                          "codec '%s' is not compiled into this build; available: %s", name,
-                          valid);
-                return NULL;
-            }
-        cmz__fail(err, CMZ_ERR_UNKNOWN_CODEC, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                  "unknown codec '%s'; valid codecs: %s", name, valid);
+    char valid[160] = "";
+    for (size_t i = 0; i < TABLE_SIZE; i++) {
+        size_t used = strlen(valid);
+        snprintf(valid + used, sizeof valid - used, "%s%s", i ? ", " : "", table[i]->name);
     }
-    return NULL;
+    if (cmz__codec_known_id(name) >= 0)
+        return cmz__fail(err, CMZ_ERR_CODEC_DISABLED, CMZ_NO_POSITION, CMZ_NO_POSITION,
+                         "codec '%s' is not compiled into this build; available: %s", name,
+                         valid);
+    return cmz__fail(err, CMZ_ERR_UNKNOWN_CODEC, CMZ_NO_POSITION, CMZ_NO_POSITION,
+                     "unknown codec '%s'; valid codecs: %s", name, valid);
 }
 
-const char *cmz_codec_name(const cmz_codec *c) { return c->name; }
+const char *cmz_codec_name(const cmz_codec *c) { return c ? c->name : "unknown"; }
 cmz_codec_id cmz_codec_id_of(const cmz_codec *c) { return c->id; }
 int cmz_codec_min_level(const cmz_codec *c) { return c->min_level; }
 int cmz_codec_max_level(const cmz_codec *c) { return c->max_level; }

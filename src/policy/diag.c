@@ -46,13 +46,15 @@ const cmz_diag *cmz_diags_at(const cmz_diags *d, size_t i) {
 size_t cmz_diag_format(const cmz_diag *diag, char *buf, size_t cap) {
     if (!diag) return 0;
     const char *file = diag->file ? diag->file : "";
+    const char *kind = diag->severity == CMZ_DIAG_WARNING ? "warning: " : "";
     int n;
     if (!file[0])
-        n = snprintf(buf, cap, "%s", diag->message);
+        n = snprintf(buf, cap, "%s%s", kind, diag->message);
     else if (diag->line == 0)
-        n = snprintf(buf, cap, "%s: %s", file, diag->message);
+        n = snprintf(buf, cap, "%s: %s%s", file, kind, diag->message);
     else
-        n = snprintf(buf, cap, "%s:%u:%u: %s", file, diag->line, diag->column, diag->message);
+        n = snprintf(buf, cap, "%s:%u:%u: %s%s", file, diag->line, diag->column, kind,
+                     diag->message);
     return n < 0 ? 0 : (size_t)n;
 }
 
@@ -73,10 +75,11 @@ void cmz__report_init(cmz__reporter *r, cmz_diags *diags, const char *file) {
     r->diags = diags;
     r->file = file ? file : "";
     r->errors = 0;
+    r->absent_codecs = 0;
 }
 
-void cmz__report(cmz__reporter *r, unsigned line, unsigned column, const char *fmt, ...) {
-    r->errors++;
+static void store(cmz__reporter *r, cmz_diag_severity severity, unsigned line,
+                  unsigned column, const char *fmt, va_list ap) {
     cmz_diags *d = r->diags;
     if (!d) return;
     const char *file = d->count < CMZ_DIAGS_MAX ? intern(d, r->file) : NULL;
@@ -88,9 +91,22 @@ void cmz__report(cmz__reporter *r, unsigned line, unsigned column, const char *f
     diag->file = file;
     diag->line = line;
     diag->column = line ? column : 0;
+    diag->severity = severity;
+    vsnprintf(diag->message, sizeof diag->message, fmt, ap);
+}
+
+void cmz__report(cmz__reporter *r, unsigned line, unsigned column, const char *fmt, ...) {
+    r->errors++;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(diag->message, sizeof diag->message, fmt, ap);
+    store(r, CMZ_DIAG_ERROR, line, column, fmt, ap);
+    va_end(ap);
+}
+
+void cmz__warn(cmz__reporter *r, unsigned line, unsigned column, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    store(r, CMZ_DIAG_WARNING, line, column, fmt, ap);
     va_end(ap);
 }
 

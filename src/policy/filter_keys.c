@@ -13,7 +13,9 @@ static const char *const filter_names[] = {"none", "shuffle", "bitshuffle", "del
 #define FILTER_NAMES (sizeof filter_names / sizeof filter_names[0])
 
 const char *cmz__policy_filter_name(int filter) {
-    return filter == CMZ_FILTER_AUTO ? "auto" : cmz_filter_name(filter);
+    if (filter == CMZ_FILTER_AUTO) return "auto";
+    /* NULL for an id cmz_filter_name would call "unknown": callers print the number */
+    return cmz_filter_check(filter, 1) == CMZ_ERR_UNSUPPORTED ? NULL : cmz_filter_name(filter);
 }
 
 bool cmz__policy_filter_pair_ok(int codec, int filter, unsigned typesize) {
@@ -29,8 +31,8 @@ bool cmz__policy_parse_filter(const char *s, const cmz__value *v, cmz__reporter 
         *out = CMZ_FILTER_AUTO;
         return true;
     }
-    int id = cmz_filter_by_name(s);
-    if (id >= 0) {
+    int id;
+    if (cmz_filter_by_name(s, &id, NULL) == CMZ_OK) {
         *out = id;
         return true;
     }

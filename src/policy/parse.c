@@ -86,6 +86,9 @@ static bool parse_entry(walker *w, const yaml_node_t *type_node, const yaml_node
         const yaml_node_t *ln = seen[CMZ__KEY_LEVEL];
         cmz__policy_check_level(e, cmz__yaml_line(ln->start_mark), cmz__yaml_column(ln->start_mark), w->r);
     }
+    if (valid[CMZ__KEY_ALGORITHM])
+        cmz__policy_check_codec(e, values[CMZ__KEY_ALGORITHM].line,
+                                values[CMZ__KEY_ALGORITHM].column, w->r);
     bool has_filter = seen[CMZ__KEY_FILTER] != NULL,
          has_typesize = seen[CMZ__KEY_TYPESIZE] != NULL;
     if ((has_filter || has_typesize) && (!has_filter || valid[CMZ__KEY_FILTER]) &&

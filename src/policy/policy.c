@@ -129,6 +129,13 @@ cmz_status cmz_policy_apply(const cmz_policy *p, const char *type, cmz_params *p
     if (!e || !params) return CMZ_ERR_INVALID_ARG;
     params->codec = e->codec;
     params->level = e->level;
+    if (!cmz_codec_by_id(e->codec)) {
+        /* The file named a codec this build lacks (a warning when it was loaded): the entry's
+         * level belongs to that codec, so the stand-in takes its own default. */
+        const cmz_codec *fallback = cmz_codec_default();
+        params->codec = (int)cmz_codec_id_of(fallback);
+        params->level = cmz_codec_default_level(fallback);
+    }
     params->chunk_size = e->chunk_size;
     params->filter = e->filter;
     params->typesize = e->typesize;
@@ -162,7 +169,17 @@ static bool apply_settings(cmz_policy_entry *e, const cmz_policy_setting *settin
         if (k == CMZ__KEY_ALGORITHM || k == CMZ__KEY_LEVEL) level_checkable = false;
         if (k == CMZ__KEY_FILTER || k == CMZ__KEY_TYPESIZE) filter_checkable = false;
     }
-    if (level_checkable) cmz__policy_check_level(e, 0, 0, r);
+    if (level_checkable && seen[CMZ__KEY_ALGORITHM] && !cmz_codec_by_id(e->codec)) {
+        /* A codec chosen now must work in this build (a file's may name one it lacks). */
+        cmz_error err;
+        cmz_error_clear(&err);
+        const cmz_codec *codec;
+        cmz_codec_by_name(given[CMZ__KEY_ALGORITHM].text, &codec, &err);
+        cmz__report(r, 0, 0, "%s", err.message);
+        level_checkable = filter_checkable = false;
+    }
+    if (level_checkable && cmz__policy_check_level(e, 0, 0, r))
+        cmz__policy_check_codec(e, 0, 0, r);
     /* A new algorithm is checked with the pair too: the planes codec's typesize (with no
      * filter) goes back to 1 when the codec changes to one that takes none. */
     if (filter_checkable &&

@@ -119,16 +119,23 @@ static bool parse_level(const cmz__value *v, cmz__reporter *r, int *out) {
 static bool parse_algorithm(const char *s, const cmz__value *v, cmz__reporter *r, int *out) {
     cmz_error err;
     cmz_error_clear(&err);
-    const cmz_codec *codec = cmz_codec_by_name(s, &err);
-    if (codec) {
+    const cmz_codec *codec = NULL;
+    if (cmz_codec_by_name(s, &codec, &err) == CMZ_OK) {
         *out = (int)cmz_codec_id_of(codec);
         return true;
     }
-    size_t n = 0;
-    const cmz_codec *const *list = cmz_codec_list(&n);
+    /* Known but not compiled in: kept, so the file travels; the callers decide whether that
+     * is a warning (a file's value) or an error (a choice made now). */
+    int known = cmz__codec_known_id(s);
+    if (known >= 0) {
+        *out = known;
+        return true;
+    }
+    /* Suggested from every name cmz knows: the file may have been written for a build that
+     * has the codec meant. */
     const char *names[CMZ_CODEC_ID_MAX + 1];
-    if (n > CMZ_CODEC_ID_MAX + 1) n = CMZ_CODEC_ID_MAX + 1;
-    for (size_t i = 0; i < n; i++) names[i] = cmz_codec_name(list[i]);
+    size_t n = 0;
+    for (int id = 0; id <= CMZ_CODEC_ID_MAX; id++) names[n++] = cmz__codec_known_name(id);
     const char *hint = err.status == CMZ_ERR_UNKNOWN_CODEC ? cmz__suggest(s, names, n) : NULL;
     if (hint)
         cmz__report(r, v->line, v->column, "%s; did you mean '%s'?", err.message, hint);
@@ -197,9 +204,9 @@ bool cmz__policy_set_key(cmz_policy_entry *e, int key, const cmz__value *v, cmz_
 bool cmz__policy_check_level(const cmz_policy_entry *e, unsigned line, unsigned column,
                              cmz__reporter *r) {
     const cmz_codec *codec = cmz_codec_by_id(e->codec);
+    if (!codec && cmz__codec_known_name(e->codec)) return true;
     if (!codec) {
-        cmz__report(r, line, column, "codec id %d is unknown or not compiled into this build",
-                    e->codec);
+        cmz__report(r, line, column, "codec id %d is unknown", e->codec);
         return false;
     }
     cmz_error err;
@@ -220,6 +227,20 @@ bool cmz__policy_check_level(const cmz_policy_entry *e, unsigned line, unsigned 
                   cmz_codec_name(codec), cmz_codec_min_level(codec), e->level);
     cmz__report(r, line, column, "%s", err.message);
     return false;
+}
+
+void cmz__policy_check_codec(const cmz_policy_entry *e, unsigned line, unsigned column,
+                             cmz__reporter *r) {
+    const char *name = cmz__codec_known_name(e->codec);
+    if (cmz_codec_by_id(e->codec) || !name) return;
+    _Static_assert(CMZ_CODEC_ID_MAX < sizeof r->absent_codecs * CHAR_BIT, "a bit per codec");
+    unsigned bit = 1u << e->codec;
+    if (r->absent_codecs & bit) return;
+    r->absent_codecs |= bit;
+    cmz__warn(r, line, column,
+              "%s is not compiled into this build: type '%s' (and any other type naming it) "
+              "uses %s (the build's default codec) at its default level",
+              name, e->type, cmz_codec_name(cmz_codec_default()));
 }
 
 bool cmz__policy_check_type(const char *name, unsigned line, unsigned column, cmz__reporter *r) {
@@ -246,7 +267,7 @@ bool cmz__policy_check_entry(const cmz_policy_entry *e, cmz__reporter *r) {
         cmz__report(r, 0, 0, "type name is not NUL-terminated");
     else
         cmz__policy_check_type(e->type, 0, 0, r);
-    cmz__policy_check_level(e, 0, 0, r);
+    if (cmz__policy_check_level(e, 0, 0, r)) cmz__policy_check_codec(e, 0, 0, r);
     if (e->chunk_size < CMZ_CHUNK_SIZE_MIN || e->chunk_size > CMZ_CHUNK_SIZE_MAX)
         cmz__report(r, 0, 0, "chunk_size %" PRIu32 " bytes is outside %u bytes..1GB",
                     e->chunk_size, CMZ_CHUNK_SIZE_MIN);
@@ -255,7 +276,7 @@ bool cmz__policy_check_entry(const cmz_policy_entry *e, cmz__reporter *r) {
                     e->threshold);
     if ((unsigned)e->priority > CMZ_PRIORITY_LOW)
         cmz__report(r, 0, 0, "priority %d is not high, medium or low", (int)e->priority);
-    if (e->filter != CMZ_FILTER_AUTO && !cmz_filter_name(e->filter))
+    if (e->filter != CMZ_FILTER_AUTO && cmz_filter_check(e->filter, 1) == CMZ_ERR_UNSUPPORTED)
         cmz__report(r, 0, 0, "filter id %d is unknown", e->filter);
     else if (!cmz__policy_filter_pair_ok(e->codec, e->filter, e->typesize))
         cmz__report(r, 0, 0, "typesize %u is not valid for filter %s", e->typesize,
@@ -267,12 +288,11 @@ size_t cmz_policy_format_value(const cmz_policy_entry *e, const char *key, char 
                                size_t cap) {
     if (!e || !key) return 0;
     char tmp[64];
-    const cmz_codec *codec;
     switch (cmz__policy_key_index(key)) {
     case CMZ__KEY_ALGORITHM:
-        codec = cmz_codec_by_id(e->codec);
-        if (codec)
-            snprintf(tmp, sizeof tmp, "%s", cmz_codec_name(codec));
+        /* The name even when not compiled in: a saved file keeps what it said. */
+        if (cmz__codec_known_name(e->codec))
+            snprintf(tmp, sizeof tmp, "%s", cmz__codec_known_name(e->codec));
         else
             snprintf(tmp, sizeof tmp, "codec-%d", e->codec);
         break;

@@ -38,6 +38,8 @@ static char *diags_text(cmz_diags *d) {
     static char out[16384];
     out[0] = '\0';
     for (size_t i = 0; i < cmz_diags_count(d); i++) {
+        if (cmz_diags_at(d, i)->severity == CMZ_DIAG_WARNING)
+            continue; /* a codec this build lacks: tests/policy/test_absent_codec.c */
         char line[512];
         cmz_diag_format(cmz_diags_at(d, i), line, sizeof line);
         strcat(out, line);
@@ -375,8 +377,6 @@ static void test_codec_without_levels(void **state) {
 }
 
 int main(void) {
-    int skip = tu_skip_unless_codec(CMZ_CODEC_ZSTD, "its policies name zstd");
-    if (skip) return skip;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_deep_nesting_refused_quickly),
         cmocka_unit_test(test_nesting_at_the_cap_is_parsed),

@@ -64,7 +64,8 @@ static cmz_policy *load_ok(const char *path) {
         if (cmz_diags_count(d)) cmz_diag_format(cmz_diags_at(d, 0), line, sizeof line);
         fail_msg("%s: %s: %s", path, cmz_status_name(st), line);
     }
-    assert_int_equal(cmz_diags_count(d), 0);
+    for (size_t i = 0; i < cmz_diags_count(d); i++) /* warnings only: test_absent_codec.c */
+        assert_int_equal(cmz_diags_at(d, i)->severity, CMZ_DIAG_WARNING);
     cmz_diags_free(d);
     return p;
 }
@@ -200,6 +201,7 @@ static void test_round_trip(void **state) {
 
 static void test_lookup_and_apply(void **state) {
     (void)state;
+    tu_need_codec(CMZ_CODEC_GZIP); /* default's own codec (test_absent_codec.c: without it) */
     cmz_policy *p = cmz_policy_new_default();
     const cmz_policy_entry *def = cmz_policy_get(p, "default");
     assert_non_null(def);
@@ -239,6 +241,8 @@ static char *all_diags(const cmz_diags *d) {
     static char out[4096];
     out[0] = '\0';
     for (size_t i = 0; i < cmz_diags_count(d); i++) {
+        if (cmz_diags_at(d, i)->severity == CMZ_DIAG_WARNING)
+            continue; /* a codec this build lacks: tests/policy/test_absent_codec.c */
         char line[512];
         cmz_diag_format(cmz_diags_at(d, i), line, sizeof line);
         strcat(out, line);
@@ -249,6 +253,8 @@ static char *all_diags(const cmz_diags *d) {
 
 static void test_create_update_delete(void **state) {
     (void)state;
+    tu_need_codec(CMZ_CODEC_ZSTD);
+    tu_need_codec(CMZ_CODEC_GZIP); /* chosen and checked by name */
     cmz_policy *p = cmz_policy_new_default();
     cmz_policy *before = cmz_policy_clone(p);
     cmz_diags *d = cmz_diags_new();
@@ -467,11 +473,11 @@ static void test_filters(void **state) {
     /* The planes codec's typesize (no filter) goes back to 1 with another algorithm. */
     cmz_policy_setting to_planes[] = {{"algorithm", "planes"}, {"level", "0"},
                                       {"typesize", "2"}},
-                       to_zstd[] = {{"algorithm", "zstd"}, {"level", "3"}};
+                       to_store[] = {{"algorithm", "none"}, {"level", "0"}};
     assert_int_equal(cmz_policy_update(p, "model_weights", to_none, 1, NULL), CMZ_OK);
     assert_int_equal(cmz_policy_update(p, "model_weights", to_planes, 3, NULL), CMZ_OK);
     assert_int_equal(cmz_policy_get(p, "model_weights")->typesize, 2);
-    assert_int_equal(cmz_policy_update(p, "model_weights", to_zstd, 2, NULL), CMZ_OK);
+    assert_int_equal(cmz_policy_update(p, "model_weights", to_store, 2, NULL), CMZ_OK);
     assert_int_equal(cmz_policy_get(p, "model_weights")->typesize, 1);
     cmz_policy_entry checked = *cmz_policy_get(p, "model_weights"); /* put checks the pair */
     assert_int_equal(cmz_policy_put(p, &checked, NULL), CMZ_OK);
@@ -690,8 +696,6 @@ static void test_allocation_failures(void **state) {
 }
 
 int main(void) {
-    int skip = tu_skip_unless_codec(CMZ_CODEC_ZSTD, "its policies name zstd");
-    if (skip) return skip;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_shipped_file_verifies),
         cmocka_unit_test(test_builtin_is_the_shipped_file),
