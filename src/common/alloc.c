@@ -126,13 +126,3 @@ void cmz__release_tail(void *buf, size_t used, size_t cap) {
     (void)buf, (void)used, (void)cap;
 #endif
 }
-
-int cmz__grow(uint8_t **buf, size_t *cap, size_t need) {
-    if (*cap >= need) return 0;
-    uint8_t *p = cmz__malloc_large(need);
-    if (!p) return -1;
-    cmz__free(*buf);
-    *buf = p;
-    *cap = need;
-    return 0;
-}

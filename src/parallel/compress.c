@@ -10,6 +10,7 @@
 #include "internal.h"
 #include "../frame/parity.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <string.h>
 
@@ -24,18 +25,19 @@ typedef struct encoder encoder;
 typedef struct {
     cmz__hbuf raw;              /* a source's chunk, read here by this thread */
     cmz__hbuf out[RECORD_BUFS]; /* records */
-    int out_busy[RECORD_BUFS];  /* holds a record not yet written; under the encoder's mutex */
+    int out_busy[RECORD_BUFS];  /* holds a record not yet written; under the queue's monitor */
 } thread_bufs;
 
-/* A free record buffer of b's, or -1. Under the encoder's mutex. */
-static int free_out(const thread_bufs *b) {
+/* A free record buffer of b's, or -1. Under the queue's monitor. */
+static int free_out(cmz__monitor *m, const thread_bufs *b) {
+    assert(cmz__monitor_held(m));
     for (int k = 0; k < RECORD_BUFS; k++)
         if (!b->out_busy[k]) return k;
     return -1;
 }
 
 typedef struct {
-    cmz__job job; /* first member: the pool hands back this pointer */
+    cmz__ordered_job oj; /* first member: the queue hands back this pointer */
     encoder *enc;
     const uint8_t *raw; /* the chunk's bytes: raw_buf, a thread's, or the caller's buffer */
     cmz__hbuf raw_buf;  /* a stream's chunk, read ahead by the calling thread */
@@ -50,7 +52,6 @@ typedef struct {
     int read_failed;
     uint64_t number;
     cmz_status status;
-    int done;
 } slot;
 
 struct cmz_cctx {
@@ -71,8 +72,7 @@ struct cmz_cctx {
 struct encoder {
     cmz_cctx *cctx;
     cmz__frame_params fp; /* what the header records; the filter is settled before it is written */
-    cmz__signal sig;
-    int abandon; /* a failure: records will not be written, nor their buffers freed */
+    cmz__ordered_queue queue; /* the slots' chunks; cancelled: records will not be written */
     slot *slots;
     unsigned nslots;
     /* input: memory (one-shot), a random-access source, or a stream */
@@ -90,7 +90,8 @@ struct encoder {
     uint64_t raw_done; /* input bytes whose chunks are written: what progress reports */
     /* the index, serialised as chunks are written */
     uint8_t *index;
-    size_t index_len, index_cap;
+    size_t index_len;  /* bytes */
+    size_t index_cap;  /* entries */
     cmz_frame_info info;
     /* parity (when the frame has it): the open group's parity, written after its K records */
     bool parity;
@@ -210,16 +211,19 @@ static cmz_status read_failure(encoder *e, const slot *s) {
  * are taken. A thread's records are of chunks before s (the pool runs jobs in order), whose
  * writing needs no more than chunks before s: the wait ends, unless the encoder gives up. */
 static cmz_status take_out(encoder *e, slot *s, thread_bufs *b) {
-    pthread_mutex_lock(&e->sig.mutex);
-    while (free_out(b) < 0 && !e->abandon) pthread_cond_wait(&e->sig.cond, &e->sig.mutex);
-    if (e->abandon) {
-        pthread_mutex_unlock(&e->sig.mutex);
+    cmz__monitor *m = &e->queue.monitor;
+    pthread_mutex_lock(&m->mutex);
+    while (free_out(m, b) < 0 && !cmz__oq_cancelled(&e->queue))
+        pthread_cond_wait(&m->cond, &m->mutex);
+    if (cmz__oq_cancelled(&e->queue)) {
+        pthread_mutex_unlock(&m->mutex);
         return CMZ_ERR_INTERRUPTED; /* never read: the chunk is not written */
     }
-    s->which = free_out(b);
+    assert(!s->owner);
+    s->which = free_out(m, b);
     b->out_busy[s->which] = 1;
     s->owner = b;
-    pthread_mutex_unlock(&e->sig.mutex);
+    pthread_mutex_unlock(&m->mutex);
     size_t need = cmz__record_bound(&e->fp, s->raw_size); /* the filter is settled by now */
     return cmz__hbuf_grow(&b->out[s->which], need, 0) != 0 ? CMZ_ERR_NOMEM : CMZ_OK;
 }
@@ -227,14 +231,16 @@ static cmz_status take_out(encoder *e, slot *s, thread_bufs *b) {
 /* Frees slot s's record buffer once the record is written. */
 static void release_out(encoder *e, slot *s) {
     if (!s->owner) return;
-    pthread_mutex_lock(&e->sig.mutex);
+    cmz__monitor *m = &e->queue.monitor;
+    pthread_mutex_lock(&m->mutex);
+    assert(s->owner->out_busy[s->which]);
     s->owner->out_busy[s->which] = 0;
     s->owner = NULL;
-    pthread_cond_broadcast(&e->sig.cond);
-    pthread_mutex_unlock(&e->sig.mutex);
+    pthread_cond_broadcast(&m->cond);
+    pthread_mutex_unlock(&m->mutex);
 }
 
-static void encode_job(cmz__job *job, unsigned worker) {
+static void encode_job(cmz__ordered_job *job, unsigned worker) {
     slot *s = (slot *)job;
     encoder *e = s->enc;
     thread_bufs *b = &e->cctx->bufs[worker];
@@ -242,10 +248,6 @@ static void encode_job(cmz__job *job, unsigned worker) {
         (!s->unread || (s->status = read_chunk(e, s, &b->raw)) == CMZ_OK))
         encode_slot(e, s, worker, b->out[s->which].p, b->out[s->which].cap);
     if (s->raw == b->raw.p) s->raw = NULL; /* the thread's next chunk goes there */
-    pthread_mutex_lock(&e->sig.mutex);
-    s->done = 1;
-    pthread_cond_broadcast(&e->sig.cond);
-    pthread_mutex_unlock(&e->sig.mutex);
 }
 
 static cmz_status emit(encoder *e, const void *data, size_t n) {
@@ -319,22 +321,17 @@ static cmz_status encode_inline(encoder *e, slot *s) {
                              cmz__record_bound(&e->fp, s->raw_size));
         encode_slot(e, s, caller, b->out[s->which].p, b->out[s->which].cap);
     }
-    s->done = 1;
+    cmz__oq_add_done(&e->queue, &s->oj);
     return CMZ_OK;
 }
 
 static cmz_status add_index_entry(encoder *e, const slot *s) {
-    if (e->index_len + CMZ_INDEX_ENTRY_SIZE > e->index_cap) {
-        size_t cap = e->index_cap ? e->index_cap * 2 : 64 * CMZ_INDEX_ENTRY_SIZE;
-        uint8_t *p = cmz__malloc(cap);
-        if (!p)
-            return cmz__fail(e->err, CMZ_ERR_NOMEM, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                             "no memory for the frame index");
-        if (e->index_len) memcpy(p, e->index, e->index_len);
-        cmz__free(e->index);
-        e->index = p;
-        e->index_cap = cap;
-    }
+    size_t entries = e->index_len / CMZ_INDEX_ENTRY_SIZE;
+    void *index = e->index;
+    if (cmz__reserve(&index, &e->index_cap, CMZ_INDEX_ENTRY_SIZE, entries, entries + 1) != 0)
+        return cmz__fail(e->err, CMZ_ERR_NOMEM, CMZ_NO_POSITION, CMZ_NO_POSITION,
+                         "no memory for the frame index");
+    e->index = index;
     uint32_t payload = (uint32_t)(s->out_size - CMZ_CHUNK_HEADER_SIZE);
     cmz__index_entry_write(e->index + e->index_len, e->out_pos, payload, s->raw_size);
     e->index_len += CMZ_INDEX_ENTRY_SIZE;
@@ -342,17 +339,6 @@ static cmz_status add_index_entry(encoder *e, const slot *s) {
     if (payload == 0) e->info.zero_chunks++;
     else if (payload == s->raw_size) e->info.stored_chunks++;
     return CMZ_OK;
-}
-
-/* Waits for every job still running (so their buffers can be freed). After a failure, jobs
- * waiting for a record buffer that nothing will free give up. */
-static void drain(encoder *e, uint64_t next_emit, uint64_t next_fill) {
-    pthread_mutex_lock(&e->sig.mutex);
-    e->abandon = 1;
-    pthread_cond_broadcast(&e->sig.cond);
-    for (uint64_t i = next_emit; i < next_fill; i++)
-        while (!e->slots[i % e->nslots].done) pthread_cond_wait(&e->sig.cond, &e->sig.mutex);
-    pthread_mutex_unlock(&e->sig.mutex);
 }
 
 /* Writes the open group's M parity records and starts the next group. */
@@ -440,15 +426,14 @@ static cmz_status run_pipeline(encoder *e) {
      * overlap the encoding. */
     int inline_chunks = e->mem && (e->mem_size <= p->chunk_size || e->cctx->threads == 1);
     unsigned in_flight = inline_chunks ? 1 : e->nslots;
-    uint64_t next_fill = 0, next_emit = 0;
+    cmz__ordered_queue *q = &e->queue;
     while (st == CMZ_OK) {
-        while ((!e->eof || first_filled) && next_fill - next_emit < in_flight) {
-            slot *s = &e->slots[next_fill % e->nslots];
+        while ((!e->eof || first_filled) && cmz__oq_in_flight(q) < in_flight) {
+            slot *s = &e->slots[cmz__oq_next_seq(q) % e->nslots];
             if (first_filled) first_filled = 0; /* slot 0 already holds chunk 0 */
             else if ((st = fill(e, s)) != CMZ_OK) break;
             if (s->raw_size == 0) break;
-            s->number = next_fill++;
-            s->done = 0;
+            s->number = cmz__oq_next_seq(q);
             s->in_place = 0;
             s->owner = NULL;
             /* Any free worker takes the chunk: chunks cost very different times (stored,
@@ -456,18 +441,15 @@ static cmz_status run_pipeline(encoder *e) {
              * for its cache) left one worker idle behind a slow chunk: measured 5-13%
              * slower at T2. */
             if (inline_chunks) st = encode_inline(e, s);
-            else cmz__pool_submit(e->cctx->pool, &s->job);
+            else cmz__oq_submit(q, &s->oj, -1);
             if (st != CMZ_OK) {
-                s->done = 1; /* never submitted: nothing to wait for */
-                s->unread = 0;
+                s->unread = 0; /* never queued: nothing to wait for */
                 break;
             }
         }
-        if (st != CMZ_OK || next_emit == next_fill) break;
-        slot *s = &e->slots[next_emit % e->nslots];
-        pthread_mutex_lock(&e->sig.mutex);
-        while (!s->done) pthread_cond_wait(&e->sig.cond, &e->sig.mutex);
-        pthread_mutex_unlock(&e->sig.mutex);
+        if (st != CMZ_OK) break;
+        slot *s = (slot *)cmz__oq_wait_oldest(q);
+        if (!s) break;
         if (s->status != CMZ_OK && s->read_failed) {
             st = read_failure(e, s);
             break;
@@ -484,7 +466,7 @@ static cmz_status run_pipeline(encoder *e) {
         else if ((st = emit(e, record, s->out_size)) != CMZ_OK) break;
         if (e->parity && (st = add_to_parity(e, s, record)) != CMZ_OK) break;
         release_out(e, s);
-        next_emit++;
+        cmz__oq_pop(q);
         e->info.chunk_count++;
         e->raw_done += s->raw_size;
         if (p->progress) p->progress(p->progress_opaque, e->raw_done, e->out_pos);
@@ -492,7 +474,9 @@ static cmz_status run_pipeline(encoder *e) {
             st = cmz__fail(e->err, CMZ_ERR_INTERRUPTED, CMZ_NO_POSITION, CMZ_NO_POSITION,
                            "interrupted");
     }
-    drain(e, next_emit, next_fill);
+    /* After a failure, jobs waiting for a record buffer that nothing will free give up; the
+     * others finish, so that their buffers can be freed. */
+    cmz__oq_drain(q);
     if (st == CMZ_OK) st = write_tail(e);
     /* The last report gives the totals (index and footer included), so that it reaches 100%. */
     if (st == CMZ_OK && p->progress)
@@ -525,22 +509,19 @@ static cmz_status encode(cmz_cctx *cctx, encoder *e, cmz_frame_info *info, cmz_e
         e->fp.parity_k = (uint8_t)p->parity_k;
         e->fp.parity_m = (uint8_t)p->parity_m;
     }
-    if (cmz__signal_init(&e->sig) != 0) {
-        return cmz__fail(err, CMZ_ERR_THREAD, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                         "could not create a lock");
-    }
+    cmz_status st = cmz__oq_init(&e->queue, cctx->pool, e->nslots, err);
+    if (st != CMZ_OK) return st;
     for (unsigned i = 0; i < e->nslots; i++) {
         e->slots[i].enc = e;
-        e->slots[i].job.fn = encode_job;
-        e->slots[i].done = 1;
+        e->slots[i].oj.run = encode_job;
     }
     /* Buffers outlive calls (they are the cctx's); a failed call left records in them. */
     for (unsigned i = 0; i <= cctx->threads; i++)
         memset(cctx->bufs[i].out_busy, 0, sizeof cctx->bufs[i].out_busy);
-    cmz_status st = run_pipeline(e);
+    st = run_pipeline(e);
     cmz__free(e->index);
     if (e->parity) cmz__parity_group_free(&e->group);
-    cmz__signal_destroy(&e->sig);
+    cmz__oq_destroy(&e->queue);
     cmz__info_from_params(&e->info, &e->fp);
     e->info.frame_size = e->out_pos;
     if (info) *info = e->info;

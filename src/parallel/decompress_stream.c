@@ -10,20 +10,19 @@
 typedef struct decoder decoder;
 
 typedef struct {
-    cmz__job job; /* first member */
+    cmz__ordered_job oj; /* first member: the queue hands back this pointer */
     decoder *dec;
     cmz__chunk_header hdr;
     uint64_t offset; /* of the record in the input */
     cmz__hbuf payload, raw;
     cmz_status status;
     cmz_error err;
-    int done;
 } slot;
 
 struct decoder {
     cmz_dctx *dctx;
     const cmz_codec *codec;
-    cmz__signal sig;
+    cmz__ordered_queue queue; /* the slots' chunks, as many as slots (made with them) */
     slot *slots;
     unsigned nslots;
     const cmz_input *in;
@@ -47,7 +46,7 @@ struct decoder {
     cmz_error *err;
 };
 
-static void decode_job(cmz__job *job, unsigned worker) {
+static void decode_job(cmz__ordered_job *job, unsigned worker) {
     slot *s = (slot *)job;
     decoder *d = s->dec;
     cmz__worker *w = &d->dctx->workers[worker];
@@ -57,10 +56,6 @@ static void decode_job(cmz__job *job, unsigned worker) {
                                       s->offset, &s->err)
                   : cmz__fail(&s->err, CMZ_ERR_NOMEM, s->hdr.number, s->offset,
                               "no memory for a %s context", cmz_codec_name(d->codec));
-    pthread_mutex_lock(&d->sig.mutex);
-    s->done = 1;
-    pthread_cond_broadcast(&d->sig.cond);
-    pthread_mutex_unlock(&d->sig.mutex);
 }
 
 /* Reads exactly n bytes of `what`; a short read is a truncated frame. */
@@ -79,6 +74,18 @@ static cmz_status take(decoder *d, void *buf, size_t n, const char *what, uint64
     return CMZ_OK;
 }
 
+/* The slot ring and its queue (nothing in flight). */
+static void free_slots(decoder *d) {
+    for (unsigned i = 0; i < d->nslots; i++) {
+        cmz__hbuf_free(&d->slots[i].payload);
+        cmz__hbuf_free(&d->slots[i].raw);
+    }
+    cmz__free(d->slots);
+    d->slots = NULL;
+    if (d->nslots) cmz__oq_destroy(&d->queue);
+    d->nslots = 0;
+}
+
 /* Sizes the slot ring so that buffers in flight stay within the memory limit. */
 static cmz_status setup_slots(decoder *d) {
     const cmz_dparams *p = &d->dctx->params;
@@ -93,20 +100,20 @@ static cmz_status setup_slots(decoder *d) {
                          (unsigned long long)per_slot, (unsigned long long)p->memory_limit);
     unsigned n = (unsigned)(want < fits ? want : fits);
     if (n == d->nslots) return CMZ_OK; /* buffers grow on demand; the ring is reused */
-    for (unsigned i = 0; i < d->nslots; i++) {
-        cmz__hbuf_free(&d->slots[i].payload);
-        cmz__hbuf_free(&d->slots[i].raw);
-    }
-    cmz__free(d->slots);
-    d->nslots = 0;
+    free_slots(d);
     if (!(d->slots = cmz__calloc(n, sizeof *d->slots)))
         return cmz__fail(d->err, CMZ_ERR_NOMEM, CMZ_NO_POSITION, CMZ_NO_POSITION,
                          "no memory for %u chunk slots", n);
+    cmz_status st = cmz__oq_init(&d->queue, d->dctx->pool, n, d->err);
+    if (st != CMZ_OK) {
+        cmz__free(d->slots);
+        d->slots = NULL;
+        return st;
+    }
     d->nslots = n;
     for (unsigned i = 0; i < n; i++) {
         d->slots[i].dec = d;
-        d->slots[i].job.fn = decode_job;
-        d->slots[i].done = 1;
+        d->slots[i].oj.run = decode_job;
     }
     return CMZ_OK;
 }
@@ -242,13 +249,6 @@ static cmz_status write_chunk(decoder *d, slot *s) {
     return CMZ_OK;
 }
 
-static void drain(decoder *d, uint64_t from, uint64_t to) {
-    pthread_mutex_lock(&d->sig.mutex);
-    for (uint64_t i = from; i < to; i++)
-        while (!d->slots[i % d->nslots].done) pthread_cond_wait(&d->sig.cond, &d->sig.mutex);
-    pthread_mutex_unlock(&d->sig.mutex);
-}
-
 /* The index (marker already read) and footer must match what the chunks said. */
 static cmz_status check_tail(decoder *d, uint64_t index_at) {
     uint8_t head[16];
@@ -319,11 +319,12 @@ static cmz_status decode_frame(decoder *d) {
     d->short_group = d->after_last_group = false;
 
     const cmz_dparams *p = &d->dctx->params;
-    uint64_t next_read = 0, next_write = 0;
+    cmz__ordered_queue *q = &d->queue;
     int at_index = 0;
     uint64_t index_at = 0;
     while (st == CMZ_OK) {
-        while (!at_index && next_read - next_write < d->nslots) {
+        while (!at_index && !cmz__oq_full(q)) {
+            uint64_t next_read = cmz__oq_next_seq(q);
             uint8_t marker[4];
             if ((st = take(d, marker, 4, "a record marker", next_read)) != CMZ_OK) break;
             if (memcmp(marker, cmz__index_marker, 4) == 0) {
@@ -340,22 +341,19 @@ static cmz_status decode_frame(decoder *d) {
             bool data;
             if ((st = read_record(d, s, marker, next_read, &data)) != CMZ_OK) break;
             if (!data) continue;
-            s->done = 0;
-            next_read++;
-            cmz__pool_submit_to(d->dctx->pool, &s->job, (unsigned)(next_read - 1));
+            /* Chunk k on pool thread k: a slot's buffers stay in one core's cache. */
+            cmz__oq_submit(q, &s->oj, (int)(next_read % d->dctx->threads));
         }
-        if (st != CMZ_OK || next_write == next_read) break;
-        slot *s = &d->slots[next_write % d->nslots];
-        pthread_mutex_lock(&d->sig.mutex);
-        while (!s->done) pthread_cond_wait(&d->sig.cond, &d->sig.mutex);
-        pthread_mutex_unlock(&d->sig.mutex);
+        if (st != CMZ_OK) break;
+        slot *s = (slot *)cmz__oq_wait_oldest(q);
+        if (!s) break;
         if ((st = write_chunk(d, s)) != CMZ_OK) break;
-        next_write++;
+        cmz__oq_pop(q);
         if (cmz__interrupted(p->interrupt))
             st = cmz__fail(d->err, CMZ_ERR_INTERRUPTED, CMZ_NO_POSITION, d->in_pos,
                            "interrupted");
     }
-    drain(d, next_write, next_read);
+    cmz__oq_drain(q);
     if (st != CMZ_OK) return st;
     if ((st = check_tail(d, index_at)) != CMZ_OK) return st;
     /* The frame's end: a report that counts its index and footer too. */
@@ -374,9 +372,6 @@ cmz_status cmz_decompress_stream(cmz_dctx *dctx, const cmz_input *in, const cmz_
     d.in = in;
     d.out = out;
     d.err = err;
-    if (cmz__signal_init(&d.sig) != 0)
-        return cmz__fail(err, CMZ_ERR_THREAD, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                         "could not create a lock");
     cmz_status st = CMZ_OK;
     for (int frames = 0;; frames++) {
         uint8_t magic[8];
@@ -407,13 +402,8 @@ cmz_status cmz_decompress_stream(cmz_dctx *dctx, const cmz_input *in, const cmz_
         }
         if ((st = decode_frame(&d)) != CMZ_OK) break;
     }
-    for (unsigned i = 0; i < d.nslots; i++) {
-        cmz__hbuf_free(&d.slots[i].payload);
-        cmz__hbuf_free(&d.slots[i].raw);
-    }
-    cmz__free(d.slots);
+    free_slots(&d);
     cmz__free(d.parity_buf);
-    cmz__signal_destroy(&d.sig);
     if (info) *info = d.info;
     return st;
 }

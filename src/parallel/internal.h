@@ -4,6 +4,7 @@
 #define CMZ_PARALLEL_INTERNAL_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "../frame/internal.h"
 #include "cmz/parallel.h"
@@ -28,13 +29,87 @@ void cmz__pool_submit_to(cmz__pool *pool, cmz__job *job, unsigned worker);
 /* Joins the workers; every submitted job must have finished. */
 void cmz__pool_free(cmz__pool *pool);
 
-/* Completion tracking for a batch of jobs: the submitter waits, workers signal. */
+/* A mutex and the condition variable that goes with it (a monitor): the submitter of a batch
+ * of jobs waits on it, the workers broadcast on it. */
 typedef struct {
     pthread_mutex_t mutex;
     pthread_cond_t cond;
-} cmz__signal;
-int cmz__signal_init(cmz__signal *s);
-void cmz__signal_destroy(cmz__signal *s);
+} cmz__monitor;
+int cmz__monitor_init(cmz__monitor *m);
+void cmz__monitor_destroy(cmz__monitor *m);
+/* For asserts: whether some thread holds m's mutex (a function stated to run under the
+ * monitor is not called without it). */
+int cmz__monitor_held(cmz__monitor *m);
+
+/* The ordered job queue: jobs run on the pool in any order and are taken back in the order
+ * they were submitted, at most `capacity` in flight (backpressure: a full queue takes no
+ * more until its oldest job is taken back). Compression, streaming decompression and random
+ * access all submit chunks through it and write them in order.
+ *
+ * A job embeds cmz__ordered_job as its first member. The queue's monitor also guards what
+ * the caller's jobs share with the submitter (buffers, failures): jobs may lock it and wait
+ * on its condition, which the queue broadcasts whenever a job finishes or the queue is
+ * cancelled. Only the submitting thread calls the cmz__oq_* functions below, except
+ * cmz__oq_cancelled (any thread). */
+typedef struct cmz__ordered_job {
+    cmz__job job; /* first member: the pool hands back this pointer */
+    void (*run)(struct cmz__ordered_job *job, unsigned worker); /* set by the caller */
+    struct cmz__ordered_queue *queue;
+    int done;   /* under queue->monitor */
+    int pooled; /* handed to the pool (else the submitter runs it: cmz__oq_run_here) */
+} cmz__ordered_job;
+
+typedef struct cmz__ordered_queue {
+    cmz__monitor monitor;
+    cmz__pool *pool;
+    cmz__ordered_job **ring; /* jobs in flight: ring[head % capacity .. tail % capacity) */
+    unsigned capacity;
+    uint64_t head, tail; /* sequence numbers: the oldest job in flight, the next to submit */
+    atomic_int cancelled; /* written under the monitor: jobs not yet started do not run */
+} cmz__ordered_queue;
+
+/* capacity >= 1. Fails (CMZ_ERR_NOMEM, CMZ_ERR_THREAD) with nothing to destroy. */
+cmz_status cmz__oq_init(cmz__ordered_queue *q, cmz__pool *pool, unsigned capacity,
+                        cmz_error *err);
+/* Nothing may be in flight (cmz__oq_drain first). */
+void cmz__oq_destroy(cmz__ordered_queue *q);
+static inline unsigned cmz__oq_in_flight(const cmz__ordered_queue *q) {
+    return (unsigned)(q->tail - q->head);
+}
+static inline int cmz__oq_full(const cmz__ordered_queue *q) {
+    return cmz__oq_in_flight(q) >= q->capacity;
+}
+/* The sequence number the next submitted job gets (0, 1, ... since init or the last drain):
+ * callers with a ring of `capacity` slots use slot tail % capacity. */
+static inline uint64_t cmz__oq_next_seq(const cmz__ordered_queue *q) { return q->tail; }
+/* Queues job j (the queue must not be full) on any worker (worker < 0) or on pool thread
+ * worker % threads. */
+void cmz__oq_submit(cmz__ordered_queue *q, cmz__ordered_job *j, int worker);
+/* Adds job j, already finished by the caller itself, in its place in the order. */
+void cmz__oq_add_done(cmz__ordered_queue *q, cmz__ordered_job *j);
+/* Adds job j in its place in the order, to be run by the submitter (cmz__oq_run_here) when
+ * it has nothing else to do; drain never waits for it. */
+void cmz__oq_add_pending(cmz__ordered_queue *q, cmz__ordered_job *j);
+/* Runs pending job j on the calling thread (worker: whose scratch) and marks it done. */
+void cmz__oq_run_here(cmz__ordered_queue *q, cmz__ordered_job *j, unsigned worker);
+/* The oldest job in flight when it has finished, else NULL (does not wait). */
+cmz__ordered_job *cmz__oq_poll_oldest(cmz__ordered_queue *q);
+/* Waits for the oldest job in flight to finish and returns it, still in flight (its slot
+ * stays the caller's until cmz__oq_pop); NULL when none is in flight. */
+cmz__ordered_job *cmz__oq_wait_oldest(cmz__ordered_queue *q);
+/* Takes the oldest job (finished: cmz__oq_wait_oldest returned it) out of the queue. */
+void cmz__oq_pop(cmz__ordered_queue *q);
+/* Marks the queue cancelled and wakes every waiter: jobs not yet started are skipped (their
+ * results are whatever the caller left in them), jobs that wait on the monitor for something
+ * only the submitter frees see cmz__oq_cancelled and give up. */
+void cmz__oq_cancel(cmz__ordered_queue *q);
+static inline int cmz__oq_cancelled(cmz__ordered_queue *q) {
+    return atomic_load_explicit(&q->cancelled, memory_order_relaxed);
+}
+/* After a failure or at the end: cancels, waits for every pooled job in flight to finish or
+ * be skipped, and empties the queue, which can then be used again (sequence numbers from 0,
+ * not cancelled). */
+void cmz__oq_drain(cmz__ordered_queue *q);
 
 /* One codec context per worker per codec id, created on first use. */
 typedef struct {

@@ -1,6 +1,7 @@
 /* A fixed pool of worker threads with a FIFO of caller-owned jobs. */
 #include "internal.h"
 
+#include <assert.h>
 #include <signal.h>
 #include <string.h>
 
@@ -103,6 +104,7 @@ fail_mutex:
 }
 
 static void enqueue(cmz__pool *pool, cmz__job *job, int worker) {
+    assert(job->fn && worker < (int)pool->threads);
     job->next = NULL;
     job->worker = worker;
     pthread_mutex_lock(&pool->mutex);
@@ -124,22 +126,29 @@ void cmz__pool_submit_to(cmz__pool *pool, cmz__job *job, unsigned worker) {
 void cmz__pool_free(cmz__pool *pool) {
     if (!pool) return;
     stop_and_join(pool, pool->threads);
+    assert(!pool->head); /* every submitted job ran: workers leave only an empty queue */
     pthread_cond_destroy(&pool->wake);
     pthread_mutex_destroy(&pool->mutex);
     cmz__free(pool->tids);
     cmz__free(pool);
 }
 
-int cmz__signal_init(cmz__signal *s) {
-    if (pthread_mutex_init(&s->mutex, NULL) != 0) return -1;
-    if (pthread_cond_init(&s->cond, NULL) != 0) {
-        pthread_mutex_destroy(&s->mutex);
+int cmz__monitor_init(cmz__monitor *m) {
+    if (pthread_mutex_init(&m->mutex, NULL) != 0) return -1;
+    if (pthread_cond_init(&m->cond, NULL) != 0) {
+        pthread_mutex_destroy(&m->mutex);
         return -1;
     }
     return 0;
 }
 
-void cmz__signal_destroy(cmz__signal *s) {
-    pthread_cond_destroy(&s->cond);
-    pthread_mutex_destroy(&s->mutex);
+int cmz__monitor_held(cmz__monitor *m) {
+    if (pthread_mutex_trylock(&m->mutex) != 0) return 1;
+    pthread_mutex_unlock(&m->mutex);
+    return 0;
+}
+
+void cmz__monitor_destroy(cmz__monitor *m) {
+    pthread_cond_destroy(&m->cond);
+    pthread_mutex_destroy(&m->mutex);
 }

@@ -3,6 +3,7 @@
  * buffer on all workers). */
 #include "internal.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdatomic.h>
 #include <string.h>
@@ -16,11 +17,8 @@ cmz_dparams cmz_dparams_default(void) {
 /* Defaults into *out; a set reserved field is a field of a newer version, not ignored. */
 static cmz_status dparams_resolve(const cmz_dparams *in, cmz_dparams *out, cmz_error *err) {
     cmz_dparams p = in ? *in : cmz_dparams_default();
-    for (size_t i = 0; i < sizeof p.reserved / sizeof p.reserved[0]; i++)
-        if (p.reserved[i] != 0)
-            return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                             "cmz_dparams.reserved[%zu] is not zero: a field of a newer "
-                             "cmz than this library (%s)", i, cmz_version());
+    cmz_status st = CMZ__RESERVED_CHECK(&p, "cmz_dparams", err);
+    if (st != CMZ_OK) return st;
     if (p.threads == 0) p.threads = cmz_cpu_count();
     if (p.threads > CMZ__THREADS_MAX) p.threads = CMZ__THREADS_MAX;
     if (p.memory_limit == 0) p.memory_limit = CMZ_DEFAULT_MEMORY_LIMIT;
@@ -90,9 +88,8 @@ void cmz_frame_reader_close(cmz_frame_reader *r) {
 /* One read call: workers take chunk numbers from a shared counter until the range is done or
  * a chunk fails (the failure with the lowest chunk number is the one reported). */
 typedef struct {
-    cmz__job job;
+    cmz__ordered_job oj; /* first member: the queue hands back this pointer */
     struct range_read *rr;
-    int done;
 } range_job;
 
 typedef struct range_read {
@@ -102,20 +99,20 @@ typedef struct range_read {
     uint64_t first, last; /* chunks */
     atomic_uint_fast64_t next;
     atomic_int stop;
-    cmz__signal sig;
+    cmz__ordered_queue queue; /* its monitor guards the failure below */
     cmz_status status;
     cmz_error err;
     uint64_t err_chunk;
 } range_read;
 
 static void record_failure(range_read *rr, uint64_t chunk, cmz_status st, const cmz_error *e) {
-    pthread_mutex_lock(&rr->sig.mutex);
+    pthread_mutex_lock(&rr->queue.monitor.mutex);
     if (rr->status == CMZ_OK || chunk < rr->err_chunk) {
         rr->status = st;
         rr->err = *e;
         rr->err_chunk = chunk;
     }
-    pthread_mutex_unlock(&rr->sig.mutex);
+    pthread_mutex_unlock(&rr->queue.monitor.mutex);
     atomic_store(&rr->stop, 1);
 }
 
@@ -126,7 +123,9 @@ cmz_status cmz__reader_decode_chunk(cmz_frame_reader *r, cmz__worker *w, uint64_
     size_t record_size = CMZ_CHUNK_HEADER_SIZE + (size_t)entry->payload_size;
     const uint8_t *record;
     if (r->src.data) {
-        record = r->src.data + at; /* index_load checked that records lie inside the source */
+        /* index_load checked that records lie inside the source */
+        assert(at <= r->src.size && record_size <= r->src.size - at);
+        record = r->src.data + at;
     } else {
         if (cmz__hbuf_grow(&w->record, record_size,
                            cmz__record_bound(&r->fi.params, r->fi.params.chunk_size)))
@@ -195,13 +194,8 @@ static void range_work(range_read *rr, unsigned worker) {
     }
 }
 
-static void range_job_fn(cmz__job *job, unsigned worker) {
-    range_job *j = (range_job *)job;
-    range_work(j->rr, worker);
-    pthread_mutex_lock(&j->rr->sig.mutex);
-    j->done = 1;
-    pthread_cond_broadcast(&j->rr->sig.cond);
-    pthread_mutex_unlock(&j->rr->sig.mutex);
+static void range_job_fn(cmz__ordered_job *job, unsigned worker) {
+    range_work(((range_job *)job)->rr, worker);
 }
 
 cmz_status cmz__reader_check_range(const cmz_frame_reader *r, uint64_t offset,
@@ -244,38 +238,31 @@ cmz_status cmz_frame_reader_read(cmz_frame_reader *r, uint64_t offset, size_t le
     rr.last = (rr.end - 1) / cs;
     atomic_init(&rr.next, rr.first);
     atomic_init(&rr.stop, 0);
-    if (cmz__signal_init(&rr.sig) != 0)
-        return cmz__fail(err, CMZ_ERR_THREAD, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                         "could not create a lock");
     /* Workers in use: no more than chunks to decode, nor than the memory limit allows. */
     uint64_t per_worker = cmz__decode_cost(&r->fi.params);
     uint64_t chunks = rr.last - rr.first + 1;
     uint64_t fits = dctx->params.memory_limit / per_worker;
-    if (fits == 0) {
-        cmz__signal_destroy(&rr.sig);
-        return cmz__reader_over_limit(r, err);
-    }
+    if (fits == 0) return cmz__reader_over_limit(r, err);
     uint64_t n = dctx->threads;
     if (n > chunks) n = chunks;
     if (n > fits) n = fits;
-    if (n <= 1) {
+    assert(n >= 1 && n <= CMZ__THREADS_MAX);
+    /* The queue's monitor guards the failure even when the calling thread works alone. */
+    if ((st = cmz__oq_init(&rr.queue, dctx->pool, (unsigned)n, err)) != CMZ_OK) return st;
+    if (n == 1) {
         range_work(&rr, dctx->threads); /* the calling thread's own scratch */
     } else {
-        range_job jobs[256];
-        for (uint64_t k = 0; k < n; k++) {
-            jobs[k].job.fn = range_job_fn;
+        range_job jobs[CMZ__THREADS_MAX];
+        for (unsigned k = 0; k < n; k++) {
+            jobs[k].oj.run = range_job_fn;
             jobs[k].rr = &rr;
-            jobs[k].done = 0;
             /* Job k on pool thread k: scratch is per thread, so n jobs use n threads' (any
              * thread taking any job would leave buffers in more of them than fit). */
-            cmz__pool_submit_to(dctx->pool, &jobs[k].job, (unsigned)k);
+            cmz__oq_submit(&rr.queue, &jobs[k].oj, (int)k);
         }
-        pthread_mutex_lock(&rr.sig.mutex);
-        for (uint64_t k = 0; k < n; k++)
-            while (!jobs[k].done) pthread_cond_wait(&rr.sig.cond, &rr.sig.mutex);
-        pthread_mutex_unlock(&rr.sig.mutex);
+        while (cmz__oq_wait_oldest(&rr.queue)) cmz__oq_pop(&rr.queue);
     }
-    cmz__signal_destroy(&rr.sig);
+    cmz__oq_destroy(&rr.queue);
     if (rr.status != CMZ_OK && err) *err = rr.err;
     return rr.status;
 }

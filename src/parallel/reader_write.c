@@ -12,120 +12,93 @@
  * wakes for every chunk. With one thread, a worker decodes and the caller only writes, so
  * that writing a file overlaps decoding.
  *
- * Each decoding thread decodes into slots of its own, whichever chunk it takes: a slot that
+ * Each decoding thread decodes into slots of its own, whichever chunk it is given: a slot that
  * two cores write in turn moves its lines between their caches with every chunk, and cmz -d
  * -T2 spent 13% more CPU decoding (a ring of slots shared by chunk number: 195 against 173
  * ms for 256 MiB, median of 8; two one-thread processes at once: 174 each). */
 #include "internal.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <string.h>
-
-#define NO_CHUNK UINT64_MAX
-
-typedef struct {
-    cmz__hbuf raw;
-    cmz_status status;
-    cmz_error err;
-    int busy; /* holds a chunk not yet written */
-    int done; /* ... and that chunk is decoded */
-} ahead_slot;
 
 typedef struct ahead ahead;
 
 typedef struct {
-    cmz__job job; /* first member */
+    cmz__ordered_job oj; /* first member: the queue hands back this pointer */
     ahead *a;
-    unsigned decoder; /* whose slots it decodes into */
-    int running;      /* queued or decoding; guarded by a->sig.mutex */
-} ahead_worker;
+    uint64_t chunk;
+    cmz__hbuf raw;
+    cmz_status status;
+    cmz_error err;
+    int busy; /* holds a chunk not yet written; the caller's alone */
+} ahead_slot;
 
 struct ahead {
     cmz_frame_reader *r;
-    cmz__signal sig; /* guards what follows */
-    ahead_slot *slots;   /* slot k belongs to decoder k % ndecoders */
+    cmz__ordered_queue queue; /* the chunks in flight, in the order they are written */
+    ahead_slot *slots;        /* slot k belongs to decoder k % ndecoders */
     unsigned nslots;
     unsigned ndecoders;
-    unsigned *slot_of;   /* chunk i in flight lies in slots[slot_of[i % nslots]] */
-    uint64_t last;       /* last chunk of the range */
-    uint64_t next_claim; /* next chunk to decode */
-    uint64_t next_write; /* next chunk to write; chunks in flight: [next_write, next_claim) */
-    int stop;            /* a failure or the end: claim nothing more */
-    int caller_waits;
-    ahead_worker *workers;
-    unsigned nworkers;
+    int caller_decodes; /* decoder 0 is the calling thread (its chunks wait for it) */
+    unsigned next_decoder; /* the decoder the next chunk is offered to first */
+    uint64_t next_submit;  /* next chunk to start; chunks in flight: the queue's */
+    uint64_t last;         /* last chunk of the range */
 };
 
-static ahead_slot *slot_of(ahead *a, uint64_t chunk) {
-    return &a->slots[a->slot_of[chunk % a->nslots]];
-}
-
-/* A free slot of the decoder's own, or -1. Under a->sig.mutex. */
+/* A free slot of the decoder's own, or -1. */
 static int free_slot(const ahead *a, unsigned decoder) {
     for (unsigned k = decoder; k < a->nslots; k += a->ndecoders)
         if (!a->slots[k].busy) return (int)k;
     return -1;
 }
 
-/* The next chunk for the decoder, in a slot of its own, or NO_CHUNK when none may start
- * (the end, a failure, or its slots all taken). Every chunk in flight holds a slot, so there
- * are never more than nslots of them. Under a->sig.mutex. */
-static uint64_t claim(ahead *a, unsigned decoder) {
-    int k = free_slot(a, decoder);
-    if (a->stop || a->next_claim > a->last || k < 0) return NO_CHUNK;
-    uint64_t i = a->next_claim++;
-    a->slot_of[i % a->nslots] = (unsigned)k;
-    a->slots[k].busy = 1;
-    a->slots[k].done = 0;
-    return i;
-}
-
-/* Decodes chunk i into its slot (outside the lock), then marks it done. */
-static void decode_chunk(ahead *a, uint64_t i, cmz__worker *w) {
-    cmz_frame_reader *r = a->r;
-    ahead_slot *s = slot_of(a, i);
-    const cmz__index_entry *entry = &r->fi.entries[i];
+/* Decodes the slot's chunk (on a worker, or on the calling thread). */
+static void decode_job(cmz__ordered_job *job, unsigned worker) {
+    ahead_slot *s = (ahead_slot *)job;
+    cmz_frame_reader *r = s->a->r;
+    const cmz__index_entry *entry = &r->fi.entries[s->chunk];
     cmz_error_clear(&s->err);
     if (cmz__hbuf_grow(&s->raw, entry->raw_size ? entry->raw_size : 1, 0))
-        s->status = cmz__fail(&s->err, CMZ_ERR_NOMEM, i,
+        s->status = cmz__fail(&s->err, CMZ_ERR_NOMEM, s->chunk,
                               r->fi.frame_start + entry->record_offset,
-                              "no memory to decode chunk %llu", (unsigned long long)i);
+                              "no memory to decode chunk %llu", (unsigned long long)s->chunk);
     else
-        s->status = cmz__reader_decode_chunk(r, w, i, s->raw.p, &s->err);
-    pthread_mutex_lock(&a->sig.mutex);
-    s->done = 1;
-    if (a->caller_waits) pthread_cond_signal(&a->sig.cond);
-    pthread_mutex_unlock(&a->sig.mutex);
+        s->status = cmz__reader_decode_chunk(r, &r->dctx->workers[worker], s->chunk, s->raw.p,
+                                             &s->err);
 }
 
-/* A pool worker decodes chunks until none may start, then stops (the caller queues it again
- * when slots free up). */
-static void worker_job(cmz__job *job, unsigned worker) {
-    ahead_worker *aw = (ahead_worker *)job;
-    ahead *a = aw->a;
-    pthread_mutex_lock(&a->sig.mutex);
-    for (uint64_t i; (i = claim(a, aw->decoder)) != NO_CHUNK;) {
-        pthread_mutex_unlock(&a->sig.mutex);
-        decode_chunk(a, i, &a->r->dctx->workers[worker]);
-        pthread_mutex_lock(&a->sig.mutex);
+/* Starts chunks while the queue has room: each goes to the next decoder in turn with a slot
+ * of its own free, pinned to that decoder's pool thread (read buffers are per thread, and
+ * any thread taking any chunk would leave one behind in each of them, over the memory
+ * limit). The caller's own chunks wait in the queue until it has nothing else to do. */
+static void submit_chunks(ahead *a) {
+    cmz__ordered_queue *q = &a->queue;
+    while (a->next_submit <= a->last && !cmz__oq_full(q)) {
+        int k = -1;
+        unsigned d = a->next_decoder;
+        for (unsigned tries = 0; tries < a->ndecoders && k < 0; tries++) {
+            d = (a->next_decoder + tries) % a->ndecoders;
+            k = free_slot(a, d);
+        }
+        assert(k >= 0); /* the queue holds no more chunks than there are slots */
+        a->next_decoder = (d + 1) % a->ndecoders;
+        ahead_slot *s = &a->slots[k];
+        s->busy = 1;
+        s->chunk = a->next_submit++;
+        if (a->caller_decodes && d == 0) cmz__oq_add_pending(q, &s->oj);
+        else cmz__oq_submit(q, &s->oj, (int)(a->caller_decodes ? d - 1 : d));
     }
-    aw->running = 0;
-    if (a->caller_waits) pthread_cond_signal(&a->sig.cond);
-    pthread_mutex_unlock(&a->sig.mutex);
 }
 
-/* Queues each stopped worker that could start a chunk now: one is left and a slot of its own
- * is free. Under the mutex (the pool's own lock is taken inside it, never the other way
- * round). */
-static void wake_workers(ahead *a) {
-    if (a->stop || a->next_claim > a->last) return;
-    for (unsigned k = 0; k < a->nworkers; k++) {
-        if (a->workers[k].running || free_slot(a, a->workers[k].decoder) < 0) continue;
-        a->workers[k].running = 1;
-        /* Always on pool thread k: read buffers are per thread, and any thread taking the
-         * job would leave one behind in each of them (over the memory limit). */
-        cmz__pool_submit_to(a->r->dctx->pool, &a->workers[k].job, k);
+/* The caller's earliest chunk still waiting for it, or NULL. */
+static ahead_slot *own_pending(ahead *a) {
+    ahead_slot *first = NULL;
+    for (unsigned k = 0; a->caller_decodes && k < a->nslots; k += a->ndecoders) {
+        ahead_slot *s = &a->slots[k];
+        if (s->busy && !s->oj.done && (!first || s->chunk < first->chunk)) first = s;
     }
+    return first;
 }
 
 /* Chunks in flight: two per thread (one decoding, one waiting to be written), fewer when the
@@ -142,15 +115,16 @@ static unsigned slots_for(const cmz_frame_reader *r, uint64_t chunks) {
     return (unsigned)n;
 }
 
-/* Writes chunk i's part of [offset, end) from its slot; reports progress. */
-static cmz_status write_chunk(ahead *a, uint64_t i, uint64_t offset, uint64_t end,
+/* Writes the slot's chunk's part of [offset, end); reports progress. */
+static cmz_status write_chunk(ahead *a, const ahead_slot *s, uint64_t offset, uint64_t end,
                               const cmz_output *out, uint64_t *written, cmz_error *err) {
     cmz_frame_reader *r = a->r;
+    uint64_t i = s->chunk;
     const cmz__index_entry *e = &r->fi.entries[i];
     uint64_t chunk_start = i * (uint64_t)r->fi.params.chunk_size;
     uint64_t from = offset > chunk_start ? offset : chunk_start;
     uint64_t to = end < chunk_start + e->raw_size ? end : chunk_start + e->raw_size;
-    if (out->write(out->opaque, slot_of(a, i)->raw.p + (from - chunk_start),
+    if (out->write(out->opaque, s->raw.p + (from - chunk_start),
                    (size_t)(to - from)))
         return cmz__fail(err, CMZ_ERR_IO, i, CMZ_NO_POSITION,
                          "writing the output at offset %llu: %s", (unsigned long long)*written,
@@ -168,17 +142,15 @@ static cmz_status write_chunk(ahead *a, uint64_t i, uint64_t offset, uint64_t en
     return CMZ_OK;
 }
 
-/* The caller's part: writes chunks in order, decoding one itself whenever the next to write
- * is not ready and a chunk may start (with two threads or more). */
+/* The caller's part: writes chunks in order, decoding one of its own whenever the next to
+ * write is not ready (with two threads or more). */
 static cmz_status run(ahead *a, uint64_t offset, uint64_t end, const cmz_output *out,
-                      int caller_decodes, cmz_error *err) {
-    /* The caller is decoder 0 when it decodes; the workers are the others. */
-    cmz__worker *own = &a->r->dctx->workers[a->r->dctx->threads];
+                      cmz_error *err) {
+    cmz__ordered_queue *q = &a->queue;
     const cmz_dparams *p = &a->r->dctx->params;
     cmz_status st = CMZ_OK;
     uint64_t written = 0;
-    pthread_mutex_lock(&a->sig.mutex);
-    while (a->next_write <= a->last) {
+    for (;;) {
         /* Only this thread reads the interrupt flag (a signal handler's, or the caller's own):
          * chunks already started finish, nothing more is written or started. */
         if (cmz__interrupted(p->interrupt)) {
@@ -186,45 +158,28 @@ static cmz_status run(ahead *a, uint64_t offset, uint64_t end, const cmz_output 
                            "interrupted");
             break;
         }
-        wake_workers(a);
-        uint64_t i = a->next_write;
-        ahead_slot *s = slot_of(a, i);
-        if (i < a->next_claim && s->done) {
-            pthread_mutex_unlock(&a->sig.mutex);
-            if (s->status != CMZ_OK) {
-                st = s->status;
-                if (err) *err = s->err;
-            } else {
-                st = write_chunk(a, i, offset, end, out, &written, err);
+        submit_chunks(a);
+        ahead_slot *s = (ahead_slot *)cmz__oq_poll_oldest(q);
+        if (!s) {
+            if (cmz__oq_in_flight(q) == 0) break; /* all written */
+            ahead_slot *mine = own_pending(a);
+            if (mine) {
+                cmz__oq_run_here(q, &mine->oj, a->r->dctx->threads);
+                continue;
             }
-            pthread_mutex_lock(&a->sig.mutex);
-            if (st != CMZ_OK) break;
-            s->busy = 0;
-            a->next_write++;
-            continue;
+            s = (ahead_slot *)cmz__oq_wait_oldest(q);
         }
-        uint64_t mine = caller_decodes ? claim(a, 0) : NO_CHUNK;
-        if (mine != NO_CHUNK) {
-            pthread_mutex_unlock(&a->sig.mutex);
-            decode_chunk(a, mine, own);
-            pthread_mutex_lock(&a->sig.mutex);
-            continue;
+        if (s->status != CMZ_OK) {
+            st = s->status;
+            if (err) *err = s->err;
+            break;
         }
-        a->caller_waits = 1;
-        pthread_cond_wait(&a->sig.cond, &a->sig.mutex);
-        a->caller_waits = 0;
+        if ((st = write_chunk(a, s, offset, end, out, &written, err)) != CMZ_OK) break;
+        cmz__oq_pop(q);
+        s->busy = 0;
     }
     /* Workers still decoding own their slots until they stop. */
-    a->stop = 1;
-    for (;;) {
-        unsigned busy = 0;
-        for (unsigned k = 0; k < a->nworkers; k++) busy += a->workers[k].running != 0;
-        if (!busy) break;
-        a->caller_waits = 1;
-        pthread_cond_wait(&a->sig.cond, &a->sig.mutex);
-        a->caller_waits = 0;
-    }
-    pthread_mutex_unlock(&a->sig.mutex);
+    cmz__oq_drain(q);
     return st;
 }
 
@@ -241,37 +196,28 @@ cmz_status cmz_frame_reader_write(cmz_frame_reader *r, uint64_t offset, uint64_t
     ahead a;
     memset(&a, 0, sizeof a);
     a.r = r;
-    a.next_claim = a.next_write = offset / cs;
+    a.next_submit = offset / cs;
     a.last = (end - 1) / cs;
-    a.nslots = slots_for(r, a.last - a.next_write + 1);
+    a.nslots = slots_for(r, a.last - a.next_submit + 1);
     if (a.nslots == 0) return cmz__reader_over_limit(r, err);
     /* Decoding threads, the caller's included from two threads: no more than slots, whose
-     * charge covers their read buffers. */
-    int caller_decodes = r->dctx->threads >= 2;
-    unsigned decoders = r->dctx->threads < a.nslots ? r->dctx->threads : a.nslots;
-    a.nworkers = caller_decodes ? decoders - 1 : 1;
-    if (cmz__signal_init(&a.sig) != 0)
-        return cmz__fail(err, CMZ_ERR_THREAD, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                         "could not create a lock");
-    a.ndecoders = decoders;
-    a.slots = cmz__calloc(a.nslots, sizeof *a.slots);
-    a.slot_of = cmz__calloc(a.nslots, sizeof *a.slot_of);
-    a.workers = cmz__calloc(a.nworkers, sizeof *a.workers);
-    if (!a.slots || !a.slot_of || !a.workers) {
+     * charge covers their read buffers. With one thread, a worker decodes and the caller
+     * only writes. */
+    a.caller_decodes = r->dctx->threads >= 2;
+    a.ndecoders = r->dctx->threads < a.nslots ? r->dctx->threads : a.nslots;
+    if ((st = cmz__oq_init(&a.queue, r->dctx->pool, a.nslots, err)) != CMZ_OK) return st;
+    if (!(a.slots = cmz__calloc(a.nslots, sizeof *a.slots))) {
         st = cmz__fail(err, CMZ_ERR_NOMEM, CMZ_NO_POSITION, CMZ_NO_POSITION,
                        "no memory for %u chunk slots", a.nslots);
     } else {
-        for (unsigned k = 0; k < a.nworkers; k++) {
-            a.workers[k].job.fn = worker_job;
-            a.workers[k].a = &a;
-            a.workers[k].decoder = caller_decodes ? k + 1 : k;
+        for (unsigned k = 0; k < a.nslots; k++) {
+            a.slots[k].oj.run = decode_job;
+            a.slots[k].a = &a;
         }
-        st = run(&a, offset, end, out, caller_decodes, err);
+        st = run(&a, offset, end, out, err);
     }
     for (unsigned k = 0; a.slots && k < a.nslots; k++) cmz__hbuf_free(&a.slots[k].raw);
     cmz__free(a.slots);
-    cmz__free(a.slot_of);
-    cmz__free(a.workers);
-    cmz__signal_destroy(&a.sig);
+    cmz__oq_destroy(&a.queue);
     return st;
 }

@@ -2,6 +2,7 @@
 
 #include <ftw.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -241,3 +242,34 @@ void tu_source_nodata(cmz_source *src, const void *data, size_t size) {
     src->opaque = (void *)(uintptr_t)data;
     src->fd = -1;
 }
+
+/* atomic: library threads allocate and free too */
+static atomic_long tu_fail_countdown; /* 0: never */
+static atomic_long tu_live;
+
+static void *tu_counting_alloc(void *opaque, size_t size) {
+    (void)opaque;
+    if (atomic_load(&tu_fail_countdown) && atomic_fetch_sub(&tu_fail_countdown, 1) == 1)
+        return NULL;
+    if (size > ((size_t)1 << 30)) return NULL;
+    void *p = malloc(size);
+    if (p) atomic_fetch_add(&tu_live, 1);
+    return p;
+}
+
+static void tu_counting_free(void *opaque, void *ptr) {
+    (void)opaque;
+    atomic_fetch_sub(&tu_live, 1);
+    free(ptr);
+}
+
+void tu_alloc_install(void) {
+    atomic_store(&tu_fail_countdown, 0);
+    atomic_store(&tu_live, 0);
+    cmz_allocator a = {tu_counting_alloc, tu_counting_free, NULL};
+    cmz_set_allocator(&a);
+}
+
+void tu_alloc_fail_after(long n) { atomic_store(&tu_fail_countdown, n); }
+long tu_alloc_live(void) { return atomic_load(&tu_live); }
+void tu_alloc_restore(void) { cmz_set_allocator(NULL); }

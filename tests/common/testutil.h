@@ -78,4 +78,13 @@ void tu_source_nodata(cmz_source *src, const void *data, size_t size);
 uint64_t tu_get_le(const uint8_t *p, int bytes);
 void tu_put_le(uint8_t *p, uint64_t v, int bytes);
 
+/* Allocation-failure injection through cmz_set_allocator: tu_alloc_install() counts live
+ * allocations from 0; tu_alloc_fail_after(n) makes the nth allocation from now fail (0:
+ * none); sizes over 1 GiB fail too, as a system would refuse them (sanitizers abort
+ * instead). Install it while no library thread runs; tu_alloc_restore() puts malloc back. */
+void tu_alloc_install(void);
+void tu_alloc_fail_after(long n);
+long tu_alloc_live(void);
+void tu_alloc_restore(void);
+
 #endif
