@@ -163,11 +163,18 @@ size_t cmz__policy_find(const cmz_policy *p, const char *type);
 
 /* ---- loading (load.c) ---- */
 
-/* Reads a YAML file whole (pipes too) into a cmz__malloc'd buffer (*text; the caller frees
- * it); reports and fails for an unreadable file or one over 16 MiB ("... not <not_what>").
- * CMZ_OK, CMZ_ERR_IO, CMZ_ERR_NOMEM or CMZ_ERR_INVALID_ARG. */
-cmz_status cmz__read_yaml_file(const char *path, const char *not_what, cmz__reporter *r,
-                               char **text, size_t *size);
+/* The text parsers of the policy and the release rules (cmz__policy_parse,
+ * cmz__release_parse), out being the cmz_policy ** or cmz_release_rules ** they fill. */
+typedef cmz_status (*cmz__yaml_text_parser)(const char *text, size_t size, cmz__reporter *r,
+                                            void *out);
+/* Both files' loaders, written once: parse reads text (named `name` in diagnostics) into out,
+ * its diagnostics sorted by position into diags; CMZ_ERR_INVALID_ARG when one is an error. */
+cmz_status cmz__load_yaml_string(const char *text, size_t size, const char *name,
+                                 cmz__yaml_text_parser parse, void *out, cmz_diags *diags);
+/* The same from a file read whole (pipes too); an unreadable file or one over
+ * CMZ__YAML_MAX_SIZE ("... not <not_what>") is reported. CMZ_ERR_IO, CMZ_ERR_NOMEM too. */
+cmz_status cmz__load_yaml_file(const char *path, const char *not_what,
+                               cmz__yaml_text_parser parse, void *out, cmz_diags *diags);
 
 /* The largest policy or release rules text, from a file or a string: real ones are a few
  * kilobytes; the bound keeps a wrong path (a disk image, /dev/zero) from being read whole and

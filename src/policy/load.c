@@ -1,25 +1,25 @@
-/* Loading a policy from a string or a file (the parsing itself is parse.c). */
+/* Loading a policy, and the release rules (release.c), from a string or a file: one loader
+ * for both, the parsing itself being parse.c's and release_parse.c's. */
 #include "internal.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
-cmz_status cmz_policy_load_string(const char *text, size_t size, const char *name,
-                                  cmz_policy **out, cmz_diags *diags) {
-    if (out) *out = NULL;
-    if (!out || (!text && size)) return CMZ_ERR_INVALID_ARG;
+cmz_status cmz__load_yaml_string(const char *text, size_t size, const char *name,
+                                 cmz__yaml_text_parser parse, void *out, cmz_diags *diags) {
     cmz__reporter r;
     cmz__report_init(&r, diags, name ? name : "<string>");
     size_t first = cmz_diags_count(diags);
-    cmz_status st = cmz__policy_parse(text ? text : "", size, &r, out);
+    cmz_status st = parse(text ? text : "", size, &r, out);
     cmz__diags_sort_from(diags, first);
     if (st != CMZ_OK) return st;
     return r.errors ? CMZ_ERR_INVALID_ARG : CMZ_OK;
 }
 
-cmz_status cmz__read_yaml_file(const char *path, const char *not_what, cmz__reporter *r,
-                               char **text_out, size_t *size_out) {
+/* Reads a YAML file whole (pipes too) into a cmz__malloc'd buffer (*text; the caller frees it). */
+static cmz_status read_yaml_file(const char *path, const char *not_what, cmz__reporter *r,
+                                 char **text_out, size_t *size_out) {
     *text_out = NULL;
     FILE *f = fopen(path, "rb");
     if (!f) {
@@ -63,19 +63,35 @@ cmz_status cmz__read_yaml_file(const char *path, const char *not_what, cmz__repo
     return CMZ_OK;
 }
 
-cmz_status cmz_policy_load_file(const char *path, cmz_policy **out, cmz_diags *diags) {
-    if (out) *out = NULL;
-    if (!path || !out) return CMZ_ERR_INVALID_ARG;
+cmz_status cmz__load_yaml_file(const char *path, const char *not_what,
+                               cmz__yaml_text_parser parse, void *out, cmz_diags *diags) {
     cmz__reporter r;
     cmz__report_init(&r, diags, path);
     char *text;
     size_t size;
-    cmz_status st = cmz__read_yaml_file(path, "a policy", &r, &text, &size);
+    cmz_status st = read_yaml_file(path, not_what, &r, &text, &size);
     if (st != CMZ_OK) return st;
     size_t first = cmz_diags_count(diags);
-    st = cmz__policy_parse(text, size, &r, out);
+    st = parse(text, size, &r, out);
     cmz__diags_sort_from(diags, first);
     if (st == CMZ_OK && r.errors) st = CMZ_ERR_INVALID_ARG;
     cmz__free(text);
     return st;
+}
+
+static cmz_status parse_policy(const char *text, size_t size, cmz__reporter *r, void *out) {
+    return cmz__policy_parse(text, size, r, out);
+}
+
+cmz_status cmz_policy_load_string(const char *text, size_t size, const char *name,
+                                  cmz_policy **out, cmz_diags *diags) {
+    if (out) *out = NULL;
+    if (!out || (!text && size)) return CMZ_ERR_INVALID_ARG;
+    return cmz__load_yaml_string(text, size, name, parse_policy, out, diags);
+}
+
+cmz_status cmz_policy_load_file(const char *path, cmz_policy **out, cmz_diags *diags) {
+    if (out) *out = NULL;
+    if (!path || !out) return CMZ_ERR_INVALID_ARG;
+    return cmz__load_yaml_file(path, "a policy", parse_policy, out, diags);
 }

@@ -21,6 +21,7 @@ typedef struct {
     cmz__reporter *r;
     cmz_policy *policy;
     bool nomem;
+    bool have_default; /* a type named 'default' was read */
 } walker;
 
 
@@ -98,62 +99,35 @@ static bool parse_entry(walker *w, const yaml_node_t *type_node, const yaml_node
     return w->r->errors == before;
 }
 
-typedef struct {
-    char name[CMZ_POLICY_TYPE_MAX + 1];
-    unsigned line;
-} seen_type;
+/* One type of the policy: its entry is kept while the file is still valid. */
+static bool parse_type(void *ctx, const yaml_node_t *kn, const yaml_node_t *vn, const char *name,
+                       unsigned line) {
+    (void)line;
+    walker *w = ctx;
+    if (strcmp(name, "default") == 0) w->have_default = true;
+    cmz_policy_entry e;
+    memset(&e, 0, sizeof e);
+    snprintf(e.type, sizeof e.type, "%s", name);
+    if (parse_entry(w, kn, vn, &e) && w->r->errors == 0 && !cmz__policy_append(w->policy, &e))
+        w->nomem = true;
+    return !w->nomem;
+}
 
 static void parse_types(walker *w, const yaml_node_t *root_key, const yaml_node_t *n) {
+    unsigned line = cmz__yaml_line(root_key->start_mark);
+    unsigned col = cmz__yaml_column(root_key->start_mark);
     if (n->type != YAML_MAPPING_NODE) {
         const char *how = cmz__yaml_empty_scalar(n) ? "is empty" : "is not a mapping";
-        cmz__report(w->r, cmz__yaml_line(root_key->start_mark), cmz__yaml_column(root_key->start_mark),
+        cmz__report(w->r, line, col,
                     ROOT_KEY " %s: it must map type names (at least 'default') to their "
                     "settings",
                     how);
         return;
     }
-    size_t pairs = (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
-    seen_type *seen = cmz__calloc(pairs < MAX_TYPES ? pairs + 1 : MAX_TYPES, sizeof *seen);
-    if (!seen) {
+    if (!cmz__yaml_each_type(w->doc, w->r, n, MAX_TYPES, "a policy", parse_type, w))
         w->nomem = true;
-        return;
-    }
-    size_t nseen = 0;
-    bool have_default = false;
-    for (yaml_node_pair_t *pair = n->data.mapping.pairs.start; pair < n->data.mapping.pairs.top;
-         pair++) {
-        const yaml_node_t *kn = yaml_document_get_node(w->doc, pair->key);
-        const yaml_node_t *vn = yaml_document_get_node(w->doc, pair->value);
-        unsigned line = cmz__yaml_line(kn->start_mark), col = cmz__yaml_column(kn->start_mark);
-        /* Counted over all keys, duplicates too: each is compared with every type seen. */
-        if (pair - n->data.mapping.pairs.start == MAX_TYPES) {
-            cmz__report(w->r, line, col, "too many types: a policy holds at most %d",
-                        MAX_TYPES);
-            break;
-        }
-        const char *name = cmz__yaml_scalar(w->r, kn, "a type name");
-        if (!name) continue;
-        if (!cmz__policy_check_type(name, line, col, w->r)) continue;
-        if (strcmp(name, "default") == 0) have_default = true;
-        bool duplicate = false;
-        for (size_t i = 0; i < nseen && !duplicate; i++)
-            if (strcmp(seen[i].name, name) == 0) {
-                cmz__report(w->r, line, col, "duplicate type '%s' (first defined at line %u)",
-                            name, seen[i].line);
-                duplicate = true;
-            }
-        if (duplicate) continue;
-        snprintf(seen[nseen].name, sizeof seen[nseen].name, "%s", name);
-        seen[nseen++].line = line;
-        cmz_policy_entry e;
-        memset(&e, 0, sizeof e);
-        snprintf(e.type, sizeof e.type, "%s", name);
-        if (parse_entry(w, kn, vn, &e) && w->r->errors == 0 && !cmz__policy_append(w->policy, &e))
-            w->nomem = true;
-    }
-    cmz__free(seen);
-    if (!have_default)
-        cmz__report(w->r, cmz__yaml_line(root_key->start_mark), cmz__yaml_column(root_key->start_mark),
+    if (!w->have_default && !w->nomem)
+        cmz__report(w->r, line, col,
                     "no 'default' type: every policy needs one, it applies to the types the "
                     "policy does not list");
 }
@@ -167,7 +141,7 @@ static void parse_types_cb(void *ctx, yaml_document_t *doc, const yaml_node_t *r
 
 cmz_status cmz__policy_parse(const char *text, size_t size, cmz__reporter *r, cmz_policy **out) {
     *out = NULL;
-    walker w = {NULL, r, cmz__policy_new(0), false};
+    walker w = {.r = r, .policy = cmz__policy_new(0)};
     if (!w.policy) return CMZ_ERR_NOMEM;
     const cmz__yaml_root spec = {ROOT_KEY,
                                  "a policy file",

@@ -116,35 +116,22 @@ cmz_status cmz_release_rules_put(cmz_release_rules *rules, const cmz_release_rul
 
 /* ---- loading ---- */
 
+static cmz_status parse_rules(const char *text, size_t size, cmz__reporter *r, void *out) {
+    return cmz__release_parse(text, size, r, out);
+}
+
 cmz_status cmz_release_rules_load_string(const char *text, size_t size, const char *name,
                                          cmz_release_rules **out, cmz_diags *diags) {
     if (out) *out = NULL;
     if (!out || (!text && size)) return CMZ_ERR_INVALID_ARG;
-    cmz__reporter r;
-    cmz__report_init(&r, diags, name ? name : "<string>");
-    size_t first = cmz_diags_count(diags);
-    cmz_status st = cmz__release_parse(text ? text : "", size, &r, out);
-    cmz__diags_sort_from(diags, first);
-    if (st != CMZ_OK) return st;
-    return r.errors ? CMZ_ERR_INVALID_ARG : CMZ_OK;
+    return cmz__load_yaml_string(text, size, name, parse_rules, out, diags);
 }
 
 cmz_status cmz_release_rules_load_file(const char *path, cmz_release_rules **out,
                                        cmz_diags *diags) {
     if (out) *out = NULL;
     if (!path || !out) return CMZ_ERR_INVALID_ARG;
-    cmz__reporter r;
-    cmz__report_init(&r, diags, path);
-    char *text;
-    size_t size;
-    cmz_status st = cmz__read_yaml_file(path, "a release rules file", &r, &text, &size);
-    if (st != CMZ_OK) return st;
-    size_t first = cmz_diags_count(diags);
-    st = cmz__release_parse(text, size, &r, out);
-    cmz__diags_sort_from(diags, first);
-    if (st == CMZ_OK && r.errors) st = CMZ_ERR_INVALID_ARG;
-    cmz__free(text);
-    return st;
+    return cmz__load_yaml_file(path, "a release rules file", parse_rules, out, diags);
 }
 
 /* ---- text ---- */

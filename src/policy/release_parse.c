@@ -163,10 +163,20 @@ static bool parse_rule(walker *w, const yaml_node_t *type_node, const yaml_node_
     return w->r->errors == before;
 }
 
-typedef struct {
-    char name[CMZ_POLICY_TYPE_MAX + 1];
-    unsigned line;
-} seen_type;
+/* One type's rule: rules are only kept while the file is still valid (an invalid one is
+ * freed anyway). */
+static bool parse_type(void *ctx, const yaml_node_t *kn, const yaml_node_t *vn, const char *name,
+                       unsigned line) {
+    (void)line;
+    walker *w = ctx;
+    cmz_release_rule rule;
+    memset(&rule, 0, sizeof rule);
+    snprintf(rule.type, sizeof rule.type, "%s", name);
+    if (parse_rule(w, kn, vn, &rule) && w->r->errors == 0 &&
+        !cmz__release_rules_append(w->rules, &rule))
+        w->nomem = true;
+    return !w->nomem;
+}
 
 static void parse_types(walker *w, const yaml_node_t *root_key, const yaml_node_t *n) {
     if (n->type != YAML_MAPPING_NODE) {
@@ -181,45 +191,8 @@ static void parse_types(walker *w, const yaml_node_t *root_key, const yaml_node_
                         cmz__yaml_kind(n));
         return;
     }
-    size_t pairs = (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
-    seen_type *seen = cmz__calloc(pairs < MAX_TYPES ? pairs + 1 : MAX_TYPES, sizeof *seen);
-    if (!seen) {
+    if (!cmz__yaml_each_type(w->doc, w->r, n, MAX_TYPES, "a file", parse_type, w))
         w->nomem = true;
-        return;
-    }
-    size_t nseen = 0;
-    for (yaml_node_pair_t *pair = n->data.mapping.pairs.start;
-         pair < n->data.mapping.pairs.top && !w->nomem; pair++) {
-        const yaml_node_t *kn = yaml_document_get_node(w->doc, pair->key);
-        const yaml_node_t *vn = yaml_document_get_node(w->doc, pair->value);
-        unsigned line = cmz__yaml_line(kn->start_mark), col = cmz__yaml_column(kn->start_mark);
-        /* Counted over all keys, duplicates too: each is compared with every type seen. */
-        if (pair - n->data.mapping.pairs.start == MAX_TYPES) {
-            cmz__report(w->r, line, col, "too many types: a file holds at most %d", MAX_TYPES);
-            break;
-        }
-        const char *name = cmz__yaml_scalar(w->r, kn, "a type name");
-        if (!name) continue;
-        if (!cmz__policy_check_type(name, line, col, w->r)) continue;
-        bool duplicate = false;
-        for (size_t i = 0; i < nseen && !duplicate; i++)
-            if (strcmp(seen[i].name, name) == 0) {
-                cmz__report(w->r, line, col, "duplicate type '%s' (first defined at line %u)",
-                            name, seen[i].line);
-                duplicate = true;
-            }
-        if (duplicate) continue;
-        snprintf(seen[nseen].name, sizeof seen[nseen].name, "%s", name);
-        seen[nseen++].line = line;
-        cmz_release_rule rule;
-        memset(&rule, 0, sizeof rule);
-        snprintf(rule.type, sizeof rule.type, "%s", name);
-        /* Rules are only kept while the file is still valid: an invalid one is freed anyway. */
-        if (parse_rule(w, kn, vn, &rule) && w->r->errors == 0 &&
-            !cmz__release_rules_append(w->rules, &rule))
-            w->nomem = true;
-    }
-    cmz__free(seen);
 }
 
 static void parse_types_cb(void *ctx, yaml_document_t *doc, const yaml_node_t *root_key,
@@ -232,7 +205,7 @@ static void parse_types_cb(void *ctx, yaml_document_t *doc, const yaml_node_t *r
 cmz_status cmz__release_parse(const char *text, size_t size, cmz__reporter *r,
                               cmz_release_rules **out) {
     *out = NULL;
-    walker w = {NULL, r, cmz__release_rules_new(0), false};
+    walker w = {.r = r, .rules = cmz__release_rules_new(0)};
     if (!w.rules) return CMZ_ERR_NOMEM;
     const cmz__yaml_root spec = {
         ROOT_KEY,

@@ -2,6 +2,7 @@
 #include "yaml_nodes.h"
 
 #include <assert.h>
+#include <stdio.h>
 #include <string.h>
 
 const char *cmz__yaml_kind(const yaml_node_t *n) {
@@ -136,4 +137,46 @@ void cmz__yaml_report_unknown_key(cmz__reporter *r, const yaml_node_t *key_node,
     else
         cmz__report(r, line, col, "unknown key '%s' in type '%s'; valid keys: %s",
                     cmz__quote(key, q, sizeof q), type, valid);
+}
+
+typedef struct {
+    char name[CMZ_POLICY_TYPE_MAX + 1];
+    unsigned line;
+} seen_type;
+
+bool cmz__yaml_each_type(yaml_document_t *doc, cmz__reporter *r, const yaml_node_t *n,
+                         size_t max_types, const char *holder, cmz__yaml_type_fn each_type,
+                         void *ctx) {
+    assert(n->type == YAML_MAPPING_NODE);
+    size_t pairs = (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
+    seen_type *seen = cmz__calloc(pairs < max_types ? pairs + 1 : max_types, sizeof *seen);
+    if (!seen) return false;
+    size_t nseen = 0;
+    bool go_on = true;
+    for (yaml_node_pair_t *pair = n->data.mapping.pairs.start;
+         pair < n->data.mapping.pairs.top && go_on; pair++) {
+        const yaml_node_t *kn = yaml_document_get_node(doc, pair->key);
+        const yaml_node_t *vn = yaml_document_get_node(doc, pair->value);
+        unsigned line = cmz__yaml_line(kn->start_mark), col = cmz__yaml_column(kn->start_mark);
+        if ((size_t)(pair - n->data.mapping.pairs.start) == max_types) {
+            cmz__report(r, line, col, "too many types: %s holds at most %zu", holder, max_types);
+            break;
+        }
+        const char *name = cmz__yaml_scalar(r, kn, "a type name");
+        if (!name || !cmz__policy_check_type(name, line, col, r)) continue;
+        bool duplicate = false;
+        for (size_t i = 0; i < nseen && !duplicate; i++)
+            if (strcmp(seen[i].name, name) == 0) {
+                cmz__report(r, line, col, "duplicate type '%s' (first defined at line %u)", name,
+                            seen[i].line);
+                duplicate = true;
+            }
+        if (duplicate) continue;
+        assert(nseen < max_types);
+        snprintf(seen[nseen].name, sizeof seen[nseen].name, "%s", name);
+        seen[nseen++].line = line;
+        go_on = each_type(ctx, kn, vn, name, line);
+    }
+    cmz__free(seen);
+    return go_on;
 }

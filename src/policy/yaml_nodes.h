@@ -29,6 +29,18 @@ void cmz__yaml_report_unknown_key(cmz__reporter *r, const yaml_node_t *key_node,
                                   const char *type, const char *const *keys, size_t nkeys,
                                   const char *valid);
 
+/* The type names of mapping n (a file's root value), each checked once: a key that is no
+ * valid type name, a duplicate (named with the line of the first) and keys past max_types
+ * (counted over all keys, duplicates too, since each is compared with every type seen: the
+ * cap bounds that work) are reported, where holder ("a policy") words the last. each_type
+ * gets every other key with its value; it returns false to stop (out of memory). Returns
+ * false when it stopped or could not allocate. */
+typedef bool (*cmz__yaml_type_fn)(void *ctx, const yaml_node_t *key, const yaml_node_t *value,
+                                  const char *name, unsigned line);
+bool cmz__yaml_each_type(yaml_document_t *doc, cmz__reporter *r, const yaml_node_t *n,
+                         size_t max_types, const char *holder, cmz__yaml_type_fn each_type,
+                         void *ctx);
+
 /* What a file's top level must be: a mapping with one key, root_key, whose value
  * parse_value reads. file_kind ("a policy file") and maps_to ("the types and their
  * settings") word the messages; empty is the message for a file without a document, needs
