@@ -13,7 +13,8 @@ FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS = decode stream reader salvage repair multiframe policy codec
 
-.PHONY: all bootstrap build demo test test-plain test-asan test-tsan test-minimal bench fuzz fuzz-run install clean
+.PHONY: all bootstrap build demo test test-plain test-asan test-tsan test-minimal test-bigendian \
+        test-32bit bench fuzz fuzz-run install clean
 
 all: build
 
@@ -56,6 +57,18 @@ test-minimal: bootstrap
 	  -DCMZ_BUILD_BENCH=OFF >/dev/null
 	@cmake --build $(MINIMAL_BUILD) -j$(JOBS) -- --no-print-directory -s
 	@cd $(MINIMAL_BUILD) && ctest --output-on-failure -j$(JOBS)
+
+# Big-endian (s390x) and 32-bit (armhf) builds with Debian's cross compilers, every C test and
+# fuzz corpus replay run under qemu-user (docs/BUILDS.md; the shell tests need binfmt_misc).
+BIGENDIAN_BUILD ?= build-s390x
+BUILD_32BIT     ?= build-armhf
+test-bigendian:
+	@scripts/bootstrap --cross
+	@JOBS=$(JOBS) CMZ_WERROR=$(CMZ_WERROR) scripts/cross-test s390x $(BIGENDIAN_BUILD)
+
+test-32bit:
+	@scripts/bootstrap --cross
+	@JOBS=$(JOBS) CMZ_WERROR=$(CMZ_WERROR) scripts/cross-test armhf $(BUILD_32BIT)
 
 # libFuzzer harnesses (fuzz/, docs/FUZZING.md) built with clang, ASan and UBSan.
 fuzz:

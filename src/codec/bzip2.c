@@ -37,10 +37,12 @@ static const char *bzip2_version(void) {
     return version;
 }
 
-/* The bound bzip2's documentation gives for its output: 1% more plus 600 bytes. */
+/* The bound bzip2's documentation gives for its output: 1% more plus 600 bytes; 0 where that
+ * does not fit a size_t (near UINT_MAX when size_t has 32 bits). */
 static size_t bzip2_bound(size_t n) {
-    if (n > UINT_MAX) return 0;
-    return n + n / 100 + 600;
+    size_t extra = n / 100 + 600;
+    if (n > UINT_MAX || n > SIZE_MAX - extra) return 0;
+    return n + extra;
 }
 
 static cmz_status bzip2_compress(void **state, int level, void *dst, size_t cap,

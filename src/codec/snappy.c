@@ -13,8 +13,9 @@
 static const char *snappy_version(void) { return CMZ_SNAPPY_VERSION; }
 
 static size_t snappy_bound(size_t n) {
-    /* The format records the decoded length as a 32-bit varint. */
-    if (n > UINT32_MAX) return 0;
+    /* The format records the decoded length as a 32-bit varint. snappy's bound is
+     * 32 + n + n / 6, which wraps near UINT32_MAX when size_t has 32 bits. */
+    if (n > UINT32_MAX || n > SIZE_MAX - (32 + n / 6)) return 0;
     return snappy_max_compressed_length(n);
 }
 
