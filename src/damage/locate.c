@@ -32,9 +32,14 @@ static bool place_parity(const cmz__frame_params *p, const uint8_t *entries, uin
 static bool load_index(const cmz_source *src, const cmz__footer *f, layout *lay) {
     uint64_t n = f->chunk_count;
     if (n > src->size / (CMZ_CHUNK_HEADER_SIZE + CMZ_INDEX_ENTRY_SIZE)) return false;
+    /* A 32-bit system's files can hold an index larger than its address space: then the
+     * chunks are found by the scan, as with a damaged index. */
+    if (n > (SIZE_MAX - CMZ_INDEX_FIXED_SIZE) / CMZ_INDEX_ENTRY_SIZE ||
+        n > SIZE_MAX / sizeof(uint64_t))
+        return false;
     size_t size = CMZ_INDEX_FIXED_SIZE + (size_t)n * CMZ_INDEX_ENTRY_SIZE;
     uint8_t *index = cmz__malloc(size);
-    uint64_t *at = cmz__malloc((n ? n : 1) * sizeof *at);
+    uint64_t *at = cmz__malloc((n ? (size_t)n : 1) * sizeof *at);
     bool ok = index && at && cmz__read_at(src, index, size, f->index_offset) &&
               memcmp(index, cmz__index_marker, 4) == 0 &&
               cmz__get_le32(index + size - 4) == cmz_crc32c(0, index, size - 4) &&
@@ -132,7 +137,7 @@ cmz_status cmz__frame_locate(const cmz_dctx *dctx, const cmz_source *src, cmz__l
                          "%llu bytes: too short for a frame header",
                          (unsigned long long)src->size);
     cmz_frame_report *rep = cmz__calloc(1, sizeof *rep);
-    if (!rep) return cmz__fail(err, CMZ_ERR_NOMEM, CMZ_NO_POSITION, CMZ_NO_POSITION, "out of memory");
+    if (!rep) return cmz__error(err, CMZ_ERR_NOMEM, "out of memory");
 
     /* 1. parameters */
     uint8_t buf[CMZ_HEADER_SIZE > CMZ_FOOTER_SIZE ? CMZ_HEADER_SIZE : CMZ_FOOTER_SIZE];
@@ -212,9 +217,9 @@ cmz_status cmz__frame_locate(const cmz_dctx *dctx, const cmz_source *src, cmz__l
     if (st != CMZ_OK) {
         cmz__layout_free(&lay);
         cmz_frame_report_free(rep);
-        return cmz__fail(err, st, CMZ_NO_POSITION, CMZ_NO_POSITION, "%s",
-                         st == CMZ_ERR_NOMEM         ? "out of memory"
-                         : st == CMZ_ERR_INTERRUPTED ? "interrupted"
+        return cmz__error(err, st, "%s",
+                          st == CMZ_ERR_NOMEM         ? "out of memory"
+                          : st == CMZ_ERR_INTERRUPTED ? "interrupted"
                                                      : "the footer's sizes disagree");
     }
     /* without the footer: the last chunk found gives its own size, and when it is shorter
