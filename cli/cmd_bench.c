@@ -16,8 +16,8 @@
 #include "cmz/policy.h"
 #include "commands.h"
 #include "io_fd.h"
+#include "messages.h"
 #include "numbers.h"
-#include "report.h"
 
 typedef struct {
     const char *algo;

@@ -5,21 +5,27 @@
 #include "cmz/codec.h"
 #include "commands.h"
 
-/* The library behind each codec id, for people (the adapters only report its version). */
-static const char *library_of(cmz_codec_id id) {
+/* The library behind each codec id and what the codec is, for people (the adapters only
+ * report the library's version). "planes" is also a filter's name: its line says which. */
+typedef struct {
+    const char *library, *what;
+} codec_text;
+
+static codec_text text_of(cmz_codec_id id) {
     switch (id) {
-    case CMZ_CODEC_NONE: return "built-in";
-    case CMZ_CODEC_ZSTD: return "libzstd";
-    case CMZ_CODEC_LZ4: return "liblz4";
-    case CMZ_CODEC_GZIP: return "libdeflate";
-    case CMZ_CODEC_BZIP2: return "libbz2";
-    case CMZ_CODEC_LZMA: return "liblzma";
-    case CMZ_CODEC_SNAPPY: return "snappy";
-    case CMZ_CODEC_BROTLI: return "libbrotli";
-    case CMZ_CODEC_RANS: return "built-in";
-    case CMZ_CODEC_PLANES: return "built-in";
+    case CMZ_CODEC_NONE: return (codec_text){"built-in", "stored as is"};
+    case CMZ_CODEC_ZSTD: return (codec_text){"libzstd", "Zstandard"};
+    case CMZ_CODEC_LZ4: return (codec_text){"liblz4", "LZ4, LZ4HC from level 3"};
+    case CMZ_CODEC_GZIP: return (codec_text){"libdeflate", "deflate in gzip members"};
+    case CMZ_CODEC_BZIP2: return (codec_text){"libbz2", "bzip2 (Burrows-Wheeler)"};
+    case CMZ_CODEC_LZMA: return (codec_text){"liblzma", "raw LZMA2 (xz's coder)"};
+    case CMZ_CODEC_SNAPPY: return (codec_text){"snappy", "Snappy"};
+    case CMZ_CODEC_BROTLI: return (codec_text){"libbrotli", "Brotli"};
+    case CMZ_CODEC_RANS: return (codec_text){"built-in", "order-0 rANS"};
+    case CMZ_CODEC_PLANES:
+        return (codec_text){"built-in", "the planes codec: byte-plane rANS (not --filter planes)"};
     }
-    return "?";
+    return (codec_text){"?", "?"};
 }
 
 /* "4 MiB", "64 KiB", or bytes when not a whole number of KiB. */
@@ -37,8 +43,9 @@ static void codecs_usage(FILE *to) {
     fputs("usage: cmz codecs\n"
           "Lists the codecs compiled into this build: name (for -a), id (recorded in frames),\n"
           "level range (-#; negative levels are zstd's fast ones, --fast=N), default level,\n"
-          "default chunk size and the library's version; then the codec used when -a is not\n"
-          "given (zstd; in a build without it lz4, else gzip, else none).\n"
+          "default chunk size, the library and its version, and what the codec is; then the\n"
+          "codec used when -a is not given (zstd; in a build without it lz4, else gzip, else\n"
+          "none).\n"
           "Exit status: 0 ok, 1 stdout not written, 2 usage.\n",
           to);
 }
@@ -55,17 +62,19 @@ int cmz_cmd_codecs(int argc, char **argv) {
     }
     size_t n;
     const cmz_codec *const *list = cmz_codec_list(&n);
-    printf("%-8s %3s  %-8s %7s  %-7s  %s\n", "codec", "id", "levels", "default", "chunk",
-           "library");
+    printf("%-8s %3s  %-8s %7s  %-7s  %-17s  %s\n", "codec", "id", "levels", "default",
+           "chunk", "library", "what");
     for (size_t i = 0; i < n; i++) {
         const cmz_codec *c = list[i];
         char levels[24], chunk[32];
         snprintf(levels, sizeof levels, "%d..%d", cmz_codec_min_level(c),
                  cmz_codec_max_level(c));
-        printf("%-8s %3d  %-8s %7d  %-7s  %s %s\n", cmz_codec_name(c), (int)cmz_codec_id_of(c),
-               levels, cmz_codec_default_level(c),
-               chunk_text(cmz_codec_default_chunk_size(c), chunk), library_of(cmz_codec_id_of(c)),
-               cmz_codec_library_version(c));
+        codec_text text = text_of(cmz_codec_id_of(c));
+        char library[64];
+        snprintf(library, sizeof library, "%s %s", text.library, cmz_codec_library_version(c));
+        printf("%-8s %3d  %-8s %7d  %-7s  %-17s  %s\n", cmz_codec_name(c),
+               (int)cmz_codec_id_of(c), levels, cmz_codec_default_level(c),
+               chunk_text(cmz_codec_default_chunk_size(c), chunk), library, text.what);
     }
     printf("default: %s\n", cmz_codec_name(cmz_codec_default()));
     return 0; /* main checks that stdout was written */
@@ -102,7 +111,7 @@ void cmz_print_version(FILE *to, int verbosity) {
         const cmz_codec *c = list[i];
         char chunk[32];
         fprintf(to, "  %-7s id %d  %-10s %-8s levels %d..%d, default %d, chunk %s\n",
-                cmz_codec_name(c), (int)cmz_codec_id_of(c), library_of(cmz_codec_id_of(c)),
+                cmz_codec_name(c), (int)cmz_codec_id_of(c), text_of(cmz_codec_id_of(c)).library,
                 cmz_codec_library_version(c), cmz_codec_min_level(c), cmz_codec_max_level(c),
                 cmz_codec_default_level(c), chunk_text(cmz_codec_default_chunk_size(c), chunk));
     }

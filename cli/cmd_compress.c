@@ -10,7 +10,7 @@
 
 #include "commands.h"
 #include "io_fd.h"
-#include "report.h"
+#include "messages.h"
 #include "run.h"
 #include "signals.h"
 #include "target.h"

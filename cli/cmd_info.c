@@ -9,7 +9,7 @@
 
 #include "commands.h"
 #include "io_fd.h"
-#include "report.h"
+#include "messages.h"
 #include "run.h"
 #include "signals.h"
 

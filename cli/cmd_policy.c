@@ -52,14 +52,16 @@ static void usage(FILE *to) {
           "values; create, update and delete rewrite the file atomically, holding a lock\n"
           "(FILE.lock beside it) from reading to saving so that concurrent changes all\n"
           "survive, and change nothing when a value is refused. Codecs without levels (none,\n"
-          "snappy, rans, planes) take level 0. SIZE takes units (512KB, 4MB; 1KB = 1024\n"
-          "bytes); MB of --threshold are binary too. --filter: none, shuffle, bitshuffle,\n"
-          "delta, planes or auto; --typesize: the element size it works on (4 = float32,\n"
+          "snappy, rans, and planes, the planes codec: byte-plane rANS) take level 0. SIZE\n"
+          "takes units (512KB, 4MB; 1KB = 1024 bytes); MB of --threshold are binary too.\n"
+          "--filter: none, shuffle, bitshuffle, delta, planes (the planes filter: float byte\n"
+          "planes) or auto; --typesize: the element size it works on (4 = float32,\n"
           "2 = float16), kept when --filter alone changes and the new filter takes it (none:\n"
-          "1; auto: tries 2 and 4). A codec this build lacks (cmz codecs lists those it has)\n"
-          "is a warning in a file: the type then uses the build's default codec at its\n"
-          "default level; --algorithm must name one the build has. Exit status: 0 ok, 1 error\n"
-          "(a value refused, a file or stdout not written), 2 usage.\n",
+          "1, or 1, 2, 4 or 8 for the planes codec; auto: tries 2 and 4). A codec this\n"
+          "build lacks (cmz codecs lists those it has) is a warning in a file: the type then\n"
+          "uses the build's default codec at its default level; --algorithm must name one\n"
+          "the build has. Exit status: 0 ok, 1 error (a value refused, a file or stdout not\n"
+          "written), 2 usage.\n",
           to);
 }
 

@@ -13,7 +13,7 @@
 #include "cmz/salvage.h"
 #include "commands.h"
 #include "io_fd.h"
-#include "report.h"
+#include "messages.h"
 #include "run.h"
 #include "signals.h"
 #include "target.h"

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "report.h"
+#include "messages.h"
 #include "signals.h"
 
 cmz_cctx *cli_session_cctx(cli_session *s) {

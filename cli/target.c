@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "io_fd.h"
-#include "report.h"
+#include "messages.h"
 
 int cli_target_open(cli_target *t, const char *path, const char *in_name,
                     const struct stat *in_st, bool compressed, const cli_options *o) {

@@ -1,10 +1,14 @@
-/* libcmz — the .cmz container (docs/FORMAT.md): constants, frame information, and the
- * byte sources frames are read from. Encoding and decoding with threads is in parallel.h. */
+/* libcmz — the .cmz container (docs/FORMAT.md): constants, frame information, the byte
+ * sources frames are read from, and the compression parameters (cmz_params) that every layer
+ * fills. Encoding and decoding with threads is in parallel.h. */
 #ifndef CMZ_FRAME_H
 #define CMZ_FRAME_H
 
+#include <signal.h>
+
 #include "cmz/codec.h"
 #include "cmz/common.h"
+#include "cmz/filter.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -79,6 +83,51 @@ const char *cmz_chunk_encoding_name(int encoding);
 /* CRC32C (Castagnoli) of n bytes, continuing from crc (start with 0); hardware-accelerated
  * (ISA-L). cmz_crc32c(0, "123456789", 9) == 0xE3069283. */
 uint32_t cmz_crc32c(uint32_t crc, const void *data, size_t n);
+
+/* ---- Compression parameters: how a frame is written (parallel.h writes it; policy,
+ * memory, hw and bench fill them) ---- */
+
+/* cmz_params.filter: try the candidate filters (none, shuffle, bitshuffle, planes) on a
+ * sample of the first chunk (4 x 64 KiB) with the frame's codec and level, and keep the one
+ * that compresses it smallest. The choice is recorded in the frame like any filter. */
+#define CMZ_FILTER_AUTO (-1)
+
+/* Progress report, called from the thread that called the stream function, after each chunk
+ * is written: bytes consumed from the input and produced to the output so far. Counts never
+ * decrease; a last report at the end of each frame gives the totals (index and footer
+ * included), so a progress bar ends at 100%. */
+typedef void (*cmz_progress_fn)(void *opaque, uint64_t bytes_in, uint64_t bytes_out);
+
+typedef struct {
+    int codec;             /* cmz_codec_id; default CMZ_CODEC_ZSTD */
+    int level;             /* CMZ_LEVEL_DEFAULT: the codec's default */
+    uint32_t chunk_size;   /* raw bytes per chunk; 0: the codec's default */
+    unsigned threads;      /* worker threads; 0: one per core */
+    int filter;            /* cmz_filter_id applied before the codec, or CMZ_FILTER_AUTO;
+                              default CMZ_FILTER_NONE. Recorded in the frame. */
+    unsigned typesize;     /* element size for the filter (2, 4, 8); 0: 1 for none; with
+                              CMZ_FILTER_AUTO, 0 lets it try typesizes 2 and 4. With no
+                              filter, the planes codec's element size (1, 2, 4, 8) */
+    unsigned parity_k;     /* parity groups: after every parity_k data chunks, parity_m */
+    unsigned parity_m;     /* Reed-Solomon parity chunks that rebuild up to parity_m damaged
+                              chunks of the group (cmz_frame_repair). 0/0: no parity (default);
+                              both set: 1 <= each, sum <= CMZ_PARITY_MAX. */
+    cmz_progress_fn progress;
+    void *progress_opaque;
+    /* When not NULL, polled between chunks: non-zero stops the call with
+     * CMZ_ERR_INTERRUPTED (a signal handler may set it). */
+    const volatile sig_atomic_t *interrupt;
+    uint64_t reserved[CMZ_RESERVED_WORDS]; /* room to grow (common.h): must be zero */
+} cmz_params;
+
+/* The defaults: the build's default codec (zstd; in a build without it lz4, else gzip, else
+ * none: `cmz codecs` marks it) at its default level and chunk size, all cores. */
+cmz_params cmz_params_default(void);
+
+/* Checks params (codec present, level in range, chunk size within
+ * CMZ_CHUNK_SIZE_MIN..CMZ_CHUNK_SIZE_MAX, filter and typesize, parity, reserved space zero)
+ * and resolves defaults into *resolved. On error err (may be NULL) says which field. */
+cmz_status cmz_params_resolve(const cmz_params *params, cmz_params *resolved, cmz_error *err);
 
 #ifdef __cplusplus
 }

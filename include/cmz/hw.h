@@ -68,10 +68,10 @@ typedef struct {
 } cmz_hw_choice;
 
 /* The backend for a batch of `batch_bytes` bytes coded with codec/level whose buffers live at
- * `where` (the seed's get_best_hardware). `wanted` is the caller's request (AUTO to choose);
- * CMZ_BACKEND in the environment, when set, replaces it. A wanted backend that is absent or
- * cannot run the codec gives the CPU, with the reason. AUTO picks the GPU for data already on
- * it; host data stays on the CPU (this version has no calibration of the GPU's end-to-end
+ * `where`. `wanted` is the caller's request (AUTO to choose); CMZ_BACKEND in the
+ * environment, when set, replaces it. A wanted backend that is absent or cannot run the
+ * codec gives the CPU, with the reason. AUTO picks the GPU for data already on it; host data
+ * stays on the CPU (this version has no calibration of the GPU's end-to-end
  * break-even size yet, and no GPU path to calibrate: docs/HW.md). */
 cmz_hw_choice cmz_hw_best(cmz_backend wanted, int codec, int level, uint64_t batch_bytes,
                           cmz_data_location where);

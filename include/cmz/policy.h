@@ -24,7 +24,8 @@
 #include <stdbool.h>
 
 #include "cmz/common.h"
-#include "cmz/parallel.h"
+#include "cmz/filter.h"
+#include "cmz/frame.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -39,9 +39,9 @@ typedef struct {
 
 typedef struct cmz_release_rules cmz_release_rules;
 
-/* The seed application's table (docs/RELEASE.md), identical to the shipped file; NULL when
- * out of memory. A rules object has no lock: readers may share it, a writer (put) needs it
- * to itself. Pointers from at/get stay valid until the next put or free. */
+/* The built-in rules (docs/RELEASE.md), identical to configs/releasable_resources.yaml;
+ * NULL when out of memory. A rules object has no lock: readers may share it, a writer (put)
+ * needs it to itself. Pointers from at/get stay valid until the next put or free. */
 cmz_release_rules *cmz_release_rules_new_default(void);
 /* Loads and validates; *out is NULL unless the whole file is valid. Every problem goes to
  * diags (may be NULL), in file order. CMZ_ERR_IO when the file cannot be read,

@@ -1,4 +1,4 @@
-/* Release snapshots: undo a release. The seed's ReleaseSnapshot, bound to a registry.
+/* Release snapshots: undo a release of a registry's resource.
  *
  * Before a resource of an eligible type is released (by the reaper, for idle time or under
  * pressure, or by cmz_registry_release), the registry keeps a snapshot of it: its bytes in

@@ -86,8 +86,8 @@ const cmz_codec *cmz_codec_default(void) {
 
 cmz_status cmz_codec_by_name(const char *name, const cmz_codec **codec, cmz_error *err) {
     if (!name || !codec)
-        return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                         name ? "cmz_codec_by_name: codec is NULL" : "no codec name given");
+        return cmz__error(err, CMZ_ERR_INVALID_ARG,
+                          name ? "cmz_codec_by_name: codec is NULL" : "no codec name given");
     const char *canonical = canonical_name(name);
     for (size_t i = 0; i < TABLE_SIZE; i++)
         if (strcasecmp(canonical, table[i]->name) == 0) {
@@ -100,11 +100,11 @@ cmz_status cmz_codec_by_name(const char *name, const cmz_codec **codec, cmz_erro
         snprintf(valid + used, sizeof valid - used, "%s%s", i ? ", " : "", table[i]->name);
     }
     if (cmz__codec_known_id(name) >= 0)
-        return cmz__fail(err, CMZ_ERR_CODEC_DISABLED, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                         "codec '%s' is not compiled into this build; available: %s", name,
-                         valid);
-    return cmz__fail(err, CMZ_ERR_UNKNOWN_CODEC, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                     "unknown codec '%s'; valid codecs: %s", name, valid);
+        return cmz__error(err, CMZ_ERR_CODEC_DISABLED,
+                          "codec '%s' is not compiled into this build; available: %s", name,
+                          valid);
+    return cmz__error(err, CMZ_ERR_UNKNOWN_CODEC,
+                      "unknown codec '%s'; valid codecs: %s", name, valid);
 }
 
 const char *cmz_codec_name(const cmz_codec *c) { return c ? c->name : "unknown"; }
@@ -120,9 +120,9 @@ cmz_status cmz_codec_check_level(const cmz_codec *c, int level, int *resolved,
     if (level == CMZ_LEVEL_DEFAULT || (level == 0 && c->zero_is_default))
         level = c->default_level;
     if (level < c->min_level || level > c->max_level)
-        return cmz__fail(err, CMZ_ERR_LEVEL_RANGE, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                         "level %d is out of range for %s (valid: %d..%d)", level, c->name,
-                         c->min_level, c->max_level);
+        return cmz__error(err, CMZ_ERR_LEVEL_RANGE,
+                          "level %d is out of range for %s (valid: %d..%d)", level, c->name,
+                          c->min_level, c->max_level);
     if (resolved) *resolved = level;
     return CMZ_OK;
 }

@@ -1,17 +1,8 @@
 /* gzip adapter: one RFC 1952 gzip member per chunk, made and read by libdeflate.
  *
  * Why libdeflate and not zlib: cmz compresses whole chunks held in memory, which is exactly
- * libdeflate's whole-buffer API, and it is about twice as fast for the same format and ratio.
- * Measured single-threaded, gzip level 6, input cut into 1 MiB chunks (cmz's default), best
- * of 5 passes, three invocations agreeing within 7%, on a 2-core AMD EPYC VM (throwaway
- * program, not in the tree: `gcc -O2 gzbench.c -ldeflate -lz -lm && ./gzbench [file]`; zlib
- * through deflateInit2/inflateInit2 with the gzip wrapper, windowBits 31):
- *   16 MiB of tu_mixed data (tests/common):
- *     libdeflate 1.14: ratio 1.833, compress 114 MB/s, decompress 794 MB/s
- *     zlib 1.2.13:     ratio 1.826, compress  50 MB/s, decompress 440 MB/s
- *   ../shared/corpus, all of it (16.2 MB, mostly ONNX float32 weights):
- *     libdeflate 1.14: ratio 1.087, compress  91 MB/s, decompress 472 MB/s
- *     zlib 1.2.13:     ratio 1.087, compress  34 MB/s, decompress 280 MB/s
+ * libdeflate's whole-buffer API, and it is about twice as fast for the same format and ratio
+ * (see docs/BENCH.md, "Figures behind constants in the code").
  *
  * libdeflate 1.14 allocates its (de)compressors with malloc (a per-compressor allocator only
  * arrived in 1.19, and the global libdeflate_set_memory_allocator may not be called while any

@@ -37,7 +37,9 @@
 
 #include <string.h>
 
-#define BLOCK_SIZE 4096u /* measured on the corpus fp32 planes: 8 KiB 1.1774, 4 KiB 1.1794, 2 KiB 1.1795 */
+/* Smaller blocks adapt to fp32 planes better than their tables cost, down to 4 KiB, where the
+ * ratio levels off (see docs/BENCH.md, "Figures behind constants in the code"). */
+#define BLOCK_SIZE 4096u
 #define RANS_L (1u << 23) /* lower bound of a normalised state */
 #define NSTATES 4
 /* Each symbol emits at most 2 bytes (x < 2^31, x_max >= 2^19): the encoder's worst case. */
@@ -202,8 +204,8 @@ static void build_encoder(rans_state *s, const uint32_t *freq) {
 
 static inline uint32_t enc_put(uint32_t x, const enc_sym *e, uint8_t **pp) {
     /* Branch-free renormalisation: whether a state emits 0, 1 or 2 bytes is close to random
-     * on the planes of weights, so branches here mispredicted often (measured on the corpus
-     * fp32 planes: codec encode ~650 -> ~850 MB/s). The state emits one byte when
+     * on the planes of weights, so branches here mispredicted often (see docs/BENCH.md,
+     * "Figures behind constants in the code"). The state emits one byte when
      * x >= x_max and a second when x >> 8 >= x_max, i.e. x >= 256 x_max (at most two: x < 2^31
      * and x_max >= 2^19). Both bytes are stored always and the pointer moves only past those
      * that count; p - 2 stays inside the scratch (room for 2 bytes a symbol). */

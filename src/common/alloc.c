@@ -41,9 +41,9 @@ void cmz__free(void *ptr) {
 }
 
 /* Chunk buffers and resources are megabytes, written once into fresh memory: in a VM each 4 KiB
- * page fault costs microseconds (measured here: a fresh 64 MiB buffer fills at 380 MB/s with
- * 4 KiB pages, at 12 GB/s with 2 MiB ones), so ask for transparent huge pages on the 2 MiB-aligned inside of
- * large buffers (a hint: ignored where THP is off). */
+ * page fault costs microseconds, many times the cost of filling the page (see docs/BENCH.md,
+ * "Figures behind constants in the code"), so ask for transparent huge pages on the
+ * 2 MiB-aligned inside of large buffers (a hint: ignored where THP is off). */
 static void hint_huge_pages(uint8_t *p, size_t n) {
 #ifdef MADV_HUGEPAGE
     const uintptr_t huge = (uintptr_t)2 << 20;

@@ -25,8 +25,7 @@ static const char suffix[] = ".XXXXXX.tmp";
 static cmz_status sys_fail(cmz_error *err, cmz_status status, const char *what,
                            const char *path) {
     int saved = errno;
-    cmz__fail(err, status, CMZ_NO_POSITION, CMZ_NO_POSITION, "cannot %s '%s': %s", what, path,
-              strerror(saved));
+    cmz__error(err, status, "cannot %s '%s': %s", what, path, strerror(saved));
     errno = saved;
     return status;
 }
@@ -67,16 +66,15 @@ cmz_status cmz_atomic_file_open(const char *target, mode_t mode, unsigned flags,
                                 cmz_atomic_file **out, cmz_error *err) {
     if (out) *out = NULL;
     if (!target || !target[0] || !out || (flags & ~CMZ_ATOMIC_FILE_KEEP_MODE))
-        return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                         "cmz_atomic_file_open: NULL or empty target, NULL out or unknown flags");
+        return cmz__error(err, CMZ_ERR_INVALID_ARG,
+                          "cmz_atomic_file_open: NULL or empty target, NULL out or unknown flags");
     cmz_atomic_file *af = cmz__calloc(1, sizeof *af);
     if (af) af->target = copy_of(target, 0);
     if (af && af->target) af->temp = copy_of(target, sizeof suffix - 1);
     if (!af || !af->temp) {
         if (af) release(af);
         errno = ENOMEM;
-        return cmz__fail(err, CMZ_ERR_NOMEM, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                         "out of memory replacing '%s'", target);
+        return cmz__error(err, CMZ_ERR_NOMEM, "out of memory replacing '%s'", target);
     }
     strcat(af->temp, suffix);
     struct stat st;
@@ -165,8 +163,8 @@ cmz_status cmz_atomic_file_commit(cmz_atomic_file *af, unsigned flags, cmz_error
     assert(af && af->fd >= 0);
     if (flags & ~CMZ_ATOMIC_FILE_NO_REPLACE) {
         cmz_atomic_file_abort(af);
-        return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                         "cmz_atomic_file_commit: unknown flags %#x", flags);
+        return cmz__error(err, CMZ_ERR_INVALID_ARG,
+                          "cmz_atomic_file_commit: unknown flags %#x", flags);
     }
     const char *what = "sync a temporary file beside";
     int rc = fsync(af->fd);

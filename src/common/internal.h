@@ -4,6 +4,7 @@
 
 #include "cmz/common.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <string.h>
@@ -51,10 +52,21 @@ uint64_t cmz__hbuf_footprint(uint64_t n);
 /* An element size the typed-data code takes (typesize): 1, 2, 4 or 8 bytes. */
 static inline int cmz__element_size_ok(unsigned n) { return n == 1 || n == 2 || n == 4 || n == 8; }
 
+/* Whether mu is locked, for asserting a "lock held" precondition. pthread cannot say by which
+ * thread, so this catches a caller that forgot the lock, not one that holds another. */
+static inline int cmz__mutex_held(pthread_mutex_t *mu) {
+    if (pthread_mutex_trylock(mu) != 0) return 1;
+    pthread_mutex_unlock(mu);
+    return 0;
+}
+
 /* Fills err (when not NULL) and returns status, so that error paths read
  * `return cmz__fail(err, CMZ_ERR_CORRUPT, chunk, offset, "...", ...);` */
 cmz_status cmz__fail(cmz_error *err, cmz_status status, uint64_t chunk, uint64_t offset,
                      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* cmz__fail for an error that belongs to no chunk or offset (both CMZ_NO_POSITION). */
+cmz_status cmz__error(cmz_error *err, cmz_status status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* A caller-filled struct's reserved tail (include/cmz/common.h, "room to grow"): CMZ_OK when
  * every word is zero, else CMZ_ERR_INVALID_ARG naming "owner.reserved[i]". */
@@ -65,7 +77,8 @@ cmz_status cmz__reserved_check(const uint64_t *reserved, size_t words, const cha
 
 /* Little-endian fixed-width fields at any alignment. On a little-endian host a memcpy, which
  * compiles to one (unaligned) load or store: GCC does not merge the byte loops below into
- * one (measured: the 64-bit byte loops made the planes decoder's sign swap 6x its cost).
+ * one, which made hot loops several times slower (see docs/BENCH.md, "Figures behind
+ * constants in the code").
  * Elsewhere byte by byte. */
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define CMZ__LE_ACCESSORS(BITS)                                                            \

@@ -38,17 +38,31 @@ void cmz_error_clear(cmz_error *err) {
     memset(err->reserved, 0, sizeof err->reserved);
 }
 
-cmz_status cmz__fail(cmz_error *err, cmz_status status, uint64_t chunk, uint64_t offset,
-                     const char *fmt, ...) {
+static cmz_status fail_v(cmz_error *err, cmz_status status, uint64_t chunk, uint64_t offset,
+                         const char *fmt, va_list ap) {
     if (!err) return status;
     err->status = status;
     err->chunk = chunk;
     err->offset = offset;
+    vsnprintf(err->message, sizeof err->message, fmt, ap);
+    memset(err->reserved, 0, sizeof err->reserved);
+    return status;
+}
+
+cmz_status cmz__fail(cmz_error *err, cmz_status status, uint64_t chunk, uint64_t offset,
+                     const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(err->message, sizeof err->message, fmt, ap);
+    fail_v(err, status, chunk, offset, fmt, ap);
     va_end(ap);
-    memset(err->reserved, 0, sizeof err->reserved);
+    return status;
+}
+
+cmz_status cmz__error(cmz_error *err, cmz_status status, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fail_v(err, status, CMZ_NO_POSITION, CMZ_NO_POSITION, fmt, ap);
+    va_end(ap);
     return status;
 }
 
@@ -61,8 +75,8 @@ cmz_status cmz__reserved_check(const uint64_t *reserved, size_t words, const cha
                                cmz_error *err) {
     for (size_t i = 0; i < words; i++)
         if (reserved[i] != 0)
-            return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                             "%s.reserved[%zu] is not zero: a field of a newer cmz than this "
-                             "library (%s)", owner, i, cmz_version());
+            return cmz__error(err, CMZ_ERR_INVALID_ARG,
+                              "%s.reserved[%zu] is not zero: a field of a newer cmz than this "
+                              "library (%s)", owner, i, cmz_version());
     return CMZ_OK;
 }

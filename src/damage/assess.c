@@ -25,7 +25,7 @@ static cmz_status parity_count(const cmz_source *src, cmz__located *loc, cmz_err
     }
     cmz__records_free(io.parity, 1);
     if (st != CMZ_OK)
-        return cmz__fail(err, st, CMZ_NO_POSITION, CMZ_NO_POSITION, "out of memory");
+        return cmz__error(err, st, "out of memory");
     return CMZ_OK;
 }
 

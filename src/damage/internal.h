@@ -70,9 +70,9 @@ typedef struct {
 cmz_status cmz__frame_locate(const cmz_dctx *dctx, const cmz_source *src, cmz__located *loc,
                              cmz_error *err);
 /* Fills report->info and the frame fields of a one-frame report, then its summary (report.c). */
-void cmz__report_summary(cmz_frame_report *rep, const cmz__located *loc);
+void cmz__frame_report_finish(cmz_frame_report *rep, const cmz__located *loc);
 /* report->summary from the report's counts and flags. */
-void cmz__report_format(cmz_frame_report *rep);
+void cmz__frame_report_summarize(cmz_frame_report *rep);
 /* Verify on a parity frame: counts the damaged parity records (CRCs, or not the parity of
  * their group) and marks the damaged chunks that a repair would rebuild: those a trial repair
  * rebuilt when it succeeded (assess.c). */

@@ -162,8 +162,8 @@ cmz_status cmz__parity_verify(const cmz_dctx *dctx, const cmz_source *src, cmz_e
     cmz__layout_free(&loc.lay);
     cmz_frame_report_free(loc.report);
     if (st != CMZ_OK)
-        return cmz__fail(err, st, CMZ_NO_POSITION, CMZ_NO_POSITION, "checking the parity: %s",
-                         cmz_strerror(st));
+        return cmz__error(err, st, "checking the parity: %s",
+                          cmz_strerror(st));
     if (problem)
         return cmz__fail(err, CMZ_ERR_CORRUPT, CMZ_NO_POSITION, at,
                          "the frame's parity does not check out: %s", problem);

@@ -10,6 +10,7 @@
  * deterministic, so the repaired frame is the original, byte for byte. */
 #include "internal.h"
 
+#include <assert.h>
 #include <stdio.h>
 
 /* ---- the repair ------------------------------------------------------------------------- */
@@ -315,11 +316,11 @@ cmz_status cmz__frame_repair_one(cmz_dctx *dctx, const cmz_source *src, const cm
     uint64_t need = members * (bound + CMZ_PARITY_MAX * CMZ_PARITY_ENTRY_SIZE) +
                     n * CMZ_INDEX_ENTRY_SIZE;
     if (need > loc.memory_limit)
-        st = cmz__fail(err, CMZ_ERR_LIMIT, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                       "repairing groups of %u chunks of %u bytes needs %llu bytes, over the "
-                       "memory limit of %llu",
-                       parity ? (unsigned)p->parity_k : 1u, (unsigned)p->chunk_size,
-                       (unsigned long long)need, (unsigned long long)loc.memory_limit);
+        st = cmz__error(err, CMZ_ERR_LIMIT,
+                        "repairing groups of %u chunks of %u bytes needs %llu bytes, over the "
+                        "memory limit of %llu",
+                        parity ? (unsigned)p->parity_k : 1u, (unsigned)p->chunk_size,
+                        (unsigned long long)need, (unsigned long long)loc.memory_limit);
     if (st == CMZ_OK && !(rp.index = cmz__malloc(n ? (size_t)n * CMZ_INDEX_ENTRY_SIZE : 1)))
         st = CMZ_ERR_NOMEM;
     if (st == CMZ_OK && !(rp.codec = cmz_codec_ctx_new(cmz_codec_by_id(p->codec))))
@@ -329,17 +330,16 @@ cmz_status cmz__frame_repair_one(cmz_dctx *dctx, const cmz_source *src, const cm
          (st = cmz__parity_group_init(&rp.regen, p, (size_t)bound)) != CMZ_OK))
         st = CMZ_ERR_NOMEM;
     if (st == CMZ_ERR_NOMEM)
-        cmz__fail(err, st, CMZ_NO_POSITION, CMZ_NO_POSITION, "out of memory");
+        cmz__error(err, st, "out of memory");
     uint8_t header[CMZ_HEADER_SIZE];
     cmz__header_write(header, p);
     if (st == CMZ_OK) st = emit(&rp, header, sizeof header);
     uint64_t groups = parity ? cmz__group_count(p, n) : n;
     for (uint64_t g = 0; g < groups && st == CMZ_OK; g++) {
         if (cmz__salvage_interrupted(dctx))
-            st = cmz__fail(err, CMZ_ERR_INTERRUPTED, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                           "interrupted");
+            st = cmz__error(err, CMZ_ERR_INTERRUPTED, "interrupted");
         else if ((st = repair_group(&rp, g)) == CMZ_ERR_NOMEM)
-            cmz__fail(err, st, CMZ_NO_POSITION, CMZ_NO_POSITION, "out of memory");
+            cmz__error(err, st, "out of memory");
     }
     bool end_unknown = st == CMZ_OK && !rp.failed && !rep->footer_ok &&
                        !end_is_certain(src, &rp, n);
@@ -368,18 +368,19 @@ cmz_status cmz__frame_repair_one(cmz_dctx *dctx, const cmz_source *src, const cm
         return st;
     }
     rep->repairable = rep->repaired;
-    cmz__report_summary(rep, &loc);
+    cmz__frame_report_finish(rep, &loc);
     *report_out = rep;
     if (!rp.failed) return CMZ_OK;
     if (end_unknown)
-        return cmz__fail(err, CMZ_ERR_CORRUPT, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                         "the frame's footer is lost and its last chunk (%llu) is a full one: "
-                         "chunks after it may be missing, so the frame cannot be rebuilt for "
-                         "certain ('cmz -d --salvage' saves the chunks found)",
-                         (unsigned long long)(n ? n - 1 : 0));
+        return cmz__error(err, CMZ_ERR_CORRUPT,
+                          "the frame's footer is lost and its last chunk (%llu) is a full one: "
+                          "chunks after it may be missing, so the frame cannot be rebuilt for "
+                          "certain ('cmz -d --salvage' saves the chunks found)",
+                          (unsigned long long)(n ? n - 1 : 0));
     uint64_t lost = rep->damaged + rep->missing - rep->repaired, at = 0;
-    if (lost == 0) lost = 1; /* cannot happen: every failure marks a chunk */
+    assert(lost > 0 && "every failure marks a chunk");
     while (at < n && (rep->chunks[at].state == CMZ_CHUNK_INTACT || rep->chunks[at].repaired)) at++;
+    assert(at < n && "a chunk that failed is damaged or missing and not repaired");
     return cmz__fail(err, CMZ_ERR_CORRUPT, at, rep->chunks[at < n ? at : 0].record_offset,
                      "%llu chunk%s cannot be rebuilt (the first is chunk %llu: %s)",
                      (unsigned long long)lost, lost == 1 ? "" : "s", (unsigned long long)at,

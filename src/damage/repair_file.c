@@ -54,9 +54,9 @@ static cmz_status check_written(cmz_dctx *dctx, int fd, cmz_error *err) {
     }
     if (st == CMZ_OK && !ok) st = CMZ_ERR_CORRUPT;
     if (st != CMZ_OK)
-        return cmz__fail(err, CMZ_ERR_CORRUPT, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                         "the repaired frame did not check out (%s); the file is untouched",
-                         cmz_strerror(st));
+        return cmz__error(err, CMZ_ERR_CORRUPT,
+                          "the repaired frame did not check out (%s); the file is untouched",
+                          cmz_strerror(st));
     return CMZ_OK;
 }
 
@@ -65,13 +65,12 @@ cmz_status cmz_frame_repair_file(cmz_dctx *dctx, const char *path, bool *rewritt
     if (report) *report = NULL;
     if (rewritten) *rewritten = false;
     if (!path || !report)
-        return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                         "cmz_frame_repair_file: NULL path or report");
+        return cmz__error(err, CMZ_ERR_INVALID_ARG, "cmz_frame_repair_file: NULL path or report");
     char real[PATH_MAX];
     int in = realpath(path, real) ? open(real, O_RDONLY | O_CLOEXEC) : -1;
     if (in < 0)
-        return cmz__fail(err, CMZ_ERR_IO, CMZ_NO_POSITION, CMZ_NO_POSITION, "%s: %s", path,
-                         strerror(errno));
+        return cmz__error(err, CMZ_ERR_IO, "%s: %s", path,
+                          strerror(errno));
     cmz_atomic_file *af;
     cmz_status st = cmz_atomic_file_open(real, 0666, CMZ_ATOMIC_FILE_KEEP_MODE, &af, err);
     if (st != CMZ_OK) {

@@ -20,7 +20,7 @@ void cmz_frame_report_free(cmz_frame_report *report) {
     cmz__free(report);
 }
 
-void cmz__report_summary(cmz_frame_report *rep, const cmz__located *loc) {
+void cmz__frame_report_finish(cmz_frame_report *rep, const cmz__located *loc) {
     cmz__info_from_params(&rep->info, &loc->params);
     rep->info.content_size = loc->content;
     rep->info.chunk_count = rep->chunk_count;
@@ -28,7 +28,7 @@ void cmz__report_summary(cmz_frame_report *rep, const cmz__located *loc) {
     rep->frames = 1;
     rep->stray_offset = CMZ_NO_POSITION;
     rep->unreadable_bytes = loc->lay.unreadable;
-    cmz__report_format(rep);
+    cmz__frame_report_summarize(rep);
 }
 
 /* Appends to a summary; a summary longer than its buffer is cut (it is for a person). */
@@ -42,7 +42,7 @@ static void append(char *buf, size_t cap, const char *fmt, ...) {
     va_end(ap);
 }
 
-void cmz__report_format(cmz_frame_report *rep) {
+void cmz__frame_report_summarize(cmz_frame_report *rep) {
     char *s = rep->summary;
     size_t cap = sizeof rep->summary;
     s[0] = '\0';

@@ -16,13 +16,12 @@ static cmz_status check_frame(cmz_dctx *dctx, const void *frame, size_t frame_si
     if (st != CMZ_OK) return st;
     if (cmz_frame_reader_info(r)->content_size != src_size) {
         cmz_frame_reader_close(r);
-        return cmz__fail(err, CMZ_ERR_CORRUPT, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                         "the frame written holds %llu bytes, not %zu",
-                         (unsigned long long)cmz_frame_reader_info(r)->content_size, src_size);
+        return cmz__error(err, CMZ_ERR_CORRUPT, "the frame written holds %llu bytes, not %zu",
+                          (unsigned long long)cmz_frame_reader_info(r)->content_size, src_size);
     }
     size_t step = (size_t)chunk_size * 2 * dctx->threads;
     uint8_t *buf = cmz__malloc_large(step < src_size ? step : (src_size ? src_size : 1));
-    if (!buf) st = cmz__fail(err, CMZ_ERR_NOMEM, CMZ_NO_POSITION, CMZ_NO_POSITION, "out of memory");
+    if (!buf) st = cmz__error(err, CMZ_ERR_NOMEM, "out of memory");
     for (size_t at = 0; st == CMZ_OK && at < src_size; at += step) {
         size_t n = src_size - at < step ? src_size - at : step;
         if ((st = cmz_frame_reader_read(r, at, n, buf, err)) == CMZ_OK && memcmp(buf, src + at, n))

@@ -75,7 +75,7 @@ cmz_status cmz__frame_run(cmz_dctx *dctx, const cmz_source *src, const cmz_outpu
     cmz_codec_ctx *ctx = codec ? cmz_codec_ctx_new(codec) : NULL;
     /* buffers grow to the sizes met (a damaged frame may declare chunks it never holds) */
     cmz__scratch scratch = {NULL, 0}, record = {NULL, 0}, raw = {NULL, 0};
-    if (!ctx) st = cmz__fail(err, CMZ_ERR_NOMEM, CMZ_NO_POSITION, CMZ_NO_POSITION, "out of memory");
+    if (!ctx) st = cmz__error(err, CMZ_ERR_NOMEM, "out of memory");
     for (uint64_t i = 0; st == CMZ_OK && i < n; i++) {
         if (cmz__salvage_interrupted(dctx)) {
             st = cmz__fail(err, CMZ_ERR_INTERRUPTED, i, CMZ_NO_POSITION, "interrupted");
@@ -109,7 +109,7 @@ cmz_status cmz__frame_run(cmz_dctx *dctx, const cmz_source *src, const cmz_outpu
         cmz_frame_report_free(rep);
         return st;
     }
-    cmz__report_summary(rep, &loc);
+    cmz__frame_report_finish(rep, &loc);
     *report_out = rep;
     return CMZ_OK;
 }

@@ -330,9 +330,9 @@ static cmz_status run_spans(job j, cmz_dctx *dctx, const cmz_source *src, const 
 }
 
 static cmz_status spans_fail(cmz_status st, cmz_error *err) {
-    return cmz__fail(err, st, CMZ_NO_POSITION, CMZ_NO_POSITION, "%s",
-                     st == CMZ_ERR_NOMEM ? "out of memory"
-                     : st == CMZ_ERR_LIMIT
+    return cmz__error(err, st, "%s",
+                      st == CMZ_ERR_NOMEM ? "out of memory"
+                      : st == CMZ_ERR_LIMIT
                          ? "the input's frames are too many to list within the memory limit"
                          : "interrupted");
 }
@@ -354,7 +354,7 @@ static cmz_status run_all(job j, cmz_dctx *dctx, const cmz_source *src, const cm
     cmz_frame_report *m = cmz__calloc(1, sizeof *m);
     if (!m) {
         cmz__free(sp.at);
-        return cmz__fail(err, CMZ_ERR_NOMEM, CMZ_NO_POSITION, CMZ_NO_POSITION, "out of memory");
+        return cmz__error(err, CMZ_ERR_NOMEM, "out of memory");
     }
     m->header_ok = m->footer_ok = m->index_ok = m->content_size_known = true;
     m->stray_offset = CMZ_NO_POSITION;
@@ -374,7 +374,7 @@ static cmz_status run_all(job j, cmz_dctx *dctx, const cmz_source *src, const cm
     m->info.frame_size = src->size;
     if (j != REPAIR) repair_verdict(m);
     else m->repairable = m->repaired;
-    cmz__report_format(m);
+    cmz__frame_report_summarize(m);
     *report = m;
     if (st == CMZ_OK && j == REPAIR && m->stray_bytes)
         return cmz__fail(err, CMZ_ERR_CORRUPT, CMZ_NO_POSITION, m->stray_offset,
@@ -389,16 +389,15 @@ static cmz_status run_all(job j, cmz_dctx *dctx, const cmz_source *src, const cm
 cmz_status cmz_frame_verify(cmz_dctx *dctx, const cmz_source *src, cmz_frame_report **report,
                             cmz_error *err) {
     if (!src || !report)
-        return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                         "cmz_frame_verify: NULL source or report");
+        return cmz__error(err, CMZ_ERR_INVALID_ARG, "cmz_frame_verify: NULL source or report");
     return run_all(VERIFY, dctx, src, NULL, report, err);
 }
 
 cmz_status cmz_frame_salvage(cmz_dctx *dctx, const cmz_source *src, const cmz_output *out,
                              cmz_frame_report **report, cmz_error *err) {
     if (!src || !report || !out || !out->write)
-        return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                         "cmz_frame_salvage: NULL source, output or report");
+        return cmz__error(err, CMZ_ERR_INVALID_ARG,
+                          "cmz_frame_salvage: NULL source, output or report");
     return run_all(SALVAGE, dctx, src, out, report, err);
 }
 
@@ -406,8 +405,8 @@ cmz_status cmz_frame_repair(cmz_dctx *dctx, const cmz_source *src, const cmz_out
                             cmz_frame_report **report, cmz_error *err) {
     if (report) *report = NULL;
     if (!src || !report || !out || !out->write)
-        return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                         "cmz_frame_repair: NULL source, output or report");
+        return cmz__error(err, CMZ_ERR_INVALID_ARG,
+                          "cmz_frame_repair: NULL source, output or report");
     return run_all(REPAIR, dctx, src, out, report, err);
 }
 
@@ -443,8 +442,7 @@ static bool one_whole_frame(const cmz_source *src) {
 
 cmz_status cmz_frame_check_parity(cmz_dctx *dctx, const cmz_source *src, cmz_error *err) {
     if (!src)
-        return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                         "cmz_frame_check_parity: NULL source");
+        return cmz__error(err, CMZ_ERR_INVALID_ARG, "cmz_frame_check_parity: NULL source");
     spans sp = {NULL, 0, 0, memory_limit(dctx), false};
     cmz_status st = CMZ_OK;
     if (one_whole_frame(src)) {

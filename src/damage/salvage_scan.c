@@ -29,9 +29,11 @@ void cmz__layout_free(layout *lay) {
 }
 
 /* A record found: `number` is its sequence number in the frame (data and parity records in
- * file order: src/frame/internal.h), so that one chain rule covers both kinds. */
+ * file order: src/frame/internal.h), so that one chain rule covers both kinds; `data` is the
+ * count of data chunks a frame has when this record is its last (a parity record says how many
+ * its group holds), kept from the header parsed here so that it is never read again. */
 typedef struct {
-    uint64_t pos, end, number;
+    uint64_t pos, end, number, data;
 } candidate;
 
 #define SCAN_BLOCK ((size_t)4 << 20)
@@ -96,7 +98,10 @@ static cmz_status collect(const cmz_source *src, const cmz__frame_params *p, uin
                 cand = grown;
                 cap *= 2;
             }
-            cand[n_cand++] = (candidate){at, at + CMZ_CHUNK_HEADER_SIZE + h.payload_size, seq};
+            uint64_t data = h.kind == CMZ_KIND_DATA ? h.number + 1
+                                                    : h.number * p->parity_k + h.group_count;
+            cand[n_cand++] =
+                (candidate){at, at + CMZ_CHUNK_HEADER_SIZE + h.payload_size, seq, data};
         }
         if (n < want) break; /* the last window */
         pos += last + 1;
@@ -140,18 +145,6 @@ static const candidate *at_end(const candidate **ends, size_t n, uint64_t end, u
     for (; lo < n && ends[lo]->end == end; lo++)
         if (ends[lo]->number == number) return ends[lo];
     return NULL;
-}
-
-/* The data chunks a frame has when record c is its last (a parity record says how many its
- * group holds). */
-static uint64_t data_count(const cmz_source *src, const cmz__frame_params *p,
-                           const candidate *c) {
-    uint8_t head[CMZ_CHUNK_HEADER_SIZE];
-    cmz__chunk_header h;
-    if (!cmz__read_at(src, head, sizeof head, c->pos) ||
-        cmz__chunk_header_parse(head, p, c->pos, &h, NULL) != CMZ_OK)
-        return 0; /* cannot happen: it was read and parsed by collect */
-    return h.kind == CMZ_KIND_DATA ? h.number + 1 : h.number * p->parity_k + h.group_count;
 }
 
 /* Record offsets by sequence number -> data offsets and parity offsets. */
@@ -250,7 +243,7 @@ cmz_status cmz__salvage_scan(const cmz_source *src, const cmz__frame_params *p, 
     uint64_t data = known;
     if (!known) {
         while (count && !chosen[count - 1]) count--;
-        data = count ? data_count(src, p, chosen[count - 1]) : 0;
+        data = count ? chosen[count - 1]->data : 0;
     }
     cmz__free(cand);
     cmz__free(chosen);

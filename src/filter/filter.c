@@ -14,16 +14,16 @@ const char *cmz_filter_name(int id) {
 
 cmz_status cmz_filter_by_name(const char *name, int *id, cmz_error *err) {
     if (!name || !id)
-        return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                         name ? "cmz_filter_by_name: id is NULL" : "no filter name given");
+        return cmz__error(err, CMZ_ERR_INVALID_ARG,
+                          name ? "cmz_filter_by_name: id is NULL" : "no filter name given");
     for (int i = 0; i <= CMZ_FILTER_ID_MAX; i++)
         if (strcasecmp(name, names[i]) == 0) {
             *id = i;
             return CMZ_OK;
         }
-    return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                     "unknown filter '%s'; valid filters: none, shuffle, bitshuffle, delta, "
-                     "planes", name);
+    return cmz__error(err, CMZ_ERR_INVALID_ARG,
+                      "unknown filter '%s'; valid filters: none, shuffle, bitshuffle, delta, "
+                      "planes", name);
 }
 
 cmz_status cmz_filter_check(int id, unsigned typesize) {

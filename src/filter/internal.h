@@ -14,7 +14,7 @@
 /* SIMD kernels on x86-64 only, where SSE2 is the baseline (AVX2 is checked at run time).
  * Every AVX2 kernel executes vzeroupper (_mm256_zeroupper) before it returns or hands over to
  * other code: GCC leaves it out before a tail call, and SSE code run after dirty upper halves
- * was 5x slower (measured). */
+ * was several times slower (see docs/BENCH.md, "Figures behind constants in the code"). */
 #if defined(__x86_64__)
 #define CMZ_FILTER_X86 1
 #define CMZ_AVX2 __attribute__((target("avx2")))
@@ -23,7 +23,8 @@
 #endif
 
 /* Fully unrolls the short fixed loops of the SIMD kernels, so that their vector arrays live
- * in registers (at -O2 GCC otherwise keeps them on the stack: 3x slower, measured). */
+ * in registers (at -O2 GCC otherwise keeps them on the stack, several times slower: see
+ * docs/BENCH.md, "Figures behind constants in the code"). */
 #define CMZ_UNROLL _Pragma("GCC unroll 16")
 
 /* Byte shuffle of nelem elements of ts bytes (2, 4 or 8): byte k of element i goes to

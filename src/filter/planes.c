@@ -24,9 +24,10 @@
  *   Sign swap, ts = 4 only: in every element, bit 7 of plane 0 and bit 7 of plane 1 trade
  *   places before the planes are stored (ZipNN's observation), so that plane 0 holds the 8
  *   exponent bits of fp32 and plane 1 the sign. The exponent's lowest bit depends on its
- *   other bits, the sign hardly on anything, so the exponent plane codes smaller (measured,
- *   corpus fp32 planes+rans: 1.1791 -> 1.1812). Not for ts = 2, where fp16 cannot be told
- *   from bf16: it gained bf16 0.4% but cost the fp16 KV-cache 6% with zstd (docs/FILTERS.md).
+ *   other bits, the sign hardly on anything, so the exponent plane codes smaller (docs/BENCH.md,
+ *   "Figures behind constants in the code"). Not for ts = 2, where fp16 cannot be told
+ *   from bf16: it gained bf16 less than it cost fp16 (docs/BENCH.md, "Figures behind
+ *   constants in the code").
  *   A decoder rejects (CMZ_ERR_CORRUPT) a filtered size other than nb + n and any a_b >= ts.
  *
  * The choice of a_b is the encoder's (any a_b < ts decodes); this encoder's rule, so that

@@ -104,7 +104,8 @@ static cmz_status payload_damaged(const cmz__chunk_header *h, uint32_t crc, uint
 
 /* Decoding comes before the payload check: the codec then reads the payload from memory and
  * both CRCs find their bytes in cache, where checking first reads the payload from memory
- * twice (lz4, 1 MiB chunks: the CRCs cost 15% of decoding checked first, 10% checked after).
+ * twice, which costs a fast codec's decoding a visible share (see docs/BENCH.md, "Figures
+ * behind constants in the code").
  * Every codec decodes arbitrary bytes safely (fuzz/fuzz_codec.c), and nothing decoded leaves
  * this function unless both CRCs match; a damaged payload is still reported as such, whatever
  * the codec made of it. */

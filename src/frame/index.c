@@ -160,9 +160,8 @@ cmz_status cmz__frame_index_load(const cmz_source *src, uint64_t memory_limit,
     if (!index || !fi->entries) {
         cmz__free(index);
         cmz__frame_index_free(fi);
-        return cmz__fail(err, CMZ_ERR_NOMEM, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                         "no memory for an index of %llu chunks",
-                         (unsigned long long)fi->chunk_count);
+        return cmz__error(err, CMZ_ERR_NOMEM, "no memory for an index of %llu chunks",
+                          (unsigned long long)fi->chunk_count);
     }
     uint64_t index_at = fi->frame_start + footer.index_offset;
     st = read_exact(src, index, (size_t)index_size, index_at, "frame index", err);
@@ -210,8 +209,8 @@ void cmz__frame_index_free(cmz__frame_index *fi) {
 
 cmz_status cmz_frame_info_read(const cmz_source *src, cmz_frame_info *info, cmz_error *err) {
     if (!src || !info)
-        return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                         "cmz_frame_info_read: %s is NULL", src ? "info" : "src");
+        return cmz__error(err, CMZ_ERR_INVALID_ARG,
+                          "cmz_frame_info_read: %s is NULL", src ? "info" : "src");
     cmz__frame_index fi;
     cmz_status st = cmz__frame_index_load(src, 0, &fi, err);
     if (st != CMZ_OK) return st;

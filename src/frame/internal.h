@@ -59,6 +59,9 @@ cmz_status cmz__header_parse(const uint8_t in[CMZ_HEADER_SIZE], uint64_t offset,
 /* Whether typesize suits the filter, and with no filter the codec: 1, or 1/2/4/8 for a codec
  * that codes typed data itself (planes). CMZ_OK or CMZ_ERR_INVALID_ARG. */
 cmz_status cmz__typesize_check(int codec, int filter, unsigned typesize);
+/* Worker threads a context starts at most, whatever was asked (cmz_params_resolve caps
+ * cmz_params.threads; the parallel layer sizes its pools by it). */
+#define CMZ__THREADS_MAX 256u
 /* Whether two parameter blocks are equal, field by field (memcmp would compare padding). */
 int cmz__params_equal(const cmz__frame_params *a, const cmz__frame_params *b);
 /* Checks the parts of the parameters that both header and footer carry. */

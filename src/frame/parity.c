@@ -3,6 +3,7 @@
  * invertible, so any k surviving shards give back the rest). */
 #include "parity.h"
 
+#include <assert.h>
 #include <isa-l/erasure_code.h>
 #include <string.h>
 
@@ -59,7 +60,9 @@ cmz_status cmz__parity_rebuild(const cmz__parity_code *code, uint8_t *const *sha
     if (st == CMZ_OK) {
         for (unsigned r = 0; r < k; r++)
             memcpy(b + (size_t)r * k, code->matrix + (size_t)survivors[r] * k, k);
-        if (gf_invert_matrix(b, inv, (int)k) != 0) st = CMZ_ERR_CORRUPT; /* cannot happen */
+        int singular = gf_invert_matrix(b, inv, (int)k);
+        assert(!singular && "every k x k submatrix of a Cauchy generator is invertible");
+        if (singular) st = CMZ_ERR_CORRUPT;
     }
     if (st == CMZ_OK) {
         for (unsigned e = 0; e < nmiss; e++)

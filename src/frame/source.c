@@ -39,11 +39,11 @@ static int64_t fd_pread(const cmz_source *src, void *buf, size_t n, uint64_t off
 cmz_status cmz_source_fd(cmz_source *src, int fd, cmz_error *err) {
     struct stat st;
     if (fstat(fd, &st) != 0)
-        return cmz__fail(err, CMZ_ERR_IO, CMZ_NO_POSITION, CMZ_NO_POSITION, "fstat: %s",
-                         strerror(errno));
+        return cmz__error(err, CMZ_ERR_IO, "fstat: %s",
+                          strerror(errno));
     if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
-        return cmz__fail(err, CMZ_ERR_IO, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                         "random access needs a regular file, not a pipe or terminal");
+        return cmz__error(err, CMZ_ERR_IO,
+                          "random access needs a regular file, not a pipe or terminal");
     memset(src, 0, sizeof *src);
     src->pread = fd_pread;
     src->fd = fd;
@@ -51,8 +51,8 @@ cmz_status cmz_source_fd(cmz_source *src, int fd, cmz_error *err) {
     if (S_ISBLK(st.st_mode)) {
         off_t end = lseek(fd, 0, SEEK_END);
         if (end < 0)
-            return cmz__fail(err, CMZ_ERR_IO, CMZ_NO_POSITION, CMZ_NO_POSITION, "lseek: %s",
-                             strerror(errno));
+            return cmz__error(err, CMZ_ERR_IO, "lseek: %s",
+                              strerror(errno));
         src->size = (uint64_t)end;
     }
     return CMZ_OK;

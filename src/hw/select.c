@@ -20,10 +20,10 @@ cmz_status cmz_backend_by_name(const char *name, cmz_backend *out, cmz_error *er
             return CMZ_OK;
         }
     if (!name || !out)
-        return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                         name ? "cmz_backend_by_name: out is NULL" : "no backend name given");
-    return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                     "unknown backend '%s' (valid: auto, cpu, cuda, qat)", name);
+        return cmz__error(err, CMZ_ERR_INVALID_ARG,
+                          name ? "cmz_backend_by_name: out is NULL" : "no backend name given");
+    return cmz__error(err, CMZ_ERR_INVALID_ARG,
+                      "unknown backend '%s' (valid: auto, cpu, cuda, qat)", name);
 }
 
 cmz_status cmz_backend_env(cmz_backend *out, int *set, cmz_error *err) {
@@ -32,8 +32,8 @@ cmz_status cmz_backend_env(cmz_backend *out, int *set, cmz_error *err) {
     if (!*set) return CMZ_OK;
     if (cmz_backend_by_name(env, out, NULL) == CMZ_OK) return CMZ_OK;
     *set = 0;
-    return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                     "CMZ_BACKEND='%.40s' is not a backend (valid: auto, cpu, cuda, qat)", env);
+    return cmz__error(err, CMZ_ERR_INVALID_ARG,
+                      "CMZ_BACKEND='%.40s' is not a backend (valid: auto, cpu, cuda, qat)", env);
 }
 
 cmz_hw_choice cmz_hw_best(cmz_backend wanted, int codec, int level, uint64_t batch_bytes,

@@ -8,8 +8,8 @@
 cmz_status cmz_registry_size(cmz_registry *reg, const char *id, uint64_t *size,
                              cmz_error *err) {
     if (!reg || !size)
-        return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                         "cmz_registry_size: %s is NULL", reg ? "size" : "registry");
+        return cmz__error(err, CMZ_ERR_INVALID_ARG,
+                          "cmz_registry_size: %s is NULL", reg ? "size" : "registry");
     pthread_mutex_lock(&reg->mu);
     cmz__resource *r = cmz__reg_find(reg, id);
     if (r) *size = r->raw_size;
@@ -58,19 +58,18 @@ static cmz_status read_locked(cmz_registry *reg, cmz__resource *r, uint64_t offs
 cmz_status cmz_registry_get(cmz_registry *reg, const char *id, void *dst, size_t cap,
                             size_t *size, cmz_error *err) {
     if (!reg || (!dst && cap))
-        return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                         "cmz_registry_get: NULL registry or destination");
+        return cmz__error(err, CMZ_ERR_INVALID_ARG,
+                          "cmz_registry_get: NULL registry or destination");
     pthread_mutex_lock(&reg->mu);
     cmz__resource *r = find_for_read(reg, id);
     cmz_status st = CMZ_OK;
     if (!r) st = cmz__not_found(err, id);
     else if (r->custom)
-        st = cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                       "'%s' is a custom resource: use cmz_registry_pin for its object", id);
+        st = cmz__error(err, CMZ_ERR_INVALID_ARG,
+                        "'%s' is a custom resource: use cmz_registry_pin for its object", id);
     else if (r->raw_size > cap)
-        st = cmz__fail(err, CMZ_ERR_DST_TOO_SMALL, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                       "'%s' holds %llu bytes, the buffer %zu", id,
-                       (unsigned long long)r->raw_size, cap);
+        st = cmz__error(err, CMZ_ERR_DST_TOO_SMALL, "'%s' holds %llu bytes, the buffer %zu", id,
+                        (unsigned long long)r->raw_size, cap);
     if (r && size) *size = (size_t)r->raw_size;
     if (st == CMZ_OK) st = read_locked(reg, r, 0, (size_t)r->raw_size, dst, err);
     pthread_mutex_unlock(&reg->mu);
@@ -80,15 +79,15 @@ cmz_status cmz_registry_get(cmz_registry *reg, const char *id, void *dst, size_t
 cmz_status cmz_registry_read_range(cmz_registry *reg, const char *id, uint64_t offset,
                                    size_t length, void *dst, cmz_error *err) {
     if (!reg || (!dst && length))
-        return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                         "cmz_registry_read_range: NULL registry or destination");
+        return cmz__error(err, CMZ_ERR_INVALID_ARG,
+                          "cmz_registry_read_range: NULL registry or destination");
     pthread_mutex_lock(&reg->mu);
     cmz__resource *r = find_for_read(reg, id);
     cmz_status st = CMZ_OK;
     if (!r) st = cmz__not_found(err, id);
     else if (r->custom)
-        st = cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                       "'%s' is a custom resource: use cmz_registry_pin for its object", id);
+        st = cmz__error(err, CMZ_ERR_INVALID_ARG,
+                        "'%s' is a custom resource: use cmz_registry_pin for its object", id);
     else if (offset > r->raw_size || length > r->raw_size - offset)
         st = cmz__fail(err, CMZ_ERR_RANGE, CMZ_NO_POSITION, offset,
                        "range %llu+%zu is outside '%s' (%llu bytes)",
@@ -100,8 +99,7 @@ cmz_status cmz_registry_read_range(cmz_registry *reg, const char *id, uint64_t o
 
 cmz_status cmz_registry_pin(cmz_registry *reg, const char *id, const void **data, size_t *size,
                             cmz_error *err) {
-    if (!reg) return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                               "cmz_registry_pin: NULL registry");
+    if (!reg) return cmz__error(err, CMZ_ERR_INVALID_ARG, "cmz_registry_pin: NULL registry");
     pthread_mutex_lock(&reg->mu);
     cmz__resource *r = find_for_read(reg, id);
     cmz_status st = r ? CMZ_OK : cmz__not_found(err, id);
@@ -124,13 +122,12 @@ cmz_status cmz_registry_pin(cmz_registry *reg, const char *id, const void **data
 }
 
 cmz_status cmz_registry_unpin(cmz_registry *reg, const char *id, cmz_error *err) {
-    if (!reg) return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                               "cmz_registry_unpin: NULL registry");
+    if (!reg) return cmz__error(err, CMZ_ERR_INVALID_ARG, "cmz_registry_unpin: NULL registry");
     pthread_mutex_lock(&reg->mu);
     cmz__resource *r = cmz__reg_find(reg, id);
     cmz_status st = !r             ? cmz__not_found(err, id)
-                    : r->pins == 0 ? cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION,
-                                               CMZ_NO_POSITION, "'%s' is not pinned", r->id)
+                    : r->pins == 0 ? cmz__error(err, CMZ_ERR_INVALID_ARG, "'%s' is not pinned",
+                                                r->id)
                                    : CMZ_OK;
     if (st == CMZ_OK) {
         r->pins--;
@@ -144,8 +141,8 @@ cmz_status cmz_registry_unpin(cmz_registry *reg, const char *id, cmz_error *err)
 cmz_status cmz_registry_info(cmz_registry *reg, const char *id, cmz_resource_info *info,
                              cmz_error *err) {
     if (!reg || !info)
-        return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                         "cmz_registry_info: %s is NULL", reg ? "info" : "registry");
+        return cmz__error(err, CMZ_ERR_INVALID_ARG,
+                          "cmz_registry_info: %s is NULL", reg ? "info" : "registry");
     pthread_mutex_lock(&reg->mu);
     cmz__resource *r = cmz__reg_find(reg, id);
     if (r) {

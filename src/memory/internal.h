@@ -12,6 +12,7 @@
 #include "cmz/parallel.h"
 #include "cmz/registry.h"
 
+#include <assert.h>
 #include <pthread.h>
 
 typedef struct cmz__resource {
@@ -94,7 +95,8 @@ uint64_t cmz__res_held(const cmz__resource *r);
 /* After a change of r's buffers (lock held): brings reg->held and the type's stored_bytes from
  * held_before (cmz__res_held before the change) to what r holds now. */
 void cmz__reg_account(cmz_registry *reg, cmz__resource *r, uint64_t held_before);
-/* Frees r's raw bytes or object (lock held, r not busy, no pins/readers, frame present). */
+/* Frees r's raw bytes or object (lock held, no pins/readers, frame present; r not busy but with
+ * the caller's own work). */
 void cmz__res_drop_raw(cmz_registry *reg, cmz__resource *r);
 
 /* The errors for an unknown id and a pinned resource (what: "remove", "release", ...). */
@@ -106,8 +108,9 @@ cmz_status cmz__pinned(cmz_error *err, const cmz__resource *r, const char *what)
 cmz_params cmz__policy_params(cmz_registry *reg, const cmz__resource *r, int boost);
 /* Compresses raw[0..size) into a new frame *out (cmz__malloc'd; *out_size bytes). id names
  * the resource in errors. */
-cmz_status cmz__encode(const cmz_params *params, const uint8_t *raw, size_t size,
-                       const char *id, uint8_t **out, size_t *out_size, cmz_error *err);
+cmz_status cmz__compress_to_frame(const cmz_params *params, const uint8_t *raw, size_t size,
+                                  const char *id, uint8_t **out, size_t *out_size,
+                                  cmz_error *err);
 /* A custom object's bytes through its callbacks, into a new buffer *serial of *size bytes. */
 cmz_status cmz__serialize(const cmz_resource_ops *ops, void *object, const char *id,
                           uint8_t **serial, size_t *size, cmz_error *err);
@@ -137,8 +140,10 @@ void cmz__reap_idle(cmz_registry *reg);
 /* Releases r as the reaper does (lock held, r not busy/pinned). pressure: the reaper frees
  * memory (an automatic snapshot is kept only where it saves memory). */
 cmz_status cmz__res_release(cmz_registry *reg, cmz__resource *r, bool pressure, cmz_error *err);
-/* The monitor's check: level, callback on change, reaping (lock held). */
-cmz_pressure cmz__check(cmz_registry *reg);
+/* Measures memory pressure and answers it (lock held; released around the callback and while
+ * reaping): the level, on_pressure when it changed, reaping down under the warning mark, then
+ * idle releases. Returns the level measured first. */
+cmz_pressure cmz__pressure_check(cmz_registry *reg);
 
 /* ---- snapshot.c / snapshot_take.c: the hooks the registry calls ---- */
 /* Creates and frees reg->snaps (free: stops the sweeper promptly, frees every snapshot). */

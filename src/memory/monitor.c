@@ -17,7 +17,7 @@ static void *monitor_main(void *arg) {
         int rc = 0;
         while (!reg->stopping && rc != ETIMEDOUT)
             rc = pthread_cond_timedwait(&reg->wake, &reg->mu, &until);
-        if (!reg->stopping) cmz__check(reg);
+        if (!reg->stopping) cmz__pressure_check(reg);
     }
     pthread_mutex_unlock(&reg->mu);
     return NULL;
@@ -32,8 +32,7 @@ cmz_status cmz__monitor_start(cmz_registry *reg, cmz_error *err) {
     pthread_cond_init(&reg->wake, &attr);
     pthread_condattr_destroy(&attr);
     if (pthread_create(&reg->monitor, NULL, monitor_main, reg) != 0)
-        return cmz__fail(err, CMZ_ERR_THREAD, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                         "cannot start the memory monitor thread");
+        return cmz__error(err, CMZ_ERR_THREAD, "cannot start the memory monitor thread");
     reg->monitor_running = true;
     return CMZ_OK;
 }

@@ -72,6 +72,8 @@ static void notify_release(cmz_registry *reg, const char *id, const char *type, 
 }
 
 cmz_status cmz__res_release(cmz_registry *reg, cmz__resource *r, bool pressure, cmz_error *err) {
+    assert(cmz__mutex_held(&reg->mu));
+    assert(!r->busy && r->pins == 0);
     cmz__type *t = reg->types[r->type_slot];
     /* compress_before_release: a raw resource is compressed first (the release stops there
      * when that was enough); one already compressed is released like any other. */
@@ -97,6 +99,7 @@ cmz_status cmz__res_release(cmz_registry *reg, cmz__resource *r, bool pressure, 
 }
 
 void cmz__reap(cmz_registry *reg, uint64_t target, bool all_releasable) {
+    assert(cmz__mutex_held(&reg->mu));
     while (reg->reaping) pthread_cond_wait(&reg->changed, &reg->mu);
     reg->reaping = true;
     uint64_t pass = ++reg->pass;
@@ -154,7 +157,8 @@ static void set_level(cmz_registry *reg, cmz_pressure level, uint64_t usage) {
     pthread_mutex_lock(&reg->mu);
 }
 
-cmz_pressure cmz__check(cmz_registry *reg) {
+cmz_pressure cmz__pressure_check(cmz_registry *reg) {
+    assert(cmz__mutex_held(&reg->mu));
     uint64_t usage = cmz__usage_now(reg);
     cmz_pressure found = cmz__level_of(reg, usage);
     set_level(reg, found, usage);
@@ -172,18 +176,16 @@ cmz_pressure cmz__check(cmz_registry *reg) {
 }
 
 cmz_status cmz_registry_check(cmz_registry *reg, cmz_pressure *level, cmz_error *err) {
-    if (!reg) return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                               "cmz_registry_check: NULL registry");
+    if (!reg) return cmz__error(err, CMZ_ERR_INVALID_ARG, "cmz_registry_check: NULL registry");
     pthread_mutex_lock(&reg->mu);
-    cmz_pressure found = cmz__check(reg);
+    cmz_pressure found = cmz__pressure_check(reg);
     pthread_mutex_unlock(&reg->mu);
     if (level) *level = found;
     return CMZ_OK;
 }
 
 cmz_status cmz_registry_reap(cmz_registry *reg, uint64_t bytes, uint64_t *freed, cmz_error *err) {
-    if (!reg) return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                               "cmz_registry_reap: NULL registry");
+    if (!reg) return cmz__error(err, CMZ_ERR_INVALID_ARG, "cmz_registry_reap: NULL registry");
     pthread_mutex_lock(&reg->mu);
     uint64_t before = cmz__usage_now(reg);
     cmz__reap(reg, before > bytes ? before - bytes : 0, false);
@@ -194,8 +196,7 @@ cmz_status cmz_registry_reap(cmz_registry *reg, uint64_t bytes, uint64_t *freed,
 }
 
 cmz_status cmz_registry_compress(cmz_registry *reg, const char *id, cmz_error *err) {
-    if (!reg) return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                               "cmz_registry_compress: NULL registry");
+    if (!reg) return cmz__error(err, CMZ_ERR_INVALID_ARG, "cmz_registry_compress: NULL registry");
     pthread_mutex_lock(&reg->mu);
     cmz__resource *r = cmz__reg_wait_idle(reg, id);
     cmz_status st = CMZ_OK;
@@ -206,8 +207,7 @@ cmz_status cmz_registry_compress(cmz_registry *reg, const char *id, cmz_error *e
 }
 
 cmz_status cmz_registry_release(cmz_registry *reg, const char *id, cmz_error *err) {
-    if (!reg) return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                               "cmz_registry_release: NULL registry");
+    if (!reg) return cmz__error(err, CMZ_ERR_INVALID_ARG, "cmz_registry_release: NULL registry");
     pthread_mutex_lock(&reg->mu);
     cmz__resource *r = cmz__reg_wait_idle(reg, id);
     cmz_status st = !r ? cmz__not_found(err, id) : r->pins ? cmz__pinned(err, r, "release")

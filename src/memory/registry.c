@@ -39,36 +39,35 @@ cmz__resource *cmz__reg_find(cmz_registry *reg, const char *id) {
 
 /* "type:name": the type by the policy's naming rules, a non-empty printable name. */
 static cmz_status check_id(const char *id, char *type, cmz_error *err) {
-    if (!id) return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                              "resource id is NULL");
+    if (!id) return cmz__error(err, CMZ_ERR_INVALID_ARG, "resource id is NULL");
     size_t n = strlen(id);
     const char *colon = strchr(id, ':');
     if (n > CMZ_REGISTRY_ID_MAX)
-        return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                         "resource id is %zu characters long, the limit is %d", n,
-                         CMZ_REGISTRY_ID_MAX);
+        return cmz__error(err, CMZ_ERR_INVALID_ARG,
+                          "resource id is %zu characters long, the limit is %d", n,
+                          CMZ_REGISTRY_ID_MAX);
     if (!colon || colon == id || colon[1] == '\0')
-        return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                         "resource id '%.64s' is not of the form type:name", id);
+        return cmz__error(err, CMZ_ERR_INVALID_ARG,
+                          "resource id '%.64s' is not of the form type:name", id);
     size_t tlen = (size_t)(colon - id);
     if (tlen > CMZ_POLICY_TYPE_MAX)
-        return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                         "resource id '%.64s': the type is longer than %d characters", id,
-                         CMZ_POLICY_TYPE_MAX);
+        return cmz__error(err, CMZ_ERR_INVALID_ARG,
+                          "resource id '%.64s': the type is longer than %d characters", id,
+                          CMZ_POLICY_TYPE_MAX);
     for (size_t i = 0; i < tlen; i++) {
         char c = id[i];
         bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
                   (i > 0 && ((c >= '0' && c <= '9') || c == '-' || c == '.'));
         if (!ok)
-            return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                             "resource id '%.64s': character %zu of the type is not allowed "
-                             "(letters, digits, '_', '-', '.'; a letter or '_' first)",
-                             id, i + 1);
+            return cmz__error(err, CMZ_ERR_INVALID_ARG,
+                              "resource id '%.64s': character %zu of the type is not allowed "
+                              "(letters, digits, '_', '-', '.'; a letter or '_' first)",
+                              id, i + 1);
     }
     for (const char *p = colon + 1; *p; p++)
         if ((unsigned char)*p < 0x20 || *p == 0x7f)
-            return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                             "resource id '%.64s': the name holds a control character", id);
+            return cmz__error(err, CMZ_ERR_INVALID_ARG,
+                              "resource id '%.64s': the name holds a control character", id);
     memcpy(type, id, tlen);
     type[tlen] = '\0';
     return CMZ_OK;
@@ -142,45 +141,34 @@ cmz_registry *cmz_registry_new(const cmz_registry_params *params, cmz_error *err
     cmz_registry_params p = params ? *params : cmz_registry_params_default();
     if (CMZ__RESERVED_CHECK(&p, "cmz_registry_params", err) != CMZ_OK) return NULL;
     if (!(p.warning > 0 && p.warning < p.emergency && p.emergency <= 1.0)) {
-        cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                  "watermarks must satisfy 0 < warning (%g) < emergency (%g) <= 1", p.warning,
-                  p.emergency);
+        cmz__error(err, CMZ_ERR_INVALID_ARG,
+                   "watermarks must satisfy 0 < warning (%g) < emergency (%g) <= 1", p.warning,
+                   p.emergency);
         return NULL;
     }
     cmz_registry *reg = cmz__calloc(1, sizeof *reg);
     if (!reg) {
-        cmz__fail(err, CMZ_ERR_NOMEM, CMZ_NO_POSITION, CMZ_NO_POSITION, "out of memory");
+        cmz__error(err, CMZ_ERR_NOMEM, "out of memory");
         return NULL;
     }
+    /* The locks first, so that cmz_registry_free takes a registry built only in part: it is
+     * the one cleanup path for every failure below. */
+    pthread_mutex_init(&reg->mu, NULL);
+    pthread_cond_init(&reg->changed, NULL);
+    pthread_cond_init(&reg->wake, NULL);
     reg->params = p;
     reg->policy = p.policy ? cmz_policy_clone(p.policy) : cmz_policy_new_default();
     reg->rules = clone_rules(p.release);
     reg->params.policy = reg->policy;
     reg->params.release = reg->rules;
-    if (!reg->policy || !reg->rules || !grow_table(reg)) {
-        cmz__fail(err, CMZ_ERR_NOMEM, CMZ_NO_POSITION, CMZ_NO_POSITION, "out of memory");
-        goto fail;
-    }
-    if (cmz__usage_init(reg, err) != CMZ_OK) goto fail;
-    pthread_mutex_init(&reg->mu, NULL);
-    pthread_cond_init(&reg->changed, NULL);
-    pthread_cond_init(&reg->wake, NULL);
-    if (cmz__snaps_create(reg, err) != CMZ_OK ||
+    bool built = reg->policy && reg->rules && grow_table(reg);
+    if (!built) cmz__error(err, CMZ_ERR_NOMEM, "out of memory");
+    if (!built || cmz__usage_init(reg, err) != CMZ_OK || cmz__snaps_create(reg, err) != CMZ_OK ||
         (p.check_interval_ms && cmz__monitor_start(reg, err) != CMZ_OK)) {
-        cmz__snaps_destroy(reg);
-        pthread_cond_destroy(&reg->wake);
-        pthread_cond_destroy(&reg->changed);
-        pthread_mutex_destroy(&reg->mu);
-        goto fail;
+        cmz_registry_free(reg);
+        return NULL;
     }
     return reg;
-fail:
-    cmz_policy_free(reg->policy);
-    cmz_release_rules_free(reg->rules);
-    cmz__free(reg->all);
-    cmz__free(reg->buckets);
-    cmz__free(reg);
-    return NULL;
 }
 
 void cmz__res_free(cmz__resource *r) {
@@ -220,6 +208,7 @@ uint64_t cmz__res_held(const cmz__resource *r) {
 void cmz__reg_touch(cmz__resource *r) { r->last_use_ns = cmz__now_ns(); }
 
 void cmz__reg_account(cmz_registry *reg, cmz__resource *r, uint64_t held_before) {
+    assert(cmz__mutex_held(&reg->mu));
     uint64_t after = cmz__res_held(r);
     reg->held = reg->held - held_before + after;
     cmz__type *t = reg->types[r->type_slot];
@@ -227,6 +216,8 @@ void cmz__reg_account(cmz_registry *reg, cmz__resource *r, uint64_t held_before)
 }
 
 void cmz__res_drop_raw(cmz_registry *reg, cmz__resource *r) {
+    assert(cmz__mutex_held(&reg->mu));
+    assert(r->pins == 0 && r->readers == 0 && r->frame);
     uint64_t before = cmz__res_held(r);
     if (r->custom) {
         if (r->object) r->ops.free(r->object);
@@ -242,6 +233,8 @@ void cmz__res_drop_raw(cmz_registry *reg, cmz__resource *r) {
 
 
 void cmz__reg_drop(cmz_registry *reg, cmz__resource *r) {
+    assert(cmz__mutex_held(&reg->mu));
+    assert(!r->busy && r->readers == 0);
     size_t b = cmz__hash_id(r->id) % reg->nbuckets;
     for (cmz__resource **pp = &reg->buckets[b]; *pp; pp = &(*pp)->hash_next)
         if (*pp == r) {
@@ -260,6 +253,7 @@ void cmz__reg_drop(cmz_registry *reg, cmz__resource *r) {
 }
 
 cmz__resource *cmz__reg_wait_idle(cmz_registry *reg, const char *id) {
+    assert(cmz__mutex_held(&reg->mu));
     cmz__resource *r;
     while ((r = cmz__reg_find(reg, id)) && (r->busy || r->readers))
         pthread_cond_wait(&reg->changed, &reg->mu);
@@ -270,13 +264,12 @@ cmz__resource *cmz__reg_wait_idle(cmz_registry *reg, const char *id) {
 
 cmz_status cmz__reg_insert(cmz_registry *reg, cmz__resource *r, const char *type,
                            cmz_error *err) {
+    assert(cmz__mutex_held(&reg->mu));
     if (cmz__reg_find(reg, r->id))
-        return cmz__fail(err, CMZ_ERR_EXISTS, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                         "resource '%s' is already registered", r->id);
+        return cmz__error(err, CMZ_ERR_EXISTS, "resource '%s' is already registered", r->id);
     size_t slot = type_slot(reg, type);
     if (slot == SIZE_MAX || !grow_table(reg))
-        return cmz__fail(err, CMZ_ERR_NOMEM, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                         "out of memory registering '%s'", r->id);
+        return cmz__error(err, CMZ_ERR_NOMEM, "out of memory registering '%s'", r->id);
     r->type_slot = slot;
     r->index = reg->count;
     reg->all[reg->count++] = r;
@@ -294,6 +287,7 @@ cmz_status cmz__reg_insert(cmz_registry *reg, cmz__resource *r, const char *type
 /* Room for `size` more bytes before they arrive: the reaper brings usage down so that the
  * new resource lands under the warning mark (lock held). */
 void cmz__reg_make_room(cmz_registry *reg, uint64_t size) {
+    assert(cmz__mutex_held(&reg->mu));
     uint64_t mark = (uint64_t)((double)reg->budget * reg->params.warning);
     uint64_t usage = cmz__usage_now(reg);
     if (usage + size > mark) cmz__reap(reg, mark > size ? mark - size : 0, false);
@@ -308,7 +302,7 @@ static void after_add(cmz_registry *reg, const char *id) {
         if (pe->auto_compress && r->raw_size >= pe->threshold && !r->frame)
             cmz__res_compress(reg, r, 0, NULL);
     }
-    cmz__check(reg);
+    cmz__pressure_check(reg);
 }
 
 cmz__resource *cmz__res_new(const char *id) {
@@ -321,8 +315,8 @@ cmz_status cmz_registry_add(cmz_registry *reg, const char *id, void *data, size_
                             unsigned flags, cmz_error *err) {
     char type[CMZ_POLICY_TYPE_MAX + 1];
     if (!reg || (!data && size) || flags > CMZ_REGISTER_ADOPT)
-        return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                         "cmz_registry_add: NULL registry, NULL data or unknown flags");
+        return cmz__error(err, CMZ_ERR_INVALID_ARG,
+                          "cmz_registry_add: NULL registry, NULL data or unknown flags");
     cmz_status st = check_id(id, type, err);
     if (st != CMZ_OK) return st;
     pthread_mutex_lock(&reg->mu);
@@ -330,10 +324,9 @@ cmz_status cmz_registry_add(cmz_registry *reg, const char *id, void *data, size_
     if (!exists) cmz__reg_make_room(reg, size);
     pthread_mutex_unlock(&reg->mu);
     if (exists)
-        return cmz__fail(err, CMZ_ERR_EXISTS, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                         "resource '%s' is already registered", id);
+        return cmz__error(err, CMZ_ERR_EXISTS, "resource '%s' is already registered", id);
     cmz__resource *r = cmz__res_new(id);
-    if (!r) return cmz__fail(err, CMZ_ERR_NOMEM, CMZ_NO_POSITION, CMZ_NO_POSITION, "out of memory");
+    if (!r) return cmz__error(err, CMZ_ERR_NOMEM, "out of memory");
     r->raw_size = size;
     if (flags == CMZ_REGISTER_ADOPT) {
         r->raw = data;
@@ -342,8 +335,8 @@ cmz_status cmz_registry_add(cmz_registry *reg, const char *id, void *data, size_
         r->raw = cmz__malloc_large(size);
         if (!r->raw) {
             cmz__free(r);
-            return cmz__fail(err, CMZ_ERR_NOMEM, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                             "out of memory copying %zu bytes of '%s'", size, id);
+            return cmz__error(err, CMZ_ERR_NOMEM,
+                              "out of memory copying %zu bytes of '%s'", size, id);
         }
         if (size) memcpy(r->raw, data, size);
     }
@@ -362,13 +355,13 @@ cmz_status cmz_registry_add_custom(cmz_registry *reg, const char *id,
                                    const cmz_resource_ops *ops, void *object, cmz_error *err) {
     char type[CMZ_POLICY_TYPE_MAX + 1];
     if (!reg || !ops || !ops->size || !ops->serialize || !ops->restore || !ops->free || !object)
-        return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                         "cmz_registry_add_custom: NULL registry or object, or a callback "
-                         "missing (size, serialize, restore and free are all required)");
+        return cmz__error(err, CMZ_ERR_INVALID_ARG,
+                          "cmz_registry_add_custom: NULL registry or object, or a callback "
+                          "missing (size, serialize, restore and free are all required)");
     cmz_status st = check_id(id, type, err);
     if (st != CMZ_OK) return st;
     cmz__resource *r = cmz__res_new(id);
-    if (!r) return cmz__fail(err, CMZ_ERR_NOMEM, CMZ_NO_POSITION, CMZ_NO_POSITION, "out of memory");
+    if (!r) return cmz__error(err, CMZ_ERR_NOMEM, "out of memory");
     r->custom = true;
     r->ops = *ops;
     r->object = object;
@@ -386,26 +379,24 @@ cmz_status cmz_registry_add_custom(cmz_registry *reg, const char *id,
 }
 
 cmz_status cmz__not_found(cmz_error *err, const char *id) {
-    return cmz__fail(err, CMZ_ERR_NOT_FOUND, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                     "no resource '%.200s' in the registry", id ? id : "(null)");
+    return cmz__error(err, CMZ_ERR_NOT_FOUND,
+                      "no resource '%.200s' in the registry", id ? id : "(null)");
 }
 
 cmz_status cmz__pinned(cmz_error *err, const cmz__resource *r, const char *what) {
-    return cmz__fail(err, CMZ_ERR_BUSY, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                     "cannot %s '%s': pinned %u time%s", what, r->id, r->pins,
-                     r->pins == 1 ? "" : "s");
+    return cmz__error(err, CMZ_ERR_BUSY, "cannot %s '%s': pinned %u time%s", what, r->id, r->pins,
+                      r->pins == 1 ? "" : "s");
 }
 
 cmz_status cmz_registry_replace(cmz_registry *reg, const char *id, void *data, size_t size,
                                 unsigned flags, cmz_error *err) {
     if (!reg || (!data && size) || flags > CMZ_REGISTER_ADOPT)
-        return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                         "cmz_registry_replace: NULL registry, NULL data or unknown flags");
+        return cmz__error(err, CMZ_ERR_INVALID_ARG,
+                          "cmz_registry_replace: NULL registry, NULL data or unknown flags");
     uint8_t *copy = NULL;
     if (flags == CMZ_REGISTER_COPY) { /* before the lock: it may be large */
         copy = cmz__malloc_large(size);
-        if (!copy) return cmz__fail(err, CMZ_ERR_NOMEM, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                                    "out of memory copying %zu bytes", size);
+        if (!copy) return cmz__error(err, CMZ_ERR_NOMEM, "out of memory copying %zu bytes", size);
         if (size) memcpy(copy, data, size);
     }
     pthread_mutex_lock(&reg->mu);
@@ -413,8 +404,8 @@ cmz_status cmz_registry_replace(cmz_registry *reg, const char *id, void *data, s
     cmz_status st = CMZ_OK;
     if (!r) st = cmz__not_found(err, id);
     else if (r->custom)
-        st = cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                       "'%s' is a custom resource: replace works on byte resources", id);
+        st = cmz__error(err, CMZ_ERR_INVALID_ARG,
+                        "'%s' is a custom resource: replace works on byte resources", id);
     else if (r->pins) st = cmz__pinned(err, r, "replace");
     if (st == CMZ_OK) {
         uint64_t before = cmz__res_held(r);
@@ -440,8 +431,7 @@ cmz_status cmz_registry_replace(cmz_registry *reg, const char *id, void *data, s
 }
 
 cmz_status cmz_registry_remove(cmz_registry *reg, const char *id, cmz_error *err) {
-    if (!reg) return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                               "cmz_registry_remove: NULL registry");
+    if (!reg) return cmz__error(err, CMZ_ERR_INVALID_ARG, "cmz_registry_remove: NULL registry");
     pthread_mutex_lock(&reg->mu);
     cmz__resource *r = cmz__reg_wait_idle(reg, id);
     cmz_status st = !r ? cmz__not_found(err, id) : r->pins ? cmz__pinned(err, r, "remove") : CMZ_OK;

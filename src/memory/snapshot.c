@@ -58,6 +58,7 @@ static uint64_t max_bytes(const cmz_snapshots *snaps) {
 }
 
 bool cmz__snap_eligible(cmz_snapshots *snaps, size_t type_slot, cmz_snapshot_outcome *outcome) {
+    assert(cmz__mutex_held(&snaps->reg->mu));
     const cmz__type *t = snaps->reg->types[type_slot];
     if (snaps->config.max_snapshots == 0) *outcome = CMZ_SNAPSHOT_DISABLED;
     else if (!t->has_rule || t->rule.priority > snaps->config.priority_threshold)
@@ -121,6 +122,7 @@ void cmz__snap_unref(cmz_snapshots *snaps, cmz__snapshot *s) {
 }
 
 size_t cmz__snap_expire(cmz_snapshots *snaps) {
+    assert(cmz__mutex_held(&snaps->reg->mu));
     uint64_t now = cmz__snap_now(snaps), ttl = ttl_ns(snaps);
     size_t removed = 0;
     snaps->stats.sweeps++;
@@ -144,6 +146,7 @@ static cmz__snapshot *oldest_unread(cmz_snapshots *snaps) {
 }
 
 bool cmz__snap_evict_oldest(cmz_registry *reg) {
+    assert(cmz__mutex_held(&reg->mu));
     cmz__snapshot *s = oldest_unread(reg->snaps);
     if (!s) return false;
     unlink_snapshot(reg->snaps, s);
@@ -205,15 +208,14 @@ static void *sweeper_main(void *arg) {
 static cmz_status start_sweeper(cmz_snapshots *snaps, cmz_error *err) {
     if (snaps->sweeper_running || !snaps->config.cleanup_interval) return CMZ_OK;
     if (pthread_create(&snaps->sweeper, NULL, sweeper_main, snaps) != 0)
-        return cmz__fail(err, CMZ_ERR_THREAD, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                         "cannot start the snapshot sweeper thread");
+        return cmz__error(err, CMZ_ERR_THREAD, "cannot start the snapshot sweeper thread");
     snaps->sweeper_running = true;
     return CMZ_OK;
 }
 
 cmz_status cmz__snaps_create(cmz_registry *reg, cmz_error *err) {
     cmz_snapshots *snaps = cmz__calloc(1, sizeof *snaps);
-    if (!snaps) return cmz__fail(err, CMZ_ERR_NOMEM, CMZ_NO_POSITION, CMZ_NO_POSITION, "out of memory");
+    if (!snaps) return cmz__error(err, CMZ_ERR_NOMEM, "out of memory");
     snaps->reg = reg;
     snaps->config = cmz_snapshot_config_default();
     pthread_condattr_t attr;
@@ -246,6 +248,7 @@ void cmz__snaps_destroy(cmz_registry *reg) {
 
 cmz_status cmz__snap_insert(cmz_snapshots *snaps, cmz__snapshot *s,
                             cmz_snapshot_outcome *outcome, cmz_error *err) {
+    assert(cmz__mutex_held(&snaps->reg->mu));
     cmz__snap_expire(snaps);
     /* alone over the byte limit: refused (keeping it would evict every other snapshot and
      * still break the limit) */
@@ -257,8 +260,8 @@ cmz_status cmz__snap_insert(cmz_snapshots *snaps, cmz__snapshot *s,
     }
     cmz__snapshot *old = cmz__snap_find(snaps, cmz__snap_id(s));
     if (!old && !grow_index(snaps))
-        return cmz__fail(err, CMZ_ERR_NOMEM, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                         "out of memory indexing the snapshot of '%s'", cmz__snap_id(s));
+        return cmz__error(err, CMZ_ERR_NOMEM,
+                          "out of memory indexing the snapshot of '%s'", cmz__snap_id(s));
     cmz_status st = start_sweeper(snaps, err);
     if (st != CMZ_OK) return st;
     /* nothing fails from here on */
@@ -314,15 +317,14 @@ bool cmz_snapshots_has(cmz_snapshots *snaps, const char *id) {
 }
 
 cmz_status cmz__snap_not_found(cmz_error *err, const char *id) {
-    return cmz__fail(err, CMZ_ERR_NOT_FOUND, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                     "no snapshot of '%.200s' (never taken, or deleted, evicted or expired)", id);
+    return cmz__error(err, CMZ_ERR_NOT_FOUND,
+                      "no snapshot of '%.200s' (never taken, or deleted, evicted or expired)", id);
 }
 
 cmz_status cmz_snapshots_info(cmz_snapshots *snaps, const char *id, cmz_snapshot_info *info,
                               cmz_error *err) {
     if (!snaps || !id || !info)
-        return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                         "cmz_snapshots_info: NULL manager, id or info");
+        return cmz__error(err, CMZ_ERR_INVALID_ARG, "cmz_snapshots_info: NULL manager, id or info");
     pthread_mutex_lock(&snaps->reg->mu);
     cmz__snap_expire(snaps);
     cmz__snapshot *s = cmz__snap_find(snaps, id);
@@ -346,8 +348,7 @@ cmz_status cmz_snapshots_list(cmz_snapshots *snaps, cmz_snapshot_info *infos, si
 
 cmz_status cmz_snapshots_delete(cmz_snapshots *snaps, const char *id, cmz_error *err) {
     if (!snaps || !id)
-        return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                         "cmz_snapshots_delete: NULL manager or id");
+        return cmz__error(err, CMZ_ERR_INVALID_ARG, "cmz_snapshots_delete: NULL manager or id");
     pthread_mutex_lock(&snaps->reg->mu);
     cmz__snapshot *s = cmz__snap_find(snaps, id);
     if (s) unlink_snapshot(snaps, s);
@@ -406,27 +407,27 @@ static cmz_status check_config(const cmz_snapshot_config *c, cmz_error *err) {
     cmz_status st = CMZ__RESERVED_CHECK(c, "cmz_snapshot_config", err);
     if (st != CMZ_OK) return st;
     if (c->ttl < 1 || c->ttl > TTL_MAX)
-        return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                         "snapshot ttl %u s is out of range (1..%u)", c->ttl, TTL_MAX);
+        return cmz__error(err, CMZ_ERR_INVALID_ARG,
+                          "snapshot ttl %u s is out of range (1..%u)", c->ttl, TTL_MAX);
     if (c->cleanup_interval > TTL_MAX)
-        return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                         "snapshot cleanup_interval %u s is out of range (0..%u)",
-                         c->cleanup_interval, TTL_MAX);
+        return cmz__error(err, CMZ_ERR_INVALID_ARG,
+                          "snapshot cleanup_interval %u s is out of range (0..%u)",
+                          c->cleanup_interval, TTL_MAX);
     if (c->priority_threshold > CMZ_RELEASE_PRIORITY_MAX)
-        return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                         "snapshot priority_threshold %u is out of range (0..%u)",
-                         c->priority_threshold, CMZ_RELEASE_PRIORITY_MAX);
+        return cmz__error(err, CMZ_ERR_INVALID_ARG,
+                          "snapshot priority_threshold %u is out of range (0..%u)",
+                          c->priority_threshold, CMZ_RELEASE_PRIORITY_MAX);
     if (!codec)
-        return cmz__fail(err, CMZ_ERR_UNKNOWN_CODEC, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                         "snapshot codec %d is unknown or not in this build", c->codec);
+        return cmz__error(err, CMZ_ERR_UNKNOWN_CODEC,
+                          "snapshot codec %d is unknown or not in this build", c->codec);
     return cmz_codec_check_level(codec, c->level, &level, err);
 }
 
 cmz_status cmz_snapshots_set_config(cmz_snapshots *snaps, const cmz_snapshot_config *config,
                                     cmz_error *err) {
     if (!snaps || !config)
-        return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                         "cmz_snapshots_set_config: NULL manager or configuration");
+        return cmz__error(err, CMZ_ERR_INVALID_ARG,
+                          "cmz_snapshots_set_config: NULL manager or configuration");
     cmz_status st = check_config(config, err);
     if (st != CMZ_OK) return st;
     pthread_mutex_lock(&snaps->reg->mu);

@@ -37,22 +37,21 @@ static cmz_status build(cmz_registry *reg, const cmz__snapshot *s, const cmz_res
     const char *id = cmz__snap_id(s);
     if (c->form == AS_FRAME) {
         c->frame = cmz__malloc_large(s->frame_size ? s->frame_size : 1);
-        if (!c->frame) return cmz__fail(err, CMZ_ERR_NOMEM, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                                        "out of memory copying the snapshot of '%s'", id);
+        if (!c->frame) return cmz__error(err, CMZ_ERR_NOMEM,
+                                         "out of memory copying the snapshot of '%s'", id);
         memcpy(c->frame, s->frame, s->frame_size);
         c->frame_size = s->frame_size;
         return CMZ_OK;
     }
     size_t size = (size_t)s->raw_size;
     uint8_t *raw = cmz__malloc_large(size ? size : 1);
-    if (!raw) return cmz__fail(err, CMZ_ERR_NOMEM, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                               "out of memory restoring '%s' (%zu bytes)", id, size);
+    if (!raw) return cmz__error(err, CMZ_ERR_NOMEM,
+                                "out of memory restoring '%s' (%zu bytes)", id, size);
     cmz_status st = cmz__frame_read(reg, s->frame, s->frame_size, 0, size, raw, err);
     if (st == CMZ_OK && c->form == AS_OBJECT) {
         void *object = NULL;
         if (ops->restore(raw, size, &object) != 0 || !object)
-            st = cmz__fail(err, CMZ_ERR_GENERIC, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                           "the restore callback of '%s' failed", id);
+            st = cmz__error(err, CMZ_ERR_GENERIC, "the restore callback of '%s' failed", id);
         cmz__free(raw);
         raw = NULL;
         c->object = object;
@@ -98,8 +97,7 @@ static cmz_status register_again(cmz_registry *reg, const cmz__snapshot *s, cont
                                  cmz_error *err) {
     const char *id = cmz__snap_id(s);
     cmz__resource *r = cmz__res_new(id);
-    if (!r) return cmz__fail(err, CMZ_ERR_NOMEM, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                             "out of memory registering '%s' again", id);
+    if (!r) return cmz__error(err, CMZ_ERR_NOMEM, "out of memory registering '%s' again", id);
     r->raw = c->raw;
     r->object = c->object;
     r->frame = c->frame;
@@ -110,8 +108,8 @@ static cmz_status register_again(cmz_registry *reg, const cmz__snapshot *s, cont
     cmz_status st = cmz__reg_insert(reg, r, reg->types[s->type_slot]->stats.type, err);
     if (st != CMZ_OK) {
         if (st == CMZ_ERR_EXISTS) /* registered by another thread while we decoded */
-            st = cmz__fail(err, CMZ_ERR_BUSY, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                           "'%s' was registered again during its rollback; try again", id);
+            st = cmz__error(err, CMZ_ERR_BUSY,
+                            "'%s' was registered again during its rollback; try again", id);
         r->raw = NULL;
         r->object = NULL;
         r->frame = NULL;
@@ -126,8 +124,7 @@ static cmz_status register_again(cmz_registry *reg, const cmz__snapshot *s, cont
 
 cmz_status cmz_snapshots_rollback(cmz_snapshots *snaps, const char *id, cmz_error *err) {
     if (!snaps || !id)
-        return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                         "cmz_snapshots_rollback: NULL manager or id");
+        return cmz__error(err, CMZ_ERR_INVALID_ARG, "cmz_snapshots_rollback: NULL manager or id");
     cmz_registry *reg = snaps->reg;
     pthread_mutex_lock(&reg->mu);
     cmz__snap_expire(snaps);
@@ -147,21 +144,21 @@ cmz_status cmz_snapshots_rollback(cmz_snapshots *snaps, const char *id, cmz_erro
         cmz__snap_unref(snaps, s);
         if (!now) {
             pthread_mutex_unlock(&reg->mu);
-            return cmz__fail(err, CMZ_ERR_NOT_FOUND, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                             "the snapshot of '%.200s' was deleted or expired during the rollback",
-                             id);
+            return cmz__error(err, CMZ_ERR_NOT_FOUND,
+                              "the snapshot of '%.200s' was deleted or expired during the rollback",
+                              id);
         }
         s = now;
         s->refs++;
     }
     cmz_status st = CMZ_OK;
     if (r && r->custom && s->custom && r->ops.restore != s->ops.restore)
-        st = cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                       "'%s' is registered with other callbacks than its snapshot's", id);
+        st = cmz__error(err, CMZ_ERR_INVALID_ARG,
+                        "'%s' is registered with other callbacks than its snapshot's", id);
     else if (r && r->custom != s->custom)
-        st = cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                       "'%s' is registered as a %s resource, its snapshot is of a %s one", id,
-                       r->custom ? "custom" : "byte", s->custom ? "custom" : "byte");
+        st = cmz__error(err, CMZ_ERR_INVALID_ARG,
+                        "'%s' is registered as a %s resource, its snapshot is of a %s one", id,
+                        r->custom ? "custom" : "byte", s->custom ? "custom" : "byte");
     else if (r && r->pins) st = cmz__pinned(err, r, "roll back");
     if (st != CMZ_OK) {
         cmz__snap_unref(snaps, s);
@@ -195,7 +192,7 @@ cmz_status cmz_snapshots_rollback(cmz_snapshots *snaps, const char *id, cmz_erro
     /* the monitor counts the resource again: pressure is looked at now, as after a
      * registration (unless the reaper is at work: this is then its on_release callback, and
      * it checks again when it is done) */
-    if (st == CMZ_OK && !reg->reaping) cmz__check(reg);
+    if (st == CMZ_OK && !reg->reaping) cmz__pressure_check(reg);
     pthread_mutex_unlock(&reg->mu);
     return st;
 }

@@ -51,8 +51,8 @@ static cmz_status make_frame(const source *src, cmz__snapshot *s, cmz_error *err
     s->raw_size = src->raw_size;
     if (src->frame) {
         s->frame = cmz__malloc_large(src->frame_size ? src->frame_size : 1);
-        if (!s->frame) return cmz__fail(err, CMZ_ERR_NOMEM, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                                        "out of memory copying the frame of '%s'", id);
+        if (!s->frame) return cmz__error(err, CMZ_ERR_NOMEM,
+                                         "out of memory copying the frame of '%s'", id);
         memcpy(s->frame, src->frame, src->frame_size);
         s->frame_size = src->frame_size;
         return CMZ_OK;
@@ -62,8 +62,8 @@ static cmz_status make_frame(const source *src, cmz__snapshot *s, cmz_error *err
     cmz_status st = CMZ_OK;
     if (src->custom) st = cmz__serialize(&src->ops, src->object, id, &serial, &size, err);
     if (st == CMZ_OK)
-        st = cmz__encode(&src->params, src->custom ? serial : src->raw, size, id, &s->frame,
-                         &s->frame_size, err);
+        st = cmz__compress_to_frame(&src->params, src->custom ? serial : src->raw, size, id,
+                                    &s->frame, &s->frame_size, err);
     cmz__free(serial);
     s->raw_size = size;
     return st;
@@ -84,12 +84,11 @@ cmz_status cmz_snapshots_take(cmz_snapshots *snaps, const char *id, const char *
     cmz_snapshot_outcome dummy;
     if (!outcome) outcome = &dummy;
     if (!snaps || !id)
-        return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                         "cmz_snapshots_take: NULL manager or id");
+        return cmz__error(err, CMZ_ERR_INVALID_ARG, "cmz_snapshots_take: NULL manager or id");
     if (metadata && strlen(metadata) > CMZ_SNAPSHOT_METADATA_MAX)
-        return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                         "snapshot metadata of '%.200s' is %zu bytes long, the limit is %d", id,
-                         strlen(metadata), CMZ_SNAPSHOT_METADATA_MAX);
+        return cmz__error(err, CMZ_ERR_INVALID_ARG,
+                          "snapshot metadata of '%.200s' is %zu bytes long, the limit is %d", id,
+                          strlen(metadata), CMZ_SNAPSHOT_METADATA_MAX);
     cmz_registry *reg = snaps->reg;
     pthread_mutex_lock(&reg->mu);
     cmz__snap_expire(snaps);
@@ -110,8 +109,7 @@ cmz_status cmz_snapshots_take(cmz_snapshots *snaps, const char *id, const char *
 
     cmz_status st = CMZ_OK;
     cmz__snapshot *s = cmz__snap_alloc(id, metadata);
-    if (!s) st = cmz__fail(err, CMZ_ERR_NOMEM, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                           "out of memory taking a snapshot of '%s'", id);
+    if (!s) st = cmz__error(err, CMZ_ERR_NOMEM, "out of memory taking a snapshot of '%s'", id);
     else st = make_frame(&src, s, err);
 
     pthread_mutex_lock(&reg->mu);
@@ -131,6 +129,8 @@ cmz_status cmz_snapshots_take(cmz_snapshots *snaps, const char *id, const char *
 }
 
 void cmz__snap_before_release(cmz_registry *reg, cmz__resource *r, bool pressure) {
+    assert(cmz__mutex_held(&reg->mu));
+    assert(!r->busy && r->pins == 0 && r->readers == 0);
     cmz_snapshots *snaps = reg->snaps;
     cmz_snapshot_outcome outcome;
     if (!snaps->config.on_release || !cmz__snap_eligible(snaps, r->type_slot, &outcome)) return;

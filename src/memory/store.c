@@ -23,19 +23,18 @@ cmz_status cmz__serialize(const cmz_resource_ops *ops, void *object, const char 
                           uint8_t **serial, size_t *size, cmz_error *err) {
     *size = ops->size(object);
     *serial = cmz__malloc(*size ? *size : 1);
-    if (!*serial) return cmz__fail(err, CMZ_ERR_NOMEM, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                                   "out of memory serializing '%s'", id);
+    if (!*serial) return cmz__error(err, CMZ_ERR_NOMEM, "out of memory serializing '%s'", id);
     if (ops->serialize(object, *serial, *size) != 0) {
         cmz__free(*serial);
         *serial = NULL;
-        return cmz__fail(err, CMZ_ERR_GENERIC, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                         "the serialize callback of '%s' failed", id);
+        return cmz__error(err, CMZ_ERR_GENERIC, "the serialize callback of '%s' failed", id);
     }
     return CMZ_OK;
 }
 
-cmz_status cmz__encode(const cmz_params *p, const uint8_t *raw, size_t size, const char *id,
-                       uint8_t **out, size_t *out_size, cmz_error *err) {
+cmz_status cmz__compress_to_frame(const cmz_params *p, const uint8_t *raw, size_t size,
+                                  const char *id, uint8_t **out, size_t *out_size,
+                                  cmz_error *err) {
     uint8_t *frame = NULL;
     size_t frame_size = 0;
     cmz_cctx *cctx = cmz_cctx_new(p, err);
@@ -43,8 +42,7 @@ cmz_status cmz__encode(const cmz_params *p, const uint8_t *raw, size_t size, con
     uint64_t bound = cmz_compress_bound(cmz_cctx_params(cctx), size);
     cmz_status st;
     frame = bound && bound <= SIZE_MAX ? cmz__malloc_large((size_t)bound) : NULL;
-    if (!frame) st = cmz__fail(err, CMZ_ERR_NOMEM, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                               "out of memory compressing '%s'", id);
+    if (!frame) st = cmz__error(err, CMZ_ERR_NOMEM, "out of memory compressing '%s'", id);
     else st = cmz_compress(cctx, frame, (size_t)bound, &frame_size, raw, size, err);
     cmz_cctx_free(cctx);
     if (st != CMZ_OK) {
@@ -81,6 +79,8 @@ cmz_params cmz__policy_params(cmz_registry *reg, const cmz__resource *r, int boo
 }
 
 cmz_status cmz__res_compress(cmz_registry *reg, cmz__resource *r, int boost, cmz_error *err) {
+    assert(cmz__mutex_held(&reg->mu));
+    assert(!r->busy);
     cmz__type *t = reg->types[r->type_slot];
     if (r->frame) return CMZ_OK;
     cmz_params p = cmz__policy_params(reg, r, boost);
@@ -98,7 +98,7 @@ cmz_status cmz__res_compress(cmz_registry *reg, cmz__resource *r, int boost, cmz
     /* custom resources are read by their own callbacks: size may have changed */
     if (custom) st = cmz__serialize(&ops, object, r->id, &serial, &size, err);
     if (custom) raw = serial;
-    if (st == CMZ_OK) st = cmz__encode(&p, raw, size, r->id, &frame, &frame_size, err);
+    if (st == CMZ_OK) st = cmz__compress_to_frame(&p, raw, size, r->id, &frame, &frame_size, err);
     cmz__free(serial);
     uint64_t spent = cmz__now_ns() - t0;
 
@@ -149,6 +149,7 @@ cmz_status cmz__frame_read(cmz_registry *reg, const uint8_t *frame, size_t frame
 }
 
 cmz_status cmz__res_restore(cmz_registry *reg, cmz__resource *r, cmz_error *err) {
+    assert(cmz__mutex_held(&reg->mu));
     cmz__type *t = reg->types[r->type_slot];
     if (r->custom ? r->object != NULL : r->raw != NULL) return CMZ_OK;
     r->busy = true;
@@ -162,13 +163,12 @@ cmz_status cmz__res_restore(cmz_registry *reg, cmz__resource *r, cmz_error *err)
     cmz_status st = CMZ_OK;
     void *object = NULL;
     uint8_t *raw = cmz__malloc_large(size);
-    if (!raw) st = cmz__fail(err, CMZ_ERR_NOMEM, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                             "out of memory decompressing '%s' (%zu bytes)", r->id, size);
+    if (!raw) st = cmz__error(err, CMZ_ERR_NOMEM,
+                              "out of memory decompressing '%s' (%zu bytes)", r->id, size);
     else st = cmz__frame_read(reg, frame, frame_size, 0, size, raw, err);
     if (st == CMZ_OK && custom) {
         if (ops.restore(raw, size, &object) != 0 || !object)
-            st = cmz__fail(err, CMZ_ERR_GENERIC, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                           "the restore callback of '%s' failed", r->id);
+            st = cmz__error(err, CMZ_ERR_GENERIC, "the restore callback of '%s' failed", r->id);
         cmz__free(raw);
         raw = NULL;
     }

@@ -83,22 +83,21 @@ cmz_status cmz__usage_init(cmz_registry *reg, cmz_error *err) {
             budget = v;
             if (source == CMZ_USAGE_AUTO) source = CMZ_USAGE_SYSTEM;
         } else {
-            return cmz__fail(err, CMZ_ERR_IO, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                             "no memory budget given, and neither cgroup v2 memory.max nor "
-                             "/proc/meminfo could be read");
+            return cmz__error(err, CMZ_ERR_IO,
+                              "no memory budget given, and neither cgroup v2 memory.max nor "
+                              "/proc/meminfo could be read");
         }
     }
     if (source == CMZ_USAGE_AUTO) source = CMZ_USAGE_PROCESS;
     if (source > CMZ_USAGE_REGISTRY)
-        return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                         "unknown usage source %d", (int)source);
+        return cmz__error(err, CMZ_ERR_INVALID_ARG, "unknown usage source %d", (int)source);
     if (source == CMZ_USAGE_CGROUP && !cgroup_value("memory.current", &v))
-        return cmz__fail(err, CMZ_ERR_IO, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                         "usage source cgroup: memory.current of this process's cgroup "
-                         "cannot be read (cgroup v2 not mounted?)");
+        return cmz__error(err, CMZ_ERR_IO,
+                          "usage source cgroup: memory.current of this process's cgroup "
+                          "cannot be read (cgroup v2 not mounted?)");
     if (source == CMZ_USAGE_SYSTEM && !meminfo("MemAvailable", &v))
-        return cmz__fail(err, CMZ_ERR_IO, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                         "usage source system: /proc/meminfo has no MemAvailable");
+        return cmz__error(err, CMZ_ERR_IO,
+                          "usage source system: /proc/meminfo has no MemAvailable");
     reg->budget = budget;
     reg->usage = source;
     /* The seed's 512 MB reserve is a quarter of a 2 GB budget: scaled to budget / 8 below

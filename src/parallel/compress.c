@@ -6,7 +6,8 @@
  *
  * A worker reads and encodes into buffers of its own, whichever chunk it takes, so that they
  * stay in its core's cache: buffers that cores write in turn move between their caches line
- * by line (reader_write.c measured 1.7 times the CPU for that at times on this host). */
+ * by line, which costs a large share of the CPU (see docs/BENCH.md, "Figures behind constants
+ * in the code"). */
 #include "internal.h"
 #include "../frame/parity.h"
 
@@ -19,8 +20,8 @@ typedef struct encoder encoder;
 /* One thread's buffers. A record waits in its buffer until the calling thread has written it,
  * and the thread encodes the next chunk meanwhile: two record buffers, as two slots per thread.
  * So a thread runs at most two chunks ahead of a slow one (three at -T2 when the buffers were
- * the slots'); three record buffers measured no faster on bench/parallel.sh's input
- * (alternated runs, medians of 7). */
+ * the slots'); a third gained nothing (see docs/BENCH.md, "Figures behind constants in the
+ * code"). */
 #define RECORD_BUFS 2
 typedef struct {
     cmz__hbuf raw;              /* a source's chunk, read here by this thread */
@@ -103,28 +104,20 @@ cmz_cctx *cmz_cctx_new(const cmz_params *params, cmz_error *err) {
     cmz_params p;
     cmz_params def = cmz_params_default();
     if (cmz_params_resolve(params ? params : &def, &p, err) != CMZ_OK) return NULL;
+    /* Built in place; cmz_cctx_free takes a context built in part, the one cleanup path. */
     cmz_cctx *cctx = cmz__calloc(1, sizeof *cctx);
     if (cctx) {
+        cctx->params = p;
+        cctx->codec = cmz_codec_by_id(p.codec);
+        cctx->threads = p.threads;
         cctx->workers = cmz__calloc(p.threads + 1, sizeof *cctx->workers);
         cctx->bufs = cmz__calloc(p.threads + 1, sizeof *cctx->bufs);
     }
-    if (!cctx || !cctx->workers || !cctx->bufs) {
-        if (cctx) {
-            cmz__free(cctx->workers);
-            cmz__free(cctx->bufs);
-            cmz__free(cctx);
-        }
-        cmz__fail(err, CMZ_ERR_NOMEM, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                  "no memory for a compression context");
-        return NULL;
-    }
-    cctx->params = p;
-    cctx->codec = cmz_codec_by_id(p.codec);
-    cctx->threads = p.threads;
-    if (!(cctx->pool = cmz__pool_new(p.threads, err))) {
-        cmz__free(cctx->workers);
-        cmz__free(cctx->bufs);
-        cmz__free(cctx);
+    if (!cctx || !cctx->workers || !cctx->bufs)
+        cmz__error(err, CMZ_ERR_NOMEM, "no memory for a compression context");
+    else cctx->pool = cmz__pool_new(p.threads, err);
+    if (cctx && !cctx->pool) {
+        cmz_cctx_free(cctx);
         return NULL;
     }
     return cctx;
@@ -135,8 +128,9 @@ void cmz_cctx_free(cmz_cctx *cctx) {
     cmz__pool_free(cctx->pool);
     for (unsigned i = 0; i < cctx->nslots; i++) cmz__hbuf_free(&cctx->slots[i].raw_buf);
     cmz__free(cctx->slots);
-    for (unsigned i = 0; i <= cctx->threads; i++) {
+    for (unsigned i = 0; cctx->workers && i <= cctx->threads; i++)
         cmz__worker_release(&cctx->workers[i]);
+    for (unsigned i = 0; cctx->bufs && i <= cctx->threads; i++) {
         cmz__hbuf_free(&cctx->bufs[i].raw);
         for (int k = 0; k < RECORD_BUFS; k++) cmz__hbuf_free(&cctx->bufs[i].out[k]);
     }
@@ -287,12 +281,11 @@ static cmz_status fill(encoder *e, slot *s) {
         if (e->src_pos == e->src_size) e->eof = 1;
     } else {
         if (cmz__hbuf_grow(&s->raw_buf, cs, 0) != 0)
-            return cmz__fail(e->err, CMZ_ERR_NOMEM, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                             "no memory for a %u-byte chunk buffer", (unsigned)cs);
+            return cmz__error(e->err, CMZ_ERR_NOMEM,
+                              "no memory for a %u-byte chunk buffer", (unsigned)cs);
         int64_t r = cmz__read_full(e->in, s->raw_buf.p, cs, e->cctx->params.interrupt);
         if (r < 0 && errno == EINTR)
-            return cmz__fail(e->err, CMZ_ERR_INTERRUPTED, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                             "interrupted");
+            return cmz__error(e->err, CMZ_ERR_INTERRUPTED, "interrupted");
         if (r < 0)
             return cmz__fail(e->err, CMZ_ERR_IO, CMZ_NO_POSITION, e->info.content_size,
                              "reading the input at offset %llu: %s",
@@ -316,9 +309,8 @@ static cmz_status encode_inline(encoder *e, slot *s) {
     } else {
         thread_bufs *b = &e->cctx->bufs[caller];
         if (take_out(e, s, b) != CMZ_OK)
-            return cmz__fail(e->err, CMZ_ERR_NOMEM, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                             "no memory for a %zu-byte output buffer",
-                             cmz__record_bound(&e->fp, s->raw_size));
+            return cmz__error(e->err, CMZ_ERR_NOMEM, "no memory for a %zu-byte output buffer",
+                              cmz__record_bound(&e->fp, s->raw_size));
         encode_slot(e, s, caller, b->out[s->which].p, b->out[s->which].cap);
     }
     cmz__oq_add_done(&e->queue, &s->oj);
@@ -329,8 +321,7 @@ static cmz_status add_index_entry(encoder *e, const slot *s) {
     size_t entries = e->index_len / CMZ_INDEX_ENTRY_SIZE;
     void *index = e->index;
     if (cmz__reserve(&index, &e->index_cap, CMZ_INDEX_ENTRY_SIZE, entries, entries + 1) != 0)
-        return cmz__fail(e->err, CMZ_ERR_NOMEM, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                         "no memory for the frame index");
+        return cmz__error(e->err, CMZ_ERR_NOMEM, "no memory for the frame index");
     e->index = index;
     uint32_t payload = (uint32_t)(s->out_size - CMZ_CHUNK_HEADER_SIZE);
     cmz__index_entry_write(e->index + e->index_len, e->out_pos, payload, s->raw_size);
@@ -415,8 +406,7 @@ static cmz_status run_pipeline(encoder *e) {
     if (e->parity &&
         (st = cmz__parity_group_init(&e->group, &e->fp,
                                      cmz__record_bound(&e->fp, p->chunk_size))) != CMZ_OK)
-        return cmz__fail(e->err, st, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                         "no memory for the parity coder");
+        return cmz__error(e->err, st, "no memory for the parity coder");
     if ((st = emit(e, header, CMZ_HEADER_SIZE)) != CMZ_OK) return st;
 
     /* From memory with one chunk in all, or on one thread, the calling thread encodes each
@@ -438,8 +428,8 @@ static cmz_status run_pipeline(encoder *e) {
             s->owner = NULL;
             /* Any free worker takes the chunk: chunks cost very different times (stored,
              * all-zero, text), and binding a slot to one worker (as the pipe decoder does,
-             * for its cache) left one worker idle behind a slow chunk: measured 5-13%
-             * slower at T2. */
+             * for its cache) left one worker idle behind a slow chunk (see docs/BENCH.md,
+             * "Figures behind constants in the code"). */
             if (inline_chunks) st = encode_inline(e, s);
             else cmz__oq_submit(q, &s->oj, -1);
             if (st != CMZ_OK) {
@@ -471,8 +461,7 @@ static cmz_status run_pipeline(encoder *e) {
         e->raw_done += s->raw_size;
         if (p->progress) p->progress(p->progress_opaque, e->raw_done, e->out_pos);
         if (cmz__interrupted(p->interrupt))
-            st = cmz__fail(e->err, CMZ_ERR_INTERRUPTED, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                           "interrupted");
+            st = cmz__error(e->err, CMZ_ERR_INTERRUPTED, "interrupted");
     }
     /* After a failure, jobs waiting for a record buffer that nothing will free give up; the
      * others finish, so that their buffers can be freed. */
@@ -490,8 +479,8 @@ static cmz_status encode(cmz_cctx *cctx, encoder *e, cmz_frame_info *info, cmz_e
     if (!cctx->slots) {
         cctx->slots = cmz__calloc(2 * (size_t)cctx->threads, sizeof *cctx->slots);
         if (!cctx->slots)
-            return cmz__fail(err, CMZ_ERR_NOMEM, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                             "no memory for %u chunk slots", 2 * cctx->threads);
+            return cmz__error(err, CMZ_ERR_NOMEM,
+                              "no memory for %u chunk slots", 2 * cctx->threads);
         cctx->nslots = 2 * cctx->threads;
     }
     e->slots = cctx->slots;
@@ -531,8 +520,7 @@ static cmz_status encode(cmz_cctx *cctx, encoder *e, cmz_frame_info *info, cmz_e
 cmz_status cmz_compress(cmz_cctx *cctx, void *dst, size_t dst_capacity, size_t *dst_size,
                         const void *src, size_t src_size, cmz_error *err) {
     if (!cctx || !dst_size || (!dst && dst_capacity) || (!src && src_size))
-        return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                         "cmz_compress: NULL argument");
+        return cmz__error(err, CMZ_ERR_INVALID_ARG, "cmz_compress: NULL argument");
     encoder e;
     memset(&e, 0, sizeof e);
     e.mem = src ? src : (const uint8_t *)"";
@@ -548,8 +536,7 @@ cmz_status cmz_compress(cmz_cctx *cctx, void *dst, size_t dst_capacity, size_t *
 cmz_status cmz_compress_source(cmz_cctx *cctx, const cmz_source *src, const cmz_output *out,
                                cmz_frame_info *info, cmz_error *err) {
     if (!cctx || !src || (!src->pread && !src->data) || !out || !out->write)
-        return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                         "cmz_compress_source: NULL argument");
+        return cmz__error(err, CMZ_ERR_INVALID_ARG, "cmz_compress_source: NULL argument");
     encoder e;
     memset(&e, 0, sizeof e);
     if (src->data) { /* in memory: encoded where it lies, as cmz_compress does */
@@ -567,8 +554,7 @@ cmz_status cmz_compress_source(cmz_cctx *cctx, const cmz_source *src, const cmz_
 cmz_status cmz_compress_stream(cmz_cctx *cctx, const cmz_input *in, const cmz_output *out,
                                cmz_frame_info *info, cmz_error *err) {
     if (!cctx || !in || !in->read || !out || !out->write)
-        return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                         "cmz_compress_stream: NULL argument");
+        return cmz__error(err, CMZ_ERR_INVALID_ARG, "cmz_compress_stream: NULL argument");
     encoder e;
     memset(&e, 0, sizeof e);
     e.in = in;

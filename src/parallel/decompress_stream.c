@@ -102,8 +102,7 @@ static cmz_status setup_slots(decoder *d) {
     if (n == d->nslots) return CMZ_OK; /* buffers grow on demand; the ring is reused */
     free_slots(d);
     if (!(d->slots = cmz__calloc(n, sizeof *d->slots)))
-        return cmz__fail(d->err, CMZ_ERR_NOMEM, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                         "no memory for %u chunk slots", n);
+        return cmz__error(d->err, CMZ_ERR_NOMEM, "no memory for %u chunk slots", n);
     cmz_status st = cmz__oq_init(&d->queue, d->dctx->pool, n, d->err);
     if (st != CMZ_OK) {
         cmz__free(d->slots);
@@ -364,8 +363,7 @@ static cmz_status decode_frame(decoder *d) {
 cmz_status cmz_decompress_stream(cmz_dctx *dctx, const cmz_input *in, const cmz_output *out,
                                  cmz_frame_info *info, cmz_error *err) {
     if (!dctx || !in || !in->read || (out && !out->write))
-        return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                         "cmz_decompress_stream: NULL argument");
+        return cmz__error(err, CMZ_ERR_INVALID_ARG, "cmz_decompress_stream: NULL argument");
     decoder d;
     memset(&d, 0, sizeof d);
     d.dctx = dctx;

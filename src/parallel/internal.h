@@ -123,9 +123,6 @@ typedef struct {
 cmz_codec_ctx *cmz__worker_codec(cmz__worker *w, const cmz_codec *codec);
 void cmz__worker_release(cmz__worker *w);
 
-/* Worker threads a context starts at most, whatever was asked. */
-#define CMZ__THREADS_MAX 256u
-
 /* A caller's interrupt flag (cmz_params.interrupt, cmz_dparams.interrupt; may be NULL). */
 static inline int cmz__interrupted(const volatile sig_atomic_t *flag) { return flag && *flag; }
 

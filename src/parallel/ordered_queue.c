@@ -11,13 +11,11 @@ cmz_status cmz__oq_init(cmz__ordered_queue *q, cmz__pool *pool, unsigned capacit
     atomic_init(&q->cancelled, 0);
     q->ring = cmz__calloc(capacity, sizeof *q->ring);
     if (!q->ring)
-        return cmz__fail(err, CMZ_ERR_NOMEM, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                         "no memory for a queue of %u jobs", capacity);
+        return cmz__error(err, CMZ_ERR_NOMEM, "no memory for a queue of %u jobs", capacity);
     if (cmz__monitor_init(&q->monitor) != 0) {
         cmz__free(q->ring);
         q->ring = NULL;
-        return cmz__fail(err, CMZ_ERR_THREAD, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                         "could not create a lock");
+        return cmz__error(err, CMZ_ERR_THREAD, "could not create a lock");
     }
     q->pool = pool;
     q->capacity = capacity;

@@ -10,8 +10,9 @@ struct cmz__pool {
     pthread_cond_t wake;
     cmz__job *head, *tail;
     int stopping;
-    unsigned threads;
+    unsigned threads; /* workers started */
     pthread_t *tids;
+    int locks; /* mutex and wake initialised (cmz__pool_free of a pool built in part) */
 };
 
 typedef struct {
@@ -54,53 +55,58 @@ static void stop_and_join(cmz__pool *pool, unsigned started) {
     for (unsigned i = 0; i < started; i++) pthread_join(pool->tids[i], NULL);
 }
 
-cmz__pool *cmz__pool_new(unsigned threads, cmz_error *err) {
-    cmz__pool *pool = cmz__calloc(1, sizeof *pool);
-    if (pool) pool->tids = cmz__calloc(threads, sizeof *pool->tids);
-    if (!pool || !pool->tids) {
-        cmz__free(pool);
-        cmz__fail(err, CMZ_ERR_NOMEM, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                  "no memory for a pool of %u threads", threads);
-        return NULL;
+static int init_locks(cmz__pool *pool) {
+    if (pthread_mutex_init(&pool->mutex, NULL) != 0) return -1;
+    if (pthread_cond_init(&pool->wake, NULL) != 0) {
+        pthread_mutex_destroy(&pool->mutex);
+        return -1;
     }
-    if (pthread_mutex_init(&pool->mutex, NULL) != 0) goto fail_mutex;
-    if (pthread_cond_init(&pool->wake, NULL) != 0) goto fail_cond;
-    pool->threads = threads;
+    pool->locks = 1;
+    return 0;
+}
+
+/* Starts the workers, counting them in pool->threads, so that cmz__pool_free joins those
+ * started when one fails. */
+static cmz_status start_workers(cmz__pool *pool, unsigned threads, cmz_error *err) {
     /* Workers block every signal, so that a SIGINT always reaches the application's own
      * threads (a caller waiting in read() on a slow pipe is woken by it). */
     sigset_t all, saved;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &saved);
-    for (unsigned i = 0; i < threads; i++) {
+    cmz_status st = CMZ_OK;
+    for (unsigned i = 0; i < threads && st == CMZ_OK; i++) {
         worker_arg *arg = cmz__malloc(sizeof *arg);
         if (arg) {
             arg->pool = pool;
             arg->index = i;
         }
-        if (!arg || pthread_create(&pool->tids[i], NULL, worker_main, arg) != 0) {
-            pthread_sigmask(SIG_SETMASK, &saved, NULL);
-            cmz__free(arg);
-            stop_and_join(pool, i);
-            pthread_cond_destroy(&pool->wake);
-            pthread_mutex_destroy(&pool->mutex);
-            cmz__free(pool->tids);
-            cmz__free(pool);
-            cmz__fail(err, arg ? CMZ_ERR_THREAD : CMZ_ERR_NOMEM, CMZ_NO_POSITION,
-                      CMZ_NO_POSITION, "could not start worker thread %u of %u", i + 1,
-                      threads);
-            return NULL;
+        if (arg && pthread_create(&pool->tids[i], NULL, worker_main, arg) == 0) {
+            pool->threads++;
+            continue;
         }
+        cmz__free(arg);
+        st = cmz__error(err, arg ? CMZ_ERR_THREAD : CMZ_ERR_NOMEM,
+                        "could not start worker thread %u of %u", i + 1, threads);
     }
     pthread_sigmask(SIG_SETMASK, &saved, NULL);
+    return st;
+}
+
+cmz__pool *cmz__pool_new(unsigned threads, cmz_error *err) {
+    /* Built in place; cmz__pool_free takes a pool built in part, the one cleanup path. */
+    cmz_status st = CMZ_OK;
+    cmz__pool *pool = cmz__calloc(1, sizeof *pool);
+    if (pool) pool->tids = cmz__calloc(threads, sizeof *pool->tids);
+    if (!pool || !pool->tids)
+        st = cmz__error(err, CMZ_ERR_NOMEM, "no memory for a pool of %u threads", threads);
+    else if (init_locks(pool) != 0)
+        st = cmz__error(err, CMZ_ERR_THREAD, "could not create the pool's locks");
+    else st = start_workers(pool, threads, err);
+    if (st != CMZ_OK) {
+        cmz__pool_free(pool);
+        return NULL;
+    }
     return pool;
-fail_cond:
-    pthread_mutex_destroy(&pool->mutex);
-fail_mutex:
-    cmz__free(pool->tids);
-    cmz__free(pool);
-    cmz__fail(err, CMZ_ERR_THREAD, CMZ_NO_POSITION, CMZ_NO_POSITION,
-              "could not create the pool's locks");
-    return NULL;
 }
 
 static void enqueue(cmz__pool *pool, cmz__job *job, int worker) {
@@ -125,10 +131,12 @@ void cmz__pool_submit_to(cmz__pool *pool, cmz__job *job, unsigned worker) {
 
 void cmz__pool_free(cmz__pool *pool) {
     if (!pool) return;
-    stop_and_join(pool, pool->threads);
-    assert(!pool->head); /* every submitted job ran: workers leave only an empty queue */
-    pthread_cond_destroy(&pool->wake);
-    pthread_mutex_destroy(&pool->mutex);
+    if (pool->locks) {
+        stop_and_join(pool, pool->threads);
+        assert(!pool->head); /* every submitted job ran: workers leave only an empty queue */
+        pthread_cond_destroy(&pool->wake);
+        pthread_mutex_destroy(&pool->mutex);
+    }
     cmz__free(pool->tids);
     cmz__free(pool);
 }
@@ -142,11 +150,7 @@ int cmz__monitor_init(cmz__monitor *m) {
     return 0;
 }
 
-int cmz__monitor_held(cmz__monitor *m) {
-    if (pthread_mutex_trylock(&m->mutex) != 0) return 1;
-    pthread_mutex_unlock(&m->mutex);
-    return 0;
-}
+int cmz__monitor_held(cmz__monitor *m) { return cmz__mutex_held(&m->mutex); }
 
 void cmz__monitor_destroy(cmz__monitor *m) {
     pthread_cond_destroy(&m->cond);

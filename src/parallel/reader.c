@@ -29,19 +29,18 @@ static cmz_status dparams_resolve(const cmz_dparams *in, cmz_dparams *out, cmz_e
 cmz_dctx *cmz_dctx_new(const cmz_dparams *params, cmz_error *err) {
     cmz_dparams p;
     if (dparams_resolve(params, &p, err) != CMZ_OK) return NULL;
+    /* Built in place; cmz_dctx_free takes a context built in part, the one cleanup path. */
     cmz_dctx *dctx = cmz__calloc(1, sizeof *dctx);
-    if (dctx) dctx->workers = cmz__calloc(p.threads + 1, sizeof *dctx->workers);
-    if (!dctx || !dctx->workers) {
-        cmz__free(dctx);
-        cmz__fail(err, CMZ_ERR_NOMEM, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                  "no memory for a decompression context");
-        return NULL;
+    if (dctx) {
+        dctx->params = p;
+        dctx->threads = p.threads;
+        dctx->workers = cmz__calloc(p.threads + 1, sizeof *dctx->workers);
     }
-    dctx->params = p;
-    dctx->threads = p.threads;
-    if (!(dctx->pool = cmz__pool_new(p.threads, err))) {
-        cmz__free(dctx->workers);
-        cmz__free(dctx);
+    if (!dctx || !dctx->workers)
+        cmz__error(err, CMZ_ERR_NOMEM, "no memory for a decompression context");
+    else dctx->pool = cmz__pool_new(p.threads, err);
+    if (dctx && !dctx->pool) {
+        cmz_dctx_free(dctx);
         return NULL;
     }
     return dctx;
@@ -50,7 +49,8 @@ cmz_dctx *cmz_dctx_new(const cmz_dparams *params, cmz_error *err) {
 void cmz_dctx_free(cmz_dctx *dctx) {
     if (!dctx) return;
     cmz__pool_free(dctx->pool);
-    for (unsigned i = 0; i <= dctx->threads; i++) cmz__worker_release(&dctx->workers[i]);
+    for (unsigned i = 0; dctx->workers && i <= dctx->threads; i++)
+        cmz__worker_release(&dctx->workers[i]);
     cmz__free(dctx->workers);
     cmz__free(dctx);
 }
@@ -58,20 +58,18 @@ void cmz_dctx_free(cmz_dctx *dctx) {
 cmz_status cmz_frame_reader_open(cmz_dctx *dctx, const cmz_source *src,
                                  cmz_frame_reader **reader, cmz_error *err) {
     if (!dctx || !src || !src->pread || !reader)
-        return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                         "cmz_frame_reader_open: NULL argument");
+        return cmz__error(err, CMZ_ERR_INVALID_ARG, "cmz_frame_reader_open: NULL argument");
     *reader = NULL;
     cmz_frame_reader *r = cmz__calloc(1, sizeof *r);
     if (!r)
-        return cmz__fail(err, CMZ_ERR_NOMEM, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                         "no memory for a frame reader");
-    cmz_status st = cmz__frame_index_load(src, dctx->params.memory_limit, &r->fi, err);
-    if (st != CMZ_OK) {
-        cmz__free(r);
-        return st;
-    }
+        return cmz__error(err, CMZ_ERR_NOMEM, "no memory for a frame reader");
     r->dctx = dctx;
     r->src = *src;
+    cmz_status st = cmz__frame_index_load(src, dctx->params.memory_limit, &r->fi, err);
+    if (st != CMZ_OK) {
+        cmz_frame_reader_close(r); /* takes a reader built in part */
+        return st;
+    }
     r->codec = cmz_codec_by_id(r->fi.params.codec);
     *reader = r;
     return CMZ_OK;
@@ -221,8 +219,7 @@ cmz_status cmz__reader_over_limit(const cmz_frame_reader *r, cmz_error *err) {
 cmz_status cmz_frame_reader_read(cmz_frame_reader *r, uint64_t offset, size_t length,
                                  void *dst, cmz_error *err) {
     if (!r || (!dst && length))
-        return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                         "cmz_frame_reader_read: NULL argument");
+        return cmz__error(err, CMZ_ERR_INVALID_ARG, "cmz_frame_reader_read: NULL argument");
     cmz_status st = cmz__reader_check_range(r, offset, length, err);
     if (st != CMZ_OK) return st;
     if (length == 0) return CMZ_OK;
@@ -270,8 +267,7 @@ cmz_status cmz_frame_reader_read(cmz_frame_reader *r, uint64_t offset, size_t le
 cmz_status cmz_decompress(cmz_dctx *dctx, void *dst, size_t dst_capacity, size_t *dst_size,
                           const void *src, size_t src_size, cmz_error *err) {
     if (!dctx || !dst_size || (!src && src_size) || (!dst && dst_capacity))
-        return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                         "cmz_decompress: NULL argument");
+        return cmz__error(err, CMZ_ERR_INVALID_ARG, "cmz_decompress: NULL argument");
     cmz_source s;
     cmz_source_memory(&s, src ? src : "", src_size);
     cmz_frame_reader *r;
@@ -279,9 +275,9 @@ cmz_status cmz_decompress(cmz_dctx *dctx, void *dst, size_t dst_capacity, size_t
     if (st != CMZ_OK) return st;
     uint64_t size = r->fi.content_size;
     if (size > dst_capacity)
-        st = cmz__fail(err, CMZ_ERR_DST_TOO_SMALL, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                       "the frame holds %llu bytes; the destination has room for %zu",
-                       (unsigned long long)size, dst_capacity);
+        st = cmz__error(err, CMZ_ERR_DST_TOO_SMALL,
+                        "the frame holds %llu bytes; the destination has room for %zu",
+                        (unsigned long long)size, dst_capacity);
     else if (r->fi.frame_start != 0)
         st = cmz__fail(err, CMZ_ERR_CORRUPT, CMZ_NO_POSITION, 0,
                        "%llu bytes before the frame: one-shot decompression takes one frame "

@@ -13,9 +13,8 @@
  * that writing a file overlaps decoding.
  *
  * Each decoding thread decodes into slots of its own, whichever chunk it is given: a slot that
- * two cores write in turn moves its lines between their caches with every chunk, and cmz -d
- * -T2 spent 13% more CPU decoding (a ring of slots shared by chunk number: 195 against 173
- * ms for 256 MiB, median of 8; two one-thread processes at once: 174 each). */
+ * two cores write in turn moves its lines between their caches with every chunk, which costs
+ * CPU (see docs/BENCH.md, "Figures behind constants in the code"). */
 #include "internal.h"
 
 #include <assert.h>
@@ -154,8 +153,7 @@ static cmz_status run(ahead *a, uint64_t offset, uint64_t end, const cmz_output 
         /* Only this thread reads the interrupt flag (a signal handler's, or the caller's own):
          * chunks already started finish, nothing more is written or started. */
         if (cmz__interrupted(p->interrupt)) {
-            st = cmz__fail(err, CMZ_ERR_INTERRUPTED, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                           "interrupted");
+            st = cmz__error(err, CMZ_ERR_INTERRUPTED, "interrupted");
             break;
         }
         submit_chunks(a);
@@ -186,8 +184,7 @@ static cmz_status run(ahead *a, uint64_t offset, uint64_t end, const cmz_output 
 cmz_status cmz_frame_reader_write(cmz_frame_reader *r, uint64_t offset, uint64_t length,
                                   const cmz_output *out, cmz_error *err) {
     if (!r || !out || !out->write)
-        return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                         "cmz_frame_reader_write: NULL argument");
+        return cmz__error(err, CMZ_ERR_INVALID_ARG, "cmz_frame_reader_write: NULL argument");
     cmz_status st = cmz__reader_check_range(r, offset, length, err);
     if (st != CMZ_OK) return st;
     if (length == 0) return CMZ_OK;
@@ -207,8 +204,7 @@ cmz_status cmz_frame_reader_write(cmz_frame_reader *r, uint64_t offset, uint64_t
     a.ndecoders = r->dctx->threads < a.nslots ? r->dctx->threads : a.nslots;
     if ((st = cmz__oq_init(&a.queue, r->dctx->pool, a.nslots, err)) != CMZ_OK) return st;
     if (!(a.slots = cmz__calloc(a.nslots, sizeof *a.slots))) {
-        st = cmz__fail(err, CMZ_ERR_NOMEM, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                       "no memory for %u chunk slots", a.nslots);
+        st = cmz__error(err, CMZ_ERR_NOMEM, "no memory for %u chunk slots", a.nslots);
     } else {
         for (unsigned k = 0; k < a.nslots; k++) {
             a.slots[k].oj.run = decode_job;

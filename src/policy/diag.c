@@ -71,14 +71,14 @@ static const char *intern(cmz_diags *d, const char *file) {
     return n->text;
 }
 
-void cmz__report_init(cmz__reporter *r, cmz_diags *diags, const char *file) {
+void cmz__diag_sink_init(cmz__diag_sink *r, cmz_diags *diags, const char *file) {
     r->diags = diags;
     r->file = file ? file : "";
     r->errors = 0;
     r->absent_codecs = 0;
 }
 
-static void store(cmz__reporter *r, cmz_diag_severity severity, unsigned line,
+static void store(cmz__diag_sink *r, cmz_diag_severity severity, unsigned line,
                   unsigned column, const char *fmt, va_list ap) {
     cmz_diags *d = r->diags;
     if (!d) return;
@@ -95,7 +95,7 @@ static void store(cmz__reporter *r, cmz_diag_severity severity, unsigned line,
     vsnprintf(diag->message, sizeof diag->message, fmt, ap);
 }
 
-void cmz__report(cmz__reporter *r, unsigned line, unsigned column, const char *fmt, ...) {
+void cmz__diag_error(cmz__diag_sink *r, unsigned line, unsigned column, const char *fmt, ...) {
     r->errors++;
     va_list ap;
     va_start(ap, fmt);
@@ -103,7 +103,7 @@ void cmz__report(cmz__reporter *r, unsigned line, unsigned column, const char *f
     va_end(ap);
 }
 
-void cmz__warn(cmz__reporter *r, unsigned line, unsigned column, const char *fmt, ...) {
+void cmz__diag_warn(cmz__diag_sink *r, unsigned line, unsigned column, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     store(r, CMZ_DIAG_WARNING, line, column, fmt, ap);

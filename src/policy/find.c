@@ -75,10 +75,10 @@ cmz_status cmz_policy_open(const char *config_path, bool missing_is_default, cmz
     if (!out) return CMZ_ERR_INVALID_ARG;
     cmz_status st = cmz_policy_locate(config_path, loc);
     if (st != CMZ_OK) {
-        cmz__reporter r;
-        cmz__report_init(&r, diags, "");
-        cmz__report(&r, 0, 0, "the policy file's path is longer than %d bytes",
-                    CMZ_POLICY_PATH_MAX - 1);
+        cmz__diag_sink r;
+        cmz__diag_sink_init(&r, diags, "");
+        cmz__diag_error(&r, 0, 0, "the policy file's path is longer than %d bytes",
+                        CMZ_POLICY_PATH_MAX - 1);
         return st;
     }
     if (loc->source == CMZ_POLICY_SOURCE_BUILTIN || (!loc->exists && missing_is_default)) {

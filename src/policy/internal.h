@@ -21,13 +21,14 @@ typedef struct {
     const char *file;
     size_t errors;
     unsigned absent_codecs; /* bit per codec id already warned about (cmz__policy_check_codec) */
-} cmz__reporter;
+} cmz__diag_sink;
 
-void cmz__report_init(cmz__reporter *r, cmz_diags *diags, const char *file);
-void cmz__report(cmz__reporter *r, unsigned line, unsigned column, const char *fmt, ...)
+void cmz__diag_sink_init(cmz__diag_sink *r, cmz_diags *diags, const char *file);
+/* An error at (line, column); line 0: not in a file. Counted in r->errors. */
+void cmz__diag_error(cmz__diag_sink *r, unsigned line, unsigned column, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 /* A diagnostic that does not make the call fail (not counted in r->errors). */
-void cmz__warn(cmz__reporter *r, unsigned line, unsigned column, const char *fmt, ...)
+void cmz__diag_warn(cmz__diag_sink *r, unsigned line, unsigned column, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
 /* Sorts the diagnostics from index `start` on by line and column (stable), so that a file's
@@ -92,7 +93,7 @@ enum { CMZ__TAKES_STR = 1, CMZ__TAKES_INT = 2, CMZ__TAKES_FLOAT = 4, CMZ__TAKES_
  * for messages): a scalar, not null, and plain or of a type the key takes. Reports and returns
  * false otherwise. */
 bool cmz__value_check(const cmz__value *v, const char *name, const char *expected,
-                      unsigned takes, cmz__reporter *r);
+                      unsigned takes, cmz__diag_sink *r);
 
 /* How a key's number is written and its range. */
 typedef struct {
@@ -110,12 +111,12 @@ typedef struct {
  * the rule allows; no leading zero (octal to YAML 1.1 readers), no hex, '_', exponent or
  * other text; a value tagged !!int takes no fraction or unit. Overflow is out of range, never
  * wrapped. Reports at v's position and returns false when the text is not such a number. */
-bool cmz__parse_number(const cmz__value *v, const cmz__number_rule *rule, cmz__reporter *r,
+bool cmz__parse_number(const cmz__value *v, const cmz__number_rule *rule, cmz__diag_sink *r,
                        int64_t *out);
 
 /* Parses v into the key's field of *e; reports and returns false when it is not valid on
  * its own (the level's range is checked later, against the entry's codec). */
-bool cmz__policy_set_key(cmz_policy_entry *e, int key, const cmz__value *v, cmz__reporter *r);
+bool cmz__policy_set_key(cmz_policy_entry *e, int key, const cmz__value *v, cmz__diag_sink *r);
 
 /* ---- filter and typesize (filter_keys.c) ---- */
 
@@ -125,8 +126,8 @@ const char *cmz__policy_filter_name(int filter);
  * (try 2 and 4), 2, 4 or 8. */
 bool cmz__policy_filter_pair_ok(int codec, int filter, unsigned typesize);
 /* Parse one value (reported at v's position); the pair is checked later. */
-bool cmz__policy_parse_filter(const char *s, const cmz__value *v, cmz__reporter *r, int *out);
-bool cmz__policy_parse_typesize(const cmz__value *v, cmz__reporter *r, unsigned *out);
+bool cmz__policy_parse_filter(const char *s, const cmz__value *v, cmz__diag_sink *r, int *out);
+bool cmz__policy_parse_typesize(const cmz__value *v, cmz__diag_sink *r, unsigned *out);
 
 /* Completes and checks the entry's filter and typesize after the keys were set: `given`
  * says which of the two the file or the settings named (f and t: their values, for the
@@ -134,24 +135,24 @@ bool cmz__policy_parse_typesize(const cmz__value *v, cmz__reporter *r, unsigned 
  * else takes the filter's own (none 1, auto 0 = try 2 and 4); the other filters need one.
  * Reports at the value that is wrong. */
 bool cmz__policy_check_filter(cmz_policy_entry *e, const cmz__value *f, const cmz__value *t,
-                              cmz__reporter *r);
+                              cmz__diag_sink *r);
 
 /* Checks the level against the entry's codec; reports at (line, column). A codec that cmz
  * knows but this build lacks passes: its range is unknown here (cmz__policy_check_codec). */
 bool cmz__policy_check_level(const cmz_policy_entry *e, unsigned line, unsigned column,
-                             cmz__reporter *r);
+                             cmz__diag_sink *r);
 
 /* Warns at (line, column) when the entry's codec is not compiled into this build, naming
- * what the type compresses with instead (cmz_policy_apply); once per codec per reporter, so
+ * what the type compresses with instead (cmz_policy_apply); once per codec per sink, so
  * that a file's warnings stay few beside its errors. */
 void cmz__policy_check_codec(const cmz_policy_entry *e, unsigned line, unsigned column,
-                             cmz__reporter *r);
+                             cmz__diag_sink *r);
 
 /* Checks a type name (rules in policy.h); reports at (line, column). */
-bool cmz__policy_check_type(const char *name, unsigned line, unsigned column, cmz__reporter *r);
+bool cmz__policy_check_type(const char *name, unsigned line, unsigned column, cmz__diag_sink *r);
 
 /* Every field of an entry as cmz__policy_set_key would accept it (for cmz_policy_put). */
-bool cmz__policy_check_entry(const cmz_policy_entry *e, cmz__reporter *r);
+bool cmz__policy_check_entry(const cmz_policy_entry *e, cmz__diag_sink *r);
 
 /* ---- the policy object (policy.c) ---- */
 
@@ -165,7 +166,7 @@ size_t cmz__policy_find(const cmz_policy *p, const char *type);
 
 /* The text parsers of the policy and the release rules (cmz__policy_parse,
  * cmz__release_parse), out being the cmz_policy ** or cmz_release_rules ** they fill. */
-typedef cmz_status (*cmz__yaml_text_parser)(const char *text, size_t size, cmz__reporter *r,
+typedef cmz_status (*cmz__yaml_text_parser)(const char *text, size_t size, cmz__diag_sink *r,
                                             void *out);
 /* Both files' loaders, written once: parse reads text (named `name` in diagnostics) into out,
  * its diagnostics sorted by position into diags; CMZ_ERR_INVALID_ARG when one is an error. */
@@ -193,6 +194,6 @@ cmz_status cmz__policy_target(const char *path, char resolved[PATH_MAX], const c
 
 /* Parses YAML text into a new policy; reports every problem through r. *out is NULL
  * unless the text is a valid policy. CMZ_ERR_NOMEM or CMZ_OK (check r->errors). */
-cmz_status cmz__policy_parse(const char *text, size_t size, cmz__reporter *r, cmz_policy **out);
+cmz_status cmz__policy_parse(const char *text, size_t size, cmz__diag_sink *r, cmz_policy **out);
 
 #endif

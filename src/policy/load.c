@@ -8,8 +8,8 @@
 
 cmz_status cmz__load_yaml_string(const char *text, size_t size, const char *name,
                                  cmz__yaml_text_parser parse, void *out, cmz_diags *diags) {
-    cmz__reporter r;
-    cmz__report_init(&r, diags, name ? name : "<string>");
+    cmz__diag_sink r;
+    cmz__diag_sink_init(&r, diags, name ? name : "<string>");
     size_t first = cmz_diags_count(diags);
     cmz_status st = parse(text ? text : "", size, &r, out);
     cmz__diags_sort_from(diags, first);
@@ -18,12 +18,12 @@ cmz_status cmz__load_yaml_string(const char *text, size_t size, const char *name
 }
 
 /* Reads a YAML file whole (pipes too) into a cmz__malloc'd buffer (*text; the caller frees it). */
-static cmz_status read_yaml_file(const char *path, const char *not_what, cmz__reporter *r,
+static cmz_status read_yaml_file(const char *path, const char *not_what, cmz__diag_sink *r,
                                  char **text_out, size_t *size_out) {
     *text_out = NULL;
     FILE *f = fopen(path, "rb");
     if (!f) {
-        cmz__report(r, 0, 0, "cannot read: %s", strerror(errno));
+        cmz__diag_error(r, 0, 0, "cannot read: %s", strerror(errno));
         return CMZ_ERR_IO;
     }
     /* Grows as needed: works for pipes and /dev/stdin as well as regular files. */
@@ -47,11 +47,11 @@ static cmz_status read_yaml_file(const char *path, const char *not_what, cmz__re
     fclose(f);
     cmz_status st = CMZ_OK;
     if (failed) {
-        cmz__report(r, 0, 0, "cannot read: %s", strerror(e));
+        cmz__diag_error(r, 0, 0, "cannot read: %s", strerror(e));
         st = CMZ_ERR_IO;
     } else if (size > CMZ__YAML_MAX_SIZE) {
-        cmz__report(r, 0, 0, "file is larger than %zu MiB: not %s", CMZ__YAML_MAX_SIZE >> 20,
-                    not_what);
+        cmz__diag_error(r, 0, 0, "file is larger than %zu MiB: not %s", CMZ__YAML_MAX_SIZE >> 20,
+                        not_what);
         st = CMZ_ERR_INVALID_ARG;
     }
     if (st != CMZ_OK) {
@@ -65,8 +65,8 @@ static cmz_status read_yaml_file(const char *path, const char *not_what, cmz__re
 
 cmz_status cmz__load_yaml_file(const char *path, const char *not_what,
                                cmz__yaml_text_parser parse, void *out, cmz_diags *diags) {
-    cmz__reporter r;
-    cmz__report_init(&r, diags, path);
+    cmz__diag_sink r;
+    cmz__diag_sink_init(&r, diags, path);
     char *text;
     size_t size;
     cmz_status st = read_yaml_file(path, not_what, &r, &text, &size);
@@ -79,7 +79,7 @@ cmz_status cmz__load_yaml_file(const char *path, const char *not_what,
     return st;
 }
 
-static cmz_status parse_policy(const char *text, size_t size, cmz__reporter *r, void *out) {
+static cmz_status parse_policy(const char *text, size_t size, cmz__diag_sink *r, void *out) {
     return cmz__policy_parse(text, size, r, out);
 }
 

@@ -19,8 +19,7 @@ struct cmz_policy_lock {
 cmz_status cmz_policy_lock_file(const char *path, cmz_policy_lock **out, cmz_error *err) {
     if (out) *out = NULL;
     if (!path || !path[0] || !out)
-        return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                         "no policy file to lock");
+        return cmz__error(err, CMZ_ERR_INVALID_ARG, "no policy file to lock");
     char resolved[PATH_MAX], lock_path[PATH_MAX + 8];
     const char *target;
     cmz_status st = cmz__policy_target(path, resolved, &target, err);
@@ -28,8 +27,7 @@ cmz_status cmz_policy_lock_file(const char *path, cmz_policy_lock **out, cmz_err
     snprintf(lock_path, sizeof lock_path, "%s.lock", target);
     cmz_policy_lock *lock = cmz__calloc(1, sizeof *lock);
     if (!lock)
-        return cmz__fail(err, CMZ_ERR_NOMEM, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                         "out of memory locking '%s'", path);
+        return cmz__error(err, CMZ_ERR_NOMEM, "out of memory locking '%s'", path);
     /* Read-only: flock needs no write access, so every user who may change a shared policy
      * can lock it whoever created the lock file (0666 minus that user's umask). A symbolic
      * link in its place is refused rather than followed: creating the lock must not create a
@@ -41,8 +39,8 @@ cmz_status cmz_policy_lock_file(const char *path, cmz_policy_lock **out, cmz_err
     if (e) {
         if (lock->fd >= 0) close(lock->fd);
         cmz__free(lock);
-        return cmz__fail(err, CMZ_ERR_IO, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                         "cannot lock '%s' (with '%s'): %s", path, lock_path, strerror(e));
+        return cmz__error(err, CMZ_ERR_IO,
+                          "cannot lock '%s' (with '%s'): %s", path, lock_path, strerror(e));
     }
     *out = lock;
     return CMZ_OK;

@@ -18,7 +18,7 @@
 
 typedef struct {
     yaml_document_t *doc;
-    cmz__reporter *r;
+    cmz__diag_sink *r;
     cmz_policy *policy;
     bool nomem;
     bool have_default; /* a type named 'default' was read */
@@ -32,15 +32,15 @@ static bool parse_entry(walker *w, const yaml_node_t *type_node, const yaml_node
     unsigned tline = cmz__yaml_line(type_node->start_mark), tcol = cmz__yaml_column(type_node->start_mark);
     if (n->type != YAML_MAPPING_NODE) {
         if (cmz__yaml_empty_scalar(n))
-            cmz__report(w->r, tline, tcol,
-                        "type '%s' has no settings; it needs algorithm, level, chunk_size, "
-                        "auto_compress, threshold_mb and priority",
-                        e->type);
+            cmz__diag_error(w->r, tline, tcol,
+                            "type '%s' has no settings; it needs algorithm, level, chunk_size, "
+                            "auto_compress, threshold_mb and priority",
+                            e->type);
         else
-            cmz__report(w->r, cmz__yaml_line(n->start_mark), cmz__yaml_column(n->start_mark),
-                        "type '%s' must be a mapping of keys (algorithm, level, chunk_size, "
-                        "auto_compress, threshold_mb, priority), got %s",
-                        e->type, cmz__yaml_kind(n));
+            cmz__diag_error(w->r, cmz__yaml_line(n->start_mark), cmz__yaml_column(n->start_mark),
+                            "type '%s' must be a mapping of keys (algorithm, level, chunk_size, "
+                            "auto_compress, threshold_mb, priority), got %s",
+                            e->type, cmz__yaml_kind(n));
         return false;
     }
     const yaml_node_t *seen[CMZ__KEY_COUNT] = {NULL};
@@ -63,9 +63,9 @@ static bool parse_entry(walker *w, const yaml_node_t *type_node, const yaml_node
             continue;
         }
         if (seen[k]) {
-            cmz__report(w->r, cmz__yaml_line(kn->start_mark), cmz__yaml_column(kn->start_mark),
-                        "duplicate key '%s' in type '%s' (first given at line %u)", key,
-                        e->type, cmz__yaml_line(seen[k]->start_mark));
+            cmz__diag_error(w->r, cmz__yaml_line(kn->start_mark), cmz__yaml_column(kn->start_mark),
+                            "duplicate key '%s' in type '%s' (first given at line %u)", key,
+                            e->type, cmz__yaml_line(seen[k]->start_mark));
             continue;
         }
         seen[k] = vn;
@@ -81,8 +81,8 @@ static bool parse_entry(walker *w, const yaml_node_t *type_node, const yaml_node
                      cmz__policy_keys[k]);
         }
     if (missing[0])
-        cmz__report(w->r, tline, tcol, "type '%s' is missing %s %s", e->type,
-                    strchr(missing, ',') ? "keys" : "key", missing);
+        cmz__diag_error(w->r, tline, tcol, "type '%s' is missing %s %s", e->type,
+                        strchr(missing, ',') ? "keys" : "key", missing);
     if (valid[CMZ__KEY_ALGORITHM] && valid[CMZ__KEY_LEVEL]) {
         const yaml_node_t *ln = seen[CMZ__KEY_LEVEL];
         cmz__policy_check_level(e, cmz__yaml_line(ln->start_mark), cmz__yaml_column(ln->start_mark), w->r);
@@ -118,18 +118,18 @@ static void parse_types(walker *w, const yaml_node_t *root_key, const yaml_node_
     unsigned col = cmz__yaml_column(root_key->start_mark);
     if (n->type != YAML_MAPPING_NODE) {
         const char *how = cmz__yaml_empty_scalar(n) ? "is empty" : "is not a mapping";
-        cmz__report(w->r, line, col,
-                    ROOT_KEY " %s: it must map type names (at least 'default') to their "
-                    "settings",
-                    how);
+        cmz__diag_error(w->r, line, col,
+                        ROOT_KEY " %s: it must map type names (at least 'default') to their "
+                        "settings",
+                        how);
         return;
     }
     if (!cmz__yaml_each_type(w->doc, w->r, n, MAX_TYPES, "a policy", parse_type, w))
         w->nomem = true;
     if (!w->have_default && !w->nomem)
-        cmz__report(w->r, line, col,
-                    "no 'default' type: every policy needs one, it applies to the types the "
-                    "policy does not list");
+        cmz__diag_error(w->r, line, col,
+                        "no 'default' type: every policy needs one, it applies to the types the "
+                        "policy does not list");
 }
 
 static void parse_types_cb(void *ctx, yaml_document_t *doc, const yaml_node_t *root_key,
@@ -139,7 +139,7 @@ static void parse_types_cb(void *ctx, yaml_document_t *doc, const yaml_node_t *r
     parse_types(w, root_key, n);
 }
 
-cmz_status cmz__policy_parse(const char *text, size_t size, cmz__reporter *r, cmz_policy **out) {
+cmz_status cmz__policy_parse(const char *text, size_t size, cmz__diag_sink *r, cmz_policy **out) {
     *out = NULL;
     walker w = {.r = r, .policy = cmz__policy_new(0)};
     if (!w.policy) return CMZ_ERR_NOMEM;

@@ -2,6 +2,7 @@
  * delete). Every edit validates a copy first, so a failed edit changes nothing. */
 #include "internal.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -38,7 +39,7 @@ cmz_policy *cmz__policy_new(size_t cap) {
     p->cap = cap ? cap : 8;
     p->entries = cmz__calloc(p->cap, sizeof *p->entries);
     if (!p->entries) {
-        cmz__free(p);
+        cmz_policy_free(p); /* takes a policy built in part */
         return NULL;
     }
     return p;
@@ -147,7 +148,7 @@ cmz_status cmz_policy_apply(const cmz_policy *p, const char *type, cmz_params *p
 /* Applies settings to *e, reporting every bad one; then checks the level against the
  * (possibly new) codec, and the filter and typesize together when either was given. */
 static bool apply_settings(cmz_policy_entry *e, const cmz_policy_setting *settings,
-                           size_t count, cmz__reporter *r) {
+                           size_t count, cmz__diag_sink *r) {
     size_t before = r->errors;
     bool level_checkable = true, filter_checkable = true;
     cmz__value given[CMZ__KEY_COUNT];
@@ -158,8 +159,8 @@ static bool apply_settings(cmz_policy_entry *e, const cmz_policy_setting *settin
         if (k < 0) {
             char q[48];
             const char *hint = cmz__suggest(key, cmz__policy_keys, CMZ__KEY_COUNT);
-            cmz__report(r, 0, 0, "unknown key '%s'%s%s%s", cmz__quote(key, q, sizeof q),
-                        hint ? "; did you mean '" : "", hint ? hint : "", hint ? "'?" : "");
+            cmz__diag_error(r, 0, 0, "unknown key '%s'%s%s%s", cmz__quote(key, q, sizeof q),
+                            hint ? "; did you mean '" : "", hint ? hint : "", hint ? "'?" : "");
             continue;
         }
         cmz__value v = {settings[i].value ? settings[i].value : "", CMZ__TAG_PLAIN, NULL, 0, 0};
@@ -175,7 +176,7 @@ static bool apply_settings(cmz_policy_entry *e, const cmz_policy_setting *settin
         cmz_error_clear(&err);
         const cmz_codec *codec;
         cmz_codec_by_name(given[CMZ__KEY_ALGORITHM].text, &codec, &err);
-        cmz__report(r, 0, 0, "%s", err.message);
+        cmz__diag_error(r, 0, 0, "%s", err.message);
         level_checkable = filter_checkable = false;
     }
     if (level_checkable && cmz__policy_check_level(e, 0, 0, r))
@@ -207,16 +208,17 @@ static cmz_status insert(cmz_policy *p, const cmz_policy_entry *e) {
 cmz_status cmz_policy_create(cmz_policy *p, const char *type,
                              const cmz_policy_setting *settings, size_t count,
                              cmz_diags *diags) {
-    cmz__reporter r;
-    cmz__report_init(&r, diags, "");
+    cmz__diag_sink r;
+    cmz__diag_sink_init(&r, diags, "");
     if (!p || !type || (count && !settings)) return CMZ_ERR_INVALID_ARG;
     if (!cmz__policy_check_type(type, 0, 0, &r)) return CMZ_ERR_INVALID_ARG;
     if (cmz__policy_find(p, type) != SIZE_MAX) {
-        cmz__report(&r, 0, 0, "type '%s' already exists", type);
+        cmz__diag_error(&r, 0, 0, "type '%s' already exists", type);
         return CMZ_ERR_INVALID_ARG;
     }
     const cmz_policy_entry *def = cmz_policy_lookup(p, NULL);
-    if (!def) return CMZ_ERR_INVALID_ARG; /* cannot happen: every policy keeps `default` */
+    assert(def && "every policy keeps `default`");
+    if (!def) return CMZ_ERR_INVALID_ARG;
     cmz_policy_entry e = *def;
     snprintf(e.type, sizeof e.type, "%s", type);
     if (!apply_settings(&e, settings, count, &r)) return CMZ_ERR_INVALID_ARG;
@@ -226,13 +228,13 @@ cmz_status cmz_policy_create(cmz_policy *p, const char *type,
 cmz_status cmz_policy_update(cmz_policy *p, const char *type,
                              const cmz_policy_setting *settings, size_t count,
                              cmz_diags *diags) {
-    cmz__reporter r;
-    cmz__report_init(&r, diags, "");
+    cmz__diag_sink r;
+    cmz__diag_sink_init(&r, diags, "");
     if (!p || !type || (count && !settings)) return CMZ_ERR_INVALID_ARG;
     size_t i = cmz__policy_find(p, type);
     if (i == SIZE_MAX) {
         char q[48];
-        cmz__report(&r, 0, 0, "no type '%s' in the policy", cmz__quote(type, q, sizeof q));
+        cmz__diag_error(&r, 0, 0, "no type '%s' in the policy", cmz__quote(type, q, sizeof q));
         return CMZ_ERR_INVALID_ARG;
     }
     cmz_policy_entry e = p->entries[i];
@@ -242,8 +244,8 @@ cmz_status cmz_policy_update(cmz_policy *p, const char *type,
 }
 
 cmz_status cmz_policy_put(cmz_policy *p, const cmz_policy_entry *e, cmz_diags *diags) {
-    cmz__reporter r;
-    cmz__report_init(&r, diags, "");
+    cmz__diag_sink r;
+    cmz__diag_sink_init(&r, diags, "");
     if (!p || !e) return CMZ_ERR_INVALID_ARG;
     if (!cmz__policy_check_entry(e, &r)) return CMZ_ERR_INVALID_ARG;
     size_t i = cmz__policy_find(p, e->type);
@@ -253,18 +255,18 @@ cmz_status cmz_policy_put(cmz_policy *p, const cmz_policy_entry *e, cmz_diags *d
 }
 
 cmz_status cmz_policy_delete(cmz_policy *p, const char *type, cmz_diags *diags) {
-    cmz__reporter r;
-    cmz__report_init(&r, diags, "");
+    cmz__diag_sink r;
+    cmz__diag_sink_init(&r, diags, "");
     if (!p || !type) return CMZ_ERR_INVALID_ARG;
     char q[48];
     if (strcmp(type, "default") == 0) {
-        cmz__report(&r, 0, 0, "type 'default' cannot be deleted: it is the fallback for "
+        cmz__diag_error(&r, 0, 0, "type 'default' cannot be deleted: it is the fallback for "
                               "every type the policy does not list");
         return CMZ_ERR_INVALID_ARG;
     }
     size_t i = cmz__policy_find(p, type);
     if (i == SIZE_MAX) {
-        cmz__report(&r, 0, 0, "no type '%s' in the policy", cmz__quote(type, q, sizeof q));
+        cmz__diag_error(&r, 0, 0, "no type '%s' in the policy", cmz__quote(type, q, sizeof q));
         return CMZ_ERR_INVALID_ARG;
     }
     memmove(&p->entries[i], &p->entries[i + 1], (p->count - i - 1) * sizeof *p->entries);

@@ -25,7 +25,7 @@ cmz_release_rules *cmz__release_rules_new(size_t cap) {
     rules->cap = cap ? cap : 8;
     rules->rules = cmz__calloc(rules->cap, sizeof *rules->rules);
     if (!rules->rules) {
-        cmz__free(rules);
+        cmz_release_rules_free(rules); /* takes rules built in part */
         return NULL;
     }
     return rules;
@@ -81,29 +81,29 @@ const cmz_release_rule *cmz_release_rules_get(const cmz_release_rules *rules,
 }
 
 /* The same ranges as a file's values (release_parse.c), for rules built in code. */
-bool cmz__release_check_rule(const cmz_release_rule *rule, cmz__reporter *r) {
+bool cmz__release_check_rule(const cmz_release_rule *rule, cmz__diag_sink *r) {
     size_t before = r->errors;
     if (memchr(rule->type, '\0', sizeof rule->type) == NULL)
-        cmz__report(r, 0, 0, "type name is not NUL-terminated");
+        cmz__diag_error(r, 0, 0, "type name is not NUL-terminated");
     else
         cmz__policy_check_type(rule->type, 0, 0, r);
     if (rule->priority < 1 || rule->priority > CMZ_RELEASE_PRIORITY_MAX)
-        cmz__report(r, 0, 0, "priority %u is out of range 1..%u (1 is released first)",
-                    rule->priority, CMZ_RELEASE_PRIORITY_MAX);
+        cmz__diag_error(r, 0, 0, "priority %u is out of range 1..%u (1 is released first)",
+                        rule->priority, CMZ_RELEASE_PRIORITY_MAX);
     if (rule->max_retain_time < 1 || rule->max_retain_time > CMZ_RELEASE_RETAIN_MAX)
-        cmz__report(r, 0, 0,
-                    "max_retain_time %" PRIu32 " is out of range 1..%u seconds (one year)",
-                    rule->max_retain_time, CMZ_RELEASE_RETAIN_MAX);
+        cmz__diag_error(r, 0, 0,
+                        "max_retain_time %" PRIu32 " is out of range 1..%u seconds (one year)",
+                        rule->max_retain_time, CMZ_RELEASE_RETAIN_MAX);
     if (rule->min_required > CMZ__RELEASE_MIN_REQUIRED_MAX)
-        cmz__report(r, 0, 0, "min_required %u is out of range 0..%u", rule->min_required,
-                    CMZ__RELEASE_MIN_REQUIRED_MAX);
+        cmz__diag_error(r, 0, 0, "min_required %u is out of range 0..%u", rule->min_required,
+                        CMZ__RELEASE_MIN_REQUIRED_MAX);
     return r->errors == before;
 }
 
 cmz_status cmz_release_rules_put(cmz_release_rules *rules, const cmz_release_rule *rule,
                                  cmz_diags *diags) {
-    cmz__reporter r;
-    cmz__report_init(&r, diags, "");
+    cmz__diag_sink r;
+    cmz__diag_sink_init(&r, diags, "");
     if (!rules || !rule) return CMZ_ERR_INVALID_ARG;
     if (!cmz__release_check_rule(rule, &r)) return CMZ_ERR_INVALID_ARG;
     size_t i = cmz__release_rules_find(rules, rule->type);
@@ -116,7 +116,7 @@ cmz_status cmz_release_rules_put(cmz_release_rules *rules, const cmz_release_rul
 
 /* ---- loading ---- */
 
-static cmz_status parse_rules(const char *text, size_t size, cmz__reporter *r, void *out) {
+static cmz_status parse_rules(const char *text, size_t size, cmz__diag_sink *r, void *out) {
     return cmz__release_parse(text, size, r, out);
 }
 

@@ -31,11 +31,11 @@ bool cmz__release_rules_append(cmz_release_rules *rules, const cmz_release_rule 
 size_t cmz__release_rules_find(const cmz_release_rules *rules, const char *type);
 
 /* Every field of a rule as a file's would be checked (for put); reports without a position. */
-bool cmz__release_check_rule(const cmz_release_rule *rule, cmz__reporter *r);
+bool cmz__release_check_rule(const cmz_release_rule *rule, cmz__diag_sink *r);
 
 /* Parses YAML text into new rules, reporting every problem through r. *out is NULL unless
  * the text is valid. CMZ_ERR_NOMEM or CMZ_OK (check r->errors). */
-cmz_status cmz__release_parse(const char *text, size_t size, cmz__reporter *r,
+cmz_status cmz__release_parse(const char *text, size_t size, cmz__diag_sink *r,
                               cmz_release_rules **out);
 
 #endif

@@ -38,7 +38,7 @@ static const char *const expected[CMZ__RKEY_COUNT] = {
 
 typedef struct {
     yaml_document_t *doc;
-    cmz__reporter *r;
+    cmz__diag_sink *r;
     cmz_release_rules *rules;
     bool nomem;
 } walker;
@@ -49,7 +49,7 @@ typedef struct {
 /* Every number is an integer in plain decimal (cmz__parse_number: an optional sign, digits;
  * no fraction, unit, leading zero, hex or '_'), so that a file means the same to every reader. */
 static bool parse_uint(int key, const cmz__value *v, unsigned min, unsigned max,
-                       cmz__reporter *r, unsigned *out) {
+                       cmz__diag_sink *r, unsigned *out) {
     static const char *const range_note[CMZ__RKEY_COUNT] = {
         " (1 is released first)", " seconds (one year)", "", ""};
     char range[80];
@@ -63,7 +63,7 @@ static bool parse_uint(int key, const cmz__value *v, unsigned min, unsigned max,
 }
 
 /* Parses v into the key's field of *rule; reports and returns false when it is not valid. */
-static bool set_key(cmz_release_rule *rule, int key, const cmz__value *v, cmz__reporter *r) {
+static bool set_key(cmz_release_rule *rule, int key, const cmz__value *v, cmz__diag_sink *r) {
     const char *name = cmz__release_keys[key];
     char q[48];
     unsigned takes = key == CMZ__RKEY_COMPRESS_BEFORE_RELEASE ? CMZ__TAKES_BOOL : CMZ__TAKES_INT;
@@ -89,8 +89,8 @@ static bool set_key(cmz_release_rule *rule, int key, const cmz__value *v, cmz__r
             rule->compress_before_release = v->text[0] == 't';
             return true;
         }
-        cmz__report(r, v->line, v->column, "%s must be true or false, got '%s'", name,
-                    cmz__quote(v->text, q, sizeof q));
+        cmz__diag_error(r, v->line, v->column, "%s must be true or false, got '%s'", name,
+                        cmz__quote(v->text, q, sizeof q));
         return false;
     }
     return false;
@@ -115,14 +115,14 @@ static bool parse_rule(walker *w, const yaml_node_t *type_node, const yaml_node_
                                  ? " (is a key indented one level too little?)"
                                  : "";
         if (cmz__yaml_empty_scalar(n))
-            cmz__report(w->r, tline, tcol,
-                        "type '%s' has no rule; it needs priority and max_retain_time%s",
-                        rule->type, indent);
+            cmz__diag_error(w->r, tline, tcol,
+                            "type '%s' has no rule; it needs priority and max_retain_time%s",
+                            rule->type, indent);
         else
-            cmz__report(w->r, cmz__yaml_line(n->start_mark), cmz__yaml_column(n->start_mark),
-                        "type '%s' must be a mapping of keys (priority, max_retain_time), got "
-                        "%s%s",
-                        rule->type, cmz__yaml_kind(n), indent);
+            cmz__diag_error(w->r, cmz__yaml_line(n->start_mark), cmz__yaml_column(n->start_mark),
+                            "type '%s' must be a mapping of keys (priority, max_retain_time), got "
+                            "%s%s",
+                            rule->type, cmz__yaml_kind(n), indent);
         return false;
     }
     const yaml_node_t *seen[CMZ__RKEY_COUNT] = {NULL};
@@ -141,9 +141,9 @@ static bool parse_rule(walker *w, const yaml_node_t *type_node, const yaml_node_
             continue;
         }
         if (seen[k]) {
-            cmz__report(w->r, cmz__yaml_line(kn->start_mark), cmz__yaml_column(kn->start_mark),
-                        "duplicate key '%s' in type '%s' (first given at line %u)", key,
-                        rule->type, cmz__yaml_line(seen[k]->start_mark));
+            cmz__diag_error(w->r, cmz__yaml_line(kn->start_mark), cmz__yaml_column(kn->start_mark),
+                            "duplicate key '%s' in type '%s' (first given at line %u)", key,
+                            rule->type, cmz__yaml_line(seen[k]->start_mark));
             continue;
         }
         seen[k] = vn;
@@ -158,8 +158,8 @@ static bool parse_rule(walker *w, const yaml_node_t *type_node, const yaml_node_
                      cmz__release_keys[k]);
         }
     if (missing[0])
-        cmz__report(w->r, tline, tcol, "type '%s' is missing %s %s", rule->type,
-                    strchr(missing, ',') ? "keys" : "key", missing);
+        cmz__diag_error(w->r, tline, tcol, "type '%s' is missing %s %s", rule->type,
+                        strchr(missing, ',') ? "keys" : "key", missing);
     return w->r->errors == before;
 }
 
@@ -182,13 +182,13 @@ static void parse_types(walker *w, const yaml_node_t *root_key, const yaml_node_
     if (n->type != YAML_MAPPING_NODE) {
         unsigned line = cmz__yaml_line(root_key->start_mark), col = cmz__yaml_column(root_key->start_mark);
         if (cmz__yaml_empty_scalar(n))
-            cmz__report(w->r, line, col,
-                        ROOT_KEY " is empty: it must map type names to their rules (write "
-                        "'" ROOT_KEY ": {}' to release nothing)");
+            cmz__diag_error(w->r, line, col,
+                            ROOT_KEY " is empty: it must map type names to their rules (write "
+                            "'" ROOT_KEY ": {}' to release nothing)");
         else
-            cmz__report(w->r, line, col,
-                        ROOT_KEY " must be a mapping of type names to their rules, got %s",
-                        cmz__yaml_kind(n));
+            cmz__diag_error(w->r, line, col,
+                            ROOT_KEY " must be a mapping of type names to their rules, got %s",
+                            cmz__yaml_kind(n));
         return;
     }
     if (!cmz__yaml_each_type(w->doc, w->r, n, MAX_TYPES, "a file", parse_type, w))
@@ -202,7 +202,7 @@ static void parse_types_cb(void *ctx, yaml_document_t *doc, const yaml_node_t *r
     parse_types(w, root_key, n);
 }
 
-cmz_status cmz__release_parse(const char *text, size_t size, cmz__reporter *r,
+cmz_status cmz__release_parse(const char *text, size_t size, cmz__diag_sink *r,
                               cmz_release_rules **out) {
     *out = NULL;
     walker w = {.r = r, .rules = cmz__release_rules_new(0)};

@@ -121,8 +121,8 @@ cmz_status cmz_policy_format(const cmz_policy *p, char *buf, size_t cap, size_t 
 /* ---- atomic save ---- */
 
 static cmz_status io_fail(cmz_error *err, const char *what, const char *path, int errnum) {
-    return cmz__fail(err, CMZ_ERR_IO, CMZ_NO_POSITION, CMZ_NO_POSITION, "cannot %s '%s': %s",
-                     what, path, strerror(errnum));
+    return cmz__error(err, CMZ_ERR_IO, "cannot %s '%s': %s",
+                      what, path, strerror(errnum));
 }
 
 /* The temp file keeps the replaced file's permissions; a new file gets 0666 less the umask. */
@@ -149,15 +149,13 @@ cmz_status cmz__policy_target(const char *path, char resolved[PATH_MAX], const c
         *target = resolved;
     }
     if (strlen(*target) >= PATH_MAX)
-        return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                         "path too long: '%s'", path);
+        return cmz__error(err, CMZ_ERR_INVALID_ARG, "path too long: '%s'", path);
     return CMZ_OK;
 }
 
 cmz_status cmz_policy_save(const cmz_policy *p, const char *path, cmz_error *err) {
     if (!p || !path || !path[0])
-        return cmz__fail(err, CMZ_ERR_INVALID_ARG, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                         "no policy or no path to save it to");
+        return cmz__error(err, CMZ_ERR_INVALID_ARG, "no policy or no path to save it to");
     char resolved[PATH_MAX];
     const char *target;
     cmz_status st = cmz__policy_target(path, resolved, &target, err);
@@ -167,8 +165,7 @@ cmz_status cmz_policy_save(const cmz_policy *p, const char *path, cmz_error *err
     cmz_policy_format(p, NULL, 0, &size);
     char *text = cmz__malloc(size + 1);
     if (!text)
-        return cmz__fail(err, CMZ_ERR_NOMEM, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                         "out of memory formatting the policy");
+        return cmz__error(err, CMZ_ERR_NOMEM, "out of memory formatting the policy");
     cmz_policy_format(p, text, size + 1, &size);
 
     /* Hold back the usual interrupts while the temp file exists: they are delivered after,

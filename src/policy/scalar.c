@@ -20,14 +20,14 @@ static bool is_null(const cmz__value *v) {
 }
 
 bool cmz__value_check(const cmz__value *v, const char *name, const char *expected,
-                      unsigned takes, cmz__reporter *r) {
+                      unsigned takes, cmz__diag_sink *r) {
     char q[48];
     if (!v->text) {
-        cmz__report(r, v->line, v->column, "%s must be %s, got %s", name, expected, v->kind);
+        cmz__diag_error(r, v->line, v->column, "%s must be %s, got %s", name, expected, v->kind);
         return false;
     }
     if (is_null(v)) {
-        cmz__report(r, v->line, v->column, "%s has no value; it must be %s", name, expected);
+        cmz__diag_error(r, v->line, v->column, "%s has no value; it must be %s", name, expected);
         return false;
     }
     switch (v->tag) {
@@ -37,9 +37,9 @@ bool cmz__value_check(const cmz__value *v, const char *name, const char *expecte
     case CMZ__TAG_STR:
         if (takes & CMZ__TAKES_STR) return true;
         /* A number or a boolean written as a string: "3" and !!str 3 are not 3. */
-        cmz__report(r, v->line, v->column, "%s must be %s, got the string \"%s\" (%s)", name,
-                    expected, cmz__quote(v->text, q, sizeof q),
-                    v->tag == CMZ__TAG_QUOTED ? "remove the quotes" : "tagged !!str");
+        cmz__diag_error(r, v->line, v->column, "%s must be %s, got the string \"%s\" (%s)", name,
+                        expected, cmz__quote(v->text, q, sizeof q),
+                        v->tag == CMZ__TAG_QUOTED ? "remove the quotes" : "tagged !!str");
         return false;
     case CMZ__TAG_INT:
     case CMZ__TAG_FLOAT:
@@ -48,8 +48,8 @@ bool cmz__value_check(const cmz__value *v, const char *name, const char *expecte
                        : v->tag == CMZ__TAG_FLOAT ? CMZ__TAKES_FLOAT
                                                   : CMZ__TAKES_BOOL;
         if (takes & bit) return true;
-        cmz__report(r, v->line, v->column, "%s must be %s, got a value tagged %s", name,
-                    expected, tag_names[v->tag]);
+        cmz__diag_error(r, v->line, v->column, "%s must be %s, got a value tagged %s", name,
+                        expected, tag_names[v->tag]);
         return false;
     }
     case CMZ__TAG_NULL:
@@ -93,23 +93,23 @@ static uint64_t scaled_fraction(const char *digits, size_t count, unsigned shift
     return bits + (k && d[0] >= 5); /* half up */
 }
 
-static bool junk(const cmz__value *v, const cmz__number_rule *rule, cmz__reporter *r) {
+static bool junk(const cmz__value *v, const cmz__number_rule *rule, cmz__diag_sink *r) {
     char q[48];
-    cmz__report(r, v->line, v->column, "%s must be %s, got '%s'", rule->name, rule->expected,
-                cmz__quote(v->text, q, sizeof q));
+    cmz__diag_error(r, v->line, v->column, "%s must be %s, got '%s'", rule->name, rule->expected,
+                    cmz__quote(v->text, q, sizeof q));
     return false;
 }
 
 static bool out_of_range(const cmz__value *v, const cmz__number_rule *rule, const char *how,
-                         cmz__reporter *r) {
+                         cmz__diag_sink *r) {
     char q[48];
     if (!how) return junk(v, rule, r);
-    cmz__report(r, v->line, v->column, "%s %s %s", rule->name, cmz__quote(v->text, q, sizeof q),
-                how);
+    cmz__diag_error(r, v->line, v->column, "%s %s %s", rule->name, cmz__quote(v->text, q, sizeof q),
+                    how);
     return false;
 }
 
-bool cmz__parse_number(const cmz__value *v, const cmz__number_rule *rule, cmz__reporter *r,
+bool cmz__parse_number(const cmz__value *v, const cmz__number_rule *rule, cmz__diag_sink *r,
                        int64_t *out) {
     assert(v->text && rule->max >= 0 && (rule->min >= 0 || (!rule->shift && !rule->units)));
     char q[48];
@@ -138,11 +138,11 @@ bool cmz__parse_number(const cmz__value *v, const cmz__number_rule *rule, cmz__r
             while (i < count && strcasecmp(unit, units[i].unit) != 0) i++;
             if (i == count) {
                 char qu[48];
-                cmz__report(r, v->line, v->column,
-                            "%s '%s' has an unknown unit '%s'; use B, KB, MB or GB (1KB = 1024 "
-                            "bytes) or a plain number of bytes",
-                            rule->name, cmz__quote(s, q, sizeof q),
-                            cmz__quote(unit, qu, sizeof qu));
+                cmz__diag_error(r, v->line, v->column,
+                                "%s '%s' has an unknown unit '%s'; use B, KB, MB or GB (1KB = 1024 "
+                                "bytes) or a plain number of bytes",
+                                rule->name, cmz__quote(s, q, sizeof q),
+                                cmz__quote(unit, qu, sizeof qu));
                 return false;
             }
             shift += units[i].shift;
@@ -152,17 +152,17 @@ bool cmz__parse_number(const cmz__value *v, const cmz__number_rule *rule, cmz__r
     if (*end) return junk(v, rule, r);
     bool zero = !n && strspn(fraction, "0") >= frac_digits;
     if (negative && !zero && rule->min >= 0) {
-        cmz__report(r, v->line, v->column, "%s must not be negative, got %s", rule->name,
-                    cmz__quote(s, q, sizeof q));
+        cmz__diag_error(r, v->line, v->column, "%s must not be negative, got %s", rule->name,
+                        cmz__quote(s, q, sizeof q));
         return false;
     }
     /* 010 is octal to YAML 1.1 readers and decimal to others: a file that means the same to
      * every reader writes 10. */
     if (digits > 1 && p[0] == '0') {
-        cmz__report(r, v->line, v->column,
-                    "%s %s has a leading zero, which some YAML readers take as octal; write "
-                    "it without",
-                    rule->name, cmz__quote(s, q, sizeof q));
+        cmz__diag_error(r, v->line, v->column,
+                        "%s %s has a leading zero, which some YAML readers take as octal; write "
+                        "it without",
+                        rule->name, cmz__quote(s, q, sizeof q));
         return false;
     }
     if (negative && rule->min < 0) {

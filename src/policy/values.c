@@ -40,7 +40,7 @@ int cmz__policy_key_index(const char *name) {
 
 /* ---- sizes: "65536", "512KB", "4 MB", "1GiB"; units binary, as the CLI's (docs/CLI.md) ---- */
 
-static bool parse_chunk_size(const cmz__value *v, cmz__reporter *r, uint32_t *out) {
+static bool parse_chunk_size(const cmz__value *v, cmz__diag_sink *r, uint32_t *out) {
     _Static_assert(CMZ_CHUNK_SIZE_MIN == 16 && CMZ_CHUNK_SIZE_MAX == 1u << 30,
                    "the messages name the limits");
     const cmz__number_rule rule = {"chunk_size",
@@ -71,7 +71,7 @@ static void format_size(uint64_t n, char *buf, size_t cap) {
 
 /* ---- threshold_mb: a plain decimal number of MiB, "5" or "0.5" ---- */
 
-static bool parse_threshold(const cmz__value *v, cmz__reporter *r, uint64_t *out) {
+static bool parse_threshold(const cmz__value *v, cmz__diag_sink *r, uint64_t *out) {
     _Static_assert(CMZ_POLICY_THRESHOLD_MAX == MIB << 20, "the message names the maximum");
     const cmz__number_rule rule = {"threshold_mb",
                                    expected[CMZ__KEY_THRESHOLD_MB],
@@ -107,7 +107,7 @@ static void format_mb(uint64_t bytes, char *buf, size_t cap) {
 /* ---- the other keys ---- */
 
 /* Any integer a codec could take; the codec's own range is checked with the entry's codec. */
-static bool parse_level(const cmz__value *v, cmz__reporter *r, int *out) {
+static bool parse_level(const cmz__value *v, cmz__diag_sink *r, int *out) {
     const cmz__number_rule rule = {"level", expected[CMZ__KEY_LEVEL], -999999999, 999999999,
                                    0, false, false, "is out of range", "is out of range"};
     int64_t n;
@@ -116,7 +116,7 @@ static bool parse_level(const cmz__value *v, cmz__reporter *r, int *out) {
     return true;
 }
 
-static bool parse_algorithm(const char *s, const cmz__value *v, cmz__reporter *r, int *out) {
+static bool parse_algorithm(const char *s, const cmz__value *v, cmz__diag_sink *r, int *out) {
     cmz_error err;
     cmz_error_clear(&err);
     const cmz_codec *codec = NULL;
@@ -138,13 +138,13 @@ static bool parse_algorithm(const char *s, const cmz__value *v, cmz__reporter *r
     for (int id = 0; id <= CMZ_CODEC_ID_MAX; id++) names[n++] = cmz__codec_known_name(id);
     const char *hint = err.status == CMZ_ERR_UNKNOWN_CODEC ? cmz__suggest(s, names, n) : NULL;
     if (hint)
-        cmz__report(r, v->line, v->column, "%s; did you mean '%s'?", err.message, hint);
+        cmz__diag_error(r, v->line, v->column, "%s; did you mean '%s'?", err.message, hint);
     else
-        cmz__report(r, v->line, v->column, "%s", err.message);
+        cmz__diag_error(r, v->line, v->column, "%s", err.message);
     return false;
 }
 
-static bool parse_priority(const char *s, const cmz__value *v, cmz__reporter *r,
+static bool parse_priority(const char *s, const cmz__value *v, cmz__diag_sink *r,
                            cmz_priority *out) {
     for (int i = 0; i < 3; i++)
         if (strcmp(s, priority_names[i]) == 0) {
@@ -153,13 +153,13 @@ static bool parse_priority(const char *s, const cmz__value *v, cmz__reporter *r,
         }
     char q[48];
     const char *hint = cmz__suggest(s, priority_names, 3);
-    cmz__report(r, v->line, v->column, "priority must be high, medium or low, got '%s'%s%s%s",
-                cmz__quote(s, q, sizeof q), hint ? "; did you mean '" : "", hint ? hint : "",
-                hint ? "'?" : "");
+    cmz__diag_error(r, v->line, v->column, "priority must be high, medium or low, got '%s'%s%s%s",
+                    cmz__quote(s, q, sizeof q), hint ? "; did you mean '" : "", hint ? hint : "",
+                    hint ? "'?" : "");
     return false;
 }
 
-bool cmz__policy_set_key(cmz_policy_entry *e, int key, const cmz__value *v, cmz__reporter *r) {
+bool cmz__policy_set_key(cmz_policy_entry *e, int key, const cmz__value *v, cmz__diag_sink *r) {
     static const unsigned takes[CMZ__KEY_COUNT] = {
         [CMZ__KEY_ALGORITHM] = CMZ__TAKES_STR,
         [CMZ__KEY_LEVEL] = CMZ__TAKES_INT,
@@ -186,8 +186,8 @@ bool cmz__policy_set_key(cmz_policy_entry *e, int key, const cmz__value *v, cmz_
             e->auto_compress = v->text[0] == 't';
             return true;
         }
-        cmz__report(r, v->line, v->column, "auto_compress must be true or false, got '%s'",
-                    cmz__quote(v->text, q, sizeof q));
+        cmz__diag_error(r, v->line, v->column, "auto_compress must be true or false, got '%s'",
+                        cmz__quote(v->text, q, sizeof q));
         return false;
     case CMZ__KEY_THRESHOLD_MB:
         return parse_threshold(v, r, &e->threshold);
@@ -202,48 +202,48 @@ bool cmz__policy_set_key(cmz_policy_entry *e, int key, const cmz__value *v, cmz_
 }
 
 bool cmz__policy_check_level(const cmz_policy_entry *e, unsigned line, unsigned column,
-                             cmz__reporter *r) {
+                             cmz__diag_sink *r) {
     const cmz_codec *codec = cmz_codec_by_id(e->codec);
     if (!codec && cmz__codec_known_name(e->codec)) return true;
     if (!codec) {
-        cmz__report(r, line, column, "codec id %d is unknown", e->codec);
+        cmz__diag_error(r, line, column, "codec id %d is unknown", e->codec);
         return false;
     }
     cmz_error err;
     cmz_error_clear(&err);
     /* CMZ_LEVEL_DEFAULT is an API sentinel, never a level a file may name. */
     if (e->level == CMZ_LEVEL_DEFAULT)
-        cmz__fail(&err, CMZ_ERR_LEVEL_RANGE, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                  "level %d is out of range for %s (valid: %d..%d)", e->level,
-                  cmz_codec_name(codec), cmz_codec_min_level(codec),
-                  cmz_codec_max_level(codec));
+        cmz__error(&err, CMZ_ERR_LEVEL_RANGE,
+                   "level %d is out of range for %s (valid: %d..%d)", e->level,
+                   cmz_codec_name(codec), cmz_codec_min_level(codec),
+                   cmz_codec_max_level(codec));
     else if (cmz_codec_check_level(codec, e->level, NULL, &err) == CMZ_OK)
         return true;
     else if (cmz_codec_min_level(codec) == cmz_codec_max_level(codec))
         /* "valid: 0..0" reads as a range to pick from; there is nothing to pick. */
-        cmz__fail(&err, CMZ_ERR_LEVEL_RANGE, CMZ_NO_POSITION, CMZ_NO_POSITION,
-                  "%s has no levels: its level is %d (for level %d, choose an algorithm that "
-                  "has levels)",
-                  cmz_codec_name(codec), cmz_codec_min_level(codec), e->level);
-    cmz__report(r, line, column, "%s", err.message);
+        cmz__error(&err, CMZ_ERR_LEVEL_RANGE,
+                   "%s has no levels: its level is %d (for level %d, choose an algorithm that "
+                   "has levels)",
+                   cmz_codec_name(codec), cmz_codec_min_level(codec), e->level);
+    cmz__diag_error(r, line, column, "%s", err.message);
     return false;
 }
 
 void cmz__policy_check_codec(const cmz_policy_entry *e, unsigned line, unsigned column,
-                             cmz__reporter *r) {
+                             cmz__diag_sink *r) {
     const char *name = cmz__codec_known_name(e->codec);
     if (cmz_codec_by_id(e->codec) || !name) return;
     _Static_assert(CMZ_CODEC_ID_MAX < sizeof r->absent_codecs * CHAR_BIT, "a bit per codec");
     unsigned bit = 1u << e->codec;
     if (r->absent_codecs & bit) return;
     r->absent_codecs |= bit;
-    cmz__warn(r, line, column,
-              "%s is not compiled into this build: type '%s' (and any other type naming it) "
-              "uses %s (the build's default codec) at its default level",
-              name, e->type, cmz_codec_name(cmz_codec_default()));
+    cmz__diag_warn(r, line, column,
+                   "%s is not compiled into this build: type '%s' (and any other type naming it) "
+                   "uses %s (the build's default codec) at its default level",
+                   name, e->type, cmz_codec_name(cmz_codec_default()));
 }
 
-bool cmz__policy_check_type(const char *name, unsigned line, unsigned column, cmz__reporter *r) {
+bool cmz__policy_check_type(const char *name, unsigned line, unsigned column, cmz__diag_sink *r) {
     size_t len = strlen(name);
     bool ok = len >= 1 && len <= CMZ_POLICY_TYPE_MAX &&
               (isalpha((unsigned char)name[0]) || name[0] == '_');
@@ -253,34 +253,34 @@ bool cmz__policy_check_type(const char *name, unsigned line, unsigned column, cm
     }
     if (!ok) {
         char q[48];
-        cmz__report(r, line, column,
-                    "type name '%s' is not valid: use up to %d letters, digits, '_', '-' and "
-                    "'.', starting with a letter or '_'",
-                    cmz__quote(name, q, sizeof q), CMZ_POLICY_TYPE_MAX);
+        cmz__diag_error(r, line, column,
+                        "type name '%s' is not valid: use up to %d letters, digits, '_', '-' and "
+                        "'.', starting with a letter or '_'",
+                        cmz__quote(name, q, sizeof q), CMZ_POLICY_TYPE_MAX);
     }
     return ok;
 }
 
-bool cmz__policy_check_entry(const cmz_policy_entry *e, cmz__reporter *r) {
+bool cmz__policy_check_entry(const cmz_policy_entry *e, cmz__diag_sink *r) {
     size_t before = r->errors;
     if (memchr(e->type, '\0', sizeof e->type) == NULL)
-        cmz__report(r, 0, 0, "type name is not NUL-terminated");
+        cmz__diag_error(r, 0, 0, "type name is not NUL-terminated");
     else
         cmz__policy_check_type(e->type, 0, 0, r);
     if (cmz__policy_check_level(e, 0, 0, r)) cmz__policy_check_codec(e, 0, 0, r);
     if (e->chunk_size < CMZ_CHUNK_SIZE_MIN || e->chunk_size > CMZ_CHUNK_SIZE_MAX)
-        cmz__report(r, 0, 0, "chunk_size %" PRIu32 " bytes is outside %u bytes..1GB",
-                    e->chunk_size, CMZ_CHUNK_SIZE_MIN);
+        cmz__diag_error(r, 0, 0, "chunk_size %" PRIu32 " bytes is outside %u bytes..1GB",
+                        e->chunk_size, CMZ_CHUNK_SIZE_MIN);
     if (e->threshold > CMZ_POLICY_THRESHOLD_MAX)
-        cmz__report(r, 0, 0, "threshold of %" PRIu64 " bytes is above the maximum of 1 TiB",
-                    e->threshold);
+        cmz__diag_error(r, 0, 0, "threshold of %" PRIu64 " bytes is above the maximum of 1 TiB",
+                        e->threshold);
     if ((unsigned)e->priority > CMZ_PRIORITY_LOW)
-        cmz__report(r, 0, 0, "priority %d is not high, medium or low", (int)e->priority);
+        cmz__diag_error(r, 0, 0, "priority %d is not high, medium or low", (int)e->priority);
     if (e->filter != CMZ_FILTER_AUTO && cmz_filter_check(e->filter, 1) == CMZ_ERR_UNSUPPORTED)
-        cmz__report(r, 0, 0, "filter id %d is unknown", e->filter);
+        cmz__diag_error(r, 0, 0, "filter id %d is unknown", e->filter);
     else if (!cmz__policy_filter_pair_ok(e->codec, e->filter, e->typesize))
-        cmz__report(r, 0, 0, "typesize %u is not valid for filter %s", e->typesize,
-                    cmz__policy_filter_name(e->filter));
+        cmz__diag_error(r, 0, 0, "typesize %u is not valid for filter %s", e->typesize,
+                        cmz__policy_filter_name(e->filter));
     return r->errors == before;
 }
 

@@ -32,7 +32,7 @@ typedef struct {
 typedef struct {
     yaml_parser_t parser;
     yaml_document_t doc;
-    cmz__reporter *r;
+    cmz__diag_sink *r;
     const cmz__yaml_root *spec;
     const char *text;
     size_t size;
@@ -69,7 +69,7 @@ static bool fail_at(builder *b, yaml_mark_t at, const char *fmt, ...) {
     va_start(ap, fmt);
     vsnprintf(message, sizeof message, fmt, ap);
     va_end(ap);
-    cmz__report(b->r, cmz__yaml_line(at), cmz__yaml_column(at), "%s", message);
+    cmz__diag_error(b->r, cmz__yaml_line(at), cmz__yaml_column(at), "%s", message);
     b->failed = true;
     return false;
 }
@@ -303,11 +303,11 @@ static void refuse_second_document(builder *b) {
     }
 }
 
-cmz_status cmz__yaml_load(const char *text, size_t size, cmz__reporter *r,
+cmz_status cmz__yaml_load(const char *text, size_t size, cmz__diag_sink *r,
                           const cmz__yaml_root *spec) {
     if (size > CMZ__YAML_MAX_SIZE) {
-        cmz__report(r, 0, 0, "larger than %zu MiB: not %s", CMZ__YAML_MAX_SIZE >> 20,
-                    spec->file_kind);
+        cmz__diag_error(r, 0, 0, "larger than %zu MiB: not %s", CMZ__YAML_MAX_SIZE >> 20,
+                        spec->file_kind);
         return CMZ_OK;
     }
     builder *b = cmz__calloc(1, sizeof *b);
@@ -325,7 +325,7 @@ cmz_status cmz__yaml_load(const char *text, size_t size, cmz__reporter *r,
     if (!b->failed && !b->nomem) {
         yaml_node_t *root = have ? yaml_document_get_root_node(&b->doc) : NULL;
         if (!root)
-            cmz__report(r, 1, 1, "%s", spec->empty);
+            cmz__diag_error(r, 1, 1, "%s", spec->empty);
         else
             cmz__yaml_parse_root(&b->doc, r, root, spec);
         if (root) refuse_second_document(b);

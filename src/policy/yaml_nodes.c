@@ -13,16 +13,16 @@ const char *cmz__yaml_kind(const yaml_node_t *n) {
     }
 }
 
-const char *cmz__yaml_scalar(cmz__reporter *r, const yaml_node_t *n, const char *what) {
+const char *cmz__yaml_scalar(cmz__diag_sink *r, const yaml_node_t *n, const char *what) {
     if (n->type != YAML_SCALAR_NODE) {
-        cmz__report(r, cmz__yaml_line(n->start_mark), cmz__yaml_column(n->start_mark),
-                    "%s must be a string, got %s", what, cmz__yaml_kind(n));
+        cmz__diag_error(r, cmz__yaml_line(n->start_mark), cmz__yaml_column(n->start_mark),
+                        "%s must be a string, got %s", what, cmz__yaml_kind(n));
         return NULL;
     }
     const char *text = (const char *)n->data.scalar.value;
     if (strlen(text) != n->data.scalar.length) {
-        cmz__report(r, cmz__yaml_line(n->start_mark), cmz__yaml_column(n->start_mark),
-                    "%s contains a NUL character", what);
+        cmz__diag_error(r, cmz__yaml_line(n->start_mark), cmz__yaml_column(n->start_mark),
+                        "%s contains a NUL character", what);
         return NULL;
     }
     return text;
@@ -48,7 +48,7 @@ static cmz__tag tag_of(const yaml_node_t *n) {
     return CMZ__TAG_STR;
 }
 
-cmz__value cmz__yaml_value(cmz__reporter *r, const yaml_node_t *n, const char *key) {
+cmz__value cmz__yaml_value(cmz__diag_sink *r, const yaml_node_t *n, const char *key) {
     cmz__value v = {NULL, CMZ__TAG_PLAIN, cmz__yaml_kind(n), cmz__yaml_line(n->start_mark),
                     cmz__yaml_column(n->start_mark)};
     if (n->type == YAML_SCALAR_NODE) {
@@ -59,12 +59,12 @@ cmz__value cmz__yaml_value(cmz__reporter *r, const yaml_node_t *n, const char *k
     return v;
 }
 
-void cmz__yaml_parse_root(yaml_document_t *doc, cmz__reporter *r, const yaml_node_t *root,
+void cmz__yaml_parse_root(yaml_document_t *doc, cmz__diag_sink *r, const yaml_node_t *root,
                           const cmz__yaml_root *spec) {
     unsigned line = cmz__yaml_line(root->start_mark), col = cmz__yaml_column(root->start_mark);
     if (root->type != YAML_MAPPING_NODE) {
-        cmz__report(r, line, col, "%s must be a mapping with the key '%s:', got %s",
-                    spec->file_kind, spec->root_key, cmz__yaml_kind(root));
+        cmz__diag_error(r, line, col, "%s must be a mapping with the key '%s:', got %s",
+                        spec->file_kind, spec->root_key, cmz__yaml_kind(root));
         return;
     }
     const yaml_node_t *found = NULL;
@@ -76,8 +76,8 @@ void cmz__yaml_parse_root(yaml_document_t *doc, cmz__reporter *r, const yaml_nod
         unsigned kline = cmz__yaml_line(kn->start_mark), kcol = cmz__yaml_column(kn->start_mark);
         if (strcmp(key, spec->root_key) == 0) {
             if (found)
-                cmz__report(r, kline, kcol, "duplicate key '%s' (first given at line %u)",
-                            spec->root_key, cmz__yaml_line(found->start_mark));
+                cmz__diag_error(r, kline, kcol, "duplicate key '%s' (first given at line %u)",
+                                spec->root_key, cmz__yaml_line(found->start_mark));
             else
                 spec->parse_value(spec->ctx, doc, found = kn,
                                   yaml_document_get_node(doc, pair->value));
@@ -85,25 +85,25 @@ void cmz__yaml_parse_root(yaml_document_t *doc, cmz__reporter *r, const yaml_nod
         }
         char q[48];
         const char *hint = cmz__suggest(key, &spec->root_key, 1);
-        cmz__report(r, kline, kcol, "unknown key '%s' at the top level; %s '%s'%s",
-                    cmz__quote(key, q, sizeof q), hint ? "did you mean" : "the only key is",
-                    spec->root_key, hint ? "?" : "");
+        cmz__diag_error(r, kline, kcol, "unknown key '%s' at the top level; %s '%s'%s",
+                        cmz__quote(key, q, sizeof q), hint ? "did you mean" : "the only key is",
+                        spec->root_key, hint ? "?" : "");
     }
     if (!found)
-        cmz__report(r, line, col, "no '%s:' key: %s maps it to %s", spec->root_key,
-                    spec->file_kind, spec->maps_to);
+        cmz__diag_error(r, line, col, "no '%s:' key: %s maps it to %s", spec->root_key,
+                        spec->file_kind, spec->maps_to);
 }
 
 void cmz__yaml_report_error(const yaml_parser_t *p, const char *text, size_t size,
-                            cmz__reporter *r) {
+                            cmz__diag_sink *r) {
     if (p->error == YAML_READER_ERROR) {
         unsigned line = 1, col = 1;
         for (size_t i = 0; i < p->problem_offset && i < size; i++) {
             if (text[i] == '\n') line++, col = 1;
             else if (((unsigned char)text[i] & 0xC0) != 0x80) col++;
         }
-        cmz__report(r, line, col, "not readable as YAML text: %s",
-                    p->problem ? p->problem : "invalid input");
+        cmz__diag_error(r, line, col, "not readable as YAML text: %s",
+                        p->problem ? p->problem : "invalid input");
         return;
     }
     const char *problem = p->problem ? p->problem : "malformed YAML";
@@ -112,31 +112,31 @@ void cmz__yaml_report_error(const yaml_parser_t *p, const char *text, size_t siz
     const char *hint = at < size && text[at] == '\t' ? "; indent with spaces, not tabs" : "";
     unsigned line = cmz__yaml_line(p->problem_mark), col = cmz__yaml_column(p->problem_mark);
     if (p->context)
-        cmz__report(r, line, col, "YAML syntax error: %s (%s at line %u, column %u)%s", problem,
-                    p->context, cmz__yaml_line(p->context_mark),
-                    cmz__yaml_column(p->context_mark), hint);
+        cmz__diag_error(r, line, col, "YAML syntax error: %s (%s at line %u, column %u)%s",
+                        problem, p->context, cmz__yaml_line(p->context_mark),
+                        cmz__yaml_column(p->context_mark), hint);
     else
-        cmz__report(r, line, col, "YAML syntax error: %s%s", problem, hint);
+        cmz__diag_error(r, line, col, "YAML syntax error: %s%s", problem, hint);
 }
 
-void cmz__yaml_report_unknown_key(cmz__reporter *r, const yaml_node_t *key_node, const char *key,
+void cmz__yaml_report_unknown_key(cmz__diag_sink *r, const yaml_node_t *key_node, const char *key,
                                   const char *type, const char *const *keys, size_t nkeys,
                                   const char *valid) {
     char q[48];
     unsigned line = cmz__yaml_line(key_node->start_mark), col = cmz__yaml_column(key_node->start_mark);
     if (strcmp(key, "<<") == 0) {
-        cmz__report(r, line, col,
-                    "YAML merge keys ('<<') are not supported: give every key of type '%s'",
-                    type);
+        cmz__diag_error(r, line, col,
+                        "YAML merge keys ('<<') are not supported: give every key of type '%s'",
+                        type);
         return;
     }
     const char *hint = cmz__suggest(key, keys, nkeys);
     if (hint)
-        cmz__report(r, line, col, "unknown key '%s' in type '%s'; did you mean '%s'?",
-                    cmz__quote(key, q, sizeof q), type, hint);
+        cmz__diag_error(r, line, col, "unknown key '%s' in type '%s'; did you mean '%s'?",
+                        cmz__quote(key, q, sizeof q), type, hint);
     else
-        cmz__report(r, line, col, "unknown key '%s' in type '%s'; valid keys: %s",
-                    cmz__quote(key, q, sizeof q), type, valid);
+        cmz__diag_error(r, line, col, "unknown key '%s' in type '%s'; valid keys: %s",
+                        cmz__quote(key, q, sizeof q), type, valid);
 }
 
 typedef struct {
@@ -144,7 +144,7 @@ typedef struct {
     unsigned line;
 } seen_type;
 
-bool cmz__yaml_each_type(yaml_document_t *doc, cmz__reporter *r, const yaml_node_t *n,
+bool cmz__yaml_each_type(yaml_document_t *doc, cmz__diag_sink *r, const yaml_node_t *n,
                          size_t max_types, const char *holder, cmz__yaml_type_fn each_type,
                          void *ctx) {
     assert(n->type == YAML_MAPPING_NODE);
@@ -159,7 +159,8 @@ bool cmz__yaml_each_type(yaml_document_t *doc, cmz__reporter *r, const yaml_node
         const yaml_node_t *vn = yaml_document_get_node(doc, pair->value);
         unsigned line = cmz__yaml_line(kn->start_mark), col = cmz__yaml_column(kn->start_mark);
         if ((size_t)(pair - n->data.mapping.pairs.start) == max_types) {
-            cmz__report(r, line, col, "too many types: %s holds at most %zu", holder, max_types);
+            cmz__diag_error(r, line, col, "too many types: %s holds at most %zu", holder,
+                            max_types);
             break;
         }
         const char *name = cmz__yaml_scalar(r, kn, "a type name");
@@ -167,8 +168,8 @@ bool cmz__yaml_each_type(yaml_document_t *doc, cmz__reporter *r, const yaml_node
         bool duplicate = false;
         for (size_t i = 0; i < nseen && !duplicate; i++)
             if (strcmp(seen[i].name, name) == 0) {
-                cmz__report(r, line, col, "duplicate type '%s' (first defined at line %u)", name,
-                            seen[i].line);
+                cmz__diag_error(r, line, col, "duplicate type '%s' (first defined at line %u)",
+                                name, seen[i].line);
                 duplicate = true;
             }
         if (duplicate) continue;

@@ -1,7 +1,7 @@
 /* The YAML loader of the policy layer (yaml_load.c) and the libyaml node helpers that the
  * walkers of its two files use (parse.c: the compression policy; release_parse.c: the release
  * rules): positions, node kinds, scalars and their tags, the top-level mapping and libyaml's
- * own errors, all reported through a cmz__reporter. */
+ * own errors, all reported through a cmz__diag_sink. */
 #ifndef CMZ_POLICY_YAML_NODES_H
 #define CMZ_POLICY_YAML_NODES_H
 
@@ -16,16 +16,16 @@ static inline unsigned cmz__yaml_column(yaml_mark_t m) { return (unsigned)m.colu
 const char *cmz__yaml_kind(const yaml_node_t *n);
 /* A scalar's text, or NULL (reported, as `what`) when the node is not a scalar or holds a
  * NUL. */
-const char *cmz__yaml_scalar(cmz__reporter *r, const yaml_node_t *n, const char *what);
+const char *cmz__yaml_scalar(cmz__diag_sink *r, const yaml_node_t *n, const char *what);
 /* A plain empty scalar ("key:" with nothing after it). */
 bool cmz__yaml_empty_scalar(const yaml_node_t *n);
 /* The value of key `key` as found at node n (a scalar's text and tag, or what it is): see
  * cmz__value. A scalar holding a NUL is reported and gives text and kind NULL. */
-cmz__value cmz__yaml_value(cmz__reporter *r, const yaml_node_t *n, const char *key);
+cmz__value cmz__yaml_value(cmz__diag_sink *r, const yaml_node_t *n, const char *key);
 
 /* An unknown key in type `type`'s mapping: a merge key ('<<') is named as unsupported, a near
  * miss of one of keys[0..nkeys) gets a did-you-mean, anything else the list `valid`. */
-void cmz__yaml_report_unknown_key(cmz__reporter *r, const yaml_node_t *key_node, const char *key,
+void cmz__yaml_report_unknown_key(cmz__diag_sink *r, const yaml_node_t *key_node, const char *key,
                                   const char *type, const char *const *keys, size_t nkeys,
                                   const char *valid);
 
@@ -37,7 +37,7 @@ void cmz__yaml_report_unknown_key(cmz__reporter *r, const yaml_node_t *key_node,
  * false when it stopped or could not allocate. */
 typedef bool (*cmz__yaml_type_fn)(void *ctx, const yaml_node_t *key, const yaml_node_t *value,
                                   const char *name, unsigned line);
-bool cmz__yaml_each_type(yaml_document_t *doc, cmz__reporter *r, const yaml_node_t *n,
+bool cmz__yaml_each_type(yaml_document_t *doc, cmz__diag_sink *r, const yaml_node_t *n,
                          size_t max_types, const char *holder, cmz__yaml_type_fn each_type,
                          void *ctx);
 
@@ -51,7 +51,7 @@ typedef struct {
                         const yaml_node_t *value);
     void *ctx;
 } cmz__yaml_root;
-void cmz__yaml_parse_root(yaml_document_t *doc, cmz__reporter *r, const yaml_node_t *root,
+void cmz__yaml_parse_root(yaml_document_t *doc, cmz__diag_sink *r, const yaml_node_t *root,
                           const cmz__yaml_root *spec);
 
 /* Loads YAML text holding one document and reads it with spec (cmz__yaml_parse_root). Every
@@ -61,11 +61,11 @@ void cmz__yaml_parse_root(yaml_document_t *doc, cmz__reporter *r, const yaml_nod
  * !!seq on collections; undefined or duplicate anchors, more than 256 of them, aliases that
  * stand for more than 100000 nodes in all, an alias inside the collection it names; an empty
  * text; a second document. CMZ_ERR_NOMEM or CMZ_OK (check r->errors). */
-cmz_status cmz__yaml_load(const char *text, size_t size, cmz__reporter *r,
+cmz_status cmz__yaml_load(const char *text, size_t size, cmz__diag_sink *r,
                           const cmz__yaml_root *spec);
 
 /* libyaml's error as a located diagnostic; reader errors (bad UTF-8) only carry an offset. */
 void cmz__yaml_report_error(const yaml_parser_t *p, const char *text, size_t size,
-                            cmz__reporter *r);
+                            cmz__diag_sink *r);
 
 #endif

@@ -449,8 +449,8 @@ static void test_filters(void **state) {
     cmz_policy_setting size_only[] = {{"typesize", "4"}};
     assert_int_equal(cmz_policy_update(p, "subtitle", size_only, 1, d), CMZ_ERR_INVALID_ARG);
     assert_string_equal(all_diags(d), "typesize 4 needs a filter (shuffle, bitshuffle, delta, "
-                                      "planes or auto) or algorithm planes: otherwise, "
-                                      "typesize is 1\n");
+                                      "planes or auto) or the planes codec (algorithm "
+                                      "planes): otherwise, typesize is 1\n");
     assert_true(cmz_policy_equal(p, snapshot));
     /* A filter alone keeps a typesize that suits it: planes/4 -> shuffle/4 -> auto/4. */
     cmz_policy_setting to_shuffle[] = {{"filter", "shuffle"}}, to_auto[] = {{"filter", "auto"}},

@@ -242,7 +242,7 @@ refuse 1 "^cmz policy: unknown filter 'plane'; valid filters: none, shuffle, bit
     policy update subtitle --filter plane --typesize 4 --config p.yaml
 refuse 1 "^cmz policy: typesize must be 1, 2, 4 or 8 \(0 with filter auto\), got '3'$" \
     policy update model_weights --typesize 3 --config p.yaml
-refuse 1 "^cmz policy: typesize 4 needs a filter \(shuffle, bitshuffle, delta, planes or auto\) or algorithm planes: otherwise, typesize is 1$" \
+refuse 1 "^cmz policy: typesize 4 needs a filter \(shuffle, bitshuffle, delta, planes or auto\) or the planes codec \(algorithm planes\): otherwise, typesize is 1$" \
     policy update subtitle --typesize 4 --config p.yaml
 refuse 1 "^cmz policy: filter planes needs a typesize: 2, 4 or 8" \
     policy create x --filter planes --config p.yaml

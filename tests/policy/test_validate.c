@@ -204,7 +204,7 @@ static void test_filters(void **state) {
     /* A typesize without a filter, and a filter without a typesize. */
     expect_one(DEFAULT_TYPE "    typesize: 4\n",
                "p.yaml:9:15: typesize 4 needs a filter (shuffle, bitshuffle, delta, planes or "
-               "auto) or algorithm planes: otherwise, typesize is 1");
+               "auto) or the planes codec (algorithm planes): otherwise, typesize is 1");
     expect_one(DEFAULT_TYPE "    filter: planes\n",
                "p.yaml:9:13: filter planes needs a typesize: 2, 4 or 8 (the size of one "
                "element, e.g. 4 for float32, 2 for float16)");

@@ -1,6 +1,6 @@
 /* Messages of the data commands: "cmz: NAME: what" on stderr, summaries, sizes for people. */
-#ifndef CMZ_CLI_REPORT_H
-#define CMZ_CLI_REPORT_H
+#ifndef CMZ_CLI_MESSAGES_H
+#define CMZ_CLI_MESSAGES_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -1,5 +1,5 @@
 /* Error messages and summaries. */
-#include "report.h"
+#include "messages.h"
 
 #include <stdarg.h>
 #include <stdio.h>
