@@ -14,7 +14,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_TARGETS = decode stream reader salvage repair multiframe policy codec
 
 .PHONY: all bootstrap build demo test test-plain test-asan test-tsan test-minimal test-bigendian \
-        test-32bit abi-check bench fuzz fuzz-run install clean
+        test-32bit abi-check format format-check bench fuzz fuzz-run install clean
 
 all: build
 
@@ -71,6 +71,16 @@ test-bigendian:
 test-32bit:
 	@scripts/bootstrap --cross
 	@JOBS=$(JOBS) CMZ_WERROR=$(CMZ_WERROR) scripts/cross-test armhf $(BUILD_32BIT) $(CROSS_CTEST)
+
+# The C sources in the style of .clang-format (clang-format 14, Debian 12's): `format`
+# rewrites them, `format-check` lists the files that differ and fails.
+C_SOURCES = $(shell git ls-files '*.c' '*.h')
+format:
+	@clang-format -i $(C_SOURCES)
+
+format-check:
+	@bad=$$(for f in $(C_SOURCES); do clang-format $$f | cmp -s - $$f || echo $$f; done); \
+	if [ -n "$$bad" ]; then echo "format-check: not formatted (make format):" $$bad >&2; exit 1; fi
 
 # The library's ABI against the committed baseline abi/libcmz.abi (scripts/abi-check).
 abi-check: build
