@@ -44,10 +44,10 @@ static inline double bench_unit(uint64_t *state) { /* [0, 1) */
  * piece (40%), and zero runs such as padding or sparse tensors (15%), in 0.5..16 KiB pieces. */
 static inline void bench_gen_mixed(uint8_t *p, size_t n, uint64_t seed) {
     static const char *const words[] = {
-        "the", "frame", "render", "cache", "model", "weights", "subtitle", "memory",
-        "released", "compressed", "snapshot", "timeline", "clip", "export", "decoder", "of",
-        "to", "and", "scene", "cut", "transition", "effect", "layer", "budget", "pressure",
-        "a", "is", "was"};
+        "the",     "frame",    "render",     "cache",    "model",    "weights", "subtitle",
+        "memory",  "released", "compressed", "snapshot", "timeline", "clip",    "export",
+        "decoder", "of",       "to",         "and",      "scene",    "cut",     "transition",
+        "effect",  "layer",    "budget",     "pressure", "a",        "is",      "was"};
     const size_t nwords = sizeof words / sizeof words[0];
     uint64_t s = seed;
     size_t at = 0;
@@ -94,8 +94,8 @@ static inline void bench_gen_mixed(uint8_t *p, size_t n, uint64_t seed) {
  * in $CMZ_CORPUS when it is set, else in ../shared/corpus, ../../shared/corpus (from the
  * project or a build folder in it) and /work/shared/corpus. Returns a malloc'd copy and the
  * path found in `where`, or NULL when no such file holds those bytes. */
-static inline uint8_t *bench_corpus_slice(const char *name, size_t offset, size_t n,
-                                          char *where, size_t where_size) {
+static inline uint8_t *bench_corpus_slice(const char *name, size_t offset, size_t n, char *where,
+                                          size_t where_size) {
     const char *env = getenv("CMZ_CORPUS");
     const char *const dirs[] = {env, "../shared/corpus", "../../shared/corpus",
                                 "/work/shared/corpus"};

@@ -70,8 +70,7 @@ static int measure(const char *name, const uint8_t *src, size_t n, uint8_t *back
         failed = cmz_codec_compress(ctx, CMZ_LEVEL_DEFAULT, comp + i * bound, bound,
                                     src + i * chunk, len, &csize[i]) != CMZ_OK;
     }
-    if (!failed)
-        failed = cmz_compress(cctx, frame, frame_cap, &frame_size, src, n, &e) != CMZ_OK;
+    if (!failed) failed = cmz_compress(cctx, frame, frame_cap, &frame_size, src, n, &e) != CMZ_OK;
     double codec_s[REPS], extra[REPS];
     for (int r = 0; !failed && r < REPS; r++) {
         double t0 = bench_now_ns() * 1e-9;
@@ -81,23 +80,21 @@ static int measure(const char *name, const uint8_t *src, size_t n, uint8_t *back
         }
         double t1 = bench_now_ns() * 1e-9;
         size_t got = 0;
-        failed = cmz_decompress(dctx, back, n, &got, frame, frame_size, &e) != CMZ_OK ||
-                 got != n;
+        failed = cmz_decompress(dctx, back, n, &got, frame, frame_size, &e) != CMZ_OK || got != n;
         double t2 = bench_now_ns() * 1e-9;
         codec_s[r] = t1 - t0;
         extra[r] = (t2 - t1) - (t1 - t0);
     }
     if (failed || memcmp(back, src, n) != 0) {
-        fprintf(stderr, "%s: round trip failed%s%s\n", name, e.message[0] ? ": " : "",
-                e.message);
+        fprintf(stderr, "%s: round trip failed%s%s\n", name, e.message[0] ? ": " : "", e.message);
     } else {
         for (int r = 0; r < REPS; r++) extra[r] /= codec_s[r];
         qsort(codec_s, REPS, sizeof codec_s[0], bench_cmp_double);
         qsort(extra, REPS, sizeof extra[0], bench_cmp_double);
         printf("%-8s %zu bytes, %zu KiB chunks, 1 thread: the codec decodes %.0f MB/s; "
                "cmz_decompress with both CRC32Cs takes %.1f%% longer (median of %d)\n",
-               name, n, chunk >> 10, (double)n / 1e6 / codec_s[REPS / 2],
-               100 * extra[REPS / 2], REPS);
+               name, n, chunk >> 10, (double)n / 1e6 / codec_s[REPS / 2], 100 * extra[REPS / 2],
+               REPS);
     }
     cmz_codec_ctx_free(ctx);
     cmz_cctx_free(cctx);
@@ -118,8 +115,7 @@ int main(int argc, char **argv) {
     uint8_t *back = malloc(n ? n : 1);
     if (!src || !back) return 1;
     int failed = 0;
-    if (argc == 2)
-        failed = measure("lz4", src, n, back);
+    if (argc == 2) failed = measure("lz4", src, n, back);
     for (int k = 2; k < argc; k++) failed |= measure(argv[k], src, n, back);
     free(src);
     free(back);

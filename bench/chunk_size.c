@@ -66,8 +66,8 @@ int main(int argc, char **argv) {
     const char *const *codecs = argc > 2 ? (const char *const *)argv + 2 : defaults;
     int ncodecs = argc > 2 ? argc - 2 : 6;
     printf("input %s: %zu bytes, %u threads\n", argv[1], n, cmz_cpu_count());
-    printf("%-10s %10s %9s %10s %12s %12s\n", "codec", "chunk", "ratio", "vs whole",
-           "comp MB/s", "decomp MB/s");
+    printf("%-10s %10s %9s %10s %12s %12s\n", "codec", "chunk", "ratio", "vs whole", "comp MB/s",
+           "decomp MB/s");
     for (int k = 0; k < ncodecs; k++) {
         char name[64];
         snprintf(name, sizeof name, "%s", codecs[k]);
@@ -98,8 +98,7 @@ int main(int argc, char **argv) {
             p.chunk_size = cs;
             size_t f = run(&p, src, n, dst, cap, back, &ct, &dt);
             printf("%-10s %9uK %9.4f %+9.2f%% %12.1f %12.1f%s\n", name, cs >> 10,
-                   (double)n / (double)f, 100.0 * ((double)f / (double)whole - 1), mb / ct,
-                   mb / dt,
+                   (double)n / (double)f, 100.0 * ((double)f / (double)whole - 1), mb / ct, mb / dt,
                    cs == cmz_codec_default_chunk_size(codec) ? "  <- default" : "");
         }
         free(dst);

@@ -121,9 +121,9 @@ static void *lz4_open(int level) {
 }
 static int lz4_c(void *s, int level, void *dst, size_t cap, const void *src, size_t n,
                  size_t *written) {
-    int r = level < 3 ? LZ4_compress_fast_extState(s, src, dst, (int)n, (int)cap,
-                                                   level == 0 ? 8 : 1)
-                      : LZ4_compress_HC_extStateHC(s, src, dst, (int)n, (int)cap, level);
+    int r = level < 3
+                ? LZ4_compress_fast_extState(s, src, dst, (int)n, (int)cap, level == 0 ? 8 : 1)
+                : LZ4_compress_HC_extStateHC(s, src, dst, (int)n, (int)cap, level);
     if (r <= 0) return -1;
     *written = (size_t)r;
     return 0;
@@ -142,8 +142,8 @@ typedef struct {
 } gzip_direct;
 static void *gzip_open(int level) {
     gzip_direct *g = calloc(1, sizeof *g);
-    if (g && (!(g->c = libdeflate_alloc_compressor(level)) ||
-              !(g->d = libdeflate_alloc_decompressor())))
+    if (g &&
+        (!(g->c = libdeflate_alloc_compressor(level)) || !(g->d = libdeflate_alloc_decompressor())))
         abort();
     return g;
 }
@@ -247,8 +247,7 @@ static int brotli_c(void *s, int level, void *dst, size_t cap, const void *src, 
 static int brotli_d(void *s, void *dst, size_t raw, const void *src, size_t n) {
     (void)s;
     size_t len = raw;
-    return BrotliDecoderDecompress(n, src, &len, dst) == BROTLI_DECODER_RESULT_SUCCESS &&
-                   len == raw
+    return BrotliDecoderDecompress(n, src, &len, dst) == BROTLI_DECODER_RESULT_SUCCESS && len == raw
                ? 0
                : -1;
 }
@@ -366,8 +365,12 @@ static int run_cell(const cmz_codec *codec, const direct_api *api, const char *d
                     unsigned *reps_done) {
     int rc = 1;
     const char *name = cmz_codec_name(codec);
-    cell c = {.codec = codec, .api = api, .level = cmz_codec_default_level(codec), .src = src,
-              .n = n, .cap = cmz_codec_bound(codec, n)};
+    cell c = {.codec = codec,
+              .api = api,
+              .level = cmz_codec_default_level(codec),
+              .src = src,
+              .n = n,
+              .cap = cmz_codec_bound(codec, n)};
     c.ctx = cmz_codec_ctx_new(codec);
     c.state = api->open(c.level);
     uint8_t *via_cmz = malloc(c.cap), *via_direct = malloc(c.cap), *back = malloc(n);
@@ -379,13 +382,12 @@ static int run_cell(const cmz_codec *codec, const direct_api *api, const char *d
     size_t n_cmz = 0, n_direct = 0;
     cmz_status st = cmz_codec_compress(c.ctx, CMZ_LEVEL_DEFAULT, via_cmz, c.cap, src, n, &n_cmz);
     if (st != CMZ_OK || api->compress(c.state, c.level, via_direct, c.cap, src, n, &n_direct)) {
-        fprintf(stderr, "%s/%s: compression failed (cmz: %s)\n", name, data_name,
-                cmz_strerror(st));
+        fprintf(stderr, "%s/%s: compression failed (cmz: %s)\n", name, data_name, cmz_strerror(st));
         goto done;
     }
     if (n_cmz != n_direct || memcmp(via_cmz, via_direct, n_cmz) != 0) {
-        fprintf(stderr, "%s/%s: cmz and the direct call made different bytes (%zu vs %zu)\n",
-                name, data_name, n_cmz, n_direct);
+        fprintf(stderr, "%s/%s: cmz and the direct call made different bytes (%zu vs %zu)\n", name,
+                data_name, n_cmz, n_direct);
         goto done;
     }
     /* Every decoder on every encoder's output (identical here, but cheap to be sure). */
@@ -412,8 +414,8 @@ static int run_cell(const cmz_codec *codec, const direct_api *api, const char *d
                 c.failures);
         goto done;
     }
-    printf("%-7s %3d %-6s %8zu %7.3f %11.0f %11.0f %6.3f %11.0f %11.0f %6.3f %5u\n", name,
-           c.level, data_name, n, (double)n / (double)n_cmz, res->cmz_c, res->direct_c,
+    printf("%-7s %3d %-6s %8zu %7.3f %11.0f %11.0f %6.3f %11.0f %11.0f %6.3f %5u\n", name, c.level,
+           data_name, n, (double)n / (double)n_cmz, res->cmz_c, res->direct_c,
            res->cmz_c / res->direct_c, res->cmz_d, res->direct_d, res->cmz_d / res->direct_d,
            *reps_done);
     fflush(stdout);

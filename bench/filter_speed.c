@@ -124,15 +124,14 @@ int main(int argc, char **argv) {
                 job bwd = {id, ts, 0, filtered, n, size, back, n};
                 double f = speed(&fwd, reps), b = speed(&bwd, reps);
                 if (memcmp(back, data, n) != 0) {
-                    fprintf(stderr, "%s ts=%u %s: round trip differs\n", cmz_filter_name(id),
-                            ts, isas[k]);
+                    fprintf(stderr, "%s ts=%u %s: round trip differs\n", cmz_filter_name(id), ts,
+                            isas[k]);
                     return 1;
                 }
-                if (csv)
-                    printf("%s,%u,%s,%.0f,%.0f\n", cmz_filter_name(id), ts, isas[k], f, b);
+                if (csv) printf("%s,%u,%s,%.0f,%.0f\n", cmz_filter_name(id), ts, isas[k], f, b);
                 else
-                    printf("%-11s %3u %-7s %12.0f %12.0f\n", cmz_filter_name(id), ts, isas[k],
-                           f, b);
+                    printf("%-11s %3u %-7s %12.0f %12.0f\n", cmz_filter_name(id), ts, isas[k], f,
+                           b);
                 fflush(stdout);
             }
         }

@@ -33,8 +33,8 @@ static int zstd_block_d(direct *d, char *dst, size_t raw, const char *src, size_
     return ZSTD_decompressDCtx(d->zd, dst, raw, src, n) == raw;
 }
 static size_t lz4_block_c(direct *d, char *dst, size_t cap, const char *src, size_t n) {
-    int r = LZ4_compress_fast_extState(d->lz4_state, src, dst, (int)n, (int)cap,
-                                       d->level == 0 ? 8 : 1);
+    int r =
+        LZ4_compress_fast_extState(d->lz4_state, src, dst, (int)n, (int)cap, d->level == 0 ? 8 : 1);
     return r > 0 ? (size_t)r : 0;
 }
 static int lz4_block_d(direct *d, char *dst, size_t raw, const char *src, size_t n) {

@@ -4,12 +4,11 @@
  *
  * Only what is needed is decoded: ModelProto field 7 (graph: GraphProto), GraphProto field 5
  * (initializer: repeated TensorProto) and 1 (node) -> NodeProto 5 (attribute) ->
- * AttributeProto 5/11 (t/tensors) and 6/12 (subgraphs), TensorProto fields 1 (dims, varint, packed or not),
- * 2 (data_type, 1 = FLOAT), 9 (raw_data, little-endian), 4 (float_data, packed
- * fixed32 or one fixed32 per field). Every other field is skipped by its wire type; every
- * length is checked against the bytes that hold it, so a damaged file is rejected, never
- * read out of bounds. Initializers stored outside the file (external data) have no values
- * here and are skipped. */
+ * AttributeProto 5/11 (t/tensors) and 6/12 (subgraphs), TensorProto fields 1 (dims, varint, packed
+ * or not), 2 (data_type, 1 = FLOAT), 9 (raw_data, little-endian), 4 (float_data, packed fixed32 or
+ * one fixed32 per field). Every other field is skipped by its wire type; every length is checked
+ * against the bytes that hold it, so a damaged file is rejected, never read out of bounds.
+ * Initializers stored outside the file (external data) have no values here and are skipped. */
 #ifndef CMZ_BENCH_ONNX_H
 #define CMZ_BENCH_ONNX_H
 
@@ -79,8 +78,7 @@ static inline bool pb_next(pb_reader *r, pb_field *f, bool *ok) {
         f->len = (size_t)f->v;
         r->p += f->len;
         break;
-    default: /* groups (3, 4) are not used by ONNX; 6, 7 are invalid */
-        return false;
+    default: /* groups (3, 4) are not used by ONNX; 6, 7 are invalid */ return false;
     }
     *ok = true;
     return true;
@@ -90,10 +88,10 @@ static inline bool pb_next(pb_reader *r, pb_field *f, bool *ok) {
 typedef struct {
     uint32_t *bits;
     size_t count, cap;
-    size_t tensors;          /* FLOAT tensors with values */
-    size_t skipped;          /* tensors of other types or without values here */
+    size_t tensors;                           /* FLOAT tensors with values */
+    size_t skipped;                           /* tensors of other types or without values here */
     size_t from_initializers, from_constants; /* where the FLOAT tensors were found */
-    size_t *ends;            /* ends[i]: values before the end of tensor i */
+    size_t *ends;                             /* ends[i]: values before the end of tensor i */
     size_t ends_cap;
 } onnx_floats;
 

@@ -56,7 +56,8 @@ static int cost(int argc, char **argv) {
         if (!strcmp(argv[i], "--reps") && i + 1 < argc) reps = (unsigned)atoi(argv[++i]);
         else if (!strcmp(argv[i], "--codec") && i + 1 < argc) {
             const cmz_codec *c = NULL;
-            if (cmz_codec_by_name(argv[++i], &c, NULL) != CMZ_OK) return fprintf(stderr, "unknown codec\n"), 2;
+            if (cmz_codec_by_name(argv[++i], &c, NULL) != CMZ_OK)
+                return fprintf(stderr, "unknown codec\n"), 2;
             codec = (int)cmz_codec_id_of(c);
         } else if (!strcmp(argv[i], "--parity") && i + 1 < argc) {
             if (sscanf(argv[++i], "%u:%u", &k, &m) != 2) return 2;

@@ -53,7 +53,8 @@ int main(int argc, char **argv) {
         if (t2 - t1 < best_d) best_d = t2 - t1;
     }
     printf("%s typesize %s: ratio %.4f (compressed / raw), compress %.0f MB/s, decompress %.0f "
-           "MB/s\n", argv[1], argv[2], (double)total / (double)n, (double)n / best_c * 1e3,
+           "MB/s\n",
+           argv[1], argv[2], (double)total / (double)n, (double)n / best_c * 1e3,
            (double)n / best_d * 1e3);
     cmz_codec_ctx_free(ctx);
     free(src), free(back), free(comp), free(sizes);

@@ -38,7 +38,11 @@ static uint8_t *read_file(const char *path, size_t *size) {
         if (n == cap) {
             cap = cap ? 2 * cap : (size_t)1 << 24;
             uint8_t *nb = realloc(buf, cap);
-            if (!nb) { free(buf); fclose(f); return NULL; }
+            if (!nb) {
+                free(buf);
+                fclose(f);
+                return NULL;
+            }
             buf = nb;
         }
         size_t r = fread(buf + n, 1, cap - n, f);
@@ -51,8 +55,7 @@ static uint8_t *read_file(const char *path, size_t *size) {
 }
 
 static uint8_t *load_corpus(size_t *size) {
-    static const char *const names[] = {"ch_PP-OCRv4_det_infer.onnx",
-                                        "ch_PP-OCRv4_rec_infer.onnx",
+    static const char *const names[] = {"ch_PP-OCRv4_det_infer.onnx", "ch_PP-OCRv4_rec_infer.onnx",
                                         "ch_ppocr_mobile_v2.0_cls_infer.onnx"};
     const char *env = getenv("CMZ_CORPUS");
     const char *const dirs[] = {env, "../shared/corpus", "../../shared/corpus",
@@ -68,7 +71,10 @@ static uint8_t *load_corpus(size_t *size) {
             snprintf(path, sizeof path, "%s/%s", dirs[d], names[i]);
             part = read_file(path, &n);
         }
-        if (!part) { free(all); return NULL; }
+        if (!part) {
+            free(all);
+            return NULL;
+        }
         all = realloc(all, total + n);
         if (!all) exit(1);
         memcpy(all + total, part, n);
@@ -123,8 +129,8 @@ static result run(const cmz_codec *codec, int level, const uint8_t *data, size_t
         if (ts == 1) {
             memcpy(filt + c * fcap, data + c * CHUNK, len);
             fsize[c] = len;
-        } else if (cmz_filter_forward(CMZ_FILTER_PLANES, ts, data + c * CHUNK, len,
-                                      filt + c * fcap, fcap, &fsize[c]) != CMZ_OK) {
+        } else if (cmz_filter_forward(CMZ_FILTER_PLANES, ts, data + c * CHUNK, len, filt + c * fcap,
+                                      fcap, &fsize[c]) != CMZ_OK) {
             exit(1);
         }
     }
@@ -196,8 +202,8 @@ int main(int argc, char **argv) {
     const cmz_codec *zstd = cmz_codec_by_id(CMZ_CODEC_ZSTD);
     printf("input: %s, %zu bytes; 1 MiB chunks; %d reps (median); one core\n",
            path ? path : "/tmp/models.bin or the corpus .onnx files", n, reps);
-    printf("%-11s %-16s %8s %10s %10s %10s\n", "data", "method", "ratio", "enc MB/s",
-           "dec MB/s", "filt MB/s");
+    printf("%-11s %-16s %8s %10s %10s %10s\n", "data", "method", "ratio", "enc MB/s", "dec MB/s",
+           "filt MB/s");
     const struct {
         const char *name;
         const uint8_t *p;

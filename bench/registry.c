@@ -1,15 +1,17 @@
 /* The registry under a memory budget (issue 6's bar): registers 1 GiB of mixed resources
- * (corpus model weights, generated fp16 caches, image-like render caches, text) under a 256 MiB budget, the usage being the process's resident set, and reports the
- * peak RSS, what was compressed and released, and the speed of get() on a compressed 64 MiB
- * resource with one thread and with all cores.
+ * (corpus model weights, generated fp16 caches, image-like render caches, text) under a 256 MiB
+ * budget, the usage being the process's resident set, and reports the peak RSS, what was compressed
+ * and released, and the speed of get() on a compressed 64 MiB resource with one thread and with all
+ * cores.
  *
  *   build/bench/bench_registry [--budget MiB] [--total MiB] [--reps N]
  *
  * The types are ones the release rules let the reaper release (model_shards, temp_buffers,
  * render_cache, subtitle_index, model_weights_cache): with types it may only compress, 1 GiB
- * of such data does not fit in 256 MiB whatever the reaper does. Resources are 32 MiB each, generated just before they are registered (adopted: no copy).
- * Weights are the corpus's ONNX files tiled to 32 MiB (tiling adds nothing for the order-0
- * and 32 KiB-window codecs these types use); without the corpus, generated float32 data. */
+ * of such data does not fit in 256 MiB whatever the reaper does. Resources are 32 MiB each,
+ * generated just before they are registered (adopted: no copy). Weights are the corpus's ONNX files
+ * tiled to 32 MiB (tiling adds nothing for the order-0 and 32 KiB-window codecs these types use);
+ * without the corpus, generated float32 data. */
 #include "bench_util.h"
 #include "cmz/registry.h"
 
@@ -62,8 +64,8 @@ static void fill_kv(uint8_t *p, size_t n, uint64_t seed) {
         memcpy(&b, &f, 4);
         /* float32 -> float16 by truncation (bench data: exactness does not matter) */
         uint32_t sign = (b >> 16) & 0x8000, exp = (b >> 23) & 0xff, man = b & 0x7fffff;
-        uint16_t h = exp < 113 ? (uint16_t)sign
-                               : (uint16_t)(sign | ((exp - 112) << 10) | (man >> 13));
+        uint16_t h =
+            exp < 113 ? (uint16_t)sign : (uint16_t)(sign | ((exp - 112) << 10) | (man >> 13));
         p[i] = (uint8_t)h;
         p[i + 1] = (uint8_t)(h >> 8);
     }
@@ -104,8 +106,9 @@ static double time_get(unsigned threads, const uint8_t *data, size_t n, int reps
     p.threads = threads;
     cmz_error err;
     cmz_registry *reg = cmz_registry_new(&p, &err);
-    if (!reg || cmz_registry_add(reg, "attention_cache:get", (void *)data, n, CMZ_REGISTER_COPY,
-                                 &err) != CMZ_OK ||
+    if (!reg ||
+        cmz_registry_add(reg, "attention_cache:get", (void *)data, n, CMZ_REGISTER_COPY, &err) !=
+            CMZ_OK ||
         cmz_registry_compress(reg, "attention_cache:get", &err) != CMZ_OK) {
         fprintf(stderr, "bench_registry: %s\n", err.message);
         exit(1);
@@ -134,7 +137,8 @@ int main(int argc, char **argv) {
     int reps = 7;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--budget") && i + 1 < argc) budget_mib = strtoul(argv[++i], NULL, 10);
-        else if (!strcmp(argv[i], "--total") && i + 1 < argc) total_mib = strtoul(argv[++i], NULL, 10);
+        else if (!strcmp(argv[i], "--total") && i + 1 < argc)
+            total_mib = strtoul(argv[++i], NULL, 10);
         else if (!strcmp(argv[i], "--reps") && i + 1 < argc) reps = atoi(argv[++i]);
         else {
             fprintf(stderr, "usage: %s [--budget MiB] [--total MiB] [--reps N]\n", argv[0]);
@@ -189,8 +193,8 @@ int main(int argc, char **argv) {
     long peak = peak_rss_kib();
     printf("%s", report);
     printf("registered in %.1f s; emergencies %d; peak RSS %.1f MiB = %.3f x budget "
-           "(bar: <= 1.10)\n", secs, emergencies, (double)peak / 1024.0,
-           (double)peak * 1024.0 / (double)p.budget);
+           "(bar: <= 1.10)\n",
+           secs, emergencies, (double)peak / 1024.0, (double)peak * 1024.0 / (double)p.budget);
     cmz_registry_free(reg);
 
     /* get() of a compressed 64 MiB attention cache: one thread against all cores */

@@ -104,7 +104,8 @@ static void expiry(size_t n) {
     char id[64];
     for (size_t i = 0; i < n; i++) {
         snprintf(id, sizeof id, "temp_buffers:%zu", i);
-        if (cmz_registry_add(reg, id, &byte, 1, CMZ_REGISTER_COPY, &err) != CMZ_OK) die("add", &err);
+        if (cmz_registry_add(reg, id, &byte, 1, CMZ_REGISTER_COPY, &err) != CMZ_OK)
+            die("add", &err);
         if (cmz_snapshots_take(snaps, id, NULL, NULL, &err) != CMZ_OK) die("take", &err);
         fake_now += 1000000; /* 1 ms */
     }
@@ -160,18 +161,22 @@ int main(int argc, char **argv) {
         trim();
         long rss0 = rss_kib();
         double t0 = bench_now_ns();
-        if (cmz_snapshots_take(snaps, "render_cache:frames", NULL, NULL, &err) != CMZ_OK) die("take", &err);
+        if (cmz_snapshots_take(snaps, "render_cache:frames", NULL, NULL, &err) != CMZ_OK)
+            die("take", &err);
         double t1 = bench_now_ns();
         trim(); /* the compressor's chunk buffers, freed, out of the count */
         long rss1 = rss_kib();
         double t1b = bench_now_ns();
-        if (cmz_snapshots_take(snaps, "temp_buffers:frames", NULL, NULL, &err) != CMZ_OK) die("take", &err);
+        if (cmz_snapshots_take(snaps, "temp_buffers:frames", NULL, NULL, &err) != CMZ_OK)
+            die("take", &err);
         double t2 = bench_now_ns();
-        if (cmz_snapshots_rollback(snaps, "render_cache:frames", &err) != CMZ_OK) die("rollback", &err);
+        if (cmz_snapshots_rollback(snaps, "render_cache:frames", &err) != CMZ_OK)
+            die("rollback", &err);
         double t3 = bench_now_ns();
         if (cmz_registry_remove(reg, "render_cache:frames", &err) != CMZ_OK) die("remove", &err);
         double t4 = bench_now_ns();
-        if (cmz_snapshots_rollback(snaps, "render_cache:frames", &err) != CMZ_OK) die("rollback", &err);
+        if (cmz_snapshots_rollback(snaps, "render_cache:frames", &err) != CMZ_OK)
+            die("rollback", &err);
         double t5 = bench_now_ns();
         if (r < 0) {
             verify(reg, "render_cache:frames", data, n);
@@ -190,7 +195,8 @@ int main(int argc, char **argv) {
     frame_size = ri.stored_size;
     double mb = (double)n / 1e6;
     printf("data     %zu MiB render-cache-like (RGBA 1920x1080 frames), %ld cores online, "
-           "median of %d\n", size_mib, sysconf(_SC_NPROCESSORS_ONLN), reps);
+           "median of %d\n",
+           size_mib, sysconf(_SC_NPROCESSORS_ONLN), reps);
     printf("take     raw resource, lz4:            %7.0f MB/s  ratio %.2f (%llu -> %llu bytes)\n",
            mb / bench_median(take_raw, (unsigned)reps), (double)n / (double)info.stored_size,
            (unsigned long long)n, (unsigned long long)info.stored_size);

@@ -139,8 +139,7 @@ static dataset make_half(const char *name, const onnx_floats *o, bool bf16) {
  * (rotary-like frequencies w_c = 10000^(-c/128)) plus noise of 2% of a_hc. */
 static dataset make_kv(void) {
     const size_t heads = 32, seq = 4096, dim = 128;
-    dataset d = {"kv-fp16 (generated)", malloc(heads * seq * dim * 2), heads * seq * dim * 2,
-                 2};
+    dataset d = {"kv-fp16 (generated)", malloc(heads * seq * dim * 2), heads * seq * dim * 2, 2};
     if (!d.data) exit(1);
     uint64_t s = 7;
     size_t at = 0;
@@ -173,8 +172,8 @@ static void fail(const char *what, const config *c, const dataset *d, const char
 }
 
 /* One configuration at one thread count (0: all cores); false if it cannot run here. */
-static bool run_cmz(const config *c, const dataset *d, unsigned threads, uint8_t *dst,
-                    size_t cap, uint8_t *back, size_t *csize, double *ct, double *dt) {
+static bool run_cmz(const config *c, const dataset *d, unsigned threads, uint8_t *dst, size_t cap,
+                    uint8_t *back, size_t *csize, double *ct, double *dt) {
     cmz_params p = cmz_params_default();
     p.codec = c->codec;
     p.level = c->level;
@@ -224,8 +223,8 @@ static bool run_cmz(const config *c, const dataset *d, unsigned threads, uint8_t
 #ifdef CMZ_HAVE_BLOSC
 /* Chunk by chunk, each chunk's compressed size kept beside the data (4 bytes of our own
  * container per chunk, counted in the ratio like cmz's frame overhead). */
-static bool run_blosc(const config *c, const dataset *d, unsigned threads, uint8_t *dst,
-                      size_t cap, uint8_t *back, size_t *csize, double *ct, double *dt) {
+static bool run_blosc(const config *c, const dataset *d, unsigned threads, uint8_t *dst, size_t cap,
+                      uint8_t *back, size_t *csize, double *ct, double *dt) {
     int nthreads = (int)(threads ? threads : g_cores);
     size_t nchunks = (d->size + g_chunk - 1) / g_chunk;
     double *cts = malloc(g_reps * sizeof *cts), *dts = malloc(g_reps * sizeof *dts);
@@ -278,8 +277,8 @@ static size_t make_configs(config *cf, bool have_rans) {
         cf[n++] = c;
     }
     /* the attention_cache policy's default (zstd level 1, planes) */
-    cf[n++] = (config){"cmz planes+zstd-1", ENGINE_CMZ, CMZ_CODEC_ZSTD, 1, CMZ_FILTER_PLANES,
-                       NULL, 0, 0};
+    cf[n++] =
+        (config){"cmz planes+zstd-1", ENGINE_CMZ, CMZ_CODEC_ZSTD, 1, CMZ_FILTER_PLANES, NULL, 0, 0};
     static const int lfilters[] = {CMZ_FILTER_SHUFFLE, CMZ_FILTER_PLANES};
     for (size_t i = 0; i < 2; i++) {
         config c = {"", ENGINE_CMZ, CMZ_CODEC_LZ4, CMZ_LEVEL_DEFAULT, lfilters[i], NULL, 0, 0};
@@ -287,18 +286,30 @@ static size_t make_configs(config *cf, bool have_rans) {
         cf[n++] = c;
     }
     if (have_rans)
-        cf[n++] = (config){"cmz planes+rans", ENGINE_CMZ, CMZ_CODEC_RANS, CMZ_LEVEL_DEFAULT,
-                           CMZ_FILTER_PLANES, NULL, 0, 0};
+        cf[n++] = (config){"cmz planes+rans",
+                           ENGINE_CMZ,
+                           CMZ_CODEC_RANS,
+                           CMZ_LEVEL_DEFAULT,
+                           CMZ_FILTER_PLANES,
+                           NULL,
+                           0,
+                           0};
     /* the planes codec (byte planes + 32-lane rANS, the GPU-shaped coder; issue 10) */
-    cf[n++] = (config){"cmz planes codec", ENGINE_CMZ, CMZ_CODEC_PLANES, CMZ_LEVEL_DEFAULT,
-                       CMZ_FILTER_NONE, NULL, 0, 0};
+    cf[n++] = (config){"cmz planes codec",
+                       ENGINE_CMZ,
+                       CMZ_CODEC_PLANES,
+                       CMZ_LEVEL_DEFAULT,
+                       CMZ_FILTER_NONE,
+                       NULL,
+                       0,
+                       0};
 #ifdef CMZ_HAVE_BLOSC
     static const char *const comps[] = {"zstd", "lz4"};
     static const int clevels[] = {2, 9};
     for (size_t i = 0; i < 2; i++)
         for (int sh = 0; sh < 2; sh++) {
-            config c = {"", ENGINE_BLOSC, 0, 0, 0, comps[i], clevels[i],
-                        sh ? BLOSC_BITSHUFFLE : BLOSC_SHUFFLE};
+            config c = {"", ENGINE_BLOSC, 0,          0,
+                        0,  comps[i],     clevels[i], sh ? BLOSC_BITSHUFFLE : BLOSC_SHUFFLE};
             snprintf(c.label, sizeof c.label, "blosc %s+%s", sh ? "bitshuffle" : "shuffle",
                      i ? "lz4" : "zstd-3");
             cf[n++] = c;
@@ -320,8 +331,7 @@ static void bench_set(const dataset *d, const config *cf, size_t ncf) {
             if (cf[i].engine == ENGINE_CMZ)
                 ok = run_cmz(&cf[i], d, t ? 0 : 1, dst, cap, back, &csize, &ct, &dt);
 #ifdef CMZ_HAVE_BLOSC
-            else
-                ok = run_blosc(&cf[i], d, t ? 0 : 1, dst, cap, back, &csize, &ct, &dt);
+            else ok = run_blosc(&cf[i], d, t ? 0 : 1, dst, cap, back, &csize, &ct, &dt);
 #endif
             if (!ok) break;
             res[i].ok = true;
@@ -335,8 +345,8 @@ static void bench_set(const dataset *d, const config *cf, size_t ncf) {
         if (res[i].ok && (best == ncf || res[i].ratio > res[best].ratio)) best = i;
     printf("\n%s: %.2f MB, typesize %u\n", d->name, (double)d->size / 1e6, d->typesize);
     printf("  %-26s %7s   %9s %9s   %9s %9s\n", "", "", "1 core", "", "all cores", "");
-    printf("  %-26s %7s   %9s %9s   %9s %9s\n", "configuration", "ratio", "comp MB/s",
-           "dec MB/s", "comp MB/s", "dec MB/s");
+    printf("  %-26s %7s   %9s %9s   %9s %9s\n", "configuration", "ratio", "comp MB/s", "dec MB/s",
+           "comp MB/s", "dec MB/s");
     for (size_t i = 0; i < ncf; i++) {
         if (!res[i].ok) continue;
         printf("  %-26s %7.3f%s  %9.0f %9.0f   %9.0f %9.0f\n", cf[i].label, res[i].ratio,
@@ -360,19 +370,20 @@ static void bench_set(const dataset *d, const config *cf, size_t ncf) {
             fast = i;
     if (fast < ncf)
         printf("  => best cmz at Blosc's best's 1-core speed or faster: %s, ratio %.3f at %.0f "
-               "MB/s (%s Blosc's %.3f)\n", cf[fast].label, res[fast].ratio, res[fast].c_mbs[0],
+               "MB/s (%s Blosc's %.3f)\n",
+               cf[fast].label, res[fast].ratio, res[fast].c_mbs[0],
                res[fast].ratio > res[bb].ratio ? "beats" : "does NOT beat", res[bb].ratio);
     if (bc < ncf && bb < ncf)
         printf("  => %s: ratio %.3f at %.0f MB/s (1 core; %.0f all cores) vs Blosc best (%s) "
                "%.3f at %.0f MB/s (%.0f): %s\n",
-               cf[bc].label, res[bc].ratio, res[bc].c_mbs[0], res[bc].c_mbs[1],
-               cf[bb].label + 6, res[bb].ratio, res[bb].c_mbs[0], res[bb].c_mbs[1],
+               cf[bc].label, res[bc].ratio, res[bc].c_mbs[0], res[bc].c_mbs[1], cf[bb].label + 6,
+               res[bb].ratio, res[bb].c_mbs[0], res[bb].c_mbs[1],
                res[bc].ratio > res[bb].ratio && res[bc].c_mbs[0] >= res[bb].c_mbs[0]
                    ? "cmz better on ratio at equal or better speed"
                    : "cmz does NOT beat Blosc on both ratio and speed");
     else if (bc < ncf)
-        printf("  => %s: ratio %.3f at %.0f MB/s (1 core); no Blosc in this build\n",
-               cf[bc].label, res[bc].ratio, res[bc].c_mbs[0]);
+        printf("  => %s: ratio %.3f at %.0f MB/s (1 core); no Blosc in this build\n", cf[bc].label,
+               res[bc].ratio, res[bc].c_mbs[0]);
     free(res);
     free(dst);
     free(back);
@@ -409,8 +420,10 @@ int main(int argc, char **argv) {
                 return 1;
             }
             if (!onnx_collect_floats(&fl, files[m], sizes[m]))
-                fprintf(stderr, "bench_typed: %s: malformed ONNX, tensors after the damage "
-                                "are left out\n", path);
+                fprintf(stderr,
+                        "bench_typed: %s: malformed ONNX, tensors after the damage "
+                        "are left out\n",
+                        path);
             total += sizes[m];
         }
         sets[0] = (dataset){"fp32 weights (3 ONNX files as on disk)", malloc(total), total, 4};
@@ -446,11 +459,12 @@ int main(int argc, char **argv) {
     size_t ncf = make_configs(cf, have_rans);
     printf("chunk %u bytes, median of %u runs, cores %u; filters run %s\n", g_chunk, g_reps,
            g_cores, cmz_filter_isa());
-    if (!have_rans) printf("rans codec: not in this build (%s): its rows are left out\n",
-                           e.message);
+    if (!have_rans)
+        printf("rans codec: not in this build (%s): its rows are left out\n", e.message);
 #ifdef CMZ_HAVE_BLOSC
     printf("Blosc %s: clevel 2 = zstd-3, lz4 clevel 9 = acceleration 1; blocksize auto; "
-           "threads 1 and %u\n", BLOSC_VERSION_STRING, g_cores);
+           "threads 1 and %u\n",
+           BLOSC_VERSION_STRING, g_cores);
 #else
     printf("Blosc: libblosc not found at configure time: its rows are left out\n");
 #endif

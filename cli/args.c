@@ -21,8 +21,7 @@ static int parse_range(const char *text, cli_options *opts) {
     opts->range_set = true;
     opts->range_to_end = !colon || colon[1] == '\0';
     opts->range_length = 0;
-    if (!opts->range_to_end &&
-        cli_parse_size(colon + 1, 0, UINT64_MAX, &opts->range_length) != 0)
+    if (!opts->range_to_end && cli_parse_size(colon + 1, 0, UINT64_MAX, &opts->range_length) != 0)
         return -1;
     return 0;
 }
@@ -49,63 +48,62 @@ static int parse_parity(const char *text, unsigned *k, unsigned *m) {
 }
 
 void cli_print_usage(FILE *to) {
-    fputs(
-        "Usage: cmz [OPTIONS] [FILE...]            compress each FILE to FILE.cmz\n"
-        "       cmz -d|decompress [OPTIONS] [FILE.cmz...]   (also: uncmz)\n"
-        "       cmz -t|test [OPTIONS] [FILE.cmz...]          verify integrity\n"
-        "       cmz -l|info [-v] FILE.cmz...                 show frame details\n"
-        "       cmz cat [--range OFF:LEN] FILE.cmz...        write content bytes to stdout\n"
-        "       cmz repair [-o OUT] FILE.cmz...              rebuild from parity, in place\n"
-        "With no FILE, or when FILE is -, read stdin and write stdout.\n"
-        "\n"
-        "Options:\n"
-        "  -#                 compression level (-1 .. -22 for zstd; each codec has its range)\n"
-        "  --level=N          any level of the codec, zstd's negative ones included\n"
-        "                     (--level=-5; `cmz codecs` lists the ranges)\n"
-        "  --fast[=N]         zstd's fast levels: --level=-N (N from 1, default 1)\n"
-        "  -a, --algorithm=A  codec: zstd (default), lz4, gzip, bzip2, lzma, snappy, brotli,\n"
-        "                     rans (order-0 rANS), planes (the planes codec: byte-plane rANS\n"
-        "                     of typed data, give --typesize), none (`cmz codecs` lists those\n"
-        "                     compiled in and the default where zstd is not: lz4, else gzip,\n"
-        "                     else none)\n"
-        "  -T#, --threads=#   worker threads; 0 (default) uses every core\n"
-        "  --chunk-size=N     raw bytes per chunk, 16 .. 1G (default: the codec's)\n"
-        "  --filter=F         typed-data filter before the codec: none (default), shuffle,\n"
-        "                     bitshuffle, delta, planes (the planes filter: float byte planes,\n"
-        "                     for any codec), or auto (tries them on a sample of the first\n"
-        "                     chunk); recorded in the frame\n"
-        "  --typesize=N       element size for the filter: 2 (fp16/bf16), 4 (fp32), 8; for\n"
-        "                     the planes codec (-a planes) without a filter also 1\n"
-        "  --type=TYPE        codec, level, chunk size and filter from the policy for this\n"
-        "                     resource type (`cmz policy list`); explicit flags still win\n"
-        "  --config=FILE      the policy file for --type (default: $CMZ_CONFIG, then\n"
-        "                     ./configs/compression_layers.yaml, then the user's, built-in)\n"
-        "  --parity=K:M       after every K chunks, M Reed-Solomon parity chunks: `cmz repair`\n"
-        "                     rebuilds up to M damaged chunks per group (default: none;\n"
-        "                     16:2 costs about 1/8 more size)\n"
-        "  --hw=NAME          backend: auto (default), cpu, cuda, qat (`cmz hw` lists them;\n"
-        "                     an absent one falls back to the CPU, saying why)\n"
-        "  --memory-limit=N   decoding: bound on buffers in flight (default 512M)\n"
-        "  --salvage          -d on a damaged FILE.cmz: write every intact chunk, zeros in\n"
-        "                     place of damaged ones, list the lost byte ranges (exit 1)\n"
-        "  -d, --decompress   decompress        -t, --test   verify      -l, --list  info\n"
-        "  -c, --stdout       write to standard output\n"
-        "  -o FILE            write to FILE (one input only)\n"
-        "  -k, --keep         keep the input (default)\n"
-        "  --rm               remove the input once the output is complete, synced and verified\n"
-        "  -f, --force        overwrite outputs; write compressed data to a terminal\n"
-        "  -q, --quiet        errors only     -v, --verbose  more details (repeatable)\n"
-        "  --range=OFF:LEN    cat: content bytes [OFF, OFF+LEN); OFF: or OFF means to the end\n"
-        "Sizes take binary units: K, M, G, T, alone or followed by B or iB (1K = 1KB = 1KiB =\n"
-        "1024; lowercase is refused); a number alone, or followed by B, is bytes.\n"
-        "A bad number is a usage error naming the option, the value and the valid range.\n"
-        "\n"
-        "Exit status: 0 success, 1 error (I/O, corrupt input, existing output, ...),\n"
-        "2 usage error; 128 + the signal's number (130 SIGINT, 143 SIGTERM, 129 SIGHUP,\n"
-        "131 SIGQUIT) when a signal left work undone: the file in progress is left as it\n"
-        "was, no output; a signal after the last output was committed keeps the status.\n"
-        "With several FILEs each is processed; the status is 1 if any failed.\n",
-        to);
+    fputs("Usage: cmz [OPTIONS] [FILE...]            compress each FILE to FILE.cmz\n"
+          "       cmz -d|decompress [OPTIONS] [FILE.cmz...]   (also: uncmz)\n"
+          "       cmz -t|test [OPTIONS] [FILE.cmz...]          verify integrity\n"
+          "       cmz -l|info [-v] FILE.cmz...                 show frame details\n"
+          "       cmz cat [--range OFF:LEN] FILE.cmz...        write content bytes to stdout\n"
+          "       cmz repair [-o OUT] FILE.cmz...              rebuild from parity, in place\n"
+          "With no FILE, or when FILE is -, read stdin and write stdout.\n"
+          "\n"
+          "Options:\n"
+          "  -#                 compression level (-1 .. -22 for zstd; each codec has its range)\n"
+          "  --level=N          any level of the codec, zstd's negative ones included\n"
+          "                     (--level=-5; `cmz codecs` lists the ranges)\n"
+          "  --fast[=N]         zstd's fast levels: --level=-N (N from 1, default 1)\n"
+          "  -a, --algorithm=A  codec: zstd (default), lz4, gzip, bzip2, lzma, snappy, brotli,\n"
+          "                     rans (order-0 rANS), planes (the planes codec: byte-plane rANS\n"
+          "                     of typed data, give --typesize), none (`cmz codecs` lists those\n"
+          "                     compiled in and the default where zstd is not: lz4, else gzip,\n"
+          "                     else none)\n"
+          "  -T#, --threads=#   worker threads; 0 (default) uses every core\n"
+          "  --chunk-size=N     raw bytes per chunk, 16 .. 1G (default: the codec's)\n"
+          "  --filter=F         typed-data filter before the codec: none (default), shuffle,\n"
+          "                     bitshuffle, delta, planes (the planes filter: float byte planes,\n"
+          "                     for any codec), or auto (tries them on a sample of the first\n"
+          "                     chunk); recorded in the frame\n"
+          "  --typesize=N       element size for the filter: 2 (fp16/bf16), 4 (fp32), 8; for\n"
+          "                     the planes codec (-a planes) without a filter also 1\n"
+          "  --type=TYPE        codec, level, chunk size and filter from the policy for this\n"
+          "                     resource type (`cmz policy list`); explicit flags still win\n"
+          "  --config=FILE      the policy file for --type (default: $CMZ_CONFIG, then\n"
+          "                     ./configs/compression_layers.yaml, then the user's, built-in)\n"
+          "  --parity=K:M       after every K chunks, M Reed-Solomon parity chunks: `cmz repair`\n"
+          "                     rebuilds up to M damaged chunks per group (default: none;\n"
+          "                     16:2 costs about 1/8 more size)\n"
+          "  --hw=NAME          backend: auto (default), cpu, cuda, qat (`cmz hw` lists them;\n"
+          "                     an absent one falls back to the CPU, saying why)\n"
+          "  --memory-limit=N   decoding: bound on buffers in flight (default 512M)\n"
+          "  --salvage          -d on a damaged FILE.cmz: write every intact chunk, zeros in\n"
+          "                     place of damaged ones, list the lost byte ranges (exit 1)\n"
+          "  -d, --decompress   decompress        -t, --test   verify      -l, --list  info\n"
+          "  -c, --stdout       write to standard output\n"
+          "  -o FILE            write to FILE (one input only)\n"
+          "  -k, --keep         keep the input (default)\n"
+          "  --rm               remove the input once the output is complete, synced and verified\n"
+          "  -f, --force        overwrite outputs; write compressed data to a terminal\n"
+          "  -q, --quiet        errors only     -v, --verbose  more details (repeatable)\n"
+          "  --range=OFF:LEN    cat: content bytes [OFF, OFF+LEN); OFF: or OFF means to the end\n"
+          "Sizes take binary units: K, M, G, T, alone or followed by B or iB (1K = 1KB = 1KiB =\n"
+          "1024; lowercase is refused); a number alone, or followed by B, is bytes.\n"
+          "A bad number is a usage error naming the option, the value and the valid range.\n"
+          "\n"
+          "Exit status: 0 success, 1 error (I/O, corrupt input, existing output, ...),\n"
+          "2 usage error; 128 + the signal's number (130 SIGINT, 143 SIGTERM, 129 SIGHUP,\n"
+          "131 SIGQUIT) when a signal left work undone: the file in progress is left as it\n"
+          "was, no output; a signal after the last output was committed keeps the status.\n"
+          "With several FILEs each is processed; the status is 1 if any failed.\n",
+          to);
 }
 
 static int usage_error(const char *fmt, const char *what) {
@@ -162,8 +160,9 @@ static int apply_number(cli_options *o, const char *name, const char *value) {
         o->memory_limit = v;
     } else if (!strcmp(name, "--parity")) {
         if (parse_parity(value, &o->params.parity_k, &o->params.parity_m) != 0) {
-            cli_bad_value("cmz", name, value, "K:M, data and parity chunks per group, each at "
-                                              "least 1, K + M at most 255; or none");
+            cli_bad_value("cmz", name, value,
+                          "K:M, data and parity chunks per group, each at "
+                          "least 1, K + M at most 255; or none");
             return bad_value();
         }
     } else if (!strcmp(name, "--range")) {
@@ -218,10 +217,10 @@ static int apply_value(cli_options *o, const char *name, const char *value) {
     return -1;
 }
 
-static const char *const valued_long[] = {"--threads", "--algorithm", "--codec", "--level",
-                                          "--chunk-size", "--memory-limit", "--memory",
-                                          "--output", "--range", "--type", "--config",
-                                          "--filter", "--typesize", "--parity", "--hw"};
+static const char *const valued_long[] = {"--threads",    "--algorithm",    "--codec",  "--level",
+                                          "--chunk-size", "--memory-limit", "--memory", "--output",
+                                          "--range",      "--type",         "--config", "--filter",
+                                          "--typesize",   "--parity",       "--hw"};
 
 /* A long option; *i may advance past its value. Returns -1 when fine, else an exit code. */
 static int parse_long(cli_options *o, int argc, char **argv, int *i) {
@@ -313,8 +312,7 @@ static int apply_type(cli_options *o) {
     cmz_diags *diags = cmz_diags_new();
     cmz_policy *policy = NULL;
     cmz_policy_location loc;
-    cmz_status st = diags ? cmz_policy_open(o->config, false, &policy, &loc, diags)
-                          : CMZ_ERR_NOMEM;
+    cmz_status st = diags ? cmz_policy_open(o->config, false, &policy, &loc, diags) : CMZ_ERR_NOMEM;
     if (st != CMZ_OK) {
         for (size_t i = 0; diags && i < cmz_diags_count(diags); i++) {
             char line[512];
@@ -365,8 +363,7 @@ static void report_backend(const cli_options *o) {
     int env_set;
     if (cmz_backend_env(&from_env, &env_set, NULL) != CMZ_OK) return; /* refused before */
     if (!o->set_backend && !env_set) return;
-    cmz_hw_choice c = cmz_hw_best(o->backend, o->params.codec, o->params.level, 0,
-                                  CMZ_DATA_HOST);
+    cmz_hw_choice c = cmz_hw_best(o->backend, o->params.codec, o->params.level, 0, CMZ_DATA_HOST);
     if ((c.asked != CMZ_BACKEND_AUTO && c.backend != c.asked && o->verbosity > 0) ||
         o->verbosity >= 2)
         fprintf(stderr, "cmz: backend %s: %s\n", cmz_backend_name(c.backend), c.reason);

@@ -29,24 +29,24 @@ typedef enum {
 
 typedef struct {
     cli_mode mode;
-    cmz_params params;   /* codec, level, chunk size, threads */
+    cmz_params params;     /* codec, level, chunk size, threads */
     uint64_t memory_limit; /* --memory-limit, decoding's bound; 0: the library's default */
-    bool remove_input;   /* --rm (-k, the default, clears it) */
-    bool salvage;        /* -d --salvage: write every intact chunk, zeros for the rest */
-    bool force;          /* -f */
-    bool to_stdout;      /* -c */
-    const char *output;  /* -o OUT, or NULL */
-    int verbosity;       /* 0 with -q, 1 by default, 2+ with -v */
-    bool range_set;      /* cat --range OFF:LEN */
+    bool remove_input;     /* --rm (-k, the default, clears it) */
+    bool salvage;          /* -d --salvage: write every intact chunk, zeros for the rest */
+    bool force;            /* -f */
+    bool to_stdout;        /* -c */
+    const char *output;    /* -o OUT, or NULL */
+    int verbosity;         /* 0 with -q, 1 by default, 2+ with -v */
+    bool range_set;        /* cat --range OFF:LEN */
     uint64_t range_offset;
     uint64_t range_length;
-    bool range_to_end;   /* "OFF:" or "OFF" */
-    const char *type;    /* --type TYPE: codec, level and chunk size from the policy */
-    const char *config;  /* --config FILE: the policy file (else the usual search) */
+    bool range_to_end;  /* "OFF:" or "OFF" */
+    const char *type;   /* --type TYPE: codec, level and chunk size from the policy */
+    const char *config; /* --config FILE: the policy file (else the usual search) */
     bool set_codec, set_level, set_chunk, set_filter; /* given explicitly: they beat --type */
-    cmz_backend backend; /* --hw NAME (auto by default) */
+    cmz_backend backend;                              /* --hw NAME (auto by default) */
     bool set_backend;
-    char **files;        /* operands; none means stdin */
+    char **files; /* operands; none means stdin */
     int nfiles;
 } cli_options;
 

@@ -243,10 +243,10 @@ static size_t add(bk_config *cfgs, size_t n, size_t cap, int codec, int level, i
 static size_t default_configs(bk_config *c, size_t cap) {
     static const struct {
         int codec, level;
-    } set[] = {{CMZ_CODEC_LZ4, 1},    {CMZ_CODEC_LZ4, 9},    {CMZ_CODEC_SNAPPY, 0},
-               {CMZ_CODEC_ZSTD, 1},   {CMZ_CODEC_ZSTD, 3},   {CMZ_CODEC_ZSTD, 9},
-               {CMZ_CODEC_GZIP, 1},   {CMZ_CODEC_GZIP, 6},   {CMZ_CODEC_BROTLI, 1},
-               {CMZ_CODEC_BROTLI, 5}, {CMZ_CODEC_BZIP2, 9},  {CMZ_CODEC_LZMA, 0},
+    } set[] = {{CMZ_CODEC_LZ4, 1},    {CMZ_CODEC_LZ4, 9},   {CMZ_CODEC_SNAPPY, 0},
+               {CMZ_CODEC_ZSTD, 1},   {CMZ_CODEC_ZSTD, 3},  {CMZ_CODEC_ZSTD, 9},
+               {CMZ_CODEC_GZIP, 1},   {CMZ_CODEC_GZIP, 6},  {CMZ_CODEC_BROTLI, 1},
+               {CMZ_CODEC_BROTLI, 5}, {CMZ_CODEC_BZIP2, 9}, {CMZ_CODEC_LZMA, 0},
                {CMZ_CODEC_RANS, 0}};
     size_t n = 0;
     for (size_t i = 0; i < sizeof set / sizeof *set; i++)
@@ -267,14 +267,16 @@ static size_t filter_configs(bk_config *c, size_t n, size_t cap, const bench_opt
         if (cmz_filter_check(filters[f], typesize) != CMZ_OK) continue;
         if (o->algo) {
             int id = (int)cmz_codec_id_of(algo_codec(o));
-            for (int i = 0; i < o->nlevels; i++) n = add(c, n, cap, id, o->levels[i], filters[f], typesize);
+            for (int i = 0; i < o->nlevels; i++)
+                n = add(c, n, cap, id, o->levels[i], filters[f], typesize);
             if (!o->nlevels)
                 n = add(c, n, cap, id, cmz_codec_default_level(cmz_codec_by_id(id)), filters[f],
                         typesize);
         } else {
             n = add(c, n, cap, CMZ_CODEC_LZ4, 1, filters[f], typesize);
             n = add(c, n, cap, CMZ_CODEC_ZSTD, 3, filters[f], typesize);
-            if (filters[f] == CMZ_FILTER_PLANES) n = add(c, n, cap, CMZ_CODEC_RANS, 0, filters[f], typesize);
+            if (filters[f] == CMZ_FILTER_PLANES)
+                n = add(c, n, cap, CMZ_CODEC_RANS, 0, filters[f], typesize);
         }
     }
     return n;
@@ -302,8 +304,9 @@ static int load_file(const char *path, input *in) {
     }
     if (!S_ISREG(st.st_mode) || st.st_size > ((off_t)1 << 32)) {
         close(fd);
-        return cli_errorf(path, "%s", S_ISREG(st.st_mode) ? "larger than 4 GiB: give a part of it"
-                                                          : "not a regular file");
+        return cli_errorf(path, "%s",
+                          S_ISREG(st.st_mode) ? "larger than 4 GiB: give a part of it"
+                                              : "not a regular file");
     }
     in->size = (size_t)st.st_size;
     in->data = malloc(in->size ? in->size : 1);
@@ -341,8 +344,10 @@ static int make_inputs(const bench_opts *o, input **out, size_t *count) {
             input *i = &in[*count];
             char size[32];
             uint64_t b = o->sizes[s];
-            if (b % (1024 * 1024) == 0) snprintf(size, sizeof size, "%lluM", (unsigned long long)(b >> 20));
-            else if (b % 1024 == 0) snprintf(size, sizeof size, "%lluK", (unsigned long long)(b >> 10));
+            if (b % (1024 * 1024) == 0)
+                snprintf(size, sizeof size, "%lluM", (unsigned long long)(b >> 20));
+            else if (b % 1024 == 0)
+                snprintf(size, sizeof size, "%lluK", (unsigned long long)(b >> 10));
             else snprintf(size, sizeof size, "%llu", (unsigned long long)b);
             snprintf(i->name, sizeof i->name, "%s-%s", bk_sample_name((bk_sample)k), size);
             i->size = (size_t)b;
@@ -401,7 +406,8 @@ static int recommend(const bench_opts *o, const input *in, size_t nin, const bk_
         const cmz_policy_entry *e = cmz_policy_at(policy, t);
         /* the inputs that stand for this type: its samples, else every input */
         bool any = false;
-        for (size_t i = 0; i < nin; i++) any = any || (in[i].policy_type && !strcmp(in[i].policy_type, e->type));
+        for (size_t i = 0; i < nin; i++)
+            any = any || (in[i].policy_type && !strcmp(in[i].policy_type, e->type));
         size_t ns = 0;
         for (size_t r = 0; r < nrows; r++) {
             bool mine = !any;
@@ -418,19 +424,19 @@ static int recommend(const bench_opts *o, const input *in, size_t nin, const bk_
             continue;
         }
         const bk_point *p = &points[best];
-        fprintf(to, "  %-20s %-6s  %-24s ratio %.3f, %.1f MB/s compress, %.1f MB/s "
-                    "decompress%s\n",
-                e->type, cmz_priority_name(e->priority), p->config, p->ratio, p->c_mbps,
-                p->d_mbps, any ? "" : " (on all inputs)");
+        fprintf(to,
+                "  %-20s %-6s  %-24s ratio %.3f, %.1f MB/s compress, %.1f MB/s "
+                "decompress%s\n",
+                e->type, cmz_priority_name(e->priority), p->config, p->ratio, p->c_mbps, p->d_mbps,
+                any ? "" : " (on all inputs)");
         if (o->write_policy) {
             char level[16], ts[16];
             snprintf(level, sizeof level, "%d", p->cfg.level);
             snprintf(ts, sizeof ts, "%u", p->cfg.typesize);
-            cmz_policy_setting s[] = {
-                {"algorithm", cmz_codec_name(cmz_codec_by_id(p->cfg.codec))},
-                {"level", level},
-                {"filter", cmz_filter_name(p->cfg.filter)},
-                {"typesize", ts}};
+            cmz_policy_setting s[] = {{"algorithm", cmz_codec_name(cmz_codec_by_id(p->cfg.codec))},
+                                      {"level", level},
+                                      {"filter", cmz_filter_name(p->cfg.filter)},
+                                      {"typesize", ts}};
             if (cmz_policy_update(policy, e->type, s, 4, diags) != CMZ_OK)
                 rc = cli_errorf(o->write_policy, "cannot set type %s", e->type);
         }
@@ -489,7 +495,8 @@ int cmz_cmd_bench(int argc, char **argv) {
         size_t ncfg = filter_configs(cfgs, nbase, 96, &o, in[i].typesize);
         total++;
         for (size_t c = 0; c < ncfg; c++)
-            for (unsigned t = 0; t < nthreads; t++) total += wanted(&cfgs[c], threads[t], in[i].size);
+            for (unsigned t = 0; t < nthreads; t++)
+                total += wanted(&cfgs[c], threads[t], in[i].size);
     }
     bk_result *rows = calloc(total ? total : 1, sizeof *rows);
     if (!rows) {
@@ -510,12 +517,12 @@ int cmz_cmd_bench(int argc, char **argv) {
                 if (!wanted(&cfgs[c], threads[t], in[i].size)) continue;
                 bk_config_name(&cfgs[c], rows[nrows].config, sizeof rows[nrows].config);
                 char what[160];
-                snprintf(what, sizeof what, "%s on %s, %u thread%s", rows[nrows].config,
-                         in[i].name, threads[t], threads[t] > 1 ? "s" : "");
+                snprintf(what, sizeof what, "%s on %s, %u thread%s", rows[nrows].config, in[i].name,
+                         threads[t], threads[t] > 1 ? "s" : "");
                 progress(&o, ++done, total, what);
                 cmz_error_clear(&err);
-                cmz_status st = bk_measure(&cfgs[c], threads[t], in[i].data, in[i].size,
-                                           in[i].name, &timing, &rows[nrows], &err);
+                cmz_status st = bk_measure(&cfgs[c], threads[t], in[i].data, in[i].size, in[i].name,
+                                           &timing, &rows[nrows], &err);
                 if (st != CMZ_OK) {
                     progress_end(&o);
                     cli_errorf(in[i].name, "%s: %s", rows[nrows].config,

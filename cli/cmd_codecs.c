@@ -32,10 +32,8 @@ static codec_text text_of(cmz_codec_id id) {
 static const char *chunk_text(uint32_t size, char buf[32]) {
     if (size >= (1u << 20) && size % (1u << 20) == 0)
         snprintf(buf, 32, "%u MiB", (unsigned)(size >> 20));
-    else if (size >= 1024 && size % 1024 == 0)
-        snprintf(buf, 32, "%u KiB", (unsigned)(size >> 10));
-    else
-        snprintf(buf, 32, "%u B", (unsigned)size);
+    else if (size >= 1024 && size % 1024 == 0) snprintf(buf, 32, "%u KiB", (unsigned)(size >> 10));
+    else snprintf(buf, 32, "%u B", (unsigned)size);
     return buf;
 }
 
@@ -62,18 +60,17 @@ int cmz_cmd_codecs(int argc, char **argv) {
     }
     size_t n;
     const cmz_codec *const *list = cmz_codec_list(&n);
-    printf("%-8s %3s  %-8s %7s  %-7s  %-17s  %s\n", "codec", "id", "levels", "default",
-           "chunk", "library", "what");
+    printf("%-8s %3s  %-8s %7s  %-7s  %-17s  %s\n", "codec", "id", "levels", "default", "chunk",
+           "library", "what");
     for (size_t i = 0; i < n; i++) {
         const cmz_codec *c = list[i];
         char levels[24], chunk[32];
-        snprintf(levels, sizeof levels, "%d..%d", cmz_codec_min_level(c),
-                 cmz_codec_max_level(c));
+        snprintf(levels, sizeof levels, "%d..%d", cmz_codec_min_level(c), cmz_codec_max_level(c));
         codec_text text = text_of(cmz_codec_id_of(c));
         char library[64];
         snprintf(library, sizeof library, "%s %s", text.library, cmz_codec_library_version(c));
-        printf("%-8s %3d  %-8s %7d  %-7s  %-17s  %s\n", cmz_codec_name(c),
-               (int)cmz_codec_id_of(c), levels, cmz_codec_default_level(c),
+        printf("%-8s %3d  %-8s %7d  %-7s  %-17s  %s\n", cmz_codec_name(c), (int)cmz_codec_id_of(c),
+               levels, cmz_codec_default_level(c),
                chunk_text(cmz_codec_default_chunk_size(c), chunk), library, text.what);
     }
     printf("default: %s\n", cmz_codec_name(cmz_codec_default()));

@@ -137,9 +137,10 @@ static int check_before_commit(cli_session *s, const char *name, cli_target *t,
                                int64_t expected, bool remove, const struct stat *in_st) {
     char why[160];
     if (expected >= 0 && info->content_size < (uint64_t)expected) {
-        snprintf(why, sizeof why, "shrank while it was read: it had %lld bytes when opened, "
-                 "%llu could be read", (long long)expected,
-                 (unsigned long long)info->content_size);
+        snprintf(why, sizeof why,
+                 "shrank while it was read: it had %lld bytes when opened, "
+                 "%llu could be read",
+                 (long long)expected, (unsigned long long)info->content_size);
         return cli_target_fail(t, name, why);
     }
     if (remove) {
@@ -171,8 +172,8 @@ static int compress_fd(cli_session *s, const char *path, int fd, const struct st
         return CLI_EXIT_ERROR;
     }
     /* --rm needs a file to remove and an output that can be synced and re-read. */
-    bool remove = o->remove_input && !from_stdin && S_ISREG(in_st->st_mode) && !t.is_stdout &&
-                  !t.in_place;
+    bool remove =
+        o->remove_input && !from_stdin && S_ISREG(in_st->st_mode) && !t.is_stdout && !t.in_place;
     int64_t expected = bytes_expected(fd, in_st);
     cli_reader reader = {.fd = fd, .checksum = remove};
     cmz_input in = cli_reader_input(&reader);

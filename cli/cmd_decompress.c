@@ -17,9 +17,7 @@
 
 #define SUFFIX ".cmz"
 
-int cmz_cmd_decompress(int argc, char **argv) {
-    return cli_run(argc, argv, CLI_MODE_DECOMPRESS);
-}
+int cmz_cmd_decompress(int argc, char **argv) { return cli_run(argc, argv, CLI_MODE_DECOMPRESS); }
 
 int cmz_cmd_test(int argc, char **argv) { return cli_run(argc, argv, CLI_MODE_TEST); }
 
@@ -54,7 +52,8 @@ static void report_damage(const char *name, int fd, const struct stat *in_st, cm
     if (!S_ISREG(in_st->st_mode)) return;
     cmz_source src;
     cmz_frame_report *rep = NULL;
-    if (cmz_source_fd(&src, fd, NULL) != CMZ_OK || cmz_frame_verify(dctx, &src, &rep, NULL) != CMZ_OK)
+    if (cmz_source_fd(&src, fd, NULL) != CMZ_OK ||
+        cmz_frame_verify(dctx, &src, &rep, NULL) != CMZ_OK)
         return;
     if (rep->damaged || rep->missing || !rep->header_ok || !rep->footer_ok || !rep->index_ok ||
         rep->parity_damaged || rep->stray_bytes || !rep->content_size_known) {
@@ -126,8 +125,8 @@ static cmz_frame_reader *whole_frame_reader(cmz_dctx *dctx, int fd, const struct
 
 /* -t of a file: the decoders check parity records by their CRCs only; their bytes must also be
  * the parity of their groups, or a repair that needs them would fail. */
-static cmz_status check_parity(cmz_dctx *dctx, int fd, const struct stat *in_st,
-                               bool from_stdin, cmz_error *err) {
+static cmz_status check_parity(cmz_dctx *dctx, int fd, const struct stat *in_st, bool from_stdin,
+                               cmz_error *err) {
     cmz_source src;
     if (from_stdin || !S_ISREG(in_st->st_mode) || cmz_source_fd(&src, fd, NULL) != CMZ_OK)
         return CMZ_OK;
@@ -135,8 +134,8 @@ static cmz_status check_parity(cmz_dctx *dctx, int fd, const struct stat *in_st,
 }
 
 /* Decodes the input front to back (pipes, and files the frame reader does not take). */
-static cmz_status decode_stream(cmz_dctx *dctx, int fd, const cmz_output *out,
-                                uint64_t *in_bytes, cmz_error *err) {
+static cmz_status decode_stream(cmz_dctx *dctx, int fd, const cmz_output *out, uint64_t *in_bytes,
+                                cmz_error *err) {
     cli_reader reader = {.fd = fd};
     cmz_input in = cli_reader_input(&reader);
     cmz_status st = cmz_decompress_stream(dctx, &in, out, NULL, err);
@@ -160,8 +159,8 @@ static int decompress_fd(cli_session *s, const char *path, int fd, const struct 
     cli_target t;
     memset(&t, 0, sizeof t);
     t.is_stdout = true; /* nothing to commit or abort when testing */
-    if (!dctx || (!testing && cli_target_open(&t, out_path, name, from_stdin ? NULL : in_st,
-                                              false, o) != 0)) {
+    if (!dctx || (!testing &&
+                  cli_target_open(&t, out_path, name, from_stdin ? NULL : in_st, false, o) != 0)) {
         free(out_path);
         return CLI_EXIT_ERROR;
     }
@@ -215,8 +214,8 @@ static int decompress_fd(cli_session *s, const char *path, int fd, const struct 
     if (rc == 0) {
         summary(o, name, in_bytes, writer.bytes, t.name);
         /* Every chunk's CRC32C was checked on the way: the output is known good. */
-        if (!testing && o->remove_input && !from_stdin && S_ISREG(in_st->st_mode) &&
-            !t.is_stdout && !t.in_place)
+        if (!testing && o->remove_input && !from_stdin && S_ISREG(in_st->st_mode) && !t.is_stdout &&
+            !t.in_place)
             rc = cli_remove_input(path);
     }
     free(out_path);

@@ -38,8 +38,8 @@ static int open_input(const char *path, cmz_source *src, bool *seekable, bool fo
         if (fd != STDIN_FILENO) close(fd);
         return -1;
     }
-    *seekable = (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode)) &&
-                cmz_source_fd(src, fd, NULL) == CMZ_OK;
+    *seekable =
+        (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode)) && cmz_source_fd(src, fd, NULL) == CMZ_OK;
     return fd;
 }
 
@@ -69,8 +69,7 @@ static void print_info(const cli_options *o, const char *name, const cmz_frame_i
         printf("  ratio:        %.3f (%s of the content)\n",
                (double)fi->content_size / (double)fi->frame_size,
                cli_percent(fi->frame_size, fi->content_size, pct));
-    else
-        printf("  ratio:        n/a\n");
+    else printf("  ratio:        n/a\n");
     if (o->verbosity < 2) return;
     printf("  format:       version %u, flags 0x%08x\n", (unsigned)fi->version,
            (unsigned)fi->flags);
@@ -78,8 +77,7 @@ static void print_info(const cli_options *o, const char *name, const cmz_frame_i
     if (fi->parity_k || fi->parity_m)
         printf("  parity:       %u parity chunks per %u data chunks\n", (unsigned)fi->parity_m,
                (unsigned)fi->parity_k);
-    else
-        printf("  parity:       none\n");
+    else printf("  parity:       none\n");
     printf("  payload:      %llu bytes; %sheaders, index and footer %llu bytes\n",
            (unsigned long long)fi->payload_bytes, fi->parity_k ? "parity records, " : "",
            (unsigned long long)(fi->frame_size - fi->payload_bytes));

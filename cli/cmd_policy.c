@@ -19,10 +19,10 @@ enum { EXIT_OK = 0, EXIT_ERROR = 1, EXIT_USAGE = 2 };
 static const struct {
     const char *option, *key;
 } value_options[] = {
-    {"algorithm", "algorithm"},   {"level", "level"},
-    {"chunk-size", "chunk_size"}, {"auto-compress", "auto_compress"},
+    {"algorithm", "algorithm"},    {"level", "level"},
+    {"chunk-size", "chunk_size"},  {"auto-compress", "auto_compress"},
     {"threshold", "threshold_mb"}, {"threshold-mb", "threshold_mb"},
-    {"priority", "priority"},     {"filter", "filter"},
+    {"priority", "priority"},      {"filter", "filter"},
     {"typesize", "typesize"},
 };
 #define VALUE_OPTIONS (sizeof value_options / sizeof value_options[0])
@@ -138,23 +138,19 @@ static int parse(int argc, char **argv, options *o) {
 static void describe_source(FILE *to, const cmz_policy_location *loc) {
     if (loc->source == CMZ_POLICY_SOURCE_BUILTIN)
         fprintf(to, "# policy: built-in defaults (no policy file found)\n");
-    else
-        fprintf(to, "# policy: %s (%s)\n", loc->path, cmz_policy_source_name(loc->source));
+    else fprintf(to, "# policy: %s (%s)\n", loc->path, cmz_policy_source_name(loc->source));
 }
 
 /* "none", "planes/4", "auto" (tries 2 and 4), "auto/4": the filter column of list. */
 static void filter_text(const cmz_policy_entry *e, char *buf, size_t cap) {
     char filter[32];
     cmz_policy_format_value(e, "filter", filter, sizeof filter);
-    if (e->filter == CMZ_FILTER_NONE || e->typesize == 0)
-        snprintf(buf, cap, "%s", filter);
-    else
-        snprintf(buf, cap, "%s/%u", filter, e->typesize);
+    if (e->filter == CMZ_FILTER_NONE || e->typesize == 0) snprintf(buf, cap, "%s", filter);
+    else snprintf(buf, cap, "%s/%u", filter, e->typesize);
 }
 
 /* show's note on a codec this build lacks: what the type compresses with instead. */
-static const char *stand_in(const cmz_policy *p, const cmz_policy_entry *e, char *buf,
-                            size_t cap) {
+static const char *stand_in(const cmz_policy *p, const cmz_policy_entry *e, char *buf, size_t cap) {
     cmz_params params = cmz_params_default();
     if (cmz_policy_apply(p, e->type, &params) != CMZ_OK || params.codec == e->codec) return "";
     const cmz_codec *codec = cmz_codec_by_id(params.codec);
@@ -164,18 +160,17 @@ static const char *stand_in(const cmz_policy *p, const cmz_policy_entry *e, char
 }
 
 static void print_entry(const cmz_policy *p, const cmz_policy_entry *e) {
-    static const char *const keys[] = {"algorithm",    "level",        "chunk_size",
-                                       "auto_compress", "threshold_mb", "priority",
-                                       "filter",        "typesize"};
+    static const char *const keys[] = {"algorithm",    "level",    "chunk_size", "auto_compress",
+                                       "threshold_mb", "priority", "filter",     "typesize"};
     printf("%s:\n", e->type);
     for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
         char value[64];
         cmz_policy_format_value(e, keys[k], value, sizeof value);
-        bool tries = !strcmp(keys[k], "typesize") && e->filter == CMZ_FILTER_AUTO &&
-                     e->typesize == 0;
+        bool tries =
+            !strcmp(keys[k], "typesize") && e->filter == CMZ_FILTER_AUTO && e->typesize == 0;
         char note[96];
         printf("  %s: %s%s\n", keys[k], value,
-               tries                          ? "  # auto tries 2 and 4"
+               tries                           ? "  # auto tries 2 and 4"
                : !strcmp(keys[k], "algorithm") ? stand_in(p, e, note, sizeof note)
                                                : "");
     }
@@ -187,8 +182,8 @@ static int cmd_list(const cmz_policy *p, const cmz_policy_location *loc, bool ve
         return EXIT_OK;
     }
     describe_source(stdout, loc);
-    printf("%-24s %-9s %5s %10s %5s %12s %-8s %s\n", "TYPE", "ALGORITHM", "LEVEL",
-           "CHUNK_SIZE", "AUTO", "THRESHOLD_MB", "PRIORITY", "FILTER");
+    printf("%-24s %-9s %5s %10s %5s %12s %-8s %s\n", "TYPE", "ALGORITHM", "LEVEL", "CHUNK_SIZE",
+           "AUTO", "THRESHOLD_MB", "PRIORITY", "FILTER");
     for (size_t i = 0; i < cmz_policy_count(p); i++) {
         const cmz_policy_entry *e = cmz_policy_at(p, i);
         char alg[32], chunk[32], mb[32], filter[48];
@@ -197,8 +192,7 @@ static int cmd_list(const cmz_policy *p, const cmz_policy_location *loc, bool ve
         cmz_policy_format_value(e, "threshold_mb", mb, sizeof mb);
         filter_text(e, filter, sizeof filter);
         printf("%-24s %-9s %5d %10s %5s %12s %-8s %s\n", e->type, alg, e->level, chunk,
-               e->auto_compress ? "true" : "false", mb, cmz_priority_name(e->priority),
-               filter);
+               e->auto_compress ? "true" : "false", mb, cmz_priority_name(e->priority), filter);
     }
     return EXIT_OK;
 }
@@ -290,8 +284,9 @@ static void suggest_algorithm(const cmz_policy *p, const options *o) {
         bool fits = trial && cmz_policy_update(trial, o->operand, both, 2, NULL) == CMZ_OK;
         cmz_policy_free(trial);
         if (fits) {
-            fprintf(stderr, "cmz policy: to change the algorithm: cmz policy update %s "
-                            "--algorithm %s --level %s\n",
+            fprintf(stderr,
+                    "cmz policy: to change the algorithm: cmz policy update %s "
+                    "--algorithm %s --level %s\n",
                     o->operand, name, level);
             return;
         }
@@ -334,8 +329,7 @@ static int run(const char *cmd, const options *o, cmz_diags *diags) {
     if (!strcmp(cmd, "update") && !o->nsettings)
         return usage_error("update needs at least one of --algorithm, --level, --chunk-size, "
                            "--auto-compress, --threshold, --priority, --filter, --typesize");
-    if (o->verbose && strcmp(cmd, "list"))
-        return usage_error("--verbose applies to list only");
+    if (o->verbose && strcmp(cmd, "list")) return usage_error("--verbose applies to list only");
     if (!strcmp(cmd, "verify")) return cmd_verify(o, diags);
 
     cmz_policy_lock *lock = NULL;
@@ -360,8 +354,7 @@ static int run(const char *cmd, const options *o, cmz_diags *diags) {
             st = cmz_policy_create(p, o->operand, o->settings, o->nsettings, diags);
         else if (!strcmp(cmd, "update"))
             st = cmz_policy_update(p, o->operand, o->settings, o->nsettings, diags);
-        else
-            st = cmz_policy_delete(p, o->operand, diags);
+        else st = cmz_policy_delete(p, o->operand, diags);
         print_diags(diags);
         if (st != CMZ_OK) {
             if (!cmz_diags_count(diags)) fprintf(stderr, "cmz policy: %s\n", cmz_strerror(st));

@@ -21,8 +21,8 @@
 int cmz_cmd_repair(int argc, char **argv) { return cli_run(argc, argv, CLI_MODE_REPAIR); }
 
 static bool nothing_to_repair(const cmz_frame_report *rep) {
-    return rep->header_ok && rep->footer_ok && rep->index_ok && !rep->damaged &&
-           !rep->missing && !rep->parity_damaged && !rep->stray_bytes && rep->content_size_known;
+    return rep->header_ok && rep->footer_ok && rep->index_ok && !rep->damaged && !rep->missing &&
+           !rep->parity_damaged && !rep->stray_bytes && rep->content_size_known;
 }
 
 /* The frame written must pass every reader before it replaces anything: the per-chunk verify
@@ -72,7 +72,10 @@ static void say_done(const cli_options *o, const char *name, const cmz_frame_rep
     if (!rep->footer_ok) parts[nparts++] = "footer";
     for (size_t i = 0; i < nparts && n < sizeof what; i++)
         n += (size_t)snprintf(what + n, sizeof what - n, "%s%s",
-                              i == 0 ? ", " : i + 1 == nparts ? " and " : ", ", parts[i]);
+                              i == 0            ? ", "
+                              : i + 1 == nparts ? " and "
+                                                : ", ",
+                              parts[i]);
     if (nparts && n < sizeof what) snprintf(what + n, sizeof what - n, " rewritten");
     fprintf(stderr, "cmz: %s: repaired%s%s%s\n", name, what, to ? " -> " : "", to ? to : "");
 }
@@ -94,8 +97,9 @@ static int repair_fd(cli_session *s, const char *path, int fd, const struct stat
          * with other hard links would be split from them (they keep the damaged copy) */
         if (!realpath(path, real)) return cli_errorf(name, "%s", strerror(errno));
         if (in_st->st_nlink > 1 && !o->force)
-            return cli_errorf(name, "has %lu hard links: repairing it in place would leave the "
-                                    "others damaged (use -o OUT, or -f to repair this name only)",
+            return cli_errorf(name,
+                              "has %lu hard links: repairing it in place would leave the "
+                              "others damaged (use -o OUT, or -f to repair this name only)",
                               (unsigned long)in_st->st_nlink);
         t.name = path;
         t.af.fd = -1;
@@ -123,8 +127,10 @@ static int repair_fd(cli_session *s, const char *path, int fd, const struct stat
         rc = cli_lib_error(name, st, &err);
         if (rep) cli_print_damage(name, rep);
         if (rep && st == CMZ_ERR_CORRUPT)
-            fprintf(stderr, "cmz: %s: left as it was; 'cmz -d --salvage' writes every intact "
-                            "chunk\n", name);
+            fprintf(stderr,
+                    "cmz: %s: left as it was; 'cmz -d --salvage' writes every intact "
+                    "chunk\n",
+                    name);
     } else if (in_place && nothing_to_repair(rep)) {
         if (cli_summary_wanted(o)) fprintf(stderr, "cmz: %s: intact; nothing to repair\n", name);
         cli_target_abort(&t);

@@ -17,11 +17,11 @@ typedef struct {
 } cli_reader;
 
 typedef struct {
-    int fd;        /* -1: discard (only count and checksum) */
+    int fd; /* -1: discard (only count and checksum) */
     bool checksum;
     uint32_t crc;
-    uint64_t bytes;    /* bytes offered by the library */
-    bool window;       /* keep only [skip, skip+limit) of them */
+    uint64_t bytes; /* bytes offered by the library */
+    bool window;    /* keep only [skip, skip+limit) of them */
     uint64_t skip, limit;
 } cli_writer;
 

@@ -28,12 +28,11 @@ static const command commands[] = {
     {"test", cmz_cmd_test, "decode and check every chunk, write nothing (same as -t)", false},
     {"info", cmz_cmd_info, "frame details: codec, level, chunks, sizes, ratio (same as -l)", false},
     {"cat", cmz_cmd_cat, "content bytes to stdout; --range OFF:LEN decodes only those", false},
-    {"repair", cmz_cmd_repair,
-     "rebuild damaged chunks from parity, rewrite header/index/footer", false},
+    {"repair", cmz_cmd_repair, "rebuild damaged chunks from parity, rewrite header/index/footer",
+     false},
     {"bench", cmz_cmd_bench, "measure every codec on your files or built-in samples", false},
     {"codecs", cmz_cmd_codecs, "codecs compiled in: ids, levels, chunk sizes, libraries", false},
-    {"policy", cmz_cmd_policy, "compression policy per resource type (cmz policy --help)",
-     true},
+    {"policy", cmz_cmd_policy, "compression policy per resource type (cmz policy --help)", true},
     {"hw", cmz_cmd_hw, "hardware backends (cpu, cuda, qat): present, or why not", false},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
@@ -179,8 +178,8 @@ static int run(int argc, char **argv) {
         }
         /* after options, a word no command is a file: "cmz -q missing-file other" */
         if (first == 1 && mistyped_command(argv[first])) {
-            fprintf(stderr, "cmz: unknown command '%s' (and no file of that name); commands:",
-                    argv[first]);
+            fprintf(stderr,
+                    "cmz: unknown command '%s' (and no file of that name); commands:", argv[first]);
             for (size_t i = 0; i < NCOMMANDS; i++)
                 fprintf(stderr, "%s %s", i ? "," : "", commands[i].name);
             fputs("\ncmz: try 'cmz --help'\n", stderr);

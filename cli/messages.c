@@ -66,8 +66,7 @@ void cli_print_damage(const char *name, const cmz_frame_report *rep) {
         if (last > i)
             snprintf(which, sizeof which, "%schunks %llu..%llu", frame,
                      (unsigned long long)c->number, (unsigned long long)e->number);
-        else
-            snprintf(which, sizeof which, "%schunk %llu", frame, (unsigned long long)c->number);
+        else snprintf(which, sizeof which, "%schunk %llu", frame, (unsigned long long)c->number);
         if (c->record_offset != CMZ_NO_POSITION && last == i)
             snprintf(where, sizeof where, ", record at offset %llu",
                      (unsigned long long)c->record_offset);
@@ -75,7 +74,9 @@ void cli_print_damage(const char *name, const cmz_frame_report *rep) {
                 (unsigned long long)c->content_offset,
                 (unsigned long long)(e->content_offset + e->raw_size - 1), where,
                 cmz_chunk_state_name(c->state),
-                c->repaired ? ", rebuilt from parity" : c->repairable ? ", repairable" : "",
+                c->repaired     ? ", rebuilt from parity"
+                : c->repairable ? ", repairable"
+                                : "",
                 c->message);
         i = last;
     }
@@ -92,12 +93,13 @@ void cli_print_advice(const char *name, const cmz_frame_report *rep) {
         fprintf(stderr, "cmz: %s: parity can rebuild %s: 'cmz repair %s'\n", name,
                 lost == 1 ? "the damaged chunk" : "every damaged chunk", name);
     else if (repair)
-        fprintf(stderr, "cmz: %s: every chunk is intact: 'cmz repair %s' rewrites the rest\n",
-                name, name);
+        fprintf(stderr, "cmz: %s: every chunk is intact: 'cmz repair %s' rewrites the rest\n", name,
+                name);
     else if (!lost && rep->content_size_known)
-        fprintf(stderr, "cmz: %s: every chunk of the frames is intact, but %llu bytes at offset "
-                        "%llu are not part of any frame (appended, or what is left of a frame): "
-                        "'cmz -d --salvage' writes the content of every frame\n",
+        fprintf(stderr,
+                "cmz: %s: every chunk of the frames is intact, but %llu bytes at offset "
+                "%llu are not part of any frame (appended, or what is left of a frame): "
+                "'cmz -d --salvage' writes the content of every frame\n",
                 name, (unsigned long long)rep->stray_bytes, (unsigned long long)rep->stray_offset);
     else
         fprintf(stderr, "cmz: %s: 'cmz -d --salvage' writes every intact chunk%s\n", name,

@@ -78,16 +78,16 @@ int cli_bad_value(const char *prog, const char *option, const char *text, const 
     return -1;
 }
 
-int cli_uint_arg(const char *prog, const char *option, const char *text, uint64_t min,
-                 uint64_t max, uint64_t *out) {
+int cli_uint_arg(const char *prog, const char *option, const char *text, uint64_t min, uint64_t max,
+                 uint64_t *out) {
     if (cli_parse_uint(text, min, max, out) == 0) return 0;
     char valid[64];
     snprintf(valid, sizeof valid, "%" PRIu64 "..%" PRIu64, min, max);
     return cli_bad_value(prog, option, text, valid);
 }
 
-int cli_int_arg(const char *prog, const char *option, const char *text, int64_t min,
-                int64_t max, int64_t *out) {
+int cli_int_arg(const char *prog, const char *option, const char *text, int64_t min, int64_t max,
+                int64_t *out) {
     if (cli_parse_int(text, min, max, out) == 0) return 0;
     char valid[64];
     snprintf(valid, sizeof valid, "%" PRId64 "..%" PRId64, min, max);
@@ -103,8 +103,8 @@ static void size_text(uint64_t v, char *buf, size_t cap) {
     else snprintf(buf, cap, "%" PRIu64 "%c", v, units[u]);
 }
 
-int cli_size_arg(const char *prog, const char *option, const char *text, uint64_t min,
-                 uint64_t max, uint64_t *out) {
+int cli_size_arg(const char *prog, const char *option, const char *text, uint64_t min, uint64_t max,
+                 uint64_t *out) {
     if (cli_parse_size(text, min, max, out) == 0) return 0;
     char lo[32], hi[32], valid[128];
     size_text(min, lo, sizeof lo);

@@ -21,12 +21,12 @@ int cli_parse_size(const char *text, uint64_t min, uint64_t max, uint64_t *out);
 /* The parsers above for an option's value: on failure they print "PROG: bad value 'TEXT' for
  * OPTION (valid: RANGE)" on stderr (prog is "cmz" or "cmz bench"; RANGE is min..max, sizes
  * with their units) and return -1; the caller then returns the usage exit status. */
-int cli_uint_arg(const char *prog, const char *option, const char *text, uint64_t min,
-                 uint64_t max, uint64_t *out);
-int cli_int_arg(const char *prog, const char *option, const char *text, int64_t min,
-                int64_t max, int64_t *out);
-int cli_size_arg(const char *prog, const char *option, const char *text, uint64_t min,
-                 uint64_t max, uint64_t *out);
+int cli_uint_arg(const char *prog, const char *option, const char *text, uint64_t min, uint64_t max,
+                 uint64_t *out);
+int cli_int_arg(const char *prog, const char *option, const char *text, int64_t min, int64_t max,
+                int64_t *out);
+int cli_size_arg(const char *prog, const char *option, const char *text, uint64_t min, uint64_t max,
+                 uint64_t *out);
 
 /* The same message with a valid set or range described in words ("2, 4 or 8"); returns -1. */
 int cli_bad_value(const char *prog, const char *option, const char *text, const char *valid);

@@ -33,8 +33,8 @@ cmz_dctx *cli_session_dctx(cli_session *s) {
  * a regular file will do. A pipe, device or socket is read only when -c or -o says where its
  * output goes; nothing is ever created beside one (in /dev, say). */
 static bool needs_regular_file(const cli_options *o) {
-    bool beside = (o->mode == CLI_MODE_COMPRESS || o->mode == CLI_MODE_DECOMPRESS) &&
-                  !o->output && !o->to_stdout;
+    bool beside = (o->mode == CLI_MODE_COMPRESS || o->mode == CLI_MODE_DECOMPRESS) && !o->output &&
+                  !o->to_stdout;
     return beside || o->mode == CLI_MODE_REPAIR || o->salvage;
 }
 
@@ -87,8 +87,7 @@ static int after_signal(const cli_session *s, int rc, char *const *files, int i,
     bool complete = rc == 0 || s->committed; /* committed, then an error: --rm, --salvage */
     int left = nfiles - i - 1;
     if (complete && left == 0) {
-        if (s->o->verbosity >= 1)
-            fputs("cmz: interrupted after the work was complete\n", stderr);
+        if (s->o->verbosity >= 1) fputs("cmz: interrupted after the work was complete\n", stderr);
         return 0;
     }
     if (left > 0)

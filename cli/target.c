@@ -12,8 +12,8 @@
 #include "io_fd.h"
 #include "messages.h"
 
-int cli_target_open(cli_target *t, const char *path, const char *in_name,
-                    const struct stat *in_st, bool compressed, const cli_options *o) {
+int cli_target_open(cli_target *t, const char *path, const char *in_name, const struct stat *in_st,
+                    bool compressed, const cli_options *o) {
     memset(t, 0, sizeof *t);
     t->fd = -1;
     t->af.fd = -1;
@@ -53,8 +53,11 @@ int cli_target_readable(cli_target *t) {
     char path[PATH_MAX];
     int n = snprintf(path, sizeof path, "%s/cmz-scratch.XXXXXX", dir && *dir ? dir : "/tmp");
     int fd = n > 0 && (size_t)n < sizeof path ? mkostemp(path, O_CLOEXEC) : -1;
-    if (fd < 0) return cli_errorf(t->name, "cannot create a scratch file to check the output "
-                                           "before writing it: %s", strerror(errno));
+    if (fd < 0)
+        return cli_errorf(t->name,
+                          "cannot create a scratch file to check the output "
+                          "before writing it: %s",
+                          strerror(errno));
     unlink(path); /* gone with its descriptor, whatever happens */
     t->deliver_fd = t->fd;
     t->fd = fd;

@@ -13,18 +13,18 @@ typedef struct {
     const char *name; /* for messages */
     int fd;
     bool is_stdout;
-    bool in_place;    /* an existing device written directly */
-    atomic_file af;   /* regular files */
-    bool scratch;     /* fd is a scratch file (cli_target_readable) ... */
-    int deliver_fd;   /* ... to be copied to this, the real output */
+    bool in_place;  /* an existing device written directly */
+    atomic_file af; /* regular files */
+    bool scratch;   /* fd is a scratch file (cli_target_readable) ... */
+    int deliver_fd; /* ... to be copied to this, the real output */
 } cli_target;
 
 /* Opens the output `path` (NULL: stdout) for the input `in_name` whose stat is `in_st`
  * (NULL for stdin). Refuses, with a message: compressed data to a terminal without -f, an
  * existing output without -f, the input itself. `compressed` tells whether the data written
  * is compressed. Returns 0, or 1 after reporting. */
-int cli_target_open(cli_target *t, const char *path, const char *in_name,
-                    const struct stat *in_st, bool compressed, const cli_options *o);
+int cli_target_open(cli_target *t, const char *path, const char *in_name, const struct stat *in_st,
+                    bool compressed, const cli_options *o);
 
 /* Makes the output final: for a file, copies the input's attributes (when in_st is not NULL),
  * fsyncs, renames into place and fsyncs the folder. Returns 0, or 1 after reporting (the

@@ -5,26 +5,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int failed(const char *why)
-{
+static int failed(const char *why) {
     fprintf(stderr, "%s\n", why);
     return 1;
 }
 
-int main(void)
-{
+int main(void) {
     size_t src_size = 4u << 20; /* 4 MiB of repetitive text */
     char *src = malloc(src_size), *back = malloc(src_size);
-    if (!src || !back)
-        return failed("out of memory");
-    for (size_t i = 0; i < src_size; i++)
-        src[i] = "cmz keeps large resources small. "[i % 33];
+    if (!src || !back) return failed("out of memory");
+    for (size_t i = 0; i < src_size; i++) src[i] = "cmz keeps large resources small. "[i % 33];
 
     cmz_error err;
     cmz_params p = cmz_params_default(); /* the build's default codec and level, all cores */
     cmz_cctx *cctx = cmz_cctx_new(&p, &err);
-    if (!cctx)
-        return failed(err.message);
+    if (!cctx) return failed(err.message);
     size_t cap = (size_t)cmz_compress_bound(&p, src_size);
     char *frame = malloc(cap);
     size_t frame_size;

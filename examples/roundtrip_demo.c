@@ -25,9 +25,10 @@ static uint64_t next(void) { /* splitmix64: the same bytes on every machine */
 static double unit(void) { return (double)(next() >> 11) * (1.0 / 9007199254740992.0); }
 
 static const char *const words[] = {
-    "the", "camera", "slowly", "turns", "to", "city", "lights", "she", "said", "we", "never",
-    "should", "have", "come", "back", "here", "night", "after", "rain", "a", "quiet", "street",
-    "remember", "what", "you", "promised", "me", "tomorrow", "morning", "is", "too", "late"};
+    "the",   "camera",   "slowly", "turns",    "to",      "city",   "lights",   "she",
+    "said",  "we",       "never",  "should",   "have",    "come",   "back",     "here",
+    "night", "after",    "rain",   "a",        "quiet",   "street", "remember", "what",
+    "you",   "promised", "me",     "tomorrow", "morning", "is",     "too",      "late"};
 #define NWORDS (sizeof words / sizeof words[0])
 
 typedef struct {
@@ -47,10 +48,10 @@ static void gen_srt(buffer *b, size_t end) {
     char line[512];
     while (b->len < end) {
         unsigned dur = 1200 + (unsigned)(next() % 3800);
-        int n = snprintf(line, sizeof line, "%u\n%02u:%02u:%02u,%03u --> %02u:%02u:%02u,%03u\n",
-                         cue++, ms / 3600000, ms / 60000 % 60, ms / 1000 % 60, ms % 1000,
-                         (ms + dur) / 3600000, (ms + dur) / 60000 % 60, (ms + dur) / 1000 % 60,
-                         (ms + dur) % 1000);
+        int n =
+            snprintf(line, sizeof line, "%u\n%02u:%02u:%02u,%03u --> %02u:%02u:%02u,%03u\n", cue++,
+                     ms / 3600000, ms / 60000 % 60, ms / 1000 % 60, ms % 1000, (ms + dur) / 3600000,
+                     (ms + dur) / 60000 % 60, (ms + dur) / 1000 % 60, (ms + dur) % 1000);
         for (unsigned l = 0, lines = 1 + (unsigned)(next() % 2); l < lines; l++) {
             for (unsigned w = 0, nw = 3 + (unsigned)(next() % 7); w < nw; w++) {
                 const char *word = words[next() % NWORDS];
@@ -67,11 +68,10 @@ static void gen_srt(buffer *b, size_t end) {
 /* Structured log lines, as an application writes them. */
 static void gen_logs(buffer *b, size_t end) {
     static const char *const levels[] = {"DEBUG", "INFO", "INFO", "INFO", "WARN", "ERROR"};
-    static const char *const modules[] = {"memory.reaper", "codec.zstd", "ui.timeline",
+    static const char *const modules[] = {"memory.reaper",   "codec.zstd",   "ui.timeline",
                                           "render.pipeline", "model.loader", "snapshot"};
-    static const char *const events[] = {"resource released", "chunk compressed",
-                                         "snapshot taken", "cache hit", "pressure high",
-                                         "model loaded"};
+    static const char *const events[] = {"resource released", "chunk compressed", "snapshot taken",
+                                         "cache hit",         "pressure high",    "model loaded"};
     uint64_t t = 1700000000000ull;
     char line[512];
     while (b->len < end) {
@@ -119,8 +119,7 @@ static double now(void) {
 }
 
 /* Compresses and decompresses the sample with one codec; prints a row. 0 when it matched. */
-static int tour(const cmz_codec *codec, unsigned threads, const unsigned char *sample,
-                size_t n) {
+static int tour(const cmz_codec *codec, unsigned threads, const unsigned char *sample, size_t n) {
     cmz_params p = cmz_params_default();
     p.codec = (int)cmz_codec_id_of(codec);
     p.threads = threads;
@@ -150,8 +149,7 @@ static int tour(const cmz_codec *codec, unsigned threads, const unsigned char *s
         if (cmz_compress(cctx, frame, cap, &frame_size, sample, n, &err) != CMZ_OK) goto fail;
         double t1 = now();
         memset(back, 0, n);
-        if (cmz_decompress(dctx, back, n, &back_size, frame, frame_size, &err) != CMZ_OK)
-            goto fail;
+        if (cmz_decompress(dctx, back, n, &back_size, frame, frame_size, &err) != CMZ_OK) goto fail;
         double t2 = now();
         ct = t1 - t0 < ct ? t1 - t0 : ct;
         dt = t2 - t1 < dt ? t2 - t1 : dt;
@@ -159,9 +157,9 @@ static int tour(const cmz_codec *codec, unsigned threads, const unsigned char *s
     }
     int same = back_size == n && memcmp(back, sample, n) == 0;
     const cmz_params *used = cmz_cctx_params(cctx);
-    printf("%-7s %5d %9u %9zu %10zu %7.3f %9.1f %9.1f   %s\n", cmz_codec_name(codec),
-           used->level, used->chunk_size, n, frame_size, (double)n / (double)frame_size,
-           (double)n / 1e6 / ct, (double)n / 1e6 / dt, same ? "ok" : "MISMATCH");
+    printf("%-7s %5d %9u %9zu %10zu %7.3f %9.1f %9.1f   %s\n", cmz_codec_name(codec), used->level,
+           used->chunk_size, n, frame_size, (double)n / (double)frame_size, (double)n / 1e6 / ct,
+           (double)n / 1e6 / dt, same ? "ok" : "MISMATCH");
     rc = same ? 0 : 1;
     goto done;
 fail:

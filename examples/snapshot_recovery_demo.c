@@ -51,8 +51,8 @@ static uint8_t *make_frame(size_t n) {
 }
 
 static uint8_t *make_text(size_t n) {
-    static const char *const words[] = {"cut", "scene", "night", "camera", "she", "said",
-                                        "the", "city", "lights", "rain", "quiet", "street"};
+    static const char *const words[] = {"cut", "scene", "night",  "camera", "she",   "said",
+                                        "the", "city",  "lights", "rain",   "quiet", "street"};
     uint8_t *p = malloc(n);
     for (size_t i = 0; i < n;) {
         const char *w = words[next() % 12];
@@ -78,9 +78,9 @@ static void show_memory(cmz_registry *reg, const char *when) {
     cmz_snapshots_stats(cmz_registry_snapshots(reg), &snap);
     printf("   memory %-28s resources %2llu holding %7.2f MiB (raw %7.2f) | snapshots %2llu "
            "holding %6.2f MiB (raw %7.2f) | usage %7.2f MiB\n",
-           when, (unsigned long long)total.resources, mib(total.stored_bytes),
-           mib(total.raw_bytes), (unsigned long long)snap.count, mib(snap.bytes),
-           mib(snap.raw_bytes), mib(cmz_registry_usage(reg)));
+           when, (unsigned long long)total.resources, mib(total.stored_bytes), mib(total.raw_bytes),
+           (unsigned long long)snap.count, mib(snap.bytes), mib(snap.raw_bytes),
+           mib(cmz_registry_usage(reg)));
 }
 
 static int failures;
@@ -118,8 +118,8 @@ static void must(cmz_status st, const cmz_error *err, const char *what) {
 
 int main(void) {
     cmz_registry_params p = cmz_registry_params_default();
-    p.budget = 512 * MiB;            /* no pressure here: releases are asked for */
-    p.usage = CMZ_USAGE_REGISTRY;    /* usage = the registry's own bytes: exact */
+    p.budget = 512 * MiB;         /* no pressure here: releases are asked for */
+    p.usage = CMZ_USAGE_REGISTRY; /* usage = the registry's own bytes: exact */
     p.check_interval_ms = 0;
     cmz_error err;
     cmz_registry *reg = cmz_registry_new(&p, &err);

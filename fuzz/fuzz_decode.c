@@ -11,8 +11,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     cmz_status st = cmz_frame_info_read(&src, &info, &err);
     fuzz_check_error(st, &err);
     /* the declared size, when it is small; else a small buffer (DST_TOO_SMALL is the answer) */
-    size_t cap = st == CMZ_OK && info.content_size <= FUZZ_CONTENT_MAX ? (size_t)info.content_size
-                                                                        : 4096;
+    size_t cap =
+        st == CMZ_OK && info.content_size <= FUZZ_CONTENT_MAX ? (size_t)info.content_size : 4096;
     uint8_t *dst = malloc(cap ? cap : 1);
     if (!dst) return 0;
     size_t got = 0;

@@ -30,8 +30,7 @@ static int buffer_write(void *opaque, const void *data, size_t n) {
     return 0;
 }
 
-static cmz_status salvage(const uint8_t *data, size_t size, buffer *out,
-                          cmz_frame_report **rep) {
+static cmz_status salvage(const uint8_t *data, size_t size, buffer *out, cmz_frame_report **rep) {
     cmz_source src;
     cmz_source_memory(&src, data, size);
     cmz_output o = {buffer_write, out};
@@ -56,15 +55,14 @@ static cmz_status repair(const uint8_t *data, size_t size, buffer *out) {
 /* The end of chunk c's record in the whole file (its header gives the payload size). */
 static uint64_t record_end(const uint8_t *file, const cmz_chunk_report *c) {
     const uint8_t *h = file + c->record_offset;
-    uint32_t payload = (uint32_t)h[16] | (uint32_t)h[17] << 8 | (uint32_t)h[18] << 16 |
-                       (uint32_t)h[19] << 24;
+    uint32_t payload =
+        (uint32_t)h[16] | (uint32_t)h[17] << 8 | (uint32_t)h[18] << 16 | (uint32_t)h[19] << 24;
     return c->record_offset + CMZ_CHUNK_HEADER_SIZE + payload;
 }
 
 /* Every chunk of `whole` untouched by the damage is intact in `got`, with the same bytes. */
 static void check_kept(const uint8_t *file, const cmz_frame_report *whole, const buffer *content,
-                       const cmz_frame_report *got, const buffer *salvaged, bool cut,
-                       uint64_t at) {
+                       const cmz_frame_report *got, const buffer *salvaged, bool cut, uint64_t at) {
     for (uint64_t i = 0; i < whole->chunk_count; i++) {
         const cmz_chunk_report *c = &whole->chunks[i];
         uint64_t end = record_end(file, c);
@@ -96,9 +94,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     at %= n;
     buffer content = {NULL, 0, 0}, salvaged = {NULL, 0, 0}, fixed = {NULL, 0, 0};
     cmz_frame_report *whole = NULL, *got = NULL;
-    bool intact = salvage(file, n, &content, &whole) == CMZ_OK && whole->intact == whole->chunk_count &&
-                  whole->content_size_known && !whole->stray_bytes && whole->header_ok &&
-                  whole->footer_ok && whole->index_ok && content.size <= FUZZ_CONTENT_MAX;
+    bool intact = salvage(file, n, &content, &whole) == CMZ_OK &&
+                  whole->intact == whole->chunk_count && whole->content_size_known &&
+                  !whole->stray_bytes && whole->header_ok && whole->footer_ok && whole->index_ok &&
+                  content.size <= FUZZ_CONTENT_MAX;
     uint8_t *copy = malloc(n);
     if (!copy) abort();
     memcpy(copy, file, n);

@@ -82,16 +82,14 @@ void bk_config_name(const bk_config *cfg, char *buf, size_t cap) {
         snprintf(buf, cap, "%s%s", cmz_codec_name(c), filter);
     else if (cfg->level < 0) /* the command line's spelling of a negative level */
         snprintf(buf, cap, "%s --fast=%d%s", cmz_codec_name(c), -cfg->level, filter);
-    else
-        snprintf(buf, cap, "%s -%d%s", cmz_codec_name(c), cfg->level, filter);
+    else snprintf(buf, cap, "%s -%d%s", cmz_codec_name(c), cfg->level, filter);
 }
 
 #define MAX_RUNS 64
 
 static bool stopped(const bk_timing *t) { return t->stop && *t->stop; }
 
-static void measure_memcpy(const uint8_t *data, size_t n, const bk_timing *timing,
-                           bk_result *r) {
+static void measure_memcpy(const uint8_t *data, size_t n, const bk_timing *timing, bk_result *r) {
     uint8_t *dst = malloc(n ? n : 1);
     double t[MAX_RUNS];
     unsigned runs = 0;
@@ -115,8 +113,7 @@ static void measure_memcpy(const uint8_t *data, size_t n, const bk_timing *timin
 }
 
 cmz_status bk_measure(const bk_config *cfg, unsigned threads, const uint8_t *data, size_t n,
-                      const char *input, const bk_timing *timing, bk_result *r,
-                      cmz_error *err) {
+                      const char *input, const bk_timing *timing, bk_result *r, cmz_error *err) {
     memset(r, 0, sizeof *r);
     r->cfg = *cfg;
     r->threads = threads;
@@ -146,9 +143,9 @@ cmz_status bk_measure(const bk_config *cfg, unsigned threads, const uint8_t *dat
     if (st == CMZ_OK) st = cmz_compress(cctx, frame, cap, &size, data, warm, err);
     double tc[MAX_RUNS], td[MAX_RUNS];
     unsigned rc = 0, rd = 0;
-    for (double start = now_s(); st == CMZ_OK && rc < MAX_RUNS && rc < timing->max_runs &&
-                                 (rc == 0 || (now_s() - start < timing->min_seconds &&
-                                              !stopped(timing)));) {
+    for (double start = now_s();
+         st == CMZ_OK && rc < MAX_RUNS && rc < timing->max_runs &&
+         (rc == 0 || (now_s() - start < timing->min_seconds && !stopped(timing)));) {
         double t0 = now_s();
         st = cmz_compress(cctx, frame, cap, &size, data, n, err);
         tc[rc++] = now_s() - t0 + 1e-9;
@@ -169,9 +166,9 @@ cmz_status bk_measure(const bk_config *cfg, unsigned threads, const uint8_t *dat
         free(wframe); /* plain malloc: never counted as the decoder's memory */
     }
     r->roundtrip_ok = st == CMZ_OK;
-    for (double start = now_s(); st == CMZ_OK && rd < MAX_RUNS && rd < timing->max_runs &&
-                                 (rd == 0 || (now_s() - start < timing->min_seconds &&
-                                              !stopped(timing)));) {
+    for (double start = now_s();
+         st == CMZ_OK && rd < MAX_RUNS && rd < timing->max_runs &&
+         (rd == 0 || (now_s() - start < timing->min_seconds && !stopped(timing)));) {
         memset(back, 0, n < 64 ? n : 64); /* a run that wrote nothing cannot pass */
         double t0 = now_s();
         st = cmz_decompress(dctx, back, n, &got, frame, size, err);

@@ -14,8 +14,8 @@ static char *mib(uint64_t bytes, char *buf, size_t cap) {
 }
 
 void bk_print_table(FILE *to, const bk_result *rows, size_t n) {
-    fprintf(to, "%-24s %-18s %3s %11s %7s %20s %20s %8s %8s\n", "config", "input", "T",
-            "size", "ratio", "compress MB/s", "decompress MB/s", "c MiB", "d MiB");
+    fprintf(to, "%-24s %-18s %3s %11s %7s %20s %20s %8s %8s\n", "config", "input", "T", "size",
+            "ratio", "compress MB/s", "decompress MB/s", "c MiB", "d MiB");
     for (size_t i = 0; i < n; i++) {
         const bk_result *r = &rows[i];
         char c[48], d[48], cm[16], dm[16];
@@ -83,8 +83,8 @@ void bk_print_json(FILE *to, const bk_result *rows, size_t n) {
         fprintf(to, "%s\n    {\"config\": ", i ? "," : "");
         json_string(to, r->config);
         fprintf(to, ", \"codec\": ");
-        json_string(to, r->cfg.codec < 0 ? "memcpy"
-                                         : cmz_codec_name(cmz_codec_by_id(r->cfg.codec)));
+        json_string(to,
+                    r->cfg.codec < 0 ? "memcpy" : cmz_codec_name(cmz_codec_by_id(r->cfg.codec)));
         fprintf(to, ", \"level\": %d, \"filter\": ", r->cfg.level);
         json_string(to, cmz_filter_name(r->cfg.filter));
         fprintf(to, ", \"typesize\": %u, \"input\": ", r->cfg.typesize);

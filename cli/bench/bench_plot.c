@@ -87,35 +87,41 @@ int bk_write_svg(const char *path, const bk_point *points, size_t n, const char 
     FILE *f = fopen(path, "w");
     if (!f) return -1;
 #define X(s) (L + (log10(s) - lo) / (hi - lo) * (W - L - R))
-#define Y(r) (H - B - ((r) - rbot) / (rtop - rbot) * (H - T - B))
-    fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-               "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
-               "viewBox=\"0 0 %.0f %.0f\" font-family=\"sans-serif\" font-size=\"12\">\n"
-               "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n",
+#define Y(r) (H - B - ((r)-rbot) / (rtop - rbot) * (H - T - B))
+    fprintf(f,
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
+            "viewBox=\"0 0 %.0f %.0f\" font-family=\"sans-serif\" font-size=\"12\">\n"
+            "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n",
             W, H, W, H);
     fprintf(f, "<text x=\"%.0f\" y=\"28\" font-size=\"16\" text-anchor=\"middle\">", W / 2);
     xml_text(f, title);
     fputs("</text>\n", f);
     /* axes, decade ticks on x, half-unit ticks on y */
-    fprintf(f, "<g stroke=\"#444\"><line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>"
-               "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/></g>\n",
+    fprintf(f,
+            "<g stroke=\"#444\"><line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>"
+            "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/></g>\n",
             L, H - B, W - R, H - B, L, H - B, L, T);
     for (double e = lo; e <= hi + 1e-9; e++) {
         double x = X(pow(10, e));
-        fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>"
-                   "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%g</text>\n",
+        fprintf(f,
+                "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>"
+                "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%g</text>\n",
                 x, T, x, H - B, x, H - B + 18, pow(10, e));
     }
     double step = rtop - rbot > 8 ? 2 : rtop - rbot > 3 ? 1 : 0.5;
     for (double r = rbot; r <= rtop + 1e-9; r += step)
-        fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>"
-                   "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%g</text>\n",
+        fprintf(f,
+                "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>"
+                "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%g</text>\n",
                 L, Y(r), W - R, Y(r), L - 6, Y(r) + 4, r);
-    fprintf(f, "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"middle\">compression speed, MB/s "
-               "of uncompressed data, one thread (log scale)</text>\n",
+    fprintf(f,
+            "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"middle\">compression speed, MB/s "
+            "of uncompressed data, one thread (log scale)</text>\n",
             (L + W - R) / 2, H - 18);
-    fprintf(f, "<text x=\"20\" y=\"%.0f\" text-anchor=\"middle\" transform=\"rotate(-90 20 %.0f)\">"
-               "compression ratio</text>\n",
+    fprintf(f,
+            "<text x=\"20\" y=\"%.0f\" text-anchor=\"middle\" transform=\"rotate(-90 20 %.0f)\">"
+            "compression ratio</text>\n",
             (T + H - B) / 2, (T + H - B) / 2);
     /* the Pareto front, left to right */
     bk_point *front = malloc((n ? n : 1) * sizeof *front);
@@ -125,7 +131,8 @@ int bk_write_svg(const char *path, const bk_point *points, size_t n, const char 
     if (front) qsort(front, nf, sizeof *front, by_speed);
     if (nf > 1) {
         fputs("<polyline class=\"front\" fill=\"none\" stroke=\"#d62728\" stroke-width=\"2\" "
-              "stroke-dasharray=\"6 3\" points=\"", f);
+              "stroke-dasharray=\"6 3\" points=\"",
+              f);
         for (size_t i = 0; i < nf; i++)
             fprintf(f, "%s%.1f,%.1f", i ? " " : "", X(front[i].c_mbps), Y(front[i].ratio));
         fputs("\"/>\n", f);
@@ -134,20 +141,22 @@ int bk_write_svg(const char *path, const bk_point *points, size_t n, const char 
     for (size_t i = 0; i < n; i++) {
         const bk_point *p = &points[i];
         bool on = bk_on_front(points, n, i);
-        fprintf(f, "<circle class=\"point%s\" cx=\"%.1f\" cy=\"%.1f\" r=\"%d\" fill=\"%s\">"
-                   "<title>",
+        fprintf(f,
+                "<circle class=\"point%s\" cx=\"%.1f\" cy=\"%.1f\" r=\"%d\" fill=\"%s\">"
+                "<title>",
                 on ? " front" : "", X(p->c_mbps), Y(p->ratio), on ? 6 : 4,
                 codec_color(p->cfg.codec));
         xml_text(f, p->config);
         fprintf(f, ": ratio %.3f, %.1f MB/s compress, %.1f MB/s decompress</title></circle>\n",
                 p->ratio, p->c_mbps, p->d_mbps);
-        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"10\" fill=\"#333\">",
-                X(p->c_mbps) + 7, Y(p->ratio) - 5);
+        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"10\" fill=\"#333\">", X(p->c_mbps) + 7,
+                Y(p->ratio) - 5);
         xml_text(f, p->config);
         fputs("</text>\n", f);
     }
-    fprintf(f, "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"end\" fill=\"#d62728\">dashed: the "
-               "Pareto front (nothing is both faster and smaller)</text>\n</svg>\n",
+    fprintf(f,
+            "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"end\" fill=\"#d62728\">dashed: the "
+            "Pareto front (nothing is both faster and smaller)</text>\n</svg>\n",
             W - R, T + 14);
 #undef X
 #undef Y

@@ -49,9 +49,9 @@ static double normal(rng *r) { /* Box-Muller */
 }
 
 static const char *const words[] = {
-    "the", "scene", "cut", "camera", "night", "she", "said", "city", "lights", "rain", "and",
-    "frame", "render", "of", "a", "timeline", "clip", "he", "looked", "back", "at", "light",
-    "memory", "export", "audio", "slowly", "door", "window", "morning", "voice"};
+    "the", "scene", "cut",    "camera", "night", "she",      "said", "city",   "lights",  "rain",
+    "and", "frame", "render", "of",     "a",     "timeline", "clip", "he",     "looked",  "back",
+    "at",  "light", "memory", "export", "audio", "slowly",   "door", "window", "morning", "voice"};
 #define NWORDS (sizeof words / sizeof words[0])
 
 /* Appends formatted text up to the end of the buffer. */
@@ -118,8 +118,8 @@ static void subtitle(uint8_t *p, size_t n, rng *r) {
         unsigned a = (unsigned)(t * 1000), b = (unsigned)((t + len) * 1000);
         char buf[160];
         snprintf(buf, sizeof buf, "%u\n%02u:%02u:%02u,%03u --> %02u:%02u:%02u,%03u\n", cue++,
-                 a / 3600000, a / 60000 % 60, a / 1000 % 60, a % 1000, b / 3600000,
-                 b / 60000 % 60, b / 1000 % 60, b % 1000);
+                 a / 3600000, a / 60000 % 60, a / 1000 % 60, a % 1000, b / 3600000, b / 60000 % 60,
+                 b / 1000 % 60, b % 1000);
         at = put(p, at, n, buf);
         unsigned nwords = 3 + (unsigned)(next(r) % 8);
         for (unsigned w = 0; w < nwords; w++) {
@@ -132,7 +132,7 @@ static void subtitle(uint8_t *p, size_t n, rng *r) {
 
 static void json_logs(uint8_t *p, size_t n, rng *r) {
     static const char *const levels[] = {"DEBUG", "INFO", "INFO", "INFO", "WARN", "ERROR"};
-    static const char *const mods[] = {"memory.reaper", "codec.zstd", "ui.timeline",
+    static const char *const mods[] = {"memory.reaper",   "codec.zstd",   "ui.timeline",
                                        "render.pipeline", "model.loader", "snapshot"};
     size_t at = 0;
     uint64_t ms = 0;

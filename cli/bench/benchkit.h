@@ -36,19 +36,19 @@ uint8_t *bk_sample_make(bk_sample kind, size_t size, uint64_t seed);
 /* ---- measurement (bench_measure.c) ------------------------------------------------------ */
 
 typedef struct {
-    int codec;         /* cmz_codec_id, or -1 for the memcpy baseline */
+    int codec; /* cmz_codec_id, or -1 for the memcpy baseline */
     int level;
     int filter;        /* cmz_filter_id */
     unsigned typesize; /* 1 without a filter */
 } bk_config;
 
 typedef struct {
-    char config[48];   /* "zstd -3", "zstd -3 +planes/4", "memcpy" */
-    char input[64];    /* the input's name */
+    char config[48]; /* "zstd -3", "zstd -3 +planes/4", "memcpy" */
+    char input[64];  /* the input's name */
     bk_config cfg;
     unsigned threads;
     uint64_t in_bytes, out_bytes;
-    unsigned runs;     /* timed runs of each direction */
+    unsigned runs;             /* timed runs of each direction */
     double c_mbps, c_lo, c_hi; /* compression MB/s of uncompressed bytes: median, min, max */
     double d_mbps, d_lo, d_hi; /* decompression, the same */
     uint64_t c_mem, d_mem;     /* peak bytes libcmz held during one call beyond the input and
@@ -70,8 +70,7 @@ void bk_count_allocations(void);
 void bk_config_name(const bk_config *cfg, char *buf, size_t cap);
 /* Measures cfg on data[0..n) with `threads` threads (1: single-thread figures). */
 cmz_status bk_measure(const bk_config *cfg, unsigned threads, const uint8_t *data, size_t n,
-                      const char *input, const bk_timing *timing, bk_result *r,
-                      cmz_error *err);
+                      const char *input, const bk_timing *timing, bk_result *r, cmz_error *err);
 
 /* ---- outputs (bench_output.c, bench_plot.c) --------------------------------------------- */
 

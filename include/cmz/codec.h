@@ -16,12 +16,12 @@ extern "C" {
 /* On-disk codec ids: recorded in every frame, so a value once published never changes
  * meaning. A changed algorithm gets a new id. */
 typedef enum {
-    CMZ_CODEC_NONE = 0,   /* store: bytes copied as they are */
+    CMZ_CODEC_NONE = 0, /* store: bytes copied as they are */
     CMZ_CODEC_ZSTD = 1,
-    CMZ_CODEC_LZ4 = 2,    /* LZ4 block format; levels >= 3 use LZ4HC (same format) */
-    CMZ_CODEC_GZIP = 3,   /* RFC 1952 gzip member (libdeflate) */
+    CMZ_CODEC_LZ4 = 2,  /* LZ4 block format; levels >= 3 use LZ4HC (same format) */
+    CMZ_CODEC_GZIP = 3, /* RFC 1952 gzip member (libdeflate) */
     CMZ_CODEC_BZIP2 = 4,
-    CMZ_CODEC_LZMA = 5,   /* raw LZMA2 stream (no xz container: cmz frames carry sizes+CRCs) */
+    CMZ_CODEC_LZMA = 5, /* raw LZMA2 stream (no xz container: cmz frames carry sizes+CRCs) */
     CMZ_CODEC_SNAPPY = 6,
     CMZ_CODEC_BROTLI = 7,
     CMZ_CODEC_RANS = 8,   /* order-0 rANS entropy coder per 64 KiB block (cmz's own, no library):
@@ -77,8 +77,7 @@ const char *cmz_codec_library_version(const cmz_codec *codec);
 
 /* Resolves CMZ_LEVEL_DEFAULT (and zstd's 0) to the default level and checks the range.
  * Returns CMZ_ERR_LEVEL_RANGE (with the valid range in err) when out of range. */
-cmz_status cmz_codec_check_level(const cmz_codec *codec, int level, int *resolved,
-                                 cmz_error *err);
+cmz_status cmz_codec_check_level(const cmz_codec *codec, int level, int *resolved, cmz_error *err);
 
 /* Largest compressed size of `src_size` bytes; 0 when src_size is too large to bound. */
 size_t cmz_codec_bound(const cmz_codec *codec, size_t src_size);
@@ -106,8 +105,8 @@ cmz_status cmz_codec_compress(cmz_codec_ctx *ctx, int level, void *dst, size_t d
 /* Decompresses src[0..src_size) into exactly raw_size bytes at dst. Input that is
  * truncated, malformed, or that does not decode to exactly raw_size bytes gives
  * CMZ_ERR_CORRUPT; never reads or writes outside the buffers. */
-cmz_status cmz_codec_decompress(cmz_codec_ctx *ctx, void *dst, size_t raw_size,
-                                const void *src, size_t src_size);
+cmz_status cmz_codec_decompress(cmz_codec_ctx *ctx, void *dst, size_t raw_size, const void *src,
+                                size_t src_size);
 
 /* Convenience forms that make and free a context per call (slower for many small calls). */
 cmz_status cmz_codec_compress_once(const cmz_codec *codec, int level, void *dst,

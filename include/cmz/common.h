@@ -18,8 +18,7 @@ extern "C" {
 #define CMZ_VERSION_PATCH 0
 #define CMZ_VERSION_STRING "0.1.0"
 /* MAJOR * 10000 + MINOR * 100 + PATCH, as ZSTD_VERSION_NUMBER: 0.1.0 is 100. */
-#define CMZ_VERSION_NUMBER \
-    (CMZ_VERSION_MAJOR * 10000 + CMZ_VERSION_MINOR * 100 + CMZ_VERSION_PATCH)
+#define CMZ_VERSION_NUMBER (CMZ_VERSION_MAJOR * 10000 + CMZ_VERSION_MINOR * 100 + CMZ_VERSION_PATCH)
 
 /* Returns the library's version string ("MAJOR.MINOR.PATCH"); static storage. */
 const char *cmz_version(void);
@@ -29,29 +28,29 @@ unsigned cmz_version_number(void);
 
 /* The one status table. Values once published never change; add new ones at the end.
  * X(NAME, value, message) */
-#define CMZ_STATUS_MAP(X)                                                                   \
-    X(OK, 0, "success")                                                                     \
-    X(ERR_GENERIC, -1, "unspecified error")                                                 \
-    X(ERR_NOMEM, -2, "out of memory")                                                       \
-    X(ERR_INVALID_ARG, -3, "invalid argument")                                              \
-    X(ERR_UNKNOWN_CODEC, -4, "unknown codec")                                               \
-    X(ERR_LEVEL_RANGE, -5, "compression level out of range")                                \
-    X(ERR_DST_TOO_SMALL, -6, "destination buffer too small")                                \
-    X(ERR_CORRUPT, -7, "corrupt data")                                                      \
-    X(ERR_CODEC, -8, "codec library failure")                                               \
-    X(ERR_BAD_MAGIC, -9, "not a cmz frame (bad magic)")                                     \
-    X(ERR_VERSION, -10, "unsupported frame format version")                                 \
-    X(ERR_CHECKSUM, -11, "checksum mismatch")                                               \
-    X(ERR_TRUNCATED, -12, "truncated input")                                                \
-    X(ERR_LIMIT, -13, "declared size exceeds the memory limit")                             \
-    X(ERR_IO, -14, "I/O error")                                                             \
-    X(ERR_UNSUPPORTED, -15, "unsupported feature")                                          \
-    X(ERR_RANGE, -16, "range outside the data")                                             \
-    X(ERR_THREAD, -17, "thread creation failed")                                            \
-    X(ERR_INTERRUPTED, -18, "interrupted")                                                  \
-    X(ERR_CODEC_DISABLED, -19, "codec not compiled into this build")                        \
-    X(ERR_NOT_FOUND, -20, "no such resource")                                               \
-    X(ERR_EXISTS, -21, "resource already exists")                                           \
+#define CMZ_STATUS_MAP(X)                                            \
+    X(OK, 0, "success")                                              \
+    X(ERR_GENERIC, -1, "unspecified error")                          \
+    X(ERR_NOMEM, -2, "out of memory")                                \
+    X(ERR_INVALID_ARG, -3, "invalid argument")                       \
+    X(ERR_UNKNOWN_CODEC, -4, "unknown codec")                        \
+    X(ERR_LEVEL_RANGE, -5, "compression level out of range")         \
+    X(ERR_DST_TOO_SMALL, -6, "destination buffer too small")         \
+    X(ERR_CORRUPT, -7, "corrupt data")                               \
+    X(ERR_CODEC, -8, "codec library failure")                        \
+    X(ERR_BAD_MAGIC, -9, "not a cmz frame (bad magic)")              \
+    X(ERR_VERSION, -10, "unsupported frame format version")          \
+    X(ERR_CHECKSUM, -11, "checksum mismatch")                        \
+    X(ERR_TRUNCATED, -12, "truncated input")                         \
+    X(ERR_LIMIT, -13, "declared size exceeds the memory limit")      \
+    X(ERR_IO, -14, "I/O error")                                      \
+    X(ERR_UNSUPPORTED, -15, "unsupported feature")                   \
+    X(ERR_RANGE, -16, "range outside the data")                      \
+    X(ERR_THREAD, -17, "thread creation failed")                     \
+    X(ERR_INTERRUPTED, -18, "interrupted")                           \
+    X(ERR_CODEC_DISABLED, -19, "codec not compiled into this build") \
+    X(ERR_NOT_FOUND, -20, "no such resource")                        \
+    X(ERR_EXISTS, -21, "resource already exists")                    \
     X(ERR_BUSY, -22, "resource in use (pinned)")
 
 #define CMZ_STATUS_ENUM_(name, value, msg) CMZ_##name = value,
@@ -88,10 +87,10 @@ const char *cmz_status_name(cmz_status status);
  * (status != CMZ_OK); left untouched on success. */
 typedef struct {
     cmz_status status;
-    uint64_t chunk;   /* chunk number, or CMZ_NO_POSITION */
-    uint64_t offset;  /* byte offset in the frame/input, or CMZ_NO_POSITION */
-    char message[256];/* complete sentence for a person, e.g. "chunk 3 at offset 4194400:
-                         CRC32C of compressed bytes is 1a2b3c4d, expected 5e6f7a8b" */
+    uint64_t chunk;    /* chunk number, or CMZ_NO_POSITION */
+    uint64_t offset;   /* byte offset in the frame/input, or CMZ_NO_POSITION */
+    char message[256]; /* complete sentence for a person, e.g. "chunk 3 at offset 4194400:
+                          CRC32C of compressed bytes is 1a2b3c4d, expected 5e6f7a8b" */
     uint64_t reserved[CMZ_RESERVED_WORDS]; /* room to grow (above): zeros */
 } cmz_error;
 

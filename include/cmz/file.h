@@ -55,8 +55,7 @@ const char *cmz_atomic_file_temp_path(const cmz_atomic_file *af);
 
 /* Writes all n bytes at the file's current position (short writes and EINTR retried).
  * Errors: CMZ_ERR_IO. The handle stays open either way: _abort it on failure. */
-cmz_status cmz_atomic_file_write(cmz_atomic_file *af, const void *data, size_t n,
-                                 cmz_error *err);
+cmz_status cmz_atomic_file_write(cmz_atomic_file *af, const void *data, size_t n, cmz_error *err);
 
 /* Gives the temp file the owner (when allowed), permission bits and times of `like` (an
  * input file the output replaces or derives from). Best effort: failures are ignored, as

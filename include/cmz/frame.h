@@ -99,19 +99,19 @@ uint32_t cmz_crc32c(uint32_t crc, const void *data, size_t n);
 typedef void (*cmz_progress_fn)(void *opaque, uint64_t bytes_in, uint64_t bytes_out);
 
 typedef struct {
-    int codec;             /* cmz_codec_id; default CMZ_CODEC_ZSTD */
-    int level;             /* CMZ_LEVEL_DEFAULT: the codec's default */
-    uint32_t chunk_size;   /* raw bytes per chunk; 0: the codec's default */
-    unsigned threads;      /* worker threads; 0: one per core */
-    int filter;            /* cmz_filter_id applied before the codec, or CMZ_FILTER_AUTO;
-                              default CMZ_FILTER_NONE. Recorded in the frame. */
-    unsigned typesize;     /* element size for the filter (2, 4, 8); 0: 1 for none; with
-                              CMZ_FILTER_AUTO, 0 lets it try typesizes 2 and 4. With no
-                              filter, the planes codec's element size (1, 2, 4, 8) */
-    unsigned parity_k;     /* parity groups: after every parity_k data chunks, parity_m */
-    unsigned parity_m;     /* Reed-Solomon parity chunks that rebuild up to parity_m damaged
-                              chunks of the group (cmz_frame_repair). 0/0: no parity (default);
-                              both set: 1 <= each, sum <= CMZ_PARITY_MAX. */
+    int codec;           /* cmz_codec_id; default CMZ_CODEC_ZSTD */
+    int level;           /* CMZ_LEVEL_DEFAULT: the codec's default */
+    uint32_t chunk_size; /* raw bytes per chunk; 0: the codec's default */
+    unsigned threads;    /* worker threads; 0: one per core */
+    int filter;          /* cmz_filter_id applied before the codec, or CMZ_FILTER_AUTO;
+                            default CMZ_FILTER_NONE. Recorded in the frame. */
+    unsigned typesize;   /* element size for the filter (2, 4, 8); 0: 1 for none; with
+                            CMZ_FILTER_AUTO, 0 lets it try typesizes 2 and 4. With no
+                            filter, the planes codec's element size (1, 2, 4, 8) */
+    unsigned parity_k;   /* parity groups: after every parity_k data chunks, parity_m */
+    unsigned parity_m;   /* Reed-Solomon parity chunks that rebuild up to parity_m damaged
+                            chunks of the group (cmz_frame_repair). 0/0: no parity (default);
+                            both set: 1 <= each, sum <= CMZ_PARITY_MAX. */
     cmz_progress_fn progress;
     void *progress_opaque;
     /* When not NULL, polled between chunks: non-zero stops the call with

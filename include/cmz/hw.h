@@ -33,12 +33,12 @@ typedef enum { CMZ_DATA_HOST = 0, CMZ_DATA_DEVICE = 1 } cmz_data_location;
 
 typedef struct {
     cmz_backend backend;
-    int present;          /* usable for compression now */
-    char name[128];       /* the device: CPU model, GPU name, QAT library */
-    uint64_t memory;      /* bytes: system memory for the CPU, device memory for a GPU; 0 unknown */
-    unsigned units;       /* cores (CPU), multiprocessors (GPU), 0 unknown */
-    char detail[192];     /* present: what it offers; absent: why, e.g. "no NVIDIA driver
-                             (libcuda.so.1: cannot open shared object file)" */
+    int present;      /* usable for compression now */
+    char name[128];   /* the device: CPU model, GPU name, QAT library */
+    uint64_t memory;  /* bytes: system memory for the CPU, device memory for a GPU; 0 unknown */
+    unsigned units;   /* cores (CPU), multiprocessors (GPU), 0 unknown */
+    char detail[192]; /* present: what it offers; absent: why, e.g. "no NVIDIA driver
+                         (libcuda.so.1: cannot open shared object file)" */
     uint64_t reserved[CMZ_RESERVED_WORDS]; /* room to grow (common.h): zeros */
 } cmz_hw_info;
 
@@ -96,15 +96,15 @@ size_t cmz_hw_scratch_size(cmz_backend backend, int codec, size_t count, size_t 
 /* typesize: the element size a typed codec (planes) codes (1, 2, 4, 8); others ignore it. */
 cmz_status cmz_hw_compress_batch(cmz_backend wanted, int codec, int level, unsigned typesize,
                                  const void *const *src, const size_t *src_sizes, size_t count,
-                                 void *const *dst, const size_t *dst_capacities,
-                                 size_t *dst_sizes, cmz_status *statuses, void *scratch,
-                                 size_t scratch_size, cmz_hw_choice *used);
+                                 void *const *dst, const size_t *dst_capacities, size_t *dst_sizes,
+                                 cmz_status *statuses, void *scratch, size_t scratch_size,
+                                 cmz_hw_choice *used);
 
 /* raw_sizes[i] is chunk i's decoded size (as the frame's index records it). */
 cmz_status cmz_hw_decompress_batch(cmz_backend wanted, int codec, const void *const *src,
                                    const size_t *src_sizes, size_t count, void *const *dst,
-                                   const size_t *raw_sizes, cmz_status *statuses,
-                                   void *scratch, size_t scratch_size, cmz_hw_choice *used);
+                                   const size_t *raw_sizes, cmz_status *statuses, void *scratch,
+                                   size_t scratch_size, cmz_hw_choice *used);
 #endif /* CMZ_EXPERIMENTAL_API */
 
 #ifdef __cplusplus

@@ -128,8 +128,8 @@ typedef struct cmz_frame_reader cmz_frame_reader;
 /* Opens the frame at the end of src for random access: reads its footer, index and header
  * (not the chunks). src must stay valid until the reader is closed. The reader uses dctx's
  * threads; use one reader per dctx at a time. */
-cmz_status cmz_frame_reader_open(cmz_dctx *dctx, const cmz_source *src,
-                                 cmz_frame_reader **reader, cmz_error *err);
+cmz_status cmz_frame_reader_open(cmz_dctx *dctx, const cmz_source *src, cmz_frame_reader **reader,
+                                 cmz_error *err);
 const cmz_frame_info *cmz_frame_reader_info(const cmz_frame_reader *reader);
 /* Decompresses content bytes [offset, offset+length) into dst, reading and decoding only the
  * chunks that hold them. CMZ_ERR_RANGE when the range goes past the content. On error, dst's

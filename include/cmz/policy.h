@@ -47,11 +47,11 @@ typedef enum {
 
 /* One problem found in a policy file or in a value given to the API. */
 typedef struct {
-    const char *file;  /* where: the file name, "<string>"-like name of a loaded string, or ""
-                          for a value that comes from no file (cmz_policy_create settings).
-                          Owned by the container, valid until it is cleared or freed. */
-    unsigned line;     /* 1-based; 0 when the diagnostic has no position */
-    unsigned column;   /* 1-based; 0 when the diagnostic has no position */
+    const char *file; /* where: the file name, "<string>"-like name of a loaded string, or ""
+                         for a value that comes from no file (cmz_policy_create settings).
+                         Owned by the container, valid until it is cleared or freed. */
+    unsigned line;    /* 1-based; 0 when the diagnostic has no position */
+    unsigned column;  /* 1-based; 0 when the diagnostic has no position */
     char message[CMZ_DIAG_MESSAGE_MAX]; /* one sentence for a person, without the position */
     cmz_diag_severity severity;
 } cmz_diag;
@@ -101,20 +101,20 @@ const char *cmz_priority_name(cmz_priority priority);
  * they are CMZ_FILTER_NONE and 1, and a saved file leaves them out. */
 typedef struct {
     char type[CMZ_POLICY_TYPE_MAX + 1]; /* the type's name (the mapping key) */
-    int codec;                  /* cmz_codec_id [algorithm]; may be one not compiled in
-                                   (see the top of this file) */
-    int level;                  /* within the codec's range [level] (not checked for a codec
-                                   not compiled in: this build does not know its range) */
-    uint32_t chunk_size;        /* bytes, CMZ_CHUNK_SIZE_MIN..CMZ_CHUNK_SIZE_MAX [chunk_size] */
-    bool auto_compress;         /* compress automatically from the threshold on [auto_compress] */
-    uint64_t threshold;         /* bytes, 0..CMZ_POLICY_THRESHOLD_MAX [threshold_mb] */
-    cmz_priority priority;      /* [priority] */
-    int filter;                 /* cmz_filter_id or CMZ_FILTER_AUTO [filter]: "none", "shuffle",
-                                   "bitshuffle", "delta", "planes" or "auto" */
-    unsigned typesize;          /* [typesize]: 1 with CMZ_FILTER_NONE (1, 2, 4 or 8 when the
-                                   codec is planes, which cuts the planes itself); 2, 4 or 8
-                                   with a filter (cmz_filter_check); with CMZ_FILTER_AUTO also
-                                   0, its "try 2 and 4" (what a file without typesize gives) */
+    int codec;                          /* cmz_codec_id [algorithm]; may be one not compiled in
+                                           (see the top of this file) */
+    int level;                          /* within the codec's range [level] (not checked for a codec
+                                           not compiled in: this build does not know its range) */
+    uint32_t chunk_size;   /* bytes, CMZ_CHUNK_SIZE_MIN..CMZ_CHUNK_SIZE_MAX [chunk_size] */
+    bool auto_compress;    /* compress automatically from the threshold on [auto_compress] */
+    uint64_t threshold;    /* bytes, 0..CMZ_POLICY_THRESHOLD_MAX [threshold_mb] */
+    cmz_priority priority; /* [priority] */
+    int filter;            /* cmz_filter_id or CMZ_FILTER_AUTO [filter]: "none", "shuffle",
+                              "bitshuffle", "delta", "planes" or "auto" */
+    unsigned typesize;     /* [typesize]: 1 with CMZ_FILTER_NONE (1, 2, 4 or 8 when the
+                              codec is planes, which cuts the planes itself); 2, 4 or 8
+                              with a filter (cmz_filter_check); with CMZ_FILTER_AUTO also
+                              0, its "try 2 and 4" (what a file without typesize gives) */
 } cmz_policy_entry;
 
 /* A key and its text, as a file would write it, for create and update: key is one of
@@ -149,8 +149,8 @@ cmz_status cmz_policy_load_file(const char *path, cmz_policy **out, cmz_diags *d
 
 /* As cmz_policy_load_file, from text[0..size); `name` is used as the file name in the
  * diagnostics (NULL: "<string>"). A text over 16 MiB is refused, as a file is. */
-cmz_status cmz_policy_load_string(const char *text, size_t size, const char *name,
-                                  cmz_policy **out, cmz_diags *diags);
+cmz_status cmz_policy_load_string(const char *text, size_t size, const char *name, cmz_policy **out,
+                                  cmz_diags *diags);
 
 /* A deep copy; NULL when out of memory or policy is NULL. */
 cmz_policy *cmz_policy_clone(const cmz_policy *policy);
@@ -186,8 +186,7 @@ cmz_status cmz_policy_apply(const cmz_policy *policy, const char *type, cmz_para
  * Errors: CMZ_ERR_INVALID_ARG (bad name or settings, the type exists already, NULL),
  * CMZ_ERR_NOMEM. */
 cmz_status cmz_policy_create(cmz_policy *policy, const char *type,
-                             const cmz_policy_setting *settings, size_t count,
-                             cmz_diags *diags);
+                             const cmz_policy_setting *settings, size_t count, cmz_diags *diags);
 
 /* Changes the given keys of the existing type `type` (the other keys keep their values).
  * Same reporting as create (an algorithm given must be compiled in; the type's own codec,
@@ -195,8 +194,7 @@ cmz_status cmz_policy_create(cmz_policy *policy, const char *type,
  * algorithm alone keeps the level, which must then be valid for the new codec.
  * Errors: CMZ_ERR_INVALID_ARG (bad settings, no such type, NULL), CMZ_ERR_NOMEM. */
 cmz_status cmz_policy_update(cmz_policy *policy, const char *type,
-                             const cmz_policy_setting *settings, size_t count,
-                             cmz_diags *diags);
+                             const cmz_policy_setting *settings, size_t count, cmz_diags *diags);
 
 /* Inserts *entry (as create does) or replaces the entry of the same type, after checking
  * every field as a file's would be (a codec this build lacks is a warning, as in a file).

@@ -77,27 +77,25 @@ typedef struct {
     void (*free)(void *object);
 } cmz_resource_ops;
 
-typedef void (*cmz_pressure_fn)(void *opaque, cmz_pressure level, uint64_t usage,
-                                uint64_t budget);
+typedef void (*cmz_pressure_fn)(void *opaque, cmz_pressure level, uint64_t usage, uint64_t budget);
 /* Called when a resource is released (its bytes are gone), after it left the registry. A
  * compress_before_release type still raw is compressed instead (no call); released later. */
-typedef void (*cmz_release_fn)(void *opaque, const char *id, const char *type,
-                               uint64_t raw_size);
+typedef void (*cmz_release_fn)(void *opaque, const char *id, const char *type, uint64_t raw_size);
 
 typedef struct {
-    uint64_t budget;         /* bytes; 0: cgroup v2 memory.max, else MemTotal */
-    cmz_usage_source usage;  /* default CMZ_USAGE_AUTO */
-    double warning;          /* fraction of the budget; default 0.75 */
-    double emergency;        /* default 0.90 */
-    uint64_t reserve;        /* bytes kept free; 0: min(512 MiB, budget / 8); UINT64_MAX: none */
+    uint64_t budget;            /* bytes; 0: cgroup v2 memory.max, else MemTotal */
+    cmz_usage_source usage;     /* default CMZ_USAGE_AUTO */
+    double warning;             /* fraction of the budget; default 0.75 */
+    double emergency;           /* default 0.90 */
+    uint64_t reserve;           /* bytes kept free; 0: min(512 MiB, budget / 8); UINT64_MAX: none */
     unsigned check_interval_ms; /* monitor period; default 5000; 0: no monitor thread (checks
                                    only on registration and cmz_registry_check) */
-    unsigned threads;        /* compression threads per operation; 0: all cores */
-    const cmz_policy *policy;        /* copied; NULL: built-in defaults */
+    unsigned threads;           /* compression threads per operation; 0: all cores */
+    const cmz_policy *policy;   /* copied; NULL: built-in defaults */
     const cmz_release_rules *release; /* copied; NULL: built-in defaults */
-    cmz_pressure_fn on_pressure;     /* called when the level changes (monitor or caller thread) */
+    cmz_pressure_fn on_pressure;      /* called when the level changes (monitor or caller thread) */
     cmz_release_fn on_release;
-    void *opaque;                    /* passed to both callbacks */
+    void *opaque;                          /* passed to both callbacks */
     uint64_t reserved[CMZ_RESERVED_WORDS]; /* room to grow (common.h): must be zero */
 } cmz_registry_params;
 
@@ -115,12 +113,12 @@ void cmz_registry_free(cmz_registry *reg);
 #define CMZ_REGISTER_ADOPT 1u /* the registry takes the buffer (from malloc; freed with free) */
 
 /* Registers size bytes under id. CMZ_ERR_INVALID_ARG for a malformed id, CMZ_ERR_EXISTS for
- * one already registered (err says which). On any error nothing is registered and, with ADOPT, the buffer
- * still belongs to the caller. */
+ * one already registered (err says which). On any error nothing is registered and, with ADOPT, the
+ * buffer still belongs to the caller. */
 cmz_status cmz_registry_add(cmz_registry *reg, const char *id, void *data, size_t size,
                             unsigned flags, cmz_error *err);
-cmz_status cmz_registry_add_custom(cmz_registry *reg, const char *id,
-                                   const cmz_resource_ops *ops, void *object, cmz_error *err);
+cmz_status cmz_registry_add_custom(cmz_registry *reg, const char *id, const cmz_resource_ops *ops,
+                                   void *object, cmz_error *err);
 /* Replaces a byte resource's content (same flags as add); CMZ_ERR_BUSY while it is pinned. */
 cmz_status cmz_registry_replace(cmz_registry *reg, const char *id, void *data, size_t size,
                                 unsigned flags, cmz_error *err);
@@ -136,8 +134,8 @@ bool cmz_registry_contains(cmz_registry *reg, const char *id);
 cmz_status cmz_registry_size(cmz_registry *reg, const char *id, uint64_t *size, cmz_error *err);
 /* Copies the raw bytes into dst (decompressing when stored compressed; the registry keeps the
  * compressed form only). CMZ_ERR_DST_TOO_SMALL when cap < size. Not for custom resources. */
-cmz_status cmz_registry_get(cmz_registry *reg, const char *id, void *dst, size_t cap,
-                            size_t *size, cmz_error *err);
+cmz_status cmz_registry_get(cmz_registry *reg, const char *id, void *dst, size_t cap, size_t *size,
+                            cmz_error *err);
 /* Raw bytes [offset, offset + length) into dst, decoding only the chunks that hold them. */
 cmz_status cmz_registry_read_range(cmz_registry *reg, const char *id, uint64_t offset,
                                    size_t length, void *dst, cmz_error *err);
@@ -172,14 +170,14 @@ uint64_t cmz_registry_usage(cmz_registry *reg);
 
 typedef struct {
     char type[CMZ_POLICY_TYPE_MAX + 1]; /* "" for the totals */
-    uint64_t resources;     /* registered now */
-    uint64_t raw_bytes;     /* raw size of those resources */
-    uint64_t stored_bytes;  /* memory they hold now: raw copies + compressed frames */
-    uint64_t compressed;    /* times a resource was compressed */
-    uint64_t released;      /* resources released (dropped) */
-    uint64_t restored;      /* times compressed bytes were decompressed for a get/pin */
-    uint64_t compress_ns;   /* time spent compressing */
-    uint64_t decompress_ns; /* time spent decompressing */
+    uint64_t resources;                 /* registered now */
+    uint64_t raw_bytes;                 /* raw size of those resources */
+    uint64_t stored_bytes;              /* memory they hold now: raw copies + compressed frames */
+    uint64_t compressed;                /* times a resource was compressed */
+    uint64_t released;                  /* resources released (dropped) */
+    uint64_t restored;                  /* times compressed bytes were decompressed for a get/pin */
+    uint64_t compress_ns;               /* time spent compressing */
+    uint64_t decompress_ns;             /* time spent decompressing */
     uint64_t reserved[CMZ_RESERVED_WORDS]; /* room to grow (common.h): zeros */
 } cmz_registry_type_stats;
 

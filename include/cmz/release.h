@@ -48,8 +48,7 @@ cmz_release_rules *cmz_release_rules_new_default(void);
  * CMZ_ERR_INVALID_ARG when invalid (or for NULL arguments), CMZ_ERR_NOMEM. load_string names
  * the text `name` in diagnostics (NULL: "<string>"); a text over 16 MiB is refused, as a
  * file is. Free *out with cmz_release_rules_free. */
-cmz_status cmz_release_rules_load_file(const char *path, cmz_release_rules **out,
-                                       cmz_diags *diags);
+cmz_status cmz_release_rules_load_file(const char *path, cmz_release_rules **out, cmz_diags *diags);
 cmz_status cmz_release_rules_load_string(const char *text, size_t size, const char *name,
                                          cmz_release_rules **out, cmz_diags *diags);
 void cmz_release_rules_free(cmz_release_rules *rules);

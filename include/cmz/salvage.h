@@ -3,11 +3,11 @@
  *
  * Both read every frame of the source (a .cmz file may be frames concatenated; each is found
  * from the front or, when damaged, from the end: docs/DAMAGE.md). A frame's parameters come
- * from its header, or from the footer's copy when the header is damaged; its chunks are found through
- * the index, or, when the footer or the index is damaged, by scanning for chunk markers whose
- * header CRC holds (docs/FORMAT.md). Every chunk found is checked like the decoders do (header
- * CRC, sizes, payload CRC, decoding, raw CRC). Chunks are independent, so damage costs only the
- * content of the chunks it hits. An unreadable part of the source (I/O error) is skipped in
+ * from its header, or from the footer's copy when the header is damaged; its chunks are found
+ * through the index, or, when the footer or the index is damaged, by scanning for chunk markers
+ * whose header CRC holds (docs/FORMAT.md). Every chunk found is checked like the decoders do
+ * (header CRC, sizes, payload CRC, decoding, raw CRC). Chunks are independent, so damage costs only
+ * the content of the chunks it hits. An unreadable part of the source (I/O error) is skipped in
  * 512-byte pieces. Memory stays within dctx's memory limit (chunk buffers, and about 220 bytes
  * of report per chunk). dctx's interrupt flag stops the work (CMZ_ERR_INTERRUPTED).
  * Without the index, records are chosen by the chain they form from the header to the index
@@ -37,19 +37,19 @@ typedef enum {
 const char *cmz_chunk_state_name(cmz_chunk_state state);
 
 typedef struct {
-    uint64_t frame;          /* which frame of the input holds it (0 = the first) */
-    uint64_t number;         /* data chunk number within its frame */
+    uint64_t frame;  /* which frame of the input holds it (0 = the first) */
+    uint64_t number; /* data chunk number within its frame */
     cmz_chunk_state state;
     uint64_t record_offset;  /* where its record is (or should be) in the input;
                               * CMZ_NO_POSITION unknown */
     uint64_t content_offset; /* its content bytes in the content of all frames, in order:
                               * [content_offset, content_offset + raw_size) */
     uint32_t raw_size;
-    cmz_status status;       /* CMZ_OK when intact */
-    bool repairable;         /* damaged or missing, and cmz_frame_repair of the whole input
-                              * would rebuild it from its group's parity */
-    bool repaired;           /* cmz_frame_repair rebuilt it from parity */
-    char message[160];       /* why it is damaged or missing; "" when intact */
+    cmz_status status; /* CMZ_OK when intact */
+    bool repairable;   /* damaged or missing, and cmz_frame_repair of the whole input
+                        * would rebuild it from its group's parity */
+    bool repaired;     /* cmz_frame_repair rebuilt it from parity */
+    char message[160]; /* why it is damaged or missing; "" when intact */
 } cmz_chunk_report;
 
 typedef struct {
@@ -71,8 +71,8 @@ typedef struct {
                               * frame, or a frame whose header and footer are both lost) */
     uint64_t stray_offset;   /* where the first such stretch starts; CMZ_NO_POSITION if none */
     uint64_t unreadable_bytes; /* bytes skipped because reading them failed (I/O errors) */
-    cmz_chunk_report *chunks; /* one per data chunk, frame by frame, in order */
-    char summary[256];       /* one line for a person: "3 of 8 chunks damaged ..." */
+    cmz_chunk_report *chunks;  /* one per data chunk, frame by frame, in order */
+    char summary[256];         /* one line for a person: "3 of 8 chunks damaged ..." */
 } cmz_frame_report;
 
 /* Checks every chunk of the frame in src and returns a report (free it with
@@ -80,8 +80,9 @@ typedef struct {
  * look at report->damaged and ->missing. Errors: CMZ_ERR_CORRUPT (neither the header nor the
  * footer is intact: the frame's parameters are lost), CMZ_ERR_TRUNCATED (shorter than a
  * header), CMZ_ERR_UNSUPPORTED (a frame from a newer cmz), CMZ_ERR_LIMIT (a chunk's buffers,
- * or the report of every chunk of every frame, would pass the memory limit), CMZ_ERR_NOMEM, CMZ_ERR_INTERRUPTED. dctx gives the memory limit and the interrupt flag, and
- * may be NULL (defaults). */
+ * or the report of every chunk of every frame, would pass the memory limit), CMZ_ERR_NOMEM,
+ * CMZ_ERR_INTERRUPTED. dctx gives the memory limit and the interrupt flag, and may be NULL
+ * (defaults). */
 cmz_status cmz_frame_verify(cmz_dctx *dctx, const cmz_source *src, cmz_frame_report **report,
                             cmz_error *err);
 /* Like verify, and writes the content to out: intact chunks decoded, damaged and missing ones
@@ -95,14 +96,14 @@ void cmz_frame_report_free(cmz_frame_report *report);
 /* Writes the frames in src to out, repaired, in order (each frame on its own): each damaged or
  * missing chunk rebuilt from its group's parity (up to M per group of K), parity records
  * computed again, and the header, index and footer written afresh from the records. The result
- * is the input as it was written, byte for byte. Works on frames without parity too, when only the header, index or
- * footer is damaged. One pass over src, group by group; memory about (K + 2M) records plus
- * 16 bytes per chunk, within dctx's memory limit.
- * Returns CMZ_OK when out received every frame whole and intact; CMZ_ERR_CORRUPT when some chunk
- * cannot be rebuilt (*report says which: state damaged/missing and not repaired), a frame's end
- * is not proven, or bytes lie outside every frame (they would be dropped): then out received
- * an incomplete input, to be thrown away; the other errors of cmz_frame_verify. *report is set
- * whenever the frame could be read (CMZ_OK or CMZ_ERR_CORRUPT from the rebuild). */
+ * is the input as it was written, byte for byte. Works on frames without parity too, when only the
+ * header, index or footer is damaged. One pass over src, group by group; memory about (K + 2M)
+ * records plus 16 bytes per chunk, within dctx's memory limit. Returns CMZ_OK when out received
+ * every frame whole and intact; CMZ_ERR_CORRUPT when some chunk cannot be rebuilt (*report says
+ * which: state damaged/missing and not repaired), a frame's end is not proven, or bytes lie outside
+ * every frame (they would be dropped): then out received an incomplete input, to be thrown away;
+ * the other errors of cmz_frame_verify. *report is set whenever the frame could be read (CMZ_OK or
+ * CMZ_ERR_CORRUPT from the rebuild). */
 cmz_status cmz_frame_repair(cmz_dctx *dctx, const cmz_source *src, const cmz_output *out,
                             cmz_frame_report **report, cmz_error *err);
 

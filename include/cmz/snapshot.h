@@ -5,9 +5,9 @@
  * compressed form. Under pressure a snapshot must save memory: the reaper evicts snapshots
  * (oldest first) before it releases live resources, and a resource that holds only its
  * compressed frame is released without one (moving the frame would free nothing; the reaper
- * compresses before it releases, so this is the usual case under pressure). cmz_snapshots_rollback brings the resource back from the snapshot instead
- * of the application rebuilding it. Snapshots may also be taken by hand (before changing a
- * resource, say) and rolled back to.
+ * compresses before it releases, so this is the usual case under pressure). cmz_snapshots_rollback
+ * brings the resource back from the snapshot instead of the application rebuilding it. Snapshots
+ * may also be taken by hand (before changing a resource, say) and rolled back to.
  *
  *   - Eligible: the type has a release rule (include/cmz/release.h) whose priority number is
  *     at most priority_threshold (default 3: model_shards 1, render_cache 2, temp_buffers 3,
@@ -116,18 +116,18 @@ cmz_status cmz_snapshots_rollback(cmz_snapshots *snaps, const char *id, cmz_erro
 bool cmz_snapshots_has(cmz_snapshots *snaps, const char *id);
 
 typedef struct {
-    char id[256];        /* the resource id (CMZ_REGISTRY_ID_MAX + 1) */
-    char type[64];       /* its type (CMZ_POLICY_TYPE_MAX + 1) */
+    char id[256];  /* the resource id (CMZ_REGISTRY_ID_MAX + 1) */
+    char type[64]; /* its type (CMZ_POLICY_TYPE_MAX + 1) */
     char metadata[CMZ_SNAPSHOT_METADATA_MAX + 1];
-    unsigned priority;   /* the type's release priority when taken */
-    bool custom;         /* a custom resource (restored through its restore callback) */
-    bool automatic;      /* taken by the registry before a release, not by a call */
-    uint64_t raw_size;   /* bytes of the resource */
+    unsigned priority;    /* the type's release priority when taken */
+    bool custom;          /* a custom resource (restored through its restore callback) */
+    bool automatic;       /* taken by the registry before a release, not by a call */
+    uint64_t raw_size;    /* bytes of the resource */
     uint64_t stored_size; /* bytes of the compressed frame */
-    uint64_t overhead;   /* bookkeeping bytes: the record, the id and the metadata */
-    int codec;           /* the frame's codec (cmz_codec_id) */
-    double age;          /* seconds since it was taken */
-    double expires_in;   /* seconds until it expires */
+    uint64_t overhead;    /* bookkeeping bytes: the record, the id and the metadata */
+    int codec;            /* the frame's codec (cmz_codec_id) */
+    double age;           /* seconds since it was taken */
+    double expires_in;    /* seconds until it expires */
     uint64_t reserved[CMZ_RESERVED_WORDS]; /* room to grow (common.h): zeros */
 } cmz_snapshot_info;
 
@@ -147,22 +147,23 @@ void cmz_snapshots_clear(cmz_snapshots *snaps);
 cmz_status cmz_snapshots_cleanup(cmz_snapshots *snaps, size_t *removed);
 
 /* Validates and applies a configuration (CMZ_ERR_INVALID_ARG with err saying which field, a
- * reserved word set included; nothing changes then). New limits and a new ttl apply at once to the snapshots held. */
+ * reserved word set included; nothing changes then). New limits and a new ttl apply at once to the
+ * snapshots held. */
 cmz_status cmz_snapshots_set_config(cmz_snapshots *snaps, const cmz_snapshot_config *config,
                                     cmz_error *err);
 void cmz_snapshots_get_config(cmz_snapshots *snaps, cmz_snapshot_config *config);
 
 typedef struct {
-    uint64_t count;       /* snapshots held */
-    uint64_t bytes;       /* their memory: frames and bookkeeping (what max_bytes limits) */
-    uint64_t raw_bytes;   /* raw size of what they hold */
-    uint64_t taken;       /* snapshots taken so far (by calls and before releases) */
-    uint64_t automatic;   /* of those, taken before a release */
-    uint64_t refused;     /* takes refused (not eligible, disabled, too large) */
-    uint64_t rollbacks;   /* successful rollbacks */
-    uint64_t expired;     /* removed by expiry */
-    uint64_t evicted;     /* removed over max_snapshots or max_bytes */
-    uint64_t sweeps;      /* sweeps run (sweeper thread, cleanup calls, lazy on use) */
+    uint64_t count;        /* snapshots held */
+    uint64_t bytes;        /* their memory: frames and bookkeeping (what max_bytes limits) */
+    uint64_t raw_bytes;    /* raw size of what they hold */
+    uint64_t taken;        /* snapshots taken so far (by calls and before releases) */
+    uint64_t automatic;    /* of those, taken before a release */
+    uint64_t refused;      /* takes refused (not eligible, disabled, too large) */
+    uint64_t rollbacks;    /* successful rollbacks */
+    uint64_t expired;      /* removed by expiry */
+    uint64_t evicted;      /* removed over max_snapshots or max_bytes */
+    uint64_t sweeps;       /* sweeps run (sweeper thread, cleanup calls, lazy on use) */
     uint64_t sweep_visits; /* snapshots examined by sweeps: the sweep cost */
     uint64_t reserved[CMZ_RESERVED_WORDS]; /* room to grow (common.h): zeros */
 } cmz_snapshot_stats;

@@ -38,8 +38,8 @@ static const char *brotli_version(void) {
 /* 0 when the bound does not fit a size_t, as cmz_codec_bound wants. */
 static size_t brotli_bound(size_t n) { return BrotliEncoderMaxCompressedSize(n); }
 
-static cmz_status brotli_compress(void **state, int level, void *dst, size_t cap,
-                                  const void *src, size_t n, size_t *written) {
+static cmz_status brotli_compress(void **state, int level, void *dst, size_t cap, const void *src,
+                                  size_t n, size_t *written) {
     (void)state;
     size_t bound = BrotliEncoderMaxCompressedSize(n);
     if (bound == 0) return CMZ_ERR_INVALID_ARG;

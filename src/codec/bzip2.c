@@ -45,8 +45,8 @@ static size_t bzip2_bound(size_t n) {
     return n + extra;
 }
 
-static cmz_status bzip2_compress(void **state, int level, void *dst, size_t cap,
-                                 const void *src, size_t n, size_t *written) {
+static cmz_status bzip2_compress(void **state, int level, void *dst, size_t cap, const void *src,
+                                 size_t n, size_t *written) {
     (void)state;
     /* libbz2 counts in unsigned int. */
     if (n > UINT_MAX) return CMZ_ERR_INVALID_ARG;

@@ -31,15 +31,14 @@ static const cmz_codec *const table[] = {
 #ifdef CMZ_HAVE_BROTLI
     &cmz__codec_brotli,
 #endif
-    &cmz__codec_rans,
-    &cmz__codec_planes,
+    &cmz__codec_rans,   &cmz__codec_planes,
 };
 #define TABLE_SIZE (sizeof table / sizeof table[0])
 
 static const struct {
     const char *alias, *name;
-} aliases[] = {{"store", "none"}, {"xz", "lzma"}, {"gz", "gzip"}, {"zlib", "gzip"},
-               {"bz2", "bzip2"}, {"lz4hc", "lz4"}, {"br", "brotli"}};
+} aliases[] = {{"store", "none"}, {"xz", "lzma"},   {"gz", "gzip"},  {"zlib", "gzip"},
+               {"bz2", "bzip2"},  {"lz4hc", "lz4"}, {"br", "brotli"}};
 
 /* Every codec cmz knows, by id, compiled in or not: a policy file may name one whose library
  * was missing when this build was configured. */
@@ -101,10 +100,9 @@ cmz_status cmz_codec_by_name(const char *name, const cmz_codec **codec, cmz_erro
     }
     if (cmz__codec_known_id(name) >= 0)
         return cmz__error(err, CMZ_ERR_CODEC_DISABLED,
-                          "codec '%s' is not compiled into this build; available: %s", name,
-                          valid);
-    return cmz__error(err, CMZ_ERR_UNKNOWN_CODEC,
-                      "unknown codec '%s'; valid codecs: %s", name, valid);
+                          "codec '%s' is not compiled into this build; available: %s", name, valid);
+    return cmz__error(err, CMZ_ERR_UNKNOWN_CODEC, "unknown codec '%s'; valid codecs: %s", name,
+                      valid);
 }
 
 const char *cmz_codec_name(const cmz_codec *c) { return c ? c->name : "unknown"; }
@@ -115,10 +113,8 @@ int cmz_codec_default_level(const cmz_codec *c) { return c->default_level; }
 uint32_t cmz_codec_default_chunk_size(const cmz_codec *c) { return c->default_chunk_size; }
 const char *cmz_codec_library_version(const cmz_codec *c) { return c->library_version(); }
 
-cmz_status cmz_codec_check_level(const cmz_codec *c, int level, int *resolved,
-                                 cmz_error *err) {
-    if (level == CMZ_LEVEL_DEFAULT || (level == 0 && c->zero_is_default))
-        level = c->default_level;
+cmz_status cmz_codec_check_level(const cmz_codec *c, int level, int *resolved, cmz_error *err) {
+    if (level == CMZ_LEVEL_DEFAULT || (level == 0 && c->zero_is_default)) level = c->default_level;
     if (level < c->min_level || level > c->max_level)
         return cmz__error(err, CMZ_ERR_LEVEL_RANGE,
                           "level %d is out of range for %s (valid: %d..%d)", level, c->name,
@@ -168,14 +164,13 @@ cmz_status cmz_codec_compress(cmz_codec_ctx *ctx, int level, void *dst, size_t d
     cmz_status st = cmz_codec_check_level(ctx->codec, level, &resolved, NULL);
     if (st != CMZ_OK) return st;
     if (ctx->codec->compress_typed)
-        return ctx->codec->compress_typed(&ctx->state, resolved, ctx->typesize, dst,
-                                          dst_capacity, src, src_size, dst_size);
-    return ctx->codec->compress(&ctx->state, resolved, dst, dst_capacity, src, src_size,
-                                dst_size);
+        return ctx->codec->compress_typed(&ctx->state, resolved, ctx->typesize, dst, dst_capacity,
+                                          src, src_size, dst_size);
+    return ctx->codec->compress(&ctx->state, resolved, dst, dst_capacity, src, src_size, dst_size);
 }
 
-cmz_status cmz_codec_decompress(cmz_codec_ctx *ctx, void *dst, size_t raw_size,
-                                const void *src, size_t src_size) {
+cmz_status cmz_codec_decompress(cmz_codec_ctx *ctx, void *dst, size_t raw_size, const void *src,
+                                size_t src_size) {
     if (!ctx || (!src && src_size) || (!dst && raw_size)) return CMZ_ERR_INVALID_ARG;
     return ctx->codec->decompress(&ctx->state, dst, raw_size, src, src_size);
 }

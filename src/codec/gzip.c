@@ -31,8 +31,8 @@ static size_t gzip_bound(size_t n) {
     return libdeflate_gzip_compress_bound(NULL, n);
 }
 
-static cmz_status gzip_compress(void **state, int level, void *dst, size_t cap,
-                                const void *src, size_t n, size_t *written) {
+static cmz_status gzip_compress(void **state, int level, void *dst, size_t cap, const void *src,
+                                size_t n, size_t *written) {
     gzip_state *s = get_state(state);
     if (!s) return CMZ_ERR_NOMEM;
     if (s->comp && s->comp_level != level) {
@@ -59,8 +59,8 @@ static cmz_status gzip_decompress(void **state, void *dst, size_t raw_size, cons
     if (n == 0) return CMZ_ERR_CORRUPT;
     unsigned char dummy;
     size_t in_used = 0, out_made = 0;
-    enum libdeflate_result r = libdeflate_gzip_decompress_ex(
-        s->decomp, src, n, dst ? dst : &dummy, raw_size, &in_used, &out_made);
+    enum libdeflate_result r = libdeflate_gzip_decompress_ex(s->decomp, src, n, dst ? dst : &dummy,
+                                                             raw_size, &in_used, &out_made);
     /* Bytes after the member would be ignored by libdeflate; they are damage here. */
     if (r != LIBDEFLATE_SUCCESS || in_used != n || out_made != raw_size) return CMZ_ERR_CORRUPT;
     return CMZ_OK;

@@ -18,8 +18,8 @@ struct cmz_codec {
     uint32_t default_chunk_size;
     const char *(*library_version)(void);
     size_t (*bound)(size_t src_size); /* 0 when not boundable */
-    cmz_status (*compress)(void **state, int level, void *dst, size_t dst_capacity,
-                           const void *src, size_t src_size, size_t *dst_size);
+    cmz_status (*compress)(void **state, int level, void *dst, size_t dst_capacity, const void *src,
+                           size_t src_size, size_t *dst_size);
     /* Optional: the same for codecs that code typed data (cmz_codec_ctx_set_typesize); when
      * present it is called instead of compress. */
     cmz_status (*compress_typed)(void **state, int level, unsigned typesize, void *dst,

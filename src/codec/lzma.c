@@ -39,8 +39,8 @@ static size_t lzma_bound(size_t n) {
     return n > SIZE_MAX - extra ? 0 : n + extra;
 }
 
-static cmz_status lzma_compress(void **state, int level, void *dst, size_t cap,
-                                const void *src, size_t n, size_t *written) {
+static cmz_status lzma_compress(void **state, int level, void *dst, size_t cap, const void *src,
+                                size_t n, size_t *written) {
     (void)state;
     lzma_options_lzma opt;
     if (lzma_lzma_preset(&opt, (uint32_t)level)) return CMZ_ERR_CODEC;
@@ -50,12 +50,11 @@ static cmz_status lzma_compress(void **state, int level, void *dst, size_t cap,
      * needs. */
     if (opt.dict_size > n)
         opt.dict_size = n < LZMA_DICT_SIZE_MIN ? LZMA_DICT_SIZE_MIN : (uint32_t)n;
-    const lzma_filter filters[] = {{LZMA_FILTER_LZMA2, &opt},
-                                   {LZMA_VLI_UNKNOWN, NULL}};
+    const lzma_filter filters[] = {{LZMA_FILTER_LZMA2, &opt}, {LZMA_VLI_UNKNOWN, NULL}};
     uint8_t dummy;
     size_t out_pos = 0;
-    lzma_ret r = lzma_raw_buffer_encode(filters, &allocator, src, n, dst ? dst : &dummy,
-                                        &out_pos, cap);
+    lzma_ret r =
+        lzma_raw_buffer_encode(filters, &allocator, src, n, dst ? dst : &dummy, &out_pos, cap);
     switch (r) {
     case LZMA_OK: *written = out_pos; return CMZ_OK;
     case LZMA_BUF_ERROR: return CMZ_ERR_DST_TOO_SMALL;
@@ -75,12 +74,11 @@ static cmz_status lzma_decompress(void **state, void *dst, size_t raw_size, cons
     opt.dict_size = raw_size < LZMA_DICT_SIZE_MIN ? LZMA_DICT_SIZE_MIN
                     : raw_size > LZMA2_DICT_MAX   ? LZMA2_DICT_MAX
                                                   : (uint32_t)raw_size;
-    const lzma_filter filters[] = {{LZMA_FILTER_LZMA2, &opt},
-                                   {LZMA_VLI_UNKNOWN, NULL}};
+    const lzma_filter filters[] = {{LZMA_FILTER_LZMA2, &opt}, {LZMA_VLI_UNKNOWN, NULL}};
     uint8_t dummy;
     size_t in_pos = 0, out_pos = 0;
-    lzma_ret r = lzma_raw_buffer_decode(filters, &allocator, src, &in_pos, n,
-                                        dst ? dst : &dummy, &out_pos, raw_size);
+    lzma_ret r = lzma_raw_buffer_decode(filters, &allocator, src, &in_pos, n, dst ? dst : &dummy,
+                                        &out_pos, raw_size);
     switch (r) {
     case LZMA_OK:
         /* Bytes after the end marker, or fewer output bytes than raw_size, are damage. */

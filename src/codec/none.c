@@ -7,8 +7,8 @@ static const char *none_version(void) { return CMZ_VERSION_STRING; }
 
 static size_t none_bound(size_t n) { return n; }
 
-static cmz_status none_compress(void **state, int level, void *dst, size_t cap,
-                                const void *src, size_t n, size_t *written) {
+static cmz_status none_compress(void **state, int level, void *dst, size_t cap, const void *src,
+                                size_t n, size_t *written) {
     (void)state;
     (void)level;
     if (cap < n) return CMZ_ERR_DST_TOO_SMALL;

@@ -24,7 +24,7 @@
 #endif
 #define SEGMENT_LOG2_MIN 10u
 #define SEGMENT_LOG2_MAX 15u /* WR_SEGMENT_MAX */
-#define MARGIN_SHIFT 6u /* code a plane only when estimated to save m / 64 */
+#define MARGIN_SHIFT 6u      /* code a plane only when estimated to save m / 64 */
 
 enum { MODE_STORED = 0, MODE_RUN = 1, MODE_CODED = 2 };
 
@@ -54,22 +54,22 @@ static planes_state *get_state(void **state) {
 
 /* Element i of src (w bytes, little-endian), rotated left by one bit, byte k to plane k; and
  * back. One loop per width, so that the compiler unrolls and vectorises each. */
-#define SPLIT(W, T)                                                                          \
-    static void split_##W(const uint8_t *src, size_t m, uint8_t *planes) {                   \
-        for (size_t i = 0; i < m; i++) {                                                     \
-            T v = 0;                                                                         \
-            for (unsigned k = 0; k < W; k++) v = (T)(v | (T)src[i * W + k] << (8 * k));      \
-            v = (T)(v << 1 | v >> (8 * W - 1));                                              \
-            for (unsigned k = 0; k < W; k++) planes[k * m + i] = (uint8_t)(v >> (8 * k));    \
-        }                                                                                    \
-    }                                                                                        \
-    static void join_##W(const uint8_t *planes, size_t m, uint8_t *dst) {                    \
-        for (size_t i = 0; i < m; i++) {                                                     \
-            T v = 0;                                                                         \
-            for (unsigned k = 0; k < W; k++) v = (T)(v | (T)planes[k * m + i] << (8 * k));   \
-            v = (T)(v >> 1 | v << (8 * W - 1));                                              \
-            for (unsigned k = 0; k < W; k++) dst[i * W + k] = (uint8_t)(v >> (8 * k));       \
-        }                                                                                    \
+#define SPLIT(W, T)                                                                        \
+    static void split_##W(const uint8_t *src, size_t m, uint8_t *planes) {                 \
+        for (size_t i = 0; i < m; i++) {                                                   \
+            T v = 0;                                                                       \
+            for (unsigned k = 0; k < W; k++) v = (T)(v | (T)src[i * W + k] << (8 * k));    \
+            v = (T)(v << 1 | v >> (8 * W - 1));                                            \
+            for (unsigned k = 0; k < W; k++) planes[k * m + i] = (uint8_t)(v >> (8 * k));  \
+        }                                                                                  \
+    }                                                                                      \
+    static void join_##W(const uint8_t *planes, size_t m, uint8_t *dst) {                  \
+        for (size_t i = 0; i < m; i++) {                                                   \
+            T v = 0;                                                                       \
+            for (unsigned k = 0; k < W; k++) v = (T)(v | (T)planes[k * m + i] << (8 * k)); \
+            v = (T)(v >> 1 | v << (8 * W - 1));                                            \
+            for (unsigned k = 0; k < W; k++) dst[i * W + k] = (uint8_t)(v >> (8 * k));     \
+        }                                                                                  \
     }
 SPLIT(2, uint16_t)
 SPLIT(4, uint32_t)
@@ -114,8 +114,7 @@ static size_t estimate(const planes_state *s, size_t nseg, size_t table) {
 }
 
 /* Writes plane p[0..m) at out (1 + m bytes of room); returns its size. */
-static size_t encode_plane(planes_state *s, const uint8_t *p, size_t m, unsigned g,
-                           uint8_t *out) {
+static size_t encode_plane(planes_state *s, const uint8_t *p, size_t m, unsigned g, uint8_t *out) {
     unsigned only = 0;
     /* The counts and the table scaling are 32-bit: a plane of 2^32 symbols or more (an input
      * of 4 GiB or more, never a frame's chunk) is stored. */
@@ -155,8 +154,7 @@ stored:
 }
 
 static cmz_status planes_compress_typed(void **state, int level, unsigned typesize, void *dst,
-                                        size_t cap, const void *src, size_t n,
-                                        size_t *written) {
+                                        size_t cap, const void *src, size_t n, size_t *written) {
     (void)level;
     if (!cmz__element_size_ok(typesize)) return CMZ_ERR_INVALID_ARG;
     if (cap < planes_bound(n)) return CMZ_ERR_DST_TOO_SMALL; /* room for every plane stored */
@@ -183,16 +181,16 @@ static cmz_status planes_compress_typed(void **state, int level, unsigned typesi
     return CMZ_OK;
 }
 
-static cmz_status planes_compress(void **state, int level, void *dst, size_t cap,
-                                  const void *src, size_t n, size_t *written) {
+static cmz_status planes_compress(void **state, int level, void *dst, size_t cap, const void *src,
+                                  size_t n, size_t *written) {
     return planes_compress_typed(state, level, 1, dst, cap, src, n, written);
 }
 
 /* ---- decoder ------------------------------------------------------------------------ */
 
 /* Reads plane k (m symbols) from in[*at..n) into plane; CMZ_ERR_CORRUPT on any inconsistency. */
-static cmz_status decode_plane(planes_state *s, const uint8_t *in, size_t n, size_t *at,
-                               unsigned g, uint8_t *plane, size_t m) {
+static cmz_status decode_plane(planes_state *s, const uint8_t *in, size_t n, size_t *at, unsigned g,
+                               uint8_t *plane, size_t m) {
     size_t p = *at;
     if (p >= n) return CMZ_ERR_CORRUPT;
     uint8_t mode = in[p++];

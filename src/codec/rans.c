@@ -44,7 +44,7 @@
 #define NSTATES 4
 /* Each symbol emits at most 2 bytes (x < 2^31, x_max >= 2^19): the encoder's worst case. */
 #define SCRATCH_SIZE (2u * BLOCK_SIZE + 4u * NSTATES)
-#define LOG_BITS 16u /* fixed-point fraction bits of the cost estimate */
+#define LOG_BITS 16u    /* fixed-point fraction bits of the cost estimate */
 #define MARGIN_SHIFT 6u /* code a block only when estimated to save len / 64 */
 
 enum { MODE_STORED = 0, MODE_RUN = 1, MODE_CODED = 2, MODE_REUSE = 3 };
@@ -59,13 +59,13 @@ typedef struct {
 
 typedef struct {
     uint32_t count[4][256];
-    uint32_t freq[256];      /* the block's own table (encoder) or the table read (decoder) */
-    uint32_t prev[256];      /* encoder: the table in effect (last mode-2 block), 0 = absent */
+    uint32_t freq[256];       /* the block's own table (encoder) or the table read (decoder) */
+    uint32_t prev[256];       /* encoder: the table in effect (last mode-2 block), 0 = absent */
     uint32_t cost[TOTAL + 1]; /* cost[f] = bits of a symbol of frequency f, 2^-16 units */
     int cost_ready;
     enc_sym esym[256];
-    uint32_t dfb[TOTAL];   /* decode: freq | (slot - cum) << 16 */
-    uint8_t dsym[TOTAL];   /* decode: symbol of a slot */
+    uint32_t dfb[TOTAL]; /* decode: freq | (slot - cum) << 16 */
+    uint8_t dsym[TOTAL]; /* decode: symbol of a slot */
     uint8_t scratch[SCRATCH_SIZE];
 } rans_state;
 
@@ -146,7 +146,7 @@ static void count_bytes(rans_state *s, const uint8_t *p, size_t n) {
  * stores would save under ~1.5%, less than the len / 64 margin asks anyway). The entropy of
  * the 1024-byte sample is log2(1024) - (sum c lg c) / 1024 bits, so the block is kept when
  * sum c lg c >= (10 - 7.75) * 1024 = 2304 bits, in 2^-16 units. */
-_Static_assert(SAMPLE_PIECES * SAMPLE_PIECE == 1024, "the threshold assumes a 1 KiB sample");
+_Static_assert(SAMPLE_PIECES *SAMPLE_PIECE == 1024, "the threshold assumes a 1 KiB sample");
 #define SAMPLE_KEEP_MIN ((uint64_t)2304 << LOG_BITS)
 static int sample_is_random(rans_state *s, const uint8_t *p) {
     for (unsigned k = 0; k < SAMPLE_PIECES; k++)
@@ -250,8 +250,8 @@ static uint8_t *encode_block(rans_state *s, const uint8_t *src, size_t n) {
     return p;
 }
 
-static cmz_status rans_compress(void **state, int level, void *dst, size_t cap,
-                                const void *src, size_t n, size_t *written) {
+static cmz_status rans_compress(void **state, int level, void *dst, size_t cap, const void *src,
+                                size_t n, size_t *written) {
     (void)level;
     rans_state *s = get_state(state);
     if (!s) return CMZ_ERR_NOMEM;
@@ -334,23 +334,23 @@ static void build_decoder(rans_state *s) {
     }
 }
 
-#define DEC_STEP(x, o)                                                                   \
-    do {                                                                                 \
-        uint32_t slot_ = (x) & (TOTAL - 1), e_ = dfb[slot_];                             \
-        (o) = dsym[slot_];                                                               \
-        (x) = (e_ & 0xffff) * ((x) >> SCALE_BITS) + (e_ >> 16);                          \
+#define DEC_STEP(x, o)                                          \
+    do {                                                        \
+        uint32_t slot_ = (x) & (TOTAL - 1), e_ = dfb[slot_];    \
+        (o) = dsym[slot_];                                      \
+        (x) = (e_ & 0xffff) * ((x) >> SCALE_BITS) + (e_ >> 16); \
     } while (0)
 
 /* Decodes one coded payload p[0..n) into out[0..len); CMZ_OK or CMZ_ERR_CORRUPT. */
 /* Branch-free, like enc_put: reads the next byte always, consumes it only when needed. */
-#define DEC_RENORM(x)                                                                      \
-    do {                                                                                   \
-        uint32_t b_ = (x) < RANS_L;                                                        \
-        (x) = b_ ? ((x) << 8) | *p : (x);                                                  \
-        p += b_;                                                                           \
-        b_ = (x) < RANS_L;                                                                 \
-        (x) = b_ ? ((x) << 8) | *p : (x);                                                  \
-        p += b_;                                                                           \
+#define DEC_RENORM(x)                     \
+    do {                                  \
+        uint32_t b_ = (x) < RANS_L;       \
+        (x) = b_ ? ((x) << 8) | *p : (x); \
+        p += b_;                          \
+        b_ = (x) < RANS_L;                \
+        (x) = b_ ? ((x) << 8) | *p : (x); \
+        p += b_;                          \
     } while (0)
 
 static cmz_status decode_block(const rans_state *s, const uint8_t *p, size_t n, uint8_t *out,

@@ -8,9 +8,7 @@
 #include <string.h>
 
 /* Nibbles (4 bits) a frequency takes in the table: f - 1 in groups of 3 bits. */
-static unsigned freq_nibbles(uint32_t f) {
-    return f <= 8 ? 1 : f <= 64 ? 2 : f <= 512 ? 3 : 4;
-}
+static unsigned freq_nibbles(uint32_t f) { return f <= 8 ? 1 : f <= 64 ? 2 : f <= 512 ? 3 : 4; }
 
 /* Symbol set: a u32 mask (bit k set = group k of symbols 8k..8k+7 has a present symbol), then
  * for each set bit, in increasing k, a nonzero byte (bit j = symbol 8k+j present). Returns

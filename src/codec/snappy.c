@@ -19,8 +19,8 @@ static size_t snappy_bound(size_t n) {
     return snappy_max_compressed_length(n);
 }
 
-static cmz_status snappy_compress_(void **state, int level, void *dst, size_t cap,
-                                   const void *src, size_t n, size_t *written) {
+static cmz_status snappy_compress_(void **state, int level, void *dst, size_t cap, const void *src,
+                                   size_t n, size_t *written) {
     (void)state;
     (void)level;
     /* snappy refuses any buffer below its bound, even when the output would fit. */

@@ -42,8 +42,7 @@ cmz_status cmz__wr_decoder_init(wr_decoder *d, const uint32_t *freq) {
 /* One symbol into state x: renormalise (at most one word out, written backwards; branch-free,
  * since whether a lane emits is close to random), then x = (x / f) * TOTAL + x % f + cum,
  * computed as x + cum + (x / f) * (TOTAL - f). x < 2^19 f before the update keeps x < 2^31. */
-static inline uint32_t encode_symbol(const wr_encoder *e, uint32_t x, unsigned s,
-                                     uint16_t **w) {
+static inline uint32_t encode_symbol(const wr_encoder *e, uint32_t x, unsigned s, uint16_t **w) {
     const wr_symbol *y = &e->sym[s];
     uint32_t emit = x >= y->x_max;
     (*w)[-1] = (uint16_t)x;

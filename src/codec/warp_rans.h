@@ -18,18 +18,18 @@
 #include "rans_table.h"
 
 #define WR_LANES 32u
-#define WR_STATE_LOW (1u << 15)                    /* a normalised state is >= this */
-#define WR_STATE_HIGH (1u << 31)                   /* ... and below this */
-#define WR_STATES_SIZE (4u * WR_LANES)             /* the 32 final states, u32 each */
-#define WR_SEGMENT_MAX 32768u                      /* symbols; keeps a word count in a u16 */
+#define WR_STATE_LOW (1u << 15)                         /* a normalised state is >= this */
+#define WR_STATE_HIGH (1u << 31)                        /* ... and below this */
+#define WR_STATES_SIZE (4u * WR_LANES)                  /* the 32 final states, u32 each */
+#define WR_SEGMENT_MAX 32768u                           /* symbols; keeps a word count in a u16 */
 #define WR_SEGMENT_BOUND(n) (WR_STATES_SIZE + 2u * (n)) /* at most one word a symbol */
 
 typedef struct {
     uint32_t x_max; /* emit a word when x >= x_max (2^19 f) */
     uint32_t rcp;   /* ceil(2^shift / f): x / f == (x * rcp) >> shift for x < 2^31 */
     uint32_t shift;
-    uint32_t bias;  /* cum(s) */
-    uint32_t cmpl;  /* TOTAL - f */
+    uint32_t bias; /* cum(s) */
+    uint32_t cmpl; /* TOTAL - f */
 } wr_symbol;
 
 typedef struct {

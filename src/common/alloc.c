@@ -94,8 +94,7 @@ int cmz__hbuf_grow(cmz__hbuf *b, size_t need, size_t most) {
     size_t want = twice < most ? twice : most;
     cmz__hbuf grown;
     /* Extra room is a convenience: when it cannot be had, the exact size will do. */
-    if ((want <= need || hbuf_alloc(&grown, want) != 0) && hbuf_alloc(&grown, need) != 0)
-        return -1;
+    if ((want <= need || hbuf_alloc(&grown, want) != 0) && hbuf_alloc(&grown, need) != 0) return -1;
     cmz__hbuf_free(b);
     *b = grown;
     return 0;

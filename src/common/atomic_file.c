@@ -22,8 +22,7 @@ struct cmz_atomic_file {
 static const char suffix[] = ".XXXXXX.tmp";
 
 /* A failed system call: err names what and the file, errno stays the cause. */
-static cmz_status sys_fail(cmz_error *err, cmz_status status, const char *what,
-                           const char *path) {
+static cmz_status sys_fail(cmz_error *err, cmz_status status, const char *what, const char *path) {
     int saved = errno;
     cmz__error(err, status, "cannot %s '%s': %s", what, path, strerror(saved));
     errno = saved;
@@ -78,15 +77,14 @@ cmz_status cmz_atomic_file_open(const char *target, mode_t mode, unsigned flags,
     }
     strcat(af->temp, suffix);
     struct stat st;
-    bool keep = (flags & CMZ_ATOMIC_FILE_KEEP_MODE) && stat(target, &st) == 0 &&
-                S_ISREG(st.st_mode);
+    bool keep =
+        (flags & CMZ_ATOMIC_FILE_KEEP_MODE) && stat(target, &st) == 0 && S_ISREG(st.st_mode);
     af->fd = create_temp(af, mode);
     cmz_status status = CMZ_OK;
-    if (af->fd < 0)
-        status = sys_fail(err, CMZ_ERR_IO, "create a temporary file beside", target);
+    if (af->fd < 0) status = sys_fail(err, CMZ_ERR_IO, "create a temporary file beside", target);
     else if (keep && fchmod(af->fd, st.st_mode & 07777) != 0)
-        status = sys_fail(err, CMZ_ERR_IO, "set the permissions of a temporary file beside",
-                          target);
+        status =
+            sys_fail(err, CMZ_ERR_IO, "set the permissions of a temporary file beside", target);
     if (status != CMZ_OK) {
         int saved = errno;
         if (af->fd >= 0) cmz_atomic_file_abort(af);
@@ -102,8 +100,7 @@ int cmz_atomic_file_fd(const cmz_atomic_file *af) { return af ? af->fd : -1; }
 
 const char *cmz_atomic_file_temp_path(const cmz_atomic_file *af) { return af ? af->temp : NULL; }
 
-cmz_status cmz_atomic_file_write(cmz_atomic_file *af, const void *data, size_t n,
-                                 cmz_error *err) {
+cmz_status cmz_atomic_file_write(cmz_atomic_file *af, const void *data, size_t n, cmz_error *err) {
     assert(af && af->fd >= 0);
     const uint8_t *p = data;
     while (n) {
@@ -163,8 +160,8 @@ cmz_status cmz_atomic_file_commit(cmz_atomic_file *af, unsigned flags, cmz_error
     assert(af && af->fd >= 0);
     if (flags & ~CMZ_ATOMIC_FILE_NO_REPLACE) {
         cmz_atomic_file_abort(af);
-        return cmz__error(err, CMZ_ERR_INVALID_ARG,
-                          "cmz_atomic_file_commit: unknown flags %#x", flags);
+        return cmz__error(err, CMZ_ERR_INVALID_ARG, "cmz_atomic_file_commit: unknown flags %#x",
+                          flags);
     }
     const char *what = "sync a temporary file beside";
     int rc = fsync(af->fd);
@@ -178,8 +175,8 @@ cmz_status cmz_atomic_file_commit(cmz_atomic_file *af, unsigned flags, cmz_error
         rc = publish(af->temp, af->target, !(flags & CMZ_ATOMIC_FILE_NO_REPLACE));
     }
     if (rc != 0) {
-        cmz_status status = errno == EEXIST && (flags & CMZ_ATOMIC_FILE_NO_REPLACE)
-                                ? CMZ_ERR_EXISTS : CMZ_ERR_IO;
+        cmz_status status =
+            errno == EEXIST && (flags & CMZ_ATOMIC_FILE_NO_REPLACE) ? CMZ_ERR_EXISTS : CMZ_ERR_IO;
         sys_fail(err, status, what, af->target);
         int saved = errno;
         cmz_atomic_file_abort(af);

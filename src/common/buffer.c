@@ -7,8 +7,7 @@
 
 /* Replaces *items with room for count elements of `size` bytes, the first keep kept and,
  * when zero is set, the rest zeroed. */
-static int replace(void **items, size_t *cap, size_t size, size_t count, size_t keep,
-                   int zero) {
+static int replace(void **items, size_t *cap, size_t size, size_t count, size_t keep, int zero) {
     assert(size > 0 && keep <= *cap && keep <= count);
     if (count > SIZE_MAX / size) return -1;
     uint8_t *p = cmz__malloc_large(count * size);

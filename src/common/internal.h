@@ -73,7 +73,7 @@ cmz_status cmz__error(cmz_error *err, cmz_status status, const char *fmt, ...)
 cmz_status cmz__reserved_check(const uint64_t *reserved, size_t words, const char *owner,
                                cmz_error *err);
 #define CMZ__RESERVED_CHECK(s, owner, err) \
-    cmz__reserved_check((s)->reserved, sizeof (s)->reserved / sizeof (s)->reserved[0], owner, err)
+    cmz__reserved_check((s)->reserved, sizeof(s)->reserved / sizeof(s)->reserved[0], owner, err)
 
 /* Little-endian fixed-width fields at any alignment. On a little-endian host a memcpy, which
  * compiles to one (unaligned) load or store: GCC does not merge the byte loops below into
@@ -81,24 +81,24 @@ cmz_status cmz__reserved_check(const uint64_t *reserved, size_t words, const cha
  * constants in the code").
  * Elsewhere byte by byte. */
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-#define CMZ__LE_ACCESSORS(BITS)                                                            \
-    static inline void cmz__put_le##BITS(uint8_t *p, uint##BITS##_t v) {                    \
-        memcpy(p, &v, sizeof v);                                                           \
-    }                                                                                      \
-    static inline uint##BITS##_t cmz__get_le##BITS(const uint8_t *p) {                       \
-        uint##BITS##_t v;                                                                  \
-        memcpy(&v, p, sizeof v);                                                           \
-        return v;                                                                          \
+#define CMZ__LE_ACCESSORS(BITS)                                          \
+    static inline void cmz__put_le##BITS(uint8_t *p, uint##BITS##_t v) { \
+        memcpy(p, &v, sizeof v);                                         \
+    }                                                                    \
+    static inline uint##BITS##_t cmz__get_le##BITS(const uint8_t *p) {   \
+        uint##BITS##_t v;                                                \
+        memcpy(&v, p, sizeof v);                                         \
+        return v;                                                        \
     }
 #else
-#define CMZ__LE_ACCESSORS(BITS)                                                            \
-    static inline void cmz__put_le##BITS(uint8_t *p, uint##BITS##_t v) {                    \
-        for (unsigned i = 0; i < sizeof v; i++) p[i] = (uint8_t)(v >> (8 * i));            \
-    }                                                                                      \
-    static inline uint##BITS##_t cmz__get_le##BITS(const uint8_t *p) {                       \
-        uint##BITS##_t v = 0;                                                              \
-        for (unsigned i = sizeof v; i-- > 0;) v = (uint##BITS##_t)(v << 8 | p[i]);          \
-        return v;                                                                          \
+#define CMZ__LE_ACCESSORS(BITS)                                                    \
+    static inline void cmz__put_le##BITS(uint8_t *p, uint##BITS##_t v) {           \
+        for (unsigned i = 0; i < sizeof v; i++) p[i] = (uint8_t)(v >> (8 * i));    \
+    }                                                                              \
+    static inline uint##BITS##_t cmz__get_le##BITS(const uint8_t *p) {             \
+        uint##BITS##_t v = 0;                                                      \
+        for (unsigned i = sizeof v; i-- > 0;) v = (uint##BITS##_t)(v << 8 | p[i]); \
+        return v;                                                                  \
     }
 #endif
 CMZ__LE_ACCESSORS(16)

@@ -10,8 +10,7 @@ unsigned cmz_version_number(void) { return CMZ_VERSION_NUMBER; }
 const char *cmz_strerror(cmz_status status) {
     switch (status) {
 #define CMZ_STATUS_TEXT_(name, value, msg) \
-    case CMZ_##name:                       \
-        return msg;
+    case CMZ_##name: return msg;
         CMZ_STATUS_MAP(CMZ_STATUS_TEXT_)
 #undef CMZ_STATUS_TEXT_
     }
@@ -21,8 +20,7 @@ const char *cmz_strerror(cmz_status status) {
 const char *cmz_status_name(cmz_status status) {
     switch (status) {
 #define CMZ_STATUS_NAME_(name, value, msg) \
-    case CMZ_##name:                       \
-        return "CMZ_" #name;
+    case CMZ_##name: return "CMZ_" #name;
         CMZ_STATUS_MAP(CMZ_STATUS_NAME_)
 #undef CMZ_STATUS_NAME_
     }
@@ -77,6 +75,7 @@ cmz_status cmz__reserved_check(const uint64_t *reserved, size_t words, const cha
         if (reserved[i] != 0)
             return cmz__error(err, CMZ_ERR_INVALID_ARG,
                               "%s.reserved[%zu] is not zero: a field of a newer cmz than this "
-                              "library (%s)", owner, i, cmz_version());
+                              "library (%s)",
+                              owner, i, cmz_version());
     return CMZ_OK;
 }

@@ -19,13 +19,12 @@ static cmz_status parity_count(const cmz_source *src, cmz__located *loc, cmz_err
     uint64_t groups = cmz__group_count(p, rep->chunk_count);
     for (uint64_t g = 0; g < groups && st == CMZ_OK; g++) {
         unsigned intact;
-        st = cmz__group_load_parity(&io, g, cmz__group_size(p, rep->chunk_count, g), false,
-                                    &intact);
+        st =
+            cmz__group_load_parity(&io, g, cmz__group_size(p, rep->chunk_count, g), false, &intact);
         rep->parity_damaged += p->parity_m - intact;
     }
     cmz__records_free(io.parity, 1);
-    if (st != CMZ_OK)
-        return cmz__error(err, st, "out of memory");
+    if (st != CMZ_OK) return cmz__error(err, st, "out of memory");
     return CMZ_OK;
 }
 

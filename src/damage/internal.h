@@ -60,7 +60,7 @@ cmz_status cmz__salvage_scan(const cmz_source *src, const cmz__frame_params *p, 
 typedef struct {
     cmz__frame_params params;
     layout lay;
-    uint64_t content;      /* content size (from the footer, or guessed from the last chunk) */
+    uint64_t content; /* content size (from the footer, or guessed from the last chunk) */
     uint64_t frame_size;
     uint64_t memory_limit;
     cmz_frame_report *report;

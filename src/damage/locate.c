@@ -78,7 +78,8 @@ static bool index_at_end(const cmz_source *src, const cmz__frame_params *p, layo
         if (!load_index(src, &f, &found)) continue;
         uint8_t entry[CMZ_INDEX_ENTRY_SIZE];
         cmz__index_entry last = {0};
-        bool ok = cmz__read_at(src, entry, sizeof entry, f.index_offset + 16 + (n - 1) * sizeof entry);
+        bool ok =
+            cmz__read_at(src, entry, sizeof entry, f.index_offset + 16 + (n - 1) * sizeof entry);
         if (ok) cmz__index_entry_read(entry, &last);
         ok = ok && last.raw_size >= 1 && last.raw_size <= p->chunk_size;
         for (uint64_t i = 0; ok && i < n; i++)
@@ -109,15 +110,14 @@ static bool short_group_proven(const cmz_source *src, const cmz__frame_params *p
         uint8_t buf[4096];
         cmz__chunk_header h;
         if (at == CMZ_NO_POSITION || !cmz__read_at(src, buf, CMZ_CHUNK_HEADER_SIZE, at) ||
-            cmz__chunk_header_parse(buf, p, at, &h, NULL) != CMZ_OK ||
-            h.kind != CMZ_KIND_PARITY || h.number != g || h.parity_index != j ||
-            h.group_count != n - g * p->parity_k)
+            cmz__chunk_header_parse(buf, p, at, &h, NULL) != CMZ_OK || h.kind != CMZ_KIND_PARITY ||
+            h.number != g || h.parity_index != j || h.group_count != n - g * p->parity_k)
             continue;
         uint32_t crc = 0;
         bool ok = true;
         for (uint64_t done = 0; ok && done < h.payload_size;) {
-            size_t k = h.payload_size - done < sizeof buf ? (size_t)(h.payload_size - done)
-                                                          : sizeof buf;
+            size_t k =
+                h.payload_size - done < sizeof buf ? (size_t)(h.payload_size - done) : sizeof buf;
             ok = cmz__read_at(src, buf, k, at + CMZ_CHUNK_HEADER_SIZE + done);
             if (ok) crc = cmz_crc32c(crc, buf, k);
             done += k;
@@ -130,12 +130,11 @@ static bool short_group_proven(const cmz_source *src, const cmz__frame_params *p
 cmz_status cmz__frame_locate(const cmz_dctx *dctx, const cmz_source *src, cmz__located *loc,
                              cmz_error *err) {
     memset(loc, 0, sizeof *loc);
-    uint64_t limit = dctx && dctx->params.memory_limit ? dctx->params.memory_limit
-                                                        : CMZ_DEFAULT_MEMORY_LIMIT;
+    uint64_t limit =
+        dctx && dctx->params.memory_limit ? dctx->params.memory_limit : CMZ_DEFAULT_MEMORY_LIMIT;
     if (src->size < CMZ_HEADER_SIZE)
         return cmz__fail(err, CMZ_ERR_TRUNCATED, CMZ_NO_POSITION, 0,
-                         "%llu bytes: too short for a frame header",
-                         (unsigned long long)src->size);
+                         "%llu bytes: too short for a frame header", (unsigned long long)src->size);
     cmz_frame_report *rep = cmz__calloc(1, sizeof *rep);
     if (!rep) return cmz__error(err, CMZ_ERR_NOMEM, "out of memory");
 
@@ -147,12 +146,13 @@ cmz_status cmz__frame_locate(const cmz_dctx *dctx, const cmz_source *src, cmz__l
     cmz_error_clear(&header_err);
     rep->header_ok = cmz__read_at(src, buf, CMZ_HEADER_SIZE, 0) &&
                      cmz__header_parse(buf, 0, &hp, &header_err) == CMZ_OK;
-    rep->footer_ok = src->size >= CMZ_HEADER_SIZE + CMZ_FOOTER_SIZE &&
-                     cmz__read_at(src, buf, CMZ_FOOTER_SIZE, src->size - CMZ_FOOTER_SIZE) &&
-                     cmz__footer_parse(buf, src->size - CMZ_FOOTER_SIZE, &footer, NULL) == CMZ_OK &&
-                     footer.index_offset >= CMZ_HEADER_SIZE &&
-                     footer.index_offset <= src->size - CMZ_FOOTER_SIZE &&
-                     footer.chunk_count <= src->size / (CMZ_CHUNK_HEADER_SIZE + CMZ_INDEX_ENTRY_SIZE);
+    rep->footer_ok =
+        src->size >= CMZ_HEADER_SIZE + CMZ_FOOTER_SIZE &&
+        cmz__read_at(src, buf, CMZ_FOOTER_SIZE, src->size - CMZ_FOOTER_SIZE) &&
+        cmz__footer_parse(buf, src->size - CMZ_FOOTER_SIZE, &footer, NULL) == CMZ_OK &&
+        footer.index_offset >= CMZ_HEADER_SIZE &&
+        footer.index_offset <= src->size - CMZ_FOOTER_SIZE &&
+        footer.chunk_count <= src->size / (CMZ_CHUNK_HEADER_SIZE + CMZ_INDEX_ENTRY_SIZE);
     /* one frame only: the footer's frame must end where the source ends */
     if (rep->footer_ok && footer.index_offset + CMZ_INDEX_FIXED_SIZE +
                                   footer.chunk_count * CMZ_INDEX_ENTRY_SIZE + CMZ_FOOTER_SIZE !=
@@ -180,7 +180,8 @@ cmz_status cmz__frame_locate(const cmz_dctx *dctx, const cmz_source *src, cmz__l
     uint64_t chunk_memory = 3 * (uint64_t)cmz__record_bound(&params, params.chunk_size);
     const uint64_t per_chunk = sizeof(cmz_chunk_report) + sizeof(uint64_t);
     uint64_t max_chunks = chunk_memory < limit ? (limit - chunk_memory) / per_chunk : 0;
-    if (max_chunks > src->size / CMZ_CHUNK_HEADER_SIZE) max_chunks = src->size / CMZ_CHUNK_HEADER_SIZE;
+    if (max_chunks > src->size / CMZ_CHUNK_HEADER_SIZE)
+        max_chunks = src->size / CMZ_CHUNK_HEADER_SIZE;
     if (chunk_memory > limit || (rep->footer_ok && footer.chunk_count > max_chunks)) {
         bool report_too = chunk_memory <= limit;
         cmz_frame_report_free(rep);
@@ -207,8 +208,7 @@ cmz_status cmz__frame_locate(const cmz_dctx *dctx, const cmz_source *src, cmz__l
     else content = n * params.chunk_size; /* the last chunk's size is read from it below */
     if (st == CMZ_OK && !rep->footer_ok && index_at_end(src, &params, &lay, &content))
         rep->index_ok = rep->content_size_known = true;
-    if (st == CMZ_OK && rep->footer_ok &&
-        (n != cmz__chunk_count(content, params.chunk_size)))
+    if (st == CMZ_OK && rep->footer_ok && (n != cmz__chunk_count(content, params.chunk_size)))
         st = CMZ_ERR_CORRUPT; /* a valid footer never says this: treat as unknown layout */
     if (st == CMZ_OK) {
         rep->chunks = cmz__calloc(n ? (size_t)n : 1, sizeof *rep->chunks);
@@ -220,7 +220,7 @@ cmz_status cmz__frame_locate(const cmz_dctx *dctx, const cmz_source *src, cmz__l
         return cmz__error(err, st, "%s",
                           st == CMZ_ERR_NOMEM         ? "out of memory"
                           : st == CMZ_ERR_INTERRUPTED ? "interrupted"
-                                                     : "the footer's sizes disagree");
+                                                      : "the footer's sizes disagree");
     }
     /* without the footer: the last chunk found gives its own size, and when it is shorter
      * than a chunk it is surely the frame's last (a full one may have had successors) */
@@ -231,8 +231,8 @@ cmz_status cmz__frame_locate(const cmz_dctx *dctx, const cmz_source *src, cmz__l
             cmz__chunk_header_parse(head, &params, lay.at[n - 1], &h, NULL) == CMZ_OK &&
             h.kind == CMZ_KIND_DATA) {
             content = (n - 1) * params.chunk_size + h.raw_size;
-            rep->content_size_known = h.raw_size < params.chunk_size ||
-                                      short_group_proven(src, &params, &lay);
+            rep->content_size_known =
+                h.raw_size < params.chunk_size || short_group_proven(src, &params, &lay);
         }
     }
     rep->chunk_count = n;
@@ -252,4 +252,3 @@ cmz_status cmz__frame_locate(const cmz_dctx *dctx, const cmz_source *src, cmz__l
     }
     return CMZ_OK;
 }
-

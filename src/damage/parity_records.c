@@ -36,7 +36,7 @@ cmz_status cmz__record_load(cmz__group_io *io, cmz__record *r, uint64_t at, int 
         cmz__chunk_header_parse(head, p, at, &r->h, &e) != CMZ_OK) {
         snprintf(r->why, sizeof r->why, "%s",
                  at + sizeof head > io->src->size ? "the frame ends before its record"
-                 : "its record header is damaged or unreadable");
+                                                  : "its record header is damaged or unreadable");
         return CMZ_OK;
     }
     if (r->h.kind != kind || r->h.number != number ||
@@ -97,9 +97,8 @@ cmz_status cmz__group_load_parity(cmz__group_io *io, uint64_t g, uint32_t count,
         if (st != CMZ_OK) return st;
         if (!r->ok) continue;
         const uint8_t *t = r->buf + CMZ_CHUNK_HEADER_SIZE;
-        if (!table_valid(r, count) ||
-            (io->have_table &&
-             (r->h.raw_size != io->shard_size || memcmp(t, io->table, table) != 0))) {
+        if (!table_valid(r, count) || (io->have_table && (r->h.raw_size != io->shard_size ||
+                                                          memcmp(t, io->table, table) != 0))) {
             r->ok = false;
             continue;
         }
@@ -161,9 +160,7 @@ cmz_status cmz__parity_verify(const cmz_dctx *dctx, const cmz_source *src, cmz_e
     cmz__records_free(io.parity, 1);
     cmz__layout_free(&loc.lay);
     cmz_frame_report_free(loc.report);
-    if (st != CMZ_OK)
-        return cmz__error(err, st, "checking the parity: %s",
-                          cmz_strerror(st));
+    if (st != CMZ_OK) return cmz__error(err, st, "checking the parity: %s", cmz_strerror(st));
     if (problem)
         return cmz__fail(err, CMZ_ERR_CORRUPT, CMZ_NO_POSITION, at,
                          "the frame's parity does not check out: %s", problem);

@@ -6,8 +6,9 @@
  * records are rebuilt from the intact parity records (Reed-Solomon, src/frame/parity.c) and
  * checked against the CRC32C that the parity table keeps of each record, and the group is
  * written out: its data records, then its parity records, computed again (a record read with
- * intact CRCs that differs from them is counted damaged). The header, index and footer are written from the records. The writers are
- * deterministic, so the repaired frame is the original, byte for byte. */
+ * intact CRCs that differs from them is counted damaged). The header, index and footer are written
+ * from the records. The writers are deterministic, so the repaired frame is the original, byte for
+ * byte. */
 #include "internal.h"
 
 #include <assert.h>
@@ -19,13 +20,13 @@ typedef struct {
     cmz__group_io io;
     const cmz_output *out;
     uint64_t out_pos;
-    bool failed;        /* a chunk is lost: nothing more is written */
-    uint8_t *index;     /* entries of the records written */
-    uint64_t content;   /* raw bytes of the records written */
-    uint32_t last_raw;  /* the previous record's raw size (only the last may be short) */
+    bool failed;       /* a chunk is lost: nothing more is written */
+    uint8_t *index;    /* entries of the records written */
+    uint64_t content;  /* raw bytes of the records written */
+    uint32_t last_raw; /* the previous record's raw size (only the last may be short) */
     cmz__parity_code code;
     cmz__parity_group regen; /* parity computed again for a group whose parity is damaged */
-    uint8_t *zero;      /* a zero shard for the members a short group lacks */
+    uint8_t *zero;           /* a zero shard for the members a short group lacks */
     size_t zero_cap;
     /* every record written is decoded and its raw CRC checked: intact CRCs do not prove that
      * the header's codec and filter are the ones the chunks were written with */
@@ -67,9 +68,9 @@ static cmz_status check_decodes(repairer *rp, uint64_t k, const cmz__record *r) 
     const cmz__frame_params *p = &rp->io.loc->params;
     cmz_error e;
     if (cmz__grow(&rp->raw.buf, &rp->raw.cap, r->h.raw_size) != 0) return CMZ_ERR_NOMEM;
-    cmz_status st = cmz__chunk_decode(rp->codec, p, &rp->filter, &r->h,
-                                      r->buf + CMZ_CHUNK_HEADER_SIZE, rp->raw.buf,
-                                      rp->io.loc->report->chunks[k].record_offset, &e);
+    cmz_status st =
+        cmz__chunk_decode(rp->codec, p, &rp->filter, &r->h, r->buf + CMZ_CHUNK_HEADER_SIZE,
+                          rp->raw.buf, rp->io.loc->report->chunks[k].record_offset, &e);
     if (st == CMZ_ERR_NOMEM) return st;
     if (st != CMZ_OK) {
         char msg[160];
@@ -83,8 +84,9 @@ static cmz_status check_decodes(repairer *rp, uint64_t k, const cmz__record *r) 
 static cmz_status write_data(repairer *rp, uint64_t k, const cmz__record *r) {
     const cmz__frame_params *p = &rp->io.loc->params;
     if (k && rp->last_raw != p->chunk_size) {
-        lose(rp, &rp->io.loc->report->chunks[k], "it follows a short chunk: the frame is not "
-                                                 "one cmz wrote");
+        lose(rp, &rp->io.loc->report->chunks[k],
+             "it follows a short chunk: the frame is not "
+             "one cmz wrote");
         return CMZ_OK;
     }
     cmz__index_entry_write(rp->index + k * CMZ_INDEX_ENTRY_SIZE, rp->out_pos, r->h.payload_size,
@@ -122,9 +124,9 @@ static cmz_status rebuild(repairer *rp, uint64_t g, uint32_t count) {
     for (unsigned j = 0; j < m; j++) {
         cmz__record *q = &rp->io.parity[j];
         present[k + j] = rp->io.parity_ok[j];
-        shards[k + j] = present[k + j] ? q->buf + CMZ_CHUNK_HEADER_SIZE +
-                                             (size_t)count * CMZ_PARITY_ENTRY_SIZE
-                                       : NULL;
+        shards[k + j] = present[k + j]
+                            ? q->buf + CMZ_CHUNK_HEADER_SIZE + (size_t)count * CMZ_PARITY_ENTRY_SIZE
+                            : NULL;
     }
     /* the parity shards of damaged records are never read: point them at scratch */
     for (unsigned j = 0; j < m; j++)
@@ -209,8 +211,9 @@ static cmz_status repair_group(repairer *rp, uint64_t g) {
                  cmz__get_le32(table + (size_t)r * CMZ_PARITY_ENTRY_SIZE + 4))) {
             d->ok = false;
             d->len = 0;
-            snprintf(d->why, sizeof d->why, "its record differs from the one its parity "
-                                            "table describes");
+            snprintf(d->why, sizeof d->why,
+                     "its record differs from the one its parity "
+                     "table describes");
         }
         if (d->ok) {
             c->state = CMZ_CHUNK_INTACT;
@@ -313,8 +316,8 @@ cmz_status cmz__frame_repair_one(cmz_dctx *dctx, const cmz_source *src, const cm
     uint64_t bound = cmz__record_bound(p, p->chunk_size);
     unsigned members = parity ? (unsigned)p->parity_k + 2u * p->parity_m + 1 : 1;
     members += 3; /* decoding: the raw bytes and the filter's scratch */
-    uint64_t need = members * (bound + CMZ_PARITY_MAX * CMZ_PARITY_ENTRY_SIZE) +
-                    n * CMZ_INDEX_ENTRY_SIZE;
+    uint64_t need =
+        members * (bound + CMZ_PARITY_MAX * CMZ_PARITY_ENTRY_SIZE) + n * CMZ_INDEX_ENTRY_SIZE;
     if (need > loc.memory_limit)
         st = cmz__error(err, CMZ_ERR_LIMIT,
                         "repairing groups of %u chunks of %u bytes needs %llu bytes, over the "
@@ -329,8 +332,7 @@ cmz_status cmz__frame_repair_one(cmz_dctx *dctx, const cmz_source *src, const cm
         ((st = cmz__parity_code_init(&rp.code, p->parity_k, p->parity_m)) != CMZ_OK ||
          (st = cmz__parity_group_init(&rp.regen, p, (size_t)bound)) != CMZ_OK))
         st = CMZ_ERR_NOMEM;
-    if (st == CMZ_ERR_NOMEM)
-        cmz__error(err, st, "out of memory");
+    if (st == CMZ_ERR_NOMEM) cmz__error(err, st, "out of memory");
     uint8_t header[CMZ_HEADER_SIZE];
     cmz__header_write(header, p);
     if (st == CMZ_OK) st = emit(&rp, header, sizeof header);
@@ -338,11 +340,10 @@ cmz_status cmz__frame_repair_one(cmz_dctx *dctx, const cmz_source *src, const cm
     for (uint64_t g = 0; g < groups && st == CMZ_OK; g++) {
         if (cmz__salvage_interrupted(dctx))
             st = cmz__error(err, CMZ_ERR_INTERRUPTED, "interrupted");
-        else if ((st = repair_group(&rp, g)) == CMZ_ERR_NOMEM)
-            cmz__error(err, st, "out of memory");
+        else if ((st = repair_group(&rp, g)) == CMZ_ERR_NOMEM) cmz__error(err, st, "out of memory");
     }
-    bool end_unknown = st == CMZ_OK && !rp.failed && !rep->footer_ok &&
-                       !end_is_certain(src, &rp, n);
+    bool end_unknown =
+        st == CMZ_OK && !rp.failed && !rep->footer_ok && !end_is_certain(src, &rp, n);
     if (end_unknown) rp.failed = true;
     if (st == CMZ_OK && !rp.failed) {
         /* the records, all intact now, say the content size (the footer may be lost) */

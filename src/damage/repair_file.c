@@ -27,8 +27,8 @@ static int64_t fd_read(void *opaque, void *buf, size_t n) {
 }
 
 static bool whole(const cmz_frame_report *rep) {
-    return rep->header_ok && rep->footer_ok && rep->index_ok && !rep->damaged &&
-           !rep->missing && !rep->parity_damaged && !rep->stray_bytes && rep->content_size_known;
+    return rep->header_ok && rep->footer_ok && rep->index_ok && !rep->damaged && !rep->missing &&
+           !rep->parity_damaged && !rep->stray_bytes && rep->content_size_known;
 }
 
 /* The temp file's frame passes every reader. */
@@ -68,9 +68,7 @@ cmz_status cmz_frame_repair_file(cmz_dctx *dctx, const char *path, bool *rewritt
         return cmz__error(err, CMZ_ERR_INVALID_ARG, "cmz_frame_repair_file: NULL path or report");
     char real[PATH_MAX];
     int in = realpath(path, real) ? open(real, O_RDONLY | O_CLOEXEC) : -1;
-    if (in < 0)
-        return cmz__error(err, CMZ_ERR_IO, "%s: %s", path,
-                          strerror(errno));
+    if (in < 0) return cmz__error(err, CMZ_ERR_IO, "%s: %s", path, strerror(errno));
     cmz_atomic_file *af;
     cmz_status st = cmz_atomic_file_open(real, 0666, CMZ_ATOMIC_FILE_KEEP_MODE, &af, err);
     if (st != CMZ_OK) {

@@ -29,7 +29,8 @@ static void check_chunk(const cmz_source *src, const cmz__frame_params *p, cmz_c
         if (c->record_offset + sizeof head > src->size)
             describe(c, CMZ_CHUNK_MISSING, CMZ_ERR_TRUNCATED, "the frame ends before this chunk");
         else
-            describe(c, CMZ_CHUNK_DAMAGED, CMZ_ERR_IO, "its chunk header cannot be read (I/O error)");
+            describe(c, CMZ_CHUNK_DAMAGED, CMZ_ERR_IO,
+                     "its chunk header cannot be read (I/O error)");
         return;
     }
     cmz__chunk_header h;
@@ -43,19 +44,21 @@ static void check_chunk(const cmz_source *src, const cmz__frame_params *p, cmz_c
                        "the record at offset %llu is chunk %llu of %u bytes, expected chunk "
                        "%llu of %u",
                        (unsigned long long)c->record_offset, (unsigned long long)h.number,
-                       (unsigned)h.raw_size, (unsigned long long)c->number,
-                       (unsigned)c->raw_size);
+                       (unsigned)h.raw_size, (unsigned long long)c->number, (unsigned)c->raw_size);
     /* the payload size was checked against the codec's bound of the raw size by the parse */
-    if (st == CMZ_OK && cmz__grow(&record->buf, &record->cap, h.payload_size ? h.payload_size : 1) != 0)
+    if (st == CMZ_OK &&
+        cmz__grow(&record->buf, &record->cap, h.payload_size ? h.payload_size : 1) != 0)
         st = cmz__fail(&err, CMZ_ERR_NOMEM, c->number, c->record_offset, "out of memory");
-    if (st == CMZ_OK && !cmz__read_at(src, record->buf, h.payload_size, c->record_offset + sizeof head)) {
+    if (st == CMZ_OK &&
+        !cmz__read_at(src, record->buf, h.payload_size, c->record_offset + sizeof head)) {
         bool past_end = c->record_offset + sizeof head + h.payload_size > src->size;
-        st = cmz__fail(&err, past_end ? CMZ_ERR_TRUNCATED : CMZ_ERR_IO, c->number,
-                       c->record_offset, past_end ? "the frame ends inside the payload of chunk %llu"
-                                                  : "the payload of chunk %llu cannot be read (I/O error)",
+        st = cmz__fail(&err, past_end ? CMZ_ERR_TRUNCATED : CMZ_ERR_IO, c->number, c->record_offset,
+                       past_end ? "the frame ends inside the payload of chunk %llu"
+                                : "the payload of chunk %llu cannot be read (I/O error)",
                        (unsigned long long)c->number);
     }
-    if (st == CMZ_OK) st = cmz__chunk_decode(ctx, p, scratch, &h, record->buf, dst, c->record_offset, &err);
+    if (st == CMZ_OK)
+        st = cmz__chunk_decode(ctx, p, scratch, &h, record->buf, dst, c->record_offset, &err);
     if (st == CMZ_OK) describe(c, CMZ_CHUNK_INTACT, CMZ_OK, "");
     else describe(c, CMZ_CHUNK_DAMAGED, st, err.message);
 }
@@ -95,9 +98,9 @@ cmz_status cmz__frame_run(cmz_dctx *dctx, const cmz_source *src, const cmz_outpu
             memset(raw.buf, 0, c->raw_size);
         }
         if (out && out->write(out->opaque, raw.buf, c->raw_size) != 0)
-            st = cmz__fail(err, CMZ_ERR_IO, i, c->content_offset,
-                           "cannot write the salvaged content of chunk %llu",
-                           (unsigned long long)i);
+            st =
+                cmz__fail(err, CMZ_ERR_IO, i, c->content_offset,
+                          "cannot write the salvaged content of chunk %llu", (unsigned long long)i);
     }
     cmz__free(scratch.buf);
     cmz__free(record.buf);
@@ -113,4 +116,3 @@ cmz_status cmz__frame_run(cmz_dctx *dctx, const cmz_source *src, const cmz_outpu
     *report_out = rep;
     return CMZ_OK;
 }
-

@@ -28,8 +28,7 @@ typedef struct {
 } spans;
 
 static uint64_t memory_limit(const cmz_dctx *dctx) {
-    return dctx && dctx->params.memory_limit ? dctx->params.memory_limit
-                                             : CMZ_DEFAULT_MEMORY_LIMIT;
+    return dctx && dctx->params.memory_limit ? dctx->params.memory_limit : CMZ_DEFAULT_MEMORY_LIMIT;
 }
 
 /* False when out of memory or over the budget (a hostile input of countless tiny frames). */
@@ -141,8 +140,8 @@ static bool footer_start(const cmz_source *src, uint64_t floor, uint64_t end, ui
         cmz__footer_parse(buf, end - CMZ_FOOTER_SIZE, &f, NULL) != CMZ_OK ||
         f.chunk_count > src->size / CMZ_INDEX_ENTRY_SIZE || f.index_offset > src->size)
         return false;
-    uint64_t size = f.index_offset + CMZ_INDEX_FIXED_SIZE +
-                    f.chunk_count * CMZ_INDEX_ENTRY_SIZE + CMZ_FOOTER_SIZE;
+    uint64_t size = f.index_offset + CMZ_INDEX_FIXED_SIZE + f.chunk_count * CMZ_INDEX_ENTRY_SIZE +
+                    CMZ_FOOTER_SIZE;
     if (f.index_offset < CMZ_HEADER_SIZE || size > end - floor) return false;
     *start = end - size;
     return true;
@@ -154,8 +153,8 @@ static bool footer_start(const cmz_source *src, uint64_t floor, uint64_t end, ui
  * footer). Found from the right, so that each frame is tied to one after it: a .cmz stored
  * inside a chunk ends inside its chunk, where no frame starts, and is not taken. Pushes the
  * frames found onto *back (right to left) and returns the end of what is left. */
-static uint64_t split_middle(const cmz_dctx *dctx, const cmz_source *src, uint64_t a,
-                             uint64_t b, spans *back, bool *ok) {
+static uint64_t split_middle(const cmz_dctx *dctx, const cmz_source *src, uint64_t a, uint64_t b,
+                             spans *back, bool *ok) {
     uint8_t buf[16384];
     const size_t magic = sizeof cmz__frame_magic;
     uint64_t right = b, hi = b;
@@ -167,8 +166,7 @@ static uint64_t split_middle(const cmz_dctx *dctx, const cmz_source *src, uint64
             uint64_t e;
             if (i + magic > n || memcmp(buf + i, cmz__frame_magic, magic) != 0) continue;
             walk_result w = walk(dctx, src, lo + i, &e);
-            if ((w == WALK_HOLDS && e == right) ||
-                (w == WALK_FOOTER_CUT && right == src->size)) {
+            if ((w == WALK_HOLDS && e == right) || (w == WALK_FOOTER_CUT && right == src->size)) {
                 *ok = spans_push(back, lo + i, right);
                 right = lo + i;
             }
@@ -280,8 +278,8 @@ static void repair_verdict(cmz_frame_report *m) {
     m->repairable = 0;
 }
 
-static cmz_status run_frame(job j, cmz_dctx *dctx, const cmz_source *src,
-                            const cmz_output *out, cmz_frame_report **rep, cmz_error *err) {
+static cmz_status run_frame(job j, cmz_dctx *dctx, const cmz_source *src, const cmz_output *out,
+                            cmz_frame_report **rep, cmz_error *err) {
     if (j == REPAIR) return cmz__frame_repair_one(dctx, src, out, rep, err);
     return cmz__frame_run(dctx, src, j == SALVAGE ? out : NULL, rep, err);
 }
@@ -308,15 +306,15 @@ static cmz_status run_spans(job j, cmz_dctx *dctx, const cmz_source *src, const 
         }
         if (st != CMZ_OK && !(j == REPAIR && st == CMZ_ERR_CORRUPT && r)) {
             cmz_frame_report_free(r);
-            return cmz__fail(err, st, e.chunk, in_input(e.offset, sp->at[i].start), "frame %llu (at offset %llu): %s",
-                             (unsigned long long)m->frames,
+            return cmz__fail(err, st, e.chunk, in_input(e.offset, sp->at[i].start),
+                             "frame %llu (at offset %llu): %s", (unsigned long long)m->frames,
                              (unsigned long long)sp->at[i].start, e.message);
         }
         if (st != CMZ_OK && result == CMZ_OK) {
             result = st;
-            cmz__fail(first_err, st, e.chunk, in_input(e.offset, sp->at[i].start), "frame %llu (at offset %llu): %s",
-                      (unsigned long long)m->frames, (unsigned long long)sp->at[i].start,
-                      e.message);
+            cmz__fail(first_err, st, e.chunk, in_input(e.offset, sp->at[i].start),
+                      "frame %llu (at offset %llu): %s", (unsigned long long)m->frames,
+                      (unsigned long long)sp->at[i].start, e.message);
         }
         st = merge(mg, r, sp->at[i].start);
         cmz_frame_report_free(r);
@@ -333,8 +331,8 @@ static cmz_status spans_fail(cmz_status st, cmz_error *err) {
     return cmz__error(err, st, "%s",
                       st == CMZ_ERR_NOMEM ? "out of memory"
                       : st == CMZ_ERR_LIMIT
-                         ? "the input's frames are too many to list within the memory limit"
-                         : "interrupted");
+                          ? "the input's frames are too many to list within the memory limit"
+                          : "interrupted");
 }
 
 static cmz_status run_all(job j, cmz_dctx *dctx, const cmz_source *src, const cmz_output *out,
@@ -434,15 +432,14 @@ static bool one_whole_frame(const cmz_source *src) {
     return src->size >= CMZ_HEADER_SIZE + CMZ_INDEX_FIXED_SIZE + CMZ_FOOTER_SIZE &&
            cmz__read_at(src, buf, CMZ_FOOTER_SIZE, src->size - CMZ_FOOTER_SIZE) &&
            cmz__footer_parse(buf, src->size - CMZ_FOOTER_SIZE, &f, NULL) == CMZ_OK &&
-           f.chunk_count <= src->size / CMZ_INDEX_ENTRY_SIZE &&
-           f.index_offset <= src->size &&
+           f.chunk_count <= src->size / CMZ_INDEX_ENTRY_SIZE && f.index_offset <= src->size &&
            f.index_offset + CMZ_INDEX_FIXED_SIZE + f.chunk_count * CMZ_INDEX_ENTRY_SIZE +
-                   CMZ_FOOTER_SIZE == src->size;
+                   CMZ_FOOTER_SIZE ==
+               src->size;
 }
 
 cmz_status cmz_frame_check_parity(cmz_dctx *dctx, const cmz_source *src, cmz_error *err) {
-    if (!src)
-        return cmz__error(err, CMZ_ERR_INVALID_ARG, "cmz_frame_check_parity: NULL source");
+    if (!src) return cmz__error(err, CMZ_ERR_INVALID_ARG, "cmz_frame_check_parity: NULL source");
     spans sp = {NULL, 0, 0, memory_limit(dctx), false};
     cmz_status st = CMZ_OK;
     if (one_whole_frame(src)) {

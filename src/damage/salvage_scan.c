@@ -98,8 +98,8 @@ static cmz_status collect(const cmz_source *src, const cmz__frame_params *p, uin
                 cand = grown;
                 cap *= 2;
             }
-            uint64_t data = h.kind == CMZ_KIND_DATA ? h.number + 1
-                                                    : h.number * p->parity_k + h.group_count;
+            uint64_t data =
+                h.kind == CMZ_KIND_DATA ? h.number + 1 : h.number * p->parity_k + h.group_count;
             cand[n_cand++] =
                 (candidate){at, at + CMZ_CHUNK_HEADER_SIZE + h.payload_size, seq, data};
         }
@@ -152,8 +152,7 @@ static cmz_status split(const cmz__frame_params *p, const uint64_t *seq_at, uint
                         uint64_t data, layout *lay) {
     uint64_t groups = cmz__group_count(p, data);
     lay->at = cmz__malloc((data ? (size_t)data : 1) * sizeof *lay->at);
-    lay->parity_at = groups ? cmz__malloc((size_t)(groups * p->parity_m) * sizeof(uint64_t))
-                            : NULL;
+    lay->parity_at = groups ? cmz__malloc((size_t)(groups * p->parity_m) * sizeof(uint64_t)) : NULL;
     if (!lay->at || (groups && !lay->parity_at)) {
         cmz__layout_free(lay);
         return CMZ_ERR_NOMEM;
@@ -180,9 +179,10 @@ cmz_status cmz__salvage_scan(const cmz_source *src, const cmz__frame_params *p, 
     size_t limit = max_chunks > SIZE_MAX / 4 / sizeof(candidate) ? SIZE_MAX / 4 / sizeof(candidate)
                                                                  : (size_t)max_chunks * 2 + 64;
     size_t limit_records = limit > SIZE_MAX / 2 ? SIZE_MAX / 2 : limit;
-    if (cmz__has_parity(p)) limit_records += limit_records / p->parity_k * p->parity_m + p->parity_m;
-    cmz_status st = collect(src, p, from, to, max_chunks, limit_records, dctx, &cand, &n,
-                            &lay->unreadable);
+    if (cmz__has_parity(p))
+        limit_records += limit_records / p->parity_k * p->parity_m + p->parity_m;
+    cmz_status st =
+        collect(src, p, from, to, max_chunks, limit_records, dctx, &cand, &n, &lay->unreadable);
     if (st != CMZ_OK) return st;
     uint64_t count = cmz__record_count(p, known); /* records, in sequence numbers */
     for (size_t i = 0; !ends_at_to && i < n; i++)
@@ -235,8 +235,8 @@ cmz_status cmz__salvage_scan(const cmz_source *src, const cmz__frame_params *p, 
     }
     /* 3. offsets, known ones for unchosen chunks after a chosen one */
     for (uint64_t k = 0; k < count; k++)
-        at[k] = chosen[k] ? chosen[k]->pos
-                : k == 0  ? from
+        at[k] = chosen[k]       ? chosen[k]->pos
+                : k == 0        ? from
                 : chosen[k - 1] ? chosen[k - 1]->end
                                 : CMZ_NO_POSITION;
     /* without the footer, records past the last one chosen are unknown: the count ends there */

@@ -27,8 +27,7 @@ void cmz__bitrows_scalar(uint8_t *rows, size_t row_stride, const uint8_t *in, si
     }
 }
 
-void cmz__unbitrows_scalar(uint8_t *out, const uint8_t *rows, size_t row_stride,
-                           size_t nbytes) {
+void cmz__unbitrows_scalar(uint8_t *out, const uint8_t *rows, size_t row_stride, size_t nbytes) {
     for (size_t c = 0; c < nbytes / 8; c++) {
         uint64_t x = 0;
         for (unsigned b = 0; b < 8; b++) x |= (uint64_t)rows[b * row_stride + c] << (8 * b);
@@ -36,26 +35,25 @@ void cmz__unbitrows_scalar(uint8_t *out, const uint8_t *rows, size_t row_stride,
     }
 }
 
-static void block_forward(const cmz__filter_kernels *k, unsigned ts, const uint8_t *src,
-                          size_t s, uint8_t *dst) {
+static void block_forward(const cmz__filter_kernels *k, unsigned ts, const uint8_t *src, size_t s,
+                          uint8_t *dst) {
     uint8_t planes[BITSHUFFLE_BLOCK_BYTES];
     k->shuffle(planes, (ptrdiff_t)s, src, s, ts);
     for (unsigned j = 0; j < ts; j++) k->bitrows(dst + j * s, s / 8, planes + j * s, s);
 }
 
-static void block_backward(const cmz__filter_kernels *k, unsigned ts, const uint8_t *src,
-                           size_t s, uint8_t *dst) {
+static void block_backward(const cmz__filter_kernels *k, unsigned ts, const uint8_t *src, size_t s,
+                           uint8_t *dst) {
     uint8_t planes[BITSHUFFLE_BLOCK_BYTES];
     for (unsigned j = 0; j < ts; j++) k->unbitrows(planes + j * s, src + j * s, s / 8, s);
     k->unshuffle(dst, planes, (ptrdiff_t)s, s, ts);
 }
 
-typedef void (*block_fn)(const cmz__filter_kernels *, unsigned, const uint8_t *, size_t,
-                         uint8_t *);
+typedef void (*block_fn)(const cmz__filter_kernels *, unsigned, const uint8_t *, size_t, uint8_t *);
 
 /* Runs fn over the blocks of steps 1 and 2; copies the bytes of step 3. */
-static void run_blocks(block_fn fn, const cmz__filter_kernels *k, unsigned ts,
-                       const uint8_t *src, size_t n, uint8_t *dst) {
+static void run_blocks(block_fn fn, const cmz__filter_kernels *k, unsigned ts, const uint8_t *src,
+                       size_t n, uint8_t *dst) {
     size_t m = n / ts, per_block = BITSHUFFLE_BLOCK_BYTES / ts, done = 0;
     for (; done + per_block <= m; done += per_block)
         fn(k, ts, src + done * ts, per_block, dst + done * ts);

@@ -9,9 +9,7 @@
 CMZ_AVX2 static inline __m256i ld(const uint8_t *p) {
     return _mm256_loadu_si256((const __m256i *)p);
 }
-CMZ_AVX2 static inline void st(uint8_t *p, __m256i v) {
-    _mm256_storeu_si256((__m256i *)p, v);
-}
+CMZ_AVX2 static inline void st(uint8_t *p, __m256i v) { _mm256_storeu_si256((__m256i *)p, v); }
 
 CMZ_AVX2 void cmz__bitrows_avx2(uint8_t *rows, size_t row_stride, const uint8_t *in,
                                 size_t nbytes) {

@@ -39,8 +39,7 @@ static inline __m128i transpose_bits(__m128i x) {
     return x;
 }
 
-void cmz__unbitrows_sse2(uint8_t *out, const uint8_t *rows, size_t row_stride,
-                         size_t nbytes) {
+void cmz__unbitrows_sse2(uint8_t *out, const uint8_t *rows, size_t row_stride, size_t nbytes) {
     size_t c = 0, ncols = nbytes / 8;
     for (; c + 16 <= ncols; c += 16) {
         __m128i r[8], a[8], b[8];

@@ -19,42 +19,40 @@
 
 /* Elements from..nelem-1: delta needs x[from-1] (0 before the first), undelta the output
  * element before `from` (0 before the first). */
-#define DELTA_LOOPS(BITS)                                                                   \
-    static void delta##BITS(uint8_t *dst, const uint8_t *src, size_t from, size_t nelem) { \
-        uint##BITS##_t prev = 0, x, d;                                                      \
-        if (from) {                                                                         \
-            memcpy(&prev, src + (from - 1) * (BITS / 8), BITS / 8);                         \
-            prev = LE##BITS(prev);                                                          \
-        }                                                                                   \
-        for (size_t i = from; i < nelem; i++) {                                             \
-            memcpy(&x, src + i * (BITS / 8), BITS / 8);                                     \
-            x = LE##BITS(x);                                                                \
-            d = (uint##BITS##_t)(x - prev);                                                 \
-            prev = x;                                                                       \
-            d = LE##BITS(d);                                                                \
-            memcpy(dst + i * (BITS / 8), &d, BITS / 8);                                     \
-        }                                                                                   \
-    }                                                                                       \
-    static void undelta##BITS(uint8_t *dst, const uint8_t *src, size_t from,               \
-                              size_t nelem) {                                               \
-        uint##BITS##_t acc = 0, d;                                                          \
-        if (from) {                                                                         \
-            memcpy(&acc, dst + (from - 1) * (BITS / 8), BITS / 8);                          \
-            acc = LE##BITS(acc);                                                            \
-        }                                                                                   \
-        for (size_t i = from; i < nelem; i++) {                                             \
-            memcpy(&d, src + i * (BITS / 8), BITS / 8);                                     \
-            acc = (uint##BITS##_t)(acc + LE##BITS(d));                                      \
-            d = LE##BITS(acc);                                                              \
-            memcpy(dst + i * (BITS / 8), &d, BITS / 8);                                     \
-        }                                                                                   \
+#define DELTA_LOOPS(BITS)                                                                    \
+    static void delta##BITS(uint8_t *dst, const uint8_t *src, size_t from, size_t nelem) {   \
+        uint##BITS##_t prev = 0, x, d;                                                       \
+        if (from) {                                                                          \
+            memcpy(&prev, src + (from - 1) * (BITS / 8), BITS / 8);                          \
+            prev = LE##BITS(prev);                                                           \
+        }                                                                                    \
+        for (size_t i = from; i < nelem; i++) {                                              \
+            memcpy(&x, src + i * (BITS / 8), BITS / 8);                                      \
+            x = LE##BITS(x);                                                                 \
+            d = (uint##BITS##_t)(x - prev);                                                  \
+            prev = x;                                                                        \
+            d = LE##BITS(d);                                                                 \
+            memcpy(dst + i * (BITS / 8), &d, BITS / 8);                                      \
+        }                                                                                    \
+    }                                                                                        \
+    static void undelta##BITS(uint8_t *dst, const uint8_t *src, size_t from, size_t nelem) { \
+        uint##BITS##_t acc = 0, d;                                                           \
+        if (from) {                                                                          \
+            memcpy(&acc, dst + (from - 1) * (BITS / 8), BITS / 8);                           \
+            acc = LE##BITS(acc);                                                             \
+        }                                                                                    \
+        for (size_t i = from; i < nelem; i++) {                                              \
+            memcpy(&d, src + i * (BITS / 8), BITS / 8);                                      \
+            acc = (uint##BITS##_t)(acc + LE##BITS(d));                                       \
+            d = LE##BITS(acc);                                                               \
+            memcpy(dst + i * (BITS / 8), &d, BITS / 8);                                      \
+        }                                                                                    \
     }
 DELTA_LOOPS(16)
 DELTA_LOOPS(32)
 DELTA_LOOPS(64)
 
-static void delta_from(uint8_t *dst, const uint8_t *src, size_t from, size_t nelem,
-                       unsigned ts) {
+static void delta_from(uint8_t *dst, const uint8_t *src, size_t from, size_t nelem, unsigned ts) {
     switch (ts) {
     case 2: delta16(dst, src, from, nelem); break;
     case 4: delta32(dst, src, from, nelem); break;
@@ -63,8 +61,7 @@ static void delta_from(uint8_t *dst, const uint8_t *src, size_t from, size_t nel
     }
 }
 
-static void undelta_from(uint8_t *dst, const uint8_t *src, size_t from, size_t nelem,
-                         unsigned ts) {
+static void undelta_from(uint8_t *dst, const uint8_t *src, size_t from, size_t nelem, unsigned ts) {
     switch (ts) {
     case 2: undelta16(dst, src, from, nelem); break;
     case 4: undelta32(dst, src, from, nelem); break;
@@ -105,7 +102,7 @@ static ALWAYS_INLINE size_t delta_sse2_loop(uint8_t *dst, const uint8_t *src, si
 void cmz__delta_sse2(uint8_t *dst, const uint8_t *src, size_t nelem, unsigned ts) {
     if (nelem == 0) return;
     memcpy(dst, src, ts);
-    size_t i = ts == 2 ? delta_sse2_loop(dst, src, nelem, 2)
+    size_t i = ts == 2   ? delta_sse2_loop(dst, src, nelem, 2)
                : ts == 4 ? delta_sse2_loop(dst, src, nelem, 4)
                          : delta_sse2_loop(dst, src, nelem, 8);
     delta_from(dst, src, i, nelem, ts);
@@ -150,7 +147,7 @@ static ALWAYS_INLINE size_t undelta_sse2_loop(uint8_t *dst, const uint8_t *src, 
 }
 
 void cmz__undelta_sse2(uint8_t *dst, const uint8_t *src, size_t nelem, unsigned ts) {
-    size_t i = ts == 2 ? undelta_sse2_loop(dst, src, nelem, 2)
+    size_t i = ts == 2   ? undelta_sse2_loop(dst, src, nelem, 2)
                : ts == 4 ? undelta_sse2_loop(dst, src, nelem, 4)
                          : undelta_sse2_loop(dst, src, nelem, 8);
     undelta_from(dst, src, i, nelem, ts);
@@ -168,8 +165,8 @@ CMZ_AVX2 static ALWAYS_INLINE __m256i add_avx2(__m256i a, __m256i b, unsigned ts
                      : _mm256_add_epi64(a, b);
 }
 
-CMZ_AVX2 static ALWAYS_INLINE size_t delta_avx2_loop(uint8_t *dst, const uint8_t *src,
-                                                     size_t nelem, unsigned ts) {
+CMZ_AVX2 static ALWAYS_INLINE size_t delta_avx2_loop(uint8_t *dst, const uint8_t *src, size_t nelem,
+                                                     unsigned ts) {
     size_t per = 32 / ts, i = 1;
     for (; i + per <= nelem; i += per) {
         __m256i cur = _mm256_loadu_si256((const __m256i *)(src + i * ts));
@@ -182,7 +179,7 @@ CMZ_AVX2 static ALWAYS_INLINE size_t delta_avx2_loop(uint8_t *dst, const uint8_t
 CMZ_AVX2 void cmz__delta_avx2(uint8_t *dst, const uint8_t *src, size_t nelem, unsigned ts) {
     if (nelem == 0) return;
     memcpy(dst, src, ts);
-    size_t i = ts == 2 ? delta_avx2_loop(dst, src, nelem, 2)
+    size_t i = ts == 2   ? delta_avx2_loop(dst, src, nelem, 2)
                : ts == 4 ? delta_avx2_loop(dst, src, nelem, 4)
                          : delta_avx2_loop(dst, src, nelem, 8);
     _mm256_zeroupper(); /* before other code (see internal.h) */
@@ -233,7 +230,7 @@ CMZ_AVX2 static ALWAYS_INLINE size_t undelta_avx2_loop(uint8_t *dst, const uint8
 }
 
 CMZ_AVX2 void cmz__undelta_avx2(uint8_t *dst, const uint8_t *src, size_t nelem, unsigned ts) {
-    size_t i = ts == 2 ? undelta_avx2_loop(dst, src, nelem, 2)
+    size_t i = ts == 2   ? undelta_avx2_loop(dst, src, nelem, 2)
                : ts == 4 ? undelta_avx2_loop(dst, src, nelem, 4)
                          : undelta_avx2_loop(dst, src, nelem, 8);
     _mm256_zeroupper();
@@ -241,15 +238,15 @@ CMZ_AVX2 void cmz__undelta_avx2(uint8_t *dst, const uint8_t *src, size_t nelem, 
 }
 #endif
 
-void cmz__delta_forward(const cmz__filter_kernels *k, unsigned ts, const uint8_t *src,
-                        size_t n, uint8_t *dst) {
+void cmz__delta_forward(const cmz__filter_kernels *k, unsigned ts, const uint8_t *src, size_t n,
+                        uint8_t *dst) {
     size_t m = n / ts, whole = m * ts;
     k->delta(dst, src, m, ts);
     if (n > whole) memcpy(dst + whole, src + whole, n - whole);
 }
 
-void cmz__delta_backward(const cmz__filter_kernels *k, unsigned ts, const uint8_t *src,
-                         size_t n, uint8_t *dst) {
+void cmz__delta_backward(const cmz__filter_kernels *k, unsigned ts, const uint8_t *src, size_t n,
+                         uint8_t *dst) {
     size_t m = n / ts, whole = m * ts;
     k->undelta(dst, src, m, ts);
     if (n > whole) memcpy(dst + whole, src + whole, n - whole);

@@ -18,23 +18,13 @@ static const cmz__filter_kernels scalar_kernels = {
 
 #if CMZ_FILTER_X86
 static const cmz__filter_kernels sse2_kernels = {
-    "sse2",
-    cmz__shuffle_sse2,
-    cmz__unshuffle_sse2,
-    cmz__bitrows_sse2,
-    cmz__unbitrows_sse2,
-    cmz__delta_sse2,
-    cmz__undelta_sse2,
+    "sse2",          cmz__shuffle_sse2, cmz__unshuffle_sse2, cmz__bitrows_sse2, cmz__unbitrows_sse2,
+    cmz__delta_sse2, cmz__undelta_sse2,
 };
 
 static const cmz__filter_kernels avx2_kernels = {
-    "avx2",
-    cmz__shuffle_avx2,
-    cmz__unshuffle_avx2,
-    cmz__bitrows_avx2,
-    cmz__unbitrows_avx2,
-    cmz__delta_avx2,
-    cmz__undelta_avx2,
+    "avx2",          cmz__shuffle_avx2, cmz__unshuffle_avx2, cmz__bitrows_avx2, cmz__unbitrows_avx2,
+    cmz__delta_avx2, cmz__undelta_avx2,
 };
 #endif
 

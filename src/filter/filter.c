@@ -5,8 +5,8 @@
 
 #include <strings.h>
 
-static const char *const names[CMZ_FILTER_ID_MAX + 1] = {"none", "shuffle", "bitshuffle",
-                                                         "delta", "planes"};
+static const char *const names[CMZ_FILTER_ID_MAX + 1] = {"none", "shuffle", "bitshuffle", "delta",
+                                                         "planes"};
 
 const char *cmz_filter_name(int id) {
     return id >= 0 && id <= CMZ_FILTER_ID_MAX ? names[id] : "unknown";
@@ -23,7 +23,8 @@ cmz_status cmz_filter_by_name(const char *name, int *id, cmz_error *err) {
         }
     return cmz__error(err, CMZ_ERR_INVALID_ARG,
                       "unknown filter '%s'; valid filters: none, shuffle, bitshuffle, delta, "
-                      "planes", name);
+                      "planes",
+                      name);
 }
 
 cmz_status cmz_filter_check(int id, unsigned typesize) {
@@ -66,8 +67,7 @@ cmz_status cmz_filter_backward(int id, unsigned typesize, const void *src, size_
     if ((src_size && !src) || (n && !dst)) return CMZ_ERR_INVALID_ARG;
     if (id == CMZ_FILTER_PLANES) {
         if (n == 0) return src_size == 0 ? CMZ_OK : CMZ_ERR_CORRUPT;
-        return cmz__planes_backward(cmz__filter_kernels_current(), typesize, src, src_size, dst,
-                                    n);
+        return cmz__planes_backward(cmz__filter_kernels_current(), typesize, src, src_size, dst, n);
     }
     if (src_size != n) return CMZ_ERR_CORRUPT;
     if (n == 0) return CMZ_OK;

@@ -30,16 +30,15 @@
 /* Byte shuffle of nelem elements of ts bytes (2, 4 or 8): byte k of element i goes to
  * planes[k * stride + i]. stride may be negative (planes stores its planes most significant
  * first). unshuffle is the inverse. */
-typedef void (*cmz__shuffle_fn)(uint8_t *planes, ptrdiff_t stride, const uint8_t *src,
-                                size_t nelem, unsigned ts);
+typedef void (*cmz__shuffle_fn)(uint8_t *planes, ptrdiff_t stride, const uint8_t *src, size_t nelem,
+                                unsigned ts);
 typedef void (*cmz__unshuffle_fn)(uint8_t *dst, const uint8_t *planes, ptrdiff_t stride,
                                   size_t nelem, unsigned ts);
 
 /* Bit transpose of nbytes bytes (a multiple of 8) into 8 rows of nbytes / 8 bytes, row b at
  * rows + b * row_stride: bit b of in[i] goes to bit (i % 8) of byte i / 8 of row b (the
  * bitshuffle library's trans_bit_byte). unbitrows is the inverse. */
-typedef void (*cmz__bitrows_fn)(uint8_t *rows, size_t row_stride, const uint8_t *in,
-                                size_t nbytes);
+typedef void (*cmz__bitrows_fn)(uint8_t *rows, size_t row_stride, const uint8_t *in, size_t nbytes);
 typedef void (*cmz__unbitrows_fn)(uint8_t *out, const uint8_t *rows, size_t row_stride,
                                   size_t nbytes);
 
@@ -66,8 +65,7 @@ void cmz__shuffle_scalar(uint8_t *planes, ptrdiff_t stride, const uint8_t *src, 
 void cmz__unshuffle_scalar(uint8_t *dst, const uint8_t *planes, ptrdiff_t stride, size_t nelem,
                            unsigned ts);
 void cmz__bitrows_scalar(uint8_t *rows, size_t row_stride, const uint8_t *in, size_t nbytes);
-void cmz__unbitrows_scalar(uint8_t *out, const uint8_t *rows, size_t row_stride,
-                           size_t nbytes);
+void cmz__unbitrows_scalar(uint8_t *out, const uint8_t *rows, size_t row_stride, size_t nbytes);
 void cmz__delta_scalar(uint8_t *dst, const uint8_t *src, size_t nelem, unsigned ts);
 void cmz__undelta_scalar(uint8_t *dst, const uint8_t *src, size_t nelem, unsigned ts);
 #if CMZ_FILTER_X86
@@ -76,8 +74,7 @@ void cmz__shuffle_sse2(uint8_t *planes, ptrdiff_t stride, const uint8_t *src, si
 void cmz__unshuffle_sse2(uint8_t *dst, const uint8_t *planes, ptrdiff_t stride, size_t nelem,
                          unsigned ts);
 void cmz__bitrows_sse2(uint8_t *rows, size_t row_stride, const uint8_t *in, size_t nbytes);
-void cmz__unbitrows_sse2(uint8_t *out, const uint8_t *rows, size_t row_stride,
-                         size_t nbytes);
+void cmz__unbitrows_sse2(uint8_t *out, const uint8_t *rows, size_t row_stride, size_t nbytes);
 void cmz__delta_sse2(uint8_t *dst, const uint8_t *src, size_t nelem, unsigned ts);
 void cmz__undelta_sse2(uint8_t *dst, const uint8_t *src, size_t nelem, unsigned ts);
 void cmz__shuffle_avx2(uint8_t *planes, ptrdiff_t stride, const uint8_t *src, size_t nelem,
@@ -85,29 +82,28 @@ void cmz__shuffle_avx2(uint8_t *planes, ptrdiff_t stride, const uint8_t *src, si
 void cmz__unshuffle_avx2(uint8_t *dst, const uint8_t *planes, ptrdiff_t stride, size_t nelem,
                          unsigned ts);
 void cmz__bitrows_avx2(uint8_t *rows, size_t row_stride, const uint8_t *in, size_t nbytes);
-void cmz__unbitrows_avx2(uint8_t *out, const uint8_t *rows, size_t row_stride,
-                         size_t nbytes);
+void cmz__unbitrows_avx2(uint8_t *out, const uint8_t *rows, size_t row_stride, size_t nbytes);
 void cmz__delta_avx2(uint8_t *dst, const uint8_t *src, size_t nelem, unsigned ts);
 void cmz__undelta_avx2(uint8_t *dst, const uint8_t *src, size_t nelem, unsigned ts);
 #endif
 
 /* The filters (src and dst sizes already checked by filter.c; n bytes each way except planes,
  * whose filtered size is cmz_filter_bound()). */
-void cmz__shuffle_forward(const cmz__filter_kernels *k, unsigned ts, const uint8_t *src,
-                          size_t n, uint8_t *dst);
-void cmz__shuffle_backward(const cmz__filter_kernels *k, unsigned ts, const uint8_t *src,
-                           size_t n, uint8_t *dst);
+void cmz__shuffle_forward(const cmz__filter_kernels *k, unsigned ts, const uint8_t *src, size_t n,
+                          uint8_t *dst);
+void cmz__shuffle_backward(const cmz__filter_kernels *k, unsigned ts, const uint8_t *src, size_t n,
+                           uint8_t *dst);
 void cmz__bitshuffle_forward(const cmz__filter_kernels *k, unsigned ts, const uint8_t *src,
                              size_t n, uint8_t *dst);
 void cmz__bitshuffle_backward(const cmz__filter_kernels *k, unsigned ts, const uint8_t *src,
                               size_t n, uint8_t *dst);
-void cmz__delta_forward(const cmz__filter_kernels *k, unsigned ts, const uint8_t *src,
-                        size_t n, uint8_t *dst);
-void cmz__delta_backward(const cmz__filter_kernels *k, unsigned ts, const uint8_t *src,
-                         size_t n, uint8_t *dst);
+void cmz__delta_forward(const cmz__filter_kernels *k, unsigned ts, const uint8_t *src, size_t n,
+                        uint8_t *dst);
+void cmz__delta_backward(const cmz__filter_kernels *k, unsigned ts, const uint8_t *src, size_t n,
+                         uint8_t *dst);
 size_t cmz__planes_bound(size_t n);
-void cmz__planes_forward(const cmz__filter_kernels *k, unsigned ts, const uint8_t *src,
-                         size_t n, uint8_t *dst);
+void cmz__planes_forward(const cmz__filter_kernels *k, unsigned ts, const uint8_t *src, size_t n,
+                         uint8_t *dst);
 /* CMZ_ERR_CORRUPT if src_size or a header byte is wrong. */
 cmz_status cmz__planes_backward(const cmz__filter_kernels *k, unsigned ts, const uint8_t *src,
                                 size_t src_size, uint8_t *dst, size_t n);

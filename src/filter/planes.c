@@ -66,8 +66,8 @@ static uint32_t log2_q23(uint32_t c) {
 
 /* Counts the bytes of each residue class r (position % ts) of p[0 .. len - len % ts).
  * A loop per typesize keeps the ts increments of an element independent and unrolled. */
-#define COUNT_LOOP(TS)                                                                     \
-    for (size_t i = 0; i + (TS) <= len; i += (TS))                                         \
+#define COUNT_LOOP(TS)                             \
+    for (size_t i = 0; i + (TS) <= len; i += (TS)) \
         for (unsigned r = 0; r < (TS); r++) hist[r][p[i + r]]++;
 static void count_piece(uint16_t (*hist)[256], unsigned ts, const uint8_t *p, size_t len) {
     switch (ts) {
@@ -147,8 +147,8 @@ static void swap_sign_elements(uint8_t *p, size_t m) {
     }
 }
 
-void cmz__planes_forward(const cmz__filter_kernels *k, unsigned ts, const uint8_t *src,
-                         size_t n, uint8_t *dst) {
+void cmz__planes_forward(const cmz__filter_kernels *k, unsigned ts, const uint8_t *src, size_t n,
+                         uint8_t *dst) {
     size_t nb = n / BLOCK + (n % BLOCK != 0), total = 0;
     for (size_t b = 0; b < nb; b++) {
         size_t len = n - b * BLOCK < BLOCK ? n - b * BLOCK : BLOCK;

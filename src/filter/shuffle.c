@@ -5,10 +5,10 @@
 #include "internal.h"
 
 /* Fixed-typesize loops let the compiler unroll the inner byte loop. */
-#define SHUFFLE_LOOP(TS)                                                                   \
-    for (size_t i = 0; i < nelem; i++)                                                     \
-        for (unsigned k = 0; k < (TS); k++) planes[(ptrdiff_t)k * stride + (ptrdiff_t)i] = \
-            src[i * (TS) + k];
+#define SHUFFLE_LOOP(TS)                    \
+    for (size_t i = 0; i < nelem; i++)      \
+        for (unsigned k = 0; k < (TS); k++) \
+            planes[(ptrdiff_t)k * stride + (ptrdiff_t)i] = src[i * (TS) + k];
 
 void cmz__shuffle_scalar(uint8_t *planes, ptrdiff_t stride, const uint8_t *src, size_t nelem,
                          unsigned ts) {
@@ -20,9 +20,9 @@ void cmz__shuffle_scalar(uint8_t *planes, ptrdiff_t stride, const uint8_t *src, 
     }
 }
 
-#define UNSHUFFLE_LOOP(TS)                                                                 \
-    for (size_t i = 0; i < nelem; i++)                                                     \
-        for (unsigned k = 0; k < (TS); k++)                                                \
+#define UNSHUFFLE_LOOP(TS)                  \
+    for (size_t i = 0; i < nelem; i++)      \
+        for (unsigned k = 0; k < (TS); k++) \
             dst[i * (TS) + k] = planes[(ptrdiff_t)k * stride + (ptrdiff_t)i];
 
 void cmz__unshuffle_scalar(uint8_t *dst, const uint8_t *planes, ptrdiff_t stride, size_t nelem,
@@ -35,15 +35,15 @@ void cmz__unshuffle_scalar(uint8_t *dst, const uint8_t *planes, ptrdiff_t stride
     }
 }
 
-void cmz__shuffle_forward(const cmz__filter_kernels *k, unsigned ts, const uint8_t *src,
-                          size_t n, uint8_t *dst) {
+void cmz__shuffle_forward(const cmz__filter_kernels *k, unsigned ts, const uint8_t *src, size_t n,
+                          uint8_t *dst) {
     size_t m = n / ts, whole = m * ts;
     if (m) k->shuffle(dst, (ptrdiff_t)m, src, m, ts);
     if (n > whole) memcpy(dst + whole, src + whole, n - whole);
 }
 
-void cmz__shuffle_backward(const cmz__filter_kernels *k, unsigned ts, const uint8_t *src,
-                           size_t n, uint8_t *dst) {
+void cmz__shuffle_backward(const cmz__filter_kernels *k, unsigned ts, const uint8_t *src, size_t n,
+                           uint8_t *dst) {
     size_t m = n / ts, whole = m * ts;
     if (m) k->unshuffle(dst, src, (ptrdiff_t)m, m, ts);
     if (n > whole) memcpy(dst + whole, src + whole, n - whole);

@@ -11,9 +11,7 @@
 CMZ_AVX2 static inline __m256i ld(const uint8_t *p) {
     return _mm256_loadu_si256((const __m256i *)p);
 }
-CMZ_AVX2 static inline void st(uint8_t *p, __m256i v) {
-    _mm256_storeu_si256((__m256i *)p, v);
-}
+CMZ_AVX2 static inline void st(uint8_t *p, __m256i v) { _mm256_storeu_si256((__m256i *)p, v); }
 
 /* In-lane transpose of 8 rows of 8 words: c[k] word r = r[r] word k (per 128-bit lane). */
 CMZ_AVX2 static inline void transpose_words8(const __m256i r[8], __m256i c[8]) {
@@ -40,8 +38,8 @@ CMZ_AVX2 static inline void transpose_words8(const __m256i r[8], __m256i c[8]) {
 
 CMZ_AVX2 static void shuffle2(uint8_t *planes, ptrdiff_t stride, const uint8_t *src, size_t n) {
     /* per lane: even bytes (plane 0) then odd bytes (plane 1) */
-    const __m256i bytes = _mm256_setr_epi8(0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15,
-                                           0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15);
+    const __m256i bytes = _mm256_setr_epi8(0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15, 0,
+                                           2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15);
     for (size_t i = 0; i < n; i += 32) {
         __m256i y0 = _mm256_permute4x64_epi64(_mm256_shuffle_epi8(ld(src + 2 * i), bytes), 0xd8);
         __m256i y1 =
@@ -53,16 +51,16 @@ CMZ_AVX2 static void shuffle2(uint8_t *planes, ptrdiff_t stride, const uint8_t *
 
 CMZ_AVX2 static void shuffle4(uint8_t *planes, ptrdiff_t stride, const uint8_t *src, size_t n) {
     /* per lane: bytes 0 of its 4 elements, then bytes 1, 2, 3 (one dword per plane) */
-    const __m256i bytes = _mm256_setr_epi8(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15,
-                                           0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+    const __m256i bytes = _mm256_setr_epi8(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15, 0,
+                                           4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
     /* then qword k = plane k of the vector's 8 elements */
     const __m256i dwords = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
     for (size_t i = 0; i < n; i += 32) {
         __m256i y[4];
         CMZ_UNROLL
         for (int j = 0; j < 4; j++)
-            y[j] = _mm256_permutevar8x32_epi32(
-                _mm256_shuffle_epi8(ld(src + 4 * i + 32 * j), bytes), dwords);
+            y[j] = _mm256_permutevar8x32_epi32(_mm256_shuffle_epi8(ld(src + 4 * i + 32 * j), bytes),
+                                               dwords);
         /* 4x4 transpose of qwords: plane k = qword k of y[0], y[1], y[2], y[3] */
         __m256i t0 = _mm256_unpacklo_epi64(y[0], y[1]), t1 = _mm256_unpackhi_epi64(y[0], y[1]);
         __m256i t2 = _mm256_unpacklo_epi64(y[2], y[3]), t3 = _mm256_unpackhi_epi64(y[2], y[3]);
@@ -75,8 +73,8 @@ CMZ_AVX2 static void shuffle4(uint8_t *planes, ptrdiff_t stride, const uint8_t *
 
 CMZ_AVX2 static void shuffle8(uint8_t *planes, ptrdiff_t stride, const uint8_t *src, size_t n) {
     /* per lane (2 elements): word k = byte k of both */
-    const __m256i bytes = _mm256_setr_epi8(0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15,
-                                           0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15);
+    const __m256i bytes = _mm256_setr_epi8(0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15, 0,
+                                           8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15);
     for (size_t i = 0; i < n; i += 32) {
         __m256i x[8], r[8], c[8];
         CMZ_UNROLL
@@ -93,8 +91,8 @@ CMZ_AVX2 static void shuffle8(uint8_t *planes, ptrdiff_t stride, const uint8_t *
     }
 }
 
-CMZ_AVX2 void cmz__shuffle_avx2(uint8_t *planes, ptrdiff_t stride, const uint8_t *src,
-                                size_t nelem, unsigned ts) {
+CMZ_AVX2 void cmz__shuffle_avx2(uint8_t *planes, ptrdiff_t stride, const uint8_t *src, size_t nelem,
+                                unsigned ts) {
     size_t whole = nelem & ~(size_t)31;
     switch (ts) {
     case 2: shuffle2(planes, stride, src, whole); break;
@@ -117,8 +115,7 @@ CMZ_AVX2 static inline void unshuffle4_lanes(const __m256i p[4], __m256i e[4]) {
     e[3] = _mm256_unpackhi_epi16(w01h, w23h);
 }
 
-CMZ_AVX2 static void unshuffle2(uint8_t *dst, const uint8_t *planes, ptrdiff_t stride,
-                                size_t n) {
+CMZ_AVX2 static void unshuffle2(uint8_t *dst, const uint8_t *planes, ptrdiff_t stride, size_t n) {
     for (size_t i = 0; i < n; i += 32) {
         __m256i p0 = ld(planes + i), p1 = ld(planes + stride + i);
         __m256i lo = _mm256_unpacklo_epi8(p0, p1), hi = _mm256_unpackhi_epi8(p0, p1);
@@ -127,8 +124,7 @@ CMZ_AVX2 static void unshuffle2(uint8_t *dst, const uint8_t *planes, ptrdiff_t s
     }
 }
 
-CMZ_AVX2 static void unshuffle4(uint8_t *dst, const uint8_t *planes, ptrdiff_t stride,
-                                size_t n) {
+CMZ_AVX2 static void unshuffle4(uint8_t *dst, const uint8_t *planes, ptrdiff_t stride, size_t n) {
     for (size_t i = 0; i < n; i += 32) {
         __m256i p[4], e[4];
         CMZ_UNROLL
@@ -142,8 +138,7 @@ CMZ_AVX2 static void unshuffle4(uint8_t *dst, const uint8_t *planes, ptrdiff_t s
     }
 }
 
-CMZ_AVX2 static void unshuffle8(uint8_t *dst, const uint8_t *planes, ptrdiff_t stride,
-                                size_t n) {
+CMZ_AVX2 static void unshuffle8(uint8_t *dst, const uint8_t *planes, ptrdiff_t stride, size_t n) {
     for (size_t i = 0; i < n; i += 32) {
         __m256i p[4], lo[4], hi[4];
         CMZ_UNROLL

@@ -84,8 +84,7 @@ void cmz__shuffle_sse2(uint8_t *planes, ptrdiff_t stride, const uint8_t *src, si
             for (int k = 0; k < 4; k++) st(planes + (k + 4) * stride + i, p[k]);
         }
         break;
-    default:
-        break;
+    default: break;
     }
     if (i < nelem) cmz__shuffle_scalar(planes + i, stride, src + i * ts, nelem - i, ts);
 }
@@ -127,8 +126,7 @@ void cmz__unshuffle_sse2(uint8_t *dst, const uint8_t *planes, ptrdiff_t stride, 
             }
         }
         break;
-    default:
-        break;
+    default: break;
     }
     if (i < nelem) cmz__unshuffle_scalar(dst + i * ts, planes + i, stride, nelem - i, ts);
 }

@@ -21,8 +21,8 @@ static cmz_status filtered_input(const cmz__frame_params *p, cmz__scratch *scrat
     size_t need = cmz_filter_bound(p->filter, p->typesize, raw_size);
     if (cmz__grow(&scratch->buf, &scratch->cap, need) != 0) return CMZ_ERR_NOMEM;
     *in = scratch->buf;
-    return cmz_filter_forward(p->filter, p->typesize, raw, raw_size, scratch->buf,
-                              scratch->cap, in_size);
+    return cmz_filter_forward(p->filter, p->typesize, raw, raw_size, scratch->buf, scratch->cap,
+                              in_size);
 }
 
 cmz_status cmz__chunk_encode(cmz_codec_ctx *cctx, const cmz__frame_params *p, int level,
@@ -50,9 +50,8 @@ cmz_status cmz__chunk_encode(cmz_codec_ctx *cctx, const cmz__frame_params *p, in
                 st = cmz_codec_ctx_set_typesize(cctx,
                                                 p->filter == CMZ_FILTER_NONE ? p->typesize : 1);
             if (st == CMZ_OK)
-                st = cmz_codec_compress(cctx, level, payload,
-                                        out_capacity - CMZ_CHUNK_HEADER_SIZE, in, in_size,
-                                        &written);
+                st = cmz_codec_compress(cctx, level, payload, out_capacity - CMZ_CHUNK_HEADER_SIZE,
+                                        in, in_size, &written);
         }
         if (st == CMZ_OK && written < raw_size) {
             h.encoding = CMZ_ENCODING_COMPRESSED;
@@ -85,12 +84,10 @@ static cmz_status decode_compressed(cmz_codec_ctx *dctx, const cmz__frame_params
         return cmz_codec_decompress(dctx, dst, h->raw_size, payload, h->payload_size);
     size_t filtered = cmz_filter_bound(p->filter, p->typesize, h->raw_size);
     if (cmz__grow(&scratch->buf, &scratch->cap, filtered) != 0) return CMZ_ERR_NOMEM;
-    cmz_status st = cmz_codec_decompress(dctx, scratch->buf, filtered, payload,
-                                         h->payload_size);
+    cmz_status st = cmz_codec_decompress(dctx, scratch->buf, filtered, payload, h->payload_size);
     if (st != CMZ_OK) return st;
     *stage = cmz_filter_name(p->filter);
-    return cmz_filter_backward(p->filter, p->typesize, scratch->buf, filtered, dst,
-                               h->raw_size);
+    return cmz_filter_backward(p->filter, p->typesize, scratch->buf, filtered, dst, h->raw_size);
 }
 
 static cmz_status payload_damaged(const cmz__chunk_header *h, uint32_t crc, uint64_t offset,
@@ -109,10 +106,9 @@ static cmz_status payload_damaged(const cmz__chunk_header *h, uint32_t crc, uint
  * Every codec decodes arbitrary bytes safely (fuzz/fuzz_codec.c), and nothing decoded leaves
  * this function unless both CRCs match; a damaged payload is still reported as such, whatever
  * the codec made of it. */
-cmz_status cmz__chunk_decode(cmz_codec_ctx *dctx, const cmz__frame_params *p,
-                             cmz__scratch *scratch, const cmz__chunk_header *h,
-                             const uint8_t *payload, uint8_t *dst, uint64_t offset,
-                             cmz_error *err) {
+cmz_status cmz__chunk_decode(cmz_codec_ctx *dctx, const cmz__frame_params *p, cmz__scratch *scratch,
+                             const cmz__chunk_header *h, const uint8_t *payload, uint8_t *dst,
+                             uint64_t offset, cmz_error *err) {
     unsigned long long n = (unsigned long long)h->number, off = (unsigned long long)offset;
     cmz_status decoded = CMZ_OK;
     const char *stage = "";

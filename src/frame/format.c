@@ -39,9 +39,8 @@ void cmz__header_write(uint8_t out[CMZ_HEADER_SIZE], const cmz__frame_params *p)
 
 int cmz__params_equal(const cmz__frame_params *a, const cmz__frame_params *b) {
     return a->flags == b->flags && a->codec == b->codec && a->level == b->level &&
-           a->filter == b->filter && a->typesize == b->typesize &&
-           a->chunk_size == b->chunk_size && a->parity_k == b->parity_k &&
-           a->parity_m == b->parity_m;
+           a->filter == b->filter && a->typesize == b->typesize && a->chunk_size == b->chunk_size &&
+           a->parity_k == b->parity_k && a->parity_m == b->parity_m;
 }
 
 cmz_status cmz__params_check(const cmz__frame_params *p, const char *where, uint64_t offset,
@@ -53,8 +52,8 @@ cmz_status cmz__params_check(const cmz__frame_params *p, const char *where, uint
                          where, (unsigned long long)offset, (unsigned)p->flags);
     if (!cmz__has_parity(p) && (p->parity_k || p->parity_m))
         return cmz__fail(err, CMZ_ERR_CORRUPT, CMZ_NO_POSITION, offset,
-                         "%s at offset %llu: parity group sizes set without the parity flag",
-                         where, (unsigned long long)offset);
+                         "%s at offset %llu: parity group sizes set without the parity flag", where,
+                         (unsigned long long)offset);
     if (cmz__has_parity(p) &&
         (!p->parity_k || !p->parity_m || (unsigned)p->parity_k + p->parity_m > CMZ_PARITY_MAX))
         return cmz__fail(err, CMZ_ERR_CORRUPT, CMZ_NO_POSITION, offset,
@@ -63,17 +62,16 @@ cmz_status cmz__params_check(const cmz__frame_params *p, const char *where, uint
                          where, (unsigned long long)offset, p->parity_k, p->parity_m,
                          CMZ_PARITY_MAX);
     if (!cmz_codec_by_id(p->codec))
-        return cmz__fail(err, p->codec <= CMZ_CODEC_ID_MAX ? CMZ_ERR_CODEC_DISABLED
-                                                           : CMZ_ERR_UNSUPPORTED,
-                         CMZ_NO_POSITION, offset,
-                         "%s at offset %llu: codec id %u is %s", where,
-                         (unsigned long long)offset, p->codec,
-                         p->codec <= CMZ_CODEC_ID_MAX ? "not compiled into this build"
-                                                      : "unknown to this version of cmz");
+        return cmz__fail(
+            err, p->codec <= CMZ_CODEC_ID_MAX ? CMZ_ERR_CODEC_DISABLED : CMZ_ERR_UNSUPPORTED,
+            CMZ_NO_POSITION, offset, "%s at offset %llu: codec id %u is %s", where,
+            (unsigned long long)offset, p->codec,
+            p->codec <= CMZ_CODEC_ID_MAX ? "not compiled into this build"
+                                         : "unknown to this version of cmz");
     if (p->filter > CMZ_FILTER_ID_MAX)
         return cmz__fail(err, CMZ_ERR_UNSUPPORTED, CMZ_NO_POSITION, offset,
-                         "%s at offset %llu: filter id %u is unknown to this version of cmz",
-                         where, (unsigned long long)offset, p->filter);
+                         "%s at offset %llu: filter id %u is unknown to this version of cmz", where,
+                         (unsigned long long)offset, p->filter);
     if (cmz__typesize_check(p->codec, p->filter, p->typesize) != CMZ_OK)
         return cmz__fail(err, CMZ_ERR_CORRUPT, CMZ_NO_POSITION, offset,
                          "%s at offset %llu: typesize %u is not valid for filter %s", where,
@@ -81,8 +79,8 @@ cmz_status cmz__params_check(const cmz__frame_params *p, const char *where, uint
     if (p->chunk_size < CMZ_CHUNK_SIZE_MIN || p->chunk_size > CMZ_CHUNK_SIZE_MAX)
         return cmz__fail(err, CMZ_ERR_CORRUPT, CMZ_NO_POSITION, offset,
                          "%s at offset %llu: chunk size %u is outside %u..%u", where,
-                         (unsigned long long)offset, (unsigned)p->chunk_size,
-                         CMZ_CHUNK_SIZE_MIN, CMZ_CHUNK_SIZE_MAX);
+                         (unsigned long long)offset, (unsigned)p->chunk_size, CMZ_CHUNK_SIZE_MIN,
+                         CMZ_CHUNK_SIZE_MAX);
     return CMZ_OK;
 }
 
@@ -179,8 +177,7 @@ static cmz_status parity_header_check(const cmz__chunk_header *h, const cmz__fra
     else if (h->raw_size < CMZ_CHUNK_HEADER_SIZE ||
              h->raw_size > cmz__record_bound(p, p->chunk_size))
         problem = "its shard size cannot be a chunk record's";
-    else if (h->payload_size !=
-             (uint64_t)h->group_count * CMZ_PARITY_ENTRY_SIZE + h->raw_size)
+    else if (h->payload_size != (uint64_t)h->group_count * CMZ_PARITY_ENTRY_SIZE + h->raw_size)
         problem = "its payload size is not its table plus its shard";
     if (!problem) return CMZ_OK;
     return cmz__fail(err, CMZ_ERR_CORRUPT, CMZ_NO_POSITION, offset,
@@ -224,8 +221,8 @@ cmz_status cmz__chunk_header_parse(const uint8_t in[CMZ_CHUNK_HEADER_SIZE],
                          h->kind);
     if (h->raw_size == 0 || h->raw_size > p->chunk_size)
         return cmz__fail(err, CMZ_ERR_CORRUPT, number, offset,
-                         "chunk %llu at offset %llu declares %u raw bytes (chunk size is %u)",
-                         n, off, (unsigned)h->raw_size, (unsigned)p->chunk_size);
+                         "chunk %llu at offset %llu declares %u raw bytes (chunk size is %u)", n,
+                         off, (unsigned)h->raw_size, (unsigned)p->chunk_size);
     const cmz_codec *codec = cmz_codec_by_id(p->codec);
     switch (h->encoding) {
     case CMZ_ENCODING_COMPRESSED:
@@ -239,8 +236,8 @@ cmz_status cmz__chunk_header_parse(const uint8_t in[CMZ_CHUNK_HEADER_SIZE],
     case CMZ_ENCODING_STORED:
         if (h->payload_size != h->raw_size)
             return cmz__fail(err, CMZ_ERR_CORRUPT, number, offset,
-                             "stored chunk %llu at offset %llu has payload %u != raw size %u",
-                             n, off, (unsigned)h->payload_size, (unsigned)h->raw_size);
+                             "stored chunk %llu at offset %llu has payload %u != raw size %u", n,
+                             off, (unsigned)h->payload_size, (unsigned)h->raw_size);
         break;
     case CMZ_ENCODING_ZEROS:
         if (h->payload_size != 0 || h->payload_crc != 0)
@@ -249,8 +246,8 @@ cmz_status cmz__chunk_header_parse(const uint8_t in[CMZ_CHUNK_HEADER_SIZE],
         break;
     default:
         return cmz__fail(err, CMZ_ERR_UNSUPPORTED, number, offset,
-                         "chunk %llu at offset %llu has encoding %u, unknown to this cmz", n,
-                         off, h->encoding);
+                         "chunk %llu at offset %llu has encoding %u, unknown to this cmz", n, off,
+                         h->encoding);
     }
     return CMZ_OK;
 }
@@ -292,8 +289,8 @@ void cmz__footer_write(uint8_t out[CMZ_FOOTER_SIZE], const cmz__footer *f) {
     memcpy(out + 44, cmz__end_magic, 4);
 }
 
-cmz_status cmz__footer_parse(const uint8_t in[CMZ_FOOTER_SIZE], uint64_t offset,
-                             cmz__footer *f, cmz_error *err) {
+cmz_status cmz__footer_parse(const uint8_t in[CMZ_FOOTER_SIZE], uint64_t offset, cmz__footer *f,
+                             cmz_error *err) {
     unsigned long long off = (unsigned long long)offset;
     if (memcmp(in + 44, cmz__end_magic, 4) != 0)
         return cmz__fail(err, CMZ_ERR_CORRUPT, CMZ_NO_POSITION, offset,

@@ -10,8 +10,8 @@ static cmz_status read_exact(const cmz_source *src, void *buf, size_t n, uint64_
     int64_t r = src->pread(src, buf, n, offset);
     if (r < 0)
         return cmz__fail(err, CMZ_ERR_IO, CMZ_NO_POSITION, offset,
-                         "reading the %s at offset %llu: %s", what,
-                         (unsigned long long)offset, strerror(errno));
+                         "reading the %s at offset %llu: %s", what, (unsigned long long)offset,
+                         strerror(errno));
     if ((size_t)r != n)
         return cmz__fail(err, CMZ_ERR_TRUNCATED, CMZ_NO_POSITION, offset,
                          "the %s at offset %llu is cut short (%lld of %zu bytes)", what,
@@ -80,8 +80,8 @@ static cmz_status check_entries(cmz__frame_index *fi, const uint8_t *raw_entries
     return CMZ_OK;
 }
 
-cmz_status cmz__frame_index_load(const cmz_source *src, uint64_t memory_limit,
-                                 cmz__frame_index *fi, cmz_error *err) {
+cmz_status cmz__frame_index_load(const cmz_source *src, uint64_t memory_limit, cmz__frame_index *fi,
+                                 cmz_error *err) {
     memset(fi, 0, sizeof *fi);
     uint8_t buf[CMZ_HEADER_SIZE > CMZ_FOOTER_SIZE ? CMZ_HEADER_SIZE : CMZ_FOOTER_SIZE];
     if (src->size < CMZ_HEADER_SIZE + CMZ_INDEX_FIXED_SIZE + CMZ_FOOTER_SIZE) {
@@ -111,17 +111,16 @@ cmz_status cmz__frame_index_load(const cmz_source *src, uint64_t memory_limit,
     fi->content_size = footer.content_size;
     fi->chunk_count = footer.chunk_count;
     /* The index must fit between the header and the footer. */
-    uint64_t max_entries = (footer_at - CMZ_HEADER_SIZE - CMZ_INDEX_FIXED_SIZE) /
-                           CMZ_INDEX_ENTRY_SIZE;
+    uint64_t max_entries =
+        (footer_at - CMZ_HEADER_SIZE - CMZ_INDEX_FIXED_SIZE) / CMZ_INDEX_ENTRY_SIZE;
     if (footer.chunk_count > max_entries ||
-        footer.index_offset > footer_at - CMZ_INDEX_FIXED_SIZE -
-                                  footer.chunk_count * CMZ_INDEX_ENTRY_SIZE)
+        footer.index_offset >
+            footer_at - CMZ_INDEX_FIXED_SIZE - footer.chunk_count * CMZ_INDEX_ENTRY_SIZE)
         return cmz__fail(err, CMZ_ERR_CORRUPT, CMZ_NO_POSITION, footer_at,
                          "frame footer at offset %llu declares %llu chunks and an index at "
                          "%llu, which do not fit in %llu bytes",
                          (unsigned long long)footer_at, (unsigned long long)footer.chunk_count,
-                         (unsigned long long)footer.index_offset,
-                         (unsigned long long)src->size);
+                         (unsigned long long)footer.index_offset, (unsigned long long)src->size);
     uint64_t index_size = CMZ_INDEX_FIXED_SIZE + footer.chunk_count * CMZ_INDEX_ENTRY_SIZE;
     uint64_t frame_size = footer.index_offset + index_size + CMZ_FOOTER_SIZE;
     if (frame_size > src->size || footer.index_offset < CMZ_HEADER_SIZE)
@@ -135,14 +134,13 @@ cmz_status cmz__frame_index_load(const cmz_source *src, uint64_t memory_limit,
         return cmz__fail(err, CMZ_ERR_LIMIT, CMZ_NO_POSITION, footer_at,
                          "the index of %llu chunks needs %llu bytes, more than this system "
                          "can address",
-                         (unsigned long long)footer.chunk_count,
-                         (unsigned long long)index_size);
+                         (unsigned long long)footer.chunk_count, (unsigned long long)index_size);
     if (memory_limit && index_size > memory_limit)
         return cmz__fail(err, CMZ_ERR_LIMIT, CMZ_NO_POSITION, footer_at,
                          "the index of %llu chunks needs %llu bytes, over the memory limit of "
                          "%llu",
-                         (unsigned long long)footer.chunk_count,
-                         (unsigned long long)index_size, (unsigned long long)memory_limit);
+                         (unsigned long long)footer.chunk_count, (unsigned long long)index_size,
+                         (unsigned long long)memory_limit);
 
     /* Header: must be intact and agree with the footer. */
     if ((st = read_exact(src, buf, CMZ_HEADER_SIZE, fi->frame_start, "frame header", err)))
@@ -155,8 +153,7 @@ cmz_status cmz__frame_index_load(const cmz_source *src, uint64_t memory_limit,
                          (unsigned long long)fi->frame_start, (unsigned long long)footer_at);
 
     uint8_t *index = cmz__malloc((size_t)index_size);
-    fi->entries = cmz__calloc(fi->chunk_count ? (size_t)fi->chunk_count : 1,
-                              sizeof *fi->entries);
+    fi->entries = cmz__calloc(fi->chunk_count ? (size_t)fi->chunk_count : 1, sizeof *fi->entries);
     if (!index || !fi->entries) {
         cmz__free(index);
         cmz__frame_index_free(fi);
@@ -187,8 +184,7 @@ cmz_status cmz__frame_index_load(const cmz_source *src, uint64_t memory_limit,
                            (unsigned long long)index_at,
                            (unsigned long long)cmz__get_le64(index + 8),
                            (unsigned long long)fi->chunk_count);
-        else
-            st = check_entries(fi, index + 16, footer.index_offset, err);
+        else st = check_entries(fi, index + 16, footer.index_offset, err);
     }
     cmz__free(index);
     if (st != CMZ_OK) {
@@ -209,8 +205,8 @@ void cmz__frame_index_free(cmz__frame_index *fi) {
 
 cmz_status cmz_frame_info_read(const cmz_source *src, cmz_frame_info *info, cmz_error *err) {
     if (!src || !info)
-        return cmz__error(err, CMZ_ERR_INVALID_ARG,
-                          "cmz_frame_info_read: %s is NULL", src ? "info" : "src");
+        return cmz__error(err, CMZ_ERR_INVALID_ARG, "cmz_frame_info_read: %s is NULL",
+                          src ? "info" : "src");
     cmz__frame_index fi;
     cmz_status st = cmz__frame_index_load(src, 0, &fi, err);
     if (st != CMZ_OK) return st;

@@ -88,8 +88,8 @@ typedef struct {
 void cmz__index_entry_read(const uint8_t in[CMZ_INDEX_ENTRY_SIZE], cmz__index_entry *e);
 
 void cmz__footer_write(uint8_t out[CMZ_FOOTER_SIZE], const cmz__footer *f);
-cmz_status cmz__footer_parse(const uint8_t in[CMZ_FOOTER_SIZE], uint64_t offset,
-                             cmz__footer *f, cmz_error *err);
+cmz_status cmz__footer_parse(const uint8_t in[CMZ_FOOTER_SIZE], uint64_t offset, cmz__footer *f,
+                             cmz_error *err);
 
 /* Parity layout (docs/FORMAT.md "Parity"). Records are numbered in file order ("sequence
  * numbers"): data chunk k is record k + M*(k/K); group g's parity record j follows the
@@ -100,8 +100,8 @@ static inline int cmz__has_parity(const cmz__frame_params *p) {
 static inline uint64_t cmz__data_seq(const cmz__frame_params *p, uint64_t k) {
     return cmz__has_parity(p) ? k + (uint64_t)p->parity_m * (k / p->parity_k) : k;
 }
-static inline uint64_t cmz__parity_seq(const cmz__frame_params *p, uint64_t group,
-                                       uint32_t count, unsigned j) {
+static inline uint64_t cmz__parity_seq(const cmz__frame_params *p, uint64_t group, uint32_t count,
+                                       unsigned j) {
     return group * ((uint64_t)p->parity_k + p->parity_m) + count + j;
 }
 /* Records (data and parity) in a frame of n data chunks. */
@@ -139,11 +139,9 @@ cmz_status cmz__chunk_encode(cmz_codec_ctx *cctx, const cmz__frame_params *p, in
 /* Decodes a chunk whose header was parsed (cmz__chunk_header_parse) from its payload into
  * dst (exactly h->raw_size bytes), undoing the frame's filter and checking both CRCs.
  * `offset` is the record's position in the input, for messages. */
-cmz_status cmz__chunk_decode(cmz_codec_ctx *dctx, const cmz__frame_params *p,
-                             cmz__scratch *scratch, const cmz__chunk_header *h,
-                             const uint8_t *payload, uint8_t *dst, uint64_t offset,
-                             cmz_error *err);
-
+cmz_status cmz__chunk_decode(cmz_codec_ctx *dctx, const cmz__frame_params *p, cmz__scratch *scratch,
+                             const cmz__chunk_header *h, const uint8_t *payload, uint8_t *dst,
+                             uint64_t offset, cmz_error *err);
 
 /* A frame's footer, header and index, loaded and cross-checked (index.c). Offsets in entries
  * are relative to frame_start, the frame's position in its source. */

@@ -34,8 +34,8 @@ static cmz_status typesize_error(const cmz_params *p, const cmz_codec *codec, cm
 
 cmz_status cmz_params_resolve(const cmz_params *in, cmz_params *out, cmz_error *err) {
     if (!in || !out)
-        return cmz__error(err, CMZ_ERR_INVALID_ARG,
-                          "cmz_params_resolve: %s is NULL", in ? "resolved" : "params");
+        return cmz__error(err, CMZ_ERR_INVALID_ARG, "cmz_params_resolve: %s is NULL",
+                          in ? "resolved" : "params");
     cmz_params p = *in;
     cmz_status st = CMZ__RESERVED_CHECK(&p, "cmz_params", err);
     if (st != CMZ_OK) return st;
@@ -47,14 +47,13 @@ cmz_status cmz_params_resolve(const cmz_params *in, cmz_params *out, cmz_error *
     if (st != CMZ_OK) return st;
     if (p.chunk_size == 0) p.chunk_size = cmz_codec_default_chunk_size(codec);
     if (p.chunk_size < CMZ_CHUNK_SIZE_MIN || p.chunk_size > CMZ_CHUNK_SIZE_MAX)
-        return cmz__error(err, CMZ_ERR_INVALID_ARG,
-                          "chunk size %u is outside %u..%u bytes", (unsigned)p.chunk_size,
-                          CMZ_CHUNK_SIZE_MIN, CMZ_CHUNK_SIZE_MAX);
+        return cmz__error(err, CMZ_ERR_INVALID_ARG, "chunk size %u is outside %u..%u bytes",
+                          (unsigned)p.chunk_size, CMZ_CHUNK_SIZE_MIN, CMZ_CHUNK_SIZE_MAX);
     if (p.filter == CMZ_FILTER_NONE && p.typesize == 0) p.typesize = 1;
     if (p.filter == CMZ_FILTER_AUTO) {
         if (p.typesize != 0 && cmz_filter_check(CMZ_FILTER_SHUFFLE, p.typesize) != CMZ_OK)
-            return cmz__error(err, CMZ_ERR_INVALID_ARG,
-                              "typesize %u: filters take 2, 4 or 8", p.typesize);
+            return cmz__error(err, CMZ_ERR_INVALID_ARG, "typesize %u: filters take 2, 4 or 8",
+                              p.typesize);
     } else if (cmz__typesize_check(p.codec, p.filter, p.typesize) != CMZ_OK) {
         return typesize_error(&p, codec, err);
     }

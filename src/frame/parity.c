@@ -84,8 +84,7 @@ cmz_status cmz__parity_rebuild(const cmz__parity_code *code, uint8_t *const *sha
     return st;
 }
 
-cmz_status cmz__parity_group_init(cmz__parity_group *g, const cmz__frame_params *p,
-                                  size_t bound) {
+cmz_status cmz__parity_group_init(cmz__parity_group *g, const cmz__frame_params *p, size_t bound) {
     memset(g, 0, sizeof *g);
     g->bound = bound;
     return cmz__parity_code_init(&g->code, p->parity_k, p->parity_m);

@@ -39,15 +39,14 @@ typedef struct {
     cmz__parity_code code;
     uint8_t *shard[CMZ_PARITY_MAX]; /* m parity shards, zero past `longest` */
     size_t cap, bound;
-    size_t longest;                 /* L: the longest record of the group so far */
-    uint32_t count;                 /* data records folded into the open group */
+    size_t longest; /* L: the longest record of the group so far */
+    uint32_t count; /* data records folded into the open group */
     uint64_t group;
     uint8_t table[CMZ_PARITY_MAX * CMZ_PARITY_ENTRY_SIZE];
 } cmz__parity_group;
 
 /* For the frame's K:M; bound is the largest record the frame can hold. */
-cmz_status cmz__parity_group_init(cmz__parity_group *g, const cmz__frame_params *p,
-                                  size_t bound);
+cmz_status cmz__parity_group_init(cmz__parity_group *g, const cmz__frame_params *p, size_t bound);
 void cmz__parity_group_free(cmz__parity_group *g);
 /* Folds the next data record of the group. CMZ_ERR_NOMEM, or CMZ_ERR_CORRUPT when the group
  * is already full or the record is longer than the bound. */

@@ -38,9 +38,7 @@ static int64_t fd_pread(const cmz_source *src, void *buf, size_t n, uint64_t off
 
 cmz_status cmz_source_fd(cmz_source *src, int fd, cmz_error *err) {
     struct stat st;
-    if (fstat(fd, &st) != 0)
-        return cmz__error(err, CMZ_ERR_IO, "fstat: %s",
-                          strerror(errno));
+    if (fstat(fd, &st) != 0) return cmz__error(err, CMZ_ERR_IO, "fstat: %s", strerror(errno));
     if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
         return cmz__error(err, CMZ_ERR_IO,
                           "random access needs a regular file, not a pipe or terminal");
@@ -50,9 +48,7 @@ cmz_status cmz_source_fd(cmz_source *src, int fd, cmz_error *err) {
     src->size = (uint64_t)st.st_size;
     if (S_ISBLK(st.st_mode)) {
         off_t end = lseek(fd, 0, SEEK_END);
-        if (end < 0)
-            return cmz__error(err, CMZ_ERR_IO, "lseek: %s",
-                              strerror(errno));
+        if (end < 0) return cmz__error(err, CMZ_ERR_IO, "lseek: %s", strerror(errno));
         src->size = (uint64_t)end;
     }
     return CMZ_OK;

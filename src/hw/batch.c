@@ -32,17 +32,17 @@ static cmz_status check_batch(int codec, const void *const *src, const size_t *s
 
 cmz_status cmz_hw_compress_batch(cmz_backend wanted, int codec, int level, unsigned typesize,
                                  const void *const *src, const size_t *src_sizes, size_t count,
-                                 void *const *dst, const size_t *dst_capacities,
-                                 size_t *dst_sizes, cmz_status *statuses, void *scratch,
-                                 size_t scratch_size, cmz_hw_choice *used) {
+                                 void *const *dst, const size_t *dst_capacities, size_t *dst_sizes,
+                                 cmz_status *statuses, void *scratch, size_t scratch_size,
+                                 cmz_hw_choice *used) {
     (void)scratch, (void)scratch_size;
     const cmz_codec *c;
     cmz_status st = check_batch(codec, src, src_sizes, count, dst, dst_capacities, statuses, &c);
     if (st == CMZ_OK && count && !dst_sizes) st = CMZ_ERR_INVALID_ARG;
     if (st == CMZ_OK) st = cmz_codec_check_level(c, level, &level, NULL);
     if (st != CMZ_OK) return st;
-    cmz_hw_choice choice = cmz_hw_best(wanted, codec, level, batch_bytes(src_sizes, count),
-                                       CMZ_DATA_HOST);
+    cmz_hw_choice choice =
+        cmz_hw_best(wanted, codec, level, batch_bytes(src_sizes, count), CMZ_DATA_HOST);
     if (used) *used = choice;
     cmz_codec_ctx *ctx = cmz_codec_ctx_new(c);
     if (!ctx) return CMZ_ERR_NOMEM;
@@ -53,10 +53,10 @@ cmz_status cmz_hw_compress_batch(cmz_backend wanted, int codec, int level, unsig
     cmz_status first = CMZ_OK;
     for (size_t i = 0; i < count; i++) {
         dst_sizes[i] = 0;
-        statuses[i] = src[i] || !src_sizes[i] ? cmz_codec_compress(ctx, level, dst[i],
-                                                                   dst_capacities[i], src[i],
-                                                                   src_sizes[i], &dst_sizes[i])
-                                              : CMZ_ERR_INVALID_ARG;
+        statuses[i] = src[i] || !src_sizes[i]
+                          ? cmz_codec_compress(ctx, level, dst[i], dst_capacities[i], src[i],
+                                               src_sizes[i], &dst_sizes[i])
+                          : CMZ_ERR_INVALID_ARG;
         if (statuses[i] != CMZ_OK && first == CMZ_OK) first = statuses[i];
     }
     cmz_codec_ctx_free(ctx);
@@ -65,14 +65,14 @@ cmz_status cmz_hw_compress_batch(cmz_backend wanted, int codec, int level, unsig
 
 cmz_status cmz_hw_decompress_batch(cmz_backend wanted, int codec, const void *const *src,
                                    const size_t *src_sizes, size_t count, void *const *dst,
-                                   const size_t *raw_sizes, cmz_status *statuses,
-                                   void *scratch, size_t scratch_size, cmz_hw_choice *used) {
+                                   const size_t *raw_sizes, cmz_status *statuses, void *scratch,
+                                   size_t scratch_size, cmz_hw_choice *used) {
     (void)scratch, (void)scratch_size;
     const cmz_codec *c;
     cmz_status st = check_batch(codec, src, src_sizes, count, dst, raw_sizes, statuses, &c);
     if (st != CMZ_OK) return st;
-    cmz_hw_choice choice = cmz_hw_best(wanted, codec, 0, batch_bytes(raw_sizes, count),
-                                       CMZ_DATA_HOST);
+    cmz_hw_choice choice =
+        cmz_hw_best(wanted, codec, 0, batch_bytes(raw_sizes, count), CMZ_DATA_HOST);
     if (used) *used = choice;
     cmz_codec_ctx *ctx = cmz_codec_ctx_new(c);
     if (!ctx) return CMZ_ERR_NOMEM;

@@ -67,14 +67,21 @@ static void probe_cuda(cmz_hw_info *hw) {
     cu_attr_fn cu_attr = (cu_attr_fn)dlsym(lib, "cuDeviceGetAttribute");
     int rc = -1, count = 0, dev = 0, initialised = 0;
     if (!cu_init || !cu_count || !cu_get || !cu_name || !cu_mem || !cu_attr) {
-        snprintf(hw->detail, sizeof hw->detail, "the NVIDIA driver lacks the probe's entry "
-                 "points; %s", plugin);
+        snprintf(hw->detail, sizeof hw->detail,
+                 "the NVIDIA driver lacks the probe's entry "
+                 "points; %s",
+                 plugin);
     } else if ((rc = cu_init(0)) != 0) {
-        snprintf(hw->detail, sizeof hw->detail, "cuInit failed (CUDA error %d: no usable "
-                 "device or driver); %s", rc, plugin);
+        snprintf(hw->detail, sizeof hw->detail,
+                 "cuInit failed (CUDA error %d: no usable "
+                 "device or driver); %s",
+                 rc, plugin);
     } else if ((initialised = 1, rc = cu_count(&count)) != 0 || count == 0) {
-        if (rc) snprintf(hw->detail, sizeof hw->detail, "cuDeviceGetCount failed (CUDA error "
-                         "%d); %s", rc, plugin);
+        if (rc)
+            snprintf(hw->detail, sizeof hw->detail,
+                     "cuDeviceGetCount failed (CUDA error "
+                     "%d); %s",
+                     rc, plugin);
         else snprintf(hw->detail, sizeof hw->detail, "no CUDA device; %s", plugin);
     } else if ((rc = cu_get(&dev, 0)) != 0) {
         snprintf(hw->detail, sizeof hw->detail, "cuDeviceGet(0) failed (CUDA error %d); %s", rc,

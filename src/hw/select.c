@@ -83,9 +83,10 @@ cmz_hw_choice cmz_hw_best(cmz_backend wanted, int codec, int level, uint64_t bat
         return c;
     }
     (void)batch_bytes; /* a calibration would compare it with the GPU's break-even size */
-    snprintf(c.reason, sizeof c.reason, "auto: no accelerator present for data on the %s "
-             "(cuda %s, qat %s)", where == CMZ_DATA_DEVICE ? "GPU" : "host",
-             gpu->present ? "present" : "absent",
+    snprintf(c.reason, sizeof c.reason,
+             "auto: no accelerator present for data on the %s "
+             "(cuda %s, qat %s)",
+             where == CMZ_DATA_DEVICE ? "GPU" : "host", gpu->present ? "present" : "absent",
              hw[CMZ_BACKEND_QAT - 1].present ? "present" : "absent");
     return c;
 }

@@ -5,11 +5,10 @@
 #include <stdio.h>
 #include <string.h>
 
-cmz_status cmz_registry_size(cmz_registry *reg, const char *id, uint64_t *size,
-                             cmz_error *err) {
+cmz_status cmz_registry_size(cmz_registry *reg, const char *id, uint64_t *size, cmz_error *err) {
     if (!reg || !size)
-        return cmz__error(err, CMZ_ERR_INVALID_ARG,
-                          "cmz_registry_size: %s is NULL", reg ? "size" : "registry");
+        return cmz__error(err, CMZ_ERR_INVALID_ARG, "cmz_registry_size: %s is NULL",
+                          reg ? "size" : "registry");
     pthread_mutex_lock(&reg->mu);
     cmz__resource *r = cmz__reg_find(reg, id);
     if (r) *size = r->raw_size;
@@ -30,8 +29,8 @@ static void end_read(cmz_registry *reg, cmz__resource *r) {
 }
 
 /* Reads [offset, offset + length) of r's raw bytes into dst (lock held on entry and exit). */
-static cmz_status read_locked(cmz_registry *reg, cmz__resource *r, uint64_t offset,
-                              size_t length, void *dst, cmz_error *err) {
+static cmz_status read_locked(cmz_registry *reg, cmz__resource *r, uint64_t offset, size_t length,
+                              void *dst, cmz_error *err) {
     cmz__type *t = reg->types[r->type_slot];
     cmz__reg_touch(r);
     r->readers++;
@@ -55,8 +54,8 @@ static cmz_status read_locked(cmz_registry *reg, cmz__resource *r, uint64_t offs
     return st;
 }
 
-cmz_status cmz_registry_get(cmz_registry *reg, const char *id, void *dst, size_t cap,
-                            size_t *size, cmz_error *err) {
+cmz_status cmz_registry_get(cmz_registry *reg, const char *id, void *dst, size_t cap, size_t *size,
+                            cmz_error *err) {
     if (!reg || (!dst && cap))
         return cmz__error(err, CMZ_ERR_INVALID_ARG,
                           "cmz_registry_get: NULL registry or destination");
@@ -90,8 +89,8 @@ cmz_status cmz_registry_read_range(cmz_registry *reg, const char *id, uint64_t o
                         "'%s' is a custom resource: use cmz_registry_pin for its object", id);
     else if (offset > r->raw_size || length > r->raw_size - offset)
         st = cmz__fail(err, CMZ_ERR_RANGE, CMZ_NO_POSITION, offset,
-                       "range %llu+%zu is outside '%s' (%llu bytes)",
-                       (unsigned long long)offset, length, id, (unsigned long long)r->raw_size);
+                       "range %llu+%zu is outside '%s' (%llu bytes)", (unsigned long long)offset,
+                       length, id, (unsigned long long)r->raw_size);
     if (st == CMZ_OK) st = read_locked(reg, r, offset, length, dst, err);
     pthread_mutex_unlock(&reg->mu);
     return st;
@@ -125,10 +124,10 @@ cmz_status cmz_registry_unpin(cmz_registry *reg, const char *id, cmz_error *err)
     if (!reg) return cmz__error(err, CMZ_ERR_INVALID_ARG, "cmz_registry_unpin: NULL registry");
     pthread_mutex_lock(&reg->mu);
     cmz__resource *r = cmz__reg_find(reg, id);
-    cmz_status st = !r             ? cmz__not_found(err, id)
-                    : r->pins == 0 ? cmz__error(err, CMZ_ERR_INVALID_ARG, "'%s' is not pinned",
-                                                r->id)
-                                   : CMZ_OK;
+    cmz_status st = !r ? cmz__not_found(err, id)
+                    : r->pins == 0
+                        ? cmz__error(err, CMZ_ERR_INVALID_ARG, "'%s' is not pinned", r->id)
+                        : CMZ_OK;
     if (st == CMZ_OK) {
         r->pins--;
         cmz__reg_touch(r);
@@ -141,8 +140,8 @@ cmz_status cmz_registry_unpin(cmz_registry *reg, const char *id, cmz_error *err)
 cmz_status cmz_registry_info(cmz_registry *reg, const char *id, cmz_resource_info *info,
                              cmz_error *err) {
     if (!reg || !info)
-        return cmz__error(err, CMZ_ERR_INVALID_ARG,
-                          "cmz_registry_info: %s is NULL", reg ? "info" : "registry");
+        return cmz__error(err, CMZ_ERR_INVALID_ARG, "cmz_registry_info: %s is NULL",
+                          reg ? "info" : "registry");
     pthread_mutex_lock(&reg->mu);
     cmz__resource *r = cmz__reg_find(reg, id);
     if (r) {

@@ -17,34 +17,34 @@
 
 typedef struct cmz__resource {
     char id[CMZ_REGISTRY_ID_MAX + 1];
-    size_t type_slot;                 /* index into reg->types (stats, rules, policy) */
-    struct cmz__resource *hash_next;  /* bucket chain */
-    uint8_t *raw;                     /* raw bytes or NULL */
-    bool raw_from_malloc;             /* adopted: free() it, not cmz__free */
+    size_t type_slot;                /* index into reg->types (stats, rules, policy) */
+    struct cmz__resource *hash_next; /* bucket chain */
+    uint8_t *raw;                    /* raw bytes or NULL */
+    bool raw_from_malloc;            /* adopted: free() it, not cmz__free */
     uint64_t raw_size;
-    uint8_t *frame;                   /* compressed frame or NULL */
+    uint8_t *frame; /* compressed frame or NULL */
     size_t frame_size;
     bool custom;
     cmz_resource_ops ops;
-    void *object;                     /* custom: the live object, or NULL when compressed */
+    void *object; /* custom: the live object, or NULL when compressed */
     unsigned pins, readers;
     bool busy;
-    uint64_t last_use_ns;             /* monotonic; LRU order and idle time */
-    uint64_t skip_pass;               /* the reaper's pass in which it failed: not retried */
-    size_t index;                     /* position in reg->all */
+    uint64_t last_use_ns; /* monotonic; LRU order and idle time */
+    uint64_t skip_pass;   /* the reaper's pass in which it failed: not retried */
+    size_t index;         /* position in reg->all */
 } cmz__resource;
 
 /* What the registry knows of a type: its policy and rule, resolved once, and its stats. */
 typedef struct {
     cmz_registry_type_stats stats;
-    cmz_policy_entry policy;          /* the policy's entry (or `default`'s) */
+    cmz_policy_entry policy; /* the policy's entry (or `default`'s) */
     bool has_rule;
     cmz_release_rule rule;
-    uint64_t live;                    /* resources of the type registered and not released */
+    uint64_t live; /* resources of the type registered and not released */
 } cmz__type;
 
 struct cmz_registry {
-    cmz_registry_params params;       /* policy/release pointers replaced by our copies */
+    cmz_registry_params params; /* policy/release pointers replaced by our copies */
     cmz_policy *policy;
     cmz_release_rules *rules;
     uint64_t budget, reserve;
@@ -55,18 +55,18 @@ struct cmz_registry {
     size_t count, cap;
     cmz__resource **buckets;
     size_t nbuckets;
-    cmz__type **types;                /* records never move: pointers to them stay valid
-                                         while the lock is released and a type is added */
+    cmz__type **types; /* records never move: pointers to them stay valid
+                          while the lock is released and a type is added */
     size_t ntypes, types_cap;
-    uint64_t held;                    /* bytes held: raw copies + frames (CMZ_USAGE_REGISTRY) */
-    cmz_pressure level;               /* last level seen (callbacks on change) */
-    bool reaping;                     /* one reaper at a time */
-    uint64_t pass;                    /* reaper passes so far */
+    uint64_t held;      /* bytes held: raw copies + frames (CMZ_USAGE_REGISTRY) */
+    cmz_pressure level; /* last level seen (callbacks on change) */
+    bool reaping;       /* one reaper at a time */
+    uint64_t pass;      /* reaper passes so far */
     /* monitor thread */
     pthread_t monitor;
     bool monitor_running, stopping;
     pthread_cond_t wake;
-    cmz_snapshots *snaps;             /* the snapshot manager (snapshot*.c) */
+    cmz_snapshots *snaps; /* the snapshot manager (snapshot*.c) */
 };
 
 uint64_t cmz__now_ns(void);
@@ -80,8 +80,7 @@ cmz__resource *cmz__res_new(const char *id);
 void cmz__res_free(cmz__resource *r);
 /* Registers r under its id, of type `type` (lock held): CMZ_ERR_EXISTS, CMZ_ERR_NOMEM; on
  * error r is still the caller's. No compression and no check: callers do that after. */
-cmz_status cmz__reg_insert(cmz_registry *reg, cmz__resource *r, const char *type,
-                           cmz_error *err);
+cmz_status cmz__reg_insert(cmz_registry *reg, cmz__resource *r, const char *type, cmz_error *err);
 /* Before registering `size` bytes (lock held): the reaper makes room under the warning mark. */
 void cmz__reg_make_room(cmz_registry *reg, uint64_t size);
 /* Takes r out of the registry (lock held, r not busy, no readers) and frees its memory. */
@@ -109,8 +108,7 @@ cmz_params cmz__policy_params(cmz_registry *reg, const cmz__resource *r, int boo
 /* Compresses raw[0..size) into a new frame *out (cmz__malloc'd; *out_size bytes). id names
  * the resource in errors. */
 cmz_status cmz__compress_to_frame(const cmz_params *params, const uint8_t *raw, size_t size,
-                                  const char *id, uint8_t **out, size_t *out_size,
-                                  cmz_error *err);
+                                  const char *id, uint8_t **out, size_t *out_size, cmz_error *err);
 /* A custom object's bytes through its callbacks, into a new buffer *serial of *size bytes. */
 cmz_status cmz__serialize(const cmz_resource_ops *ops, void *object, const char *id,
                           uint8_t **serial, size_t *size, cmz_error *err);

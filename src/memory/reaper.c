@@ -21,7 +21,9 @@
 
 enum { STEP_DROP_RAW, STEP_COMPRESS, STEP_EVICT_SNAPSHOTS, STEP_RELEASE };
 
-static bool has_raw(const cmz__resource *r) { return r->custom ? r->object != NULL : r->raw != NULL; }
+static bool has_raw(const cmz__resource *r) {
+    return r->custom ? r->object != NULL : r->raw != NULL;
+}
 
 static bool eligible(const cmz_registry *reg, const cmz__resource *r, int step, uint64_t pass) {
     if (r->pins || r->busy || r->readers || r->skip_pass == pass) return false;
@@ -29,8 +31,7 @@ static bool eligible(const cmz_registry *reg, const cmz__resource *r, int step, 
     switch (step) {
     case STEP_DROP_RAW: return r->frame && has_raw(r);
     case STEP_COMPRESS: return !r->frame && has_raw(r) && r->raw_size > 0;
-    default:
-        return t->has_rule && t->stats.resources > t->rule.min_required;
+    default: return t->has_rule && t->stats.resources > t->rule.min_required;
     }
 }
 
@@ -115,7 +116,8 @@ void cmz__reap(cmz_registry *reg, uint64_t target, bool all_releasable) {
             if (!r) break;
             cmz_status st = CMZ_OK;
             if (step == STEP_DROP_RAW) cmz__res_drop_raw(reg, r);
-            else if (step == STEP_COMPRESS) st = cmz__res_compress(reg, r, level_boost(reg, r, usage), NULL);
+            else if (step == STEP_COMPRESS)
+                st = cmz__res_compress(reg, r, level_boost(reg, r, usage), NULL);
             else st = cmz__res_release(reg, r, true, NULL);
             /* A resource that failed (out of memory, codec error) is left as it was and not
              * tried again in this pass. r is still registered: only release drops it. */
@@ -210,8 +212,9 @@ cmz_status cmz_registry_release(cmz_registry *reg, const char *id, cmz_error *er
     if (!reg) return cmz__error(err, CMZ_ERR_INVALID_ARG, "cmz_registry_release: NULL registry");
     pthread_mutex_lock(&reg->mu);
     cmz__resource *r = cmz__reg_wait_idle(reg, id);
-    cmz_status st = !r ? cmz__not_found(err, id) : r->pins ? cmz__pinned(err, r, "release")
-                                                            : cmz__res_release(reg, r, false, err);
+    cmz_status st = !r        ? cmz__not_found(err, id)
+                    : r->pins ? cmz__pinned(err, r, "release")
+                              : cmz__res_release(reg, r, false, err);
     pthread_mutex_unlock(&reg->mu);
     return st;
 }

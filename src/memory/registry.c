@@ -26,7 +26,8 @@ cmz_registry_params cmz_registry_params_default(void) {
 /* FNV-1a: ids are short strings; the table is resized to keep chains short. */
 size_t cmz__hash_id(const char *id) {
     uint64_t h = 1469598103934665603ull;
-    for (const unsigned char *p = (const unsigned char *)id; *p; p++) h = (h ^ *p) * 1099511628211ull;
+    for (const unsigned char *p = (const unsigned char *)id; *p; p++)
+        h = (h ^ *p) * 1099511628211ull;
     return (size_t)h;
 }
 
@@ -79,8 +80,8 @@ static size_t type_slot(cmz_registry *reg, const char *type) {
     for (size_t i = 0; i < reg->ntypes; i++)
         if (strcmp(reg->types[i]->stats.type, type) == 0) return i;
     void *types = reg->types;
-    if (cmz__reserve(&types, &reg->types_cap, sizeof *reg->types, reg->ntypes,
-                     reg->ntypes + 1) != 0)
+    if (cmz__reserve(&types, &reg->types_cap, sizeof *reg->types, reg->ntypes, reg->ntypes + 1) !=
+        0)
         return SIZE_MAX;
     reg->types = types;
     cmz__type *t = cmz__calloc(1, sizeof *t);
@@ -231,7 +232,6 @@ void cmz__res_drop_raw(cmz_registry *reg, cmz__resource *r) {
     cmz__reg_account(reg, r, before);
 }
 
-
 void cmz__reg_drop(cmz_registry *reg, cmz__resource *r) {
     assert(cmz__mutex_held(&reg->mu));
     assert(!r->busy && r->readers == 0);
@@ -262,8 +262,7 @@ cmz__resource *cmz__reg_wait_idle(cmz_registry *reg, const char *id) {
 
 /* ---- registration ---- */
 
-cmz_status cmz__reg_insert(cmz_registry *reg, cmz__resource *r, const char *type,
-                           cmz_error *err) {
+cmz_status cmz__reg_insert(cmz_registry *reg, cmz__resource *r, const char *type, cmz_error *err) {
     assert(cmz__mutex_held(&reg->mu));
     if (cmz__reg_find(reg, r->id))
         return cmz__error(err, CMZ_ERR_EXISTS, "resource '%s' is already registered", r->id);
@@ -323,8 +322,7 @@ cmz_status cmz_registry_add(cmz_registry *reg, const char *id, void *data, size_
     bool exists = cmz__reg_find(reg, id) != NULL;
     if (!exists) cmz__reg_make_room(reg, size);
     pthread_mutex_unlock(&reg->mu);
-    if (exists)
-        return cmz__error(err, CMZ_ERR_EXISTS, "resource '%s' is already registered", id);
+    if (exists) return cmz__error(err, CMZ_ERR_EXISTS, "resource '%s' is already registered", id);
     cmz__resource *r = cmz__res_new(id);
     if (!r) return cmz__error(err, CMZ_ERR_NOMEM, "out of memory");
     r->raw_size = size;
@@ -335,8 +333,8 @@ cmz_status cmz_registry_add(cmz_registry *reg, const char *id, void *data, size_
         r->raw = cmz__malloc_large(size);
         if (!r->raw) {
             cmz__free(r);
-            return cmz__error(err, CMZ_ERR_NOMEM,
-                              "out of memory copying %zu bytes of '%s'", size, id);
+            return cmz__error(err, CMZ_ERR_NOMEM, "out of memory copying %zu bytes of '%s'", size,
+                              id);
         }
         if (size) memcpy(r->raw, data, size);
     }
@@ -351,8 +349,8 @@ cmz_status cmz_registry_add(cmz_registry *reg, const char *id, void *data, size_
     return st;
 }
 
-cmz_status cmz_registry_add_custom(cmz_registry *reg, const char *id,
-                                   const cmz_resource_ops *ops, void *object, cmz_error *err) {
+cmz_status cmz_registry_add_custom(cmz_registry *reg, const char *id, const cmz_resource_ops *ops,
+                                   void *object, cmz_error *err) {
     char type[CMZ_POLICY_TYPE_MAX + 1];
     if (!reg || !ops || !ops->size || !ops->serialize || !ops->restore || !ops->free || !object)
         return cmz__error(err, CMZ_ERR_INVALID_ARG,
@@ -379,8 +377,8 @@ cmz_status cmz_registry_add_custom(cmz_registry *reg, const char *id,
 }
 
 cmz_status cmz__not_found(cmz_error *err, const char *id) {
-    return cmz__error(err, CMZ_ERR_NOT_FOUND,
-                      "no resource '%.200s' in the registry", id ? id : "(null)");
+    return cmz__error(err, CMZ_ERR_NOT_FOUND, "no resource '%.200s' in the registry",
+                      id ? id : "(null)");
 }
 
 cmz_status cmz__pinned(cmz_error *err, const cmz__resource *r, const char *what) {

@@ -246,8 +246,8 @@ void cmz__snaps_destroy(cmz_registry *reg) {
 
 /* ---- insertion ---- */
 
-cmz_status cmz__snap_insert(cmz_snapshots *snaps, cmz__snapshot *s,
-                            cmz_snapshot_outcome *outcome, cmz_error *err) {
+cmz_status cmz__snap_insert(cmz_snapshots *snaps, cmz__snapshot *s, cmz_snapshot_outcome *outcome,
+                            cmz_error *err) {
     assert(cmz__mutex_held(&snaps->reg->mu));
     cmz__snap_expire(snaps);
     /* alone over the byte limit: refused (keeping it would evict every other snapshot and
@@ -260,8 +260,8 @@ cmz_status cmz__snap_insert(cmz_snapshots *snaps, cmz__snapshot *s,
     }
     cmz__snapshot *old = cmz__snap_find(snaps, cmz__snap_id(s));
     if (!old && !grow_index(snaps))
-        return cmz__error(err, CMZ_ERR_NOMEM,
-                          "out of memory indexing the snapshot of '%s'", cmz__snap_id(s));
+        return cmz__error(err, CMZ_ERR_NOMEM, "out of memory indexing the snapshot of '%s'",
+                          cmz__snap_id(s));
     cmz_status st = start_sweeper(snaps, err);
     if (st != CMZ_OK) return st;
     /* nothing fails from here on */
@@ -340,7 +340,8 @@ cmz_status cmz_snapshots_list(cmz_snapshots *snaps, cmz_snapshot_info *infos, si
     cmz__snap_expire(snaps);
     uint64_t now = cmz__snap_now(snaps);
     size_t i = 0;
-    for (cmz__snapshot *s = snaps->oldest; s && i < cap; s = s->newer) fill_info(snaps, s, now, &infos[i++]);
+    for (cmz__snapshot *s = snaps->oldest; s && i < cap; s = s->newer)
+        fill_info(snaps, s, now, &infos[i++]);
     if (count) *count = snaps->count;
     pthread_mutex_unlock(&snaps->reg->mu);
     return CMZ_OK;
@@ -407,8 +408,8 @@ static cmz_status check_config(const cmz_snapshot_config *c, cmz_error *err) {
     cmz_status st = CMZ__RESERVED_CHECK(c, "cmz_snapshot_config", err);
     if (st != CMZ_OK) return st;
     if (c->ttl < 1 || c->ttl > TTL_MAX)
-        return cmz__error(err, CMZ_ERR_INVALID_ARG,
-                          "snapshot ttl %u s is out of range (1..%u)", c->ttl, TTL_MAX);
+        return cmz__error(err, CMZ_ERR_INVALID_ARG, "snapshot ttl %u s is out of range (1..%u)",
+                          c->ttl, TTL_MAX);
     if (c->cleanup_interval > TTL_MAX)
         return cmz__error(err, CMZ_ERR_INVALID_ARG,
                           "snapshot cleanup_interval %u s is out of range (0..%u)",

@@ -9,19 +9,19 @@
 typedef struct cmz__snapshot {
     struct cmz__snapshot *older, *newer; /* the age list (oldest = first to expire) */
     struct cmz__snapshot *hash_next;
-    uint8_t *frame;                      /* a cmz frame of the raw bytes (owned) */
+    uint8_t *frame; /* a cmz frame of the raw bytes (owned) */
     size_t frame_size;
     uint64_t raw_size;
-    uint64_t taken_ns;                   /* the manager's clock */
-    size_t type_slot;                    /* reg->types index */
-    unsigned priority;                   /* the type's release priority when taken */
-    unsigned refs;                       /* rollbacks reading the frame */
+    uint64_t taken_ns; /* the manager's clock */
+    size_t type_slot;  /* reg->types index */
+    unsigned priority; /* the type's release priority when taken */
+    unsigned refs;     /* rollbacks reading the frame */
     int codec;
-    bool linked;                         /* in the index and the age list */
+    bool linked; /* in the index and the age list */
     bool custom, automatic;
-    cmz_resource_ops ops;                /* custom: to register it again */
+    cmz_resource_ops ops; /* custom: to register it again */
     uint16_t meta_len;
-    char text[];                         /* id, NUL, metadata, NUL */
+    char text[]; /* id, NUL, metadata, NUL */
 } cmz__snapshot;
 
 struct cmz_snapshots {
@@ -30,7 +30,7 @@ struct cmz_snapshots {
     cmz__snapshot *oldest, *newest;
     cmz__snapshot **buckets;
     size_t nbuckets, count;
-    uint64_t bytes;                      /* what max_bytes limits (linked snapshots) */
+    uint64_t bytes; /* what max_bytes limits (linked snapshots) */
     uint64_t raw_bytes;
     cmz_snapshot_stats stats;
     cmz_clock_fn clock;
@@ -70,8 +70,8 @@ void cmz__snap_free(cmz_snapshots *snaps, cmz__snapshot *s);
  * held). Fails only with CMZ_ERR_NOMEM (growing the index) or CMZ_ERR_THREAD (starting the
  * sweeper): then nothing changed and s is still the caller's. *outcome: TAKEN, or TOO_LARGE
  * (s freed). */
-cmz_status cmz__snap_insert(cmz_snapshots *snaps, cmz__snapshot *s,
-                            cmz_snapshot_outcome *outcome, cmz_error *err);
+cmz_status cmz__snap_insert(cmz_snapshots *snaps, cmz__snapshot *s, cmz_snapshot_outcome *outcome,
+                            cmz_error *err);
 /* Drops one reference; frees s when it was the last and s is no longer linked. */
 void cmz__snap_unref(cmz_snapshots *snaps, cmz__snapshot *s);
 /* Removes expired snapshots (lock held); returns how many. */

@@ -18,9 +18,9 @@ typedef enum { AS_RAW, AS_OBJECT, AS_FRAME } form;
 
 typedef struct {
     form form;
-    uint8_t *raw;      /* AS_RAW */
-    void *object;      /* AS_OBJECT */
-    uint8_t *frame;    /* AS_FRAME */
+    uint8_t *raw;   /* AS_RAW */
+    void *object;   /* AS_OBJECT */
+    uint8_t *frame; /* AS_FRAME */
     size_t frame_size;
 } content;
 
@@ -37,16 +37,16 @@ static cmz_status build(cmz_registry *reg, const cmz__snapshot *s, const cmz_res
     const char *id = cmz__snap_id(s);
     if (c->form == AS_FRAME) {
         c->frame = cmz__malloc_large(s->frame_size ? s->frame_size : 1);
-        if (!c->frame) return cmz__error(err, CMZ_ERR_NOMEM,
-                                         "out of memory copying the snapshot of '%s'", id);
+        if (!c->frame)
+            return cmz__error(err, CMZ_ERR_NOMEM, "out of memory copying the snapshot of '%s'", id);
         memcpy(c->frame, s->frame, s->frame_size);
         c->frame_size = s->frame_size;
         return CMZ_OK;
     }
     size_t size = (size_t)s->raw_size;
     uint8_t *raw = cmz__malloc_large(size ? size : 1);
-    if (!raw) return cmz__error(err, CMZ_ERR_NOMEM,
-                                "out of memory restoring '%s' (%zu bytes)", id, size);
+    if (!raw)
+        return cmz__error(err, CMZ_ERR_NOMEM, "out of memory restoring '%s' (%zu bytes)", id, size);
     cmz_status st = cmz__frame_read(reg, s->frame, s->frame_size, 0, size, raw, err);
     if (st == CMZ_OK && c->form == AS_OBJECT) {
         void *object = NULL;

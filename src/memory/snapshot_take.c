@@ -40,8 +40,8 @@ typedef struct {
 } source;
 
 static source capture(cmz_snapshots *snaps, const cmz__resource *r) {
-    source src = {r->frame, r->raw, r->frame_size, (size_t)r->raw_size, r->custom, r->object,
-                  r->ops, cmz__snap_params(snaps, r)};
+    source src = {r->frame,  r->raw,    r->frame_size, (size_t)r->raw_size,
+                  r->custom, r->object, r->ops,        cmz__snap_params(snaps, r)};
     return src;
 }
 
@@ -51,8 +51,8 @@ static cmz_status make_frame(const source *src, cmz__snapshot *s, cmz_error *err
     s->raw_size = src->raw_size;
     if (src->frame) {
         s->frame = cmz__malloc_large(src->frame_size ? src->frame_size : 1);
-        if (!s->frame) return cmz__error(err, CMZ_ERR_NOMEM,
-                                         "out of memory copying the frame of '%s'", id);
+        if (!s->frame)
+            return cmz__error(err, CMZ_ERR_NOMEM, "out of memory copying the frame of '%s'", id);
         memcpy(s->frame, src->frame, src->frame_size);
         s->frame_size = src->frame_size;
         return CMZ_OK;

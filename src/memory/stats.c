@@ -70,8 +70,8 @@ cmz_status cmz_registry_report(cmz_registry *reg, char *buf, size_t cap, size_t 
     if (cap) buf[0] = '\0';
     put(&o, "budget %llu bytes, usage %llu bytes\n", (unsigned long long)cmz_registry_budget(reg),
         (unsigned long long)cmz_registry_usage(reg));
-    put(&o, "%-22s %6s %12s %12s %7s %6s %6s %6s %9s\n", "type", "count", "raw bytes",
-        "stored", "ratio", "compr", "releas", "restor", "compr ms");
+    put(&o, "%-22s %6s %12s %12s %7s %6s %6s %6s %9s\n", "type", "count", "raw bytes", "stored",
+        "ratio", "compr", "releas", "restor", "compr ms");
     for (size_t i = 0; i < got; i++) row(&o, &per[i], per[i].type);
     row(&o, &total, "total");
     cmz__free(per);

@@ -33,8 +33,7 @@ cmz_status cmz__serialize(const cmz_resource_ops *ops, void *object, const char 
 }
 
 cmz_status cmz__compress_to_frame(const cmz_params *p, const uint8_t *raw, size_t size,
-                                  const char *id, uint8_t **out, size_t *out_size,
-                                  cmz_error *err) {
+                                  const char *id, uint8_t **out, size_t *out_size, cmz_error *err) {
     uint8_t *frame = NULL;
     size_t frame_size = 0;
     cmz_cctx *cctx = cmz_cctx_new(p, err);
@@ -163,8 +162,9 @@ cmz_status cmz__res_restore(cmz_registry *reg, cmz__resource *r, cmz_error *err)
     cmz_status st = CMZ_OK;
     void *object = NULL;
     uint8_t *raw = cmz__malloc_large(size);
-    if (!raw) st = cmz__error(err, CMZ_ERR_NOMEM,
-                              "out of memory decompressing '%s' (%zu bytes)", r->id, size);
+    if (!raw)
+        st = cmz__error(err, CMZ_ERR_NOMEM, "out of memory decompressing '%s' (%zu bytes)", r->id,
+                        size);
     else st = cmz__frame_read(reg, frame, frame_size, 0, size, raw, err);
     if (st == CMZ_OK && custom) {
         if (ops.restore(raw, size, &object) != 0 || !object)

@@ -127,7 +127,8 @@ uint64_t cmz__usage_now(cmz_registry *reg) {
 cmz_pressure cmz__level_of(const cmz_registry *reg, uint64_t usage) {
     double b = (double)reg->budget;
     if ((double)usage >= b * reg->params.emergency ||
-        (reg->reserve && usage + reg->reserve > reg->budget && (double)usage >= b * reg->params.warning))
+        (reg->reserve && usage + reg->reserve > reg->budget &&
+         (double)usage >= b * reg->params.warning))
         return CMZ_PRESSURE_EMERGENCY;
     if ((double)usage >= b * reg->params.warning) return CMZ_PRESSURE_WARNING;
     return CMZ_PRESSURE_NONE;

@@ -91,8 +91,8 @@ struct encoder {
     uint64_t raw_done; /* input bytes whose chunks are written: what progress reports */
     /* the index, serialised as chunks are written */
     uint8_t *index;
-    size_t index_len;  /* bytes */
-    size_t index_cap;  /* entries */
+    size_t index_len; /* bytes */
+    size_t index_cap; /* entries */
     cmz_frame_info info;
     /* parity (when the frame has it): the open group's parity, written after its K records */
     bool parity;
@@ -145,11 +145,11 @@ uint64_t cmz_compress_bound(const cmz_params *params, uint64_t src_size) {
     cmz_params p;
     if (cmz_params_resolve(params, &p, NULL) != CMZ_OK) return 0;
     /* With CMZ_FILTER_AUTO the filter is not known yet: planes has the largest output. */
-    cmz__frame_params fp = {.codec = (uint8_t)p.codec,
-                            .filter = (uint8_t)(p.filter == CMZ_FILTER_AUTO ? CMZ_FILTER_PLANES
-                                                                            : p.filter),
-                            .typesize = (uint8_t)(p.filter == CMZ_FILTER_AUTO ? 2 : p.typesize),
-                            .chunk_size = p.chunk_size};
+    cmz__frame_params fp = {
+        .codec = (uint8_t)p.codec,
+        .filter = (uint8_t)(p.filter == CMZ_FILTER_AUTO ? CMZ_FILTER_PLANES : p.filter),
+        .typesize = (uint8_t)(p.filter == CMZ_FILTER_AUTO ? 2 : p.typesize),
+        .chunk_size = p.chunk_size};
     uint64_t chunks = cmz__chunk_count(src_size, p.chunk_size);
     uint64_t record = cmz__record_bound(&fp, p.chunk_size);
     uint64_t per_chunk = record + CMZ_INDEX_ENTRY_SIZE;
@@ -192,8 +192,8 @@ static cmz_status read_chunk(encoder *e, slot *s, cmz__hbuf *buf) {
 static cmz_status read_failure(encoder *e, const slot *s) {
     if (s->read_errno)
         return cmz__fail(e->err, CMZ_ERR_IO, s->number, s->src_offset,
-                         "reading the input at offset %llu: %s",
-                         (unsigned long long)s->src_offset, strerror(s->read_errno));
+                         "reading the input at offset %llu: %s", (unsigned long long)s->src_offset,
+                         strerror(s->read_errno));
     return cmz__fail(e->err, CMZ_ERR_TRUNCATED, s->number, s->src_offset,
                      "the input ends before offset %llu: it had %llu bytes when compression "
                      "began (it shrank meanwhile)",
@@ -248,8 +248,8 @@ static cmz_status emit(encoder *e, const void *data, size_t n) {
     if (e->out) {
         if (n && e->out->write(e->out->opaque, data, n) != 0)
             return cmz__fail(e->err, CMZ_ERR_IO, CMZ_NO_POSITION, e->out_pos,
-                             "writing the frame at offset %llu: %s",
-                             (unsigned long long)e->out_pos, strerror(errno));
+                             "writing the frame at offset %llu: %s", (unsigned long long)e->out_pos,
+                             strerror(errno));
     } else {
         if (n > e->dst_cap - e->out_pos)
             return cmz__fail(e->err, CMZ_ERR_DST_TOO_SMALL, CMZ_NO_POSITION, e->out_pos,
@@ -281,11 +281,10 @@ static cmz_status fill(encoder *e, slot *s) {
         if (e->src_pos == e->src_size) e->eof = 1;
     } else {
         if (cmz__hbuf_grow(&s->raw_buf, cs, 0) != 0)
-            return cmz__error(e->err, CMZ_ERR_NOMEM,
-                              "no memory for a %u-byte chunk buffer", (unsigned)cs);
+            return cmz__error(e->err, CMZ_ERR_NOMEM, "no memory for a %u-byte chunk buffer",
+                              (unsigned)cs);
         int64_t r = cmz__read_full(e->in, s->raw_buf.p, cs, e->cctx->params.interrupt);
-        if (r < 0 && errno == EINTR)
-            return cmz__error(e->err, CMZ_ERR_INTERRUPTED, "interrupted");
+        if (r < 0 && errno == EINTR) return cmz__error(e->err, CMZ_ERR_INTERRUPTED, "interrupted");
         if (r < 0)
             return cmz__fail(e->err, CMZ_ERR_IO, CMZ_NO_POSITION, e->info.content_size,
                              "reading the input at offset %llu: %s",
@@ -350,8 +349,7 @@ static cmz_status add_to_parity(encoder *e, const slot *s, const uint8_t *record
     cmz_status st = cmz__parity_group_add(&e->group, record, s->out_size);
     if (st != CMZ_OK)
         return cmz__fail(e->err, st, s->number, e->out_pos,
-                         "no memory for the parity of chunk %llu",
-                         (unsigned long long)s->number);
+                         "no memory for the parity of chunk %llu", (unsigned long long)s->number);
     return cmz__parity_group_full(&e->group) ? emit_parity(e) : CMZ_OK;
 }
 
@@ -403,9 +401,8 @@ static cmz_status run_pipeline(encoder *e) {
     }
     uint8_t header[CMZ_HEADER_SIZE];
     cmz__header_write(header, &e->fp);
-    if (e->parity &&
-        (st = cmz__parity_group_init(&e->group, &e->fp,
-                                     cmz__record_bound(&e->fp, p->chunk_size))) != CMZ_OK)
+    if (e->parity && (st = cmz__parity_group_init(
+                          &e->group, &e->fp, cmz__record_bound(&e->fp, p->chunk_size))) != CMZ_OK)
         return cmz__error(e->err, st, "no memory for the parity coder");
     if ((st = emit(e, header, CMZ_HEADER_SIZE)) != CMZ_OK) return st;
 
@@ -445,9 +442,8 @@ static cmz_status run_pipeline(encoder *e) {
             break;
         }
         if (s->status != CMZ_OK) {
-            st = cmz__fail(e->err, s->status, s->number, e->out_pos,
-                           "compressing chunk %llu: %s", (unsigned long long)s->number,
-                           cmz_strerror(s->status));
+            st = cmz__fail(e->err, s->status, s->number, e->out_pos, "compressing chunk %llu: %s",
+                           (unsigned long long)s->number, cmz_strerror(s->status));
             break;
         }
         const uint8_t *record = s->in_place ? e->dst + e->out_pos : s->owner->out[s->which].p;
@@ -479,19 +475,19 @@ static cmz_status encode(cmz_cctx *cctx, encoder *e, cmz_frame_info *info, cmz_e
     if (!cctx->slots) {
         cctx->slots = cmz__calloc(2 * (size_t)cctx->threads, sizeof *cctx->slots);
         if (!cctx->slots)
-            return cmz__error(err, CMZ_ERR_NOMEM,
-                              "no memory for %u chunk slots", 2 * cctx->threads);
+            return cmz__error(err, CMZ_ERR_NOMEM, "no memory for %u chunk slots",
+                              2 * cctx->threads);
         cctx->nslots = 2 * cctx->threads;
     }
     e->slots = cctx->slots;
     e->nslots = cctx->nslots;
     const cmz_params *p = &cctx->params;
-    e->fp = (cmz__frame_params){.codec = (uint8_t)p->codec,
-                                .level = (int8_t)p->level,
-                                .filter = (uint8_t)(p->filter == CMZ_FILTER_AUTO ? 0 : p->filter),
-                                .typesize = (uint8_t)(p->filter == CMZ_FILTER_AUTO ? 1
-                                                                                 : p->typesize),
-                                .chunk_size = p->chunk_size};
+    e->fp =
+        (cmz__frame_params){.codec = (uint8_t)p->codec,
+                            .level = (int8_t)p->level,
+                            .filter = (uint8_t)(p->filter == CMZ_FILTER_AUTO ? 0 : p->filter),
+                            .typesize = (uint8_t)(p->filter == CMZ_FILTER_AUTO ? 1 : p->typesize),
+                            .chunk_size = p->chunk_size};
     if (p->parity_k) {
         e->parity = true;
         e->fp.flags |= CMZ_FLAG_PARITY;

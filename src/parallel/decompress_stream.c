@@ -126,8 +126,7 @@ static cmz_status read_parity(decoder *d, const cmz__chunk_header *h, uint64_t a
         /* only the last, short group opens its parity by itself (a full one is due) */
         if (d->group_records == 0 || d->after_last_group)
             return cmz__fail(d->err, CMZ_ERR_CORRUPT, CMZ_NO_POSITION, at,
-                             "parity record at offset %llu does not follow a group of chunks",
-                             off);
+                             "parity record at offset %llu does not follow a group of chunks", off);
         d->parity_due = p->parity_m;
         d->short_group = true;
     }
@@ -154,8 +153,7 @@ static cmz_status read_parity(decoder *d, const cmz__chunk_header *h, uint64_t a
                          "its payload is %08x, expected %08x",
                          j, (unsigned long long)d->group, off, crc, h->payload_crc);
     for (uint32_t r = 0; r < d->group_records; r++)
-        if (cmz__get_le32(d->parity_buf + (size_t)r * CMZ_PARITY_ENTRY_SIZE) !=
-            d->group_lengths[r])
+        if (cmz__get_le32(d->parity_buf + (size_t)r * CMZ_PARITY_ENTRY_SIZE) != d->group_lengths[r])
             return cmz__fail(d->err, CMZ_ERR_CORRUPT, CMZ_NO_POSITION, at,
                              "parity record at offset %llu gives chunk %llu a length its "
                              "record does not have",
@@ -173,8 +171,8 @@ static cmz_status read_parity(decoder *d, const cmz__chunk_header *h, uint64_t a
 static cmz_status join_group(decoder *d, const cmz__chunk_header *h, uint64_t at) {
     if (d->parity_due || d->after_last_group)
         return cmz__fail(d->err, CMZ_ERR_CORRUPT, h->number, at,
-                         "chunk %llu at offset %llu is where %s",
-                         (unsigned long long)h->number, (unsigned long long)at,
+                         "chunk %llu at offset %llu is where %s", (unsigned long long)h->number,
+                         (unsigned long long)at,
                          d->parity_due ? "a parity record should be"
                                        : "the index should be (after the last group's parity)");
     uint64_t len = CMZ_CHUNK_HEADER_SIZE + (uint64_t)h->payload_size;
@@ -214,15 +212,14 @@ static cmz_status read_record(decoder *d, slot *s, const uint8_t marker[4], uint
                          "chunk %llu at offset %llu follows a short chunk",
                          (unsigned long long)number, (unsigned long long)s->offset);
     if (cmz__hbuf_grow(&s->payload, s->hdr.payload_size ? s->hdr.payload_size : 1,
-                           (size_t)cmz__payload_limit(&d->params, d->params.chunk_size)) ||
+                       (size_t)cmz__payload_limit(&d->params, d->params.chunk_size)) ||
         cmz__hbuf_grow(&s->raw, s->hdr.raw_size, 0))
-        return cmz__fail(d->err, CMZ_ERR_NOMEM, number, s->offset,
-                         "no memory for chunk %llu", (unsigned long long)number);
+        return cmz__fail(d->err, CMZ_ERR_NOMEM, number, s->offset, "no memory for chunk %llu",
+                         (unsigned long long)number);
     if ((st = take(d, s->payload.p, s->hdr.payload_size, "a chunk payload", number)) != CMZ_OK)
         return st;
     uint8_t entry[CMZ_INDEX_ENTRY_SIZE];
-    cmz__index_entry_write(entry, s->offset - d->frame_start, s->hdr.payload_size,
-                           s->hdr.raw_size);
+    cmz__index_entry_write(entry, s->offset - d->frame_start, s->hdr.payload_size, s->hdr.raw_size);
     d->index_crc = cmz_crc32c(d->index_crc, entry, sizeof entry);
     d->prev_raw = s->hdr.raw_size;
     return CMZ_OK;
@@ -235,8 +232,8 @@ static cmz_status write_chunk(decoder *d, slot *s) {
     }
     if (d->out && d->out->write(d->out->opaque, s->raw.p, s->hdr.raw_size) != 0)
         return cmz__fail(d->err, CMZ_ERR_IO, s->hdr.number, CMZ_NO_POSITION,
-                         "writing the output at offset %llu: %s",
-                         (unsigned long long)d->out_total, strerror(errno));
+                         "writing the output at offset %llu: %s", (unsigned long long)d->out_total,
+                         strerror(errno));
     d->out_total += s->hdr.raw_size;
     d->info.content_size += s->hdr.raw_size;
     d->info.chunk_count++;
@@ -260,8 +257,7 @@ static cmz_status check_tail(decoder *d, uint64_t index_at) {
         return cmz__fail(d->err, CMZ_ERR_CORRUPT, CMZ_NO_POSITION, index_at,
                          "the frame index at offset %llu lists %llu chunks, the frame has "
                          "%llu",
-                         at, (unsigned long long)count,
-                         (unsigned long long)d->info.chunk_count);
+                         at, (unsigned long long)count, (unsigned long long)d->info.chunk_count);
     /* crc: the whole record as stored; entries_crc: the entries alone, to compare with the
      * CRC of the entries this decoder derived from the chunks as they passed. */
     uint32_t crc = cmz_crc32c(0, head, 16), entries_crc = 0;
@@ -275,8 +271,7 @@ static cmz_status check_tail(decoder *d, uint64_t index_at) {
         left -= n;
     }
     uint8_t tail[4 + CMZ_FOOTER_SIZE];
-    if ((st = take(d, tail, sizeof tail, "the frame footer", CMZ_NO_POSITION)) != CMZ_OK)
-        return st;
+    if ((st = take(d, tail, sizeof tail, "the frame footer", CMZ_NO_POSITION)) != CMZ_OK) return st;
     if (cmz__get_le32(tail) != crc)
         return cmz__fail(d->err, CMZ_ERR_CHECKSUM, CMZ_NO_POSITION, index_at,
                          "the frame index at offset %llu is damaged: CRC32C mismatch", at);
@@ -286,8 +281,7 @@ static cmz_status check_tail(decoder *d, uint64_t index_at) {
     cmz__footer f;
     uint64_t footer_at = d->in_pos - CMZ_FOOTER_SIZE;
     if ((st = cmz__footer_parse(tail + 4, footer_at, &f, d->err)) != CMZ_OK) return st;
-    if (!cmz__params_equal(&f.params, &d->params) ||
-        f.index_offset != index_at - d->frame_start ||
+    if (!cmz__params_equal(&f.params, &d->params) || f.index_offset != index_at - d->frame_start ||
         f.content_size != d->info.content_size || f.chunk_count != d->info.chunk_count)
         return cmz__fail(d->err, CMZ_ERR_CORRUPT, CMZ_NO_POSITION, footer_at,
                          "the frame footer at offset %llu does not match the frame",
@@ -300,11 +294,9 @@ static cmz_status check_tail(decoder *d, uint64_t index_at) {
 static cmz_status decode_frame(decoder *d) {
     uint8_t header[CMZ_HEADER_SIZE];
     memcpy(header, cmz__frame_magic, 8);
-    cmz_status st = take(d, header + 8, CMZ_HEADER_SIZE - 8, "the frame header",
-                         CMZ_NO_POSITION);
+    cmz_status st = take(d, header + 8, CMZ_HEADER_SIZE - 8, "the frame header", CMZ_NO_POSITION);
     if (st != CMZ_OK) return st;
-    if ((st = cmz__header_parse(header, d->frame_start, &d->params, d->err)) != CMZ_OK)
-        return st;
+    if ((st = cmz__header_parse(header, d->frame_start, &d->params, d->err)) != CMZ_OK) return st;
     d->codec = cmz_codec_by_id(d->params.codec);
     memset(&d->info, 0, sizeof d->info);
     cmz__info_from_params(&d->info, &d->params);
@@ -349,8 +341,7 @@ static cmz_status decode_frame(decoder *d) {
         if ((st = write_chunk(d, s)) != CMZ_OK) break;
         cmz__oq_pop(q);
         if (cmz__interrupted(p->interrupt))
-            st = cmz__fail(d->err, CMZ_ERR_INTERRUPTED, CMZ_NO_POSITION, d->in_pos,
-                           "interrupted");
+            st = cmz__fail(d->err, CMZ_ERR_INTERRUPTED, CMZ_NO_POSITION, d->in_pos, "interrupted");
     }
     cmz__oq_drain(q);
     if (st != CMZ_OK) return st;
@@ -376,16 +367,16 @@ cmz_status cmz_decompress_stream(cmz_dctx *dctx, const cmz_input *in, const cmz_
         d.frame_start = d.in_pos;
         int64_t r = cmz__read_full(in, magic, sizeof magic, dctx->params.interrupt);
         if (r < 0) {
-            st = cmz__fail(err, errno == EINTR ? CMZ_ERR_INTERRUPTED : CMZ_ERR_IO,
-                           CMZ_NO_POSITION, d.in_pos, "reading the input at offset %llu: %s",
+            st = cmz__fail(err, errno == EINTR ? CMZ_ERR_INTERRUPTED : CMZ_ERR_IO, CMZ_NO_POSITION,
+                           d.in_pos, "reading the input at offset %llu: %s",
                            (unsigned long long)d.in_pos, strerror(errno));
             break;
         }
         if (r == 0 && frames > 0) break; /* clean end after one or more frames */
         d.in_pos += (uint64_t)r;
         if (r < (int64_t)sizeof magic || memcmp(magic, cmz__frame_magic, 8) != 0) {
-            if (frames == 0 && r < (int64_t)sizeof magic && memcmp(magic, cmz__frame_magic,
-                                                                  (size_t)r) == 0)
+            if (frames == 0 && r < (int64_t)sizeof magic &&
+                memcmp(magic, cmz__frame_magic, (size_t)r) == 0)
                 st = cmz__fail(err, CMZ_ERR_TRUNCATED, CMZ_NO_POSITION, d.frame_start,
                                "the input ends at offset %llu, inside the frame header",
                                (unsigned long long)d.in_pos);

@@ -33,16 +33,15 @@ void cmz__choose_filter(const cmz_codec *codec, const cmz_params *p, cmz__worker
     const unsigned *ts = p->typesize ? sizes : default_sizes;
     size_t nts = p->typesize ? 1 : 2;
     size_t best = SIZE_MAX, got;
-    if (cmz_codec_compress(cc, p->level, w->record.p, cap, sample, sample_size,
-                           &got) == CMZ_OK)
+    if (cmz_codec_compress(cc, p->level, w->record.p, cap, sample, sample_size, &got) == CMZ_OK)
         best = got;
     for (size_t t = 0; t < nts; t++)
         for (size_t f = 0; f < sizeof filters / sizeof filters[0]; f++) {
             size_t filtered;
             if (cmz_filter_forward(filters[f], ts[t], sample, sample_size, w->filter.buf,
                                    w->filter.cap, &filtered) != CMZ_OK ||
-                cmz_codec_compress(cc, p->level, w->record.p, cap, w->filter.buf,
-                                   filtered, &got) != CMZ_OK ||
+                cmz_codec_compress(cc, p->level, w->record.p, cap, w->filter.buf, filtered, &got) !=
+                    CMZ_OK ||
                 got >= best)
                 continue;
             best = got;

@@ -64,13 +64,12 @@ typedef struct cmz__ordered_queue {
     cmz__pool *pool;
     cmz__ordered_job **ring; /* jobs in flight: ring[head % capacity .. tail % capacity) */
     unsigned capacity;
-    uint64_t head, tail; /* sequence numbers: the oldest job in flight, the next to submit */
+    uint64_t head, tail;  /* sequence numbers: the oldest job in flight, the next to submit */
     atomic_int cancelled; /* written under the monitor: jobs not yet started do not run */
 } cmz__ordered_queue;
 
 /* capacity >= 1. Fails (CMZ_ERR_NOMEM, CMZ_ERR_THREAD) with nothing to destroy. */
-cmz_status cmz__oq_init(cmz__ordered_queue *q, cmz__pool *pool, unsigned capacity,
-                        cmz_error *err);
+cmz_status cmz__oq_init(cmz__ordered_queue *q, cmz__pool *pool, unsigned capacity, cmz_error *err);
 /* Nothing may be in flight (cmz__oq_drain first). */
 void cmz__oq_destroy(cmz__ordered_queue *q);
 static inline unsigned cmz__oq_in_flight(const cmz__ordered_queue *q) {
@@ -115,7 +114,7 @@ void cmz__oq_drain(cmz__ordered_queue *q);
 typedef struct {
     cmz_codec_ctx *codec[CMZ_CODEC_ID_MAX + 1];
     cmz__hbuf record; /* random access: a chunk record read from a non-memory source */
-    uint8_t *raw_buf;    /* random access: a chunk decoded only partly into the caller's range */
+    uint8_t *raw_buf; /* random access: a chunk decoded only partly into the caller's range */
     size_t raw_cap;
     cmz__scratch filter; /* filtered bytes on their way into or out of the codec */
 } cmz__worker;
@@ -160,13 +159,12 @@ struct cmz_frame_reader {
 
 /* Reads chunk i's record (from memory or with pread into w's record buffer), checks it
  * against its index entry and decodes the whole chunk (entries[i].raw_size bytes) into dst. */
-cmz_status cmz__reader_decode_chunk(cmz_frame_reader *r, cmz__worker *w, uint64_t i,
-                                    uint8_t *dst, cmz_error *e);
+cmz_status cmz__reader_decode_chunk(cmz_frame_reader *r, cmz__worker *w, uint64_t i, uint8_t *dst,
+                                    cmz_error *e);
 /* CMZ_ERR_RANGE unless [offset, offset+length) lies inside the content. */
-cmz_status cmz__reader_check_range(const cmz_frame_reader *r, uint64_t offset,
-                                   uint64_t length, cmz_error *err);
+cmz_status cmz__reader_check_range(const cmz_frame_reader *r, uint64_t offset, uint64_t length,
+                                   cmz_error *err);
 /* The CMZ_ERR_LIMIT failure when not even one chunk fits the memory limit. */
 cmz_status cmz__reader_over_limit(const cmz_frame_reader *r, cmz_error *err);
-
 
 #endif

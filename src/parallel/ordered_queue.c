@@ -4,8 +4,7 @@
 
 #include <assert.h>
 
-cmz_status cmz__oq_init(cmz__ordered_queue *q, cmz__pool *pool, unsigned capacity,
-                        cmz_error *err) {
+cmz_status cmz__oq_init(cmz__ordered_queue *q, cmz__pool *pool, unsigned capacity, cmz_error *err) {
     assert(pool && capacity >= 1);
     memset(q, 0, sizeof *q);
     atomic_init(&q->cancelled, 0);

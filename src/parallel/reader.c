@@ -55,14 +55,13 @@ void cmz_dctx_free(cmz_dctx *dctx) {
     cmz__free(dctx);
 }
 
-cmz_status cmz_frame_reader_open(cmz_dctx *dctx, const cmz_source *src,
-                                 cmz_frame_reader **reader, cmz_error *err) {
+cmz_status cmz_frame_reader_open(cmz_dctx *dctx, const cmz_source *src, cmz_frame_reader **reader,
+                                 cmz_error *err) {
     if (!dctx || !src || !src->pread || !reader)
         return cmz__error(err, CMZ_ERR_INVALID_ARG, "cmz_frame_reader_open: NULL argument");
     *reader = NULL;
     cmz_frame_reader *r = cmz__calloc(1, sizeof *r);
-    if (!r)
-        return cmz__error(err, CMZ_ERR_NOMEM, "no memory for a frame reader");
+    if (!r) return cmz__error(err, CMZ_ERR_NOMEM, "no memory for a frame reader");
     r->dctx = dctx;
     r->src = *src;
     cmz_status st = cmz__frame_index_load(src, dctx->params.memory_limit, &r->fi, err);
@@ -114,8 +113,8 @@ static void record_failure(range_read *rr, uint64_t chunk, cmz_status st, const 
     atomic_store(&rr->stop, 1);
 }
 
-cmz_status cmz__reader_decode_chunk(cmz_frame_reader *r, cmz__worker *w, uint64_t i,
-                                    uint8_t *dst, cmz_error *e) {
+cmz_status cmz__reader_decode_chunk(cmz_frame_reader *r, cmz__worker *w, uint64_t i, uint8_t *dst,
+                                    cmz_error *e) {
     const cmz__index_entry *entry = &r->fi.entries[i];
     uint64_t at = r->fi.frame_start + entry->record_offset;
     size_t record_size = CMZ_CHUNK_HEADER_SIZE + (size_t)entry->payload_size;
@@ -134,9 +133,8 @@ cmz_status cmz__reader_decode_chunk(cmz_frame_reader *r, cmz__worker *w, uint64_
             return cmz__fail(e, CMZ_ERR_IO, i, at, "reading chunk %llu at offset %llu: %s",
                              (unsigned long long)i, (unsigned long long)at, strerror(errno));
         if ((size_t)got != record_size)
-            return cmz__fail(e, CMZ_ERR_TRUNCATED, i, at,
-                             "chunk %llu at offset %llu is cut short", (unsigned long long)i,
-                             (unsigned long long)at);
+            return cmz__fail(e, CMZ_ERR_TRUNCATED, i, at, "chunk %llu at offset %llu is cut short",
+                             (unsigned long long)i, (unsigned long long)at);
         record = w->record.p;
     }
     cmz__chunk_header h;
@@ -153,8 +151,8 @@ cmz_status cmz__reader_decode_chunk(cmz_frame_reader *r, cmz__worker *w, uint64_
                          (unsigned long long)at, (unsigned long long)i);
     cmz_codec_ctx *c = cmz__worker_codec(w, r->codec);
     if (!c) return cmz__fail(e, CMZ_ERR_NOMEM, i, at, "no memory for a codec context");
-    return cmz__chunk_decode(c, &r->fi.params, &w->filter, &h, record + CMZ_CHUNK_HEADER_SIZE,
-                             dst, at, e);
+    return cmz__chunk_decode(c, &r->fi.params, &w->filter, &h, record + CMZ_CHUNK_HEADER_SIZE, dst,
+                             at, e);
 }
 
 /* Chunk i into the caller's range: straight into dst when the range covers the whole chunk,
@@ -185,8 +183,7 @@ static void range_work(range_read *rr, unsigned worker) {
         cmz_error e;
         cmz_error_clear(&e);
         cmz_status st = cmz__interrupted(p->interrupt)
-                            ? cmz__fail(&e, CMZ_ERR_INTERRUPTED, i, CMZ_NO_POSITION,
-                                        "interrupted")
+                            ? cmz__fail(&e, CMZ_ERR_INTERRUPTED, i, CMZ_NO_POSITION, "interrupted")
                             : decode_one(rr, w, i, &e);
         if (st != CMZ_OK) record_failure(rr, i, st, &e);
     }
@@ -196,8 +193,8 @@ static void range_job_fn(cmz__ordered_job *job, unsigned worker) {
     range_work(((range_job *)job)->rr, worker);
 }
 
-cmz_status cmz__reader_check_range(const cmz_frame_reader *r, uint64_t offset,
-                                   uint64_t length, cmz_error *err) {
+cmz_status cmz__reader_check_range(const cmz_frame_reader *r, uint64_t offset, uint64_t length,
+                                   cmz_error *err) {
     uint64_t size = r->fi.content_size;
     if (offset > size || length > size - offset)
         return cmz__fail(err, CMZ_ERR_RANGE, CMZ_NO_POSITION, offset,
@@ -216,8 +213,8 @@ cmz_status cmz__reader_over_limit(const cmz_frame_reader *r, cmz_error *err) {
                      (unsigned long long)r->dctx->params.memory_limit);
 }
 
-cmz_status cmz_frame_reader_read(cmz_frame_reader *r, uint64_t offset, size_t length,
-                                 void *dst, cmz_error *err) {
+cmz_status cmz_frame_reader_read(cmz_frame_reader *r, uint64_t offset, size_t length, void *dst,
+                                 cmz_error *err) {
     if (!r || (!dst && length))
         return cmz__error(err, CMZ_ERR_INVALID_ARG, "cmz_frame_reader_read: NULL argument");
     cmz_status st = cmz__reader_check_range(r, offset, length, err);
@@ -283,8 +280,7 @@ cmz_status cmz_decompress(cmz_dctx *dctx, void *dst, size_t dst_capacity, size_t
                        "%llu bytes before the frame: one-shot decompression takes one frame "
                        "(use the streaming decoder for concatenated frames)",
                        (unsigned long long)r->fi.frame_start);
-    else
-        st = cmz_frame_reader_read(r, 0, (size_t)size, dst, err);
+    else st = cmz_frame_reader_read(r, 0, (size_t)size, dst, err);
     if (st == CMZ_OK) *dst_size = (size_t)size;
     cmz_frame_reader_close(r);
     return st;

@@ -39,7 +39,7 @@ struct ahead {
     ahead_slot *slots;        /* slot k belongs to decoder k % ndecoders */
     unsigned nslots;
     unsigned ndecoders;
-    int caller_decodes; /* decoder 0 is the calling thread (its chunks wait for it) */
+    int caller_decodes;    /* decoder 0 is the calling thread (its chunks wait for it) */
     unsigned next_decoder; /* the decoder the next chunk is offered to first */
     uint64_t next_submit;  /* next chunk to start; chunks in flight: the queue's */
     uint64_t last;         /* last chunk of the range */
@@ -59,12 +59,12 @@ static void decode_job(cmz__ordered_job *job, unsigned worker) {
     const cmz__index_entry *entry = &r->fi.entries[s->chunk];
     cmz_error_clear(&s->err);
     if (cmz__hbuf_grow(&s->raw, entry->raw_size ? entry->raw_size : 1, 0))
-        s->status = cmz__fail(&s->err, CMZ_ERR_NOMEM, s->chunk,
-                              r->fi.frame_start + entry->record_offset,
-                              "no memory to decode chunk %llu", (unsigned long long)s->chunk);
+        s->status =
+            cmz__fail(&s->err, CMZ_ERR_NOMEM, s->chunk, r->fi.frame_start + entry->record_offset,
+                      "no memory to decode chunk %llu", (unsigned long long)s->chunk);
     else
-        s->status = cmz__reader_decode_chunk(r, &r->dctx->workers[worker], s->chunk, s->raw.p,
-                                             &s->err);
+        s->status =
+            cmz__reader_decode_chunk(r, &r->dctx->workers[worker], s->chunk, s->raw.p, &s->err);
 }
 
 /* Starts chunks while the queue has room: each goes to the next decoder in turn with a slot
@@ -123,8 +123,7 @@ static cmz_status write_chunk(ahead *a, const ahead_slot *s, uint64_t offset, ui
     uint64_t chunk_start = i * (uint64_t)r->fi.params.chunk_size;
     uint64_t from = offset > chunk_start ? offset : chunk_start;
     uint64_t to = end < chunk_start + e->raw_size ? end : chunk_start + e->raw_size;
-    if (out->write(out->opaque, s->raw.p + (from - chunk_start),
-                   (size_t)(to - from)))
+    if (out->write(out->opaque, s->raw.p + (from - chunk_start), (size_t)(to - from)))
         return cmz__fail(err, CMZ_ERR_IO, i, CMZ_NO_POSITION,
                          "writing the output at offset %llu: %s", (unsigned long long)*written,
                          strerror(errno));

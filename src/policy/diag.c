@@ -48,10 +48,8 @@ size_t cmz_diag_format(const cmz_diag *diag, char *buf, size_t cap) {
     const char *file = diag->file ? diag->file : "";
     const char *kind = diag->severity == CMZ_DIAG_WARNING ? "warning: " : "";
     int n;
-    if (!file[0])
-        n = snprintf(buf, cap, "%s%s", kind, diag->message);
-    else if (diag->line == 0)
-        n = snprintf(buf, cap, "%s: %s%s", file, kind, diag->message);
+    if (!file[0]) n = snprintf(buf, cap, "%s%s", kind, diag->message);
+    else if (diag->line == 0) n = snprintf(buf, cap, "%s: %s%s", file, kind, diag->message);
     else
         n = snprintf(buf, cap, "%s:%u:%u: %s%s", file, diag->line, diag->column, kind,
                      diag->message);
@@ -78,8 +76,8 @@ void cmz__diag_sink_init(cmz__diag_sink *r, cmz_diags *diags, const char *file) 
     r->absent_codecs = 0;
 }
 
-static void store(cmz__diag_sink *r, cmz_diag_severity severity, unsigned line,
-                  unsigned column, const char *fmt, va_list ap) {
+static void store(cmz__diag_sink *r, cmz_diag_severity severity, unsigned line, unsigned column,
+                  const char *fmt, va_list ap) {
     cmz_diags *d = r->diags;
     if (!d) return;
     const char *file = d->count < CMZ_DIAGS_MAX ? intern(d, r->file) : NULL;
@@ -116,9 +114,9 @@ void cmz__diags_sort_from(cmz_diags *d, size_t start) {
     for (size_t i = start + 1; i < d->count; i++) {
         cmz_diag item = d->items[i];
         size_t j = i;
-        while (j > start && (d->items[j - 1].line > item.line ||
-                             (d->items[j - 1].line == item.line &&
-                              d->items[j - 1].column > item.column))) {
+        while (j > start &&
+               (d->items[j - 1].line > item.line ||
+                (d->items[j - 1].line == item.line && d->items[j - 1].column > item.column))) {
             d->items[j] = d->items[j - 1];
             j--;
         }

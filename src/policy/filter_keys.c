@@ -8,8 +8,8 @@
 #include <strings.h>
 
 /* Every name a policy accepts, in the order messages list them. */
-static const char *const filter_names[] = {"none", "shuffle", "bitshuffle", "delta", "planes",
-                                           "auto"};
+static const char *const filter_names[] = {"none",  "shuffle", "bitshuffle",
+                                           "delta", "planes",  "auto"};
 #define FILTER_NAMES (sizeof filter_names / sizeof filter_names[0])
 
 const char *cmz__policy_filter_name(int filter) {
@@ -47,8 +47,8 @@ bool cmz__policy_parse_filter(const char *s, const cmz__value *v, cmz__diag_sink
 }
 
 bool cmz__policy_parse_typesize(const cmz__value *v, cmz__diag_sink *r, unsigned *out) {
-    const cmz__number_rule rule = {"typesize", "1, 2, 4 or 8 (0 with filter auto)", 0, 8, 0,
-                                   false, false, NULL, NULL};
+    const cmz__number_rule rule = {
+        "typesize", "1, 2, 4 or 8 (0 with filter auto)", 0, 8, 0, false, false, NULL, NULL};
     int64_t n;
     if (!cmz__parse_number(v, &rule, r, &n)) return false;
     if (n != 0 && !cmz__element_size_ok((unsigned)n)) {
@@ -94,6 +94,6 @@ bool cmz__policy_check_filter(cmz_policy_entry *e, const cmz__value *f, const cm
                         e->typesize, name,
                         e->filter == CMZ_FILTER_NONE   ? "1"
                         : e->filter == CMZ_FILTER_AUTO ? "2, 4 or 8 (leave it out to try 2 and 4)"
-                                                   : "2, 4 or 8");
+                                                       : "2, 4 or 8");
     return false;
 }

@@ -9,16 +9,11 @@
 
 const char *cmz_policy_source_name(cmz_policy_source source) {
     switch (source) {
-    case CMZ_POLICY_SOURCE_ARGUMENT:
-        return "--config";
-    case CMZ_POLICY_SOURCE_ENV:
-        return "CMZ_CONFIG";
-    case CMZ_POLICY_SOURCE_PROJECT:
-        return "project";
-    case CMZ_POLICY_SOURCE_USER:
-        return "user";
-    case CMZ_POLICY_SOURCE_BUILTIN:
-        return "built-in";
+    case CMZ_POLICY_SOURCE_ARGUMENT: return "--config";
+    case CMZ_POLICY_SOURCE_ENV: return "CMZ_CONFIG";
+    case CMZ_POLICY_SOURCE_PROJECT: return "project";
+    case CMZ_POLICY_SOURCE_USER: return "user";
+    case CMZ_POLICY_SOURCE_BUILTIN: return "built-in";
     }
     return "unknown";
 }
@@ -33,17 +28,13 @@ static bool is_file(const char *path) {
 static bool user_path(char *buf, size_t cap) {
     const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
     int n;
-    if (xdg && xdg[0] == '/')
-        n = snprintf(buf, cap, "%s/" CMZ_POLICY_USER_PATH, xdg);
-    else if (home && home[0])
-        n = snprintf(buf, cap, "%s/.config/" CMZ_POLICY_USER_PATH, home);
-    else
-        n = snprintf(buf, cap, "%s", "");
+    if (xdg && xdg[0] == '/') n = snprintf(buf, cap, "%s/" CMZ_POLICY_USER_PATH, xdg);
+    else if (home && home[0]) n = snprintf(buf, cap, "%s/.config/" CMZ_POLICY_USER_PATH, home);
+    else n = snprintf(buf, cap, "%s", "");
     return n >= 0 && (size_t)n < cap;
 }
 
-static cmz_status choose(cmz_policy_location *loc, cmz_policy_source source,
-                         const char *path) {
+static cmz_status choose(cmz_policy_location *loc, cmz_policy_source source, const char *path) {
     int n = snprintf(loc->path, sizeof loc->path, "%s", path);
     if (n < 0 || (size_t)n >= sizeof loc->path) return CMZ_ERR_INVALID_ARG;
     loc->source = source;

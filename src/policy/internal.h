@@ -92,8 +92,8 @@ enum { CMZ__TAKES_STR = 1, CMZ__TAKES_INT = 2, CMZ__TAKES_FLOAT = 4, CMZ__TAKES_
 /* Whether v may be the value of key `name`, which takes `takes` (`expected`: what it must be,
  * for messages): a scalar, not null, and plain or of a type the key takes. Reports and returns
  * false otherwise. */
-bool cmz__value_check(const cmz__value *v, const char *name, const char *expected,
-                      unsigned takes, cmz__diag_sink *r);
+bool cmz__value_check(const cmz__value *v, const char *name, const char *expected, unsigned takes,
+                      cmz__diag_sink *r);
 
 /* How a key's number is written and its range. */
 typedef struct {
@@ -174,8 +174,8 @@ cmz_status cmz__load_yaml_string(const char *text, size_t size, const char *name
                                  cmz__yaml_text_parser parse, void *out, cmz_diags *diags);
 /* The same from a file read whole (pipes too); an unreadable file or one over
  * CMZ__YAML_MAX_SIZE ("... not <not_what>") is reported. CMZ_ERR_IO, CMZ_ERR_NOMEM too. */
-cmz_status cmz__load_yaml_file(const char *path, const char *not_what,
-                               cmz__yaml_text_parser parse, void *out, cmz_diags *diags);
+cmz_status cmz__load_yaml_file(const char *path, const char *not_what, cmz__yaml_text_parser parse,
+                               void *out, cmz_diags *diags);
 
 /* The largest policy or release rules text, from a file or a string: real ones are a few
  * kilobytes; the bound keeps a wrong path (a disk image, /dev/zero) from being read whole and

@@ -63,8 +63,8 @@ static cmz_status read_yaml_file(const char *path, const char *not_what, cmz__di
     return CMZ_OK;
 }
 
-cmz_status cmz__load_yaml_file(const char *path, const char *not_what,
-                               cmz__yaml_text_parser parse, void *out, cmz_diags *diags) {
+cmz_status cmz__load_yaml_file(const char *path, const char *not_what, cmz__yaml_text_parser parse,
+                               void *out, cmz_diags *diags) {
     cmz__diag_sink r;
     cmz__diag_sink_init(&r, diags, path);
     char *text;
@@ -83,8 +83,8 @@ static cmz_status parse_policy(const char *text, size_t size, cmz__diag_sink *r,
     return cmz__policy_parse(text, size, r, out);
 }
 
-cmz_status cmz_policy_load_string(const char *text, size_t size, const char *name,
-                                  cmz_policy **out, cmz_diags *diags) {
+cmz_status cmz_policy_load_string(const char *text, size_t size, const char *name, cmz_policy **out,
+                                  cmz_diags *diags) {
     if (out) *out = NULL;
     if (!out || (!text && size)) return CMZ_ERR_INVALID_ARG;
     return cmz__load_yaml_string(text, size, name, parse_policy, out, diags);

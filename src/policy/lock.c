@@ -26,8 +26,7 @@ cmz_status cmz_policy_lock_file(const char *path, cmz_policy_lock **out, cmz_err
     if (st != CMZ_OK) return st;
     snprintf(lock_path, sizeof lock_path, "%s.lock", target);
     cmz_policy_lock *lock = cmz__calloc(1, sizeof *lock);
-    if (!lock)
-        return cmz__error(err, CMZ_ERR_NOMEM, "out of memory locking '%s'", path);
+    if (!lock) return cmz__error(err, CMZ_ERR_NOMEM, "out of memory locking '%s'", path);
     /* Read-only: flock needs no write access, so every user who may change a shared policy
      * can lock it whoever created the lock file (0666 minus that user's umask). A symbolic
      * link in its place is refused rather than followed: creating the lock must not create a
@@ -39,8 +38,8 @@ cmz_status cmz_policy_lock_file(const char *path, cmz_policy_lock **out, cmz_err
     if (e) {
         if (lock->fd >= 0) close(lock->fd);
         cmz__free(lock);
-        return cmz__error(err, CMZ_ERR_IO,
-                          "cannot lock '%s' (with '%s'): %s", path, lock_path, strerror(e));
+        return cmz__error(err, CMZ_ERR_IO, "cannot lock '%s' (with '%s'): %s", path, lock_path,
+                          strerror(e));
     }
     *out = lock;
     return CMZ_OK;

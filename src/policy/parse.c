@@ -24,12 +24,12 @@ typedef struct {
     bool have_default; /* a type named 'default' was read */
 } walker;
 
-
 /* One type's mapping -> *e. The type's key node is where missing keys are reported. */
 static bool parse_entry(walker *w, const yaml_node_t *type_node, const yaml_node_t *n,
                         cmz_policy_entry *e) {
     size_t before = w->r->errors;
-    unsigned tline = cmz__yaml_line(type_node->start_mark), tcol = cmz__yaml_column(type_node->start_mark);
+    unsigned tline = cmz__yaml_line(type_node->start_mark),
+             tcol = cmz__yaml_column(type_node->start_mark);
     if (n->type != YAML_MAPPING_NODE) {
         if (cmz__yaml_empty_scalar(n))
             cmz__diag_error(w->r, tline, tcol,
@@ -85,13 +85,13 @@ static bool parse_entry(walker *w, const yaml_node_t *type_node, const yaml_node
                         strchr(missing, ',') ? "keys" : "key", missing);
     if (valid[CMZ__KEY_ALGORITHM] && valid[CMZ__KEY_LEVEL]) {
         const yaml_node_t *ln = seen[CMZ__KEY_LEVEL];
-        cmz__policy_check_level(e, cmz__yaml_line(ln->start_mark), cmz__yaml_column(ln->start_mark), w->r);
+        cmz__policy_check_level(e, cmz__yaml_line(ln->start_mark), cmz__yaml_column(ln->start_mark),
+                                w->r);
     }
     if (valid[CMZ__KEY_ALGORITHM])
         cmz__policy_check_codec(e, values[CMZ__KEY_ALGORITHM].line,
                                 values[CMZ__KEY_ALGORITHM].column, w->r);
-    bool has_filter = seen[CMZ__KEY_FILTER] != NULL,
-         has_typesize = seen[CMZ__KEY_TYPESIZE] != NULL;
+    bool has_filter = seen[CMZ__KEY_FILTER] != NULL, has_typesize = seen[CMZ__KEY_TYPESIZE] != NULL;
     if ((has_filter || has_typesize) && (!has_filter || valid[CMZ__KEY_FILTER]) &&
         (!has_typesize || valid[CMZ__KEY_TYPESIZE]))
         cmz__policy_check_filter(e, has_filter ? &values[CMZ__KEY_FILTER] : NULL,
@@ -120,7 +120,7 @@ static void parse_types(walker *w, const yaml_node_t *root_key, const yaml_node_
         const char *how = cmz__yaml_empty_scalar(n) ? "is empty" : "is not a mapping";
         cmz__diag_error(w->r, line, col,
                         ROOT_KEY " %s: it must map type names (at least 'default') to their "
-                        "settings",
+                                 "settings",
                         how);
         return;
     }

@@ -18,16 +18,13 @@
 static const cmz_policy_entry builtin[] = {
     {"model_weights", CMZ_CODEC_RANS, 0, MB(1), false, THRESHOLD_MB(50), CMZ_PRIORITY_LOW,
      CMZ_FILTER_PLANES, 4},
-    {"subtitle", CMZ_CODEC_LZ4, 0, KB(512), true, THRESHOLD_MB(1), CMZ_PRIORITY_HIGH,
-     NO_FILTER},
+    {"subtitle", CMZ_CODEC_LZ4, 0, KB(512), true, THRESHOLD_MB(1), CMZ_PRIORITY_HIGH, NO_FILTER},
     {"intermediate_cache", CMZ_CODEC_LZ4, 1, MB(4), true, THRESHOLD_MB(5), CMZ_PRIORITY_MEDIUM,
      NO_FILTER},
     {"attention_cache", CMZ_CODEC_ZSTD, 1, MB(2), true, THRESHOLD_MB(10), CMZ_PRIORITY_MEDIUM,
      CMZ_FILTER_PLANES, 2},
-    {"file_cache", CMZ_CODEC_ZSTD, 3, MB(8), true, THRESHOLD_MB(20), CMZ_PRIORITY_LOW,
-     NO_FILTER},
-    {"temp_buffers", CMZ_CODEC_LZ4, 0, MB(1), true, THRESHOLD_MB(5), CMZ_PRIORITY_HIGH,
-     NO_FILTER},
+    {"file_cache", CMZ_CODEC_ZSTD, 3, MB(8), true, THRESHOLD_MB(20), CMZ_PRIORITY_LOW, NO_FILTER},
+    {"temp_buffers", CMZ_CODEC_LZ4, 0, MB(1), true, THRESHOLD_MB(5), CMZ_PRIORITY_HIGH, NO_FILTER},
     {"log_data", CMZ_CODEC_GZIP, 6, MB(10), true, THRESHOLD_MB(2), CMZ_PRIORITY_LOW, NO_FILTER},
     {"default", CMZ_CODEC_GZIP, 6, MB(4), false, THRESHOLD_MB(10), CMZ_PRIORITY_LOW, NO_FILTER},
 };
@@ -95,8 +92,8 @@ void cmz_policy_free(cmz_policy *p) {
 static bool entry_equal(const cmz_policy_entry *a, const cmz_policy_entry *b) {
     return strcmp(a->type, b->type) == 0 && a->codec == b->codec && a->level == b->level &&
            a->chunk_size == b->chunk_size && a->auto_compress == b->auto_compress &&
-           a->threshold == b->threshold && a->priority == b->priority &&
-           a->filter == b->filter && a->typesize == b->typesize;
+           a->threshold == b->threshold && a->priority == b->priority && a->filter == b->filter &&
+           a->typesize == b->typesize;
 }
 
 bool cmz_policy_equal(const cmz_policy *a, const cmz_policy *b) {
@@ -147,8 +144,8 @@ cmz_status cmz_policy_apply(const cmz_policy *p, const char *type, cmz_params *p
 
 /* Applies settings to *e, reporting every bad one; then checks the level against the
  * (possibly new) codec, and the filter and typesize together when either was given. */
-static bool apply_settings(cmz_policy_entry *e, const cmz_policy_setting *settings,
-                           size_t count, cmz__diag_sink *r) {
+static bool apply_settings(cmz_policy_entry *e, const cmz_policy_setting *settings, size_t count,
+                           cmz__diag_sink *r) {
     size_t before = r->errors;
     bool level_checkable = true, filter_checkable = true;
     cmz__value given[CMZ__KEY_COUNT];
@@ -179,8 +176,7 @@ static bool apply_settings(cmz_policy_entry *e, const cmz_policy_setting *settin
         cmz__diag_error(r, 0, 0, "%s", err.message);
         level_checkable = filter_checkable = false;
     }
-    if (level_checkable && cmz__policy_check_level(e, 0, 0, r))
-        cmz__policy_check_codec(e, 0, 0, r);
+    if (level_checkable && cmz__policy_check_level(e, 0, 0, r)) cmz__policy_check_codec(e, 0, 0, r);
     /* A new algorithm is checked with the pair too: the planes codec's typesize (with no
      * filter) goes back to 1 when the codec changes to one that takes none. */
     if (filter_checkable &&
@@ -205,9 +201,8 @@ static cmz_status insert(cmz_policy *p, const cmz_policy_entry *e) {
     return CMZ_OK;
 }
 
-cmz_status cmz_policy_create(cmz_policy *p, const char *type,
-                             const cmz_policy_setting *settings, size_t count,
-                             cmz_diags *diags) {
+cmz_status cmz_policy_create(cmz_policy *p, const char *type, const cmz_policy_setting *settings,
+                             size_t count, cmz_diags *diags) {
     cmz__diag_sink r;
     cmz__diag_sink_init(&r, diags, "");
     if (!p || !type || (count && !settings)) return CMZ_ERR_INVALID_ARG;
@@ -225,9 +220,8 @@ cmz_status cmz_policy_create(cmz_policy *p, const char *type,
     return insert(p, &e);
 }
 
-cmz_status cmz_policy_update(cmz_policy *p, const char *type,
-                             const cmz_policy_setting *settings, size_t count,
-                             cmz_diags *diags) {
+cmz_status cmz_policy_update(cmz_policy *p, const char *type, const cmz_policy_setting *settings,
+                             size_t count, cmz_diags *diags) {
     cmz__diag_sink r;
     cmz__diag_sink_init(&r, diags, "");
     if (!p || !type || (count && !settings)) return CMZ_ERR_INVALID_ARG;
@@ -260,8 +254,9 @@ cmz_status cmz_policy_delete(cmz_policy *p, const char *type, cmz_diags *diags) 
     if (!p || !type) return CMZ_ERR_INVALID_ARG;
     char q[48];
     if (strcmp(type, "default") == 0) {
-        cmz__diag_error(&r, 0, 0, "type 'default' cannot be deleted: it is the fallback for "
-                              "every type the policy does not list");
+        cmz__diag_error(&r, 0, 0,
+                        "type 'default' cannot be deleted: it is the fallback for "
+                        "every type the policy does not list");
         return CMZ_ERR_INVALID_ARG;
     }
     size_t i = cmz__policy_find(p, type);

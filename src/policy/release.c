@@ -10,12 +10,9 @@
 /* The seed application's table; configs/releasable_resources.yaml is exactly its
  * cmz_release_rules_format (tested), so change the two together. */
 static const cmz_release_rule builtin[] = {
-    {"model_shards", 1, 300, 2, false},
-    {"render_cache", 2, 180, 0, true},
-    {"temp_buffers", 3, 30, 0, false},
-    {"audio_cache", 4, 120, 0, true},
-    {"model_weights_cache", 5, 600, 0, false},
-    {"subtitle_index", 6, 900, 0, false},
+    {"model_shards", 1, 300, 2, false},        {"render_cache", 2, 180, 0, true},
+    {"temp_buffers", 3, 30, 0, false},         {"audio_cache", 4, 120, 0, true},
+    {"model_weights_cache", 5, 600, 0, false}, {"subtitle_index", 6, 900, 0, false},
 };
 #define BUILTIN_COUNT (sizeof builtin / sizeof builtin[0])
 
@@ -65,16 +62,13 @@ void cmz_release_rules_free(cmz_release_rules *rules) {
     cmz__free(rules);
 }
 
-size_t cmz_release_rules_count(const cmz_release_rules *rules) {
-    return rules ? rules->count : 0;
-}
+size_t cmz_release_rules_count(const cmz_release_rules *rules) { return rules ? rules->count : 0; }
 
 const cmz_release_rule *cmz_release_rules_at(const cmz_release_rules *rules, size_t i) {
     return rules && i < rules->count ? &rules->rules[i] : NULL;
 }
 
-const cmz_release_rule *cmz_release_rules_get(const cmz_release_rules *rules,
-                                              const char *type) {
+const cmz_release_rule *cmz_release_rules_get(const cmz_release_rules *rules, const char *type) {
     if (!rules || !type) return NULL;
     size_t i = cmz__release_rules_find(rules, type);
     return i == SIZE_MAX ? NULL : &rules->rules[i];
@@ -85,8 +79,7 @@ bool cmz__release_check_rule(const cmz_release_rule *rule, cmz__diag_sink *r) {
     size_t before = r->errors;
     if (memchr(rule->type, '\0', sizeof rule->type) == NULL)
         cmz__diag_error(r, 0, 0, "type name is not NUL-terminated");
-    else
-        cmz__policy_check_type(rule->type, 0, 0, r);
+    else cmz__policy_check_type(rule->type, 0, 0, r);
     if (rule->priority < 1 || rule->priority > CMZ_RELEASE_PRIORITY_MAX)
         cmz__diag_error(r, 0, 0, "priority %u is out of range 1..%u (1 is released first)",
                         rule->priority, CMZ_RELEASE_PRIORITY_MAX);

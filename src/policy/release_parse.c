@@ -43,19 +43,18 @@ typedef struct {
     bool nomem;
 } walker;
 
-
 /* ---- values ---- */
 
 /* Every number is an integer in plain decimal (cmz__parse_number: an optional sign, digits;
  * no fraction, unit, leading zero, hex or '_'), so that a file means the same to every reader. */
-static bool parse_uint(int key, const cmz__value *v, unsigned min, unsigned max,
-                       cmz__diag_sink *r, unsigned *out) {
-    static const char *const range_note[CMZ__RKEY_COUNT] = {
-        " (1 is released first)", " seconds (one year)", "", ""};
+static bool parse_uint(int key, const cmz__value *v, unsigned min, unsigned max, cmz__diag_sink *r,
+                       unsigned *out) {
+    static const char *const range_note[CMZ__RKEY_COUNT] = {" (1 is released first)",
+                                                            " seconds (one year)", "", ""};
     char range[80];
     snprintf(range, sizeof range, "is out of range %u..%u%s", min, max, range_note[key]);
-    const cmz__number_rule rule = {cmz__release_keys[key], expected[key], min, max, 0, false,
-                                   false, range, range};
+    const cmz__number_rule rule = {
+        cmz__release_keys[key], expected[key], min, max, 0, false, false, range, range};
     int64_t n;
     if (!cmz__parse_number(v, &rule, r, &n)) return false;
     *out = (unsigned)n;
@@ -108,12 +107,12 @@ static int key_index(const char *name) {
 static bool parse_rule(walker *w, const yaml_node_t *type_node, const yaml_node_t *n,
                        cmz_release_rule *rule) {
     size_t before = w->r->errors;
-    unsigned tline = cmz__yaml_line(type_node->start_mark), tcol = cmz__yaml_column(type_node->start_mark);
+    unsigned tline = cmz__yaml_line(type_node->start_mark),
+             tcol = cmz__yaml_column(type_node->start_mark);
     if (n->type != YAML_MAPPING_NODE) {
         /* A rule key at the type level is a rule indented one level too little. */
-        const char *indent = key_index(rule->type) >= 0
-                                 ? " (is a key indented one level too little?)"
-                                 : "";
+        const char *indent =
+            key_index(rule->type) >= 0 ? " (is a key indented one level too little?)" : "";
         if (cmz__yaml_empty_scalar(n))
             cmz__diag_error(w->r, tline, tcol,
                             "type '%s' has no rule; it needs priority and max_retain_time%s",
@@ -180,19 +179,19 @@ static bool parse_type(void *ctx, const yaml_node_t *kn, const yaml_node_t *vn, 
 
 static void parse_types(walker *w, const yaml_node_t *root_key, const yaml_node_t *n) {
     if (n->type != YAML_MAPPING_NODE) {
-        unsigned line = cmz__yaml_line(root_key->start_mark), col = cmz__yaml_column(root_key->start_mark);
+        unsigned line = cmz__yaml_line(root_key->start_mark),
+                 col = cmz__yaml_column(root_key->start_mark);
         if (cmz__yaml_empty_scalar(n))
             cmz__diag_error(w->r, line, col,
                             ROOT_KEY " is empty: it must map type names to their rules (write "
-                            "'" ROOT_KEY ": {}' to release nothing)");
+                                     "'" ROOT_KEY ": {}' to release nothing)");
         else
             cmz__diag_error(w->r, line, col,
                             ROOT_KEY " must be a mapping of type names to their rules, got %s",
                             cmz__yaml_kind(n));
         return;
     }
-    if (!cmz__yaml_each_type(w->doc, w->r, n, MAX_TYPES, "a file", parse_type, w))
-        w->nomem = true;
+    if (!cmz__yaml_each_type(w->doc, w->r, n, MAX_TYPES, "a file", parse_type, w)) w->nomem = true;
 }
 
 static void parse_types_cb(void *ctx, yaml_document_t *doc, const yaml_node_t *root_key,
@@ -207,14 +206,14 @@ cmz_status cmz__release_parse(const char *text, size_t size, cmz__diag_sink *r,
     *out = NULL;
     walker w = {.r = r, .rules = cmz__release_rules_new(0)};
     if (!w.rules) return CMZ_ERR_NOMEM;
-    const cmz__yaml_root spec = {
-        ROOT_KEY,
-        "a release rules file",
-        "the releasable types and their rules",
-        "the release rules are empty: the file must start with '" ROOT_KEY ":'",
-        "release rules need 3",
-        parse_types_cb,
-        &w};
+    const cmz__yaml_root spec = {ROOT_KEY,
+                                 "a release rules file",
+                                 "the releasable types and their rules",
+                                 "the release rules are empty: the file must start with '" ROOT_KEY
+                                 ":'",
+                                 "release rules need 3",
+                                 parse_types_cb,
+                                 &w};
     if (cmz__yaml_load(text, size, r, &spec) != CMZ_OK) w.nomem = true;
     if (w.nomem || r->errors) {
         cmz_release_rules_free(w.rules);

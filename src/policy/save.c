@@ -102,8 +102,8 @@ cmz_status cmz_policy_format(const cmz_policy *p, char *buf, size_t cap, size_t 
             /* The optional keys only when set, so files without filters keep their bytes;
              * typesize 0 (auto's "try 2 and 4") is written by leaving it out. */
             if (k == CMZ__KEY_FILTER && e->filter == CMZ_FILTER_NONE) continue;
-            if (k == CMZ__KEY_TYPESIZE && (e->filter == CMZ_FILTER_NONE ? e->typesize == 1
-                                                                         : e->typesize == 0))
+            if (k == CMZ__KEY_TYPESIZE &&
+                (e->filter == CMZ_FILTER_NONE ? e->typesize == 1 : e->typesize == 0))
                 continue; /* with no filter, typesize > 1 is the planes codec's */
             char value[64];
             cmz_policy_format_value(e, cmz__policy_keys[k], value, sizeof value);
@@ -121,13 +121,11 @@ cmz_status cmz_policy_format(const cmz_policy *p, char *buf, size_t cap, size_t 
 /* ---- atomic save ---- */
 
 static cmz_status io_fail(cmz_error *err, const char *what, const char *path, int errnum) {
-    return cmz__error(err, CMZ_ERR_IO, "cannot %s '%s': %s",
-                      what, path, strerror(errnum));
+    return cmz__error(err, CMZ_ERR_IO, "cannot %s '%s': %s", what, path, strerror(errnum));
 }
 
 /* The temp file keeps the replaced file's permissions; a new file gets 0666 less the umask. */
-static cmz_status save_text(const char *target, const char *text, size_t size,
-                            cmz_error *err) {
+static cmz_status save_text(const char *target, const char *text, size_t size, cmz_error *err) {
     cmz_atomic_file *af;
     cmz_status st = cmz_atomic_file_open(target, 0666, CMZ_ATOMIC_FILE_KEEP_MODE, &af, err);
     if (st != CMZ_OK) return st;
@@ -164,8 +162,7 @@ cmz_status cmz_policy_save(const cmz_policy *p, const char *path, cmz_error *err
     size_t size = 0;
     cmz_policy_format(p, NULL, 0, &size);
     char *text = cmz__malloc(size + 1);
-    if (!text)
-        return cmz__error(err, CMZ_ERR_NOMEM, "out of memory formatting the policy");
+    if (!text) return cmz__error(err, CMZ_ERR_NOMEM, "out of memory formatting the policy");
     cmz_policy_format(p, text, size + 1, &size);
 
     /* Hold back the usual interrupts while the temp file exists: they are delivered after,

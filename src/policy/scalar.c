@@ -19,8 +19,8 @@ static bool is_null(const cmz__value *v) {
                                         strcmp(s, "Null") == 0 || strcmp(s, "NULL") == 0);
 }
 
-bool cmz__value_check(const cmz__value *v, const char *name, const char *expected,
-                      unsigned takes, cmz__diag_sink *r) {
+bool cmz__value_check(const cmz__value *v, const char *name, const char *expected, unsigned takes,
+                      cmz__diag_sink *r) {
     char q[48];
     if (!v->text) {
         cmz__diag_error(r, v->line, v->column, "%s must be %s, got %s", name, expected, v->kind);
@@ -31,8 +31,7 @@ bool cmz__value_check(const cmz__value *v, const char *name, const char *expecte
         return false;
     }
     switch (v->tag) {
-    case CMZ__TAG_PLAIN:
-        return true; /* read as the key wants it */
+    case CMZ__TAG_PLAIN: return true; /* read as the key wants it */
     case CMZ__TAG_QUOTED:
     case CMZ__TAG_STR:
         if (takes & CMZ__TAKES_STR) return true;
@@ -52,8 +51,7 @@ bool cmz__value_check(const cmz__value *v, const char *name, const char *expecte
                         expected, tag_names[v->tag]);
         return false;
     }
-    case CMZ__TAG_NULL:
-        break;
+    case CMZ__TAG_NULL: break;
     }
     assert(0 && "cannot happen: null values were refused above");
     return false;
@@ -66,9 +64,8 @@ bool cmz__value_check(const cmz__value *v, const char *name, const char *expecte
 static const struct {
     const char *unit;
     unsigned shift;
-} units[] = {{"B", 0},    {"K", 10},  {"KB", 10}, {"KiB", 10}, {"M", 20},  {"MB", 20},
-             {"MiB", 20}, {"G", 30},  {"GB", 30}, {"GiB", 30}, {"T", 40},  {"TB", 40},
-             {"TiB", 40}};
+} units[] = {{"B", 0},  {"K", 10},  {"KB", 10},  {"KiB", 10}, {"M", 20},  {"MB", 20}, {"MiB", 20},
+             {"G", 30}, {"GB", 30}, {"GiB", 30}, {"T", 40},   {"TB", 40}, {"TiB", 40}};
 
 /* Far above every range here; a longer number saturates at it, so it cannot wrap. */
 #define SATURATED ((uint64_t)1 << 62)

@@ -8,8 +8,8 @@
 #include <string.h>
 
 const char *const cmz__policy_keys[CMZ__KEY_COUNT] = {
-    "algorithm", "level", "chunk_size", "auto_compress", "threshold_mb", "priority",
-    "filter",    "typesize",
+    "algorithm",    "level",    "chunk_size", "auto_compress",
+    "threshold_mb", "priority", "filter",     "typesize",
 };
 
 /* What each key wants, for "must be ..." messages. */
@@ -59,14 +59,10 @@ static bool parse_chunk_size(const cmz__value *v, cmz__diag_sink *r, uint32_t *o
 }
 
 static void format_size(uint64_t n, char *buf, size_t cap) {
-    if (n && n % (1u << 30) == 0)
-        snprintf(buf, cap, "%" PRIu64 "GB", n >> 30);
-    else if (n && n % MIB == 0)
-        snprintf(buf, cap, "%" PRIu64 "MB", n >> 20);
-    else if (n && n % 1024 == 0)
-        snprintf(buf, cap, "%" PRIu64 "KB", n >> 10);
-    else
-        snprintf(buf, cap, "%" PRIu64, n);
+    if (n && n % (1u << 30) == 0) snprintf(buf, cap, "%" PRIu64 "GB", n >> 30);
+    else if (n && n % MIB == 0) snprintf(buf, cap, "%" PRIu64 "MB", n >> 20);
+    else if (n && n % 1024 == 0) snprintf(buf, cap, "%" PRIu64 "KB", n >> 10);
+    else snprintf(buf, cap, "%" PRIu64, n);
 }
 
 /* ---- threshold_mb: a plain decimal number of MiB, "5" or "0.5" ---- */
@@ -108,8 +104,9 @@ static void format_mb(uint64_t bytes, char *buf, size_t cap) {
 
 /* Any integer a codec could take; the codec's own range is checked with the entry's codec. */
 static bool parse_level(const cmz__value *v, cmz__diag_sink *r, int *out) {
-    const cmz__number_rule rule = {"level", expected[CMZ__KEY_LEVEL], -999999999, 999999999,
-                                   0, false, false, "is out of range", "is out of range"};
+    const cmz__number_rule rule = {
+        "level", expected[CMZ__KEY_LEVEL], -999999999,       999999999, 0, false,
+        false,   "is out of range",        "is out of range"};
     int64_t n;
     if (!cmz__parse_number(v, &rule, r, &n)) return false;
     *out = (int)n;
@@ -137,10 +134,8 @@ static bool parse_algorithm(const char *s, const cmz__value *v, cmz__diag_sink *
     size_t n = 0;
     for (int id = 0; id <= CMZ_CODEC_ID_MAX; id++) names[n++] = cmz__codec_known_name(id);
     const char *hint = err.status == CMZ_ERR_UNKNOWN_CODEC ? cmz__suggest(s, names, n) : NULL;
-    if (hint)
-        cmz__diag_error(r, v->line, v->column, "%s; did you mean '%s'?", err.message, hint);
-    else
-        cmz__diag_error(r, v->line, v->column, "%s", err.message);
+    if (hint) cmz__diag_error(r, v->line, v->column, "%s; did you mean '%s'?", err.message, hint);
+    else cmz__diag_error(r, v->line, v->column, "%s", err.message);
     return false;
 }
 
@@ -173,12 +168,9 @@ bool cmz__policy_set_key(cmz_policy_entry *e, int key, const cmz__value *v, cmz_
     char q[48];
     if (!cmz__value_check(v, cmz__policy_keys[key], expected[key], takes[key], r)) return false;
     switch (key) {
-    case CMZ__KEY_ALGORITHM:
-        return parse_algorithm(v->text, v, r, &e->codec);
-    case CMZ__KEY_LEVEL:
-        return parse_level(v, r, &e->level);
-    case CMZ__KEY_CHUNK_SIZE:
-        return parse_chunk_size(v, r, &e->chunk_size);
+    case CMZ__KEY_ALGORITHM: return parse_algorithm(v->text, v, r, &e->codec);
+    case CMZ__KEY_LEVEL: return parse_level(v, r, &e->level);
+    case CMZ__KEY_CHUNK_SIZE: return parse_chunk_size(v, r, &e->chunk_size);
     case CMZ__KEY_AUTO_COMPRESS:
         /* Strict on purpose: yes/no/on/off/1/0 are YAML 1.1 booleans in some readers and
          * strings in others; only true and false mean the same everywhere. */
@@ -189,14 +181,10 @@ bool cmz__policy_set_key(cmz_policy_entry *e, int key, const cmz__value *v, cmz_
         cmz__diag_error(r, v->line, v->column, "auto_compress must be true or false, got '%s'",
                         cmz__quote(v->text, q, sizeof q));
         return false;
-    case CMZ__KEY_THRESHOLD_MB:
-        return parse_threshold(v, r, &e->threshold);
-    case CMZ__KEY_PRIORITY:
-        return parse_priority(v->text, v, r, &e->priority);
-    case CMZ__KEY_FILTER:
-        return cmz__policy_parse_filter(v->text, v, r, &e->filter);
-    case CMZ__KEY_TYPESIZE:
-        return cmz__policy_parse_typesize(v, r, &e->typesize);
+    case CMZ__KEY_THRESHOLD_MB: return parse_threshold(v, r, &e->threshold);
+    case CMZ__KEY_PRIORITY: return parse_priority(v->text, v, r, &e->priority);
+    case CMZ__KEY_FILTER: return cmz__policy_parse_filter(v->text, v, r, &e->filter);
+    case CMZ__KEY_TYPESIZE: return cmz__policy_parse_typesize(v, r, &e->typesize);
     }
     return false;
 }
@@ -213,12 +201,10 @@ bool cmz__policy_check_level(const cmz_policy_entry *e, unsigned line, unsigned 
     cmz_error_clear(&err);
     /* CMZ_LEVEL_DEFAULT is an API sentinel, never a level a file may name. */
     if (e->level == CMZ_LEVEL_DEFAULT)
-        cmz__error(&err, CMZ_ERR_LEVEL_RANGE,
-                   "level %d is out of range for %s (valid: %d..%d)", e->level,
-                   cmz_codec_name(codec), cmz_codec_min_level(codec),
+        cmz__error(&err, CMZ_ERR_LEVEL_RANGE, "level %d is out of range for %s (valid: %d..%d)",
+                   e->level, cmz_codec_name(codec), cmz_codec_min_level(codec),
                    cmz_codec_max_level(codec));
-    else if (cmz_codec_check_level(codec, e->level, NULL, &err) == CMZ_OK)
-        return true;
+    else if (cmz_codec_check_level(codec, e->level, NULL, &err) == CMZ_OK) return true;
     else if (cmz_codec_min_level(codec) == cmz_codec_max_level(codec))
         /* "valid: 0..0" reads as a range to pick from; there is nothing to pick. */
         cmz__error(&err, CMZ_ERR_LEVEL_RANGE,
@@ -265,8 +251,7 @@ bool cmz__policy_check_entry(const cmz_policy_entry *e, cmz__diag_sink *r) {
     size_t before = r->errors;
     if (memchr(e->type, '\0', sizeof e->type) == NULL)
         cmz__diag_error(r, 0, 0, "type name is not NUL-terminated");
-    else
-        cmz__policy_check_type(e->type, 0, 0, r);
+    else cmz__policy_check_type(e->type, 0, 0, r);
     if (cmz__policy_check_level(e, 0, 0, r)) cmz__policy_check_codec(e, 0, 0, r);
     if (e->chunk_size < CMZ_CHUNK_SIZE_MIN || e->chunk_size > CMZ_CHUNK_SIZE_MAX)
         cmz__diag_error(r, 0, 0, "chunk_size %" PRIu32 " bytes is outside %u bytes..1GB",
@@ -284,8 +269,7 @@ bool cmz__policy_check_entry(const cmz_policy_entry *e, cmz__diag_sink *r) {
     return r->errors == before;
 }
 
-size_t cmz_policy_format_value(const cmz_policy_entry *e, const char *key, char *buf,
-                               size_t cap) {
+size_t cmz_policy_format_value(const cmz_policy_entry *e, const char *key, char *buf, size_t cap) {
     if (!e || !key) return 0;
     char tmp[64];
     switch (cmz__policy_key_index(key)) {
@@ -293,35 +277,22 @@ size_t cmz_policy_format_value(const cmz_policy_entry *e, const char *key, char 
         /* The name even when not compiled in: a saved file keeps what it said. */
         if (cmz__codec_known_name(e->codec))
             snprintf(tmp, sizeof tmp, "%s", cmz__codec_known_name(e->codec));
-        else
-            snprintf(tmp, sizeof tmp, "codec-%d", e->codec);
+        else snprintf(tmp, sizeof tmp, "codec-%d", e->codec);
         break;
-    case CMZ__KEY_LEVEL:
-        snprintf(tmp, sizeof tmp, "%d", e->level);
-        break;
-    case CMZ__KEY_CHUNK_SIZE:
-        format_size(e->chunk_size, tmp, sizeof tmp);
-        break;
+    case CMZ__KEY_LEVEL: snprintf(tmp, sizeof tmp, "%d", e->level); break;
+    case CMZ__KEY_CHUNK_SIZE: format_size(e->chunk_size, tmp, sizeof tmp); break;
     case CMZ__KEY_AUTO_COMPRESS:
         snprintf(tmp, sizeof tmp, "%s", e->auto_compress ? "true" : "false");
         break;
-    case CMZ__KEY_THRESHOLD_MB:
-        format_mb(e->threshold, tmp, sizeof tmp);
-        break;
-    case CMZ__KEY_PRIORITY:
-        snprintf(tmp, sizeof tmp, "%s", cmz_priority_name(e->priority));
-        break;
+    case CMZ__KEY_THRESHOLD_MB: format_mb(e->threshold, tmp, sizeof tmp); break;
+    case CMZ__KEY_PRIORITY: snprintf(tmp, sizeof tmp, "%s", cmz_priority_name(e->priority)); break;
     case CMZ__KEY_FILTER:
         if (cmz__policy_filter_name(e->filter))
             snprintf(tmp, sizeof tmp, "%s", cmz__policy_filter_name(e->filter));
-        else
-            snprintf(tmp, sizeof tmp, "filter-%d", e->filter);
+        else snprintf(tmp, sizeof tmp, "filter-%d", e->filter);
         break;
-    case CMZ__KEY_TYPESIZE:
-        snprintf(tmp, sizeof tmp, "%u", e->typesize);
-        break;
-    default:
-        return 0;
+    case CMZ__KEY_TYPESIZE: snprintf(tmp, sizeof tmp, "%u", e->typesize); break;
+    default: return 0;
     }
     int n = snprintf(buf, cap, "%s", tmp);
     return n < 0 ? 0 : (size_t)n;

@@ -36,8 +36,8 @@ typedef struct {
     const cmz__yaml_root *spec;
     const char *text;
     size_t size;
-    int open[MAX_DEPTH]; /* node ids of the collections being built, outermost first */
-    int key[MAX_DEPTH];  /* per open mapping: its key waiting for a value, 0 for none */
+    int open[MAX_DEPTH];      /* node ids of the collections being built, outermost first */
+    int key[MAX_DEPTH];       /* per open mapping: its key waiting for a value, 0 for none */
     size_t nodes[MAX_DEPTH];  /* per open collection: its subtree's nodes so far */
     anchor *named[MAX_DEPTH]; /* per open collection: its anchor, or NULL */
     int depth;
@@ -55,8 +55,7 @@ static const char *tag_display(const char *tag, char *buf, size_t cap) {
     char q[48];
     if (strncmp(tag, core_prefix, n) == 0)
         snprintf(buf, cap, "!!%s", cmz__quote(tag + n, q, sizeof q));
-    else
-        snprintf(buf, cap, "%s", cmz__quote(tag, q, sizeof q));
+    else snprintf(buf, cap, "%s", cmz__quote(tag, q, sizeof q));
     return buf;
 }
 
@@ -206,8 +205,8 @@ static bool open_collection(builder *b, const yaml_event_t *e) {
     int id = mapping ? yaml_document_add_mapping(&b->doc, NULL, e->data.mapping_start.style)
                      : yaml_document_add_sequence(&b->doc, NULL, e->data.sequence_start.style);
     anchor *named;
-    if (!placed(b, id, e, mapping ? e->data.mapping_start.anchor : e->data.sequence_start.anchor,
-                0, &named))
+    if (!placed(b, id, e, mapping ? e->data.mapping_start.anchor : e->data.sequence_start.anchor, 0,
+                &named))
         return false;
     b->key[b->depth] = 0;
     b->nodes[b->depth] = 1;
@@ -233,21 +232,16 @@ static bool build(builder *b, const yaml_event_t *e) {
         const char *tag = NULL;
         if (!scalar_tag(b, e, &tag)) return false;
         assert(e->data.scalar.length <= CMZ__YAML_MAX_SIZE); /* cmz__yaml_load checked */
-        int id = yaml_document_add_scalar(&b->doc, (const yaml_char_t *)tag,
-                                          e->data.scalar.value, (int)e->data.scalar.length,
-                                          e->data.scalar.style);
+        int id = yaml_document_add_scalar(&b->doc, (const yaml_char_t *)tag, e->data.scalar.value,
+                                          (int)e->data.scalar.length, e->data.scalar.style);
         count_nodes(b, 1);
         return placed(b, id, e, e->data.scalar.anchor, 1, NULL);
     }
     case YAML_SEQUENCE_START_EVENT:
-    case YAML_MAPPING_START_EVENT:
-        return open_collection(b, e);
+    case YAML_MAPPING_START_EVENT: return open_collection(b, e);
     case YAML_SEQUENCE_END_EVENT:
-    case YAML_MAPPING_END_EVENT:
-        close_collection(b, e);
-        return true;
-    case YAML_ALIAS_EVENT:
-        return alias(b, e);
+    case YAML_MAPPING_END_EVENT: close_collection(b, e); return true;
+    case YAML_ALIAS_EVENT: return alias(b, e);
     default:
         assert(0 && "cannot happen: libyaml's parser checks the order of events");
         return false;
@@ -289,12 +283,9 @@ static void refuse_second_document(builder *b) {
     bool done = false;
     while (!done && next_event(b, &e)) {
         switch (e.type) {
-        case YAML_STREAM_END_EVENT:
-            done = true;
-            break;
+        case YAML_STREAM_END_EVENT: done = true; break;
         case YAML_DOCUMENT_START_EVENT:
-        case YAML_DOCUMENT_END_EVENT:
-            break;
+        case YAML_DOCUMENT_END_EVENT: break;
         default:
             fail_at(b, e.start_mark, "a second YAML document: %s holds one", b->spec->file_kind);
             done = true;
@@ -324,10 +315,8 @@ cmz_status cmz__yaml_load(const char *text, size_t size, cmz__diag_sink *r,
     bool have = load_document(b);
     if (!b->failed && !b->nomem) {
         yaml_node_t *root = have ? yaml_document_get_root_node(&b->doc) : NULL;
-        if (!root)
-            cmz__diag_error(r, 1, 1, "%s", spec->empty);
-        else
-            cmz__yaml_parse_root(&b->doc, r, root, spec);
+        if (!root) cmz__diag_error(r, 1, 1, "%s", spec->empty);
+        else cmz__yaml_parse_root(&b->doc, r, root, spec);
         if (root) refuse_second_document(b);
     }
     if (have) yaml_document_delete(&b->doc);

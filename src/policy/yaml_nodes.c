@@ -38,9 +38,12 @@ static cmz__tag tag_of(const yaml_node_t *n) {
     static const struct {
         const char *tag;
         cmz__tag is;
-    } tags[] = {{"?", CMZ__TAG_PLAIN},         {"!", CMZ__TAG_QUOTED},
-                {YAML_STR_TAG, CMZ__TAG_STR},  {YAML_INT_TAG, CMZ__TAG_INT},
-                {YAML_FLOAT_TAG, CMZ__TAG_FLOAT}, {YAML_BOOL_TAG, CMZ__TAG_BOOL},
+    } tags[] = {{"?", CMZ__TAG_PLAIN},
+                {"!", CMZ__TAG_QUOTED},
+                {YAML_STR_TAG, CMZ__TAG_STR},
+                {YAML_INT_TAG, CMZ__TAG_INT},
+                {YAML_FLOAT_TAG, CMZ__TAG_FLOAT},
+                {YAML_BOOL_TAG, CMZ__TAG_BOOL},
                 {YAML_NULL_TAG, CMZ__TAG_NULL}};
     for (size_t i = 0; i < sizeof tags / sizeof tags[0]; i++)
         if (n->tag && strcmp((const char *)n->tag, tags[i].tag) == 0) return tags[i].is;
@@ -112,18 +115,18 @@ void cmz__yaml_report_error(const yaml_parser_t *p, const char *text, size_t siz
     const char *hint = at < size && text[at] == '\t' ? "; indent with spaces, not tabs" : "";
     unsigned line = cmz__yaml_line(p->problem_mark), col = cmz__yaml_column(p->problem_mark);
     if (p->context)
-        cmz__diag_error(r, line, col, "YAML syntax error: %s (%s at line %u, column %u)%s",
-                        problem, p->context, cmz__yaml_line(p->context_mark),
+        cmz__diag_error(r, line, col, "YAML syntax error: %s (%s at line %u, column %u)%s", problem,
+                        p->context, cmz__yaml_line(p->context_mark),
                         cmz__yaml_column(p->context_mark), hint);
-    else
-        cmz__diag_error(r, line, col, "YAML syntax error: %s%s", problem, hint);
+    else cmz__diag_error(r, line, col, "YAML syntax error: %s%s", problem, hint);
 }
 
 void cmz__yaml_report_unknown_key(cmz__diag_sink *r, const yaml_node_t *key_node, const char *key,
                                   const char *type, const char *const *keys, size_t nkeys,
                                   const char *valid) {
     char q[48];
-    unsigned line = cmz__yaml_line(key_node->start_mark), col = cmz__yaml_column(key_node->start_mark);
+    unsigned line = cmz__yaml_line(key_node->start_mark),
+             col = cmz__yaml_column(key_node->start_mark);
     if (strcmp(key, "<<") == 0) {
         cmz__diag_error(r, line, col,
                         "YAML merge keys ('<<') are not supported: give every key of type '%s'",

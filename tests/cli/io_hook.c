@@ -66,19 +66,19 @@ static void after_rename(const char *to, int rc) {
 #define REAL(name, type) ((type)dlsym(RTLD_NEXT, name))
 
 ssize_t read(int fd, void *buf, size_t n) {
-    ssize_t got = REAL("read", ssize_t (*)(int, void *, size_t))(fd, buf, n);
+    ssize_t got = REAL("read", ssize_t(*)(int, void *, size_t))(fd, buf, n);
     after_read(fd, got);
     return got;
 }
 
 ssize_t pread(int fd, void *buf, size_t n, off_t at) {
-    ssize_t got = REAL("pread", ssize_t (*)(int, void *, size_t, off_t))(fd, buf, n, at);
+    ssize_t got = REAL("pread", ssize_t(*)(int, void *, size_t, off_t))(fd, buf, n, at);
     after_read(fd, got);
     return got;
 }
 
 ssize_t pread64(int fd, void *buf, size_t n, off64_t at) {
-    ssize_t got = REAL("pread64", ssize_t (*)(int, void *, size_t, off64_t))(fd, buf, n, at);
+    ssize_t got = REAL("pread64", ssize_t(*)(int, void *, size_t, off64_t))(fd, buf, n, at);
     after_read(fd, got);
     return got;
 }

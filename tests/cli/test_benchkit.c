@@ -59,14 +59,15 @@ static void test_front_and_pool(void **state) {
     bk_point out[4];
     assert_int_equal(bk_pool(rows, 3, out, 4), 2);
     assert_string_equal(out[0].config, "lz4 -1");
-    assert_true(out[0].ratio > 2.66 && out[0].ratio < 2.67); /* 2 MB in, 750 KB out */
+    assert_true(out[0].ratio > 2.66 && out[0].ratio < 2.67);   /* 2 MB in, 750 KB out */
     assert_true(out[0].c_mbps > 66.6 && out[0].c_mbps < 66.7); /* 2 MB in 30 ms */
 }
 
 static void test_samples(void **state) {
     (void)state;
     for (int k = 0; k < BK_SAMPLE_COUNT; k++) {
-        uint8_t *a = bk_sample_make((bk_sample)k, 100001, 7), *b = bk_sample_make((bk_sample)k, 100001, 7);
+        uint8_t *a = bk_sample_make((bk_sample)k, 100001, 7),
+                *b = bk_sample_make((bk_sample)k, 100001, 7);
         uint8_t *c = bk_sample_make((bk_sample)k, 100001, 8);
         assert_memory_equal(a, b, 100001);
         assert_memory_not_equal(a, c, 100001);

@@ -54,8 +54,7 @@ static char where[256];
 
 static void expect_status(cmz_status got, cmz_status want) {
     if (got != want) {
-        print_error("%s: got %s, want %s\n", where, cmz_status_name(got),
-                    cmz_status_name(want));
+        print_error("%s: got %s, want %s\n", where, cmz_status_name(got), cmz_status_name(want));
         fail();
     }
 }
@@ -64,8 +63,7 @@ static void expect_status(cmz_status got, cmz_status want) {
  * be refused as corrupt; anything else (a crash, an overflow, another status) is a bug. */
 static void expect_ok_or_corrupt(cmz_status got) {
     if (got != CMZ_OK && got != CMZ_ERR_CORRUPT) {
-        print_error("%s: got %s, want CMZ_OK or CMZ_ERR_CORRUPT\n", where,
-                    cmz_status_name(got));
+        print_error("%s: got %s, want CMZ_OK or CMZ_ERR_CORRUPT\n", where, cmz_status_name(got));
         fail();
     }
 }
@@ -183,8 +181,7 @@ static void test_roundtrip(void **state) {
         roundtrip_one(ctx, lv, (const uint8_t *)"x", 1, "1 byte");
         roundtrip_one(ctx, lv, random_256k, RANDOM_SIZE, "random");
         roundtrip_one(ctx, lv, repetitive_1m, REPETITIVE_SIZE, "repetitive");
-        roundtrip_one(ctx, lv, mixed_4m, is_slow(c, lv) ? MIXED_SIZE_SLOW : MIXED_SIZE,
-                      "mixed");
+        roundtrip_one(ctx, lv, mixed_4m, is_slow(c, lv) ? MIXED_SIZE_SLOW : MIXED_SIZE, "mixed");
     }
     cmz_codec_ctx_free(ctx);
 
@@ -193,8 +190,7 @@ static void test_roundtrip(void **state) {
     size_t bound = cmz_codec_bound(c, 10000), csize = 0;
     uint8_t *comp = xmalloc(bound), *back = xmalloc(10000);
     AT("%s: compress_once", cmz_codec_name(c));
-    expect_status(cmz_codec_compress_once(c, CMZ_LEVEL_DEFAULT, comp, bound, text, 10000,
-                                          &csize),
+    expect_status(cmz_codec_compress_once(c, CMZ_LEVEL_DEFAULT, comp, bound, text, 10000, &csize),
                   CMZ_OK);
     AT("%s: decompress_once", cmz_codec_name(c));
     expect_status(cmz_codec_decompress_once(c, back, 10000, comp, csize), CMZ_OK);
@@ -237,8 +233,7 @@ static void test_dst_too_small(void **state) {
         /* One byte short of what this level makes. */
         size_t csize = 0;
         free(compress_alloc(ctx, lv, mixed, 64 * KiB, &csize));
-        AT("%s level %d: mixed data into its compressed size - 1 = %zu bytes", name, lv,
-           csize - 1);
+        AT("%s level %d: mixed data into its compressed size - 1 = %zu bytes", name, lv, csize - 1);
         expect_too_small(ctx, lv, mixed, 64 * KiB, csize - 1);
 
         /* Empty input still needs at least a byte of stream, except when stored. */
@@ -385,8 +380,7 @@ static void test_levels(void **state) {
     }
 
     /* A bound is either 0 ("cannot bound") or at least the input: never wrapped around. */
-    const size_t sizes[] = {0, 1, 1000, 1 * MiB, 0xFFFFFFFFu, SIZE_MAX / 2, SIZE_MAX - 1,
-                            SIZE_MAX};
+    const size_t sizes[] = {0, 1, 1000, 1 * MiB, 0xFFFFFFFFu, SIZE_MAX / 2, SIZE_MAX - 1, SIZE_MAX};
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
         size_t b = cmz_codec_bound(c, sizes[i]);
         AT("%s: bound(%zu) = %zu", name, sizes[i], b);
@@ -551,7 +545,8 @@ static void test_zstd_fast_levels(void **state) {
     expect_status(cmz_codec_check_level(z, 0, &resolved, NULL), CMZ_OK);
     assert_int_equal(resolved, cmz_codec_default_level(z));
 
-    const int recorded[][2] = {{-5, -5}, {cmz_codec_min_level(z), cmz_codec_min_level(z)},
+    const int recorded[][2] = {{-5, -5},
+                               {cmz_codec_min_level(z), cmz_codec_min_level(z)},
                                {0, cmz_codec_default_level(z)}};
     for (size_t i = 0; i < sizeof recorded / sizeof recorded[0]; i++) {
         cmz_params p = tu_params(CMZ_CODEC_ZSTD, 64 * KiB, 1);
@@ -576,12 +571,12 @@ static void test_names(void **state) {
         const char *name;
         int id;
     } names[] = {
-        {"ZSTD", CMZ_CODEC_ZSTD},    {"Zstd", CMZ_CODEC_ZSTD},     {"Lz4", CMZ_CODEC_LZ4},
-        {"LZ4HC", CMZ_CODEC_LZ4},    {"lz4hc", CMZ_CODEC_LZ4},     {"GZIP", CMZ_CODEC_GZIP},
-        {"gz", CMZ_CODEC_GZIP},      {"zlib", CMZ_CODEC_GZIP},     {"Bzip2", CMZ_CODEC_BZIP2},
-        {"bz2", CMZ_CODEC_BZIP2},    {"LZMA", CMZ_CODEC_LZMA},     {"xz", CMZ_CODEC_LZMA},
-        {"XZ", CMZ_CODEC_LZMA},      {"Snappy", CMZ_CODEC_SNAPPY}, {"BROTLI", CMZ_CODEC_BROTLI},
-        {"br", CMZ_CODEC_BROTLI},    {"NONE", CMZ_CODEC_NONE},     {"store", CMZ_CODEC_NONE},
+        {"ZSTD", CMZ_CODEC_ZSTD},  {"Zstd", CMZ_CODEC_ZSTD},     {"Lz4", CMZ_CODEC_LZ4},
+        {"LZ4HC", CMZ_CODEC_LZ4},  {"lz4hc", CMZ_CODEC_LZ4},     {"GZIP", CMZ_CODEC_GZIP},
+        {"gz", CMZ_CODEC_GZIP},    {"zlib", CMZ_CODEC_GZIP},     {"Bzip2", CMZ_CODEC_BZIP2},
+        {"bz2", CMZ_CODEC_BZIP2},  {"LZMA", CMZ_CODEC_LZMA},     {"xz", CMZ_CODEC_LZMA},
+        {"XZ", CMZ_CODEC_LZMA},    {"Snappy", CMZ_CODEC_SNAPPY}, {"BROTLI", CMZ_CODEC_BROTLI},
+        {"br", CMZ_CODEC_BROTLI},  {"NONE", CMZ_CODEC_NONE},     {"store", CMZ_CODEC_NONE},
         {"Store", CMZ_CODEC_NONE},
     };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
@@ -692,9 +687,12 @@ int main(void) {
         const char *name;
         CMUnitTestFunction fn;
     } per_codec[] = {
-        {"version", test_version},   {"levels", test_levels},
-        {"roundtrip", test_roundtrip}, {"dst_too_small", test_dst_too_small},
-        {"truncated", test_truncated}, {"garbage", test_garbage},
+        {"version", test_version},
+        {"levels", test_levels},
+        {"roundtrip", test_roundtrip},
+        {"dst_too_small", test_dst_too_small},
+        {"truncated", test_truncated},
+        {"garbage", test_garbage},
         {"alloc_failure", test_alloc_failure},
     };
     static const struct {

@@ -85,8 +85,17 @@ static void test_roundtrip_sizes(void **state) {
     static const unsigned sizes[] = {1, 2, 4, 8};
     for (size_t t = 0; t < 4; t++) {
         size_t w = sizes[t];
-        const size_t lens[] = {0, 1, w - 1 + 1, 7, 31 * w, 32 * w, 33 * w + 1, SEGMENT * w - 1,
-                               SEGMENT * w, SEGMENT * w + w, 2 * SEGMENT * w + 3 * w + 5,
+        const size_t lens[] = {0,
+                               1,
+                               w - 1 + 1,
+                               7,
+                               31 * w,
+                               32 * w,
+                               33 * w + 1,
+                               SEGMENT * w - 1,
+                               SEGMENT * w,
+                               SEGMENT * w + w,
+                               2 * SEGMENT * w + 3 * w + 5,
                                300001};
         for (size_t k = 0; k < sizeof lens / sizeof lens[0]; k++) {
             size_t n = lens[k];
@@ -284,10 +293,14 @@ static void test_frame_typesize(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_roundtrip_sizes),   cmocka_unit_test(test_plane_modes),
-        cmocka_unit_test(test_bf16_ratio),        cmocka_unit_test(test_every_truncation),
-        cmocka_unit_test(test_single_byte_corruption), cmocka_unit_test(test_reference_output),
-        cmocka_unit_test(test_bad_arguments),     cmocka_unit_test(test_frame_typesize),
+        cmocka_unit_test(test_roundtrip_sizes),
+        cmocka_unit_test(test_plane_modes),
+        cmocka_unit_test(test_bf16_ratio),
+        cmocka_unit_test(test_every_truncation),
+        cmocka_unit_test(test_single_byte_corruption),
+        cmocka_unit_test(test_reference_output),
+        cmocka_unit_test(test_bad_arguments),
+        cmocka_unit_test(test_frame_typesize),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

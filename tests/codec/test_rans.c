@@ -1,7 +1,7 @@
 /* The rans codec's own cases (test_codec.c covers the generic ones for every codec): its
- * four block modes (table reuse included), block boundaries, hand-damaged tables and payload sizes, every
- * single-byte corruption of a small coded stream, and reproducible output.
- * Format: docs/RANS.md (varint raw size, then 4 KiB blocks: mode byte, ...). */
+ * four block modes (table reuse included), block boundaries, hand-damaged tables and payload sizes,
+ * every single-byte corruption of a small coded stream, and reproducible output. Format:
+ * docs/RANS.md (varint raw size, then 4 KiB blocks: mode byte, ...). */
 #include "testutil.h"
 
 #include <stdio.h>
@@ -140,9 +140,9 @@ static void test_sample_rule(void **state) {
 
 static void test_boundaries(void **state) {
     (void)state;
-    const size_t sizes[] = {0,         1,         2,         3,         4,         5,
-                            BLOCK - 1, BLOCK,     BLOCK + 1, 3 * BLOCK, 65535,     65536,
-                            65537,     3 * 65536, 1u << 20,  (1u << 20) + 16};
+    const size_t sizes[] = {
+        0,         1,         2,     3,     4,     5,         BLOCK - 1, BLOCK,
+        BLOCK + 1, 3 * BLOCK, 65535, 65536, 65537, 3 * 65536, 1u << 20,  (1u << 20) + 16};
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
         uint8_t *sk = skewed(sizes[i], 11 + i);
         uint8_t *rnd = tu_random(sizes[i], 21 + i);

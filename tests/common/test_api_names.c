@@ -65,13 +65,13 @@ static void test_lookups_one_shape(void **state) {
     assert_non_null(strstr(err.message, "cuda"));
 }
 
-#define EXPECT_FILLED(call, want)                                                            \
-    do {                                                                                     \
-        cmz_error e_;                                                                        \
-        cmz_error_clear(&e_);                                                                \
-        assert_int_equal((call), (want));                                                    \
-        assert_int_equal(e_.status, (want));                                                 \
-        if (e_.message[0] == '\0') fail_msg("%s: empty message", #call);                     \
+#define EXPECT_FILLED(call, want)                                        \
+    do {                                                                 \
+        cmz_error e_;                                                    \
+        cmz_error_clear(&e_);                                            \
+        assert_int_equal((call), (want));                                \
+        assert_int_equal(e_.status, (want));                             \
+        if (e_.message[0] == '\0') fail_msg("%s: empty message", #call); \
     } while (0)
 #define ERR (&e_)
 
@@ -84,8 +84,9 @@ static void test_errors_filled(void **state) {
     cmz_registry *reg = cmz_registry_new(&rp, NULL);
     assert_non_null(reg);
     uint8_t bytes[100] = {0};
-    assert_int_equal(cmz_registry_add(reg, "temp_buffers:x", bytes, sizeof bytes,
-                                      CMZ_REGISTER_COPY, NULL), CMZ_OK);
+    assert_int_equal(
+        cmz_registry_add(reg, "temp_buffers:x", bytes, sizeof bytes, CMZ_REGISTER_COPY, NULL),
+        CMZ_OK);
     uint64_t size;
     cmz_resource_info info;
     EXPECT_FILLED(cmz_registry_size(reg, "temp_buffers:nope", &size, ERR), CMZ_ERR_NOT_FOUND);

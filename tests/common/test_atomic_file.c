@@ -43,7 +43,7 @@ static int inject(fn_id fn) {
 
 ssize_t write(int fd, const void *buf, size_t n) {
     if (inject(F_WRITE)) return -1;
-    return REAL("write", ssize_t (*)(int, const void *, size_t))(fd, buf, n);
+    return REAL("write", ssize_t(*)(int, const void *, size_t))(fd, buf, n);
 }
 int fsync(int fd) {
     if (inject(F_FSYNC)) return -1;
@@ -180,8 +180,7 @@ static void test_no_replace(void **state) {
     put_file(p, "theirs", 0644); /* appeared meanwhile */
     cmz_error err;
     errno = 0;
-    assert_int_equal(cmz_atomic_file_commit(af, CMZ_ATOMIC_FILE_NO_REPLACE, &err),
-                     CMZ_ERR_EXISTS);
+    assert_int_equal(cmz_atomic_file_commit(af, CMZ_ATOMIC_FILE_NO_REPLACE, &err), CMZ_ERR_EXISTS);
     assert_int_equal(errno, EEXIST);
     assert_int_equal(err.status, CMZ_ERR_EXISTS);
     assert_non_null(strstr(err.message, p));

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define WORDS(s) (sizeof (s).reserved / sizeof (s).reserved[0])
+#define WORDS(s) (sizeof(s).reserved / sizeof(s).reserved[0])
 
 static void expect_refused(cmz_status st, const cmz_error *err, const char *field, size_t i) {
     char want[96];
@@ -71,8 +71,7 @@ static void test_snapshot_config_reserved(void **state) {
         q.reserved[i] = 1;
         cmz_error err;
         cmz_error_clear(&err);
-        expect_refused(cmz_snapshots_set_config(snaps, &q, &err), &err, "cmz_snapshot_config",
-                       i);
+        expect_refused(cmz_snapshots_set_config(snaps, &q, &err), &err, "cmz_snapshot_config", i);
     }
     cmz_snapshot_config got;
     memset(&got, 0xA5, sizeof got);
@@ -83,9 +82,9 @@ static void test_snapshot_config_reserved(void **state) {
 }
 
 /* Library-filled structs: the reserved tail is written (as zero) like every other field. */
-#define EXPECT_ZERO_TAIL(s)                                                                  \
-    do {                                                                                     \
-        for (size_t i_ = 0; i_ < WORDS(s); i_++) assert_int_equal((s).reserved[i_], 0);      \
+#define EXPECT_ZERO_TAIL(s)                                                             \
+    do {                                                                                \
+        for (size_t i_ = 0; i_ < WORDS(s); i_++) assert_int_equal((s).reserved[i_], 0); \
     } while (0)
 
 static void test_error_tail(void **state) {
@@ -157,8 +156,8 @@ static void test_registry_tails(void **state) {
     cmz_registry *reg = cmz_registry_new(&rp, NULL);
     assert_non_null(reg);
     uint8_t *text = tu_text(50000, 2);
-    assert_int_equal(cmz_registry_add(reg, "model_shards:a", text, 50000, CMZ_REGISTER_COPY,
-                                      NULL), CMZ_OK);
+    assert_int_equal(cmz_registry_add(reg, "model_shards:a", text, 50000, CMZ_REGISTER_COPY, NULL),
+                     CMZ_OK);
     cmz_resource_info ri;
     memset(&ri, 0xA5, sizeof ri);
     assert_int_equal(cmz_registry_info(reg, "model_shards:a", &ri, NULL), CMZ_OK);

@@ -38,9 +38,9 @@ uint8_t *tu_repetitive(size_t n) {
 }
 
 uint8_t *tu_text(size_t n, uint64_t seed) {
-    static const char *const words[] = {"memory", "chunk", "frame", "weights", "cache",
-                                        "render", "subtitle", "the", "a", "of", "model",
-                                        "snapshot", "release", "budget", "and", "to"};
+    static const char *const words[] = {
+        "memory", "chunk", "frame", "weights",  "cache",   "render", "subtitle", "the",
+        "a",      "of",    "model", "snapshot", "release", "budget", "and",      "to"};
     uint8_t *p = alloc_buf(n);
     uint64_t s = seed + 7;
     size_t i = 0;

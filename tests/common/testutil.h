@@ -14,10 +14,10 @@
 uint64_t tu_rand(uint64_t *state);
 
 /* Fillers; each returns a cmz-independent malloc'd buffer of n bytes (n may be 0). */
-uint8_t *tu_random(size_t n, uint64_t seed);      /* incompressible */
-uint8_t *tu_repetitive(size_t n);                 /* one short phrase repeated */
-uint8_t *tu_text(size_t n, uint64_t seed);        /* word salad: compresses like prose */
-uint8_t *tu_mixed(size_t n, uint64_t seed);       /* text, zeros, random and floats in blocks */
+uint8_t *tu_random(size_t n, uint64_t seed); /* incompressible */
+uint8_t *tu_repetitive(size_t n);            /* one short phrase repeated */
+uint8_t *tu_text(size_t n, uint64_t seed);   /* word salad: compresses like prose */
+uint8_t *tu_mixed(size_t n, uint64_t seed);  /* text, zeros, random and floats in blocks */
 
 /* A fresh empty directory under $TMPDIR; malloc'd path. */
 char *tu_tempdir(void);
@@ -33,8 +33,7 @@ typedef struct {
     uint64_t rng;
     size_t calls;
 } tu_memin;
-cmz_input tu_memin_init(tu_memin *m, const void *data, size_t size, size_t max_read,
-                        uint64_t seed);
+cmz_input tu_memin_init(tu_memin *m, const void *data, size_t size, size_t max_read, uint64_t seed);
 
 /* Streaming output that appends to a growing malloc'd buffer (free with tu_memout_free). */
 typedef struct {

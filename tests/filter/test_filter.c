@@ -33,18 +33,17 @@ static uint8_t *random_data, *float_data;
 /* What is being checked, printed with any failure. */
 static char where[256];
 #define AT(...) snprintf(where, sizeof where, __VA_ARGS__)
-#define CHECK(cond)                                                                         \
-    do {                                                                                    \
-        if (!(cond)) {                                                                      \
-            print_error("%s: %s failed (%s:%d)\n", where, #cond, __FILE__, __LINE__);       \
-            fail();                                                                         \
-        }                                                                                   \
+#define CHECK(cond)                                                                   \
+    do {                                                                              \
+        if (!(cond)) {                                                                \
+            print_error("%s: %s failed (%s:%d)\n", where, #cond, __FILE__, __LINE__); \
+            fail();                                                                   \
+        }                                                                             \
     } while (0)
 
 static void expect_status(cmz_status got, cmz_status want) {
     if (got != want) {
-        print_error("%s: got %s, want %s\n", where, cmz_status_name(got),
-                    cmz_status_name(want));
+        print_error("%s: got %s, want %s\n", where, cmz_status_name(got), cmz_status_name(want));
         fail();
     }
 }
@@ -89,7 +88,7 @@ static int reset_isa(void **state) {
 }
 
 static size_t length_classes(unsigned ts, size_t *out) {
-    const size_t fixed[] = {0,    1,    15,        16,    17,    31,     33,     100,
+    const size_t fixed[] = {0,    1,    15,        16,    17,    31,    33,     100,
                             1000, 4097, 8192 + 61, 65535, 65536, 65537, 131079, MAX_LEN};
     size_t k = 0;
     out[k++] = ts - 1;
@@ -274,8 +273,8 @@ static void test_offsets(void **state) {
 
 /* ---- fixed vectors: the format, independent of both implementations --------------------- */
 
-static void expect_forward(int id, unsigned ts, const uint8_t *in, size_t n,
-                           const uint8_t *want, size_t want_n) {
+static void expect_forward(int id, unsigned ts, const uint8_t *in, size_t n, const uint8_t *want,
+                           size_t want_n) {
     for (int i = 0; i < N_ISAS; i++) {
         if (!have_isa[i]) continue;
         force(all_isas[i]);
@@ -365,8 +364,7 @@ static void test_names_and_checks(void **state) {
         assert_int_equal(cmz_filter_bound(unknown[i], 4, 100), 0);
         assert_int_equal(cmz_filter_forward(unknown[i], 4, buf, 16, out, 16, &size),
                          CMZ_ERR_UNSUPPORTED);
-        assert_int_equal(cmz_filter_backward(unknown[i], 4, buf, 16, out, 16),
-                         CMZ_ERR_UNSUPPORTED);
+        assert_int_equal(cmz_filter_backward(unknown[i], 4, buf, 16, out, 16), CMZ_ERR_UNSUPPORTED);
     }
     assert_int_equal(cmz_filter_forward(CMZ_FILTER_SHUFFLE, 3, buf, 16, out, 16, &size),
                      CMZ_ERR_INVALID_ARG);
@@ -445,9 +443,8 @@ static void test_malformed(void **state) {
             size_t n = lens[l], bound = cmz_filter_bound(CMZ_FILTER_PLANES, ts, n), size;
             size_t nb = bound - n;
             uint8_t *f = exact(NULL, bound);
-            assert_int_equal(cmz_filter_forward(CMZ_FILTER_PLANES, ts, float_data, n, f, bound,
-                                                &size),
-                             CMZ_OK);
+            assert_int_equal(
+                cmz_filter_forward(CMZ_FILTER_PLANES, ts, float_data, n, f, bound, &size), CMZ_OK);
             /* a header byte >= typesize, in the first, a middle and the last block */
             const size_t blocks[] = {0, nb / 2, nb - 1};
             const unsigned bad[] = {ts, ts + 1, 255};
@@ -509,8 +506,7 @@ static void test_planes_any_header(void **state) {
             for (int i = 0; i < N_ISAS; i++) {
                 if (!have_isa[i]) continue;
                 force(all_isas[i]);
-                expect_status(cmz_filter_backward(CMZ_FILTER_PLANES, ts, f, bound, out, n),
-                              CMZ_OK);
+                expect_status(cmz_filter_backward(CMZ_FILTER_PLANES, ts, f, bound, out, n), CMZ_OK);
                 uint8_t *again = exact(NULL, bound);
                 ref_planes(ts, out, n, f, again);
                 CHECK(memcmp(again, f, bound) == 0);

@@ -54,9 +54,7 @@ static uint8_t *copy(const fixture *f) {
 }
 
 static size_t footer_at(const fixture *f) { return f->size - CMZ_FOOTER_SIZE; }
-static size_t index_at(const fixture *f) {
-    return (size_t)tu_get_le(f->frame + footer_at(f), 8);
-}
+static size_t index_at(const fixture *f) { return (size_t)tu_get_le(f->frame + footer_at(f), 8); }
 static size_t entry_at(const fixture *f, unsigned i) {
     return index_at(f) + 16 + CMZ_INDEX_ENTRY_SIZE * i;
 }
@@ -134,10 +132,9 @@ static void check_good_info(const fixture *f, const cmz_frame_info *info) {
     assert_int_equal(info->zero_chunks, 2);
     assert_int_equal(info->stored_chunks, 2);
     /* Frame size = header + records + index + footer (FORMAT.md). */
-    assert_int_equal(info->frame_size,
-                     CMZ_HEADER_SIZE + NCHUNKS * CMZ_CHUNK_HEADER_SIZE + info->payload_bytes +
-                         CMZ_INDEX_FIXED_SIZE + NCHUNKS * CMZ_INDEX_ENTRY_SIZE +
-                         CMZ_FOOTER_SIZE);
+    assert_int_equal(info->frame_size, CMZ_HEADER_SIZE + NCHUNKS * CMZ_CHUNK_HEADER_SIZE +
+                                           info->payload_bytes + CMZ_INDEX_FIXED_SIZE +
+                                           NCHUNKS * CMZ_INDEX_ENTRY_SIZE + CMZ_FOOTER_SIZE);
 }
 
 static void test_info_good(void **state) {
@@ -158,8 +155,14 @@ static void test_info_good(void **state) {
         assert_int_equal(rec[5], want[i]);
         assert_int_equal(tu_get_le(rec + 8, 8), i);
     }
-    assert_memory_equal(f->frame, "\x89" "CMZ\r\n\x1a\n", 8);
-    assert_memory_equal(f->frame + f->size - 4, "\x8a" "cmz", 4);
+    assert_memory_equal(f->frame,
+                        "\x89"
+                        "CMZ\r\n\x1a\n",
+                        8);
+    assert_memory_equal(f->frame + f->size - 4,
+                        "\x8a"
+                        "cmz",
+                        4);
 
     /* The same through a file descriptor. */
     char *dir = tu_tempdir();
@@ -330,14 +333,14 @@ static void test_chunk_size_field(void **state) {
 
 static void test_header_other_fields(void **state) {
     fixture *f = *state;
-    patch_header(f, 10, 49, 2, CMZ_ERR_CORRUPT);       /* header size */
+    patch_header(f, 10, 49, 2, CMZ_ERR_CORRUPT); /* header size */
     patch_header(f, 10, 0, 2, CMZ_ERR_CORRUPT);
-    patch_header(f, 18, 200, 1, CMZ_ERR_UNSUPPORTED);  /* filter id unknown */
-    patch_header(f, 18, 1, 1, CMZ_ERR_CORRUPT);        /* shuffle with typesize 1 */
-    patch_header(f, 19, 2, 1, CMZ_ERR_CORRUPT);        /* typesize without a filter */
+    patch_header(f, 18, 200, 1, CMZ_ERR_UNSUPPORTED); /* filter id unknown */
+    patch_header(f, 18, 1, 1, CMZ_ERR_CORRUPT);       /* shuffle with typesize 1 */
+    patch_header(f, 19, 2, 1, CMZ_ERR_CORRUPT);       /* typesize without a filter */
     patch_header(f, 19, 0, 1, CMZ_ERR_CORRUPT);
-    patch_header(f, 24, 4, 1, CMZ_ERR_CORRUPT);        /* K without the parity flag */
-    patch_header(f, 25, 2, 1, CMZ_ERR_CORRUPT);        /* M without the parity flag */
+    patch_header(f, 24, 4, 1, CMZ_ERR_CORRUPT); /* K without the parity flag */
+    patch_header(f, 25, 2, 1, CMZ_ERR_CORRUPT); /* M without the parity flag */
     for (size_t at = 26; at < 44; at++) patch_header(f, at, 0x01, 1, CMZ_ERR_UNSUPPORTED);
     /* Header and footer disagree on fields both carry. */
     patch_header(f, 17, 6, 1, CMZ_ERR_CORRUPT); /* level */
@@ -378,9 +381,9 @@ static void test_footer(void **state) {
     patch_footer(f, 38, 1, 1, CMZ_ERR_UNSUPPORTED); /* reserved */
     patch_footer(f, 39, 1, 1, CMZ_ERR_UNSUPPORTED);
     patch_footer(f, 29, 200, 1, CMZ_ERR_UNSUPPORTED); /* filter */
-    patch_footer(f, 30, 2, 1, CMZ_ERR_CORRUPT);     /* typesize */
-    patch_footer(f, 36, 1, 1, CMZ_ERR_CORRUPT);     /* K */
-    patch_footer(f, 37, 1, 1, CMZ_ERR_CORRUPT);     /* M */
+    patch_footer(f, 30, 2, 1, CMZ_ERR_CORRUPT);       /* typesize */
+    patch_footer(f, 36, 1, 1, CMZ_ERR_CORRUPT);       /* K */
+    patch_footer(f, 37, 1, 1, CMZ_ERR_CORRUPT);       /* M */
     /* Chunk count that cannot hold the content. */
     patch_footer(f, 16, NCHUNKS + 1, 8, CMZ_ERR_CORRUPT);
     patch_footer(f, 16, NCHUNKS - 1, 8, CMZ_ERR_CORRUPT);
@@ -445,7 +448,7 @@ static void test_index(void **state) {
         free(c);
     }
     patch_index(f, ia, 0x78584D43, 4, CMZ_ERR_CORRUPT); /* marker "CMXx" */
-    patch_index(f, ia + 4, 1, 4, CMZ_ERR_UNSUPPORTED);   /* reserved */
+    patch_index(f, ia + 4, 1, 4, CMZ_ERR_UNSUPPORTED);  /* reserved */
     patch_index(f, ia + 8, NCHUNKS - 1, 8, CMZ_ERR_CORRUPT);
     patch_index(f, ia + 8, NCHUNKS + 1, 8, CMZ_ERR_CORRUPT);
     /* Entries that do not fit the records, the chunk size or the codec. */
@@ -503,8 +506,7 @@ static void test_frame_positions(void **state) {
     memcpy(c + f->size, junk, pre);
     cmz_source_memory(&src, c, pre + f->size);
     expect_info(c, pre + f->size, CMZ_ERR_CORRUPT);
-    assert_int_not_equal(cmz_decompress(d, out, sizeof out, &n, c, pre + f->size, &err),
-                         CMZ_OK);
+    assert_int_not_equal(cmz_decompress(d, out, sizeof out, &n, c, pre + f->size, &err), CMZ_OK);
     cmz_dctx_free(d);
     free(junk);
     free(c);
@@ -545,8 +547,8 @@ static void expect_chunk_error(const uint8_t *frame, size_t size, unsigned i, si
             cmz_frame_reader_close(r);
         }
         if (want != CMZ_OK && st != want)
-            fail_msg("chunk %u, %s: expected %s, got %s (%s)", i, ways[way],
-                     cmz_status_name(want), cmz_status_name(st), err.message);
+            fail_msg("chunk %u, %s: expected %s, got %s (%s)", i, ways[way], cmz_status_name(want),
+                     cmz_status_name(st), err.message);
         assert_int_not_equal(st, CMZ_OK);
         assert_int_equal(err.status, st);
         assert_int_equal(err.chunk, i);
@@ -578,22 +580,21 @@ static void test_chunk_headers(void **state) {
         for (size_t bit = 0; bit < 8 * CMZ_CHUNK_HEADER_SIZE; bit += 7) {
             uint8_t *c = copy(f);
             c[rec + bit / 8] ^= (uint8_t)(1u << (bit % 8));
-            expect_chunk_error(c, f->size, i, rec,
-                               bit < 32 ? CMZ_ERR_CORRUPT : CMZ_ERR_CHECKSUM);
+            expect_chunk_error(c, f->size, i, rec, bit < 32 ? CMZ_ERR_CORRUPT : CMZ_ERR_CHECKSUM);
             free(c);
         }
-        patch_chunk(f, i, 4, 1, 1, CMZ_ERR_UNSUPPORTED);       /* kind: parity */
-        patch_chunk(f, i, 5, 3, 1, CMZ_ERR_UNSUPPORTED);       /* encoding unknown */
-        patch_chunk(f, i, 6, 1, 1, CMZ_ERR_UNSUPPORTED);       /* reserved */
+        patch_chunk(f, i, 4, 1, 1, CMZ_ERR_UNSUPPORTED); /* kind: parity */
+        patch_chunk(f, i, 5, 3, 1, CMZ_ERR_UNSUPPORTED); /* encoding unknown */
+        patch_chunk(f, i, 6, 1, 1, CMZ_ERR_UNSUPPORTED); /* reserved */
         patch_chunk(f, i, 7, 0x80, 1, CMZ_ERR_UNSUPPORTED);
         patch_chunk(f, i, 32, 1, 4, CMZ_ERR_UNSUPPORTED);
-        patch_chunk(f, i, 8, i + 1, 8, CMZ_ERR_CORRUPT);       /* number */
-        patch_chunk(f, i, 20, 0, 4, CMZ_ERR_CORRUPT);          /* raw size */
+        patch_chunk(f, i, 8, i + 1, 8, CMZ_ERR_CORRUPT); /* number */
+        patch_chunk(f, i, 20, 0, 4, CMZ_ERR_CORRUPT);    /* raw size */
         patch_chunk(f, i, 20, CS + 1, 4, CMZ_ERR_CORRUPT);
-        patch_chunk(f, i, 28, tu_get_le(h + 28, 4) ^ 1, 4,     /* raw CRC: end-to-end */
+        patch_chunk(f, i, 28, tu_get_le(h + 28, 4) ^ 1, 4, /* raw CRC: end-to-end */
                     CMZ_ERR_CHECKSUM);
         if (enc == CMZ_ENCODING_ZEROS) {
-            patch_chunk(f, i, 24, 1, 4, CMZ_ERR_CORRUPT);      /* CRC of no payload */
+            patch_chunk(f, i, 24, 1, 4, CMZ_ERR_CORRUPT); /* CRC of no payload */
             patch_chunk(f, i, 5, CMZ_ENCODING_STORED, 1, CMZ_ERR_CORRUPT);
             patch_chunk(f, i, 5, CMZ_ENCODING_COMPRESSED, 1, CMZ_ERR_CORRUPT);
         } else if (enc == CMZ_ENCODING_STORED) {

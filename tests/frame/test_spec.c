@@ -35,7 +35,10 @@ typedef struct {
 /* The records of the single frame in f[0..n), in file order; returns their count. */
 static size_t walk(const uint8_t *f, size_t n, record *out, size_t cap) {
     assert_true(n >= 48 + 20 + 48);
-    assert_memory_equal(f, "\x89" "CMZ\r\n\x1a\n", 8);
+    assert_memory_equal(f,
+                        "\x89"
+                        "CMZ\r\n\x1a\n",
+                        8);
     size_t pos = 48, count = 0;
     while (memcmp(f + pos, "CMZc", 4) == 0) {
         assert_true(count < cap);
@@ -244,8 +247,8 @@ static void test_zstd_payload_is_one_frame(void **state) {
     for (size_t l = 0; l < sizeof levels / sizeof *levels; l++)
         for (size_t s = 0; s < 2; s++) {
             size_t size;
-            uint8_t *f = frame_of(CMZ_CODEC_ZSTD, levels[l], CMZ_FILTER_NONE, 0, sizes[s],
-                                  content, n, &size);
+            uint8_t *f = frame_of(CMZ_CODEC_ZSTD, levels[l], CMZ_FILTER_NONE, 0, sizes[s], content,
+                                  n, &size);
             record rec[256];
             size_t nrec = walk(f, size, rec, 256);
             for (size_t r = 0; r < nrec; r++)
@@ -271,8 +274,8 @@ static void test_lzma_payload_and_dictionary(void **state) {
     unsigned checked = 0;
     for (size_t l = 0; l < 3; l++) {
         size_t size;
-        uint8_t *f = frame_of(CMZ_CODEC_LZMA, levels[l], CMZ_FILTER_NONE, 0, 131072, content, n,
-                              &size);
+        uint8_t *f =
+            frame_of(CMZ_CODEC_LZMA, levels[l], CMZ_FILTER_NONE, 0, 131072, content, n, &size);
         record rec[8];
         size_t nrec = walk(f, size, rec, 8);
         for (size_t r = 0; r < nrec; r++) {
@@ -287,12 +290,10 @@ static void test_lzma_payload_and_dictionary(void **state) {
             lzma_options_lzma opt;
             assert_false(lzma_lzma_preset(&opt, 0)); /* lc, lp, pb come from the stream */
             opt.dict_size = F < 4096 ? 4096 : F;
-            const lzma_filter filters[] = {{LZMA_FILTER_LZMA2, &opt},
-                                           {LZMA_VLI_UNKNOWN, NULL}};
+            const lzma_filter filters[] = {{LZMA_FILTER_LZMA2, &opt}, {LZMA_VLI_UNKNOWN, NULL}};
             size_t in_pos = 0, out_pos = 0;
-            assert_int_equal(lzma_raw_buffer_decode(filters, NULL, pl, &in_pos, pn, out, &out_pos,
-                                                    F),
-                             LZMA_OK);
+            assert_int_equal(
+                lzma_raw_buffer_decode(filters, NULL, pl, &in_pos, pn, out, &out_pos, F), LZMA_OK);
             assert_int_equal(in_pos, pn);
             assert_int_equal(out_pos, F);
             uint64_t number = le(rec[r].at + 8, 8);
@@ -338,8 +339,8 @@ static uint64_t filtered_size(int filter, uint64_t n) {
 
 static void test_payload_bounds(void **state) {
     (void)state;
-    static const uint32_t raws[] = {1,     2,      100,    4999,   5000,    5001,
-                                    16383, 16384,  65535,  65536,  65537,   131071,
+    static const uint32_t raws[] = {1,      2,      100,      4999,    5000,    5001,
+                                    16383,  16384,  65535,    65536,   65537,   131071,
                                     131072, 131073, 1u << 20, 1000003, 1u << 30};
     size_t ncodecs;
     const cmz_codec *const *codecs = cmz_codec_list(&ncodecs);
@@ -357,8 +358,8 @@ static void test_payload_bounds(void **state) {
                 if (got != want)
                     fail_msg("%s, filter %d, raw size %u: the reader allows %llu, the document "
                              "says %llu",
-                             cmz_codec_name(codecs[c]), filter, raws[i],
-                             (unsigned long long)got, (unsigned long long)want);
+                             cmz_codec_name(codecs[c]), filter, raws[i], (unsigned long long)got,
+                             (unsigned long long)want);
                 assert_int_equal(cmz_codec_bound(codecs[c], (size_t)F), want);
             }
         }
@@ -483,8 +484,8 @@ static uint8_t *alignment_content(size_t n, uint64_t seed) {
 
 static void test_planes_filter_alignment(void **state) {
     (void)state;
-    static const size_t lengths[] = {1, 3, 100, 4095, 4096, 4097, 65536, 65536 * 7 + 5000,
-                                     65536 * 40 + 123};
+    static const size_t lengths[] = {
+        1, 3, 100, 4095, 4096, 4097, 65536, 65536 * 7 + 5000, 65536 * 40 + 123};
     for (unsigned ts = 2; ts <= 8; ts *= 2)
         for (size_t li = 0; li < sizeof lengths / sizeof *lengths; li++) {
             size_t n = lengths[li], nb = (size_t)cdiv(n, 65536), fsize;

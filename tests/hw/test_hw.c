@@ -131,10 +131,9 @@ static void test_batch_roundtrip(void **state) {
                              CMZ_OK);
         }
         for (int i = 0; i < CHUNKS; i++) memset(b.back[i], 0xee, b.raw_size[i] + 1);
-        assert_int_equal(cmz_hw_decompress_batch(CMZ_BACKEND_CPU, codecs[k],
-                                                 (const void *const *)b.comp, b.comp_size, CHUNKS,
-                                                 (void *const *)b.back, b.raw_size, b.st, NULL, 0,
-                                                 NULL),
+        assert_int_equal(cmz_hw_decompress_batch(
+                             CMZ_BACKEND_CPU, codecs[k], (const void *const *)b.comp, b.comp_size,
+                             CHUNKS, (void *const *)b.back, b.raw_size, b.st, NULL, 0, NULL),
                          CMZ_OK);
         for (int i = 0; i < CHUNKS; i++) {
             assert_int_equal(b.st[i], CMZ_OK);
@@ -151,17 +150,16 @@ static void test_batch_bad_chunks(void **state) {
     batch_make(&b, CMZ_CODEC_LZ4);
     assert_int_equal(cmz_hw_compress_batch(CMZ_BACKEND_CPU, CMZ_CODEC_LZ4, 1, 1,
                                            (const void *const *)b.raw, b.raw_size, CHUNKS,
-                                           (void *const *)b.comp, b.cap, b.comp_size, b.st, NULL,
-                                           0, NULL),
+                                           (void *const *)b.comp, b.cap, b.comp_size, b.st, NULL, 0,
+                                           NULL),
                      CMZ_OK);
     memset(b.comp[2], 0xff, b.comp_size[2]); /* corrupt: literal lengths that run past the end */
-    b.comp_size[3] /= 2;                              /* truncated */
+    b.comp_size[3] /= 2;                     /* truncated */
     uint8_t *missing = b.comp[4];
     b.comp[4] = NULL; /* no buffer */
-    cmz_status first = cmz_hw_decompress_batch(CMZ_BACKEND_AUTO, CMZ_CODEC_LZ4,
-                                               (const void *const *)b.comp, b.comp_size, CHUNKS,
-                                               (void *const *)b.back, b.raw_size, b.st, NULL, 0,
-                                               NULL);
+    cmz_status first = cmz_hw_decompress_batch(
+        CMZ_BACKEND_AUTO, CMZ_CODEC_LZ4, (const void *const *)b.comp, b.comp_size, CHUNKS,
+        (void *const *)b.back, b.raw_size, b.st, NULL, 0, NULL);
     assert_int_equal(first, CMZ_ERR_CORRUPT);
     assert_int_equal(b.st[2], CMZ_ERR_CORRUPT);
     assert_int_equal(b.st[3], CMZ_ERR_CORRUPT);
@@ -177,8 +175,8 @@ static void test_batch_bad_chunks(void **state) {
     b.cap[1] = 10;
     assert_int_equal(cmz_hw_compress_batch(CMZ_BACKEND_CPU, CMZ_CODEC_LZ4, 1, 1,
                                            (const void *const *)b.raw, b.raw_size, CHUNKS,
-                                           (void *const *)b.comp, b.cap, b.comp_size, b.st, NULL,
-                                           0, NULL),
+                                           (void *const *)b.comp, b.cap, b.comp_size, b.st, NULL, 0,
+                                           NULL),
                      CMZ_ERR_DST_TOO_SMALL);
     assert_int_equal(b.st[1], CMZ_ERR_DST_TOO_SMALL);
     assert_int_equal(b.st[5], CMZ_OK);
@@ -247,10 +245,13 @@ static void test_backend_env(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_list),           cmocka_unit_test(test_names),
-        cmocka_unit_test(test_choice),         cmocka_unit_test(test_backend_env),
+        cmocka_unit_test(test_list),
+        cmocka_unit_test(test_names),
+        cmocka_unit_test(test_choice),
+        cmocka_unit_test(test_backend_env),
         cmocka_unit_test(test_batch_roundtrip),
-        cmocka_unit_test(test_batch_bad_chunks), cmocka_unit_test(test_batch_arguments),
+        cmocka_unit_test(test_batch_bad_chunks),
+        cmocka_unit_test(test_batch_arguments),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

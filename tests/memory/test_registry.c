@@ -55,20 +55,22 @@ static void test_add_get_remove(void **state) {
     cmz_registry *reg = make((uint64_t)1 << 30);
     uint8_t *text = tu_text(100000, 1);
     cmz_error err;
-    assert_int_equal(cmz_registry_add(reg, "render_cache:frame1", text, 100000,
-                                      CMZ_REGISTER_COPY, &err), CMZ_OK);
+    assert_int_equal(
+        cmz_registry_add(reg, "render_cache:frame1", text, 100000, CMZ_REGISTER_COPY, &err),
+        CMZ_OK);
     assert_true(cmz_registry_contains(reg, "render_cache:frame1"));
     expect_content(reg, "render_cache:frame1", text, 100000);
     /* adopt: the registry owns the buffer */
     uint8_t *adopted = tu_random(5000, 2);
-    assert_int_equal(cmz_registry_add(reg, "temp_buffers:a", adopted, 5000, CMZ_REGISTER_ADOPT,
-                                      &err), CMZ_OK);
+    assert_int_equal(
+        cmz_registry_add(reg, "temp_buffers:a", adopted, 5000, CMZ_REGISTER_ADOPT, &err), CMZ_OK);
     uint64_t size = 0;
     assert_int_equal(cmz_registry_size(reg, "temp_buffers:a", &size, NULL), CMZ_OK);
     assert_int_equal(size, 5000);
     /* errors */
-    assert_int_equal(cmz_registry_add(reg, "render_cache:frame1", text, 10, CMZ_REGISTER_COPY,
-                                      &err), CMZ_ERR_EXISTS);
+    assert_int_equal(
+        cmz_registry_add(reg, "render_cache:frame1", text, 10, CMZ_REGISTER_COPY, &err),
+        CMZ_ERR_EXISTS);
     assert_non_null(strstr(err.message, "already registered"));
     const char *bad[] = {"noColon", ":name", "type:", "1type:x", "ty pe:x", "type:a\nb"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -102,11 +104,13 @@ static void test_add_get_remove(void **state) {
     assert_memory_equal(data, text, 100000);
     assert_int_equal(cmz_registry_remove(reg, "render_cache:frame1", &err), CMZ_ERR_BUSY);
     assert_int_equal(cmz_registry_release(reg, "render_cache:frame1", &err), CMZ_ERR_BUSY);
-    assert_int_equal(cmz_registry_replace(reg, "render_cache:frame1", text, 5, CMZ_REGISTER_COPY,
-                                          &err), CMZ_ERR_BUSY);
+    assert_int_equal(
+        cmz_registry_replace(reg, "render_cache:frame1", text, 5, CMZ_REGISTER_COPY, &err),
+        CMZ_ERR_BUSY);
     assert_int_equal(cmz_registry_unpin(reg, "render_cache:frame1", NULL), CMZ_OK);
-    assert_int_equal(cmz_registry_replace(reg, "render_cache:frame1", text + 7, 500,
-                                          CMZ_REGISTER_COPY, &err), CMZ_OK);
+    assert_int_equal(
+        cmz_registry_replace(reg, "render_cache:frame1", text + 7, 500, CMZ_REGISTER_COPY, &err),
+        CMZ_OK);
     expect_content(reg, "render_cache:frame1", text + 7, 500);
     assert_int_equal(cmz_registry_remove(reg, "render_cache:frame1", &err), CMZ_OK);
     assert_false(cmz_registry_contains(reg, "render_cache:frame1"));
@@ -126,22 +130,27 @@ static void test_auto_compress_threshold(void **state) {
     size_t at = (size_t)e->threshold;
     uint8_t *text = tu_text(at + 1, 3);
     cmz_error err;
-    assert_int_equal(cmz_registry_add(reg, "subtitle:below", text, at - 1, CMZ_REGISTER_COPY, &err), CMZ_OK);
-    assert_int_equal(cmz_registry_add(reg, "subtitle:at", text, at, CMZ_REGISTER_COPY, &err), CMZ_OK);
+    assert_int_equal(cmz_registry_add(reg, "subtitle:below", text, at - 1, CMZ_REGISTER_COPY, &err),
+                     CMZ_OK);
+    assert_int_equal(cmz_registry_add(reg, "subtitle:at", text, at, CMZ_REGISTER_COPY, &err),
+                     CMZ_OK);
     assert_int_equal(state_of(reg, "subtitle:below"), CMZ_RESOURCE_RAW);
     assert_int_equal(state_of(reg, "subtitle:at"), CMZ_RESOURCE_COMPRESSED);
     /* model_weights: auto_compress false whatever the size */
     assert_false(cmz_policy_get(pol, "model_weights")->auto_compress);
-    assert_int_equal(cmz_registry_add(reg, "model_weights:w", text, at, CMZ_REGISTER_COPY, &err), CMZ_OK);
+    assert_int_equal(cmz_registry_add(reg, "model_weights:w", text, at, CMZ_REGISTER_COPY, &err),
+                     CMZ_OK);
     assert_int_equal(state_of(reg, "model_weights:w"), CMZ_RESOURCE_RAW);
     /* an unknown type follows `default` (auto_compress false) */
-    assert_int_equal(cmz_registry_add(reg, "whatever:x", text, at, CMZ_REGISTER_COPY, &err), CMZ_OK);
+    assert_int_equal(cmz_registry_add(reg, "whatever:x", text, at, CMZ_REGISTER_COPY, &err),
+                     CMZ_OK);
     assert_int_equal(state_of(reg, "whatever:x"), CMZ_RESOURCE_RAW);
     /* transparent access: whole, and a range from the compressed form */
     expect_content(reg, "subtitle:at", text, at);
     assert_int_equal(state_of(reg, "subtitle:at"), CMZ_RESOURCE_COMPRESSED);
     uint8_t part[1000];
-    assert_int_equal(cmz_registry_read_range(reg, "subtitle:at", at - 1000, 1000, part, &err), CMZ_OK);
+    assert_int_equal(cmz_registry_read_range(reg, "subtitle:at", at - 1000, 1000, part, &err),
+                     CMZ_OK);
     assert_memory_equal(part, text + at - 1000, 1000);
     /* pin makes it raw, and it stays raw (with its frame) until the reaper drops the copy */
     const void *data;
@@ -207,11 +216,11 @@ static void test_reaper_order(void **state) {
     assert_int_equal(cmz_snapshots_set_config(cmz_registry_snapshots(reg), &sc, &err), CMZ_OK);
     uint8_t *rnd = tu_random(10 * MiB, 9);
     /* 7 resources of 10 MiB: 70 MiB, under the warning mark (75) */
-    const char *ids[] = {"model_shards:s1", "model_shards:s2", "model_shards:s3",
-                         "model_shards:s4", "temp_buffers:t1", "render_cache:r1",
-                         "whatever:x"};
+    const char *ids[] = {"model_shards:s1", "model_shards:s2", "model_shards:s3", "model_shards:s4",
+                         "temp_buffers:t1", "render_cache:r1", "whatever:x"};
     for (size_t i = 0; i < 7; i++)
-        assert_int_equal(cmz_registry_add(reg, ids[i], rnd, 10 * MiB, CMZ_REGISTER_COPY, &err), CMZ_OK);
+        assert_int_equal(cmz_registry_add(reg, ids[i], rnd, 10 * MiB, CMZ_REGISTER_COPY, &err),
+                         CMZ_OK);
     assert_int_equal(rec.n, 0);
     /* s1 is the least recently used shard but pinned; s2 is touched last */
     const void *data;
@@ -220,7 +229,8 @@ static void test_reaper_order(void **state) {
     uint8_t tmp[16];
     assert_int_equal(cmz_registry_read_range(reg, "model_shards:s2", 0, 16, tmp, &err), CMZ_OK);
     /* 10 more MiB: 80 > 75 before it lands, so room is made first */
-    assert_int_equal(cmz_registry_add(reg, "subtitle_index:i", rnd, 10 * MiB, CMZ_REGISTER_COPY, &err), CMZ_OK);
+    assert_int_equal(
+        cmz_registry_add(reg, "subtitle_index:i", rnd, 10 * MiB, CMZ_REGISTER_COPY, &err), CMZ_OK);
     assert_true(cmz_registry_usage(reg) < 75 * MiB);
     /* priority 1 first, LRU: s3 (s1 pinned, s2 recent) */
     assert_true(rec.n >= 1);
@@ -238,7 +248,7 @@ static void test_reaper_order(void **state) {
     assert_true(cmz_registry_contains(reg, "model_shards:s1")); /* pinned */
     assert_false(cmz_registry_contains(reg, "temp_buffers:t1"));
     assert_false(cmz_registry_contains(reg, "render_cache:r1"));
-    assert_true(cmz_registry_contains(reg, "whatever:x")); /* no rule: never released */
+    assert_true(cmz_registry_contains(reg, "whatever:x"));       /* no rule: never released */
     assert_true(cmz_registry_contains(reg, "subtitle_index:i")); /* priority 6: not reached */
     assert_int_equal(rec.n, 4);
     assert_string_equal(rec.ids[1], "model_shards:s4"); /* s2 was used more recently */
@@ -328,7 +338,8 @@ static void test_custom(void **state) {
     cmz_error err;
     cmz_resource_ops bad = ops;
     bad.restore = NULL;
-    assert_int_equal(cmz_registry_add_custom(reg, "audio_cache:a", &bad, orig, &err), CMZ_ERR_INVALID_ARG);
+    assert_int_equal(cmz_registry_add_custom(reg, "audio_cache:a", &bad, orig, &err),
+                     CMZ_ERR_INVALID_ARG);
     assert_int_equal(cmz_registry_add_custom(reg, "audio_cache:a", &ops, orig, &err), CMZ_OK);
     frees = 0;
     assert_int_equal(cmz_registry_compress(reg, "audio_cache:a", &err), CMZ_OK);
@@ -340,7 +351,8 @@ static void test_custom(void **state) {
     assert_int_equal(((const blob *)obj)->n, 300000);
     assert_memory_equal(((const blob *)obj)->bytes, want, 300000);
     uint8_t tmp[8];
-    assert_int_equal(cmz_registry_get(reg, "audio_cache:a", tmp, sizeof tmp, &size, &err), CMZ_ERR_INVALID_ARG);
+    assert_int_equal(cmz_registry_get(reg, "audio_cache:a", tmp, sizeof tmp, &size, &err),
+                     CMZ_ERR_INVALID_ARG);
     assert_int_equal(cmz_registry_unpin(reg, "audio_cache:a", NULL), CMZ_OK);
     /* a failing serialize leaves it raw and intact */
     void *o2;
@@ -377,7 +389,9 @@ static void test_alloc_failure(void **state) {
     for (size_t n = 0; n < 400 && ok_runs < 3; n++) {
         cmz_registry *reg = make((uint64_t)1 << 34);
         cmz_error err;
-        assert_int_equal(cmz_registry_add(reg, "render_cache:x", text, 3 * MiB, CMZ_REGISTER_COPY, &err), CMZ_OK);
+        assert_int_equal(
+            cmz_registry_add(reg, "render_cache:x", text, 3 * MiB, CMZ_REGISTER_COPY, &err),
+            CMZ_OK);
         fail_after = n;
         cmz_set_allocator(&failing);
         cmz_status st = cmz_registry_compress(reg, "render_cache:x", &err);
@@ -402,7 +416,8 @@ static void test_report(void **state) {
     cmz_registry *reg = make((uint64_t)1 << 34);
     uint8_t *text = tu_text(2 * MiB, 6);
     cmz_error err;
-    assert_int_equal(cmz_registry_add(reg, "subtitle:s", text, 2 * MiB, CMZ_REGISTER_COPY, &err), CMZ_OK);
+    assert_int_equal(cmz_registry_add(reg, "subtitle:s", text, 2 * MiB, CMZ_REGISTER_COPY, &err),
+                     CMZ_OK);
     char small[16], big[4096];
     size_t size = 0;
     assert_int_equal(cmz_registry_report(reg, small, sizeof small, &size), CMZ_ERR_DST_TOO_SMALL);
@@ -499,14 +514,10 @@ static void test_threads(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_add_get_remove),
-        cmocka_unit_test(test_auto_compress_threshold),
-        cmocka_unit_test(test_reaper_order),
-        cmocka_unit_test(test_reaper_compresses_first),
-        cmocka_unit_test(test_custom),
-        cmocka_unit_test(test_alloc_failure),
-        cmocka_unit_test(test_report),
-        cmocka_unit_test(test_params_and_monitor),
+        cmocka_unit_test(test_add_get_remove), cmocka_unit_test(test_auto_compress_threshold),
+        cmocka_unit_test(test_reaper_order),   cmocka_unit_test(test_reaper_compresses_first),
+        cmocka_unit_test(test_custom),         cmocka_unit_test(test_alloc_failure),
+        cmocka_unit_test(test_report),         cmocka_unit_test(test_params_and_monitor),
         cmocka_unit_test(test_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -165,7 +165,8 @@ static void test_threshold(void **state) {
     /* errors */
     cmz_error err;
     cmz_snapshots *snaps = cmz_registry_snapshots(reg);
-    assert_int_equal(cmz_snapshots_take(snaps, "model_shards:none", NULL, NULL, &err), CMZ_ERR_NOT_FOUND);
+    assert_int_equal(cmz_snapshots_take(snaps, "model_shards:none", NULL, NULL, &err),
+                     CMZ_ERR_NOT_FOUND);
     assert_non_null(strstr(err.message, "model_shards:none"));
     char long_meta[CMZ_SNAPSHOT_METADATA_MAX + 2];
     memset(long_meta, 'm', sizeof long_meta - 1);
@@ -177,7 +178,8 @@ static void test_threshold(void **state) {
     assert_int_equal(cmz_snapshots_rollback(NULL, "x:y", &err), CMZ_ERR_INVALID_ARG);
     assert_int_equal(cmz_snapshots_delete(snaps, "model_shards:none", NULL), CMZ_ERR_NOT_FOUND);
     cmz_snapshot_info info;
-    assert_int_equal(cmz_snapshots_info(snaps, "model_shards:none", &info, NULL), CMZ_ERR_NOT_FOUND);
+    assert_int_equal(cmz_snapshots_info(snaps, "model_shards:none", &info, NULL),
+                     CMZ_ERR_NOT_FOUND);
     assert_int_equal(cmz_snapshots_info(snaps, NULL, &info, NULL), CMZ_ERR_INVALID_ARG);
     assert_int_equal(cmz_snapshots_list(NULL, NULL, 0, NULL), CMZ_ERR_INVALID_ARG);
     assert_int_equal(cmz_snapshots_list(snaps, NULL, 1, NULL), CMZ_ERR_INVALID_ARG);
@@ -266,7 +268,8 @@ static void test_sweep_cost(void **state) {
     cmz_snapshot_stats after = stats_of(reg);
     assert_int_equal(total, 2000);
     assert_int_equal(after.count, 0);
-    uint64_t sweeps = after.sweeps - before.sweeps, visits = after.sweep_visits - before.sweep_visits;
+    uint64_t sweeps = after.sweeps - before.sweeps,
+             visits = after.sweep_visits - before.sweep_visits;
     assert_true(visits <= total + sweeps);
     cmz_registry_free(reg);
 }
@@ -370,7 +373,8 @@ static void test_rollback_after_modify(void **state) {
     assert_int_equal(info.priority, 1);
     assert_false(info.automatic);
     assert_string_equal(info.type, "model_shards");
-    assert_int_equal(cmz_registry_replace(reg, "model_shards:w", v2, 2 * MiB, CMZ_REGISTER_COPY, &err), CMZ_OK);
+    assert_int_equal(
+        cmz_registry_replace(reg, "model_shards:w", v2, 2 * MiB, CMZ_REGISTER_COPY, &err), CMZ_OK);
     expect_content(reg, "model_shards:w", v2, 2 * MiB);
     assert_int_equal(cmz_snapshots_rollback(snaps, "model_shards:w", &err), CMZ_OK);
     expect_content(reg, "model_shards:w", v1, 3 * MiB + 17);
@@ -379,7 +383,8 @@ static void test_rollback_after_modify(void **state) {
     assert_int_equal(ri.state, CMZ_RESOURCE_RAW); /* it was raw: it stays raw */
     assert_int_equal(ri.raw_size, 3 * MiB + 17);
     /* a second rollback works: the snapshot stays */
-    assert_int_equal(cmz_registry_replace(reg, "model_shards:w", v2, 2 * MiB, CMZ_REGISTER_COPY, &err), CMZ_OK);
+    assert_int_equal(
+        cmz_registry_replace(reg, "model_shards:w", v2, 2 * MiB, CMZ_REGISTER_COPY, &err), CMZ_OK);
     assert_int_equal(cmz_snapshots_rollback(snaps, "model_shards:w", &err), CMZ_OK);
     expect_content(reg, "model_shards:w", v1, 3 * MiB + 17);
     assert_int_equal(stats_of(reg).rollbacks, 2);
@@ -394,14 +399,16 @@ static void test_rollback_after_modify(void **state) {
     assert_int_equal(take(reg, "temp_buffers:c", NULL), CMZ_SNAPSHOT_TAKEN);
     assert_int_equal(cmz_snapshots_info(snaps, "temp_buffers:c", &info, NULL), CMZ_OK);
     assert_int_equal(info.stored_size, frame_size); /* the same frame, not recompressed */
-    assert_int_equal(cmz_registry_replace(reg, "temp_buffers:c", t2, 6 * MiB, CMZ_REGISTER_COPY, &err), CMZ_OK);
+    assert_int_equal(
+        cmz_registry_replace(reg, "temp_buffers:c", t2, 6 * MiB, CMZ_REGISTER_COPY, &err), CMZ_OK);
     assert_int_equal(cmz_snapshots_rollback(snaps, "temp_buffers:c", &err), CMZ_OK);
     assert_int_equal(cmz_registry_info(reg, "temp_buffers:c", &ri, NULL), CMZ_OK);
     assert_int_equal(ri.state, CMZ_RESOURCE_COMPRESSED);
     expect_content(reg, "temp_buffers:c", t1, 6 * MiB);
 
     /* pinned: refused, nothing changes */
-    assert_int_equal(cmz_registry_replace(reg, "model_shards:w", v2, 2 * MiB, CMZ_REGISTER_COPY, &err), CMZ_OK);
+    assert_int_equal(
+        cmz_registry_replace(reg, "model_shards:w", v2, 2 * MiB, CMZ_REGISTER_COPY, &err), CMZ_OK);
     const void *data;
     size_t size;
     assert_int_equal(cmz_registry_pin(reg, "model_shards:w", &data, &size, &err), CMZ_OK);
@@ -454,7 +461,8 @@ static void test_rollback_after_release(void **state) {
     assert_int_equal(cmz_snapshots_info(snaps, "model_shards:a", &info, NULL), CMZ_OK);
     assert_true(info.automatic);
     assert_true(info.stored_size < 8 * MiB);
-    assert_int_equal(cmz_registry_usage(reg), usage_with - 8 * MiB + info.stored_size + info.overhead);
+    assert_int_equal(cmz_registry_usage(reg),
+                     usage_with - 8 * MiB + info.stored_size + info.overhead);
     assert_int_equal(cmz_snapshots_rollback(snaps, "model_shards:a", &err), CMZ_OK);
     assert_true(cmz_registry_contains(reg, "model_shards:a"));
     expect_content(reg, "model_shards:a", a, 8 * MiB);
@@ -538,7 +546,8 @@ static void test_reaper_snapshots(void **state) {
     cmz_release_rules *rules = NULL;
     const char *yaml = "releasable_resources:\n  model_shards:\n    priority: 1\n"
                        "    max_retain_time: 1\n";
-    assert_int_equal(cmz_release_rules_load_string(yaml, strlen(yaml), "test", &rules, NULL), CMZ_OK);
+    assert_int_equal(cmz_release_rules_load_string(yaml, strlen(yaml), "test", &rules, NULL),
+                     CMZ_OK);
     cmz_registry_params p = cmz_registry_params_default();
     p.budget = 256 * MiB;
     p.usage = CMZ_USAGE_REGISTRY;
@@ -617,7 +626,8 @@ static void test_custom(void **state) {
     cmz_error err;
     cmz_resource_ops ops = {blob_size, blob_serialize, blob_restore, blob_free};
     uint8_t *v1 = tu_text(MiB, 12), *v2 = tu_text(MiB / 2, 13);
-    assert_int_equal(cmz_registry_add_custom(reg, "render_cache:blob", &ops, blob_new(v1, MiB), &err), CMZ_OK);
+    assert_int_equal(
+        cmz_registry_add_custom(reg, "render_cache:blob", &ops, blob_new(v1, MiB), &err), CMZ_OK);
     assert_int_equal(take(reg, "render_cache:blob", NULL), CMZ_SNAPSHOT_TAKEN);
     cmz_snapshot_info info;
     assert_int_equal(cmz_snapshots_info(snaps, "render_cache:blob", &info, NULL), CMZ_OK);
@@ -646,7 +656,9 @@ static void test_custom(void **state) {
     cmz_resource_ops bad = ops;
     bad.restore = blob_restore_fails;
     assert_int_equal(cmz_registry_remove(reg, "render_cache:blob", &err), CMZ_OK);
-    assert_int_equal(cmz_registry_add_custom(reg, "render_cache:blob", &bad, blob_new(v2, MiB / 2), &err), CMZ_OK);
+    assert_int_equal(
+        cmz_registry_add_custom(reg, "render_cache:blob", &bad, blob_new(v2, MiB / 2), &err),
+        CMZ_OK);
     /* other callbacks than the snapshot's: its bytes are not theirs to restore */
     assert_int_equal(cmz_snapshots_rollback(snaps, "render_cache:blob", &err), CMZ_ERR_INVALID_ARG);
     assert_non_null(strstr(err.message, "callbacks"));
@@ -700,15 +712,20 @@ static void test_alloc_failure(void **state) {
             add(reg, "model_shards:y", v1, 2 * MiB);
             add(reg, "model_shards:z", v1, 2 * MiB);
             if (op == 0) { /* an older snapshot of other content must survive a failed take */
-                assert_int_equal(cmz_registry_replace(reg, "model_shards:x", v2, MiB, CMZ_REGISTER_COPY, &err), CMZ_OK);
+                assert_int_equal(
+                    cmz_registry_replace(reg, "model_shards:x", v2, MiB, CMZ_REGISTER_COPY, &err),
+                    CMZ_OK);
                 assert_int_equal(take(reg, "model_shards:x", NULL), CMZ_SNAPSHOT_TAKEN);
-                assert_int_equal(cmz_registry_replace(reg, "model_shards:x", v1, 2 * MiB, CMZ_REGISTER_COPY, &err), CMZ_OK);
+                assert_int_equal(cmz_registry_replace(reg, "model_shards:x", v1, 2 * MiB,
+                                                      CMZ_REGISTER_COPY, &err),
+                                 CMZ_OK);
             } else {
                 assert_int_equal(take(reg, "model_shards:x", NULL), CMZ_SNAPSHOT_TAKEN);
                 if (op == 1)
-                    assert_int_equal(cmz_registry_replace(reg, "model_shards:x", v2, MiB, CMZ_REGISTER_COPY, &err), CMZ_OK);
-                else
-                    assert_int_equal(cmz_registry_remove(reg, "model_shards:x", &err), CMZ_OK);
+                    assert_int_equal(cmz_registry_replace(reg, "model_shards:x", v2, MiB,
+                                                          CMZ_REGISTER_COPY, &err),
+                                     CMZ_OK);
+                else assert_int_equal(cmz_registry_remove(reg, "model_shards:x", &err), CMZ_OK);
             }
             cmz_snapshot_stats before = stats_of(reg);
             uint64_t usage = cmz_registry_usage(reg);
@@ -726,7 +743,9 @@ static void test_alloc_failure(void **state) {
                 assert_int_equal(after.bytes, before.bytes);
                 assert_int_equal(cmz_registry_usage(reg), usage);
                 if (op == 2) assert_false(cmz_registry_contains(reg, "model_shards:x"));
-                else expect_content(reg, "model_shards:x", op == 0 ? v1 : v2, op == 0 ? 2 * MiB : MiB);
+                else
+                    expect_content(reg, "model_shards:x", op == 0 ? v1 : v2,
+                                   op == 0 ? 2 * MiB : MiB);
             }
             /* whatever happened, the snapshot rolls back to its own content */
             assert_int_equal(cmz_snapshots_rollback(snaps, "model_shards:x", &err), CMZ_OK);
@@ -760,18 +779,22 @@ static void *worker(void *arg) {
         cmz_error err;
         cmz_status st;
         switch ((r >> 16) % 8) {
-        case 0: case 1:
+        case 0:
+        case 1:
             st = cmz_snapshots_take(snaps, id, NULL, NULL, &err);
             assert_true(st == CMZ_OK || st == CMZ_ERR_NOT_FOUND);
             break;
-        case 2: case 3:
+        case 2:
+        case 3:
             st = cmz_snapshots_rollback(snaps, id, &err);
             assert_true(st == CMZ_OK || st == CMZ_ERR_NOT_FOUND || st == CMZ_ERR_BUSY);
             break;
         case 4:
-            st = cmz_registry_replace(reg, id, (void *)versions[v], version_size[v], CMZ_REGISTER_COPY, &err);
+            st = cmz_registry_replace(reg, id, (void *)versions[v], version_size[v],
+                                      CMZ_REGISTER_COPY, &err);
             if (st == CMZ_ERR_NOT_FOUND)
-                st = cmz_registry_add(reg, id, (void *)versions[v], version_size[v], CMZ_REGISTER_COPY, &err);
+                st = cmz_registry_add(reg, id, (void *)versions[v], version_size[v],
+                                      CMZ_REGISTER_COPY, &err);
             assert_true(st == CMZ_OK || st == CMZ_ERR_EXISTS || st == CMZ_ERR_NOT_FOUND);
             break;
         case 5:
@@ -785,7 +808,9 @@ static void *worker(void *arg) {
             break;
         default: {
             size_t size = 0;
-            st = cmz_registry_get(reg, id, buf, version_size[0] > version_size[1] ? version_size[0] : version_size[1], &size, &err);
+            st = cmz_registry_get(
+                reg, id, buf, version_size[0] > version_size[1] ? version_size[0] : version_size[1],
+                &size, &err);
             if (st == CMZ_OK) { /* always one whole version, never a mix */
                 int which = size == version_size[0] ? 0 : 1;
                 assert_int_equal(size, version_size[which]);
@@ -819,7 +844,8 @@ static void test_threads(void **state) {
     size_t n;
     assert_int_equal(cmz_snapshots_list(cmz_registry_snapshots(reg), infos, IDS, &n), CMZ_OK);
     for (size_t i = 0; i < n; i++) {
-        assert_int_equal(cmz_snapshots_rollback(cmz_registry_snapshots(reg), infos[i].id, NULL), CMZ_OK);
+        assert_int_equal(cmz_snapshots_rollback(cmz_registry_snapshots(reg), infos[i].id, NULL),
+                         CMZ_OK);
         int which = infos[i].raw_size == version_size[0] ? 0 : 1;
         expect_content(reg, infos[i].id, versions[which], version_size[which]);
     }
@@ -830,7 +856,10 @@ static void test_threads(void **state) {
 
 /* The sweeper thread: started with the first snapshot, expires on its own, and stopping it
  * is prompt (a 1-hour interval does not delay cmz_registry_free). */
-static void interval_1(cmz_snapshot_config *c) { c->cleanup_interval = 1; c->ttl = 1; }
+static void interval_1(cmz_snapshot_config *c) {
+    c->cleanup_interval = 1;
+    c->ttl = 1;
+}
 static void interval_hour(cmz_snapshot_config *c) { c->cleanup_interval = 3600; }
 
 static void test_sweeper(void **state) {

@@ -75,15 +75,19 @@ typedef enum {
     OP_INFO,
     OP_COUNT
 } op_kind;
-static const char *const op_names[] = {"cctx_new+compress", "cctx_new+compress_stream",
+static const char *const op_names[] = {"cctx_new+compress",
+                                       "cctx_new+compress_stream",
                                        "cctx_new+compress_source (pread)",
-                                       "dctx_new+decompress", "dctx_new+decompress_stream",
-                                       "reader (memory)", "reader (pread)", "frame_info_read"};
+                                       "dctx_new+decompress",
+                                       "dctx_new+decompress_stream",
+                                       "reader (memory)",
+                                       "reader (pread)",
+                                       "frame_info_read"};
 
 static void check_failure(cmz_status st, const cmz_error *err, op_kind op, long n) {
     if (st != CMZ_ERR_NOMEM)
-        fail_msg("%s, allocation %ld failed: expected CMZ_ERR_NOMEM, got %s (%s)",
-                 op_names[op], n, cmz_status_name(st), err->message);
+        fail_msg("%s, allocation %ld failed: expected CMZ_ERR_NOMEM, got %s (%s)", op_names[op], n,
+                 cmz_status_name(st), err->message);
     assert_int_equal(err->status, CMZ_ERR_NOMEM);
     assert_true(strlen(err->message) > 0);
 }
@@ -254,9 +258,9 @@ static void run_codec(int codec, const op_kind *ops, size_t nops) {
     free(content);
 }
 
-static const op_kind all_ops[] = {OP_COMPRESS,       OP_COMPRESS_STREAM,   OP_COMPRESS_SOURCE,
-                                  OP_DECOMPRESS,     OP_DECOMPRESS_STREAM, OP_READER_MEMORY,
-                                  OP_READER_NODATA,  OP_INFO};
+static const op_kind all_ops[] = {
+    OP_COMPRESS,          OP_COMPRESS_STREAM, OP_COMPRESS_SOURCE, OP_DECOMPRESS,
+    OP_DECOMPRESS_STREAM, OP_READER_MEMORY,   OP_READER_NODATA,   OP_INFO};
 
 static void test_default_codec(void **state) {
     (void)state;

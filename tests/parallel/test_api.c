@@ -123,8 +123,8 @@ static void test_params_resolve(void **state) {
     /* A bound that cannot be represented. */
     p = tu_params(TU_CODEC, 16, 1);
     assert_int_equal(cmz_compress_bound(&p, UINT64_MAX), 0);
-    assert_true(cmz_compress_bound(&p, 0) == CMZ_HEADER_SIZE + CMZ_INDEX_FIXED_SIZE +
-                                                  CMZ_FOOTER_SIZE);
+    assert_true(cmz_compress_bound(&p, 0) ==
+                CMZ_HEADER_SIZE + CMZ_INDEX_FIXED_SIZE + CMZ_FOOTER_SIZE);
 }
 
 static void test_null_arguments(void **state) {
@@ -159,14 +159,10 @@ static void test_null_arguments(void **state) {
     uint8_t frame[256];
     size_t fsize;
     assert_int_equal(cmz_compress(c, frame, 256, &fsize, "abc", 3, NULL), CMZ_OK);
-    assert_int_equal(cmz_decompress(NULL, buf, 256, &got, frame, fsize, NULL),
-                     CMZ_ERR_INVALID_ARG);
-    assert_int_equal(cmz_decompress(d, NULL, 256, &got, frame, fsize, NULL),
-                     CMZ_ERR_INVALID_ARG);
-    assert_int_equal(cmz_decompress(d, buf, 256, NULL, frame, fsize, NULL),
-                     CMZ_ERR_INVALID_ARG);
-    assert_int_equal(cmz_decompress(d, buf, 256, &got, NULL, fsize, NULL),
-                     CMZ_ERR_INVALID_ARG);
+    assert_int_equal(cmz_decompress(NULL, buf, 256, &got, frame, fsize, NULL), CMZ_ERR_INVALID_ARG);
+    assert_int_equal(cmz_decompress(d, NULL, 256, &got, frame, fsize, NULL), CMZ_ERR_INVALID_ARG);
+    assert_int_equal(cmz_decompress(d, buf, 256, NULL, frame, fsize, NULL), CMZ_ERR_INVALID_ARG);
+    assert_int_equal(cmz_decompress(d, buf, 256, &got, NULL, fsize, NULL), CMZ_ERR_INVALID_ARG);
     assert_int_equal(cmz_decompress(d, buf, 256, &got, NULL, 0, NULL), CMZ_ERR_TRUNCATED);
     in = tu_memin_init(&mi, frame, fsize, 0, 0);
     assert_int_equal(cmz_decompress_stream(NULL, &in, NULL, NULL, NULL), CMZ_ERR_INVALID_ARG);
@@ -342,8 +338,8 @@ static int64_t flaky_pread(const cmz_source *src, void *buf, size_t n, uint64_t 
 
 /* After a failed call the context still works: compressing data[0, n) from a sound source
  * gives the reference frame. */
-static void assert_source_gives(cmz_cctx *c, const uint8_t *data, size_t n,
-                                const uint8_t *frame, size_t size) {
+static void assert_source_gives(cmz_cctx *c, const uint8_t *data, size_t n, const uint8_t *frame,
+                                size_t size) {
     flaky_source f = {data, n, UINT64_MAX};
     cmz_source src = {.pread = flaky_pread, .size = n, .opaque = &f, .fd = -1};
     tu_memout mo;
@@ -383,8 +379,7 @@ static void test_source_errors(void **state) {
                 f.fail_at = UINT64_MAX;
                 f.real_size = at;
                 out = tu_memout_init(&mo);
-                assert_int_equal(cmz_compress_source(c, &src, &out, NULL, &err),
-                                 CMZ_ERR_TRUNCATED);
+                assert_int_equal(cmz_compress_source(c, &src, &out, NULL, &err), CMZ_ERR_TRUNCATED);
                 assert_non_null(strstr(err.message, "shrank"));
                 tu_memout_free(&mo);
                 /* The cctx's slots outlive the failure: memory and stream calls that follow

@@ -28,7 +28,7 @@ static void test_default_is_zero(void **state) {
  * rather than ignore what the caller asked for. */
 static void test_reserved_must_be_zero(void **state) {
     (void)state;
-    size_t n = sizeof ((cmz_dparams *)0)->reserved / sizeof ((cmz_dparams *)0)->reserved[0];
+    size_t n = sizeof((cmz_dparams *)0)->reserved / sizeof((cmz_dparams *)0)->reserved[0];
     for (size_t i = 0; i < n; i++) {
         cmz_dparams d = cmz_dparams_default();
         d.reserved[i] = 1;
@@ -155,12 +155,9 @@ static void test_progress_and_interrupt(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_default_is_zero),
-        cmocka_unit_test(test_reserved_must_be_zero),
-        cmocka_unit_test(test_decodes_every_codec),
-        cmocka_unit_test(test_frame_of_a_missing_codec),
-        cmocka_unit_test(test_memory_limit),
-        cmocka_unit_test(test_progress_and_interrupt),
+        cmocka_unit_test(test_default_is_zero),     cmocka_unit_test(test_reserved_must_be_zero),
+        cmocka_unit_test(test_decodes_every_codec), cmocka_unit_test(test_frame_of_a_missing_codec),
+        cmocka_unit_test(test_memory_limit),        cmocka_unit_test(test_progress_and_interrupt),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -169,17 +169,18 @@ static void check_repair(const multi *mf, const uint8_t *buf, size_t len, uint64
     cmz_status st = cmz_frame_repair(NULL, &src, &out, &rep, &err);
     if (st == CMZ_OK) {
         /* a cut: the frames it reaches, whole */
-        bool right = changed == UINT64_MAX ? whole_frames_from(mf, len, mo.size)
-                                           : mo.size == mf->size;
+        bool right =
+            changed == UINT64_MAX ? whole_frames_from(mf, len, mo.size) : mo.size == mf->size;
         if (!right || memcmp(mo.data, mf->file, mo.size) != 0)
             fail_msg("%s: repair says repaired, but wrote %zu bytes that are not the input "
-                     "as written", what, mo.size);
+                     "as written",
+                     what, mo.size);
     } else {
         assert_true(strlen(err.message) > 0);
     }
     if (ver) {
-        bool foretold = ver->damaged + ver->missing == ver->repairable &&
-                        ver->content_size_known && ver->stray_bytes == 0;
+        bool foretold = ver->damaged + ver->missing == ver->repairable && ver->content_size_known &&
+                        ver->stray_bytes == 0;
         if (foretold != (st == CMZ_OK))
             fail_msg("%s: verify says repair %s (%s), repair %s: %s", what,
                      foretold ? "works" : "fails", ver->summary, st == CMZ_OK ? "works" : "fails",
@@ -215,8 +216,7 @@ static void sweep(const frame_spec *specs, size_t n) {
 static void test_two_frames(void **state) {
     (void)state;
     /* the first frame's last chunk short, the second's full: its end says nothing of it */
-    const frame_spec specs[] = {{CMZ_CODEC_LZ4, 3 * CS + 20, 0, 0},
-                                {TU_CODEC, 4 * CS, 0, 0}};
+    const frame_spec specs[] = {{CMZ_CODEC_LZ4, 3 * CS + 20, 0, 0}, {TU_CODEC, 4 * CS, 0, 0}};
     sweep(specs, 2);
 }
 
@@ -232,8 +232,7 @@ static void test_three_frames(void **state) {
  * a repair, and the repair writes both frames back. */
 static void test_end_magic(void **state) {
     (void)state;
-    const frame_spec specs[] = {{TU_CODEC, 6 * CS + 3, 0, 0},
-                                {TU_CODEC, 5 * CS + 9, 0, 0}};
+    const frame_spec specs[] = {{TU_CODEC, 6 * CS + 3, 0, 0}, {TU_CODEC, 5 * CS + 9, 0, 0}};
     multi mf;
     make_multi(&mf, specs, 2);
     mf.file[mf.size - 1] ^= 1;
@@ -342,8 +341,8 @@ static void test_wrong_parity(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_end_magic),      cmocka_unit_test(test_trailing_bytes),
-        cmocka_unit_test(test_wrong_parity),   cmocka_unit_test(test_two_frames),
+        cmocka_unit_test(test_end_magic),    cmocka_unit_test(test_trailing_bytes),
+        cmocka_unit_test(test_wrong_parity), cmocka_unit_test(test_two_frames),
         cmocka_unit_test(test_three_frames),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

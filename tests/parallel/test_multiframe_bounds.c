@@ -16,7 +16,7 @@
 /* ---- an allocator that counts ------------------------------------------------------------- */
 
 static size_t asked, live, peak; /* bytes: asked in all, live now, most live at once */
-static size_t base; /* live when counting started */
+static size_t base;              /* live when counting started */
 
 static void *counting_alloc(void *opaque, size_t size) {
     (void)opaque;
@@ -50,7 +50,6 @@ static void count_from_now(void) {
     asked = 0;
     base = peak = live;
 }
-
 
 /* ---- inputs --------------------------------------------------------------------------------- */
 
@@ -135,8 +134,7 @@ static void test_check_parity_of_plain_frame_is_cheap(void **state) {
     count_from_now();
     cmz_status st = cmz_frame_check_parity(NULL, &src, &err);
     assert_int_equal(st, CMZ_OK);
-    if (peak - base > 4096)
-        fail_msg("checking no parity kept %zu bytes at once", peak - base);
+    if (peak - base > 4096) fail_msg("checking no parity kept %zu bytes at once", peak - base);
     free(frame);
 }
 

@@ -15,8 +15,8 @@
 #define CS 1024u
 #define N (8 * CS + 300) /* 9 chunks, the last one short: groups of 4, 4 and 1 with K = 4 */
 
-static uint8_t *compress_with(const void *content, size_t n, int codec, unsigned k,
-                              unsigned m, unsigned threads, size_t *size) {
+static uint8_t *compress_with(const void *content, size_t n, int codec, unsigned k, unsigned m,
+                              unsigned threads, size_t *size) {
     cmz_params p = tu_params(codec, CS, threads);
     p.parity_k = k;
     p.parity_m = m;
@@ -24,8 +24,8 @@ static uint8_t *compress_with(const void *content, size_t n, int codec, unsigned
 }
 
 /* Repairs frame[0..size); returns the status, the repaired frame in *mo, the report. */
-static cmz_status repair(const uint8_t *frame, size_t size, tu_memout *mo,
-                         cmz_frame_report **rep, cmz_error *err) {
+static cmz_status repair(const uint8_t *frame, size_t size, tu_memout *mo, cmz_frame_report **rep,
+                         cmz_error *err) {
     cmz_source src;
     cmz_source_memory(&src, frame, size);
     cmz_output out = tu_memout_init(mo);
@@ -93,10 +93,10 @@ static void test_roundtrip(void **state) {
         for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++)
             for (size_t g = 0; g < sizeof km / sizeof *km; g++) {
                 size_t size1, size2;
-                uint8_t *f1 = compress_with(content, sizes[s], codecs[c], km[g][0], km[g][1], 1,
-                                            &size1);
-                uint8_t *f2 = compress_with(content, sizes[s], codecs[c], km[g][0], km[g][1], 3,
-                                            &size2);
+                uint8_t *f1 =
+                    compress_with(content, sizes[s], codecs[c], km[g][0], km[g][1], 1, &size1);
+                uint8_t *f2 =
+                    compress_with(content, sizes[s], codecs[c], km[g][0], km[g][1], 3, &size2);
                 assert_int_equal(size1, size2); /* the same bytes whatever the threads */
                 assert_memory_equal(f1, f2, size1);
                 cmz_source src;
@@ -138,8 +138,8 @@ static void test_stream_equals_oneshot(void **state) {
 
 static void test_bad_parameters(void **state) {
     (void)state;
-    static const unsigned bad[][2] = {{0, 1}, {1, 0}, {200, 56}, {255, 1}, {256, 0},
-                                      {2, 4294967295u}, {4294967295u, 2}};
+    static const unsigned bad[][2] = {{0, 1},   {1, 0},           {200, 56},       {255, 1},
+                                      {256, 0}, {2, 4294967295u}, {4294967295u, 2}};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         cmz_params p = tu_params(CMZ_CODEC_LZ4, CS, 1);
         p.parity_k = bad[i][0];
@@ -290,9 +290,9 @@ static void test_metadata_and_chunks(void **state) {
     uint8_t *copy = malloc(size);
     uint64_t index_at = tu_get_le(frame + size - CMZ_FOOTER_SIZE, 8);
     memcpy(copy, frame, size);
-    memset(copy, 0, CMZ_HEADER_SIZE);                  /* header */
-    memset(copy + index_at + 20, 0xFF, 16);            /* index */
-    memset(copy + record_at(frame, size, 2) + 3, 0, 20); /* chunk 2's header */
+    memset(copy, 0, CMZ_HEADER_SIZE);                     /* header */
+    memset(copy + index_at + 20, 0xFF, 16);               /* index */
+    memset(copy + record_at(frame, size, 2) + 3, 0, 20);  /* chunk 2's header */
     memset(copy + record_at(frame, size, 5) + 100, 1, 8); /* chunk 5's payload */
     assert_repairs_to(copy, size, frame, size);
     memcpy(copy, frame, size);

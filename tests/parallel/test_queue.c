@@ -247,9 +247,9 @@ static void test_alloc_failure(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_order),   cmocka_unit_test(test_inline_and_pinned),
-        cmocka_unit_test(test_bounded), cmocka_unit_test(test_failure),
-        cmocka_unit_test(test_cancel),  cmocka_unit_test(test_run_here),
+        cmocka_unit_test(test_order),         cmocka_unit_test(test_inline_and_pinned),
+        cmocka_unit_test(test_bounded),       cmocka_unit_test(test_failure),
+        cmocka_unit_test(test_cancel),        cmocka_unit_test(test_run_here),
         cmocka_unit_test(test_alloc_failure),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

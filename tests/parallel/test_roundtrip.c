@@ -33,8 +33,8 @@ static void check_ranges(cmz_dctx *d, const cmz_source *src, const uint8_t *data
     pairs[k][0] = n, pairs[k++][1] = 0;
     pairs[k][0] = 0, pairs[k++][1] = n;
     if (n) pairs[k][0] = n - 1, pairs[k++][1] = 1;
-    if (n > cs) pairs[k][0] = cs - 1, pairs[k++][1] = 2;              /* crosses a boundary */
-    if (n >= 2 * (size_t)cs) pairs[k][0] = cs, pairs[k++][1] = cs;    /* exactly one chunk */
+    if (n > cs) pairs[k][0] = cs - 1, pairs[k++][1] = 2;           /* crosses a boundary */
+    if (n >= 2 * (size_t)cs) pairs[k][0] = cs, pairs[k++][1] = cs; /* exactly one chunk */
     if (n >= 3 * (size_t)cs) pairs[k][0] = cs / 2, pairs[k++][1] = 2 * (size_t)cs; /* 3 */
     pairs[k][0] = n / 2, pairs[k++][1] = n - n / 2;
     uint64_t s = seed;
@@ -377,8 +377,7 @@ static void test_concatenated_frames(void **state) {
         cmz_output out = tu_memout_init(&mo);
         cmz_frame_info info;
         cmz_error err;
-        if (cmz_decompress_stream(d, &in, &out, &info, &err) != CMZ_OK)
-            fail_msg("%s", err.message);
+        if (cmz_decompress_stream(d, &in, &out, &info, &err) != CMZ_OK) fail_msg("%s", err.message);
         assert_int_equal(mo.size, 5000 + 7777);
         assert_memory_equal(mo.data, a, 5000);
         assert_memory_equal(mo.data + 5000, b, 7777);
@@ -388,7 +387,10 @@ static void test_concatenated_frames(void **state) {
     /* Trailing bytes after a frame are an error, never ignored: garbage, a partial magic,
      * a lone byte, a truncated second frame. */
     uint8_t *junk = tu_random(300, 3);
-    memcpy(junk + 100, "\x89" "CMZ\r\n\x1a\n", 8);
+    memcpy(junk + 100,
+           "\x89"
+           "CMZ\r\n\x1a\n",
+           8);
     static const size_t junk_off[] = {0, 0, 0, 0, 100, 100, 100};
     static const size_t junk_len[] = {1, 7, 8, 300, 5, 8, 60};
     for (size_t k = 0; k < sizeof junk_len / sizeof junk_len[0]; k++) {
@@ -403,8 +405,7 @@ static void test_concatenated_frames(void **state) {
         assert_true(strlen(err.message) > 0);
         uint8_t out[5000];
         size_t got;
-        assert_int_not_equal(cmz_decompress(d, out, 5000, &got, t, sa + junk_len[k], NULL),
-                             CMZ_OK);
+        assert_int_not_equal(cmz_decompress(d, out, 5000, &got, t, sa + junk_len[k], NULL), CMZ_OK);
         cmz_source src;
         cmz_frame_info info;
         cmz_source_memory(&src, t, sa + junk_len[k]);
@@ -450,8 +451,14 @@ static void test_small_destinations(void **state) {
         free(dst);
     }
     /* Compression: each capacity malloc'd exactly, so ASan reports any write past it. */
-    size_t ccaps[] = {0, 1, CMZ_HEADER_SIZE - 1, CMZ_HEADER_SIZE, CMZ_HEADER_SIZE + 40,
-                      size / 2, size - CMZ_FOOTER_SIZE, size - 1};
+    size_t ccaps[] = {0,
+                      1,
+                      CMZ_HEADER_SIZE - 1,
+                      CMZ_HEADER_SIZE,
+                      CMZ_HEADER_SIZE + 40,
+                      size / 2,
+                      size - CMZ_FOOTER_SIZE,
+                      size - 1};
     for (size_t k = 0; k < sizeof ccaps / sizeof ccaps[0]; k++) {
         uint8_t *dst = ccaps[k] ? malloc(ccaps[k]) : NULL;
         cmz_error_clear(&err);
@@ -518,9 +525,8 @@ static void test_progress(void **state) {
         log.calls = 0;
         uint8_t *dst = malloc((size_t)cmz_compress_bound(&p, n));
         size_t got;
-        assert_int_equal(cmz_compress(c, dst, (size_t)cmz_compress_bound(&p, n), &got, data, n,
-                                      NULL),
-                         CMZ_OK);
+        assert_int_equal(
+            cmz_compress(c, dst, (size_t)cmz_compress_bound(&p, n), &got, data, n, NULL), CMZ_OK);
         assert_true(log.calls >= 1);
         assert_int_equal(log.in[log.calls - 1], n);
         assert_int_equal(log.out[log.calls - 1], got);

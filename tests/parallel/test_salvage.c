@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CS 1024u          /* chunk size */
-#define N (8 * CS + 300)  /* 9 chunks, the last one short */
+#define CS 1024u         /* chunk size */
+#define N (8 * CS + 300) /* 9 chunks, the last one short */
 
 typedef struct {
     uint8_t *content, *frame;
@@ -73,11 +73,13 @@ static cmz_frame_report *salvage_checked(const subject *s, const uint8_t *frame,
         assert_true(c->content_offset + c->raw_size <= mo.size);
         if (c->state == CMZ_CHUNK_INTACT) {
             assert_true(c->content_offset + c->raw_size <= N);
-            assert_memory_equal(mo.data + c->content_offset, s->content + c->content_offset, c->raw_size);
+            assert_memory_equal(mo.data + c->content_offset, s->content + c->content_offset,
+                                c->raw_size);
         } else {
             lost += c->raw_size;
             assert_true(strlen(c->message) > 0);
-            for (uint32_t k = 0; k < c->raw_size; k++) assert_int_equal(mo.data[c->content_offset + k], 0);
+            for (uint32_t k = 0; k < c->raw_size; k++)
+                assert_int_equal(mo.data[c->content_offset + k], 0);
         }
         written += c->raw_size;
     }
@@ -380,10 +382,14 @@ static void test_empty(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_intact),      cmocka_unit_test(test_flips_lz4),
-        cmocka_unit_test(test_flips_zstd),  cmocka_unit_test(test_truncations),
-        cmocka_unit_test(test_zeroed),      cmocka_unit_test(test_errors),
-        cmocka_unit_test(test_empty),       cmocka_unit_test(test_io_error),
+        cmocka_unit_test(test_intact),
+        cmocka_unit_test(test_flips_lz4),
+        cmocka_unit_test(test_flips_zstd),
+        cmocka_unit_test(test_truncations),
+        cmocka_unit_test(test_zeroed),
+        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_empty),
+        cmocka_unit_test(test_io_error),
         cmocka_unit_test(test_multi_frame_and_interrupt),
         cmocka_unit_test(test_nested_frame),
     };

@@ -15,8 +15,7 @@
 
 /* The first codec cmz knows that this build lacks; NULL when every one is compiled in. */
 static const char *absent_codec(void) {
-    static const char *const names[] = {"zstd", "gzip", "brotli", "snappy", "bzip2",
-                                        "lzma", "lz4"};
+    static const char *const names[] = {"zstd", "gzip", "brotli", "snappy", "bzip2", "lzma", "lz4"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         const cmz_codec *c = NULL;
         if (cmz_codec_by_name(names[i], &c, NULL) == CMZ_ERR_CODEC_DISABLED) return names[i];
@@ -24,11 +23,11 @@ static const char *absent_codec(void) {
     return NULL;
 }
 
-#define NEED_ABSENT(name)                                                                   \
-    const char *name = absent_codec();                                                      \
-    if (!name) {                                                                            \
-        print_message("every codec is compiled into this build: skipped\n");                \
-        skip();                                                                             \
+#define NEED_ABSENT(name)                                                    \
+    const char *name = absent_codec();                                       \
+    if (!name) {                                                             \
+        print_message("every codec is compiled into this build: skipped\n"); \
+        skip();                                                              \
     }
 
 /* `default` (codec none: always compiled in), then type `t` with ALG at line 10 column 16,

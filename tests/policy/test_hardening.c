@@ -12,14 +12,14 @@
 #include "cmz/policy.h"
 #include "cmz/release.h"
 
-#define DEFAULT_TYPE                                                                        \
-    "compression_policy:\n"                                                                 \
-    "  default:\n"                                                                          \
-    "    algorithm: gzip\n"                                                                 \
-    "    level: 6\n"                                                                        \
-    "    chunk_size: 4MB\n"                                                                 \
-    "    auto_compress: false\n"                                                            \
-    "    threshold_mb: 10\n"                                                                \
+#define DEFAULT_TYPE             \
+    "compression_policy:\n"      \
+    "  default:\n"               \
+    "    algorithm: gzip\n"      \
+    "    level: 6\n"             \
+    "    chunk_size: 4MB\n"      \
+    "    auto_compress: false\n" \
+    "    threshold_mb: 10\n"     \
     "    priority: low\n"
 
 /* Type `t` at lines 9..15, its values at the columns test_validate.c lists (level: 11:12). */
@@ -55,8 +55,8 @@ static char *policy_diags(const char *yaml, size_t size, cmz_status want) {
     cmz_status st = cmz_policy_load_string(yaml, size, "p.yaml", &p, d);
     char *out = diags_text(d);
     if (st != want)
-        fail_msg("status %s, want %s; diagnostics:\n%s", cmz_status_name(st),
-                 cmz_status_name(want), out);
+        fail_msg("status %s, want %s; diagnostics:\n%s", cmz_status_name(st), cmz_status_name(want),
+                 out);
     if (want == CMZ_OK) assert_non_null(p);
     else assert_null(p);
     cmz_policy_free(p);
@@ -71,8 +71,8 @@ static char *rules_diags(const char *yaml, size_t size, cmz_status want) {
     cmz_status st = cmz_release_rules_load_string(yaml, size, "r.yaml", &rules, d);
     char *out = diags_text(d);
     if (st != want)
-        fail_msg("status %s, want %s; diagnostics:\n%s", cmz_status_name(st),
-                 cmz_status_name(want), out);
+        fail_msg("status %s, want %s; diagnostics:\n%s", cmz_status_name(st), cmz_status_name(want),
+                 out);
     if (want == CMZ_OK) assert_non_null(rules);
     else assert_null(rules);
     cmz_release_rules_free(rules);
@@ -184,8 +184,9 @@ static void test_alias_expansion_bounded(void **state) {
     assert_string_equal(got, "p.yaml:5:7: YAML aliases stand for more than 100000 nodes in "
                              "all: write the values out\n");
     /* Billion laughs: ten aliases to ten aliases to ... ten scalars. */
-    n = (size_t)snprintf(yaml, cap, "releasable_resources:\n  a0: &a0 [x, x, x, x, x, x, x, "
-                                    "x, x, x]\n");
+    n = (size_t)snprintf(yaml, cap,
+                         "releasable_resources:\n  a0: &a0 [x, x, x, x, x, x, x, "
+                         "x, x, x]\n");
     for (int i = 1; i < 12; i++) {
         n += (size_t)snprintf(yaml + n, cap - n, "  a%d: &a%d [", i, i);
         for (int k = 0; k < 10; k++)
@@ -198,8 +199,9 @@ static void test_alias_expansion_bounded(void **state) {
     assert_string_equal(got, "r.yaml:6:47: YAML aliases stand for more than 100000 nodes in "
                              "all: write the values out\n");
     /* Sharing within the bound still works: one rule for 4096 types. */
-    n = (size_t)snprintf(yaml, cap, "releasable_resources:\n  t0: &r {priority: 1, "
-                                    "max_retain_time: 9}\n");
+    n = (size_t)snprintf(yaml, cap,
+                         "releasable_resources:\n  t0: &r {priority: 1, "
+                         "max_retain_time: 9}\n");
     for (int t = 1; t < 4096; t++) n += (size_t)snprintf(yaml + n, cap - n, "  t%d: *r\n", t);
     rules_diags(yaml, n, CMZ_OK);
     free(yaml);
@@ -225,9 +227,10 @@ static void test_types_bounded_with_duplicates(void **state) {
     n += (size_t)snprintf(yaml + n, cap - n, "  t0: {priority: 1, max_retain_time: 9}\n");
     assert_string_equal(rules_diags(yaml, n, CMZ_ERR_INVALID_ARG),
                         "r.yaml:4098:3: too many types: a file holds at most 4096\n");
-    n = (size_t)snprintf(yaml, cap, "compression_policy:\n  default: &d {algorithm: zstd, "
-                                    "level: 3, chunk_size: 1MB, auto_compress: true, "
-                                    "threshold_mb: 1, priority: low}\n");
+    n = (size_t)snprintf(yaml, cap,
+                         "compression_policy:\n  default: &d {algorithm: zstd, "
+                         "level: 3, chunk_size: 1MB, auto_compress: true, "
+                         "threshold_mb: 1, priority: low}\n");
     for (int t = 1; t < 4096; t++) n += (size_t)snprintf(yaml + n, cap - n, "  t%d: *d\n", t);
     policy_diags(yaml, n, CMZ_OK);
     n += (size_t)snprintf(yaml + n, cap - n, "  default: *d\n");
@@ -262,8 +265,8 @@ static void test_tags_follow_their_type(void **state) {
                   "p.yaml:11:12: level must be an integer, got the string \"6\" (remove the "
                   "quotes)");
     policy_ok(with_type("zstd", "!!int 6", "1MB", "true", "5", "high"));
-    policy_ok(with_type("!!str zstd", "!!int \"6\"", "!!int 65536", "!!bool true",
-                        "!!float 0.5", "!!str high"));
+    policy_ok(with_type("!!str zstd", "!!int \"6\"", "!!int 65536", "!!bool true", "!!float 0.5",
+                        "!!str high"));
     /* A tag of another type than the key takes. */
     expect_policy(with_type("zstd", "!!float 6", "1MB", "true", "5", "high"),
                   "p.yaml:11:12: level must be an integer, got a value tagged !!float");

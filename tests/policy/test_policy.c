@@ -278,16 +278,17 @@ static void test_create_update_delete(void **state) {
     /* Every bad setting is reported, and nothing changes. */
     cmz_policy *snapshot = cmz_policy_clone(p);
     cmz_diags_clear(d);
-    cmz_policy_setting bad[] = {{"level", "99"},         {"auto_compress", "maybe"},
-                                {"chunk_size", "0"},     {"priorty", "low"},
+    cmz_policy_setting bad[] = {{"level", "99"},
+                                {"auto_compress", "maybe"},
+                                {"chunk_size", "0"},
+                                {"priorty", "low"},
                                 {"threshold_mb", "-1"}};
     assert_int_equal(cmz_policy_create(p, "x", bad, 5, d), CMZ_ERR_INVALID_ARG);
-    assert_string_equal(all_diags(d),
-                        "auto_compress must be true or false, got 'maybe'\n"
-                        "chunk_size 0 is below the minimum of 16 bytes\n"
-                        "unknown key 'priorty'; did you mean 'priority'?\n"
-                        "threshold_mb must not be negative, got -1\n"
-                        "level 99 is out of range for gzip (valid: 1..12)\n");
+    assert_string_equal(all_diags(d), "auto_compress must be true or false, got 'maybe'\n"
+                                      "chunk_size 0 is below the minimum of 16 bytes\n"
+                                      "unknown key 'priorty'; did you mean 'priority'?\n"
+                                      "threshold_mb must not be negative, got -1\n"
+                                      "level 99 is out of range for gzip (valid: 1..12)\n");
     assert_true(cmz_policy_equal(p, snapshot));
     cmz_diags_clear(d);
     assert_int_equal(cmz_policy_create(p, "bad name", NULL, 0, d), CMZ_ERR_INVALID_ARG);
@@ -322,8 +323,12 @@ static void test_create_update_delete(void **state) {
     assert_int_equal(cmz_policy_delete(p, "nope", NULL), CMZ_ERR_INVALID_ARG);
     assert_int_equal(cmz_policy_delete(p, "render_cache", NULL), CMZ_OK);
     assert_null(cmz_policy_get(p, "render_cache"));
-    assert_int_equal(cmz_policy_update(p, "subtitle", (cmz_policy_setting[]){{"algorithm",
-                     "lz4"}, {"level", "0"}, {"auto_compress", "true"}}, 3, NULL), CMZ_OK);
+    assert_int_equal(
+        cmz_policy_update(
+            p, "subtitle",
+            (cmz_policy_setting[]){{"algorithm", "lz4"}, {"level", "0"}, {"auto_compress", "true"}},
+            3, NULL),
+        CMZ_OK);
     assert_true(cmz_policy_equal(p, before));
 
     /* put checks every field. */
@@ -471,8 +476,7 @@ static void test_filters(void **state) {
     assert_int_equal(cmz_policy_get(p, "attention_cache")->filter, CMZ_FILTER_PLANES);
     assert_int_equal(cmz_policy_get(p, "attention_cache")->typesize, 8);
     /* The planes codec's typesize (no filter) goes back to 1 with another algorithm. */
-    cmz_policy_setting to_planes[] = {{"algorithm", "planes"}, {"level", "0"},
-                                      {"typesize", "2"}},
+    cmz_policy_setting to_planes[] = {{"algorithm", "planes"}, {"level", "0"}, {"typesize", "2"}},
                        to_store[] = {{"algorithm", "none"}, {"level", "0"}};
     assert_int_equal(cmz_policy_update(p, "model_weights", to_none, 1, NULL), CMZ_OK);
     assert_int_equal(cmz_policy_update(p, "model_weights", to_planes, 3, NULL), CMZ_OK);

@@ -73,8 +73,8 @@ static char *diagnose(const char *yaml, cmz_status want) {
         strcat(out, "\n");
     }
     if (st != want)
-        fail_msg("status %s, want %s; diagnostics:\n%s", cmz_status_name(st),
-                 cmz_status_name(want), out);
+        fail_msg("status %s, want %s; diagnostics:\n%s", cmz_status_name(st), cmz_status_name(want),
+                 out);
     if (want == CMZ_OK) {
         assert_non_null(rules);
         cmz_release_rules_free(rules);
@@ -124,8 +124,8 @@ static void test_shipped_file(void **state) {
     assert_int_equal(cmz_diags_count(d), 0);
     /* The seed application's table, row by row. */
     static const cmz_release_rule table[] = {
-        {"model_shards", 1, 300, 2, false},     {"render_cache", 2, 180, 0, true},
-        {"temp_buffers", 3, 30, 0, false},      {"audio_cache", 4, 120, 0, true},
+        {"model_shards", 1, 300, 2, false},        {"render_cache", 2, 180, 0, true},
+        {"temp_buffers", 3, 30, 0, false},         {"audio_cache", 4, 120, 0, true},
         {"model_weights_cache", 5, 600, 0, false}, {"subtitle_index", 6, 900, 0, false},
     };
     assert_int_equal(cmz_release_rules_count(rules), 6);
@@ -182,8 +182,7 @@ static void test_get_at_count(void **state) {
     cmz_release_rules_free(NULL);
 }
 
-static void put_fails(cmz_release_rules *rules, const cmz_release_rule *rule,
-                      const char *message) {
+static void put_fails(cmz_release_rules *rules, const cmz_release_rule *rule, const char *message) {
     cmz_diags *d = cmz_diags_new();
     assert_int_equal(cmz_release_rules_put(rules, rule, d), CMZ_ERR_INVALID_ARG);
     assert_int_equal(cmz_diags_count(d), 1);
@@ -319,9 +318,8 @@ static void test_round_trip(void **state) {
     cmz_release_rules_free(rules);
     /* No rules at all: an empty mapping that loads back. */
     cmz_release_rules *none = NULL;
-    assert_int_equal(cmz_release_rules_load_string("releasable_resources: {}\n", 25, NULL,
-                                                   &none, NULL),
-                     CMZ_OK);
+    assert_int_equal(
+        cmz_release_rules_load_string("releasable_resources: {}\n", 25, NULL, &none, NULL), CMZ_OK);
     assert_int_equal(cmz_release_rules_count(none), 0);
     size_t size;
     char *text = format_all(none, &size);
@@ -333,8 +331,7 @@ static void test_round_trip(void **state) {
     cmz_release_rules *flow = NULL;
     const char *yaml = "# c\nreleasable_resources: {a: &r {priority: 2, max_retain_time: 9},"
                        " b: *r}  # c\n";
-    assert_int_equal(cmz_release_rules_load_string(yaml, strlen(yaml), NULL, &flow, NULL),
-                     CMZ_OK);
+    assert_int_equal(cmz_release_rules_load_string(yaml, strlen(yaml), NULL, &flow, NULL), CMZ_OK);
     assert_int_equal(cmz_release_rules_count(flow), 2);
     assert_int_equal(cmz_release_rules_get(flow, "b")->max_retain_time, 9);
     assert_int_equal(cmz_release_rules_get(flow, "b")->min_required, 0);
@@ -375,15 +372,13 @@ static void test_load_file_and_arguments(void **state) {
     assert_int_equal(cmz_release_rules_load_file(NULL, &rules, d), CMZ_ERR_INVALID_ARG);
     assert_int_equal(cmz_release_rules_load_file(shipped_path(), NULL, d), CMZ_ERR_INVALID_ARG);
     assert_int_equal(cmz_release_rules_load_string("x", 1, NULL, NULL, d), CMZ_ERR_INVALID_ARG);
-    assert_int_equal(cmz_release_rules_load_string(NULL, 1, NULL, &rules, d),
-                     CMZ_ERR_INVALID_ARG);
+    assert_int_equal(cmz_release_rules_load_string(NULL, 1, NULL, &rules, d), CMZ_ERR_INVALID_ARG);
     /* NULL diags: the status alone tells. */
     assert_int_equal(cmz_release_rules_load_string("x: 1\n", 5, NULL, &rules, NULL),
                      CMZ_ERR_INVALID_ARG);
     /* The default name. */
     cmz_diags_clear(d);
-    assert_int_equal(cmz_release_rules_load_string(NULL, 0, NULL, &rules, d),
-                     CMZ_ERR_INVALID_ARG);
+    assert_int_equal(cmz_release_rules_load_string(NULL, 0, NULL, &rules, d), CMZ_ERR_INVALID_ARG);
     cmz_diag_format(cmz_diags_at(d, 0), line, sizeof line);
     assert_string_equal(line, "<string>:1:1: the release rules are empty: the file must start "
                               "with 'releasable_resources:'");
@@ -490,13 +485,12 @@ static void test_integers(void **state) {
 static void test_strict_booleans(void **state) {
     (void)state;
     /* The same rule as the policy's auto_compress: only true and false. */
-    static const char *const bad[] = {"maybe", "yes", "no", "on", "off", "1", "0",
-                                      "True", "FALSE", "y", "n", "TRUE"};
+    static const char *const bad[] = {"maybe", "yes",  "no",    "on", "off", "1",
+                                      "0",     "True", "FALSE", "y",  "n",   "TRUE"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char want[200];
         snprintf(want, sizeof want,
-                 "r.yaml:9:30: compress_before_release must be true or false, got '%s'",
-                 bad[i]);
+                 "r.yaml:9:30: compress_before_release must be true or false, got '%s'", bad[i]);
         expect_one(with_rule("1", "60", "0", bad[i]), want);
     }
     expect_one(with_rule("1", "60", "0", "\"true\""),
@@ -631,8 +625,7 @@ static void test_yaml_syntax(void **state) {
     expect_one(TYPE_A "  t: [1\n",
                "r.yaml:6:1: YAML syntax error: did not find expected ',' or ']' (while parsing "
                "a flow sequence at line 5, column 6)");
-    expect_one(TYPE_A "  t: *nowhere\n",
-               "r.yaml:5:6: YAML syntax error: found undefined alias");
+    expect_one(TYPE_A "  t: *nowhere\n", "r.yaml:5:6: YAML syntax error: found undefined alias");
     expect_one("releasable_resources:\n\ta: {}\n",
                "r.yaml:2:1: YAML syntax error: found character that cannot start any token "
                "(while scanning for the next token at line 2, column 1); indent with spaces, "
@@ -647,21 +640,20 @@ static void test_yaml_syntax(void **state) {
 /* Several mistakes in one file: every one reported, each at its place, in file order. */
 static void test_several_mistakes(void **state) {
     (void)state;
-    const char *yaml =
-        "releasable_resources:\n"           /* 1 */
-        "  model_shards:\n"                 /* 2 */
-        "    priority: 0\n"                 /* 3: out of range */
-        "    max_retain_time: 300\n"        /* 4 */
-        "    min_required: -2\n"            /* 5: negative */
-        "  render_cache:\n"                 /* 6: missing max_retain_time */
-        "    priorty: 2\n"                  /* 7: typo (and so priority missing) */
-        "    compress_before_release: yes\n" /* 8: not strict */
-        "  model_shards:\n"                 /* 9: duplicate */
-        "    priority: 3\n"                 /* 10 */
-        "  temp_buffers:\n"                 /* 11 */
-        "    priority: 3\n"                 /* 12 */
-        "    max_retain_time: 1.5\n"        /* 13: not an integer */
-        "    priority: 4\n";                /* 14: duplicate key */
+    const char *yaml = "releasable_resources:\n"            /* 1 */
+                       "  model_shards:\n"                  /* 2 */
+                       "    priority: 0\n"                  /* 3: out of range */
+                       "    max_retain_time: 300\n"         /* 4 */
+                       "    min_required: -2\n"             /* 5: negative */
+                       "  render_cache:\n"                  /* 6: missing max_retain_time */
+                       "    priorty: 2\n"                   /* 7: typo (and so priority missing) */
+                       "    compress_before_release: yes\n" /* 8: not strict */
+                       "  model_shards:\n"                  /* 9: duplicate */
+                       "    priority: 3\n"                  /* 10 */
+                       "  temp_buffers:\n"                  /* 11 */
+                       "    priority: 3\n"                  /* 12 */
+                       "    max_retain_time: 1.5\n"         /* 13: not an integer */
+                       "    priority: 4\n";                 /* 14: duplicate key */
     assert_string_equal(
         diagnose(yaml, CMZ_ERR_INVALID_ARG),
         "r.yaml:3:15: priority 0 is out of range 1..1000 (1 is released first)\n"
@@ -679,8 +671,7 @@ static void test_several_mistakes(void **state) {
     cmz_release_rules *rules = NULL;
     assert_int_equal(cmz_release_rules_load_string(yaml, strlen(yaml), "one", &rules, d),
                      CMZ_ERR_INVALID_ARG);
-    assert_int_equal(cmz_release_rules_load_string("", 0, "two", &rules, d),
-                     CMZ_ERR_INVALID_ARG);
+    assert_int_equal(cmz_release_rules_load_string("", 0, "two", &rules, d), CMZ_ERR_INVALID_ARG);
     assert_int_equal(cmz_diags_count(d), 9);
     assert_string_equal(cmz_diags_at(d, 8)->file, "two");
     cmz_diags_free(d);
@@ -714,8 +705,8 @@ static void test_allocation_failures(void **state) {
         cmz_set_allocator(&a);
         cmz_diags *d = cmz_diags_new();
         cmz_release_rules *rules = NULL, *file = NULL, *def = NULL;
-        cmz_status st = d ? cmz_release_rules_load_string(text, size, "f", &rules, d)
-                          : CMZ_ERR_NOMEM;
+        cmz_status st =
+            d ? cmz_release_rules_load_string(text, size, "f", &rules, d) : CMZ_ERR_NOMEM;
         if (st == CMZ_OK) st = cmz_release_rules_load_file(shipped_path(), &file, d);
         if (st == CMZ_OK) {
             def = cmz_release_rules_new_default();

@@ -19,14 +19,14 @@
  *  7     threshold_mb: 10          15     priority: PRIO        (column 15)
  *  8     priority: low
  */
-#define DEFAULT_TYPE                                                                        \
-    "compression_policy:\n"                                                                 \
-    "  default:\n"                                                                          \
-    "    algorithm: gzip\n"                                                                 \
-    "    level: 6\n"                                                                        \
-    "    chunk_size: 4MB\n"                                                                 \
-    "    auto_compress: false\n"                                                            \
-    "    threshold_mb: 10\n"                                                                \
+#define DEFAULT_TYPE             \
+    "compression_policy:\n"      \
+    "  default:\n"               \
+    "    algorithm: gzip\n"      \
+    "    level: 6\n"             \
+    "    chunk_size: 4MB\n"      \
+    "    auto_compress: false\n" \
+    "    threshold_mb: 10\n"     \
     "    priority: low\n"
 
 static char text[4096];
@@ -56,8 +56,9 @@ static char *diagnose(const char *yaml, cmz_status want) {
         strcat(out, line);
         strcat(out, "\n");
     }
-    if (st != want) fail_msg("status %s, want %s; diagnostics:\n%s", cmz_status_name(st),
-                             cmz_status_name(want), out);
+    if (st != want)
+        fail_msg("status %s, want %s; diagnostics:\n%s", cmz_status_name(st), cmz_status_name(want),
+                 out);
     if (want == CMZ_OK) {
         assert_non_null(p);
         cmz_policy_free(p);
@@ -127,7 +128,8 @@ static void test_unknown_key_suggestions(void **state) {
                "'default'");
     /* Anchors and aliases themselves are fine. */
     diagnose("compression_policy:\n  default: &d {algorithm: zstd, level: 3, chunk_size: 1MB,"
-             " auto_compress: true, threshold_mb: 1, priority: low}\n  t: *d\n", CMZ_OK);
+             " auto_compress: true, threshold_mb: 1, priority: low}\n  t: *d\n",
+             CMZ_OK);
     /* Top level. */
     snprintf(yaml, sizeof yaml, "%sversion: 2\n", DEFAULT_TYPE);
     expect_one(yaml, "p.yaml:9:1: unknown key 'version' at the top level; the only key is "
@@ -216,10 +218,9 @@ static void test_filters(void **state) {
     snprintf(yaml, sizeof yaml, "%s    filter: planes\n    typesize: 6\n",
              with_type("gzip", "30", "1MB", "true", "5", "high"));
     char *got = diagnose(yaml, CMZ_ERR_INVALID_ARG);
-    assert_string_equal(got,
-                        "p.yaml:11:12: level 30 is out of range for gzip (valid: 1..12)\n"
-                        "p.yaml:17:15: typesize must be 1, 2, 4 or 8 (0 with filter auto), "
-                        "got '6'\n");
+    assert_string_equal(got, "p.yaml:11:12: level 30 is out of range for gzip (valid: 1..12)\n"
+                             "p.yaml:17:15: typesize must be 1, 2, 4 or 8 (0 with filter auto), "
+                             "got '6'\n");
 }
 
 static void test_wrong_types(void **state) {
@@ -272,12 +273,12 @@ static void test_wrong_types(void **state) {
 static void test_strict_booleans(void **state) {
     (void)state;
     diagnose(with_type("zstd", "3", "1MB", "false", "5", "high"), CMZ_OK);
-    static const char *const bad[] = {"maybe", "yes", "no", "on", "off", "1", "0", "True",
-                                      "FALSE", "y"};
+    static const char *const bad[] = {"maybe", "yes", "no",   "on",    "off",
+                                      "1",     "0",   "True", "FALSE", "y"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char want[200];
-        snprintf(want, sizeof want,
-                 "p.yaml:13:20: auto_compress must be true or false, got '%s'", bad[i]);
+        snprintf(want, sizeof want, "p.yaml:13:20: auto_compress must be true or false, got '%s'",
+                 bad[i]);
         expect_one(with_type("zstd", "3", "1MB", bad[i], "5", "high"), want);
     }
     expect_one(with_type("zstd", "3", "1MB", "\"true\"", "5", "high"),
@@ -397,7 +398,7 @@ static void test_yaml_syntax(void **state) {
                "p.yaml:11:1: YAML syntax error: found unexpected end of stream (while "
                "scanning a quoted scalar at line 10, column 16)");
     expect_one(DEFAULT_TYPE "  t: *anchor\n", "p.yaml:9:6: YAML syntax error: found undefined "
-                                               "alias");
+                                              "alias");
     expect_one(DEFAULT_TYPE "  t: [zstd\n",
                "p.yaml:10:1: YAML syntax error: did not find expected ',' or ']' (while "
                "parsing a flow sequence at line 9, column 6)");
@@ -420,22 +421,22 @@ static void test_five_mistakes(void **state) {
     tu_need_codec(CMZ_CODEC_GZIP); /* gzip's level range */
     char yaml[8192];
     snprintf(yaml, sizeof yaml, "%s",
-             DEFAULT_TYPE                    /* 1..8 */
-             "  subtitle:\n"                 /* 9 */
-             "    algorithm: lz5\n"          /* 10: unknown algorithm */
-             "    level: 0\n"                /* 11 */
-             "    chunk_size: 512KB\n"       /* 12 */
-             "    auto_compress: maybe\n"    /* 13: not a strict boolean */
-             "    threshold_mb: 1\n"         /* 14 */
-             "    priority: high\n"          /* 15 */
-             "  log_data:\n"                 /* 16 */
-             "    algorithm: gzip\n"         /* 17 */
-             "    level: 15\n"               /* 18: level out of range */
-             "    chunk_size: 10MB\n"        /* 19 */
-             "    auto_compress: true\n"     /* 20 */
-             "    threshold_mb: -2\n"        /* 21: negative size */
-             "    priority: low\n"           /* 22 */
-             "    levle: 9\n");              /* 23: unknown key */
+             DEFAULT_TYPE                 /* 1..8 */
+             "  subtitle:\n"              /* 9 */
+             "    algorithm: lz5\n"       /* 10: unknown algorithm */
+             "    level: 0\n"             /* 11 */
+             "    chunk_size: 512KB\n"    /* 12 */
+             "    auto_compress: maybe\n" /* 13: not a strict boolean */
+             "    threshold_mb: 1\n"      /* 14 */
+             "    priority: high\n"       /* 15 */
+             "  log_data:\n"              /* 16 */
+             "    algorithm: gzip\n"      /* 17 */
+             "    level: 15\n"            /* 18: level out of range */
+             "    chunk_size: 10MB\n"     /* 19 */
+             "    auto_compress: true\n"  /* 20 */
+             "    threshold_mb: -2\n"     /* 21: negative size */
+             "    priority: low\n"        /* 22 */
+             "    levle: 9\n");           /* 23: unknown key */
     char *got = diagnose(yaml, CMZ_ERR_INVALID_ARG);
     char want[2048];
     snprintf(want, sizeof want,
@@ -458,8 +459,7 @@ static void test_diags_container(void **state) {
     for (int i = 0; i < 150; i++) sprintf(yaml + strlen(yaml), "    bad%d: 1\n", i);
     cmz_diags *d = cmz_diags_new();
     cmz_policy *p = NULL;
-    assert_int_equal(cmz_policy_load_string(yaml, strlen(yaml), NULL, &p, d),
-                     CMZ_ERR_INVALID_ARG);
+    assert_int_equal(cmz_policy_load_string(yaml, strlen(yaml), NULL, &p, d), CMZ_ERR_INVALID_ARG);
     /* a build without gzip warns once about default's codec (test_absent_codec.c) */
     size_t warned = cmz_codec_by_id(CMZ_CODEC_GZIP) ? 0 : 1;
     assert_int_equal(cmz_diags_count(d), CMZ_DIAGS_MAX);

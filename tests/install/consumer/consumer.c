@@ -16,8 +16,8 @@ int main(void) {
     char *frame = malloc(cap), *back = malloc(sizeof src);
     if (!c || !d || !frame || !back ||
         cmz_compress(c, frame, cap, &n, src, sizeof src, &err) != CMZ_OK ||
-        cmz_decompress(d, back, sizeof src, &m, frame, n, &err) != CMZ_OK ||
-        m != sizeof src || memcmp(src, back, m) != 0) {
+        cmz_decompress(d, back, sizeof src, &m, frame, n, &err) != CMZ_OK || m != sizeof src ||
+        memcmp(src, back, m) != 0) {
         fprintf(stderr, "consumer: round trip failed\n");
         return 1;
     }
