@@ -304,7 +304,7 @@ static cmz_status encode_inline(encoder *e, slot *s) {
     unsigned caller = e->cctx->threads;
     s->in_place = e->dst && e->dst_cap - e->out_pos >= cmz__record_bound(&e->fp, s->raw_size);
     if (s->in_place) {
-        encode_slot(e, s, caller, e->dst + e->out_pos, e->dst_cap - e->out_pos);
+        encode_slot(e, s, caller, e->dst + e->out_pos, (size_t)(e->dst_cap - e->out_pos));
     } else {
         thread_bufs *b = &e->cctx->bufs[caller];
         if (take_out(e, s, b) != CMZ_OK)

@@ -200,7 +200,7 @@ static void test_zeroed_records(void **state) {
         for (unsigned g = 0; g < 3; g++)
             for (unsigned r = 0; r < damaged; r++) {
                 uint64_t k = g * 8 + (r * 3 + g) % 8;
-                memset(copy + record_at(frame, size, k), 0, record_len(frame, size, k));
+                memset(copy + record_at(frame, size, k), 0, (size_t)record_len(frame, size, k));
             }
         if (damaged <= 3) {
             assert_repairs_to(copy, size, frame, size);
@@ -226,7 +226,7 @@ static void test_zeroed_records(void **state) {
     /* one group over the limit, the others fine: only that group's chunks are lost */
     memcpy(copy, frame, size);
     for (unsigned r = 0; r < 4; r++)
-        memset(copy + record_at(frame, size, 8 + r), 0xA5, record_len(frame, size, 8 + r));
+        memset(copy + record_at(frame, size, 8 + r), 0xA5, (size_t)record_len(frame, size, 8 + r));
     memset(copy + record_at(frame, size, 0), 0, 50);
     tu_memout mo;
     cmz_frame_report *rep = NULL;
@@ -273,7 +273,7 @@ static void test_every_truncation(void **state) {
         /* the tail (index and footer) can always be rebuilt when the content ends in a short
          * chunk; when it ends in a full one, only an intact index says that no chunk after it
          * is missing (so a cut inside the footer is repaired, and no other) */
-        size_t index_at = tu_get_le(frame + size - CMZ_FOOTER_SIZE, 8);
+        size_t index_at = (size_t)tu_get_le(frame + size - CMZ_FOOTER_SIZE, 8);
         if (multiple != 1) assert_true(repaired >= size - index_at);
         else assert_int_equal(repaired, CMZ_FOOTER_SIZE);
         free(frame);
@@ -385,7 +385,7 @@ static void test_decoder_checks_parity_layout(void **state) {
     uint8_t *frame = compress_with(content, N, CMZ_CODEC_LZ4, 4, 1, 1, &size);
     cmz_dctx *d = cmz_dctx_new(NULL, NULL);
     /* a damaged parity record's payload: the stream decoder says so */
-    uint64_t parity_at = record_at(frame, size, 3) + record_len(frame, size, 3);
+    size_t parity_at = (size_t)(record_at(frame, size, 3) + record_len(frame, size, 3));
     uint8_t *copy = malloc(size);
     memcpy(copy, frame, size);
     copy[parity_at + CMZ_CHUNK_HEADER_SIZE + 40] ^= 1;
@@ -395,7 +395,7 @@ static void test_decoder_checks_parity_layout(void **state) {
     assert_int_equal(cmz_decompress_stream(d, &in, NULL, NULL, &err), CMZ_ERR_CHECKSUM);
     assert_non_null(strstr(err.message, "parity record 0 of group 0"));
     /* the frame with its first group's parity cut out: a data record where parity should be */
-    size_t plen = record_at(frame, size, 4) - parity_at;
+    size_t plen = (size_t)(record_at(frame, size, 4) - parity_at);
     memcpy(copy, frame, parity_at);
     memcpy(copy + parity_at, frame + parity_at + plen, size - parity_at - plen);
     in = tu_memin_init(&mi, copy, size - plen, 0, 1);
@@ -415,7 +415,7 @@ static void test_safe_calls(void **state) {
     p.parity_k = 4;
     p.parity_m = 1;
     cmz_cctx *c = cmz_cctx_new(&p, NULL);
-    size_t cap = cmz_compress_bound(&p, N), size = 0;
+    size_t cap = (size_t)cmz_compress_bound(&p, N), size = 0;
     uint8_t *frame = malloc(cap);
     assert_int_equal(cmz_safe_compress(c, frame, cap, &size, content, N, NULL), CMZ_OK);
     cmz_error err;

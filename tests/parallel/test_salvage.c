@@ -30,7 +30,7 @@ static void make_subject(subject *s, int codec) {
     assert_int_equal(cmz_frame_info_read(&src, &info, NULL), CMZ_OK);
     s->chunks = info.chunk_count;
     s->index_at = tu_get_le(s->frame + s->size - CMZ_FOOTER_SIZE, 8);
-    s->record_at = malloc(s->chunks * sizeof *s->record_at);
+    s->record_at = malloc((size_t)s->chunks * sizeof *s->record_at);
     for (uint64_t i = 0; i < s->chunks; i++)
         s->record_at[i] = tu_get_le(s->frame + s->index_at + 16 + 16 * i, 8);
 }
@@ -185,7 +185,7 @@ static void test_zeroed(void **state) {
     make_subject(&s, TU_CODEC);
     uint8_t *c = malloc(s.size);
     memcpy(c, s.frame, s.size);
-    memset(c + s.record_at[2], 0, s.record_at[4] - s.record_at[2]); /* chunks 2 and 3 */
+    memset(c + s.record_at[2], 0, (size_t)(s.record_at[4] - s.record_at[2])); /* chunks 2 and 3 */
     cmz_frame_report *rep = salvage_checked(&s, c, s.size);
     assert_non_null(rep);
     assert_int_equal(rep->intact, s.chunks - 2);
