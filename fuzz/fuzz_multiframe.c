@@ -1,11 +1,11 @@
 /* Fuzz target: damage to inputs of several frames (include/cmz/salvage.h, docs/DAMAGE.md).
  * The input is 6 bytes of damage, then a file: byte 0 picks a cut (odd) or a changed byte
  * (even), bytes 1..4 the offset (modulo the file's size), byte 5 what the byte is xored with.
- * When the file is whole (every frame intact, nothing stray), the damaged copy must keep
- * every chunk whose record the damage did not touch: salvaged intact, at its offset, with its
- * bytes; the loss of a changed byte is never understated; a repair that succeeds gives back
- * the file as written (a cut: a prefix of it at least as long as the cut input). Any other
- * file is just salvaged and repaired (no crash, errors with messages). */
+ * When the file is whole (every frame intact, its parity right, nothing stray), the damaged
+ * copy must keep every chunk whose record the damage did not touch: salvaged intact, at its
+ * offset, with its bytes; the loss of a changed byte is never understated; a repair that
+ * succeeds gives back the file as written (a cut: a prefix of it at least as long as the cut
+ * input). Any other file is just salvaged and repaired (no crash, errors with messages). */
 #include "fuzz_common.h"
 
 #include "cmz/salvage.h"
@@ -97,7 +97,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     bool intact = salvage(file, n, &content, &whole) == CMZ_OK &&
                   whole->intact == whole->chunk_count && whole->content_size_known &&
                   !whole->stray_bytes && whole->header_ok && whole->footer_ok && whole->index_ok &&
-                  content.size <= FUZZ_CONTENT_MAX;
+                  !whole->parity_damaged && content.size <= FUZZ_CONTENT_MAX;
     uint8_t *copy = malloc(n);
     if (!copy) abort();
     memcpy(copy, file, n);
