@@ -39,4 +39,26 @@ static inline void fuzz_check_error(cmz_status st, const cmz_error *err) {
     if (st > 0 || err->message[0] == '\0') abort();
 }
 
+/* A growing in-memory output (a cmz_output's write: {fuzz_buffer_write, &buffer}); the
+ * caller frees data. */
+typedef struct {
+    uint8_t *data;
+    size_t size, cap;
+} fuzz_buffer;
+
+static inline int fuzz_buffer_write(void *opaque, const void *data, size_t n) {
+    fuzz_buffer *b = opaque;
+    if (n > b->cap - b->size) {
+        size_t cap = b->cap ? b->cap : 1024;
+        while (cap - b->size < n) cap *= 2;
+        uint8_t *p = realloc(b->data, cap);
+        if (!p) abort();
+        b->data = p;
+        b->cap = cap;
+    }
+    memcpy(b->data + b->size, data, n);
+    b->size += n;
+    return 0;
+}
+
 #endif

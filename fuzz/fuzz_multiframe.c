@@ -10,40 +10,21 @@
 
 #include "cmz/salvage.h"
 
-typedef struct {
-    uint8_t *data;
-    size_t size, cap;
-} buffer;
-
-static int buffer_write(void *opaque, const void *data, size_t n) {
-    buffer *b = opaque;
-    if (n > b->cap - b->size) {
-        size_t cap = b->cap ? b->cap : 1024;
-        while (cap - b->size < n) cap *= 2;
-        uint8_t *p = realloc(b->data, cap);
-        if (!p) abort();
-        b->data = p;
-        b->cap = cap;
-    }
-    memcpy(b->data + b->size, data, n);
-    b->size += n;
-    return 0;
-}
-
-static cmz_status salvage(const uint8_t *data, size_t size, buffer *out, cmz_frame_report **rep) {
+static cmz_status salvage(const uint8_t *data, size_t size, fuzz_buffer *out,
+                          cmz_frame_report **rep) {
     cmz_source src;
     cmz_source_memory(&src, data, size);
-    cmz_output o = {buffer_write, out};
+    cmz_output o = {fuzz_buffer_write, out};
     cmz_error err;
     cmz_status st = cmz_frame_salvage(fuzz_dctx(), &src, &o, rep, &err);
     fuzz_check_error(st, &err);
     return st;
 }
 
-static cmz_status repair(const uint8_t *data, size_t size, buffer *out) {
+static cmz_status repair(const uint8_t *data, size_t size, fuzz_buffer *out) {
     cmz_source src;
     cmz_source_memory(&src, data, size);
-    cmz_output o = {buffer_write, out};
+    cmz_output o = {fuzz_buffer_write, out};
     cmz_frame_report *rep = NULL;
     cmz_error err;
     cmz_status st = cmz_frame_repair(fuzz_dctx(), &src, &o, &rep, &err);
@@ -61,8 +42,9 @@ static uint64_t record_end(const uint8_t *file, const cmz_chunk_report *c) {
 }
 
 /* Every chunk of `whole` untouched by the damage is intact in `got`, with the same bytes. */
-static void check_kept(const uint8_t *file, const cmz_frame_report *whole, const buffer *content,
-                       const cmz_frame_report *got, const buffer *salvaged, bool cut, uint64_t at) {
+static void check_kept(const uint8_t *file, const cmz_frame_report *whole,
+                       const fuzz_buffer *content, const cmz_frame_report *got,
+                       const fuzz_buffer *salvaged, bool cut, uint64_t at) {
     for (uint64_t i = 0; i < whole->chunk_count; i++) {
         const cmz_chunk_report *c = &whole->chunks[i];
         uint64_t end = record_end(file, c);
@@ -92,7 +74,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     const uint8_t *file = data + 6;
     size_t n = size - 6;
     at %= n;
-    buffer content = {NULL, 0, 0}, salvaged = {NULL, 0, 0}, fixed = {NULL, 0, 0};
+    fuzz_buffer content = {NULL, 0, 0}, salvaged = {NULL, 0, 0}, fixed = {NULL, 0, 0};
     cmz_frame_report *whole = NULL, *got = NULL;
     bool intact = salvage(file, n, &content, &whole) == CMZ_OK &&
                   whole->intact == whole->chunk_count && whole->content_size_known &&

@@ -6,26 +6,6 @@
 
 #include "cmz/salvage.h"
 
-typedef struct {
-    uint8_t *data;
-    size_t size, cap;
-} buffer;
-
-static int buffer_write(void *opaque, const void *data, size_t n) {
-    buffer *b = opaque;
-    if (n > b->cap - b->size) {
-        size_t cap = b->cap ? b->cap : 1024;
-        while (cap - b->size < n) cap *= 2;
-        uint8_t *p = realloc(b->data, cap);
-        if (!p) abort();
-        b->data = p;
-        b->cap = cap;
-    }
-    memcpy(b->data + b->size, data, n);
-    b->size += n;
-    return 0;
-}
-
 static int discard(void *opaque, const void *data, size_t n) {
     (void)opaque, (void)data, (void)n;
     return 0;
@@ -44,16 +24,16 @@ static int64_t read_mem(void *opaque, void *buf, size_t n) {
     return (int64_t)k;
 }
 
-static cmz_status repair(const uint8_t *data, size_t size, buffer *out, cmz_frame_report **rep,
+static cmz_status repair(const uint8_t *data, size_t size, fuzz_buffer *out, cmz_frame_report **rep,
                          cmz_error *err) {
     cmz_source src;
     cmz_source_memory(&src, data, size);
-    cmz_output o = {buffer_write, out};
+    cmz_output o = {fuzz_buffer_write, out};
     return cmz_frame_repair(fuzz_dctx(), &src, &o, rep, err);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    buffer out = {NULL, 0, 0};
+    fuzz_buffer out = {NULL, 0, 0};
     cmz_frame_report *rep = NULL;
     cmz_error err;
     cmz_status st = repair(data, size, &out, &rep, &err);
@@ -80,7 +60,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         cmz_output none = {discard, NULL};
         if (cmz_decompress_stream(fuzz_dctx(), &in, &none, NULL, &err) != CMZ_OK) abort();
         /* and a fixed point */
-        buffer again = {NULL, 0, 0};
+        fuzz_buffer again = {NULL, 0, 0};
         cmz_frame_report *rep2 = NULL;
         if (repair(out.data, out.size, &again, &rep2, &err) != CMZ_OK) abort();
         if (again.size != out.size || memcmp(again.data, out.data, out.size) != 0) abort();
