@@ -1,10 +1,15 @@
 /* libcmz — compressing and decompressing .cmz frames on every core, in bounded memory.
  *
- * A cmz_cctx / cmz_dctx owns a pool of worker threads (created once, reused by every call)
- * and one codec context per worker. A context is used by one thread at a time; different
- * contexts may be used from different threads at once. Output never depends on the thread
- * count: the same parameters give the same bytes. Worker threads block all signals, so a
- * signal handler always runs in one of the application's threads. */
+ * A cmz_cctx / cmz_dctx owns a pool of worker threads (started by the first call that needs
+ * them, reused by every later call) and one codec context per worker; or it shares a
+ * cmz_pool with other contexts (cmz_cctx_ref_pool, cmz_dctx_ref_pool). A one-shot call
+ * (cmz_compress, cmz_decompress, cmz_frame_reader_read) of one chunk, or on a context of one
+ * thread, works on the calling thread and starts no thread; streams use a worker even then,
+ * so that input and output overlap the codec.
+ * A context is used by one thread at a time; different contexts may be used from different
+ * threads at once, shared pool or not. Output never depends on the thread count: the same
+ * parameters give the same bytes. Worker threads block all signals, so a signal handler
+ * always runs in one of the application's threads. */
 #ifndef CMZ_PARALLEL_H
 #define CMZ_PARALLEL_H
 
@@ -40,16 +45,38 @@ typedef struct {
 cmz_input cmz_input_fd(int fd);
 cmz_output cmz_output_fd(int fd);
 
+/* ---- shared thread pool ------------------------------------------------------------------ */
+
+/* A set of worker threads that many contexts share (like zstd's ZSTD_threadPool), so that
+ * an application with many contexts runs one long-lived set of threads instead of one per
+ * context. The threads start when a call first needs them. Contexts that share a pool may be
+ * used from several threads at once: each call queues its own chunks and takes them back in
+ * order, so the output is the same bytes as with a private pool. */
+typedef struct cmz_pool cmz_pool;
+
+/* threads: 0 for one per core; at most 256. NULL on error (err: CMZ_ERR_NOMEM,
+ * CMZ_ERR_THREAD). */
+cmz_pool *cmz_pool_new(unsigned threads, cmz_error *err);
+/* Joins the threads. Every context that refers to the pool must be freed, or given another
+ * pool, first. NULL: nothing. */
+void cmz_pool_free(cmz_pool *pool);
+
 /* ---- compression ------------------------------------------------------------------------ */
 
 typedef struct cmz_cctx cmz_cctx;
 
-/* NULL on error (err says why: bad parameters, CMZ_ERR_NOMEM, CMZ_ERR_THREAD). The context
- * keeps its chunk buffers between calls (a stream: 2 x threads x (chunk + bound); a source:
- * threads x (chunk + 2 x bound)), so that repeated calls do not allocate; cmz_cctx_free
- * releases them. */
+/* NULL on error (err says why: bad parameters, CMZ_ERR_NOMEM). The context keeps its chunk
+ * buffers between calls (a stream: 2 x threads x (chunk + bound); a source: threads x
+ * (chunk + 2 x bound)), so that repeated calls do not allocate; cmz_cctx_free releases them.
+ * Its threads start on the first call that needs them: a call that cannot start them fails
+ * with CMZ_ERR_THREAD (or CMZ_ERR_NOMEM) and the next call tries again. */
 cmz_cctx *cmz_cctx_new(const cmz_params *params, cmz_error *err);
 void cmz_cctx_free(cmz_cctx *cctx);
+/* Runs the context's work on `pool` (which must outlive that use) instead of threads of its
+ * own; NULL goes back to its own. params.threads still sets how many chunks a call keeps in
+ * flight (its memory); the pool's threads do the work. Not during a call. CMZ_ERR_NOMEM
+ * (scratch for the pool's threads) leaves the context as it was. */
+cmz_status cmz_cctx_ref_pool(cmz_cctx *cctx, cmz_pool *pool, cmz_error *err);
 /* The parameters in force, defaults resolved. */
 const cmz_params *cmz_cctx_params(const cmz_cctx *cctx);
 
@@ -103,9 +130,12 @@ typedef struct {
 cmz_dparams cmz_dparams_default(void);
 
 /* NULL params: the defaults. NULL on error (err says why: a reserved field set,
- * CMZ_ERR_NOMEM, CMZ_ERR_THREAD). */
+ * CMZ_ERR_NOMEM). Its threads start as a cmz_cctx's do (CMZ_ERR_THREAD from that call). */
 cmz_dctx *cmz_dctx_new(const cmz_dparams *params, cmz_error *err);
 void cmz_dctx_free(cmz_dctx *dctx);
+/* As cmz_cctx_ref_pool: params.threads bounds the chunks in flight, the pool does the work;
+ * NULL goes back to the context's own threads. Not while a reader opened on it is in use. */
+cmz_status cmz_dctx_ref_pool(cmz_dctx *dctx, cmz_pool *pool, cmz_error *err);
 
 /* One-shot: decompresses the frame src[0..src_size) into dst (decoding chunks in parallel,
  * straight into dst). *dst_size gets the content size. CMZ_ERR_DST_TOO_SMALL when the content

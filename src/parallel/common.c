@@ -63,6 +63,23 @@ void cmz__worker_release(cmz__worker *w) {
     memset(w, 0, sizeof *w);
 }
 
+cmz_status cmz__workers_fit(cmz__worker **workers, unsigned *nworkers, unsigned threads,
+                            cmz_error *err) {
+    if (*workers && *nworkers == threads) return CMZ_OK;
+    cmz__worker *w = cmz__calloc((size_t)threads + 1, sizeof *w);
+    if (!w)
+        return cmz__error(err, CMZ_ERR_NOMEM, "no memory for the scratch of %u threads", threads);
+    cmz__workers_free(*workers, *nworkers);
+    *workers = w;
+    *nworkers = threads;
+    return CMZ_OK;
+}
+
+void cmz__workers_free(cmz__worker *workers, unsigned nworkers) {
+    for (unsigned i = 0; workers && i <= nworkers; i++) cmz__worker_release(&workers[i]);
+    cmz__free(workers);
+}
+
 uint64_t cmz__decode_cost(const cmz__frame_params *p) {
     return cmz__hbuf_footprint(cmz__record_bound(p, p->chunk_size)) +
            cmz__hbuf_footprint(p->chunk_size);

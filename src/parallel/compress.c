@@ -58,10 +58,12 @@ typedef struct {
 struct cmz_cctx {
     cmz_params params;
     const cmz_codec *codec;
-    cmz__pool *pool;
-    unsigned threads;
-    cmz__worker *workers; /* threads + 1: the last one is the calling thread's */
-    thread_bufs *bufs;    /* threads + 1, likewise */
+    cmz__pool *own;       /* its own pool (threads), started only if used */
+    cmz__pool *pool;      /* the pool in use: own, or one shared (cmz_cctx_ref_pool) */
+    unsigned threads;     /* chunks encoded at once (params.threads) */
+    unsigned nworkers;    /* the pool's threads */
+    cmz__worker *workers; /* nworkers + 1: workers[nworkers] is the calling thread's */
+    thread_bufs *bufs;    /* nworkers + 1, likewise */
     /* 2 x threads slots, made on first use and kept, like the threads' buffers, so that
      * repeated calls neither allocate nor fault pages in again (like a zstd context's
      * workspace). A slot's own raw buffer holds a stream's chunk read ahead by the calling
@@ -106,38 +108,72 @@ cmz_cctx *cmz_cctx_new(const cmz_params *params, cmz_error *err) {
     if (cmz_params_resolve(params ? params : &def, &p, err) != CMZ_OK) return NULL;
     /* Built in place; cmz_cctx_free takes a context built in part, the one cleanup path. */
     cmz_cctx *cctx = cmz__calloc(1, sizeof *cctx);
-    if (cctx) {
-        cctx->params = p;
-        cctx->codec = cmz_codec_by_id(p.codec);
-        cctx->threads = p.threads;
-        cctx->workers = cmz__calloc(p.threads + 1, sizeof *cctx->workers);
-        cctx->bufs = cmz__calloc(p.threads + 1, sizeof *cctx->bufs);
-    }
-    if (!cctx || !cctx->workers || !cctx->bufs)
+    if (!cctx) {
         cmz__error(err, CMZ_ERR_NOMEM, "no memory for a compression context");
-    else cctx->pool = cmz__pool_new(p.threads, err);
-    if (cctx && !cctx->pool) {
+        return NULL;
+    }
+    cctx->params = p;
+    cctx->codec = cmz_codec_by_id(p.codec);
+    cctx->threads = p.threads;
+    if (!(cctx->own = cmz__pool_new(p.threads, err)) ||
+        cmz_cctx_ref_pool(cctx, NULL, err) != CMZ_OK) {
         cmz_cctx_free(cctx);
         return NULL;
     }
     return cctx;
 }
 
+static void free_bufs(thread_bufs *bufs, unsigned nworkers) {
+    for (unsigned i = 0; bufs && i <= nworkers; i++) {
+        cmz__hbuf_free(&bufs[i].raw);
+        for (int k = 0; k < RECORD_BUFS; k++) cmz__hbuf_free(&bufs[i].out[k]);
+    }
+    cmz__free(bufs);
+}
+
+cmz_status cmz_cctx_ref_pool(cmz_cctx *cctx, cmz_pool *pool, cmz_error *err) {
+    if (!cctx) return cmz__error(err, CMZ_ERR_INVALID_ARG, "cmz_cctx_ref_pool: NULL context");
+    cmz__pool *use = pool ? pool : cctx->own;
+    unsigned n = cmz__pool_threads(use);
+    if (!cctx->bufs || n != cctx->nworkers) {
+        /* Both arrays follow the pool's size: the new one first, so that a failure leaves
+         * the context as it was. */
+        thread_bufs *bufs = cmz__calloc((size_t)n + 1, sizeof *bufs);
+        unsigned nworkers = cctx->nworkers;
+        if (!bufs)
+            return cmz__error(err, CMZ_ERR_NOMEM, "no memory for the buffers of %u threads", n);
+        cmz_status st = cmz__workers_fit(&cctx->workers, &cctx->nworkers, n, err);
+        if (st != CMZ_OK) {
+            cmz__free(bufs);
+            return st;
+        }
+        free_bufs(cctx->bufs, nworkers);
+        cctx->bufs = bufs;
+    }
+    cctx->pool = use;
+    return CMZ_OK;
+}
+
 void cmz_cctx_free(cmz_cctx *cctx) {
     if (!cctx) return;
-    cmz__pool_free(cctx->pool);
+    cmz__pool_free(cctx->own);
     for (unsigned i = 0; i < cctx->nslots; i++) cmz__hbuf_free(&cctx->slots[i].raw_buf);
     cmz__free(cctx->slots);
-    for (unsigned i = 0; cctx->workers && i <= cctx->threads; i++)
+    cmz__workers_free(cctx->workers, cctx->nworkers);
+    free_bufs(cctx->bufs, cctx->nworkers);
+    cmz__free(cctx);
+}
+
+void cmz__cctx_trim(cmz_cctx *cctx) {
+    for (unsigned i = 0; i < cctx->nworkers; i++) {
         cmz__worker_release(&cctx->workers[i]);
-    for (unsigned i = 0; cctx->bufs && i <= cctx->threads; i++) {
         cmz__hbuf_free(&cctx->bufs[i].raw);
         for (int k = 0; k < RECORD_BUFS; k++) cmz__hbuf_free(&cctx->bufs[i].out[k]);
     }
-    cmz__free(cctx->workers);
-    cmz__free(cctx->bufs);
-    cmz__free(cctx);
+    for (unsigned i = 0; i < cctx->nslots; i++) cmz__hbuf_free(&cctx->slots[i].raw_buf);
 }
+
+cmz__pool *cmz__cctx_pool(const cmz_cctx *cctx) { return cctx->pool; }
 
 const cmz_params *cmz_cctx_params(const cmz_cctx *cctx) { return &cctx->params; }
 
@@ -301,7 +337,7 @@ static cmz_status fill(encoder *e, slot *s) {
  * bound, it goes straight to its place (out_pos: the chunk before it is already written), so
  * nothing is copied; otherwise into the calling thread's record buffer. */
 static cmz_status encode_inline(encoder *e, slot *s) {
-    unsigned caller = e->cctx->threads;
+    unsigned caller = e->cctx->nworkers;
     s->in_place = e->dst && e->dst_cap - e->out_pos >= cmz__record_bound(&e->fp, s->raw_size);
     if (s->in_place) {
         encode_slot(e, s, caller, e->dst + e->out_pos, (size_t)(e->dst_cap - e->out_pos));
@@ -395,7 +431,7 @@ static cmz_status run_pipeline(encoder *e) {
     }
     if (p->filter == CMZ_FILTER_AUTO) {
         cmz_cctx *c = e->cctx;
-        cmz__choose_filter(c->codec, &c->params, &c->workers[c->threads],
+        cmz__choose_filter(c->codec, &c->params, &c->workers[c->nworkers],
                            first_filled ? e->slots[0].raw : NULL,
                            first_filled ? e->slots[0].raw_size : 0, &e->fp);
     }
@@ -413,6 +449,7 @@ static cmz_status run_pipeline(encoder *e) {
      * overlap the encoding. */
     int inline_chunks = e->mem && (e->mem_size <= p->chunk_size || e->cctx->threads == 1);
     unsigned in_flight = inline_chunks ? 1 : e->nslots;
+    if (!inline_chunks && (st = cmz__pool_start(e->cctx->pool, e->err)) != CMZ_OK) return st;
     cmz__ordered_queue *q = &e->queue;
     while (st == CMZ_OK) {
         while ((!e->eof || first_filled) && cmz__oq_in_flight(q) < in_flight) {
@@ -501,7 +538,7 @@ static cmz_status encode(cmz_cctx *cctx, encoder *e, cmz_frame_info *info, cmz_e
         e->slots[i].oj.run = encode_job;
     }
     /* Buffers outlive calls (they are the cctx's); a failed call left records in them. */
-    for (unsigned i = 0; i <= cctx->threads; i++)
+    for (unsigned i = 0; i <= cctx->nworkers; i++)
         memset(cctx->bufs[i].out_busy, 0, sizeof cctx->bufs[i].out_busy);
     st = run_pipeline(e);
     cmz__free(e->index);

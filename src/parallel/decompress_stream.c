@@ -101,10 +101,11 @@ static cmz_status setup_slots(decoder *d) {
     unsigned n = (unsigned)(want < fits ? want : fits);
     if (n == d->nslots) return CMZ_OK; /* buffers grow on demand; the ring is reused */
     free_slots(d);
+    cmz_status st = cmz__pool_start(d->dctx->pool, d->err);
+    if (st != CMZ_OK) return st;
     if (!(d->slots = cmz__calloc(n, sizeof *d->slots)))
         return cmz__error(d->err, CMZ_ERR_NOMEM, "no memory for %u chunk slots", n);
-    cmz_status st = cmz__oq_init(&d->queue, d->dctx->pool, n, d->err);
-    if (st != CMZ_OK) {
+    if ((st = cmz__oq_init(&d->queue, d->dctx->pool, n, d->err)) != CMZ_OK) {
         cmz__free(d->slots);
         d->slots = NULL;
         return st;

@@ -17,10 +17,21 @@ typedef struct cmz__job {
     int worker; /* the worker that must run it, or -1 for any (set by cmz__pool_submit*) */
 } cmz__job;
 
-typedef struct cmz__pool cmz__pool;
+/* The public cmz_pool (parallel.h) is this pool. */
+typedef struct cmz_pool cmz__pool;
 
+/* A pool of `threads` workers (1..CMZ__THREADS_MAX), none started yet. */
 cmz__pool *cmz__pool_new(unsigned threads, cmz_error *err);
-/* Queues a job (FIFO) for any worker. Never fails. */
+/* Starts the workers unless they run already; every submitter calls it before its first
+ * submit, so that work done on the calling thread alone never starts a thread. Thread-safe
+ * (contexts that share a pool start it from their own threads). CMZ_ERR_THREAD or
+ * CMZ_ERR_NOMEM when a worker cannot start: then none runs, and a later call tries again. */
+cmz_status cmz__pool_start(cmz__pool *pool, cmz_error *err);
+/* The workers the pool runs once started: a job's worker index is below it. */
+unsigned cmz__pool_threads(const cmz__pool *pool);
+/* The workers running now (tests: a pool that had no work started none). */
+unsigned cmz__pool_started(cmz__pool *pool);
+/* Queues a job (FIFO) for any worker; the pool is started. Never fails. */
 void cmz__pool_submit(cmz__pool *pool, cmz__job *job);
 /* Queues a job for one worker (worker % threads). Pipelines give each chunk slot to the same
  * worker every time, so that its buffers stay in that core's cache instead of moving between
@@ -121,6 +132,13 @@ typedef struct {
 
 cmz_codec_ctx *cmz__worker_codec(cmz__worker *w, const cmz_codec *codec);
 void cmz__worker_release(cmz__worker *w);
+/* A context's scratch for a pool of `threads` workers and the calling thread: *workers
+ * (*nworkers + 1 entries, or NULL) becomes threads + 1 entries, the old ones released, unless
+ * it has that size already. CMZ_ERR_NOMEM leaves it as it was. */
+cmz_status cmz__workers_fit(cmz__worker **workers, unsigned *nworkers, unsigned threads,
+                            cmz_error *err);
+/* Frees what cmz__workers_fit made (NULL: nothing). */
+void cmz__workers_free(cmz__worker *workers, unsigned nworkers);
 
 /* A caller's interrupt flag (cmz_params.interrupt, cmz_dparams.interrupt; may be NULL). */
 static inline int cmz__interrupted(const volatile sig_atomic_t *flag) { return flag && *flag; }
@@ -132,11 +150,21 @@ int64_t cmz__read_full(const cmz_input *in, void *buf, size_t n,
 
 /* The decompression context (shared by decompress_stream.c and reader.c). */
 struct cmz_dctx {
-    cmz_dparams params; /* defaults resolved: threads >= 1, memory_limit > 0 */
-    cmz__pool *pool;
-    unsigned threads;
-    cmz__worker *workers; /* threads + 1: the last one is the calling thread's */
+    cmz_dparams params;   /* defaults resolved: threads >= 1, memory_limit > 0 */
+    cmz__pool *own;       /* its own pool (threads), started only if used */
+    cmz__pool *pool;      /* the pool in use: own, or one shared (cmz_dctx_ref_pool) */
+    unsigned threads;     /* chunks decoded at once (params.threads) */
+    unsigned nworkers;    /* the pool's threads */
+    cmz__worker *workers; /* nworkers + 1: workers[nworkers] is the calling thread's */
 };
+
+/* Frees what the pool's workers hold for the context (codec contexts, chunk and record
+ * buffers: what a call of many chunks used); keeps the calling thread's scratch, which a
+ * one-chunk call uses. Between calls. */
+void cmz__cctx_trim(cmz_cctx *cctx);
+void cmz__dctx_trim(cmz_dctx *dctx);
+/* The pool a context works on (its own, or the one it refers to). */
+cmz__pool *cmz__cctx_pool(const cmz_cctx *cctx);
 
 /* CMZ_FILTER_AUTO (filter_choice.c): compresses a sample of the first chunk raw[0..n) (up
  * to 4 slices of 64 KiB spread over it) with each candidate filter and type size and sets

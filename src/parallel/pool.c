@@ -1,18 +1,23 @@
-/* A fixed pool of worker threads with a FIFO of caller-owned jobs. */
+/* A fixed pool of worker threads with a FIFO of caller-owned jobs. The threads start on the
+ * first call that needs them (cmz__pool_start), so that a context whose work all runs on the
+ * calling thread (one chunk, or one thread) never starts one. */
 #include "internal.h"
 
 #include <assert.h>
 #include <signal.h>
 #include <string.h>
 
-struct cmz__pool {
+struct cmz_pool {
     pthread_mutex_t mutex;
     pthread_cond_t wake;
     cmz__job *head, *tail;
     int stopping;
-    unsigned threads; /* workers started */
+    unsigned size;            /* workers it runs once started */
+    unsigned started;         /* workers running; under start_mu */
+    atomic_int ready;         /* all `size` workers run: jobs may be submitted */
+    pthread_mutex_t start_mu; /* one cmz__pool_start at a time (contexts share a pool) */
     pthread_t *tids;
-    int locks; /* mutex and wake initialised (cmz__pool_free of a pool built in part) */
+    int locks; /* the mutexes and wake initialised (cmz__pool_free of a pool built in part) */
 };
 
 typedef struct {
@@ -47,17 +52,26 @@ static void *worker_main(void *p) {
     return NULL;
 }
 
-static void stop_and_join(cmz__pool *pool, unsigned started) {
+/* Stops and joins the workers started (under start_mu, or alone at the end); the pool can be
+ * started again. */
+static void stop_and_join(cmz__pool *pool) {
     pthread_mutex_lock(&pool->mutex);
     pool->stopping = 1;
     pthread_cond_broadcast(&pool->wake);
     pthread_mutex_unlock(&pool->mutex);
-    for (unsigned i = 0; i < started; i++) pthread_join(pool->tids[i], NULL);
+    for (unsigned i = 0; i < pool->started; i++) pthread_join(pool->tids[i], NULL);
+    pool->started = 0;
+    pool->stopping = 0;
 }
 
 static int init_locks(cmz__pool *pool) {
     if (pthread_mutex_init(&pool->mutex, NULL) != 0) return -1;
+    if (pthread_mutex_init(&pool->start_mu, NULL) != 0) {
+        pthread_mutex_destroy(&pool->mutex);
+        return -1;
+    }
     if (pthread_cond_init(&pool->wake, NULL) != 0) {
+        pthread_mutex_destroy(&pool->start_mu);
         pthread_mutex_destroy(&pool->mutex);
         return -1;
     }
@@ -65,9 +79,10 @@ static int init_locks(cmz__pool *pool) {
     return 0;
 }
 
-/* Starts the workers, counting them in pool->threads, so that cmz__pool_free joins those
- * started when one fails. */
-static cmz_status start_workers(cmz__pool *pool, unsigned threads, cmz_error *err) {
+/* Starts the workers, counting them in pool->started; when one fails, those started are
+ * joined again (nothing was submitted yet), so that the next call may try anew. */
+static cmz_status start_workers(cmz__pool *pool, cmz_error *err) {
+    unsigned threads = pool->size;
     /* Workers block every signal, so that a SIGINT always reaches the application's own
      * threads (a caller waiting in read() on a slow pipe is woken by it). */
     sigset_t all, saved;
@@ -81,7 +96,7 @@ static cmz_status start_workers(cmz__pool *pool, unsigned threads, cmz_error *er
             arg->index = i;
         }
         if (arg && pthread_create(&pool->tids[i], NULL, worker_main, arg) == 0) {
-            pool->threads++;
+            pool->started++;
             continue;
         }
         cmz__free(arg);
@@ -89,10 +104,12 @@ static cmz_status start_workers(cmz__pool *pool, unsigned threads, cmz_error *er
                         "could not start worker thread %u of %u", i + 1, threads);
     }
     pthread_sigmask(SIG_SETMASK, &saved, NULL);
+    if (st != CMZ_OK) stop_and_join(pool);
     return st;
 }
 
 cmz__pool *cmz__pool_new(unsigned threads, cmz_error *err) {
+    assert(threads >= 1 && threads <= CMZ__THREADS_MAX);
     /* Built in place; cmz__pool_free takes a pool built in part, the one cleanup path. */
     cmz_status st = CMZ_OK;
     cmz__pool *pool = cmz__calloc(1, sizeof *pool);
@@ -101,16 +118,40 @@ cmz__pool *cmz__pool_new(unsigned threads, cmz_error *err) {
         st = cmz__error(err, CMZ_ERR_NOMEM, "no memory for a pool of %u threads", threads);
     else if (init_locks(pool) != 0)
         st = cmz__error(err, CMZ_ERR_THREAD, "could not create the pool's locks");
-    else st = start_workers(pool, threads, err);
     if (st != CMZ_OK) {
         cmz__pool_free(pool);
         return NULL;
     }
+    pool->size = threads;
+    atomic_init(&pool->ready, 0);
     return pool;
 }
 
+cmz_status cmz__pool_start(cmz__pool *pool, cmz_error *err) {
+    if (atomic_load_explicit(&pool->ready, memory_order_acquire)) return CMZ_OK;
+    pthread_mutex_lock(&pool->start_mu);
+    cmz_status st = CMZ_OK;
+    if (!atomic_load_explicit(&pool->ready, memory_order_relaxed)) {
+        assert(pool->started == 0);
+        if ((st = start_workers(pool, err)) == CMZ_OK)
+            atomic_store_explicit(&pool->ready, 1, memory_order_release);
+    }
+    pthread_mutex_unlock(&pool->start_mu);
+    return st;
+}
+
+unsigned cmz__pool_threads(const cmz__pool *pool) { return pool->size; }
+
+unsigned cmz__pool_started(cmz__pool *pool) {
+    pthread_mutex_lock(&pool->start_mu);
+    unsigned n = pool->started;
+    pthread_mutex_unlock(&pool->start_mu);
+    return n;
+}
+
 static void enqueue(cmz__pool *pool, cmz__job *job, int worker) {
-    assert(job->fn && worker < (int)pool->threads);
+    assert(atomic_load_explicit(&pool->ready, memory_order_relaxed)); /* cmz__pool_start */
+    assert(job->fn && worker < (int)pool->size);
     job->next = NULL;
     job->worker = worker;
     pthread_mutex_lock(&pool->mutex);
@@ -126,20 +167,29 @@ static void enqueue(cmz__pool *pool, cmz__job *job, int worker) {
 void cmz__pool_submit(cmz__pool *pool, cmz__job *job) { enqueue(pool, job, -1); }
 
 void cmz__pool_submit_to(cmz__pool *pool, cmz__job *job, unsigned worker) {
-    enqueue(pool, job, (int)(worker % pool->threads));
+    enqueue(pool, job, (int)(worker % pool->size));
 }
 
 void cmz__pool_free(cmz__pool *pool) {
     if (!pool) return;
     if (pool->locks) {
-        stop_and_join(pool, pool->threads);
+        stop_and_join(pool);
         assert(!pool->head); /* every submitted job ran: workers leave only an empty queue */
         pthread_cond_destroy(&pool->wake);
+        pthread_mutex_destroy(&pool->start_mu);
         pthread_mutex_destroy(&pool->mutex);
     }
     cmz__free(pool->tids);
     cmz__free(pool);
 }
+
+cmz_pool *cmz_pool_new(unsigned threads, cmz_error *err) {
+    if (threads == 0) threads = cmz_cpu_count();
+    if (threads > CMZ__THREADS_MAX) threads = CMZ__THREADS_MAX;
+    return cmz__pool_new(threads, err);
+}
+
+void cmz_pool_free(cmz_pool *pool) { cmz__pool_free(pool); }
 
 int cmz__monitor_init(cmz__monitor *m) {
     if (pthread_mutex_init(&m->mutex, NULL) != 0) return -1;

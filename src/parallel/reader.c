@@ -31,28 +31,37 @@ cmz_dctx *cmz_dctx_new(const cmz_dparams *params, cmz_error *err) {
     if (dparams_resolve(params, &p, err) != CMZ_OK) return NULL;
     /* Built in place; cmz_dctx_free takes a context built in part, the one cleanup path. */
     cmz_dctx *dctx = cmz__calloc(1, sizeof *dctx);
-    if (dctx) {
-        dctx->params = p;
-        dctx->threads = p.threads;
-        dctx->workers = cmz__calloc(p.threads + 1, sizeof *dctx->workers);
-    }
-    if (!dctx || !dctx->workers)
+    if (!dctx) {
         cmz__error(err, CMZ_ERR_NOMEM, "no memory for a decompression context");
-    else dctx->pool = cmz__pool_new(p.threads, err);
-    if (dctx && !dctx->pool) {
+        return NULL;
+    }
+    dctx->params = p;
+    dctx->threads = p.threads;
+    if (!(dctx->own = cmz__pool_new(p.threads, err)) ||
+        cmz_dctx_ref_pool(dctx, NULL, err) != CMZ_OK) {
         cmz_dctx_free(dctx);
         return NULL;
     }
     return dctx;
 }
 
+cmz_status cmz_dctx_ref_pool(cmz_dctx *dctx, cmz_pool *pool, cmz_error *err) {
+    if (!dctx) return cmz__error(err, CMZ_ERR_INVALID_ARG, "cmz_dctx_ref_pool: NULL context");
+    cmz__pool *use = pool ? pool : dctx->own;
+    cmz_status st = cmz__workers_fit(&dctx->workers, &dctx->nworkers, cmz__pool_threads(use), err);
+    if (st == CMZ_OK) dctx->pool = use;
+    return st;
+}
+
 void cmz_dctx_free(cmz_dctx *dctx) {
     if (!dctx) return;
-    cmz__pool_free(dctx->pool);
-    for (unsigned i = 0; dctx->workers && i <= dctx->threads; i++)
-        cmz__worker_release(&dctx->workers[i]);
-    cmz__free(dctx->workers);
+    cmz__pool_free(dctx->own);
+    cmz__workers_free(dctx->workers, dctx->nworkers);
     cmz__free(dctx);
+}
+
+void cmz__dctx_trim(cmz_dctx *dctx) {
+    for (unsigned i = 0; i < dctx->nworkers; i++) cmz__worker_release(&dctx->workers[i]);
 }
 
 cmz_status cmz_frame_reader_open(cmz_dctx *dctx, const cmz_source *src, cmz_frame_reader **reader,
@@ -238,13 +247,15 @@ cmz_status cmz_frame_reader_read(cmz_frame_reader *r, uint64_t offset, size_t le
     uint64_t fits = dctx->params.memory_limit / per_worker;
     if (fits == 0) return cmz__reader_over_limit(r, err);
     uint64_t n = dctx->threads;
+    if (n > dctx->nworkers) n = dctx->nworkers; /* a shared pool may have fewer threads */
     if (n > chunks) n = chunks;
     if (n > fits) n = fits;
     assert(n >= 1 && n <= CMZ__THREADS_MAX);
+    if (n > 1 && (st = cmz__pool_start(dctx->pool, err)) != CMZ_OK) return st;
     /* The queue's monitor guards the failure even when the calling thread works alone. */
     if ((st = cmz__oq_init(&rr.queue, dctx->pool, (unsigned)n, err)) != CMZ_OK) return st;
     if (n == 1) {
-        range_work(&rr, dctx->threads); /* the calling thread's own scratch */
+        range_work(&rr, dctx->nworkers); /* the calling thread's own scratch */
     } else {
         range_job jobs[CMZ__THREADS_MAX];
         for (unsigned k = 0; k < n; k++) {

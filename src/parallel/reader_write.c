@@ -161,7 +161,7 @@ static cmz_status run(ahead *a, uint64_t offset, uint64_t end, const cmz_output 
             if (cmz__oq_in_flight(q) == 0) break; /* all written */
             ahead_slot *mine = own_pending(a);
             if (mine) {
-                cmz__oq_run_here(q, &mine->oj, a->r->dctx->threads);
+                cmz__oq_run_here(q, &mine->oj, a->r->dctx->nworkers);
                 continue;
             }
             s = (ahead_slot *)cmz__oq_wait_oldest(q);
@@ -201,7 +201,9 @@ cmz_status cmz_frame_reader_write(cmz_frame_reader *r, uint64_t offset, uint64_t
      * only writes. */
     a.caller_decodes = r->dctx->threads >= 2;
     a.ndecoders = r->dctx->threads < a.nslots ? r->dctx->threads : a.nslots;
-    if ((st = cmz__oq_init(&a.queue, r->dctx->pool, a.nslots, err)) != CMZ_OK) return st;
+    if ((st = cmz__pool_start(r->dctx->pool, err)) != CMZ_OK ||
+        (st = cmz__oq_init(&a.queue, r->dctx->pool, a.nslots, err)) != CMZ_OK)
+        return st;
     if (!(a.slots = cmz__calloc(a.nslots, sizeof *a.slots))) {
         st = cmz__error(err, CMZ_ERR_NOMEM, "no memory for %u chunk slots", a.nslots);
     } else {

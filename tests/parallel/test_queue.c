@@ -48,6 +48,7 @@ static void run(cmz__ordered_job *job, unsigned worker) {
 
 static cmz__pool *pool_of(unsigned threads) {
     cmz__pool *pool = cmz__pool_new(threads, NULL);
+    if (pool) assert_int_equal(cmz__pool_start(pool, NULL), CMZ_OK);
     assert_non_null(pool);
     return pool;
 }
