@@ -54,6 +54,7 @@ typedef struct {
     unsigned column;  /* 1-based; 0 when the diagnostic has no position */
     char message[CMZ_DIAG_MESSAGE_MAX]; /* one sentence for a person, without the position */
     cmz_diag_severity severity;
+    uint64_t reserved[CMZ_RESERVED_WORDS]; /* room to grow (common.h): zeros */
 } cmz_diag;
 
 /* An append-only list of diagnostics, filled by the functions below that take one. Passing
@@ -115,6 +116,8 @@ typedef struct {
                               codec is planes, which cuts the planes itself); 2, 4 or 8
                               with a filter (cmz_filter_check); with CMZ_FILTER_AUTO also
                               0, its "try 2 and 4" (what a file without typesize gives) */
+    uint64_t reserved[CMZ_RESERVED_WORDS]; /* room to grow (common.h): zeros in every entry a
+                                              policy returns; must be zero for cmz_policy_put */
 } cmz_policy_entry;
 
 /* A key and its text, as a file would write it, for create and update: key is one of
@@ -122,7 +125,8 @@ typedef struct {
  * "typesize"; value is parsed with the file's rules ("4MB", "true", "0.5", "planes", ...).
  * Filter and typesize are checked together: a filter set without a typesize keeps the
  * entry's typesize when the new filter takes it, else none takes 1 and auto 0 (try 2 and 4);
- * the other filters then need a typesize. */
+ * the other filters then need a typesize. A setting grows by new keys, never by new fields,
+ * so it has no reserved space (arrays of it stay as callers wrote them). */
 typedef struct {
     const char *key;
     const char *value;
@@ -167,7 +171,9 @@ const cmz_policy_entry *cmz_policy_at(const cmz_policy *policy, size_t i);
 const cmz_policy_entry *cmz_policy_get(const cmz_policy *policy, const char *type);
 
 /* The entry that applies to `type`: its own, or `default` when the policy does not list it
- * (also when type is NULL). NULL only when policy is NULL. */
+ * (also when type is NULL). NULL only when policy is NULL. A release rule may name another
+ * entry for its type: cmz_policy_resolve (release.h) takes that into account, and the
+ * registry uses it. */
 const cmz_policy_entry *cmz_policy_lookup(const cmz_policy *policy, const char *type);
 
 /* Sets params->codec, level, chunk_size, filter and typesize from the entry that applies to
@@ -177,6 +183,10 @@ const cmz_policy_entry *cmz_policy_lookup(const cmz_policy *policy, const char *
  * codec's default level, with the entry's chunk size, filter and typesize.
  * Errors: CMZ_ERR_INVALID_ARG (NULL). */
 cmz_status cmz_policy_apply(const cmz_policy *policy, const char *type, cmz_params *params);
+
+/* As cmz_policy_apply, from an entry already chosen (cmz_policy_lookup, cmz_policy_resolve).
+ * Errors: CMZ_ERR_INVALID_ARG (NULL). */
+cmz_status cmz_policy_apply_entry(const cmz_policy_entry *entry, cmz_params *params);
 
 /* Adds type `type` with `default`'s values overridden by settings[0..count). Every bad
  * setting is reported (file "" and no position; the message names the key); on any error the
@@ -197,7 +207,8 @@ cmz_status cmz_policy_update(cmz_policy *policy, const char *type,
                              const cmz_policy_setting *settings, size_t count, cmz_diags *diags);
 
 /* Inserts *entry (as create does) or replaces the entry of the same type, after checking
- * every field as a file's would be (a codec this build lacks is a warning, as in a file).
+ * every field as a file's would be (a codec this build lacks is a warning, as in a file); a
+ * reserved word that is not zero is an error naming it ("cmz_policy_entry.reserved[0]").
  * Errors: CMZ_ERR_INVALID_ARG, CMZ_ERR_NOMEM. */
 cmz_status cmz_policy_put(cmz_policy *policy, const cmz_policy_entry *entry, cmz_diags *diags);
 
@@ -281,6 +292,7 @@ typedef struct {
     /* Whether path named an existing file when it was located. An explicit path (argument,
      * environment) that does not exist is still the one chosen. */
     bool exists;
+    uint64_t reserved[CMZ_RESERVED_WORDS]; /* room to grow (common.h): zeros */
 } cmz_policy_location;
 
 /* Finds the policy file: `config_path` when not NULL, then $CMZ_CONFIG when set and not

@@ -86,6 +86,7 @@ static void store(cmz__diag_sink *r, cmz_diag_severity severity, unsigned line, 
         return;
     }
     cmz_diag *diag = &d->items[d->count++];
+    memset(diag, 0, sizeof *diag); /* the reserved tail, also in a container reused */
     diag->file = file;
     diag->line = line;
     diag->column = line ? column : 0;
@@ -106,6 +107,15 @@ void cmz__diag_warn(cmz__diag_sink *r, unsigned line, unsigned column, const cha
     va_start(ap, fmt);
     store(r, CMZ_DIAG_WARNING, line, column, fmt, ap);
     va_end(ap);
+}
+
+bool cmz__diag_reserved(const uint64_t *reserved, size_t words, const char *owner,
+                        cmz__diag_sink *r) {
+    cmz_error err;
+    cmz_error_clear(&err);
+    if (cmz__reserved_check(reserved, words, owner, &err) == CMZ_OK) return true;
+    cmz__diag_error(r, 0, 0, "%s", err.message);
+    return false;
 }
 
 void cmz__diags_sort_from(cmz_diags *d, size_t start) {

@@ -31,6 +31,12 @@ void cmz__diag_error(cmz__diag_sink *r, unsigned line, unsigned column, const ch
 void cmz__diag_warn(cmz__diag_sink *r, unsigned line, unsigned column, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* A caller-filled struct's reserved tail (cmz__reserved_check, "room to grow" in
+ * include/cmz/common.h), for functions that report through diagnostics: false, with an error
+ * naming "owner.reserved[i]", when a word is not zero. */
+bool cmz__diag_reserved(const uint64_t *reserved, size_t words, const char *owner,
+                        cmz__diag_sink *r);
+
 /* Sorts the diagnostics from index `start` on by line and column (stable), so that a file's
  * are listed in file order whatever order the checks found them in. */
 void cmz__diags_sort_from(cmz_diags *diags, size_t start);
@@ -148,6 +154,8 @@ bool cmz__policy_check_level(const cmz_policy_entry *e, unsigned line, unsigned 
 void cmz__policy_check_codec(const cmz_policy_entry *e, unsigned line, unsigned column,
                              cmz__diag_sink *r);
 
+/* Whether name follows the type naming rules (policy.h). */
+bool cmz__policy_type_name_ok(const char *name);
 /* Checks a type name (rules in policy.h); reports at (line, column). */
 bool cmz__policy_check_type(const char *name, unsigned line, unsigned column, cmz__diag_sink *r);
 

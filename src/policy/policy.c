@@ -12,21 +12,34 @@
 
 #define NO_FILTER CMZ_FILTER_NONE, 1
 
+/* Designated, so that the reserved tail (room to grow) is zero without being spelt out. */
+#define ENTRY(t, c, l, cs, ac, th, pr, f, ts)                                                      \
+    {                                                                                              \
+        .type = t, .codec = c, .level = l, .chunk_size = cs, .auto_compress = ac, .threshold = th, \
+        .priority = pr, .filter = f, .typesize = ts                                                \
+    }
+#define ENTRY_(...) ENTRY(__VA_ARGS__) /* expands NO_FILTER into its two arguments first */
+
 /* The specification's table; configs/compression_layers.yaml holds the same (tested). The
  * filters of the two float types, and model_weights' codec (rans, not the table's zstd-3),
  * are the measured best (the file's header says why). */
 static const cmz_policy_entry builtin[] = {
-    {"model_weights", CMZ_CODEC_RANS, 0, MB(1), false, THRESHOLD_MB(50), CMZ_PRIORITY_LOW,
-     CMZ_FILTER_PLANES, 4},
-    {"subtitle", CMZ_CODEC_LZ4, 0, KB(512), true, THRESHOLD_MB(1), CMZ_PRIORITY_HIGH, NO_FILTER},
-    {"intermediate_cache", CMZ_CODEC_LZ4, 1, MB(4), true, THRESHOLD_MB(5), CMZ_PRIORITY_MEDIUM,
-     NO_FILTER},
-    {"attention_cache", CMZ_CODEC_ZSTD, 1, MB(2), true, THRESHOLD_MB(10), CMZ_PRIORITY_MEDIUM,
-     CMZ_FILTER_PLANES, 2},
-    {"file_cache", CMZ_CODEC_ZSTD, 3, MB(8), true, THRESHOLD_MB(20), CMZ_PRIORITY_LOW, NO_FILTER},
-    {"temp_buffers", CMZ_CODEC_LZ4, 0, MB(1), true, THRESHOLD_MB(5), CMZ_PRIORITY_HIGH, NO_FILTER},
-    {"log_data", CMZ_CODEC_GZIP, 6, MB(10), true, THRESHOLD_MB(2), CMZ_PRIORITY_LOW, NO_FILTER},
-    {"default", CMZ_CODEC_GZIP, 6, MB(4), false, THRESHOLD_MB(10), CMZ_PRIORITY_LOW, NO_FILTER},
+    ENTRY_("model_weights", CMZ_CODEC_RANS, 0, MB(1), false, THRESHOLD_MB(50), CMZ_PRIORITY_LOW,
+           CMZ_FILTER_PLANES, 4),
+    ENTRY_("subtitle", CMZ_CODEC_LZ4, 0, KB(512), true, THRESHOLD_MB(1), CMZ_PRIORITY_HIGH,
+           NO_FILTER),
+    ENTRY_("intermediate_cache", CMZ_CODEC_LZ4, 1, MB(4), true, THRESHOLD_MB(5),
+           CMZ_PRIORITY_MEDIUM, NO_FILTER),
+    ENTRY_("attention_cache", CMZ_CODEC_ZSTD, 1, MB(2), true, THRESHOLD_MB(10), CMZ_PRIORITY_MEDIUM,
+           CMZ_FILTER_PLANES, 2),
+    ENTRY_("file_cache", CMZ_CODEC_ZSTD, 3, MB(8), true, THRESHOLD_MB(20), CMZ_PRIORITY_LOW,
+           NO_FILTER),
+    ENTRY_("temp_buffers", CMZ_CODEC_LZ4, 0, MB(1), true, THRESHOLD_MB(5), CMZ_PRIORITY_HIGH,
+           NO_FILTER),
+    ENTRY_("log_data", CMZ_CODEC_GZIP, 6, MB(10), true, THRESHOLD_MB(2), CMZ_PRIORITY_LOW,
+           NO_FILTER),
+    ENTRY_("default", CMZ_CODEC_GZIP, 6, MB(4), false, THRESHOLD_MB(10), CMZ_PRIORITY_LOW,
+           NO_FILTER),
 };
 #define BUILTIN_COUNT (sizeof builtin / sizeof builtin[0])
 
@@ -123,7 +136,10 @@ const cmz_policy_entry *cmz_policy_lookup(const cmz_policy *p, const char *type)
 }
 
 cmz_status cmz_policy_apply(const cmz_policy *p, const char *type, cmz_params *params) {
-    const cmz_policy_entry *e = cmz_policy_lookup(p, type);
+    return cmz_policy_apply_entry(cmz_policy_lookup(p, type), params);
+}
+
+cmz_status cmz_policy_apply_entry(const cmz_policy_entry *e, cmz_params *params) {
     if (!e || !params) return CMZ_ERR_INVALID_ARG;
     params->codec = e->codec;
     params->level = e->level;
@@ -241,7 +257,9 @@ cmz_status cmz_policy_put(cmz_policy *p, const cmz_policy_entry *e, cmz_diags *d
     cmz__diag_sink r;
     cmz__diag_sink_init(&r, diags, "");
     if (!p || !e) return CMZ_ERR_INVALID_ARG;
-    if (!cmz__policy_check_entry(e, &r)) return CMZ_ERR_INVALID_ARG;
+    if (!cmz__diag_reserved(e->reserved, CMZ_RESERVED_WORDS, "cmz_policy_entry", &r) ||
+        !cmz__policy_check_entry(e, &r))
+        return CMZ_ERR_INVALID_ARG;
     size_t i = cmz__policy_find(p, e->type);
     if (i == SIZE_MAX) return insert(p, e);
     p->entries[i] = *e;

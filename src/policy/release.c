@@ -7,12 +7,22 @@
 #include <stdio.h>
 #include <string.h>
 
-/* The seed application's table; configs/releasable_resources.yaml is exactly its
- * cmz_release_rules_format (tested), so change the two together. */
+/* The application's table, each type naming the compression entry that fits its data
+ * (docs/RELEASE.md says why); configs/releasable_resources.yaml is exactly its
+ * cmz_release_rules_format (tested), so change the two together. Designated, so that the
+ * reserved tail is zero without being spelt out. */
+#define RULE(t, p, m, n, c, e)                                             \
+    {                                                                      \
+        .type = t, .priority = p, .max_retain_time = m, .min_required = n, \
+        .compress_before_release = c, .compression = e                     \
+    }
 static const cmz_release_rule builtin[] = {
-    {"model_shards", 1, 300, 2, false},        {"render_cache", 2, 180, 0, true},
-    {"temp_buffers", 3, 30, 0, false},         {"audio_cache", 4, 120, 0, true},
-    {"model_weights_cache", 5, 600, 0, false}, {"subtitle_index", 6, 900, 0, false},
+    RULE("model_shards", 1, 300, 2, false, "model_weights"),
+    RULE("render_cache", 2, 180, 0, true, "intermediate_cache"),
+    RULE("temp_buffers", 3, 30, 0, false, ""),
+    RULE("audio_cache", 4, 120, 0, true, "file_cache"),
+    RULE("model_weights_cache", 5, 600, 0, false, "model_weights"),
+    RULE("subtitle_index", 6, 900, 0, false, "subtitle"),
 };
 #define BUILTIN_COUNT (sizeof builtin / sizeof builtin[0])
 
@@ -56,6 +66,30 @@ cmz_release_rules *cmz_release_rules_new_default(void) {
     return rules;
 }
 
+cmz_release_rules *cmz_release_rules_clone(const cmz_release_rules *src) {
+    if (!src) return NULL;
+    cmz_release_rules *rules = cmz__release_rules_new(src->count);
+    if (!rules) return NULL;
+    if (src->count) memcpy(rules->rules, src->rules, src->count * sizeof *rules->rules);
+    rules->count = src->count;
+    return rules;
+}
+
+static bool rule_equal(const cmz_release_rule *a, const cmz_release_rule *b) {
+    return strcmp(a->type, b->type) == 0 && a->priority == b->priority &&
+           a->max_retain_time == b->max_retain_time && a->min_required == b->min_required &&
+           a->compress_before_release == b->compress_before_release &&
+           strcmp(a->compression, b->compression) == 0;
+}
+
+bool cmz_release_rules_equal(const cmz_release_rules *a, const cmz_release_rules *b) {
+    if (!a || !b) return a == b;
+    if (a->count != b->count) return false;
+    for (size_t i = 0; i < a->count; i++)
+        if (!rule_equal(&a->rules[i], &b->rules[i])) return false;
+    return true;
+}
+
 void cmz_release_rules_free(cmz_release_rules *rules) {
     if (!rules) return;
     cmz__free(rules->rules);
@@ -90,7 +124,20 @@ bool cmz__release_check_rule(const cmz_release_rule *rule, cmz__diag_sink *r) {
     if (rule->min_required > CMZ__RELEASE_MIN_REQUIRED_MAX)
         cmz__diag_error(r, 0, 0, "min_required %u is out of range 0..%u", rule->min_required,
                         CMZ__RELEASE_MIN_REQUIRED_MAX);
+    if (memchr(rule->compression, '\0', sizeof rule->compression) == NULL)
+        cmz__diag_error(r, 0, 0, "compression is not NUL-terminated");
+    else if (rule->compression[0] && !cmz__policy_type_name_ok(rule->compression))
+        cmz__release_bad_compression(r, 0, 0, rule->compression);
     return r->errors == before;
+}
+
+void cmz__release_bad_compression(cmz__diag_sink *r, unsigned line, unsigned column,
+                                  const char *name) {
+    char q[48];
+    cmz__diag_error(r, line, column,
+                    "compression must name an entry of the compression policy (up to %d "
+                    "letters, digits, '_', '-' and '.', starting with a letter or '_'), got '%s'",
+                    CMZ_POLICY_TYPE_MAX, cmz__quote(name, q, sizeof q));
 }
 
 cmz_status cmz_release_rules_put(cmz_release_rules *rules, const cmz_release_rule *rule,
@@ -98,7 +145,9 @@ cmz_status cmz_release_rules_put(cmz_release_rules *rules, const cmz_release_rul
     cmz__diag_sink r;
     cmz__diag_sink_init(&r, diags, "");
     if (!rules || !rule) return CMZ_ERR_INVALID_ARG;
-    if (!cmz__release_check_rule(rule, &r)) return CMZ_ERR_INVALID_ARG;
+    if (!cmz__diag_reserved(rule->reserved, CMZ_RESERVED_WORDS, "cmz_release_rule", &r) ||
+        !cmz__release_check_rule(rule, &r))
+        return CMZ_ERR_INVALID_ARG;
     size_t i = cmz__release_rules_find(rules, rule->type);
     if (i != SIZE_MAX) {
         rules->rules[i] = *rule; /* keeps its place in the order */
@@ -151,6 +200,10 @@ static const char header[] =
     "#                            true = releasing keeps the compressed form (made with the\n"
     "#                            type's compression policy) and drops the raw bytes;\n"
     "#                            false = releasing drops the resource.\n"
+    "#   compression              optional: the entry of the compression policy\n"
+    "#                            (compression_layers.yaml) the type compresses with when\n"
+    "#                            the policy has no entry of its own for it; it must name\n"
+    "#                            one the policy has. Without either: the policy's default.\n"
     "#\n"
     "# A type with no rule here is never released (it may still be compressed under\n"
     "# pressure, by its compression policy). Numbers are plain decimal integers: no quotes,\n"
@@ -188,6 +241,7 @@ cmz_status cmz_release_rules_format(const cmz_release_rules *rules, char *buf, s
         put(&s, "    max_retain_time: %" PRIu32 "\n", rule->max_retain_time);
         if (rule->min_required) put(&s, "    min_required: %u\n", rule->min_required);
         if (rule->compress_before_release) put(&s, "    compress_before_release: true\n");
+        if (rule->compression[0]) put(&s, "    compression: %s\n", rule->compression);
     }
     *size = s.len;
     if (s.len >= cap) {

@@ -20,6 +20,7 @@ enum {
     CMZ__RKEY_REQUIRED, /* the keys above are required in a file; the ones below optional */
     CMZ__RKEY_MIN_REQUIRED = CMZ__RKEY_REQUIRED,
     CMZ__RKEY_COMPRESS_BEFORE_RELEASE,
+    CMZ__RKEY_COMPRESSION,
     CMZ__RKEY_COUNT
 };
 extern const char *const cmz__release_keys[CMZ__RKEY_COUNT];
@@ -29,6 +30,11 @@ cmz_release_rules *cmz__release_rules_new(size_t cap);
 bool cmz__release_rules_append(cmz_release_rules *rules, const cmz_release_rule *rule);
 /* Index of the rule of type, or SIZE_MAX. */
 size_t cmz__release_rules_find(const cmz_release_rules *rules, const char *type);
+
+/* Reports at (line, column) that `name` is not of a type name's form, for compression's
+ * value (a file's and put's). */
+void cmz__release_bad_compression(cmz__diag_sink *r, unsigned line, unsigned column,
+                                  const char *name);
 
 /* Every field of a rule as a file's would be checked (for put); reports without a position. */
 bool cmz__release_check_rule(const cmz_release_rule *rule, cmz__diag_sink *r);

@@ -8,6 +8,7 @@
  *       max_retain_time: 300             (required)
  *       min_required: 2                  (optional, default 0)
  *       compress_before_release: false   (optional, default false)
+ *       compression: model_weights       (optional, default none)
  *
  * The node helpers, the top level and libyaml's errors are shared with parse.c
  * (yaml_nodes.c). */
@@ -22,10 +23,7 @@
 #define MAX_TYPES 4096
 
 const char *const cmz__release_keys[CMZ__RKEY_COUNT] = {
-    "priority",
-    "max_retain_time",
-    "min_required",
-    "compress_before_release",
+    "priority", "max_retain_time", "min_required", "compress_before_release", "compression",
 };
 
 /* What each key wants, for "must be ..." messages. */
@@ -34,6 +32,7 @@ static const char *const expected[CMZ__RKEY_COUNT] = {
     "a whole number of seconds from 1 to 31536000 (one year)",
     "an integer from 0 to 1000000",
     "true or false",
+    "the name of a compression policy entry",
 };
 
 typedef struct {
@@ -50,7 +49,7 @@ typedef struct {
 static bool parse_uint(int key, const cmz__value *v, unsigned min, unsigned max, cmz__diag_sink *r,
                        unsigned *out) {
     static const char *const range_note[CMZ__RKEY_COUNT] = {" (1 is released first)",
-                                                            " seconds (one year)", "", ""};
+                                                            " seconds (one year)", "", "", ""};
     char range[80];
     snprintf(range, sizeof range, "is out of range %u..%u%s", min, max, range_note[key]);
     const cmz__number_rule rule = {
@@ -65,7 +64,9 @@ static bool parse_uint(int key, const cmz__value *v, unsigned min, unsigned max,
 static bool set_key(cmz_release_rule *rule, int key, const cmz__value *v, cmz__diag_sink *r) {
     const char *name = cmz__release_keys[key];
     char q[48];
-    unsigned takes = key == CMZ__RKEY_COMPRESS_BEFORE_RELEASE ? CMZ__TAKES_BOOL : CMZ__TAKES_INT;
+    unsigned takes = key == CMZ__RKEY_COMPRESS_BEFORE_RELEASE ? CMZ__TAKES_BOOL
+                     : key == CMZ__RKEY_COMPRESSION           ? CMZ__TAKES_STR
+                                                              : CMZ__TAKES_INT;
     if (!cmz__value_check(v, name, expected[key], takes, r)) return false;
     unsigned n = 0;
     switch (key) {
@@ -90,6 +91,15 @@ static bool set_key(cmz_release_rule *rule, int key, const cmz__value *v, cmz__d
         }
         cmz__diag_error(r, v->line, v->column, "%s must be true or false, got '%s'", name,
                         cmz__quote(v->text, q, sizeof q));
+        return false;
+    case CMZ__RKEY_COMPRESSION:
+        /* Only the name's form here: whether the policy has the entry is known where the two
+         * meet (cmz_release_rules_check_policy). */
+        if (cmz__policy_type_name_ok(v->text)) {
+            snprintf(rule->compression, sizeof rule->compression, "%s", v->text);
+            return true;
+        }
+        cmz__release_bad_compression(r, v->line, v->column, v->text);
         return false;
     }
     return false;
@@ -136,7 +146,7 @@ static bool parse_rule(walker *w, const yaml_node_t *type_node, const yaml_node_
             cmz__yaml_report_unknown_key(w->r, kn, key, rule->type, cmz__release_keys,
                                          CMZ__RKEY_COUNT,
                                          "priority, max_retain_time, and optionally "
-                                         "min_required, compress_before_release");
+                                         "min_required, compress_before_release, compression");
             continue;
         }
         if (seen[k]) {

@@ -229,7 +229,7 @@ void cmz__policy_check_codec(const cmz_policy_entry *e, unsigned line, unsigned 
                    name, e->type, cmz_codec_name(cmz_codec_default()));
 }
 
-bool cmz__policy_check_type(const char *name, unsigned line, unsigned column, cmz__diag_sink *r) {
+bool cmz__policy_type_name_ok(const char *name) {
     size_t len = strlen(name);
     bool ok = len >= 1 && len <= CMZ_POLICY_TYPE_MAX &&
               (isalpha((unsigned char)name[0]) || name[0] == '_');
@@ -237,6 +237,11 @@ bool cmz__policy_check_type(const char *name, unsigned line, unsigned column, cm
         unsigned char c = (unsigned char)name[i];
         ok = c < 0x80 && (isalnum(c) || c == '_' || c == '-' || c == '.');
     }
+    return ok;
+}
+
+bool cmz__policy_check_type(const char *name, unsigned line, unsigned column, cmz__diag_sink *r) {
+    bool ok = cmz__policy_type_name_ok(name);
     if (!ok) {
         char q[48];
         cmz__diag_error(r, line, column,

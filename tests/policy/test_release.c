@@ -46,10 +46,18 @@ static char *format_all(const cmz_release_rules *rules, size_t *size) {
     return buf;
 }
 
+/* Designated: the rest of the struct (its reserved tail) is zero. */
+#define RULE(t, p, m, n, c, e)                                             \
+    {                                                                      \
+        .type = t, .priority = p, .max_retain_time = m, .min_required = n, \
+        .compress_before_release = c, .compression = e                     \
+    }
+
 static bool rule_equal(const cmz_release_rule *a, const cmz_release_rule *b) {
     return strcmp(a->type, b->type) == 0 && a->priority == b->priority &&
            a->max_retain_time == b->max_retain_time && a->min_required == b->min_required &&
-           a->compress_before_release == b->compress_before_release;
+           a->compress_before_release == b->compress_before_release &&
+           strcmp(a->compression, b->compression) == 0;
 }
 
 static void assert_rules_equal(const cmz_release_rules *a, const cmz_release_rules *b) {
@@ -124,9 +132,12 @@ static void test_shipped_file(void **state) {
     assert_int_equal(cmz_diags_count(d), 0);
     /* The seed application's table, row by row. */
     static const cmz_release_rule table[] = {
-        {"model_shards", 1, 300, 2, false},        {"render_cache", 2, 180, 0, true},
-        {"temp_buffers", 3, 30, 0, false},         {"audio_cache", 4, 120, 0, true},
-        {"model_weights_cache", 5, 600, 0, false}, {"subtitle_index", 6, 900, 0, false},
+        RULE("model_shards", 1, 300, 2, false, "model_weights"),
+        RULE("render_cache", 2, 180, 0, true, "intermediate_cache"),
+        RULE("temp_buffers", 3, 30, 0, false, ""),
+        RULE("audio_cache", 4, 120, 0, true, "file_cache"),
+        RULE("model_weights_cache", 5, 600, 0, false, "model_weights"),
+        RULE("subtitle_index", 6, 900, 0, false, "subtitle"),
     };
     assert_int_equal(cmz_release_rules_count(rules), 6);
     for (size_t i = 0; i < 6; i++)
@@ -151,8 +162,8 @@ static void test_default_is_the_shipped_file(void **state) {
     assert_rules_equal(shipped, builtin);
     /* The header documents every key. */
     static const char *const keys[] = {"priority", "max_retain_time", "min_required",
-                                       "compress_before_release"};
-    for (size_t i = 0; i < 4; i++) assert_non_null(strstr(file, keys[i]));
+                                       "compress_before_release", "compression"};
+    for (size_t i = 0; i < 5; i++) assert_non_null(strstr(file, keys[i]));
     free(file);
     free(formatted);
     cmz_release_rules_free(shipped);
@@ -197,18 +208,18 @@ static void test_put(void **state) {
     (void)state;
     cmz_release_rules *rules = cmz_release_rules_new_default();
     /* Replacing keeps the rule's place; a new type goes last. */
-    cmz_release_rule r = {"temp_buffers", 7, 45, 1, true};
+    cmz_release_rule r = RULE("temp_buffers", 7, 45, 1, true, "");
     assert_int_equal(cmz_release_rules_put(rules, &r, NULL), CMZ_OK);
     assert_int_equal(cmz_release_rules_count(rules), 6);
     assert_true(rule_equal(cmz_release_rules_at(rules, 2), &r));
-    cmz_release_rule n = {"kv_cache", 1000, CMZ_RELEASE_RETAIN_MAX, 1000000, false};
+    cmz_release_rule n = RULE("kv_cache", 1000, CMZ_RELEASE_RETAIN_MAX, 1000000, false, "");
     assert_int_equal(cmz_release_rules_put(rules, &n, NULL), CMZ_OK);
     assert_int_equal(cmz_release_rules_count(rules), 7);
     assert_true(rule_equal(cmz_release_rules_at(rules, 6), &n));
     assert_ptr_equal(cmz_release_rules_get(rules, "kv_cache"), cmz_release_rules_at(rules, 6));
     /* Many rules: the array grows. */
     for (int i = 0; i < 40; i++) {
-        cmz_release_rule g = {"", (unsigned)i + 1, 10, 0, false};
+        cmz_release_rule g = RULE("", (unsigned)i + 1, 10, 0, false, "");
         snprintf(g.type, sizeof g.type, "grow_%d", i);
         assert_int_equal(cmz_release_rules_put(rules, &g, NULL), CMZ_OK);
     }
@@ -216,7 +227,7 @@ static void test_put(void **state) {
     assert_string_equal(cmz_release_rules_at(rules, 46)->type, "grow_39");
 
     /* Every field checked like a file's; the rules are unchanged on error. */
-    cmz_release_rule bad = {"x", 0, 60, 0, false};
+    cmz_release_rule bad = RULE("x", 0, 60, 0, false, "");
     put_fails(rules, &bad, "priority 0 is out of range 1..1000 (1 is released first)");
     bad.priority = 1001;
     put_fails(rules, &bad, "priority 1001 is out of range 1..1000 (1 is released first)");
@@ -241,7 +252,7 @@ static void test_put(void **state) {
     memset(bad.type, 'a', sizeof bad.type);
     put_fails(rules, &bad, "type name is not NUL-terminated");
     /* Several mistakes: all reported. */
-    cmz_release_rule worse = {"bad name", 0, 0, 2000000, false};
+    cmz_release_rule worse = RULE("bad name", 0, 0, 2000000, false, "");
     cmz_diags *d = cmz_diags_new();
     assert_int_equal(cmz_release_rules_put(rules, &worse, d), CMZ_ERR_INVALID_ARG);
     assert_int_equal(cmz_diags_count(d), 4);
@@ -272,7 +283,8 @@ static void test_format(void **state) {
     free(exact);
     /* Optional keys only when they differ from their defaults. */
     assert_non_null(strstr(text, "  model_shards:\n    priority: 1\n    max_retain_time: 300\n"
-                                 "    min_required: 2\n\n  render_cache:\n"));
+                                 "    min_required: 2\n    compression: model_weights\n\n"
+                                 "  render_cache:\n"));
     assert_non_null(strstr(text, "  temp_buffers:\n    priority: 3\n    max_retain_time: 30\n\n"));
     assert_null(strstr(text, "min_required: 0"));
     assert_null(strstr(text, "compress_before_release: false"));
@@ -307,10 +319,10 @@ static void test_round_trip(void **state) {
     cmz_release_rules_free(round_trip(rules));
     /* Every extreme and every optional key. */
     static const cmz_release_rule extra[] = {
-        {"a", 1000, 1, 0, false},
-        {"_b.c-d", 1, CMZ_RELEASE_RETAIN_MAX, 1000000, true},
-        {"e", 3, 3600, 0, true},
-        {"f", 3, 86400, 5, false},
+        RULE("a", 1000, 1, 0, false, ""),
+        RULE("_b.c-d", 1, CMZ_RELEASE_RETAIN_MAX, 1000000, true, ""),
+        RULE("e", 3, 3600, 0, true, "model_weights"),
+        RULE("f", 3, 86400, 5, false, "_x.y-z"),
     };
     for (size_t i = 0; i < 4; i++)
         assert_int_equal(cmz_release_rules_put(rules, &extra[i], NULL), CMZ_OK);
@@ -523,7 +535,8 @@ static void test_unknown_keys(void **state) {
                "'compress_before_release'?");
     expect_one(TYPE_A "    colour: red\n",
                "r.yaml:5:5: unknown key 'colour' in type 'a'; valid keys: priority, "
-               "max_retain_time, and optionally min_required, compress_before_release");
+               "max_retain_time, and optionally min_required, compress_before_release, "
+               "compression");
     expect_one(TYPE_A "    <<: {priority: 3}\n",
                "r.yaml:5:5: YAML merge keys ('<<') are not supported: give every key of type "
                "'a'");
@@ -714,7 +727,7 @@ static void test_allocation_failures(void **state) {
         }
         /* The 9th rule grows the array (capacity 8). */
         for (int i = 0; st == CMZ_OK && i < 3; i++) {
-            cmz_release_rule r = {"", 1, 1, 0, false};
+            cmz_release_rule r = RULE("", 1, 1, 0, false, "");
             snprintf(r.type, sizeof r.type, "added_%d", i);
             st = cmz_release_rules_put(rules, &r, d);
         }

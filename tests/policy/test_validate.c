@@ -474,7 +474,7 @@ static void test_diags_container(void **state) {
     assert_int_equal(cmz_policy_load_string("x", 1, "q.yaml", &p, d), CMZ_ERR_INVALID_ARG);
     assert_int_equal(cmz_diags_count(d), 1);
     /* Formatting without a file or a position. */
-    cmz_diag diag = {"", 0, 0, "just the message", CMZ_DIAG_ERROR};
+    cmz_diag diag = {.file = "", .message = "just the message", .severity = CMZ_DIAG_ERROR};
     char buf[64];
     assert_int_equal(cmz_diag_format(&diag, buf, sizeof buf), strlen("just the message"));
     assert_string_equal(buf, "just the message");
