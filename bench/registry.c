@@ -189,7 +189,7 @@ int main(int argc, char **argv) {
     double secs = (bench_now_ns() - t0) / 1e9;
     char report[8192];
     size_t size;
-    cmz_registry_report(reg, report, sizeof report, &size);
+    cmz_registry_report(reg, report, sizeof report, &size, NULL);
     long peak = peak_rss_kib();
     printf("%s", report);
     printf("registered in %.1f s; emergencies %d; peak RSS %.1f MiB = %.3f x budget "

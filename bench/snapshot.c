@@ -110,18 +110,18 @@ static void expiry(size_t n) {
         fake_now += 1000000; /* 1 ms */
     }
     cmz_snapshot_stats before, after;
-    cmz_snapshots_stats(snaps, &before);
+    cmz_snapshots_stats(snaps, &before, NULL);
     double t0 = bench_now_ns();
     size_t total = 0, removed;
     unsigned sweeps = 0;
     while (total < n) {
         fake_now += 1000000000ull;
-        cmz_snapshots_cleanup(snaps, &removed);
+        cmz_snapshots_cleanup(snaps, &removed, NULL);
         total += removed;
         sweeps++;
     }
     double ns = bench_now_ns() - t0;
-    cmz_snapshots_stats(snaps, &after);
+    cmz_snapshots_stats(snaps, &after, NULL);
     uint64_t visits = after.sweep_visits - before.sweep_visits;
     printf("expiry   %7zu snapshots, %4u sweeps: %8llu visits (%.3f per expired), "
            "%6.1f ns per expired\n",

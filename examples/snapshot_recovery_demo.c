@@ -74,8 +74,8 @@ static double mib(uint64_t bytes) { return (double)bytes / (double)MiB; }
 static void show_memory(cmz_registry *reg, const char *when) {
     cmz_registry_type_stats total;
     cmz_snapshot_stats snap;
-    cmz_registry_stats(reg, &total, NULL, 0, NULL);
-    cmz_snapshots_stats(cmz_registry_snapshots(reg), &snap);
+    cmz_registry_stats(reg, &total, NULL, 0, NULL, NULL);
+    cmz_snapshots_stats(cmz_registry_snapshots(reg), &snap, NULL);
     printf("   memory %-28s resources %2llu holding %7.2f MiB (raw %7.2f) | snapshots %2llu "
            "holding %6.2f MiB (raw %7.2f) | usage %7.2f MiB\n",
            when, (unsigned long long)total.resources, mib(total.stored_bytes), mib(total.raw_bytes),
@@ -98,7 +98,7 @@ static void check_same(cmz_registry *reg, const char *id, const uint8_t *want, s
 static void list_snapshots(cmz_snapshots *snaps) {
     cmz_snapshot_info infos[16];
     size_t n = 0;
-    cmz_snapshots_list(snaps, infos, 16, &n);
+    cmz_snapshots_list(snaps, infos, 16, &n, NULL);
     for (size_t i = 0; i < n && i < 16; i++) {
         const cmz_codec *codec = cmz_codec_by_id(infos[i].codec);
         printf("   snapshot %-22s priority %u  %7.2f MiB -> %6.2f MiB (%s) +%3llu B bookkeeping  "
@@ -197,17 +197,17 @@ int main(void) {
     printf("   %u s after the first snapshots (the release's snapshot is 60 s younger)\n",
            config.ttl + 1);
     size_t removed = 0;
-    cmz_snapshots_cleanup(snaps, &removed);
+    cmz_snapshots_cleanup(snaps, &removed, NULL);
     printf("   expired: %zu\n", removed);
     list_snapshots(snaps);
     demo_now += 60ull * 1000000000u;
-    cmz_snapshots_cleanup(snaps, &removed);
+    cmz_snapshots_cleanup(snaps, &removed, NULL);
     printf("   60 s later, expired: %zu\n", removed);
     list_snapshots(snaps);
     show_memory(reg, "at the end");
 
     cmz_snapshot_stats st;
-    cmz_snapshots_stats(snaps, &st);
+    cmz_snapshots_stats(snaps, &st, NULL);
     printf("\n   taken %llu (%llu before a release), refused %llu, rollbacks %llu, expired %llu\n",
            (unsigned long long)st.taken, (unsigned long long)st.automatic,
            (unsigned long long)st.refused, (unsigned long long)st.rollbacks,

@@ -102,7 +102,8 @@ typedef struct {
 cmz_registry_params cmz_registry_params_default(void);
 
 /* NULL on error (err says why: a budget that cannot be read, bad fractions, a reserved word
- * set, no memory, no thread). Starts the monitor thread unless check_interval_ms is 0. */
+ * set, a release rule naming a compression entry the policy lacks (release.h), no memory, no
+ * thread). Starts the monitor thread unless check_interval_ms is 0. */
 cmz_registry *cmz_registry_new(const cmz_registry_params *params, cmz_error *err);
 /* Stops the monitor (promptly) and frees every resource (custom ones through their free). */
 void cmz_registry_free(cmz_registry *reg);
@@ -182,12 +183,17 @@ typedef struct {
 } cmz_registry_type_stats;
 
 /* Per type (in first-registration order, types seen so far) and the totals. *count gets the
- * number of types; up to cap entries are written to per_type (may be NULL with cap 0). */
+ * number of types; up to cap entries are written to per_type (may be NULL with cap 0).
+ * CMZ_ERR_INVALID_ARG for a NULL registry, or per_type NULL with cap > 0 (err, which may be
+ * NULL, says which). */
 cmz_status cmz_registry_stats(cmz_registry *reg, cmz_registry_type_stats *total,
-                              cmz_registry_type_stats *per_type, size_t cap, size_t *count);
+                              cmz_registry_type_stats *per_type, size_t cap, size_t *count,
+                              cmz_error *err);
 /* A printable report (a table per type and the totals), like snprintf: *size gets the full
- * length; CMZ_ERR_DST_TOO_SMALL when it did not fit. */
-cmz_status cmz_registry_report(cmz_registry *reg, char *buf, size_t cap, size_t *size);
+ * length; CMZ_ERR_DST_TOO_SMALL when it did not fit (err says both lengths),
+ * CMZ_ERR_INVALID_ARG, CMZ_ERR_NOMEM. */
+cmz_status cmz_registry_report(cmz_registry *reg, char *buf, size_t cap, size_t *size,
+                               cmz_error *err);
 
 /* Information about one resource. */
 typedef struct {

@@ -135,16 +135,18 @@ typedef struct {
 cmz_status cmz_snapshots_info(cmz_snapshots *snaps, const char *id, cmz_snapshot_info *info,
                               cmz_error *err);
 /* The snapshots, oldest first: *count gets how many there are, up to cap are written to infos
- * (may be NULL with cap 0). */
+ * (may be NULL with cap 0). CMZ_ERR_INVALID_ARG for a NULL manager, or infos NULL with
+ * cap > 0 (err, which may be NULL, says which). */
 cmz_status cmz_snapshots_list(cmz_snapshots *snaps, cmz_snapshot_info *infos, size_t cap,
-                              size_t *count);
+                              size_t *count, cmz_error *err);
 /* Removes id's snapshot (freed once no rollback reads it). CMZ_ERR_NOT_FOUND when none (err
  * names it). */
 cmz_status cmz_snapshots_delete(cmz_snapshots *snaps, const char *id, cmz_error *err);
 /* Removes every snapshot. */
 void cmz_snapshots_clear(cmz_snapshots *snaps);
-/* Removes the expired snapshots now; *removed (may be NULL) gets how many. */
-cmz_status cmz_snapshots_cleanup(cmz_snapshots *snaps, size_t *removed);
+/* Removes the expired snapshots now; *removed (may be NULL) gets how many.
+ * CMZ_ERR_INVALID_ARG for a NULL manager. */
+cmz_status cmz_snapshots_cleanup(cmz_snapshots *snaps, size_t *removed, cmz_error *err);
 
 /* Validates and applies a configuration (CMZ_ERR_INVALID_ARG with err saying which field, a
  * reserved word set included; nothing changes then). New limits and a new ttl apply at once to the
@@ -168,7 +170,8 @@ typedef struct {
     uint64_t reserved[CMZ_RESERVED_WORDS]; /* room to grow (common.h): zeros */
 } cmz_snapshot_stats;
 
-cmz_status cmz_snapshots_stats(cmz_snapshots *snaps, cmz_snapshot_stats *stats);
+/* CMZ_ERR_INVALID_ARG for a NULL manager or stats (err, which may be NULL, says which). */
+cmz_status cmz_snapshots_stats(cmz_snapshots *snaps, cmz_snapshot_stats *stats, cmz_error *err);
 
 /* The clock deciding ages and expiry: nanoseconds from any fixed origin, never going back.
  * NULL restores the default (CLOCK_MONOTONIC). For tests: expiry without sleeping. The

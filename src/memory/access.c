@@ -32,7 +32,7 @@ static void end_read(cmz_registry *reg, cmz__resource *r) {
 static cmz_status read_locked(cmz_registry *reg, cmz__resource *r, uint64_t offset, size_t length,
                               void *dst, cmz_error *err) {
     cmz__type *t = reg->types[r->type_slot];
-    cmz__reg_touch(r);
+    cmz__reg_touch(reg, r);
     r->readers++;
     const uint8_t *raw = r->raw, *frame = r->frame;
     size_t frame_size = r->frame_size;
@@ -106,10 +106,11 @@ cmz_status cmz_registry_pin(cmz_registry *reg, const char *id, const void **data
      * a failed restore gives it back. */
     if (st == CMZ_OK) {
         r->pins++;
-        cmz__reg_touch(r);
+        cmz__reg_touch(reg, r);
         st = cmz__res_restore(reg, r, err);
         if (st != CMZ_OK) {
             r->pins--;
+            cmz__reg_touch(reg, r); /* unpinned: back in the reaper's lists */
             pthread_cond_broadcast(&reg->changed);
         } else {
             if (data) *data = r->custom ? r->object : r->raw;
@@ -130,7 +131,7 @@ cmz_status cmz_registry_unpin(cmz_registry *reg, const char *id, cmz_error *err)
                         : CMZ_OK;
     if (st == CMZ_OK) {
         r->pins--;
-        cmz__reg_touch(r);
+        cmz__reg_touch(reg, r);
         pthread_cond_broadcast(&reg->changed);
     }
     pthread_mutex_unlock(&reg->mu);
@@ -148,7 +149,7 @@ cmz_status cmz_registry_info(cmz_registry *reg, const char *id, cmz_resource_inf
         memset(info, 0, sizeof *info);
         snprintf(info->id, sizeof info->id, "%s", r->id);
         snprintf(info->type, sizeof info->type, "%s", reg->types[r->type_slot]->stats.type);
-        bool raw = r->custom ? r->object != NULL : r->raw != NULL;
+        bool raw = cmz__res_resident(r);
         info->state = raw ? CMZ_RESOURCE_RAW : CMZ_RESOURCE_COMPRESSED;
         info->custom = r->custom;
         info->raw_size = r->raw_size;

@@ -1,4 +1,5 @@
-/* The reaper: gives memory back in the release order, and the check that calls it.
+/* The reaper: gives memory back in the release order (under pressure, on a call, and to
+ * idle resources), and releasing one resource.
  *
  * Order, under pressure, one step at a time until usage is at or under the target:
  *   1. drop the raw copy of a resource that already has its compressed frame (cheapest);
@@ -7,11 +8,11 @@
  *      resource is worth more than the undo of an old release);
  *   4. release a resource (compress_before_release types still raw: compress it first);
  * within each step, types by release priority (1 first; types without a rule after all
- * others in steps 1-2, never in step 3), least recently used first. Pinned resources, and
+ * others in steps 1-2, never in step 4), least recently used first. Pinned resources, and
  * those another thread is changing or reading, are skipped. After every step the usage is
- * read again, so the reaper stops as soon as it is back under the mark. Each step rescans
- * the resources (O(n) a step): the lock is released while compressing, so the set may change
- * between steps. */
+ * read again, so the reaper stops as soon as it is back under the mark. The candidates of
+ * each step are kept in order by lru.c, so a step costs O(1) in the number of resources; the
+ * lock is released while compressing, so each step asks lru.c again. */
 #include "internal.h"
 
 #include <stdio.h>
@@ -21,39 +22,13 @@
 
 enum { STEP_DROP_RAW, STEP_COMPRESS, STEP_EVICT_SNAPSHOTS, STEP_RELEASE };
 
-static bool has_raw(const cmz__resource *r) {
-    return r->custom ? r->object != NULL : r->raw != NULL;
-}
-
-static bool eligible(const cmz_registry *reg, const cmz__resource *r, int step, uint64_t pass) {
-    if (r->pins || r->busy || r->readers || r->skip_pass == pass) return false;
-    const cmz__type *t = reg->types[r->type_slot];
-    switch (step) {
-    case STEP_DROP_RAW: return r->frame && has_raw(r);
-    case STEP_COMPRESS: return !r->frame && has_raw(r) && r->raw_size > 0;
-    default: return t->has_rule && t->stats.resources > t->rule.min_required;
-    }
-}
-
-/* Release order key: lower goes first. */
-static uint64_t order_key(const cmz_registry *reg, const cmz__resource *r) {
-    const cmz__type *t = reg->types[r->type_slot];
-    return t->has_rule ? t->rule.priority : CMZ_RELEASE_PRIORITY_MAX + 1;
-}
-
+/* The next resource a step works on (lru.c keeps the candidates in order). */
 static cmz__resource *next_victim(cmz_registry *reg, int step, uint64_t pass) {
-    cmz__resource *best = NULL;
-    uint64_t best_key = 0;
-    for (size_t i = 0; i < reg->count; i++) {
-        cmz__resource *r = reg->all[i];
-        if (!eligible(reg, r, step, pass)) continue;
-        uint64_t key = order_key(reg, r);
-        if (!best || key < best_key || (key == best_key && r->last_use_ns < best->last_use_ns)) {
-            best = r;
-            best_key = key;
-        }
+    switch (step) {
+    case STEP_DROP_RAW: return cmz__lru_victim(reg, CMZ__CLASS_DROP_RAW, pass);
+    case STEP_COMPRESS: return cmz__lru_victim(reg, CMZ__CLASS_COMPRESS, pass);
+    default: return cmz__lru_release_victim(reg, pass);
     }
-    return best;
 }
 
 /* The adaptive level of the seed: low-priority (ratio first) types compress harder as the
@@ -78,7 +53,7 @@ cmz_status cmz__res_release(cmz_registry *reg, cmz__resource *r, bool pressure, 
     cmz__type *t = reg->types[r->type_slot];
     /* compress_before_release: a raw resource is compressed first (the release stops there
      * when that was enough); one already compressed is released like any other. */
-    if (t->has_rule && t->rule.compress_before_release && has_raw(r) && !r->frame) {
+    if (t->has_rule && t->rule.compress_before_release && cmz__res_resident(r) && !r->frame) {
         cmz_status st = cmz__res_compress(reg, r, 0, err);
         if (st != CMZ_OK) return st;
         /* r may have been pinned or read meanwhile: its raw bytes then stay */
@@ -99,10 +74,25 @@ cmz_status cmz__res_release(cmz_registry *reg, cmz__resource *r, bool pressure, 
     return CMZ_OK;
 }
 
+/* glibc keeps freed heap memory (and raises its mmap threshold up to 32 MiB after large
+ * frees, so chunk buffers come from the heap): it must be given back, or the resident set that
+ * the budget is measured on would not shrink. But malloc_trim walks the whole heap, a cost that
+ * grows with the number of resources, so it runs only once the reaper has freed a 64th of the
+ * budget since the last trim: the resident set then overshoots by at most that much. */
+static void trim_heap(cmz_registry *reg) {
+    uint64_t enough = reg->budget / 64;
+    if (reg->untrimmed < enough) return;
+    reg->untrimmed = 0;
+#ifdef __GLIBC__
+    malloc_trim(0);
+#endif
+}
+
 void cmz__reap(cmz_registry *reg, uint64_t target, bool all_releasable) {
     assert(cmz__mutex_held(&reg->mu));
     while (reg->reaping) pthread_cond_wait(&reg->changed, &reg->mu);
     reg->reaping = true;
+    uint64_t held_before = reg->held;
     uint64_t pass = ++reg->pass;
     for (int step = STEP_DROP_RAW; step <= STEP_RELEASE; step++) {
         for (;;) {
@@ -126,64 +116,25 @@ void cmz__reap(cmz_registry *reg, uint64_t target, bool all_releasable) {
     }
     reg->reaping = false;
     pthread_cond_broadcast(&reg->changed);
-#ifdef __GLIBC__
-    /* glibc keeps freed heap memory (and raises its mmap threshold up to 32 MiB after large
-     * frees, so chunk buffers come from the heap): give it back, or the resident set that the
-     * budget is measured on would not shrink. */
-    malloc_trim(0);
-#endif
+    if (held_before > reg->held) reg->untrimmed += held_before - reg->held;
+    trim_heap(reg);
 }
 
 void cmz__reap_idle(cmz_registry *reg) {
-    uint64_t now = cmz__now_ns(), pass = ++reg->pass;
-    for (;;) {
-        cmz__resource *victim = NULL;
-        for (size_t i = 0; i < reg->count && !victim; i++) {
-            cmz__resource *r = reg->all[i];
-            const cmz__type *t = reg->types[r->type_slot];
-            if (!t->has_rule || !eligible(reg, r, STEP_RELEASE, pass)) continue;
-            if (now - r->last_use_ns >= (uint64_t)t->rule.max_retain_time * 1000000000u) victim = r;
-        }
-        if (!victim) return;
-        if (cmz__res_release(reg, victim, false, NULL) != CMZ_OK) victim->skip_pass = pass;
-    }
-}
-
-/* Calls on_pressure when the level changed (lock released around the call). */
-static void set_level(cmz_registry *reg, cmz_pressure level, uint64_t usage) {
-    if (level == reg->level) return;
-    reg->level = level;
-    if (!reg->params.on_pressure) return;
-    pthread_mutex_unlock(&reg->mu);
-    reg->params.on_pressure(reg->params.opaque, level, usage, reg->budget);
-    pthread_mutex_lock(&reg->mu);
-}
-
-cmz_pressure cmz__pressure_check(cmz_registry *reg) {
     assert(cmz__mutex_held(&reg->mu));
-    uint64_t usage = cmz__usage_now(reg);
-    cmz_pressure found = cmz__level_of(reg, usage);
-    set_level(reg, found, usage);
-    if (found != CMZ_PRESSURE_NONE) {
-        uint64_t mark = (uint64_t)((double)reg->budget * reg->params.warning);
-        uint64_t keep_free = reg->budget > reg->reserve ? reg->budget - reg->reserve : 0;
-        uint64_t target = mark < keep_free ? mark : keep_free;
-        /* just under the mark, so that the level drops back to none */
-        cmz__reap(reg, target ? target - 1 : 0, found == CMZ_PRESSURE_EMERGENCY);
-        usage = cmz__usage_now(reg);
-        set_level(reg, cmz__level_of(reg, usage), usage);
-    }
-    cmz__reap_idle(reg);
-    return found;
+    uint64_t now = cmz__now_ns(), pass = ++reg->pass;
+    cmz__resource *victim;
+    while ((victim = cmz__lru_idle_victim(reg, now, pass)))
+        if (cmz__res_release(reg, victim, false, NULL) != CMZ_OK) victim->skip_pass = pass;
 }
 
-cmz_status cmz_registry_check(cmz_registry *reg, cmz_pressure *level, cmz_error *err) {
-    if (!reg) return cmz__error(err, CMZ_ERR_INVALID_ARG, "cmz_registry_check: NULL registry");
-    pthread_mutex_lock(&reg->mu);
-    cmz_pressure found = cmz__pressure_check(reg);
-    pthread_mutex_unlock(&reg->mu);
-    if (level) *level = found;
-    return CMZ_OK;
+/* Room for `size` more bytes before they arrive: the reaper brings usage down so that the
+ * new resource lands under the warning mark (lock held). */
+void cmz__reg_make_room(cmz_registry *reg, uint64_t size) {
+    assert(cmz__mutex_held(&reg->mu));
+    uint64_t mark = (uint64_t)((double)reg->budget * reg->params.warning);
+    uint64_t usage = cmz__usage_now(reg);
+    if (usage + size > mark) cmz__reap(reg, mark > size ? mark - size : 0, false);
 }
 
 cmz_status cmz_registry_reap(cmz_registry *reg, uint64_t bytes, uint64_t *freed, cmz_error *err) {

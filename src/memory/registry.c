@@ -1,16 +1,13 @@
-/* The registry object: creation, the id table, registration and removal. */
+/* The registry object, its public face: creation, registration, replacement and removal. */
 #include "internal.h"
 
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-uint64_t cmz__now_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
+/* Contexts kept idle in reg->codecs: the few codec and level pairs in use at once (levels
+ * raised under pressure among them), two of each, so that two threads at once reuse theirs;
+ * each keeps its codec's scratch for one chunk, so more would hold memory for little. */
+#define CODECS_KEPT 8
+#define CODECS_PER_KEY 2
 
 cmz_registry_params cmz_registry_params_default(void) {
     cmz_registry_params p;
@@ -22,21 +19,6 @@ cmz_registry_params cmz_registry_params_default(void) {
 }
 
 /* ---- ids ---- */
-
-/* FNV-1a: ids are short strings; the table is resized to keep chains short. */
-size_t cmz__hash_id(const char *id) {
-    uint64_t h = 1469598103934665603ull;
-    for (const unsigned char *p = (const unsigned char *)id; *p; p++)
-        h = (h ^ *p) * 1099511628211ull;
-    return (size_t)h;
-}
-
-cmz__resource *cmz__reg_find(cmz_registry *reg, const char *id) {
-    if (!id) return NULL;
-    for (cmz__resource *r = reg->buckets[cmz__hash_id(id) % reg->nbuckets]; r; r = r->hash_next)
-        if (strcmp(r->id, id) == 0) return r;
-    return NULL;
-}
 
 /* "type:name": the type by the policy's naming rules, a non-empty printable name. */
 static cmz_status check_id(const char *id, char *type, cmz_error *err) {
@@ -74,68 +56,31 @@ static cmz_status check_id(const char *id, char *type, cmz_error *err) {
     return CMZ_OK;
 }
 
-/* The slot of a type, created with its policy entry and rule on first use; SIZE_MAX when out
- * of memory. */
-static size_t type_slot(cmz_registry *reg, const char *type) {
-    for (size_t i = 0; i < reg->ntypes; i++)
-        if (strcmp(reg->types[i]->stats.type, type) == 0) return i;
-    void *types = reg->types;
-    if (cmz__reserve(&types, &reg->types_cap, sizeof *reg->types, reg->ntypes, reg->ntypes + 1) !=
-        0)
-        return SIZE_MAX;
-    reg->types = types;
-    cmz__type *t = cmz__calloc(1, sizeof *t);
-    if (!t) return SIZE_MAX;
-    snprintf(t->stats.type, sizeof t->stats.type, "%s", type);
-    t->policy = *cmz_policy_lookup(reg->policy, type);
-    const cmz_release_rule *rule = cmz_release_rules_get(reg->rules, type);
-    if (rule) {
-        t->has_rule = true;
-        t->rule = *rule;
-    }
-    reg->types[reg->ntypes] = t;
-    return reg->ntypes++;
-}
-
-static bool grow_table(cmz_registry *reg) {
-    if (reg->count < reg->cap) return true;
-    size_t cap = reg->cap ? 2 * reg->cap : 64;
-    cmz__resource **all = cmz__calloc(cap, sizeof *all);
-    cmz__resource **buckets = cmz__calloc(cap, sizeof *buckets);
-    if (!all || !buckets) {
-        cmz__free(all);
-        cmz__free(buckets);
-        return false;
-    }
-    if (reg->count) memcpy(all, reg->all, reg->count * sizeof *all);
-    for (size_t i = 0; i < reg->count; i++) {
-        cmz__resource *r = all[i];
-        size_t b = cmz__hash_id(r->id) % cap;
-        r->hash_next = buckets[b];
-        buckets[b] = r;
-    }
-    cmz__free(reg->all);
-    cmz__free(reg->buckets);
-    reg->all = all;
-    reg->buckets = buckets;
-    reg->cap = reg->nbuckets = cap;
-    return true;
-}
-
 /* ---- lifecycle ---- */
 
-/* A private copy of the rules (the caller may change or free theirs), through their YAML
- * form: the release API has no clone, and the round trip is exact (tested there). */
-static cmz_release_rules *clone_rules(const cmz_release_rules *rules) {
-    if (!rules) return cmz_release_rules_new_default();
-    size_t size = 0;
-    cmz_release_rules_format(rules, NULL, 0, &size);
-    char *text = cmz__malloc(size + 1);
-    cmz_release_rules *copy = NULL;
-    if (text && cmz_release_rules_format(rules, text, size + 1, &size) == CMZ_OK)
-        cmz_release_rules_load_string(text, size, "(rules)", &copy, NULL);
-    cmz__free(text);
-    return copy;
+/* A private copy of the rules (the caller may change or free theirs), checked against the
+ * policy: a rule naming a compression entry the policy lacks is refused where the two first
+ * meet, rather than its type silently compressing with `default`. */
+static cmz_status clone_rules(cmz_registry *reg, const cmz_release_rules *rules, cmz_error *err) {
+    reg->rules = rules ? cmz_release_rules_clone(rules) : cmz_release_rules_new_default();
+    cmz_diags *diags = cmz_diags_new();
+    cmz_status st = CMZ_ERR_NOMEM;
+    if (reg->policy && reg->rules && diags)
+        st = cmz_release_rules_check_policy(reg->rules, reg->policy, diags);
+    const cmz_diag *first = cmz_diags_at(diags, 0);
+    if (st == CMZ_ERR_INVALID_ARG && first) {
+        size_t more = cmz_diags_count(diags) + cmz_diags_dropped(diags) - 1;
+        if (more)
+            cmz__error(err, st, "%s (and %zu more such rule%s)", first->message, more,
+                       more > 1 ? "s" : "");
+        else cmz__error(err, st, "%s", first->message);
+    } else if (st == CMZ_ERR_INVALID_ARG) {
+        cmz__error(err, st, "a release rule names a compression entry the policy does not have");
+    } else if (st != CMZ_OK) {
+        cmz__error(err, st, "out of memory");
+    }
+    cmz_diags_free(diags);
+    return st;
 }
 
 cmz_registry *cmz_registry_new(const cmz_registry_params *params, cmz_error *err) {
@@ -159,12 +104,16 @@ cmz_registry *cmz_registry_new(const cmz_registry_params *params, cmz_error *err
     pthread_cond_init(&reg->wake, NULL);
     reg->params = p;
     reg->policy = p.policy ? cmz_policy_clone(p.policy) : cmz_policy_new_default();
-    reg->rules = clone_rules(p.release);
+    bool built = clone_rules(reg, p.release, err) == CMZ_OK;
     reg->params.policy = reg->policy;
     reg->params.release = reg->rules;
-    bool built = reg->policy && reg->rules && grow_table(reg);
-    if (!built) cmz__error(err, CMZ_ERR_NOMEM, "out of memory");
-    if (!built || cmz__usage_init(reg, err) != CMZ_OK || cmz__snaps_create(reg, err) != CMZ_OK ||
+    if (built && !cmz__table_reserve(reg)) {
+        cmz__error(err, CMZ_ERR_NOMEM, "out of memory");
+        built = false;
+    }
+    if (built) reg->codecs = cmz__ctx_cache_new(p.threads, CODECS_KEPT, CODECS_PER_KEY, err);
+    if (!built || !reg->codecs || cmz__usage_init(reg, err) != CMZ_OK ||
+        cmz__snaps_create(reg, err) != CMZ_OK ||
         (p.check_interval_ms && cmz__monitor_start(reg, err) != CMZ_OK)) {
         cmz_registry_free(reg);
         return NULL;
@@ -172,125 +121,21 @@ cmz_registry *cmz_registry_new(const cmz_registry_params *params, cmz_error *err
     return reg;
 }
 
-void cmz__res_free(cmz__resource *r) {
-    if (r->raw) {
-        if (r->raw_from_malloc) free(r->raw);
-        else cmz__free(r->raw);
-    }
-    if (r->custom && r->object) r->ops.free(r->object);
-    cmz__free(r->frame);
-    cmz__free(r);
-}
-
 void cmz_registry_free(cmz_registry *reg) {
     if (!reg) return;
     cmz__monitor_stop(reg);
     cmz__snaps_destroy(reg);
-    for (size_t i = 0; i < reg->count; i++) cmz__res_free(reg->all[i]);
+    cmz__ctx_cache_free(reg->codecs); /* after all that compresses: monitor, snapshots */
+    cmz__table_free(reg);
     pthread_cond_destroy(&reg->wake);
     pthread_cond_destroy(&reg->changed);
     pthread_mutex_destroy(&reg->mu);
     cmz_policy_free(reg->policy);
     cmz_release_rules_free(reg->rules);
-    cmz__free(reg->all);
-    cmz__free(reg->buckets);
-    for (size_t i = 0; i < reg->ntypes; i++) cmz__free(reg->types[i]);
-    cmz__free(reg->types);
     cmz__free(reg);
 }
 
-/* ---- bookkeeping ---- */
-
-uint64_t cmz__res_held(const cmz__resource *r) {
-    uint64_t raw = r->custom ? (r->object ? r->raw_size : 0) : (r->raw ? r->raw_size : 0);
-    return raw + (r->frame ? r->frame_size : 0);
-}
-
-void cmz__reg_touch(cmz__resource *r) { r->last_use_ns = cmz__now_ns(); }
-
-void cmz__reg_account(cmz_registry *reg, cmz__resource *r, uint64_t held_before) {
-    assert(cmz__mutex_held(&reg->mu));
-    uint64_t after = cmz__res_held(r);
-    reg->held = reg->held - held_before + after;
-    cmz__type *t = reg->types[r->type_slot];
-    t->stats.stored_bytes = t->stats.stored_bytes - held_before + after;
-}
-
-void cmz__res_drop_raw(cmz_registry *reg, cmz__resource *r) {
-    assert(cmz__mutex_held(&reg->mu));
-    assert(r->pins == 0 && r->readers == 0 && r->frame);
-    uint64_t before = cmz__res_held(r);
-    if (r->custom) {
-        if (r->object) r->ops.free(r->object);
-        r->object = NULL;
-    } else if (r->raw) {
-        if (r->raw_from_malloc) free(r->raw);
-        else cmz__free(r->raw);
-        r->raw = NULL;
-        r->raw_from_malloc = false;
-    }
-    cmz__reg_account(reg, r, before);
-}
-
-void cmz__reg_drop(cmz_registry *reg, cmz__resource *r) {
-    assert(cmz__mutex_held(&reg->mu));
-    assert(!r->busy && r->readers == 0);
-    size_t b = cmz__hash_id(r->id) % reg->nbuckets;
-    for (cmz__resource **pp = &reg->buckets[b]; *pp; pp = &(*pp)->hash_next)
-        if (*pp == r) {
-            *pp = r->hash_next;
-            break;
-        }
-    reg->all[r->index] = reg->all[--reg->count];
-    reg->all[r->index]->index = r->index;
-    cmz__type *t = reg->types[r->type_slot];
-    uint64_t held = cmz__res_held(r);
-    reg->held -= held;
-    t->stats.stored_bytes -= held;
-    t->stats.raw_bytes -= r->raw_size;
-    t->stats.resources--;
-    cmz__res_free(r);
-}
-
-cmz__resource *cmz__reg_wait_idle(cmz_registry *reg, const char *id) {
-    assert(cmz__mutex_held(&reg->mu));
-    cmz__resource *r;
-    while ((r = cmz__reg_find(reg, id)) && (r->busy || r->readers))
-        pthread_cond_wait(&reg->changed, &reg->mu);
-    return r;
-}
-
 /* ---- registration ---- */
-
-cmz_status cmz__reg_insert(cmz_registry *reg, cmz__resource *r, const char *type, cmz_error *err) {
-    assert(cmz__mutex_held(&reg->mu));
-    if (cmz__reg_find(reg, r->id))
-        return cmz__error(err, CMZ_ERR_EXISTS, "resource '%s' is already registered", r->id);
-    size_t slot = type_slot(reg, type);
-    if (slot == SIZE_MAX || !grow_table(reg))
-        return cmz__error(err, CMZ_ERR_NOMEM, "out of memory registering '%s'", r->id);
-    r->type_slot = slot;
-    r->index = reg->count;
-    reg->all[reg->count++] = r;
-    size_t b = cmz__hash_id(r->id) % reg->nbuckets;
-    r->hash_next = reg->buckets[b];
-    reg->buckets[b] = r;
-    cmz__reg_touch(r);
-    cmz__type *t = reg->types[slot];
-    cmz__reg_account(reg, r, 0);
-    t->stats.raw_bytes += r->raw_size;
-    t->stats.resources++;
-    return CMZ_OK;
-}
-
-/* Room for `size` more bytes before they arrive: the reaper brings usage down so that the
- * new resource lands under the warning mark (lock held). */
-void cmz__reg_make_room(cmz_registry *reg, uint64_t size) {
-    assert(cmz__mutex_held(&reg->mu));
-    uint64_t mark = (uint64_t)((double)reg->budget * reg->params.warning);
-    uint64_t usage = cmz__usage_now(reg);
-    if (usage + size > mark) cmz__reap(reg, mark > size ? mark - size : 0, false);
-}
 
 /* After a registration (lock held): auto compression by the policy, then the monitor's
  * check. Neither failing undoes the registration: the resource is kept raw. */
@@ -302,12 +147,6 @@ static void after_add(cmz_registry *reg, const char *id) {
             cmz__res_compress(reg, r, 0, NULL);
     }
     cmz__pressure_check(reg);
-}
-
-cmz__resource *cmz__res_new(const char *id) {
-    cmz__resource *r = cmz__calloc(1, sizeof *r);
-    if (r) snprintf(r->id, sizeof r->id, "%s", id);
-    return r;
 }
 
 cmz_status cmz_registry_add(cmz_registry *reg, const char *id, void *data, size_t size,
@@ -376,16 +215,6 @@ cmz_status cmz_registry_add_custom(cmz_registry *reg, const char *id, const cmz_
     return st;
 }
 
-cmz_status cmz__not_found(cmz_error *err, const char *id) {
-    return cmz__error(err, CMZ_ERR_NOT_FOUND, "no resource '%.200s' in the registry",
-                      id ? id : "(null)");
-}
-
-cmz_status cmz__pinned(cmz_error *err, const cmz__resource *r, const char *what) {
-    return cmz__error(err, CMZ_ERR_BUSY, "cannot %s '%s': pinned %u time%s", what, r->id, r->pins,
-                      r->pins == 1 ? "" : "s");
-}
-
 cmz_status cmz_registry_replace(cmz_registry *reg, const char *id, void *data, size_t size,
                                 unsigned flags, cmz_error *err) {
     if (!reg || (!data && size) || flags > CMZ_REGISTER_ADOPT)
@@ -408,10 +237,7 @@ cmz_status cmz_registry_replace(cmz_registry *reg, const char *id, void *data, s
     if (st == CMZ_OK) {
         uint64_t before = cmz__res_held(r);
         cmz__type *t = reg->types[r->type_slot];
-        if (r->raw) {
-            if (r->raw_from_malloc) free(r->raw);
-            else cmz__free(r->raw);
-        }
+        cmz__free_raw(r->raw, r->raw_from_malloc);
         cmz__free(r->frame);
         r->frame = NULL;
         r->frame_size = 0;
@@ -420,7 +246,7 @@ cmz_status cmz_registry_replace(cmz_registry *reg, const char *id, void *data, s
         t->stats.raw_bytes = t->stats.raw_bytes - r->raw_size + size;
         r->raw_size = size;
         cmz__reg_account(reg, r, before);
-        cmz__reg_touch(r);
+        cmz__reg_touch(reg, r);
         after_add(reg, id);
     }
     pthread_mutex_unlock(&reg->mu);

@@ -46,7 +46,7 @@ cmz_snapshots *cmz_registry_snapshots(cmz_registry *reg) { return reg ? reg->sna
 /* ---- clock, limits ---- */
 
 uint64_t cmz__snap_now(const cmz_snapshots *snaps) {
-    return snaps->clock ? snaps->clock(snaps->clock_opaque) : cmz__now_ns();
+    return cmz__clock_read(snaps->clock, snaps->clock_opaque);
 }
 
 static uint64_t ttl_ns(const cmz_snapshots *snaps) {
@@ -334,8 +334,10 @@ cmz_status cmz_snapshots_info(cmz_snapshots *snaps, const char *id, cmz_snapshot
 }
 
 cmz_status cmz_snapshots_list(cmz_snapshots *snaps, cmz_snapshot_info *infos, size_t cap,
-                              size_t *count) {
-    if (!snaps || (!infos && cap)) return CMZ_ERR_INVALID_ARG;
+                              size_t *count, cmz_error *err) {
+    if (!snaps || (!infos && cap))
+        return cmz__error(err, CMZ_ERR_INVALID_ARG, "cmz_snapshots_list: %s is NULL",
+                          snaps ? "infos (with cap > 0)" : "the manager");
     pthread_mutex_lock(&snaps->reg->mu);
     cmz__snap_expire(snaps);
     uint64_t now = cmz__snap_now(snaps);
@@ -364,8 +366,8 @@ void cmz_snapshots_clear(cmz_snapshots *snaps) {
     pthread_mutex_unlock(&snaps->reg->mu);
 }
 
-cmz_status cmz_snapshots_cleanup(cmz_snapshots *snaps, size_t *removed) {
-    if (!snaps) return CMZ_ERR_INVALID_ARG;
+cmz_status cmz_snapshots_cleanup(cmz_snapshots *snaps, size_t *removed, cmz_error *err) {
+    if (!snaps) return cmz__error(err, CMZ_ERR_INVALID_ARG, "cmz_snapshots_cleanup: NULL manager");
     pthread_mutex_lock(&snaps->reg->mu);
     size_t n = cmz__snap_expire(snaps);
     pthread_mutex_unlock(&snaps->reg->mu);
@@ -373,8 +375,10 @@ cmz_status cmz_snapshots_cleanup(cmz_snapshots *snaps, size_t *removed) {
     return CMZ_OK;
 }
 
-cmz_status cmz_snapshots_stats(cmz_snapshots *snaps, cmz_snapshot_stats *stats) {
-    if (!snaps || !stats) return CMZ_ERR_INVALID_ARG;
+cmz_status cmz_snapshots_stats(cmz_snapshots *snaps, cmz_snapshot_stats *stats, cmz_error *err) {
+    if (!snaps || !stats)
+        return cmz__error(err, CMZ_ERR_INVALID_ARG, "cmz_snapshots_stats: %s is NULL",
+                          snaps ? "stats" : "the manager");
     pthread_mutex_lock(&snaps->reg->mu);
     cmz__snap_expire(snaps);
     *stats = snaps->stats;

@@ -11,8 +11,6 @@
  * before leaves the resource and the snapshot as they were. */
 #include "snapshot_internal.h"
 
-#include <stdlib.h>
-
 /* The form the restored content takes. */
 typedef enum { AS_RAW, AS_OBJECT, AS_FRAME } form;
 
@@ -75,10 +73,7 @@ static void commit_in_place(cmz_registry *reg, cmz__resource *r, const cmz__snap
                             content *c) {
     cmz__type *t = reg->types[r->type_slot];
     uint64_t before = cmz__res_held(r);
-    if (r->raw) {
-        if (r->raw_from_malloc) free(r->raw);
-        else cmz__free(r->raw);
-    }
+    cmz__free_raw(r->raw, r->raw_from_malloc);
     if (r->custom && r->object) r->ops.free(r->object);
     cmz__free(r->frame);
     r->raw = c->raw;
@@ -89,7 +84,7 @@ static void commit_in_place(cmz_registry *reg, cmz__resource *r, const cmz__snap
     t->stats.raw_bytes = t->stats.raw_bytes - r->raw_size + s->raw_size;
     r->raw_size = s->raw_size;
     cmz__reg_account(reg, r, before);
-    cmz__reg_touch(r);
+    cmz__reg_touch(reg, r);
 }
 
 /* Registers the content as a new resource (lock held). On error c is untouched. */
@@ -168,7 +163,7 @@ cmz_status cmz_snapshots_rollback(cmz_snapshots *snaps, const char *id, cmz_erro
     content c = {0};
     cmz_resource_ops ops = r ? r->ops : s->ops;
     if (r) {
-        bool resident = r->custom ? r->object != NULL : r->raw != NULL;
+        bool resident = cmz__res_resident(r);
         c.form = resident ? (r->custom ? AS_OBJECT : AS_RAW) : AS_FRAME;
         r->busy = true;
     } else {

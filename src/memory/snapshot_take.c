@@ -46,7 +46,8 @@ static source capture(cmz_snapshots *snaps, const cmz__resource *r) {
 }
 
 /* Fills s->frame from src (lock NOT held): a copy of the frame, or the bytes compressed. */
-static cmz_status make_frame(const source *src, cmz__snapshot *s, cmz_error *err) {
+static cmz_status make_frame(cmz_registry *reg, const source *src, cmz__snapshot *s,
+                             cmz_error *err) {
     const char *id = cmz__snap_id(s);
     s->raw_size = src->raw_size;
     if (src->frame) {
@@ -62,7 +63,7 @@ static cmz_status make_frame(const source *src, cmz__snapshot *s, cmz_error *err
     cmz_status st = CMZ_OK;
     if (src->custom) st = cmz__serialize(&src->ops, src->object, id, &serial, &size, err);
     if (st == CMZ_OK)
-        st = cmz__compress_to_frame(&src->params, src->custom ? serial : src->raw, size, id,
+        st = cmz__compress_to_frame(reg, &src->params, src->custom ? serial : src->raw, size, id,
                                     &s->frame, &s->frame_size, err);
     cmz__free(serial);
     s->raw_size = size;
@@ -110,7 +111,7 @@ cmz_status cmz_snapshots_take(cmz_snapshots *snaps, const char *id, const char *
     cmz_status st = CMZ_OK;
     cmz__snapshot *s = cmz__snap_alloc(id, metadata);
     if (!s) st = cmz__error(err, CMZ_ERR_NOMEM, "out of memory taking a snapshot of '%s'", id);
-    else st = make_frame(&src, s, err);
+    else st = make_frame(reg, &src, s, err);
 
     pthread_mutex_lock(&reg->mu);
     r->readers--;
@@ -134,7 +135,7 @@ void cmz__snap_before_release(cmz_registry *reg, cmz__resource *r, bool pressure
     cmz_snapshots *snaps = reg->snaps;
     cmz_snapshot_outcome outcome;
     if (!snaps->config.on_release || !cmz__snap_eligible(snaps, r->type_slot, &outcome)) return;
-    bool resident = r->custom ? r->object != NULL : r->raw != NULL;
+    bool resident = cmz__res_resident(r);
     if (pressure && !resident) return; /* moving the frame would free nothing */
     uint64_t freed = cmz__res_held(r);
     cmz__snapshot *s = cmz__snap_alloc(r->id, "taken before release");
@@ -152,7 +153,7 @@ void cmz__snap_before_release(cmz_registry *reg, cmz__resource *r, bool pressure
         r->busy = true;
         source src = capture(snaps, r);
         pthread_mutex_unlock(&reg->mu);
-        cmz_status st = make_frame(&src, s, NULL);
+        cmz_status st = make_frame(reg, &src, s, NULL);
         pthread_mutex_lock(&reg->mu);
         r->busy = false;
         pthread_cond_broadcast(&reg->changed);

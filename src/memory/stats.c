@@ -17,8 +17,11 @@ static void add_stats(cmz_registry_type_stats *sum, const cmz_registry_type_stat
 }
 
 cmz_status cmz_registry_stats(cmz_registry *reg, cmz_registry_type_stats *total,
-                              cmz_registry_type_stats *per_type, size_t cap, size_t *count) {
-    if (!reg || (!per_type && cap)) return CMZ_ERR_INVALID_ARG;
+                              cmz_registry_type_stats *per_type, size_t cap, size_t *count,
+                              cmz_error *err) {
+    if (!reg || (!per_type && cap))
+        return cmz__error(err, CMZ_ERR_INVALID_ARG, "cmz_registry_stats: %s is NULL",
+                          reg ? "per_type (with cap > 0)" : "registry");
     pthread_mutex_lock(&reg->mu);
     cmz_registry_type_stats sum;
     memset(&sum, 0, sizeof sum);
@@ -56,15 +59,18 @@ static void row(out_text *o, const cmz_registry_type_stats *s, const char *name)
         (double)s->compress_ns / 1e6);
 }
 
-cmz_status cmz_registry_report(cmz_registry *reg, char *buf, size_t cap, size_t *size) {
-    if (!reg || (!buf && cap)) return CMZ_ERR_INVALID_ARG;
+cmz_status cmz_registry_report(cmz_registry *reg, char *buf, size_t cap, size_t *size,
+                               cmz_error *err) {
+    if (!reg || (!buf && cap))
+        return cmz__error(err, CMZ_ERR_INVALID_ARG, "cmz_registry_report: %s is NULL",
+                          reg ? "buf (with cap > 0)" : "registry");
     size_t n = 0;
-    cmz_registry_stats(reg, NULL, NULL, 0, &n);
+    cmz_registry_stats(reg, NULL, NULL, 0, &n, NULL);
     cmz_registry_type_stats *per = n ? cmz__calloc(n, sizeof *per) : NULL;
-    if (n && !per) return CMZ_ERR_NOMEM;
+    if (n && !per) return cmz__error(err, CMZ_ERR_NOMEM, "out of memory reporting %zu types", n);
     cmz_registry_type_stats total;
     size_t got = 0;
-    cmz_registry_stats(reg, &total, per, n, &got);
+    cmz_registry_stats(reg, &total, per, n, &got, NULL);
     if (got > n) got = n; /* types added in between are left for the next report */
     out_text o = {buf, cap, 0};
     if (cap) buf[0] = '\0';
@@ -76,5 +82,8 @@ cmz_status cmz_registry_report(cmz_registry *reg, char *buf, size_t cap, size_t 
     row(&o, &total, "total");
     cmz__free(per);
     if (size) *size = o.len;
-    return o.len < cap ? CMZ_OK : CMZ_ERR_DST_TOO_SMALL;
+    if (o.len < cap) return CMZ_OK;
+    return cmz__error(err, CMZ_ERR_DST_TOO_SMALL,
+                      "the registry report is %zu bytes long, the buffer holds %zu with its NUL",
+                      o.len, cap);
 }

@@ -32,18 +32,19 @@ cmz_status cmz__serialize(const cmz_resource_ops *ops, void *object, const char 
     return CMZ_OK;
 }
 
-cmz_status cmz__compress_to_frame(const cmz_params *p, const uint8_t *raw, size_t size,
-                                  const char *id, uint8_t **out, size_t *out_size, cmz_error *err) {
+cmz_status cmz__compress_to_frame(cmz_registry *reg, const cmz_params *p, const uint8_t *raw,
+                                  size_t size, const char *id, uint8_t **out, size_t *out_size,
+                                  cmz_error *err) {
     uint8_t *frame = NULL;
     size_t frame_size = 0;
-    cmz_cctx *cctx = cmz_cctx_new(p, err);
+    cmz_cctx *cctx = cmz__ctx_cache_take_cctx(reg->codecs, p, err);
     if (!cctx) return err ? err->status : CMZ_ERR_NOMEM;
     uint64_t bound = cmz_compress_bound(cmz_cctx_params(cctx), size);
     cmz_status st;
     frame = bound && bound <= SIZE_MAX ? cmz__malloc_large((size_t)bound) : NULL;
     if (!frame) st = cmz__error(err, CMZ_ERR_NOMEM, "out of memory compressing '%s'", id);
     else st = cmz_compress(cctx, frame, (size_t)bound, &frame_size, raw, size, err);
-    cmz_cctx_free(cctx);
+    cmz__ctx_cache_give_cctx(reg->codecs, cctx);
     if (st != CMZ_OK) {
         cmz__free(frame);
         return st;
@@ -66,7 +67,11 @@ cmz_status cmz__compress_to_frame(const cmz_params *p, const uint8_t *raw, size_
 cmz_params cmz__policy_params(cmz_registry *reg, const cmz__resource *r, int boost) {
     const cmz__type *t = reg->types[r->type_slot];
     cmz_params p = cmz_params_default();
-    if (cmz_policy_apply(reg->policy, t->stats.type, &p) != CMZ_OK) p = cmz_params_default();
+    /* The type's entry as resolved when the type was first seen (its own, its rule's, or
+     * `default`): a copy of a checked entry, so applying it cannot fail. */
+    cmz_status applied = cmz_policy_apply_entry(&t->policy, &p);
+    assert(applied == CMZ_OK);
+    (void)applied;
     p.threads = reg->params.threads;
     if (boost > 0) {
         /* From the applied level: a policy's codec this build lacks gives another codec. */
@@ -97,7 +102,8 @@ cmz_status cmz__res_compress(cmz_registry *reg, cmz__resource *r, int boost, cmz
     /* custom resources are read by their own callbacks: size may have changed */
     if (custom) st = cmz__serialize(&ops, object, r->id, &serial, &size, err);
     if (custom) raw = serial;
-    if (st == CMZ_OK) st = cmz__compress_to_frame(&p, raw, size, r->id, &frame, &frame_size, err);
+    if (st == CMZ_OK)
+        st = cmz__compress_to_frame(reg, &p, raw, size, r->id, &frame, &frame_size, err);
     cmz__free(serial);
     uint64_t spent = cmz__now_ns() - t0;
 
@@ -125,9 +131,7 @@ cmz_status cmz__res_compress(cmz_registry *reg, cmz__resource *r, int boost, cmz
 
 cmz_status cmz__frame_read(cmz_registry *reg, const uint8_t *frame, size_t frame_size,
                            uint64_t offset, size_t length, void *dst, cmz_error *err) {
-    cmz_dparams p = cmz_dparams_default();
-    p.threads = reg->params.threads;
-    cmz_dctx *dctx = cmz_dctx_new(&p, err);
+    cmz_dctx *dctx = cmz__ctx_cache_take_dctx(reg->codecs, err);
     if (!dctx) return err ? err->status : CMZ_ERR_NOMEM;
     cmz_status st;
     cmz_source src;
@@ -143,14 +147,14 @@ cmz_status cmz__frame_read(cmz_registry *reg, const uint8_t *frame, size_t frame
         if (st == CMZ_OK) st = cmz_frame_reader_read(reader, offset, length, dst, err);
         cmz_frame_reader_close(reader);
     }
-    cmz_dctx_free(dctx);
+    cmz__ctx_cache_give_dctx(reg->codecs, dctx);
     return st;
 }
 
 cmz_status cmz__res_restore(cmz_registry *reg, cmz__resource *r, cmz_error *err) {
     assert(cmz__mutex_held(&reg->mu));
     cmz__type *t = reg->types[r->type_slot];
-    if (r->custom ? r->object != NULL : r->raw != NULL) return CMZ_OK;
+    if (cmz__res_resident(r)) return CMZ_OK;
     r->busy = true;
     const uint8_t *frame = r->frame;
     size_t frame_size = r->frame_size, size = (size_t)r->raw_size;

@@ -74,7 +74,7 @@ static void add(cmz_registry *reg, const char *id, const uint8_t *data, size_t n
 
 static cmz_snapshot_stats stats_of(cmz_registry *reg) {
     cmz_snapshot_stats s;
-    assert_int_equal(cmz_snapshots_stats(cmz_registry_snapshots(reg), &s), CMZ_OK);
+    assert_int_equal(cmz_snapshots_stats(cmz_registry_snapshots(reg), &s, NULL), CMZ_OK);
     return s;
 }
 
@@ -181,10 +181,17 @@ static void test_threshold(void **state) {
     assert_int_equal(cmz_snapshots_info(snaps, "model_shards:none", &info, NULL),
                      CMZ_ERR_NOT_FOUND);
     assert_int_equal(cmz_snapshots_info(snaps, NULL, &info, NULL), CMZ_ERR_INVALID_ARG);
-    assert_int_equal(cmz_snapshots_list(NULL, NULL, 0, NULL), CMZ_ERR_INVALID_ARG);
-    assert_int_equal(cmz_snapshots_list(snaps, NULL, 1, NULL), CMZ_ERR_INVALID_ARG);
-    assert_int_equal(cmz_snapshots_stats(snaps, NULL), CMZ_ERR_INVALID_ARG);
-    assert_int_equal(cmz_snapshots_cleanup(NULL, NULL), CMZ_ERR_INVALID_ARG);
+    assert_int_equal(cmz_snapshots_list(NULL, NULL, 0, NULL, NULL), CMZ_ERR_INVALID_ARG);
+    assert_int_equal(cmz_snapshots_list(snaps, NULL, 1, NULL, NULL), CMZ_ERR_INVALID_ARG);
+    assert_int_equal(cmz_snapshots_stats(snaps, NULL, NULL), CMZ_ERR_INVALID_ARG);
+    assert_int_equal(cmz_snapshots_cleanup(NULL, NULL, NULL), CMZ_ERR_INVALID_ARG);
+    /* like their neighbours, they say what was wrong */
+    assert_int_equal(cmz_snapshots_list(snaps, NULL, 1, NULL, &err), CMZ_ERR_INVALID_ARG);
+    assert_non_null(strstr(err.message, "cmz_snapshots_list: infos"));
+    assert_int_equal(cmz_snapshots_stats(NULL, NULL, &err), CMZ_ERR_INVALID_ARG);
+    assert_non_null(strstr(err.message, "cmz_snapshots_stats: the manager"));
+    assert_int_equal(cmz_snapshots_cleanup(NULL, NULL, &err), CMZ_ERR_INVALID_ARG);
+    assert_non_null(strstr(err.message, "cmz_snapshots_cleanup"));
     assert_false(cmz_snapshots_has(NULL, ids[0]));
     cmz_registry_free(reg);
     free(text);
@@ -222,10 +229,10 @@ static void test_expiry(void **state) {
     assert_non_null(strstr(err.message, "expired"));
     /* cleanup removes the next one when its time comes */
     size_t removed = 99;
-    assert_int_equal(cmz_snapshots_cleanup(snaps, &removed), CMZ_OK);
+    assert_int_equal(cmz_snapshots_cleanup(snaps, &removed, NULL), CMZ_OK);
     assert_int_equal(removed, 0);
     atomic_fetch_add(&fake_now, 100 * SEC);
-    assert_int_equal(cmz_snapshots_cleanup(snaps, &removed), CMZ_OK);
+    assert_int_equal(cmz_snapshots_cleanup(snaps, &removed, NULL), CMZ_OK);
     assert_int_equal(removed, 1);
     /* a new ttl applies to what is held: the last one (age 500) goes at once */
     set_config(reg, ttl_100);
@@ -233,7 +240,7 @@ static void test_expiry(void **state) {
     assert_int_equal(stats_of(reg).expired, 3);
     /* usage is back to the resources alone */
     cmz_registry_type_stats total;
-    cmz_registry_stats(reg, &total, NULL, 0, NULL);
+    cmz_registry_stats(reg, &total, NULL, 0, NULL, NULL);
     assert_int_equal(cmz_registry_usage(reg), total.stored_bytes);
     cmz_registry_free(reg);
     free(text);
@@ -262,7 +269,7 @@ static void test_sweep_cost(void **state) {
     size_t total = 0, removed;
     for (int step = 0; step < 100; step++) {
         atomic_fetch_add(&fake_now, 10 * SEC);
-        assert_int_equal(cmz_snapshots_cleanup(snaps, &removed), CMZ_OK);
+        assert_int_equal(cmz_snapshots_cleanup(snaps, &removed, NULL), CMZ_OK);
         total += removed;
     }
     cmz_snapshot_stats after = stats_of(reg);
@@ -293,14 +300,14 @@ static void test_count_limit(void **state) {
     }
     cmz_snapshot_info infos[8];
     size_t n = 0;
-    assert_int_equal(cmz_snapshots_list(snaps, infos, 8, &n), CMZ_OK);
+    assert_int_equal(cmz_snapshots_list(snaps, infos, 8, &n, NULL), CMZ_OK);
     assert_int_equal(n, 3);
     assert_string_equal(infos[0].id, "render_cache:2"); /* 0 and 1, the oldest, went */
     assert_string_equal(infos[2].id, "render_cache:4");
     assert_int_equal(stats_of(reg).evicted, 2);
     /* taking 2 again makes it the newest: 3 is the oldest now */
     assert_int_equal(take(reg, "render_cache:2", NULL), CMZ_SNAPSHOT_TAKEN);
-    assert_int_equal(cmz_snapshots_list(snaps, infos, 1, &n), CMZ_OK);
+    assert_int_equal(cmz_snapshots_list(snaps, infos, 1, &n, NULL), CMZ_OK);
     assert_int_equal(n, 3);
     assert_string_equal(infos[0].id, "render_cache:3");
     /* a smaller limit applies at once */
@@ -308,7 +315,7 @@ static void test_count_limit(void **state) {
     cmz_snapshots_get_config(snaps, &c);
     c.max_snapshots = 1;
     assert_int_equal(cmz_snapshots_set_config(snaps, &c, NULL), CMZ_OK);
-    assert_int_equal(cmz_snapshots_list(snaps, infos, 8, &n), CMZ_OK);
+    assert_int_equal(cmz_snapshots_list(snaps, infos, 8, &n, NULL), CMZ_OK);
     assert_int_equal(n, 1);
     assert_string_equal(infos[0].id, "render_cache:2");
     assert_int_equal(cmz_snapshots_delete(snaps, "render_cache:2", NULL), CMZ_OK);
@@ -420,7 +427,7 @@ static void test_rollback_after_modify(void **state) {
 
     /* accounting: usage = resources + snapshots */
     cmz_registry_type_stats total;
-    cmz_registry_stats(reg, &total, NULL, 0, NULL);
+    cmz_registry_stats(reg, &total, NULL, 0, NULL, NULL);
     assert_int_equal(cmz_registry_usage(reg), total.stored_bytes + stats_of(reg).bytes);
     cmz_registry_free(reg);
     free(v1);
@@ -469,7 +476,7 @@ static void test_rollback_after_release(void **state) {
     /* the monitor counts it again: usage = resources + the snapshot */
     assert_int_equal(cmz_registry_usage(reg), usage_with + info.stored_size + info.overhead);
     cmz_registry_type_stats total;
-    cmz_registry_stats(reg, &total, NULL, 0, NULL);
+    cmz_registry_stats(reg, &total, NULL, 0, NULL, NULL);
     assert_int_equal(total.resources, 3);
     assert_int_equal(total.raw_bytes, 24 * MiB);
     /* rolled back twice: the second time it is registered, so replaced in place */
@@ -803,7 +810,7 @@ static void *worker(void *arg) {
             break;
         case 6:
             atomic_fetch_add(&fake_now, 50 * SEC); /* expiry races everything else */
-            cmz_snapshots_cleanup(snaps, NULL);
+            cmz_snapshots_cleanup(snaps, NULL, NULL);
             if (r & 1) cmz_snapshots_delete(snaps, id, NULL);
             break;
         default: {
@@ -842,7 +849,7 @@ static void test_threads(void **state) {
     /* every snapshot left rolls back to one whole version */
     cmz_snapshot_info infos[IDS];
     size_t n;
-    assert_int_equal(cmz_snapshots_list(cmz_registry_snapshots(reg), infos, IDS, &n), CMZ_OK);
+    assert_int_equal(cmz_snapshots_list(cmz_registry_snapshots(reg), infos, IDS, &n, NULL), CMZ_OK);
     for (size_t i = 0; i < n; i++) {
         assert_int_equal(cmz_snapshots_rollback(cmz_registry_snapshots(reg), infos[i].id, NULL),
                          CMZ_OK);
