@@ -55,6 +55,11 @@ static int check_written(const char *name, int fd, cmz_dctx *dctx) {
 
 static void say_done(const cli_options *o, const char *name, const cmz_frame_report *rep,
                      const char *to) {
+    if (nothing_to_repair(rep)) { /* -o of an intact file: a copy, said as in place */
+        if (cli_summary_wanted(o))
+            fprintf(stderr, "cmz: %s: intact; nothing to repair, copied -> %s\n", name, to);
+        return;
+    }
     if (o->verbosity == 0) return;
     char what[160] = "";
     size_t n = 0;

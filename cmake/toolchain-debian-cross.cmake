@@ -8,7 +8,8 @@
 # than installed with dpkg: a multiarch install must match the host's versions exactly and
 # would upgrade the host's own libraries to get there.
 # Tests run under qemu-user through CMAKE_CROSSCOMPILING_EMULATOR, which ctest puts before every
-# test whose command is a built program.
+# test whose command is a built program; the shell tests run cmz through a script that does the
+# same (cmake/cross-wrapper.cmake, which reads cmz_target_libs below).
 set(CMAKE_SYSTEM_NAME Linux)
 set(CMAKE_C_COMPILER ${CMZ_CROSS_TRIPLET}-gcc)
 set(CMAKE_LIBRARY_ARCHITECTURE ${CMZ_CROSS_TRIPLET})

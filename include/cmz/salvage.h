@@ -8,7 +8,7 @@
  * whose header CRC holds (docs/FORMAT.md). Every chunk found is checked like the decoders do
  * (header CRC, sizes, payload CRC, decoding, raw CRC). Chunks are independent, so damage costs only
  * the content of the chunks it hits. An unreadable part of the source (I/O error) is skipped in
- * 512-byte pieces. Memory stays within dctx's memory limit (chunk buffers, and about 220 bytes
+ * 512-byte pieces. Memory stays within dctx's memory limit (chunk buffers, and about 280 bytes
  * of report per chunk). dctx's interrupt flag stops the work (CMZ_ERR_INTERRUPTED).
  * Without the index, records are chosen by the chain they form from the header to the index
  * (src/damage/salvage_scan.c), so a .cmz stored inside a chunk does not pass for the
@@ -36,43 +36,50 @@ typedef enum {
 /* "intact", "damaged", "missing"; "unknown" for other values. */
 const char *cmz_chunk_state_name(cmz_chunk_state state);
 
+/* The reports below are filled by the library: their reserved tails come back as zeros and
+ * are where a later version adds fields (room to grow, include/cmz/common.h). */
 typedef struct {
-    uint64_t frame;  /* which frame of the input holds it (0 = the first) */
-    uint64_t number; /* data chunk number within its frame */
-    cmz_chunk_state state;
+    uint64_t frame;          /* which frame of the input holds it (0 = the first) */
+    uint64_t number;         /* data chunk number within its frame */
     uint64_t record_offset;  /* where its record is (or should be) in the input;
                               * CMZ_NO_POSITION unknown */
     uint64_t content_offset; /* its content bytes in the content of all frames, in order:
                               * [content_offset, content_offset + raw_size) */
     uint32_t raw_size;
+    cmz_chunk_state state;
     cmz_status status; /* CMZ_OK when intact */
     bool repairable;   /* damaged or missing, and cmz_frame_repair of the whole input
                         * would rebuild it from its group's parity */
     bool repaired;     /* cmz_frame_repair rebuilt it from parity */
     char message[160]; /* why it is damaged or missing; "" when intact */
+    uint64_t reserved[CMZ_RESERVED_WORDS]; /* room to grow (common.h): zeros */
 } cmz_chunk_report;
 
 typedef struct {
+    cmz_frame_info info;      /* parameters (header, or footer), content size, chunk count */
+    uint64_t frames;          /* frames found in the input (concatenated frames are read in turn) */
+    uint64_t chunk_count;     /* entries in chunks */
+    cmz_chunk_report *chunks; /* one per data chunk, frame by frame, in order */
+    /* chunks by verdict */
+    uint64_t intact, damaged, missing;
+    uint64_t repairable;     /* damaged or missing chunks that a repair would rebuild */
+    uint64_t repaired;       /* cmz_frame_repair: chunks rebuilt from parity */
+    uint64_t parity_damaged; /* parity records damaged, missing, or not the parity of their
+                              * group (found by a trial repair) */
+    /* bytes */
+    uint64_t lost_bytes;       /* content bytes in damaged and missing chunks */
+    uint64_t stray_bytes;      /* bytes in no frame that could be read (garbage after the last
+                                * frame, or a frame whose header and footer are both lost) */
+    uint64_t stray_offset;     /* where the first such stretch starts; CMZ_NO_POSITION if none */
+    uint64_t unreadable_bytes; /* bytes skipped because reading them failed (I/O errors) */
+    /* the frame's own records */
     bool header_ok, footer_ok, index_ok; /* each intact (CRC and rules) */
     bool content_size_known; /* every frame's end is proven (its footer, an intact index at
                               * the end, a short last chunk or group); else the content size is
                               * guessed from the chunks found and the loss is a lower bound */
-    cmz_frame_info info;     /* parameters (header, or footer), content size, chunk count */
-    uint64_t intact, damaged, missing;
-    uint64_t lost_bytes;     /* content bytes in damaged and missing chunks */
-    uint64_t chunk_count;    /* entries in chunks */
     bool has_parity;         /* the frame carries parity records (info.parity_k:parity_m) */
-    uint64_t repairable;     /* damaged or missing chunks that a repair would rebuild */
-    uint64_t parity_damaged; /* parity records damaged, missing, or not the parity of their
-                              * group (found by a trial repair) */
-    uint64_t repaired;       /* cmz_frame_repair: chunks rebuilt from parity */
-    uint64_t frames;         /* frames found in the input (concatenated frames are read in turn) */
-    uint64_t stray_bytes;    /* bytes in no frame that could be read (garbage after the last
-                              * frame, or a frame whose header and footer are both lost) */
-    uint64_t stray_offset;   /* where the first such stretch starts; CMZ_NO_POSITION if none */
-    uint64_t unreadable_bytes; /* bytes skipped because reading them failed (I/O errors) */
-    cmz_chunk_report *chunks;  /* one per data chunk, frame by frame, in order */
-    char summary[256];         /* one line for a person: "3 of 8 chunks damaged ..." */
+    char summary[256];       /* one line for a person: "3 of 8 chunks damaged ..." */
+    uint64_t reserved[CMZ_RESERVED_WORDS]; /* room to grow (common.h): zeros */
 } cmz_frame_report;
 
 /* Checks every chunk of the frame in src and returns a report (free it with

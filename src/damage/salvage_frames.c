@@ -216,11 +216,17 @@ typedef struct {
     uint64_t budget; /* bytes they may take: the memory limit less the spans */
 } merged;
 
-/* Room for `need` chunk reports: CMZ_OK, CMZ_ERR_NOMEM or CMZ_ERR_LIMIT. */
-static cmz_status merged_reserve(merged *mg, uint64_t need) {
+/* Bytes of a frame report with its chunk reports. */
+static uint64_t report_bytes(const cmz_frame_report *r) {
+    return sizeof *r + r->chunk_count * sizeof(cmz_chunk_report);
+}
+
+/* Room for `need` chunk reports while `beside` bytes are live too (the merged report, the
+ * frame's own report): CMZ_OK, CMZ_ERR_NOMEM or CMZ_ERR_LIMIT. */
+static cmz_status merged_reserve(merged *mg, uint64_t need, uint64_t beside) {
     if (need <= mg->cap) return CMZ_OK;
     const uint64_t item = sizeof(cmz_chunk_report);
-    uint64_t have = mg->cap * item, cap = 2 * (uint64_t)mg->cap;
+    uint64_t have = mg->cap * item + beside, cap = 2 * (uint64_t)mg->cap;
     if (cap < need) cap = need;
     if (have + cap * item > mg->budget) cap = need; /* the old array is live during the copy */
     if (have + cap * item > mg->budget) return CMZ_ERR_LIMIT;
@@ -238,7 +244,8 @@ static cmz_status merged_reserve(merged *mg, uint64_t need) {
 static cmz_status merge(merged *mg, const cmz_frame_report *r, uint64_t start) {
     cmz_frame_report *m = mg->m;
     /* one spare: the array exists even for frames of no chunks, as a one-frame report's does */
-    cmz_status st = merged_reserve(mg, m->chunk_count + r->chunk_count + 1);
+    cmz_status st =
+        merged_reserve(mg, m->chunk_count + r->chunk_count + 1, sizeof *m + report_bytes(r));
     if (st != CMZ_OK) return st;
     uint64_t base = m->info.content_size;
     for (uint64_t i = 0; i < r->chunk_count; i++) {

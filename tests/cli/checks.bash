@@ -17,3 +17,18 @@ expect() {
     [[ $got == "$want" ]] || fail "'$*' exited $got, expected $want"
     ok
 }
+
+# need_codec WHAT NAME...: true when every codec NAME is compiled into $CMZ_BIN; otherwise says
+# that WHAT is skipped and why, and is false. A script checks what needs a codec that a build
+# may lack (make test-minimal) in `if need_codec ...; then ... fi` and runs the rest.
+need_codec() {
+    local what=$1 c
+    shift
+    [[ -n ${_cmz_codecs:-} ]] || _cmz_codecs=$("$CMZ_BIN" codecs | awk 'NR > 1 { print $1 }')
+    for c; do
+        if ! grep -qx -- "$c" <<<"$_cmz_codecs"; then
+            echo "skipped: $what (needs $c, not compiled in)"
+            return 1
+        fi
+    done
+}

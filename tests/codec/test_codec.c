@@ -16,7 +16,7 @@
 #define MiB ((size_t)1 << 20)
 
 /* Inputs shared by the round-trip tests, made once (generating 4 MiB is not free). */
-static uint8_t *random_256k, *repetitive_1m, *mixed_4m;
+static uint8_t *random_in, *repetitive_in, *mixed_in;
 #define RANDOM_SIZE (256 * KiB)
 #define REPETITIVE_SIZE (1 * MiB)
 #define MIXED_SIZE (4 * MiB)
@@ -24,20 +24,26 @@ static uint8_t *random_256k, *repetitive_1m, *mixed_4m;
  * compress mixed data at roughly 0.5..5 MB/s: they get the first 512 KiB of the mixed input
  * instead of all 4 MiB, to keep the whole suite under ~20 s in a Debug+ASan build. */
 #define MIXED_SIZE_SLOW (512 * KiB)
+/* The sizes used: the above divided by tu_scale() (smaller under emulation). */
+static size_t random_size, repetitive_size, mixed_size, mixed_size_slow;
 
 static int group_setup(void **state) {
     (void)state;
-    random_256k = tu_random(RANDOM_SIZE, 1);
-    repetitive_1m = tu_repetitive(REPETITIVE_SIZE);
-    mixed_4m = tu_mixed(MIXED_SIZE, 2);
+    random_size = RANDOM_SIZE / tu_scale();
+    repetitive_size = REPETITIVE_SIZE / tu_scale();
+    mixed_size = MIXED_SIZE / tu_scale();
+    mixed_size_slow = MIXED_SIZE_SLOW / tu_scale();
+    random_in = tu_random(random_size, 1);
+    repetitive_in = tu_repetitive(repetitive_size);
+    mixed_in = tu_mixed(mixed_size, 2);
     return 0;
 }
 
 static int group_teardown(void **state) {
     (void)state;
-    free(random_256k);
-    free(repetitive_1m);
-    free(mixed_4m);
+    free(random_in);
+    free(repetitive_in);
+    free(mixed_in);
     return 0;
 }
 
@@ -179,9 +185,9 @@ static void test_roundtrip(void **state) {
         free(comp);
 
         roundtrip_one(ctx, lv, (const uint8_t *)"x", 1, "1 byte");
-        roundtrip_one(ctx, lv, random_256k, RANDOM_SIZE, "random");
-        roundtrip_one(ctx, lv, repetitive_1m, REPETITIVE_SIZE, "repetitive");
-        roundtrip_one(ctx, lv, mixed_4m, is_slow(c, lv) ? MIXED_SIZE_SLOW : MIXED_SIZE, "mixed");
+        roundtrip_one(ctx, lv, random_in, random_size, "random");
+        roundtrip_one(ctx, lv, repetitive_in, repetitive_size, "repetitive");
+        roundtrip_one(ctx, lv, mixed_in, is_slow(c, lv) ? mixed_size_slow : mixed_size, "mixed");
     }
     cmz_codec_ctx_free(ctx);
 
@@ -215,26 +221,27 @@ static void test_dst_too_small(void **state) {
     const char *name = cmz_codec_name(c);
     cmz_codec_ctx *ctx = cmz_codec_ctx_new(c);
     assert_non_null(ctx);
-    uint8_t *mixed = tu_mixed(64 * KiB, 5);
+    const size_t mixed_n = 64 * KiB / tu_scale();
+    uint8_t *mixed = tu_mixed(mixed_n, 5);
     int levels[3];
     size_t nlevels = levels_of(c, levels);
     for (size_t i = 0; i < nlevels; i++) {
         int lv = levels[i];
-        size_t bound = cmz_codec_bound(c, RANDOM_SIZE);
+        size_t bound = cmz_codec_bound(c, random_size);
         AT("%s level %d: random data into bound/2 = %zu bytes", name, lv, bound / 2);
-        expect_too_small(ctx, lv, random_256k, RANDOM_SIZE, bound / 2);
+        expect_too_small(ctx, lv, random_in, random_size, bound / 2);
         AT("%s level %d: random data into 0 bytes", name, lv);
-        expect_too_small(ctx, lv, random_256k, RANDOM_SIZE, 0);
+        expect_too_small(ctx, lv, random_in, random_size, 0);
         size_t got = 0;
         AT("%s level %d: random data into NULL, capacity 0", name, lv);
-        expect_status(cmz_codec_compress(ctx, lv, NULL, 0, random_256k, RANDOM_SIZE, &got),
+        expect_status(cmz_codec_compress(ctx, lv, NULL, 0, random_in, random_size, &got),
                       CMZ_ERR_DST_TOO_SMALL);
 
         /* One byte short of what this level makes. */
         size_t csize = 0;
-        free(compress_alloc(ctx, lv, mixed, 64 * KiB, &csize));
+        free(compress_alloc(ctx, lv, mixed, mixed_n, &csize));
         AT("%s level %d: mixed data into its compressed size - 1 = %zu bytes", name, lv, csize - 1);
-        expect_too_small(ctx, lv, mixed, 64 * KiB, csize - 1);
+        expect_too_small(ctx, lv, mixed, mixed_n, csize - 1);
 
         /* Empty input still needs at least a byte of stream, except when stored. */
         AT("%s level %d: empty input into 0 bytes", name, lv);
@@ -276,8 +283,8 @@ static void test_truncated(void **state) {
     free(comp);
     free(small);
 
-    const size_t big_n = 1 * MiB;
-    comp = compress_alloc(ctx, CMZ_LEVEL_DEFAULT, mixed_4m, big_n, &csize);
+    const size_t big_n = 1 * MiB / tu_scale();
+    comp = compress_alloc(ctx, CMZ_LEVEL_DEFAULT, mixed_in, big_n, &csize);
     const size_t lens[] = {0, 1, 2, 3, 8, csize / 4, csize / 2, csize - 8, csize - 2, csize - 1};
     for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++) {
         uint8_t *prefix = copy_of(comp, lens[i]);
@@ -327,7 +334,7 @@ static void test_garbage(void **state) {
 
     /* A larger stream: its first and last 32 bytes and ~128 positions between. */
     const size_t big_n = 64 * KiB;
-    comp = compress_alloc(ctx, CMZ_LEVEL_DEFAULT, mixed_4m, big_n, &csize);
+    comp = compress_alloc(ctx, CMZ_LEVEL_DEFAULT, mixed_in, big_n, &csize);
     uint64_t rng = 42;
     for (size_t k = 0; k < 192; k++) {
         size_t pos = k < 32 ? k : k < 64 ? csize - 1 - (k - 32) : (size_t)(tu_rand(&rng) % csize);
@@ -424,7 +431,7 @@ static void fa_free(void *opaque, void *ptr) {
 static void test_alloc_failure(void **state) {
     const cmz_codec *c = *state;
     const char *name = cmz_codec_name(c);
-    const size_t n = 16 * KiB;
+    const size_t n = 16 * KiB / tu_scale();
     uint8_t *data = tu_mixed(n, 11);
     size_t bound = cmz_codec_bound(c, n), ref_size = 0;
     cmz_codec_ctx *plain = cmz_codec_ctx_new(c);
@@ -538,7 +545,7 @@ static void test_zstd_fast_levels(void **state) {
         AT("zstd level %d", fast[i]);
         expect_status(cmz_codec_check_level(z, fast[i], &resolved, NULL), CMZ_OK);
         assert_int_equal(resolved, fast[i]);
-        roundtrip_one(ctx, fast[i], mixed_4m, 1 * MiB, "mixed");
+        roundtrip_one(ctx, fast[i], mixed_in, mixed_size / 4, "mixed");
     }
     cmz_codec_ctx_free(ctx);
     AT("zstd level 0");
@@ -552,7 +559,7 @@ static void test_zstd_fast_levels(void **state) {
         cmz_params p = tu_params(CMZ_CODEC_ZSTD, 64 * KiB, 1);
         p.level = recorded[i][0];
         size_t size = 0;
-        uint8_t *frame = tu_compress(&p, mixed_4m, 256 * KiB, &size);
+        uint8_t *frame = tu_compress(&p, mixed_in, 256 * KiB, &size);
         assert_non_null(frame);
         cmz_source src;
         cmz_source_memory(&src, frame, size);

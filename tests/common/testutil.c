@@ -83,6 +83,14 @@ uint8_t *tu_mixed(size_t n, uint64_t seed) {
     return p;
 }
 
+size_t tu_scale(void) {
+    const char *s = getenv("CMZ_TEST_SCALE");
+    char *end;
+    unsigned long v = s ? strtoul(s, &end, 10) : 0;
+    if (!s || !*s || *end || v < 1) return 1;
+    return v > TU_SCALE_MAX ? TU_SCALE_MAX : (size_t)v;
+}
+
 char *tu_tempdir(void) {
     const char *base = getenv("TMPDIR");
     char tmpl[4096];

@@ -19,6 +19,13 @@ uint8_t *tu_repetitive(size_t n);            /* one short phrase repeated */
 uint8_t *tu_text(size_t n, uint64_t seed);   /* word salad: compresses like prose */
 uint8_t *tu_mixed(size_t n, uint64_t seed);  /* text, zeros, random and floats in blocks */
 
+/* The divisor of the biggest workloads (inputs, exhaustive sweeps): CMZ_TEST_SCALE, set where
+ * tests run under emulation (cross builds, tests/CMakeLists.txt); 1 when unset or not a number
+ * >= 1, so a native run checks everything; at most TU_SCALE_MAX, so that a scaled input still
+ * holds what a test takes from it at a fixed size. */
+#define TU_SCALE_MAX 16
+size_t tu_scale(void);
+
 /* A fresh empty directory under $TMPDIR; malloc'd path. */
 char *tu_tempdir(void);
 /* rm -rf of a directory made by tu_tempdir. */
