@@ -70,6 +70,8 @@ from ._cmz import (
     verify,
 )
 from ._file import CmzFile, open
+from .registry import Registry, get_registry, get_release_snapshot
+from .snapshots import Snapshots
 from .app import (
     CPUCompressor,
     benchmark_hardware,
@@ -142,4 +144,9 @@ __all__ = [
     "safe_decompress",
     "update_policy",
     "verify_policy",
+    # the memory registry and its release snapshots over Python objects
+    "Registry",
+    "Snapshots",
+    "get_registry",
+    "get_release_snapshot",
 ]

@@ -12,6 +12,7 @@ int cmzpy_part_policy(PyObject *module);
 int cmzpy_part_damage(PyObject *module);
 int cmzpy_part_hw(PyObject *module);
 int cmzpy_part_stream(PyObject *module);
+int cmzpy_part_registry(PyObject *module);
 
 const cmzpy_part_fn cmzpy_parts[] = {
     cmzpy_part_errors,
@@ -24,5 +25,6 @@ const cmzpy_part_fn cmzpy_parts[] = {
     cmzpy_part_damage,
     cmzpy_part_hw,
     cmzpy_part_stream,
+    cmzpy_part_registry,
     NULL,
 };

@@ -333,3 +333,8 @@ static PyMethodDef policy_methods[] = {
 };
 
 int cmzpy_part_policy(PyObject *module) { return PyModule_AddFunctions(module, policy_methods); }
+
+/* For the registry part (registry.h): a failed policy or rules load as PolicyError. */
+PyObject *cmzpy_raise_diags(cmz_status st, const cmz_diags *diags, const char *context) {
+    return raise_diags(st, diags, context);
+}
