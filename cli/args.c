@@ -4,6 +4,7 @@
 #include "args.h"
 
 #include "cmz/policy.h"
+#include "cmz/release.h"
 #include "numbers.h"
 
 #include <ctype.h>
@@ -75,7 +76,8 @@ void cli_print_usage(FILE *to) {
           "  --typesize=N       element size for the filter: 2 (fp16/bf16), 4 (fp32), 8; for\n"
           "                     the planes codec (-a planes) without a filter also 1\n"
           "  --type=TYPE        codec, level, chunk size and filter from the policy for this\n"
-          "                     resource type (`cmz policy list`); explicit flags still win\n"
+          "                     resource type (`cmz policy list`), or for a type with only a\n"
+          "                     release rule, from the entry the rule names; flags still win\n"
           "  --config=FILE      the policy file for --type (default: $CMZ_CONFIG, then\n"
           "                     ./configs/compression_layers.yaml, then the user's, built-in)\n"
           "  --parity=K:M       after every K chunks, M Reed-Solomon parity chunks: `cmz repair`\n"
@@ -325,11 +327,18 @@ static int apply_type(cli_options *o) {
         return -1;
     }
     cmz_diags_free(diags);
+    /* the entry the registry would use: a type with only a release rule (model_shards)
+     * compresses with the entry its rule names (model_weights), as in the registry */
+    cmz_release_rules *rules = cmz_release_rules_new_default();
+    const cmz_policy_entry *entry = cmz_policy_resolve(policy, rules, o->type);
     if (!cmz_policy_get(policy, o->type) && o->verbosity > 0)
-        fprintf(stderr, "cmz: no policy for type '%s' in %s; using 'default'\n", o->type,
-                loc.source == CMZ_POLICY_SOURCE_BUILTIN ? "the built-in policy" : loc.path);
+        fprintf(stderr, "cmz: no policy for type '%s' in %s; using '%s'%s\n", o->type,
+                loc.source == CMZ_POLICY_SOURCE_BUILTIN ? "the built-in policy" : loc.path,
+                entry->type,
+                strcmp(entry->type, "default") ? " (the entry its release rule names)" : "");
     cmz_params from_policy = o->params;
-    cmz_policy_apply(policy, o->type, &from_policy);
+    cmz_policy_apply_entry(entry, &from_policy);
+    cmz_release_rules_free(rules);
     cmz_policy_free(policy);
     if (!o->set_codec) o->params.codec = from_policy.codec;
     if (!o->set_level) o->params.level = o->set_codec ? CMZ_LEVEL_DEFAULT : from_policy.level;
