@@ -190,7 +190,7 @@ static const char header[] =
     "#\n"
     "#   priority                 required, 1..1000: the release order under memory\n"
     "#                            pressure. Priority 1 is released first, then 2, and so on;\n"
-    "#                            types of equal priority go in the order listed here.\n"
+    "#                            equal priorities: least recently used first, any type.\n"
     "#   max_retain_time          required, seconds, 1..31536000 (one year): a resource of\n"
     "#                            the type idle longer than this is released even without\n"
     "#                            memory pressure.\n"
