@@ -14,6 +14,8 @@ int cmzpy_part_hw(PyObject *module);
 int cmzpy_part_stream(PyObject *module);
 int cmzpy_part_registry(PyObject *module);
 
+/* one part a line, in the order they are called */
+/* clang-format off */
 const cmzpy_part_fn cmzpy_parts[] = {
     cmzpy_part_errors,
     cmzpy_part_interrupt,
@@ -28,3 +30,4 @@ const cmzpy_part_fn cmzpy_parts[] = {
     cmzpy_part_registry,
     NULL,
 };
+/* clang-format on */
