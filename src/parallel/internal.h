@@ -24,8 +24,10 @@ typedef struct cmz_pool cmz__pool;
 cmz__pool *cmz__pool_new(unsigned threads, cmz_error *err);
 /* Starts the workers unless they run already; every submitter calls it before its first
  * submit, so that work done on the calling thread alone never starts a thread. Thread-safe
- * (contexts that share a pool start it from their own threads). CMZ_ERR_THREAD or
- * CMZ_ERR_NOMEM when a worker cannot start: then none runs, and a later call tries again. */
+ * (contexts that share a pool start it from their own threads); allocates nothing, here or
+ * on the workers, which outlive the call that started them. In a child of fork(), which has
+ * none of the parent's workers, it starts the child's own. CMZ_ERR_THREAD when a worker
+ * cannot start: then none runs, and a later call tries again. */
 cmz_status cmz__pool_start(cmz__pool *pool, cmz_error *err);
 /* The workers the pool runs once started: a job's worker index is below it. */
 unsigned cmz__pool_threads(const cmz__pool *pool);

@@ -5,7 +5,9 @@
 
 #include <assert.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <string.h>
+#include <unistd.h>
 
 struct cmz_pool {
     pthread_mutex_t mutex;
@@ -17,19 +19,20 @@ struct cmz_pool {
     atomic_int ready;         /* all `size` workers run: jobs may be submitted */
     pthread_mutex_t start_mu; /* one cmz__pool_start at a time (contexts share a pool) */
     pthread_t *tids;
-    int locks; /* the mutexes and wake initialised (cmz__pool_free of a pool built in part) */
+    struct worker_arg *args; /* one per worker, the pool's: a worker frees nothing of its own */
+    atomic_int pid; /* the process the workers run in (a child of fork() has none of them) */
+    int locks;      /* the mutexes and wake initialised (cmz__pool_free of a pool built in part) */
 };
 
-typedef struct {
+typedef struct worker_arg {
     cmz__pool *pool;
     unsigned index;
 } worker_arg;
 
 static void *worker_main(void *p) {
-    worker_arg *arg = p;
+    const worker_arg *arg = p;
     cmz__pool *pool = arg->pool;
     unsigned index = arg->index;
-    cmz__free(arg);
     pthread_mutex_lock(&pool->mutex);
     for (;;) {
         /* The first job this worker may run (the queue holds a few jobs: a short scan). */
@@ -90,18 +93,13 @@ static cmz_status start_workers(cmz__pool *pool, cmz_error *err) {
     pthread_sigmask(SIG_SETMASK, &all, &saved);
     cmz_status st = CMZ_OK;
     for (unsigned i = 0; i < threads && st == CMZ_OK; i++) {
-        worker_arg *arg = cmz__malloc(sizeof *arg);
-        if (arg) {
-            arg->pool = pool;
-            arg->index = i;
-        }
-        if (arg && pthread_create(&pool->tids[i], NULL, worker_main, arg) == 0) {
+        pool->args[i] = (worker_arg){pool, i};
+        if (pthread_create(&pool->tids[i], NULL, worker_main, &pool->args[i]) == 0) {
             pool->started++;
             continue;
         }
-        cmz__free(arg);
-        st = cmz__error(err, arg ? CMZ_ERR_THREAD : CMZ_ERR_NOMEM,
-                        "could not start worker thread %u of %u", i + 1, threads);
+        st = cmz__error(err, CMZ_ERR_THREAD, "could not start worker thread %u of %u", i + 1,
+                        threads);
     }
     pthread_sigmask(SIG_SETMASK, &saved, NULL);
     if (st != CMZ_OK) stop_and_join(pool);
@@ -113,8 +111,11 @@ cmz__pool *cmz__pool_new(unsigned threads, cmz_error *err) {
     /* Built in place; cmz__pool_free takes a pool built in part, the one cleanup path. */
     cmz_status st = CMZ_OK;
     cmz__pool *pool = cmz__calloc(1, sizeof *pool);
-    if (pool) pool->tids = cmz__calloc(threads, sizeof *pool->tids);
-    if (!pool || !pool->tids)
+    if (pool) {
+        pool->tids = cmz__calloc(threads, sizeof *pool->tids);
+        pool->args = cmz__calloc(threads, sizeof *pool->args);
+    }
+    if (!pool || !pool->tids || !pool->args)
         st = cmz__error(err, CMZ_ERR_NOMEM, "no memory for a pool of %u threads", threads);
     else if (init_locks(pool) != 0)
         st = cmz__error(err, CMZ_ERR_THREAD, "could not create the pool's locks");
@@ -124,15 +125,36 @@ cmz__pool *cmz__pool_new(unsigned threads, cmz_error *err) {
     }
     pool->size = threads;
     atomic_init(&pool->ready, 0);
+    atomic_init(&pool->pid, 0);
     return pool;
 }
 
+/* In a child of fork() the workers the parent started are not there (fork copies only the
+ * calling thread): the pool is as never started, its lock and condition made anew (a worker
+ * may have held or waited on them at the fork) and the parent's queued jobs dropped. */
+static void forget_parent_workers(cmz__pool *pool) {
+    pthread_mutex_init(&pool->mutex, NULL);
+    pthread_cond_init(&pool->wake, NULL);
+    pool->head = pool->tail = NULL;
+    pool->stopping = 0;
+    pool->started = 0;
+    atomic_store_explicit(&pool->ready, 0, memory_order_relaxed);
+}
+
+static bool workers_elsewhere(const cmz__pool *pool) {
+    return pool->started && atomic_load_explicit(&pool->pid, memory_order_relaxed) != getpid();
+}
+
 cmz_status cmz__pool_start(cmz__pool *pool, cmz_error *err) {
-    if (atomic_load_explicit(&pool->ready, memory_order_acquire)) return CMZ_OK;
+    if (atomic_load_explicit(&pool->ready, memory_order_acquire) &&
+        atomic_load_explicit(&pool->pid, memory_order_relaxed) == getpid())
+        return CMZ_OK;
     pthread_mutex_lock(&pool->start_mu);
     cmz_status st = CMZ_OK;
+    if (workers_elsewhere(pool)) forget_parent_workers(pool);
     if (!atomic_load_explicit(&pool->ready, memory_order_relaxed)) {
         assert(pool->started == 0);
+        atomic_store_explicit(&pool->pid, (int)getpid(), memory_order_relaxed);
         if ((st = start_workers(pool, err)) == CMZ_OK)
             atomic_store_explicit(&pool->ready, 1, memory_order_release);
     }
@@ -173,6 +195,7 @@ void cmz__pool_submit_to(cmz__pool *pool, cmz__job *job, unsigned worker) {
 void cmz__pool_free(cmz__pool *pool) {
     if (!pool) return;
     if (pool->locks) {
+        if (workers_elsewhere(pool)) forget_parent_workers(pool);
         stop_and_join(pool);
         assert(!pool->head); /* every submitted job ran: workers leave only an empty queue */
         pthread_cond_destroy(&pool->wake);
@@ -180,6 +203,7 @@ void cmz__pool_free(cmz__pool *pool) {
         pthread_mutex_destroy(&pool->mutex);
     }
     cmz__free(pool->tids);
+    cmz__free(pool->args);
     cmz__free(pool);
 }
 

@@ -8,8 +8,12 @@
 
 #include <dirent.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #define CHUNK 4096u
 #define SIZE (CHUNK * 24 + 123) /* many chunks, the last short */
@@ -255,12 +259,113 @@ static void test_alloc_failures(void **state) {
     free(src);
 }
 
+/* Allocator calls made off the test's thread (test_workers_allocate_nothing). */
+static pthread_t test_thread;
+static atomic_int foreign_calls;
+
+static void *note_alloc(void *opaque, size_t size) {
+    (void)opaque;
+    if (!pthread_equal(pthread_self(), test_thread)) atomic_fetch_add(&foreign_calls, 1);
+    return malloc(size);
+}
+
+static void note_free(void *opaque, void *ptr) {
+    (void)opaque;
+    if (!pthread_equal(pthread_self(), test_thread)) atomic_fetch_add(&foreign_calls, 1);
+    free(ptr);
+}
+
+typedef struct {
+    cmz__ordered_job oj;
+} noop_job;
+
+static void noop_run(cmz__ordered_job *job, unsigned worker) {
+    (void)job;
+    (void)worker;
+}
+
+/* The pool's own machinery allocates and frees nothing on its workers: a lazily started
+ * worker outlives the call that started it, so anything it freed on its own would be freed
+ * after that call returned, racing with the caller (cmz_set_allocator between calls, the
+ * allocation-failure tests) and counted live when the call is over. */
+static void test_workers_allocate_nothing(void **state) {
+    (void)state;
+    cmz_error err;
+    cmz_pool *pool = cmz_pool_new(3, &err);
+    assert_non_null(pool);
+    cmz__ordered_queue q;
+    assert_int_equal(cmz__oq_init(&q, pool, 3, &err), CMZ_OK);
+    test_thread = pthread_self();
+    atomic_store(&foreign_calls, 0);
+    cmz_allocator noting = {note_alloc, note_free, NULL};
+    cmz_set_allocator(&noting);
+    assert_int_equal(cmz__pool_start(pool, &err), CMZ_OK);
+    noop_job jobs[3];
+    for (int k = 0; k < 3; k++) {
+        jobs[k].oj.run = noop_run;
+        cmz__oq_submit(&q, &jobs[k].oj, k); /* one on each worker: every worker has run */
+    }
+    while (cmz__oq_wait_oldest(&q)) cmz__oq_pop(&q);
+    assert_int_equal(atomic_load(&foreign_calls), 0);
+    cmz_set_allocator(NULL);
+    cmz__oq_destroy(&q);
+    cmz_pool_free(pool);
+}
+
+/* A child of fork() has none of its parent's threads: a pool the parent started starts anew
+ * in the child (rather than queueing jobs no thread runs), and is freed there without
+ * waiting for the parent's workers; the parent's pool goes on working. */
+static void test_fork_child(void **state) {
+    (void)state;
+#if defined(__SANITIZE_THREAD__)
+    skip(); /* TSan does not support threads started after a multi-threaded fork */
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+    skip();
+#endif
+#endif
+    uint8_t *src = tu_mixed(SIZE, 5);
+    cmz_error err;
+    cmz_params p = tu_params(TU_CODEC, CHUNK, 2);
+    cmz_pool *pool = cmz_pool_new(2, &err);
+    cmz_cctx *c = cmz_cctx_new(&p, &err);
+    assert_non_null(pool);
+    assert_non_null(c);
+    assert_int_equal(cmz_cctx_ref_pool(c, pool, &err), CMZ_OK);
+    size_t cap = (size_t)cmz_compress_bound(&p, SIZE), size = 0, again = 0;
+    uint8_t *frame = malloc(cap), *frame2 = malloc(cap);
+    assert_int_equal(cmz_compress(c, frame, cap, &size, src, SIZE, &err), CMZ_OK);
+    assert_int_equal(cmz__pool_started(pool), 2);
+    fflush(NULL);
+    pid_t child = fork();
+    assert_true(child >= 0);
+    if (child == 0) {
+        alarm(5); /* a hang is a failure, not a stuck test */
+        int ok = cmz_compress(c, frame2, cap, &again, src, SIZE, &err) == CMZ_OK && again == size &&
+                 memcmp(frame, frame2, size) == 0;
+        cmz_cctx_free(c);
+        cmz_pool_free(pool);
+        _exit(ok ? 0 : 1);
+    }
+    int status = 0;
+    assert_int_equal(waitpid(child, &status, 0), child);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    assert_int_equal(cmz_compress(c, frame2, cap, &again, src, SIZE, &err), CMZ_OK);
+    assert_int_equal(again, size);
+    assert_memory_equal(frame, frame2, size);
+    cmz_cctx_free(c);
+    cmz_pool_free(pool);
+    free(frame);
+    free(frame2);
+    free(src);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_lazy_start),
-        cmocka_unit_test(test_pool_sizes),
-        cmocka_unit_test(test_shared_by_threads),
-        cmocka_unit_test(test_alloc_failures),
+        cmocka_unit_test(test_lazy_start),        cmocka_unit_test(test_workers_allocate_nothing),
+        cmocka_unit_test(test_fork_child),        cmocka_unit_test(test_pool_sizes),
+        cmocka_unit_test(test_shared_by_threads), cmocka_unit_test(test_alloc_failures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
