@@ -69,13 +69,15 @@ typedef struct cmz_cctx cmz_cctx;
  * buffers between calls (a stream: 2 x threads x (chunk + bound); a source: threads x
  * (chunk + 2 x bound)), so that repeated calls do not allocate; cmz_cctx_free releases them.
  * Its threads start on the first call that needs them: a call that cannot start them fails
- * with CMZ_ERR_THREAD (or CMZ_ERR_NOMEM) and the next call tries again. */
+ * with CMZ_ERR_THREAD and the next call tries again. */
 cmz_cctx *cmz_cctx_new(const cmz_params *params, cmz_error *err);
 void cmz_cctx_free(cmz_cctx *cctx);
 /* Runs the context's work on `pool` (which must outlive that use) instead of threads of its
  * own; NULL goes back to its own. params.threads still sets how many chunks a call keeps in
- * flight (its memory); the pool's threads do the work. Not during a call. CMZ_ERR_NOMEM
- * (scratch for the pool's threads) leaves the context as it was. */
+ * flight; the pool's threads do the work, and each keeps its own buffers for this context
+ * between calls, so on a pool larger than params.threads the context may hold up to the
+ * pool's thread count of them. Not during a call. CMZ_ERR_NOMEM (scratch for the pool's
+ * threads) leaves the context as it was. */
 cmz_status cmz_cctx_ref_pool(cmz_cctx *cctx, cmz_pool *pool, cmz_error *err);
 /* The parameters in force, defaults resolved. */
 const cmz_params *cmz_cctx_params(const cmz_cctx *cctx);
