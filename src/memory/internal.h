@@ -100,6 +100,7 @@ struct cmz_registry {
     uint64_t use_seq;   /* uses so far: the LRU clock */
     uint64_t held;      /* bytes held: raw copies + frames (CMZ_USAGE_REGISTRY) */
     uint64_t untrimmed; /* bytes the reaper freed since it last gave the heap back */
+    uint64_t peak_held; /* highest held + a frame built beside it, at its end (tests) */
     cmz_pressure level; /* last level seen (callbacks on change) */
     bool reaping;       /* one reaper at a time */
     uint64_t pass;      /* reaper passes so far */
@@ -222,6 +223,9 @@ cmz_params cmz__policy_params(cmz_registry *reg, const cmz__resource *r, int boo
 cmz_status cmz__compress_to_frame(cmz_registry *reg, const cmz_params *params, const uint8_t *raw,
                                   size_t size, const char *id, uint8_t **out, size_t *out_size,
                                   cmz_error *err);
+/* What compressing size raw bytes holds beside them while it runs, at most: a frame of bytes
+ * that do not compress (a serialized copy too for a custom resource). */
+uint64_t cmz__building_size(uint64_t size, bool custom);
 /* A custom object's bytes through its callbacks, into a new buffer *serial of *size bytes. */
 cmz_status cmz__serialize(const cmz_resource_ops *ops, void *object, const char *id,
                           uint8_t **serial, size_t *size, cmz_error *err);
@@ -258,8 +262,9 @@ void cmz__reap_idle(cmz_registry *reg);
 /* Releases r as the reaper does (lock held, r not busy/pinned). pressure: the reaper frees
  * memory (an automatic snapshot is kept only where it saves memory). */
 cmz_status cmz__res_release(cmz_registry *reg, cmz__resource *r, bool pressure, cmz_error *err);
-/* Before registering `size` bytes (lock held): the reaper makes room under the warning mark. */
-void cmz__reg_make_room(cmz_registry *reg, uint64_t size);
+/* Before registering `size` bytes (lock held): the reaper makes room under the warning mark;
+ * false when it could not. */
+bool cmz__reg_make_room(cmz_registry *reg, uint64_t size);
 
 /* ---- monitor.c ---- */
 /* Measures memory pressure and answers it (lock held; released around the callback and while

@@ -12,7 +12,8 @@
  * those another thread is changing or reading, are skipped. After every step the usage is
  * read again, so the reaper stops as soon as it is back under the mark. The candidates of
  * each step are kept in order by lru.c, so a step costs O(1) in the number of resources; the
- * lock is released while compressing, so each step asks lru.c again. */
+ * lock is released while compressing, so each step asks lru.c again. A frame is built beside
+ * its raw bytes: where the budget would not hold both, the other steps make room first. */
 #include "internal.h"
 
 #include <stdio.h>
@@ -88,12 +89,33 @@ static void trim_heap(cmz_registry *reg) {
 #endif
 }
 
-void cmz__reap(cmz_registry *reg, uint64_t target, bool all_releasable) {
-    assert(cmz__mutex_held(&reg->mu));
-    while (reg->reaping) pthread_cond_wait(&reg->changed, &reg->mu);
-    reg->reaping = true;
-    uint64_t held_before = reg->held;
-    uint64_t pass = ++reg->pass;
+static void run_steps(cmz_registry *reg, uint64_t target, bool all_releasable, uint64_t pass,
+                      bool making_room);
+
+/* A frame is built beside its raw bytes, which go only once it is done: before compressing r,
+ * the other steps (r left out: busy) bring usage down so that both fit in the budget. A frame
+ * that could not fit even then is built anyway. */
+static void room_for_frame(cmz_registry *reg, cmz__resource *r, uint64_t need, uint64_t pass) {
+    if (need >= reg->budget || cmz__usage_now(reg) + need <= reg->budget) return;
+    r->busy = true; /* not a victim, and not removed or pinned while the lock is released */
+    run_steps(reg, reg->budget - need, false, pass, true);
+    r->busy = false;
+    pthread_cond_broadcast(&reg->changed);
+}
+
+static cmz_status compress_step(cmz_registry *reg, cmz__resource *r, uint64_t usage, uint64_t pass,
+                                bool making_room) {
+    if (!making_room) {
+        room_for_frame(reg, r, cmz__building_size(r->raw_size, r->custom), pass);
+        usage = cmz__usage_now(reg);
+    }
+    return cmz__res_compress(reg, r, level_boost(reg, r, usage), NULL);
+}
+
+/* The steps in order until usage is at or under target; making_room: on behalf of a frame
+ * about to be built (which then makes no room for others). */
+static void run_steps(cmz_registry *reg, uint64_t target, bool all_releasable, uint64_t pass,
+                      bool making_room) {
     for (int step = STEP_DROP_RAW; step <= STEP_RELEASE; step++) {
         for (;;) {
             uint64_t usage = cmz__usage_now(reg);
@@ -106,14 +128,21 @@ void cmz__reap(cmz_registry *reg, uint64_t target, bool all_releasable) {
             if (!r) break;
             cmz_status st = CMZ_OK;
             if (step == STEP_DROP_RAW) cmz__res_drop_raw(reg, r);
-            else if (step == STEP_COMPRESS)
-                st = cmz__res_compress(reg, r, level_boost(reg, r, usage), NULL);
+            else if (step == STEP_COMPRESS) st = compress_step(reg, r, usage, pass, making_room);
             else st = cmz__res_release(reg, r, true, NULL);
             /* A resource that failed (out of memory, codec error) is left as it was and not
              * tried again in this pass. r is still registered: only release drops it. */
             if (st != CMZ_OK) r->skip_pass = pass;
         }
     }
+}
+
+void cmz__reap(cmz_registry *reg, uint64_t target, bool all_releasable) {
+    assert(cmz__mutex_held(&reg->mu));
+    while (reg->reaping) pthread_cond_wait(&reg->changed, &reg->mu);
+    reg->reaping = true;
+    uint64_t held_before = reg->held;
+    run_steps(reg, target, all_releasable, ++reg->pass, false);
     reg->reaping = false;
     pthread_cond_broadcast(&reg->changed);
     if (held_before > reg->held) reg->untrimmed += held_before - reg->held;
@@ -129,12 +158,14 @@ void cmz__reap_idle(cmz_registry *reg) {
 }
 
 /* Room for `size` more bytes before they arrive: the reaper brings usage down so that the
- * new resource lands under the warning mark (lock held). */
-void cmz__reg_make_room(cmz_registry *reg, uint64_t size) {
+ * new resource lands under the warning mark (lock held). False when it could not. */
+bool cmz__reg_make_room(cmz_registry *reg, uint64_t size) {
     assert(cmz__mutex_held(&reg->mu));
     uint64_t mark = (uint64_t)((double)reg->budget * reg->params.warning);
     uint64_t usage = cmz__usage_now(reg);
-    if (usage + size > mark) cmz__reap(reg, mark > size ? mark - size : 0, false);
+    if (usage + size <= mark) return true;
+    cmz__reap(reg, mark > size ? mark - size : 0, false);
+    return cmz__usage_now(reg) + size <= mark;
 }
 
 cmz_status cmz_registry_reap(cmz_registry *reg, uint64_t bytes, uint64_t *freed, cmz_error *err) {

@@ -149,6 +149,48 @@ static void after_add(cmz_registry *reg, const char *id) {
     cmz__pressure_check(reg);
 }
 
+/* A copy that did not fit under the warning mark (the reaper made what room it could) is
+ * compressed straight from the caller's bytes when the copy and its frame would not fit in the
+ * budget together, as they would when the reaper compresses it next (lock held). *p gets the
+ * type's parameters. */
+static bool compress_on_add(cmz_registry *reg, cmz__resource *r, const char *type, size_t size,
+                            cmz_params *p) {
+    if (!size || cmz__usage_now(reg) + size + cmz__building_size(size, false) <= reg->budget)
+        return false;
+    size_t slot = cmz__type_slot(reg, type);
+    if (slot == SIZE_MAX) return false;
+    r->type_slot = slot;
+    *p = cmz__policy_params(reg, r, 0);
+    return true;
+}
+
+/* The bytes of a new resource into r: its frame (compressed: true), else a copy or the
+ * caller's buffer (adopt). */
+static cmz_status take_bytes(cmz_registry *reg, cmz__resource *r, void *data, size_t size,
+                             unsigned flags, const cmz_params *compress, uint64_t *spent,
+                             cmz_error *err) {
+    if (compress) {
+        uint64_t t0 = cmz__now_ns();
+        if (cmz__compress_to_frame(reg, compress, data, size, r->id, &r->frame, &r->frame_size,
+                                   NULL) == CMZ_OK) {
+            *spent = cmz__now_ns() - t0;
+            return CMZ_OK;
+        }
+        r->frame = NULL; /* kept raw, as a failed compression leaves a resource */
+    }
+    if (flags == CMZ_REGISTER_ADOPT) {
+        r->raw = data;
+        r->raw_from_malloc = true;
+        return CMZ_OK;
+    }
+    r->raw = cmz__malloc_large(size);
+    if (!r->raw)
+        return cmz__error(err, CMZ_ERR_NOMEM, "out of memory copying %zu bytes of '%s'", size,
+                          r->id);
+    if (size) memcpy(r->raw, data, size);
+    return CMZ_OK;
+}
+
 cmz_status cmz_registry_add(cmz_registry *reg, const char *id, void *data, size_t size,
                             unsigned flags, cmz_error *err) {
     char type[CMZ_POLICY_TYPE_MAX + 1];
@@ -157,28 +199,31 @@ cmz_status cmz_registry_add(cmz_registry *reg, const char *id, void *data, size_
                           "cmz_registry_add: NULL registry, NULL data or unknown flags");
     cmz_status st = check_id(id, type, err);
     if (st != CMZ_OK) return st;
-    pthread_mutex_lock(&reg->mu);
-    bool exists = cmz__reg_find(reg, id) != NULL;
-    if (!exists) cmz__reg_make_room(reg, size);
-    pthread_mutex_unlock(&reg->mu);
-    if (exists) return cmz__error(err, CMZ_ERR_EXISTS, "resource '%s' is already registered", id);
     cmz__resource *r = cmz__res_new(id);
     if (!r) return cmz__error(err, CMZ_ERR_NOMEM, "out of memory");
     r->raw_size = size;
-    if (flags == CMZ_REGISTER_ADOPT) {
-        r->raw = data;
-        r->raw_from_malloc = true;
-    } else {
-        r->raw = cmz__malloc_large(size);
-        if (!r->raw) {
-            cmz__free(r);
-            return cmz__error(err, CMZ_ERR_NOMEM, "out of memory copying %zu bytes of '%s'", size,
-                              id);
-        }
-        if (size) memcpy(r->raw, data, size);
+    cmz_params p;
+    pthread_mutex_lock(&reg->mu);
+    bool exists = cmz__reg_find(reg, id) != NULL, straight = false;
+    if (!exists && !cmz__reg_make_room(reg, size) && flags == CMZ_REGISTER_COPY)
+        straight = compress_on_add(reg, r, type, size, &p);
+    pthread_mutex_unlock(&reg->mu);
+    uint64_t spent = 0;
+    if (!exists) st = take_bytes(reg, r, data, size, flags, straight ? &p : NULL, &spent, err);
+    if (exists || st != CMZ_OK) {
+        cmz__free(r);
+        return exists ? cmz__error(err, CMZ_ERR_EXISTS, "resource '%s' is already registered", id)
+                      : st;
     }
     pthread_mutex_lock(&reg->mu);
+    if (r->frame && reg->held + r->frame_size > reg->peak_held)
+        reg->peak_held = reg->held + r->frame_size;
     st = cmz__reg_insert(reg, r, type, err);
+    if (st == CMZ_OK && r->frame) {
+        cmz__type *t = reg->types[r->type_slot];
+        t->stats.compressed++;
+        t->stats.compress_ns += spent;
+    }
     if (st == CMZ_OK) after_add(reg, id);
     pthread_mutex_unlock(&reg->mu);
     if (st != CMZ_OK) {

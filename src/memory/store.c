@@ -64,6 +64,13 @@ cmz_status cmz__compress_to_frame(cmz_registry *reg, const cmz_params *p, const 
     return CMZ_OK;
 }
 
+/* The records' headers, index and footer of a frame come to far less than this; a policy
+ * with parity adds its records on top, which the estimate leaves out. */
+uint64_t cmz__building_size(uint64_t size, bool custom) {
+    uint64_t frame = size + size / 32 + ((uint64_t)4 << 10);
+    return custom ? frame + size : frame;
+}
+
 cmz_params cmz__policy_params(cmz_registry *reg, const cmz__resource *r, int boost) {
     const cmz__type *t = reg->types[r->type_slot];
     cmz_params p = cmz_params_default();
@@ -112,6 +119,7 @@ cmz_status cmz__res_compress(cmz_registry *reg, cmz__resource *r, int boost, cmz
         commit_done(reg, r);
         return st;
     }
+    if (reg->held + frame_size > reg->peak_held) reg->peak_held = reg->held + frame_size;
     uint64_t before = cmz__res_held(r);
     r->frame = frame;
     r->frame_size = frame_size;
