@@ -49,11 +49,14 @@ int cmzpy_filter_arg(PyObject *obj, int *out) {
 }
 
 int cmzpy_u64_arg(PyObject *obj, const char *what, uint64_t *out) {
-    if (!PyLong_Check(obj)) {
+    /* any integer (__index__: NumPy's too), as the "K" format this replaces took */
+    PyObject *index = PyLong_Check(obj) ? Py_NewRef(obj) : PyNumber_Index(obj);
+    if (!index) {
         PyErr_Format(PyExc_TypeError, "%s must be an int, not %.100s", what, Py_TYPE(obj)->tp_name);
         return -1;
     }
-    unsigned long long v = PyLong_AsUnsignedLongLong(obj);
+    unsigned long long v = PyLong_AsUnsignedLongLong(index);
+    Py_DECREF(index);
     if (v == (unsigned long long)-1 && PyErr_Occurred()) {
         if (PyErr_ExceptionMatches(PyExc_OverflowError)) {
             PyErr_Clear();

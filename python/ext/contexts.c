@@ -9,7 +9,8 @@ typedef struct {
     unsigned typesize;        /* the typesize cctx was made with */
     unsigned long generation; /* the fork generation cctx was made in */
     PyThread_type_lock lock;
-    volatile sig_atomic_t flag; /* cctx's interrupt flag */
+    unsigned long lock_generation; /* see cmzpy_lock_take */
+    volatile sig_atomic_t flag;    /* cctx's interrupt flag */
 } Compressor;
 
 typedef struct {
@@ -17,6 +18,7 @@ typedef struct {
     cmz_dctx *dctx; /* made on first use */
     unsigned long generation;
     PyThread_type_lock lock;
+    unsigned long lock_generation;
     volatile sig_atomic_t flag;
 } Decompressor;
 
@@ -31,7 +33,22 @@ static void drop_dctx(Decompressor *self) {
     self->dctx = NULL;
 }
 
-static void lock_take(PyThread_type_lock lock) {
+int cmzpy_lock_new(PyThread_type_lock *lock, unsigned long *generation) {
+    *generation = cmzpy_fork_generation;
+    if ((*lock = PyThread_allocate_lock())) return 0;
+    PyErr_NoMemory();
+    return -1;
+}
+
+void cmzpy_lock_take(PyThread_type_lock lock, unsigned long *generation) {
+    if (*generation != cmzpy_fork_generation) {
+        /* The first take in a child of fork(): a thread of the parent that held the lock is
+         * not here, and no thread here took it yet (a take sets *generation, the GIL held).
+         * Held or free, the lock is ours now. */
+        PyThread_acquire_lock(lock, NOWAIT_LOCK);
+        *generation = cmzpy_fork_generation;
+        return;
+    }
     if (PyThread_acquire_lock(lock, NOWAIT_LOCK)) return;
     PyThreadState *ts = PyEval_SaveThread();
     PyThread_acquire_lock(lock, WAIT_LOCK);
@@ -55,10 +72,9 @@ static PyObject *Compressor_new(PyTypeObject *type, PyObject *args, PyObject *kw
         Py_DECREF(self);
         return NULL;
     }
-    self->lock = PyThread_allocate_lock();
-    if (!self->lock) {
+    if (cmzpy_lock_new(&self->lock, &self->lock_generation) < 0) {
         Py_DECREF(self);
-        return PyErr_NoMemory();
+        return NULL;
     }
     return (PyObject *)self;
 }
@@ -92,7 +108,7 @@ static PyObject *Compressor_compress(Compressor *self, PyObject *data) {
     Py_buffer in;
     if (cmzpy_buffer_in(data, &in, "data") < 0) return NULL;
     PyObject *res = NULL;
-    lock_take(self->lock);
+    cmzpy_lock_take(self->lock, &self->lock_generation);
     if (compressor_ready(self, cmzpy_options_typesize(&self->opts, &in)) == 0)
         res = cmzpy_compress_bytes(self->cctx, &in, &self->flag);
     PyThread_release_lock(self->lock);
@@ -106,7 +122,7 @@ PyDoc_STRVAR(close_doc, "close($self, /)\n"
 
 static PyObject *Compressor_close(Compressor *self, PyObject *unused) {
     (void)unused;
-    lock_take(self->lock);
+    cmzpy_lock_take(self->lock, &self->lock_generation);
     drop_cctx(self);
     PyThread_release_lock(self->lock);
     Py_RETURN_NONE;
@@ -186,10 +202,9 @@ static PyObject *Decompressor_new(PyTypeObject *type, PyObject *args, PyObject *
     Decompressor *self = (Decompressor *)type->tp_alloc(type, 0);
     if (!self) return NULL;
     self->dparams = dp;
-    self->lock = PyThread_allocate_lock();
-    if (!self->lock) {
+    if (cmzpy_lock_new(&self->lock, &self->lock_generation) < 0) {
         Py_DECREF(self);
-        return PyErr_NoMemory();
+        return NULL;
     }
     return (PyObject *)self;
 }
@@ -222,7 +237,7 @@ static PyObject *Decompressor_decompress(Decompressor *self, PyObject *args, PyO
     Py_buffer in;
     if (cmzpy_buffer_in(frame, &in, "frame") < 0) return NULL;
     PyObject *res = NULL;
-    lock_take(self->lock);
+    cmzpy_lock_take(self->lock, &self->lock_generation);
     if (decompressor_ready(self, "Decompressor.decompress") == 0)
         res = cmzpy_decompress_to(self->dctx, &in, out, &self->flag);
     PyThread_release_lock(self->lock);
@@ -248,7 +263,7 @@ static PyObject *Decompressor_read_range(Decompressor *self, PyObject *args, PyO
     Py_buffer in;
     if (cmzpy_buffer_in(frame, &in, "frame") < 0) return NULL;
     PyObject *res = NULL;
-    lock_take(self->lock);
+    cmzpy_lock_take(self->lock, &self->lock_generation);
     if (decompressor_ready(self, "Decompressor.read_range") == 0)
         res = cmzpy_read_range(self->dctx, &in, offset, length, &self->flag);
     PyThread_release_lock(self->lock);
@@ -258,7 +273,7 @@ static PyObject *Decompressor_read_range(Decompressor *self, PyObject *args, PyO
 
 static PyObject *Decompressor_close(Decompressor *self, PyObject *unused) {
     (void)unused;
-    lock_take(self->lock);
+    cmzpy_lock_take(self->lock, &self->lock_generation);
     drop_dctx(self);
     PyThread_release_lock(self->lock);
     Py_RETURN_NONE;

@@ -179,6 +179,17 @@ static cmz_status run_range(void *arg) {
     return cmz_frame_reader_read(j->reader, j->offset, j->length, j->dst, &j->err);
 }
 
+int cmzpy_reader_read(cmz_frame_reader *reader, uint64_t offset, size_t length, void *dst,
+                      volatile sig_atomic_t *flag, const char *context) {
+    range_job j = {.reader = reader, .offset = offset, .length = length, .dst = dst};
+    cmz_error_clear(&j.err);
+    int raised;
+    cmz_status st = cmzpy_run(flag, run_range, &j, &raised);
+    if (raised) return -1;
+    if (st != CMZ_OK) return cmzpy_raise_ctx(st, &j.err, context), -1;
+    return 0;
+}
+
 PyObject *cmzpy_read_range(cmz_dctx *dctx, const Py_buffer *in, uint64_t offset, uint64_t length,
                            volatile sig_atomic_t *flag) {
     if (length > (uint64_t)PY_SSIZE_T_MAX)
@@ -186,23 +197,17 @@ PyObject *cmzpy_read_range(cmz_dctx *dctx, const Py_buffer *in, uint64_t offset,
                             (unsigned long long)length);
     cmz_source src;
     cmz_source_memory(&src, in->buf, (size_t)in->len);
-    range_job j = {.offset = offset, .length = (size_t)length};
-    cmz_error_clear(&j.err);
-    cmz_status st;
+    cmz_frame_reader *reader;
+    cmz_error err;
+    cmz_error_clear(&err);
     PyThreadState *ts = PyEval_SaveThread();
-    st = cmz_frame_reader_open(dctx, &src, &j.reader, &j.err);
+    cmz_status st = cmz_frame_reader_open(dctx, &src, &reader, &err);
     PyEval_RestoreThread(ts);
-    if (st != CMZ_OK) return cmzpy_raise_ctx(st, &j.err, "read_range");
+    if (st != CMZ_OK) return cmzpy_raise_ctx(st, &err, "read_range");
     PyObject *res = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)length);
-    if (res) {
-        j.dst = PyBytes_AS_STRING(res);
-        int raised;
-        st = cmzpy_run(flag, run_range, &j, &raised);
-        if (raised || st != CMZ_OK) {
-            Py_CLEAR(res);
-            if (!raised) cmzpy_raise_ctx(st, &j.err, "read_range");
-        }
-    }
-    cmz_frame_reader_close(j.reader);
+    if (res && cmzpy_reader_read(reader, offset, (size_t)length, PyBytes_AS_STRING(res), flag,
+                                 "read_range") < 0)
+        Py_CLEAR(res);
+    cmz_frame_reader_close(reader);
     return res;
 }

@@ -45,6 +45,13 @@ static PyObject *chunk_dict(const cmz_chunk_report *c) {
         c->repaired ? Py_True : Py_False, "message", c->message);
 }
 
+static int append_range(PyObject *ranges, uint64_t start, uint64_t end) {
+    PyObject *t = Py_BuildValue("(KK)", (unsigned long long)start, (unsigned long long)end);
+    int r = t ? PyList_Append(ranges, t) : -1;
+    Py_XDECREF(t);
+    return r;
+}
+
 /* The damaged and missing chunks not repaired (as dicts) and the content ranges they
  * held, merged where they touch: [(start, end), ...]. */
 static int lost_lists(const cmz_frame_report *r, PyObject **chunks, PyObject **ranges) {
@@ -66,27 +73,12 @@ static int lost_lists(const cmz_frame_report *r, PyObject **chunks, PyObject **r
             end += c->raw_size;
             continue;
         }
-        if (open) {
-            PyObject *t = Py_BuildValue("(KK)", (unsigned long long)start, (unsigned long long)end);
-            if (!t || PyList_Append(*ranges, t) < 0) {
-                Py_XDECREF(t);
-                return -1;
-            }
-            Py_DECREF(t);
-        }
+        if (open && append_range(*ranges, start, end) < 0) return -1;
         start = c->content_offset;
         end = start + c->raw_size;
         open = 1;
     }
-    if (open) {
-        PyObject *t = Py_BuildValue("(KK)", (unsigned long long)start, (unsigned long long)end);
-        if (!t || PyList_Append(*ranges, t) < 0) {
-            Py_XDECREF(t);
-            return -1;
-        }
-        Py_DECREF(t);
-    }
-    return 0;
+    return open ? append_range(*ranges, start, end) : 0;
 }
 
 static PyObject *report_dict(const cmz_frame_report *r) {
@@ -122,6 +114,31 @@ static cmz_dctx *new_dctx(PyObject *threads_obj, volatile sig_atomic_t *flag, co
     return cmzpy_dctx_new(dp, flag, context);
 }
 
+/* The (frame, threads) arguments of the calls over frame bytes: the frame's view held and a
+ * decoder made. 0, or -1 with an exception set (nothing held); else frame_args_end. */
+typedef struct {
+    Py_buffer view;
+    cmz_dctx *dctx;
+} frame_args;
+
+static int frame_args_begin(frame_args *a, PyObject *args, PyObject *kwargs, const char *fmt,
+                            volatile sig_atomic_t *flag, const char *context) {
+    static char *kwlist[] = {"frame", "threads", NULL};
+    PyObject *frame_obj, *threads_obj = Py_None;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, fmt, kwlist, &frame_obj, &threads_obj))
+        return -1;
+    if (cmzpy_buffer_in(frame_obj, &a->view, "frame") < 0) return -1;
+    a->dctx = new_dctx(threads_obj, flag, context);
+    if (a->dctx) return 0;
+    PyBuffer_Release(&a->view);
+    return -1;
+}
+
+static void frame_args_end(frame_args *a) {
+    cmzpy_dctx_free(a->dctx);
+    PyBuffer_Release(&a->view);
+}
+
 enum { OP_VERIFY, OP_SALVAGE, OP_REPAIR };
 
 typedef struct {
@@ -144,27 +161,17 @@ static cmz_status report_run(void *arg) {
 
 /* verify / salvage / repair of frame bytes: (bytes or None, report dict). */
 static PyObject *run_report(PyObject *args, PyObject *kwargs, int op, const char *fmt) {
-    static char *kwlist[] = {"frame", "threads", NULL};
-    PyObject *frame_obj, *threads_obj = Py_None;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, fmt, kwlist, &frame_obj, &threads_obj))
-        return NULL;
-    Py_buffer view;
-    if (cmzpy_buffer_in(frame_obj, &view, "frame") < 0) return NULL;
-    volatile sig_atomic_t flag = 0;
-    membuf m = {0};
-    report_job j = {.op = op, .out = {membuf_write, &m}};
-    cmz_error_clear(&j.err);
     static const char *const names[] = {"verify", "salvage", "repair"};
-    j.dctx = new_dctx(threads_obj, &flag, names[op]);
-    if (!j.dctx) {
-        PyBuffer_Release(&view);
-        return NULL;
-    }
-    cmz_source_memory(&j.src, view.buf, (size_t)view.len);
+    volatile sig_atomic_t flag = 0;
+    frame_args a;
+    if (frame_args_begin(&a, args, kwargs, fmt, &flag, names[op]) < 0) return NULL;
+    membuf m = {0};
+    report_job j = {.op = op, .dctx = a.dctx, .out = {membuf_write, &m}};
+    cmz_error_clear(&j.err);
+    cmz_source_memory(&j.src, a.view.buf, (size_t)a.view.len);
     int raised;
     cmz_status st = cmzpy_run(&flag, report_run, &j, &raised);
-    cmzpy_dctx_free(j.dctx);
-    PyBuffer_Release(&view);
+    frame_args_end(&a);
     PyObject *result = NULL;
     /* A repair that cannot rebuild everything still reports which chunks: the report is
      * the answer then, and the incomplete output is dropped. */
@@ -288,22 +295,17 @@ static cmz_status run_safe_decompress(void *arg) {
 
 static PyObject *safe_decompress(PyObject *self, PyObject *args, PyObject *kwargs) {
     (void)self;
-    static char *kwlist[] = {"frame", "threads", NULL};
-    PyObject *frame_obj, *threads_obj = Py_None;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|$O:safe_decompress", kwlist, &frame_obj,
-                                     &threads_obj))
-        return NULL;
-    Py_buffer view;
-    if (cmzpy_buffer_in(frame_obj, &view, "frame") < 0) return NULL;
     volatile sig_atomic_t flag = 0;
-    call_job j = {.src = view.buf, .src_size = (size_t)view.len};
+    frame_args a;
+    if (frame_args_begin(&a, args, kwargs, "O|$O:safe_decompress", &flag, "safe_decompress") < 0)
+        return NULL;
+    call_job j = {.dctx = a.dctx, .src = a.view.buf, .src_size = (size_t)a.view.len};
     cmz_error_clear(&j.err);
-    cmz_source_memory(&j.source, view.buf, (size_t)view.len);
+    cmz_source_memory(&j.source, a.view.buf, (size_t)a.view.len);
     PyObject *out = NULL;
     int raised = 0;
-    j.dctx = new_dctx(threads_obj, &flag, "safe_decompress");
-    cmz_status st = j.dctx ? cmzpy_run(&flag, run_content_size, &j, &raised) : CMZ_OK;
-    if (!j.dctx || raised) {
+    cmz_status st = cmzpy_run(&flag, run_content_size, &j, &raised);
+    if (raised) {
         /* the exception is set */
     } else if (st != CMZ_OK) {
         cmzpy_raise_ctx(st, &j.err, "safe_decompress");
@@ -320,8 +322,7 @@ static PyObject *safe_decompress(PyObject *self, PyObject *args, PyObject *kwarg
             out = NULL;
         }
     }
-    cmzpy_dctx_free(j.dctx);
-    PyBuffer_Release(&view);
+    frame_args_end(&a);
     return out ? Py_BuildValue("(NK)", out, (unsigned long long)j.repaired) : NULL;
 }
 
@@ -365,23 +366,17 @@ static cmz_status run_check_parity(void *arg) {
 
 static PyObject *check_parity(PyObject *self, PyObject *args, PyObject *kwargs) {
     (void)self;
-    static char *kwlist[] = {"frame", "threads", NULL};
-    PyObject *frame_obj, *threads_obj = Py_None;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|O:check_parity", kwlist, &frame_obj,
-                                     &threads_obj))
-        return NULL;
-    Py_buffer view;
-    if (cmzpy_buffer_in(frame_obj, &view, "frame") < 0) return NULL;
     volatile sig_atomic_t flag = 0;
-    call_job j = {0};
+    frame_args a;
+    if (frame_args_begin(&a, args, kwargs, "O|O:check_parity", &flag, "check_parity") < 0)
+        return NULL;
+    call_job j = {.dctx = a.dctx};
     cmz_error_clear(&j.err);
-    cmz_source_memory(&j.source, view.buf, (size_t)view.len);
-    j.dctx = new_dctx(threads_obj, &flag, "check_parity");
+    cmz_source_memory(&j.source, a.view.buf, (size_t)a.view.len);
     int raised = 0;
-    cmz_status st = j.dctx ? cmzpy_run(&flag, run_check_parity, &j, &raised) : CMZ_OK;
-    cmzpy_dctx_free(j.dctx);
-    PyBuffer_Release(&view);
-    if (!j.dctx || raised) return NULL;
+    cmz_status st = cmzpy_run(&flag, run_check_parity, &j, &raised);
+    frame_args_end(&a);
+    if (raised) return NULL;
     if (st != CMZ_OK) return cmzpy_raise_ctx(st, &j.err, "check_parity");
     Py_RETURN_NONE;
 }
@@ -391,12 +386,15 @@ static PyObject *check_parity(PyObject *self, PyObject *args, PyObject *kwargs) 
 
 static PyObject *crc32c(PyObject *self, PyObject *args) {
     (void)self;
-    PyObject *data_obj;
-    unsigned int crc = 0;
-    if (!PyArg_ParseTuple(args, "O|I:crc32c", &data_obj, &crc)) return NULL;
+    PyObject *data_obj, *crc_obj = NULL;
+    uint64_t crc = 0;
+    if (!PyArg_ParseTuple(args, "O|O:crc32c", &data_obj, &crc_obj)) return NULL;
+    /* not "I", which takes any int modulo 2**32 */
+    if (crc_obj && cmzpy_u64_arg(crc_obj, "crc", &crc) < 0) return NULL;
+    if (crc > UINT32_MAX) return PyErr_Format(PyExc_ValueError, "crc %S is past 32 bits", crc_obj);
     Py_buffer view;
     if (cmzpy_buffer_in(data_obj, &view, "data") < 0) return NULL;
-    uint32_t v = crc;
+    uint32_t v = (uint32_t)crc;
     if (view.len >= CRC_GIL_FREE_BYTES) {
         Py_BEGIN_ALLOW_THREADS v = cmz_crc32c(v, view.buf, (size_t)view.len);
         Py_END_ALLOW_THREADS
@@ -409,7 +407,8 @@ static PyObject *crc32c(PyObject *self, PyObject *args) {
 
 static PyMethodDef damage_methods[] = {
     {"crc32c", crc32c, METH_VARARGS,
-     "crc32c(data, crc=0) -> int\n\nCRC32C (Castagnoli) of a buffer, continuing from crc: "
+     "crc32c(data, crc=0) -> int\n\nCRC32C (Castagnoli) of a buffer, continuing from crc "
+     "(0..2**32-1): "
      "the checksum the frame\nformat uses, hardware-accelerated (cmz_crc32c)."},
     {"verify", (PyCFunction)(void (*)(void))frame_verify, METH_VARARGS | METH_KEYWORDS,
      "verify(frame, threads=0) -> (None, report)\n\nChecks every chunk of the frame bytes "

@@ -135,13 +135,14 @@ PyObject *cmzpy_raise_policy(cmz_status st, const char *message, const char *fil
                              unsigned col) {
     PyObject *exc = PyObject_CallFunction(cmzpy_PolicyError, "s", message);
     if (!exc) return NULL;
-    PyObject *f = file ? PyUnicode_FromString(file) : Py_NewRef(Py_None);
-    PyObject *l = line ? PyLong_FromUnsignedLong(line) : Py_NewRef(Py_None);
-    PyObject *c = col ? PyLong_FromUnsignedLong(col) : Py_NewRef(Py_None);
+    /* Each value is made only when its set_attr is reached (which consumes it). A file name
+     * is bytes: decoded as os.fsdecode does, so that any name can be reported. */
     if (set_attr(exc, "status", PyUnicode_FromString(cmz_status_name(st))) < 0 ||
         set_attr(exc, "chunk", Py_NewRef(Py_None)) < 0 ||
-        set_attr(exc, "offset", Py_NewRef(Py_None)) < 0 || set_attr(exc, "file", f) < 0 ||
-        set_attr(exc, "line", l) < 0 || set_attr(exc, "col", c) < 0) {
+        set_attr(exc, "offset", Py_NewRef(Py_None)) < 0 ||
+        set_attr(exc, "file", file ? PyUnicode_DecodeFSDefault(file) : Py_NewRef(Py_None)) < 0 ||
+        set_attr(exc, "line", line ? PyLong_FromUnsignedLong(line) : Py_NewRef(Py_None)) < 0 ||
+        set_attr(exc, "col", col ? PyLong_FromUnsignedLong(col) : Py_NewRef(Py_None)) < 0) {
         Py_DECREF(exc);
         return NULL;
     }

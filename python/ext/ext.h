@@ -124,7 +124,8 @@ int cmzpy_codec_arg(PyObject *obj, const cmz_codec **out);
  * (ValueError/TypeError). Writes a cmz_filter_id or CMZ_FILTER_AUTO. */
 int cmzpy_filter_arg(PyObject *obj, int *out);
 
-/* A non-negative int (OverflowError/TypeError naming `what` otherwise). 0 or -1. */
+/* A non-negative integer (an int or any __index__ object), at most 2**64-1: ValueError or
+ * TypeError naming `what` otherwise. 0 or -1. */
 int cmzpy_u64_arg(PyObject *obj, const char *what, uint64_t *out);
 
 /* threads= (0..1024; None: 0) and memory_limit= (None: 0, the default) of the decoders. 0 or -1. */
@@ -150,6 +151,15 @@ int cmzpy_options_parse(cmzpy_options *o, PyObject *algorithm, PyObject *level, 
  * filter or a typed codec uses it; else the policy's (or 0). */
 unsigned cmzpy_options_typesize(const cmzpy_options *o, const Py_buffer *view);
 
+/* ---- contexts.c -------------------------------------------------------------------------
+ * Takes an object's lock (GIL held): waits for it with the GIL released, so that its holder,
+ * which may need the GIL to finish, can. *generation is the fork generation the lock was
+ * last taken in (cmzpy_fork_generation when it was made): in a child of fork() the lock may
+ * be held by a thread that is not there, and the first take there takes it over. */
+void cmzpy_lock_take(PyThread_type_lock lock, unsigned long *generation);
+/* Makes such a lock: 0, or -1 with MemoryError. */
+int cmzpy_lock_new(PyThread_type_lock *lock, unsigned long *generation);
+
 /* ---- core.c: the calls the reusable objects share ----------------------------------------
  * Compresses in->buf into a new bytes object (no copy of the input, the GIL released, the
  * result shrunk in place). flag is the cctx's params.interrupt. */
@@ -170,5 +180,9 @@ void cmzpy_dctx_free(cmz_dctx *dctx);
 /* Content bytes [offset, offset+length) of the frame in `in`, decoding only their chunks. */
 PyObject *cmzpy_read_range(cmz_dctx *dctx, const Py_buffer *in, uint64_t offset, uint64_t length,
                            volatile sig_atomic_t *flag);
+/* reader's content [offset, offset+length) into dst, the GIL released (cmzpy_run). 0, or -1
+ * with an exception set ("context: message"). */
+int cmzpy_reader_read(cmz_frame_reader *reader, uint64_t offset, size_t length, void *dst,
+                      volatile sig_atomic_t *flag, const char *context);
 
 #endif

@@ -2,9 +2,13 @@
  * versions). */
 #include "ext.h"
 
+/* Not PyDict_SetItemString: it interns the key, and keys that die with the dict leave
+ * dead slots in the interpreter's interned table, which a hot call grows again and again. */
 static int put(PyObject *d, const char *key, PyObject *value) {
     if (!value) return -1;
-    int r = PyDict_SetItemString(d, key, value);
+    PyObject *k = PyUnicode_FromString(key);
+    int r = k ? PyDict_SetItem(d, k, value) : -1;
+    Py_XDECREF(k);
     Py_DECREF(value);
     return r;
 }
@@ -16,6 +20,8 @@ static PyObject *info_dict(const cmz_frame_info *fi) {
     PyObject *parity = fi->parity_k
                            ? Py_BuildValue("(II)", (unsigned)fi->parity_k, (unsigned)fi->parity_m)
                            : Py_NewRef(Py_None);
+    /* put() consumes its value only when it is reached: parity's own reference is dropped
+     * below, whichever put failed */
     if (put(d, "version", PyLong_FromUnsignedLong(fi->version)) < 0 ||
         put(d, "algorithm", PyUnicode_FromString(codec ? cmz_codec_name(codec) : "unknown")) < 0 ||
         put(d, "codec_id", PyLong_FromLong((long)fi->codec)) < 0 ||
@@ -23,7 +29,7 @@ static PyObject *info_dict(const cmz_frame_info *fi) {
         put(d, "filter", PyUnicode_FromString(cmz_filter_name(fi->filter))) < 0 ||
         put(d, "typesize", PyLong_FromUnsignedLong(fi->typesize)) < 0 ||
         put(d, "chunk_size", PyLong_FromUnsignedLong(fi->chunk_size)) < 0 ||
-        put(d, "parity", parity) < 0 ||
+        put(d, "parity", parity ? Py_NewRef(parity) : NULL) < 0 ||
         put(d, "content_size", PyLong_FromUnsignedLongLong(fi->content_size)) < 0 ||
         put(d, "chunk_count", PyLong_FromUnsignedLongLong(fi->chunk_count)) < 0 ||
         put(d, "frame_size", PyLong_FromUnsignedLongLong(fi->frame_size)) < 0 ||
@@ -31,9 +37,11 @@ static PyObject *info_dict(const cmz_frame_info *fi) {
         put(d, "stored_chunks", PyLong_FromUnsignedLongLong(fi->stored_chunks)) < 0 ||
         put(d, "zero_chunks", PyLong_FromUnsignedLongLong(fi->zero_chunks)) < 0 ||
         put(d, "flags", PyLong_FromUnsignedLong(fi->flags)) < 0) {
+        Py_XDECREF(parity);
         Py_DECREF(d);
         return NULL;
     }
+    Py_DECREF(parity);
     return d;
 }
 

@@ -79,6 +79,18 @@ static const char *optional_path(PyObject *obj, PyObject **bytes) {
     return PyBytes_AS_STRING(*bytes);
 }
 
+/* config= (a path or None) and the diagnostics of one call: 0, or -1 with an exception set
+ * (nothing held). The caller frees *diags and drops *config_bytes. */
+static int config_begin(PyObject *config_obj, PyObject **config_bytes, const char **config,
+                        cmz_diags **diags) {
+    *config = optional_path(config_obj, config_bytes);
+    if (PyErr_Occurred()) return -1;
+    if ((*diags = cmz_diags_new())) return 0;
+    Py_XDECREF(*config_bytes);
+    PyErr_NoMemory();
+    return -1;
+}
+
 static PyObject *entry_dict(const cmz_policy_entry *e) {
     char alg[64], filter[32];
     cmz_policy_format_value(e, "algorithm", alg, sizeof alg);
@@ -107,21 +119,18 @@ static PyObject *policy_entry(PyObject *self, PyObject *args, PyObject *kwargs) 
     PyObject *config_obj = Py_None, *config_bytes;
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "s|O:policy_entry", kwlist, &type, &config_obj))
         return NULL;
-    const char *config = optional_path(config_obj, &config_bytes);
-    if (PyErr_Occurred()) return NULL;
-    cmz_diags *diags = cmz_diags_new();
-    if (!diags) {
-        Py_XDECREF(config_bytes);
-        return PyErr_NoMemory();
-    }
+    const char *config;
+    cmz_diags *diags;
+    if (config_begin(config_obj, &config_bytes, &config, &diags) < 0) return NULL;
     cmz_policy_location loc;
     cmz_policy *p = open_policy(config, false, &loc, diags);
     PyObject *d = NULL;
     if (p) {
         d = entry_dict(cmz_policy_lookup(p, type));
         PyObject *listed = PyBool_FromLong(cmz_policy_get(p, type) != NULL);
-        PyObject *src =
-            PyUnicode_FromString(loc.source == CMZ_POLICY_SOURCE_BUILTIN ? "built-in" : loc.path);
+        PyObject *src = loc.source == CMZ_POLICY_SOURCE_BUILTIN
+                            ? PyUnicode_FromString("built-in")
+                            : PyUnicode_DecodeFSDefault(loc.path);
         if (!d || !listed || !src || PyDict_SetItemString(d, "listed", listed) < 0 ||
             PyDict_SetItemString(d, "source", src) < 0)
             Py_CLEAR(d);
@@ -140,13 +149,9 @@ static PyObject *policy_types(PyObject *self, PyObject *args, PyObject *kwargs) 
     PyObject *config_obj = Py_None, *config_bytes;
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|O:policy_types", kwlist, &config_obj))
         return NULL;
-    const char *config = optional_path(config_obj, &config_bytes);
-    if (PyErr_Occurred()) return NULL;
-    cmz_diags *diags = cmz_diags_new();
-    if (!diags) {
-        Py_XDECREF(config_bytes);
-        return PyErr_NoMemory();
-    }
+    const char *config;
+    cmz_diags *diags;
+    if (config_begin(config_obj, &config_bytes, &config, &diags) < 0) return NULL;
     cmz_policy_location loc;
     cmz_policy *p = open_policy(config, false, &loc, diags);
     PyObject *list = p ? PyList_New(0) : NULL;
@@ -177,14 +182,17 @@ static int make_parents(const char *path) {
 #define MAX_SETTINGS 32
 
 /* settings: a dict {key: str value}, as a file writes the values. The pointers borrow from
- * the dict's str objects, which the caller keeps alive. */
-static int settings_arg(PyObject *obj, cmz_policy_setting *out, size_t *count) {
+ * the str objects of *held, a copy of the dict (the caller drops it after the call): the
+ * caller's dict may change meanwhile (Python code, other threads while the GIL is out). */
+static int settings_arg(PyObject *obj, cmz_policy_setting *out, size_t *count, PyObject **held) {
     *count = 0;
+    *held = NULL;
     if (obj == Py_None) return 0;
     if (!PyDict_Check(obj)) {
         PyErr_SetString(PyExc_TypeError, "settings must be a dict of str to str");
         return -1;
     }
+    if (!(*held = obj = PyDict_Copy(obj))) return -1;
     Py_ssize_t pos = 0;
     PyObject *k, *v;
     while (PyDict_Next(obj, &pos, &k, &v)) {
@@ -241,8 +249,8 @@ static PyObject *change(const char *op, const char *type, const cmz_policy_setti
     }
     PyObject *warnings = diag_list(diags, CMZ_DIAG_WARNING);
     if (warnings)
-        result = Py_BuildValue("{s:s,s:O,s:N}", "path", loc.path, "new_file",
-                               loc.exists ? Py_False : Py_True, "warnings", warnings);
+        result = Py_BuildValue("{s:N,s:O,s:N}", "path", PyUnicode_DecodeFSDefault(loc.path),
+                               "new_file", loc.exists ? Py_False : Py_True, "warnings", warnings);
 done:
     cmz_policy_free(p);
     cmz_policy_unlock(lock);
@@ -262,13 +270,20 @@ static PyObject *policy_change(PyObject *self, PyObject *args, PyObject *kwargs)
                             op);
     cmz_policy_setting settings[MAX_SETTINGS];
     size_t count;
-    if (settings_arg(settings_obj, settings, &count) < 0) return NULL;
-    const char *config = optional_path(config_obj, &config_bytes);
-    if (PyErr_Occurred()) return NULL;
-    cmz_diags *diags = cmz_diags_new();
-    PyObject *result = diags ? change(op, type, settings, count, config, diags) : PyErr_NoMemory();
-    cmz_diags_free(diags);
-    Py_XDECREF(config_bytes);
+    PyObject *held;
+    if (settings_arg(settings_obj, settings, &count, &held) < 0) {
+        Py_XDECREF(held);
+        return NULL;
+    }
+    const char *config;
+    cmz_diags *diags;
+    PyObject *result = NULL;
+    if (config_begin(config_obj, &config_bytes, &config, &diags) == 0) {
+        result = change(op, type, settings, count, config, diags);
+        cmz_diags_free(diags);
+        Py_XDECREF(config_bytes);
+    }
+    Py_XDECREF(held);
     return result;
 }
 
@@ -301,7 +316,9 @@ static PyObject *policy_verify(PyObject *self, PyObject *args, PyObject *kwargs)
                        : loc.source == CMZ_POLICY_SOURCE_BUILTIN ? "built-in"
                                                                  : loc.path;
     PyObject *warnings = diag_list(diags, CMZ_DIAG_WARNING);
-    if (warnings) result = Py_BuildValue("{s:s,s:N}", "path", name, "warnings", warnings);
+    if (warnings)
+        result = Py_BuildValue("{s:N,s:N}", "path", PyUnicode_DecodeFSDefault(name), "warnings",
+                               warnings);
 done:
     cmz_diags_free(diags);
     Py_XDECREF(path_bytes);

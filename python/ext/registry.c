@@ -63,6 +63,14 @@ static int deferred_decref(void *obj) {
     return 0;
 }
 
+/* A registry closed during a callback on the monitor thread is freed on the main thread:
+ * freeing it joins the monitor. */
+static int deferred_free(void *obj) {
+    cmzpy_registry_maybe_free((cmzpy_registry *)obj);
+    Py_DECREF((PyObject *)obj);
+    return 0;
+}
+
 /* Drops the reference a callback held. Freeing the registry joins the thread the callback
  * runs on, so a last reference is handed to the main thread (as a pending call). */
 static void release_from_callback(cmzpy_registry *self) {
@@ -74,8 +82,15 @@ static void release_from_callback(cmzpy_registry *self) {
 static void call_python(cmzpy_registry *self, PyObject *fn, const char *format, ...) {
     if (!fn || self->generation != cmzpy_fork_generation || !Py_IsInitialized()) return;
     PyGILState_STATE gil = PyGILState_Ensure();
+    /* Freeing the registry (close, or the object's end: its count is then 0) released the
+     * GIL to join this thread: the object must not be touched, let alone revived. */
+    if (self->freeing) {
+        PyGILState_Release(gil);
+        return;
+    }
     Py_INCREF(self); /* the callback may drop every other reference */
     Py_INCREF(fn);
+    self->calls++; /* a close() or unpin in the callback does not free on this thread */
     va_list ap;
     va_start(ap, format);
     PyObject *args = Py_VaBuildValue(format, ap);
@@ -85,6 +100,12 @@ static void call_python(cmzpy_registry *self, PyObject *fn, const char *format, 
     Py_XDECREF(r);
     Py_XDECREF(args);
     Py_DECREF(fn);
+    self->calls--;
+    if (self->closed && self->pins == 0 && self->calls == 0 && self->reg) {
+        Py_INCREF(self);
+        if (Py_AddPendingCall(deferred_free, self) != 0)
+            Py_DECREF(self); /* freed with the object then */
+    }
     release_from_callback(self);
     PyGILState_Release(gil);
 }
@@ -121,13 +142,13 @@ static int usage_arg(PyObject *obj, cmz_usage_source *out) {
     return -1;
 }
 
+/* Replaces *slot: an __init__ that failed after this may be run again. */
 static int callable_arg(PyObject *obj, const char *what, PyObject **slot) {
-    if (obj == Py_None) return 0;
-    if (!PyCallable_Check(obj)) {
+    if (obj != Py_None && !PyCallable_Check(obj)) {
         PyErr_Format(PyExc_TypeError, "%s must be callable or None", what);
         return -1;
     }
-    *slot = Py_NewRef(obj);
+    Py_XSETREF(*slot, obj == Py_None ? NULL : Py_NewRef(obj));
     return 0;
 }
 
@@ -223,13 +244,14 @@ static void free_registry(cmzpy_registry *self) {
     self->reg = NULL;
     self->snaps = NULL;
     if (!reg) return;
+    self->freeing = 1;
     if (self->generation != cmzpy_fork_generation) return; /* its threads are not here */
     Py_BEGIN_ALLOW_THREADS cmz_registry_free(reg);
     Py_END_ALLOW_THREADS
 }
 
 void cmzpy_registry_maybe_free(cmzpy_registry *self) {
-    if (self->closed && self->pins == 0) free_registry(self);
+    if (self->closed && self->pins == 0 && self->calls == 0) free_registry(self);
 }
 
 static void registry_dealloc(cmzpy_registry *self) {
@@ -243,7 +265,8 @@ static void registry_dealloc(cmzpy_registry *self) {
 
 PyDoc_STRVAR(close_doc, "close()\n--\n\n"
                         "Stops the monitor and frees every resource and snapshot. With pins\n"
-                        "still held, the memory stays valid until the last one is released.");
+                        "still held, the memory stays valid until the last one is released;\n"
+                        "calls in progress in other threads end first.");
 
 static PyObject *registry_close(cmzpy_registry *self, PyObject *unused) {
     (void)unused;
@@ -262,17 +285,21 @@ PyDoc_STRVAR(set_clock_doc, "_set_clock(seconds)\n--\n\n"
                             "on; None restores the real clock.");
 
 static PyObject *registry_set_clock(cmzpy_registry *self, PyObject *arg) {
-    if (!cmzpy_registry_get(self)) return NULL;
-    if (arg == Py_None) {
-        Py_BEGIN_ALLOW_THREADS cmz_snapshots_set_clock(self->snaps, NULL, NULL);
-        Py_END_ALLOW_THREADS Py_RETURN_NONE;
+    double s = 0;
+    if (arg != Py_None) { /* first: float(arg) may run Python code */
+        s = PyFloat_AsDouble(arg);
+        if (s == -1.0 && PyErr_Occurred()) return NULL;
+        if (!(s >= 0 && s < 1e9)) return PyErr_Format(PyExc_ValueError, "clock: bad time %R", arg);
     }
-    double s = PyFloat_AsDouble(arg);
-    if (s == -1.0 && PyErr_Occurred()) return NULL;
-    if (!(s >= 0 && s < 1e9)) return PyErr_Format(PyExc_ValueError, "clock: bad time %R", arg);
+    if (!cmzpy_registry_get(self)) return NULL;
+    cmz_snapshots *snaps = self->snaps;
+    if (arg == Py_None) {
+        CMZPY_REGISTRY_CALL(self, cmz_snapshots_set_clock(snaps, NULL, NULL));
+        Py_RETURN_NONE;
+    }
     atomic_store(&self->clock_ns, (uint64_t)(s * 1e9));
-    Py_BEGIN_ALLOW_THREADS cmz_snapshots_set_clock(self->snaps, test_clock, self);
-    Py_END_ALLOW_THREADS Py_RETURN_NONE;
+    CMZPY_REGISTRY_CALL(self, cmz_snapshots_set_clock(snaps, test_clock, self));
+    Py_RETURN_NONE;
 }
 
 static PyMethodDef lifetime_methods[] = {

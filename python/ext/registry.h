@@ -13,7 +13,9 @@ typedef struct {
     PyObject *on_pressure, *on_release; /* callables or NULL: called with the GIL taken */
     unsigned long generation;           /* cmzpy_fork_generation when made */
     Py_ssize_t pins;                    /* live _Pin objects (each holds a reference) */
+    Py_ssize_t calls;                   /* calls in flight with the GIL released */
     int closed;                         /* close() was called: no more calls */
+    int freeing;                        /* free_registry began: no more callbacks */
     _Atomic uint64_t clock_ns;          /* the test clock's time, when installed */
     PyObject *weakrefs;
 } cmzpy_registry;
@@ -33,8 +35,20 @@ PyObject *cmzpy_registry_raise(cmz_status st, const cmz_error *err, const char *
 /* The methods of registry_ops.c and registry_snap.c, joined into the type by registry.c. */
 extern PyMethodDef cmzpy_registry_ops_methods[], cmzpy_registry_snap_methods[];
 
-/* Frees the registry when it was closed and its last pin is gone (GIL held). */
+/* Frees the registry when it was closed and its last pin and call are gone (GIL held). */
 void cmzpy_registry_maybe_free(cmzpy_registry *self);
+
+/* Runs stmt (a call on the registry or its snapshots) with the GIL released, counted in
+ * self->calls: a close() from another thread meanwhile frees the registry only when the
+ * last such call ends. The registry may be gone after it: look it up again
+ * (cmzpy_registry_get) before another call. */
+#define CMZPY_REGISTRY_CALL(self, stmt)      \
+    do {                                     \
+        (self)->calls++;                     \
+        Py_BEGIN_ALLOW_THREADS stmt;         \
+        Py_END_ALLOW_THREADS(self)->calls--; \
+        cmzpy_registry_maybe_free(self);     \
+    } while (0)
 
 /* Raises PolicyError from a failed policy or rules load (policy.c). Returns NULL. */
 PyObject *cmzpy_raise_diags(cmz_status st, const cmz_diags *diags, const char *context);

@@ -53,16 +53,23 @@ static PyObject *put_parts(cmzpy_registry *self, PyObject *args, int replace) {
     PyObject *id_obj, *parts;
     char id[CMZ_REGISTRY_ID_MAX + 1];
     if (!PyArg_ParseTuple(args, "OO", &id_obj, &parts)) return NULL;
-    cmz_registry *reg = id_call(self, id_obj, id);
+    if (!id_call(self, id_obj, id)) return NULL;
     size_t size = 0;
-    void *block = reg ? join_parts(parts, &size) : NULL;
+    void *block = join_parts(parts, &size);
     if (!block) return NULL;
+    /* looked up again: joining the parts ran Python code (their exporters), which may have
+     * closed the registry */
+    cmz_registry *reg = cmzpy_registry_get(self);
+    if (!reg) {
+        free(block);
+        return NULL;
+    }
     cmz_error err;
     cmz_status st;
-    Py_BEGIN_ALLOW_THREADS st =
-        replace ? cmz_registry_replace(reg, id, block, size, CMZ_REGISTER_ADOPT, &err)
-                : cmz_registry_add(reg, id, block, size, CMZ_REGISTER_ADOPT, &err);
-    Py_END_ALLOW_THREADS if (st != CMZ_OK) {
+    CMZPY_REGISTRY_CALL(
+        self, st = replace ? cmz_registry_replace(reg, id, block, size, CMZ_REGISTER_ADOPT, &err)
+                           : cmz_registry_add(reg, id, block, size, CMZ_REGISTER_ADOPT, &err));
+    if (st != CMZ_OK) {
         free(block); /* still ours on any error */
         return cmzpy_registry_raise(st, &err, replace ? "replace" : "add", id);
     }
@@ -86,8 +93,8 @@ static PyObject *simple_call(cmzpy_registry *self, PyObject *arg, id_fn fn, cons
     if (!reg) return NULL;
     cmz_error err;
     cmz_status st;
-    Py_BEGIN_ALLOW_THREADS st = fn(reg, id, &err);
-    Py_END_ALLOW_THREADS if (st != CMZ_OK) return cmzpy_registry_raise(st, &err, what, id);
+    CMZPY_REGISTRY_CALL(self, st = fn(reg, id, &err));
+    if (st != CMZ_OK) return cmzpy_registry_raise(st, &err, what, id);
     Py_RETURN_NONE;
 }
 
@@ -110,8 +117,8 @@ static PyObject *reg_contains(cmzpy_registry *self, PyObject *arg) {
     cmz_registry *reg = id_call(self, arg, id);
     if (!reg) return NULL;
     bool has;
-    Py_BEGIN_ALLOW_THREADS has = cmz_registry_contains(reg, id);
-    Py_END_ALLOW_THREADS return PyBool_FromLong(has);
+    CMZPY_REGISTRY_CALL(self, has = cmz_registry_contains(reg, id));
+    return PyBool_FromLong(has);
 }
 
 PyDoc_STRVAR(size_doc, "size(id)\n--\n\nThe raw size of id in bytes.");
@@ -122,8 +129,8 @@ static PyObject *reg_size(cmzpy_registry *self, PyObject *arg) {
     uint64_t size;
     cmz_error err;
     cmz_status st;
-    Py_BEGIN_ALLOW_THREADS st = cmz_registry_size(reg, id, &size, &err);
-    Py_END_ALLOW_THREADS if (st != CMZ_OK) return cmzpy_registry_raise(st, &err, "size", id);
+    CMZPY_REGISTRY_CALL(self, st = cmz_registry_size(reg, id, &size, &err));
+    if (st != CMZ_OK) return cmzpy_registry_raise(st, &err, "size", id);
     return PyLong_FromUnsignedLongLong(size);
 }
 
@@ -134,14 +141,19 @@ static PyObject *reg_get_into(cmzpy_registry *self, PyObject *args) {
     PyObject *id_obj, *out;
     char id[CMZ_REGISTRY_ID_MAX + 1];
     if (!PyArg_ParseTuple(args, "OO", &id_obj, &out)) return NULL;
+    Py_buffer view; /* first: its exporter runs Python code, which may close the registry */
+    if (cmzpy_buffer_out(out, &view, "out") < 0) return NULL;
     cmz_registry *reg = id_call(self, id_obj, id);
-    Py_buffer view;
-    if (!reg || cmzpy_buffer_out(out, &view, "out") < 0) return NULL;
+    if (!reg) {
+        PyBuffer_Release(&view);
+        return NULL;
+    }
     size_t size = 0;
     cmz_error err;
     cmz_status st;
-    Py_BEGIN_ALLOW_THREADS st = cmz_registry_get(reg, id, view.buf, (size_t)view.len, &size, &err);
-    Py_END_ALLOW_THREADS PyBuffer_Release(&view);
+    CMZPY_REGISTRY_CALL(self,
+                        st = cmz_registry_get(reg, id, view.buf, (size_t)view.len, &size, &err));
+    PyBuffer_Release(&view);
     if (st != CMZ_OK) return cmzpy_registry_raise(st, &err, "get", id);
     return PyLong_FromSize_t(size);
 }
@@ -154,14 +166,18 @@ static PyObject *reg_read_into(cmzpy_registry *self, PyObject *args) {
     unsigned long long offset;
     char id[CMZ_REGISTRY_ID_MAX + 1];
     if (!PyArg_ParseTuple(args, "OKO", &id_obj, &offset, &out)) return NULL;
+    Py_buffer view; /* first, as in get_into */
+    if (cmzpy_buffer_out(out, &view, "out") < 0) return NULL;
     cmz_registry *reg = id_call(self, id_obj, id);
-    Py_buffer view;
-    if (!reg || cmzpy_buffer_out(out, &view, "out") < 0) return NULL;
+    if (!reg) {
+        PyBuffer_Release(&view);
+        return NULL;
+    }
     cmz_error err;
     cmz_status st;
-    Py_BEGIN_ALLOW_THREADS st =
-        cmz_registry_read_range(reg, id, offset, (size_t)view.len, view.buf, &err);
-    Py_END_ALLOW_THREADS PyBuffer_Release(&view);
+    CMZPY_REGISTRY_CALL(
+        self, st = cmz_registry_read_range(reg, id, offset, (size_t)view.len, view.buf, &err));
+    PyBuffer_Release(&view);
     if (st != CMZ_OK) return cmzpy_registry_raise(st, &err, "read", id);
     Py_RETURN_NONE;
 }
@@ -175,16 +191,21 @@ static PyObject *reg_read_range(cmzpy_registry *self, PyObject *args) {
     Py_ssize_t length;
     char id[CMZ_REGISTRY_ID_MAX + 1];
     if (!PyArg_ParseTuple(args, "OKn", &id_obj, &offset, &length)) return NULL;
-    cmz_registry *reg = id_call(self, id_obj, id);
-    if (!reg) return NULL;
     if (length < 0) return PyErr_Format(PyExc_ValueError, "length must be >= 0");
     PyObject *out = PyBytes_FromStringAndSize(NULL, length);
     if (!out) return NULL;
+    /* after the allocation, which may run the gc and so any finalizer (even a close) */
+    cmz_registry *reg = id_call(self, id_obj, id);
+    if (!reg) {
+        Py_DECREF(out);
+        return NULL;
+    }
     cmz_error err;
     cmz_status st;
     char *dst = PyBytes_AS_STRING(out);
-    Py_BEGIN_ALLOW_THREADS st = cmz_registry_read_range(reg, id, offset, (size_t)length, dst, &err);
-    Py_END_ALLOW_THREADS if (st != CMZ_OK) {
+    CMZPY_REGISTRY_CALL(self,
+                        st = cmz_registry_read_range(reg, id, offset, (size_t)length, dst, &err));
+    if (st != CMZ_OK) {
         Py_DECREF(out);
         return cmzpy_registry_raise(st, &err, "read_range", id);
     }
@@ -202,8 +223,8 @@ static PyObject *reg_check(cmzpy_registry *self, PyObject *unused) {
     cmz_pressure level = CMZ_PRESSURE_NONE;
     cmz_error err;
     cmz_status st;
-    Py_BEGIN_ALLOW_THREADS st = cmz_registry_check(reg, &level, &err);
-    Py_END_ALLOW_THREADS if (st != CMZ_OK) return cmzpy_raise_ctx(st, &err, "check");
+    CMZPY_REGISTRY_CALL(self, st = cmz_registry_check(reg, &level, &err));
+    if (st != CMZ_OK) return cmzpy_raise_ctx(st, &err, "check");
     assert(level <= CMZ_PRESSURE_EMERGENCY);
     return PyUnicode_FromString(names[level]);
 }
@@ -217,8 +238,8 @@ static PyObject *reg_reap(cmzpy_registry *self, PyObject *arg) {
     if (!reg || cmzpy_u64_arg(arg, "nbytes", &want) < 0) return NULL;
     cmz_error err;
     cmz_status st;
-    Py_BEGIN_ALLOW_THREADS st = cmz_registry_reap(reg, want, &freed, &err);
-    Py_END_ALLOW_THREADS if (st != CMZ_OK) return cmzpy_raise_ctx(st, &err, "reap");
+    CMZPY_REGISTRY_CALL(self, st = cmz_registry_reap(reg, want, &freed, &err));
+    if (st != CMZ_OK) return cmzpy_raise_ctx(st, &err, "reap");
     return PyLong_FromUnsignedLongLong(freed);
 }
 
@@ -228,10 +249,8 @@ static PyObject *reg_memory(cmzpy_registry *self, PyObject *unused) {
     cmz_registry *reg = cmzpy_registry_get(self);
     if (!reg) return NULL;
     uint64_t usage, budget;
-    Py_BEGIN_ALLOW_THREADS usage = cmz_registry_usage(reg);
-    budget = cmz_registry_budget(reg);
-    Py_END_ALLOW_THREADS return Py_BuildValue("KK", (unsigned long long)usage,
-                                              (unsigned long long)budget);
+    CMZPY_REGISTRY_CALL(self, usage = cmz_registry_usage(reg); budget = cmz_registry_budget(reg));
+    return Py_BuildValue("KK", (unsigned long long)usage, (unsigned long long)budget);
 }
 
 static PyObject *type_stats(const cmz_registry_type_stats *s) {
@@ -249,15 +268,18 @@ PyDoc_STRVAR(stats_doc, "stats()\n--\n\n"
                         "stored_bytes, compressed, released, restored and the time spent.");
 static PyObject *reg_stats(cmzpy_registry *self, PyObject *unused) {
     (void)unused;
-    cmz_registry *reg = cmzpy_registry_get(self);
-    if (!reg) return NULL;
+    cmz_registry *reg; /* looked up at each try: a close() may come between them */
     cmz_registry_type_stats total, *per = NULL;
     size_t count = 0, cap = 0;
     cmz_error err;
     cmz_status st;
     for (;;) { /* types only grow: retry until they fit */
-        Py_BEGIN_ALLOW_THREADS st = cmz_registry_stats(reg, &total, per, cap, &count, &err);
-        Py_END_ALLOW_THREADS if (st != CMZ_OK || count <= cap) break;
+        if (!(reg = cmzpy_registry_get(self))) {
+            PyMem_Free(per);
+            return NULL;
+        }
+        CMZPY_REGISTRY_CALL(self, st = cmz_registry_stats(reg, &total, per, cap, &count, &err));
+        if (st != CMZ_OK || count <= cap) break;
         PyMem_Free(per);
         cap = count + 4;
         per = PyMem_Calloc(cap, sizeof *per);
@@ -282,16 +304,16 @@ static PyObject *reg_stats(cmzpy_registry *self, PyObject *unused) {
 PyDoc_STRVAR(report_doc, "report()\n--\n\nThe registry's printable report (a str).");
 static PyObject *reg_report(cmzpy_registry *self, PyObject *unused) {
     (void)unused;
-    cmz_registry *reg = cmzpy_registry_get(self);
-    if (!reg) return NULL;
+    cmz_registry *reg; /* looked up at each try: a close() may come between them */
     size_t cap = 4096, size = 0;
     for (;;) {
+        if (!(reg = cmzpy_registry_get(self))) return NULL;
         char *buf = PyMem_Malloc(cap);
         if (!buf) return PyErr_NoMemory();
         cmz_error err;
         cmz_status st;
-        Py_BEGIN_ALLOW_THREADS st = cmz_registry_report(reg, buf, cap, &size, &err);
-        Py_END_ALLOW_THREADS if (st == CMZ_OK) {
+        CMZPY_REGISTRY_CALL(self, st = cmz_registry_report(reg, buf, cap, &size, &err));
+        if (st == CMZ_OK) {
             PyObject *r = PyUnicode_DecodeUTF8(buf, (Py_ssize_t)size, "replace");
             PyMem_Free(buf);
             return r;
@@ -312,8 +334,8 @@ static PyObject *reg_info(cmzpy_registry *self, PyObject *arg) {
     cmz_resource_info ri;
     cmz_error err;
     cmz_status st;
-    Py_BEGIN_ALLOW_THREADS st = cmz_registry_info(reg, id, &ri, &err);
-    Py_END_ALLOW_THREADS if (st != CMZ_OK) return cmzpy_registry_raise(st, &err, "info", id);
+    CMZPY_REGISTRY_CALL(self, st = cmz_registry_info(reg, id, &ri, &err));
+    if (st != CMZ_OK) return cmzpy_registry_raise(st, &err, "info", id);
     return Py_BuildValue("{s:s,s:s,s:s,s:K,s:K,s:I,s:d}", "id", ri.id, "type", ri.type, "state",
                          ri.state == CMZ_RESOURCE_COMPRESSED ? "compressed" : "raw", "raw_size",
                          (unsigned long long)ri.raw_size, "stored_size",
@@ -336,22 +358,31 @@ PyDoc_STRVAR(pin_doc, "pin(id)\n--\n\n"
                       "protocol) until its release() or its end.");
 static PyObject *reg_pin(cmzpy_registry *self, PyObject *arg) {
     char id[CMZ_REGISTRY_ID_MAX + 1];
-    cmz_registry *reg = id_call(self, arg, id);
-    if (!reg) return NULL;
     cmzpy_pin *pin = PyObject_New(cmzpy_pin, &cmzpy_PinType);
     if (!pin) return NULL;
     pin->owner = NULL;
     pin->exports = 0;
+    cmz_registry *reg = id_call(self, arg, id); /* after the allocation (see read_range) */
+    if (!reg) {
+        Py_DECREF(pin);
+        return NULL;
+    }
     memcpy(pin->id, id, sizeof id);
     cmz_error err;
     cmz_status st;
+    /* As CMZPY_REGISTRY_CALL, but the pin is counted before a close() meanwhile can free */
+    self->calls++;
     Py_BEGIN_ALLOW_THREADS st = cmz_registry_pin(reg, id, &pin->data, &pin->size, &err);
-    Py_END_ALLOW_THREADS if (st != CMZ_OK) {
+    Py_END_ALLOW_THREADS self->calls--;
+    if (st == CMZ_OK) {
+        pin->owner = (cmzpy_registry *)Py_NewRef(self);
+        self->pins++;
+    }
+    cmzpy_registry_maybe_free(self);
+    if (st != CMZ_OK) {
         Py_DECREF(pin);
         return cmzpy_registry_raise(st, &err, "pin", id);
     }
-    pin->owner = (cmzpy_registry *)Py_NewRef(self);
-    self->pins++;
     return (PyObject *)pin;
 }
 

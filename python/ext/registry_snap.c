@@ -38,8 +38,8 @@ static PyObject *snap_take(cmzpy_registry *self, PyObject *args) {
     cmz_snapshot_outcome outcome = CMZ_SNAPSHOT_TAKEN;
     cmz_error err;
     cmz_status st;
-    Py_BEGIN_ALLOW_THREADS st = cmz_snapshots_take(s, id, metadata, &outcome, &err);
-    Py_END_ALLOW_THREADS if (st != CMZ_OK) return cmzpy_registry_raise(st, &err, "snapshot", id);
+    CMZPY_REGISTRY_CALL(self, st = cmz_snapshots_take(s, id, metadata, &outcome, &err));
+    if (st != CMZ_OK) return cmzpy_registry_raise(st, &err, "snapshot", id);
     return PyUnicode_FromString(cmz_snapshot_outcome_name(outcome));
 }
 
@@ -50,8 +50,8 @@ static PyObject *snap_rollback(cmzpy_registry *self, PyObject *arg) {
     if (!s) return NULL;
     cmz_error err;
     cmz_status st;
-    Py_BEGIN_ALLOW_THREADS st = cmz_snapshots_rollback(s, id, &err);
-    Py_END_ALLOW_THREADS if (st != CMZ_OK) return cmzpy_registry_raise(st, &err, "rollback", id);
+    CMZPY_REGISTRY_CALL(self, st = cmz_snapshots_rollback(s, id, &err));
+    if (st != CMZ_OK) return cmzpy_registry_raise(st, &err, "rollback", id);
     Py_RETURN_NONE;
 }
 
@@ -61,8 +61,8 @@ static PyObject *snap_has(cmzpy_registry *self, PyObject *arg) {
     cmz_snapshots *s = id_call(self, arg, id);
     if (!s) return NULL;
     bool has;
-    Py_BEGIN_ALLOW_THREADS has = cmz_snapshots_has(s, id);
-    Py_END_ALLOW_THREADS return PyBool_FromLong(has);
+    CMZPY_REGISTRY_CALL(self, has = cmz_snapshots_has(s, id));
+    return PyBool_FromLong(has);
 }
 
 PyDoc_STRVAR(info_doc, "snap_info(id)\n--\n\nA dict about id's snapshot, or None.");
@@ -73,8 +73,8 @@ static PyObject *snap_info(cmzpy_registry *self, PyObject *arg) {
     cmz_snapshot_info info;
     cmz_error err;
     cmz_status st;
-    Py_BEGIN_ALLOW_THREADS st = cmz_snapshots_info(s, id, &info, &err);
-    Py_END_ALLOW_THREADS if (st == CMZ_ERR_NOT_FOUND) Py_RETURN_NONE;
+    CMZPY_REGISTRY_CALL(self, st = cmz_snapshots_info(s, id, &info, &err));
+    if (st == CMZ_ERR_NOT_FOUND) Py_RETURN_NONE;
     if (st != CMZ_OK) return cmzpy_registry_raise(st, &err, "snapshot info", id);
     return info_dict(&info);
 }
@@ -89,8 +89,12 @@ static PyObject *snap_list(cmzpy_registry *self, PyObject *unused) {
     cmz_error err;
     cmz_status st;
     for (;;) { /* snapshots may come and go between the calls: retry until they fit */
-        Py_BEGIN_ALLOW_THREADS st = cmz_snapshots_list(s, infos, cap, &count, &err);
-        Py_END_ALLOW_THREADS if (st != CMZ_OK || count <= cap) break;
+        if (!(s = snaps_of(self))) {
+            PyMem_Free(infos);
+            return NULL;
+        }
+        CMZPY_REGISTRY_CALL(self, st = cmz_snapshots_list(s, infos, cap, &count, &err));
+        if (st != CMZ_OK || count <= cap) break;
         PyMem_Free(infos);
         cap = count + 8;
         infos = PyMem_Calloc(cap, sizeof *infos);
@@ -114,8 +118,8 @@ static PyObject *snap_delete(cmzpy_registry *self, PyObject *arg) {
     if (!s) return NULL;
     cmz_error err;
     cmz_status st;
-    Py_BEGIN_ALLOW_THREADS st = cmz_snapshots_delete(s, id, &err);
-    Py_END_ALLOW_THREADS if (st == CMZ_ERR_NOT_FOUND) Py_RETURN_FALSE;
+    CMZPY_REGISTRY_CALL(self, st = cmz_snapshots_delete(s, id, &err));
+    if (st == CMZ_ERR_NOT_FOUND) Py_RETURN_FALSE;
     if (st != CMZ_OK) return cmzpy_registry_raise(st, &err, "delete snapshot", id);
     Py_RETURN_TRUE;
 }
@@ -125,8 +129,8 @@ static PyObject *snap_clear(cmzpy_registry *self, PyObject *unused) {
     (void)unused;
     cmz_snapshots *s = snaps_of(self);
     if (!s) return NULL;
-    Py_BEGIN_ALLOW_THREADS cmz_snapshots_clear(s);
-    Py_END_ALLOW_THREADS Py_RETURN_NONE;
+    CMZPY_REGISTRY_CALL(self, cmz_snapshots_clear(s));
+    Py_RETURN_NONE;
 }
 
 PyDoc_STRVAR(cleanup_doc, "snap_cleanup()\n--\n\nRemoves expired snapshots; returns how many.");
@@ -137,8 +141,8 @@ static PyObject *snap_cleanup(cmzpy_registry *self, PyObject *unused) {
     size_t removed = 0;
     cmz_error err;
     cmz_status st;
-    Py_BEGIN_ALLOW_THREADS st = cmz_snapshots_cleanup(s, &removed, &err);
-    Py_END_ALLOW_THREADS if (st != CMZ_OK) return cmzpy_raise_ctx(st, &err, "cleanup");
+    CMZPY_REGISTRY_CALL(self, st = cmz_snapshots_cleanup(s, &removed, &err));
+    if (st != CMZ_OK) return cmzpy_raise_ctx(st, &err, "cleanup");
     return PyLong_FromSize_t(removed);
 }
 
@@ -158,8 +162,8 @@ static PyObject *snap_config(cmzpy_registry *self, PyObject *unused) {
     cmz_snapshots *s = snaps_of(self);
     if (!s) return NULL;
     cmz_snapshot_config c;
-    Py_BEGIN_ALLOW_THREADS cmz_snapshots_get_config(s, &c);
-    Py_END_ALLOW_THREADS return config_dict(&c);
+    CMZPY_REGISTRY_CALL(self, cmz_snapshots_get_config(s, &c));
+    return config_dict(&c);
 }
 
 /* An unsigned value of a config key into *out, at most max. 0 or -1. */
@@ -222,18 +226,19 @@ static PyObject *snap_set_config(cmzpy_registry *self, PyObject *config) {
     if (!s) return NULL;
     if (!PyDict_Check(config)) return PyErr_Format(PyExc_TypeError, "config must be a dict");
     cmz_snapshot_config c;
-    Py_BEGIN_ALLOW_THREADS cmz_snapshots_get_config(s, &c);
-    Py_END_ALLOW_THREADS PyObject *key, *value;
+    CMZPY_REGISTRY_CALL(self, cmz_snapshots_get_config(s, &c));
+    PyObject *key, *value;
     Py_ssize_t pos = 0;
     while (PyDict_Next(config, &pos, &key, &value)) {
         const char *k = PyUnicode_Check(key) ? PyUnicode_AsUTF8(key) : NULL;
         if (!k) return PyErr_Occurred() ? NULL : PyErr_Format(PyExc_TypeError, "keys are str");
         if (config_key(&c, k, value) < 0) return NULL;
     }
+    if (!(s = snaps_of(self))) return NULL; /* the values' conversions ran Python code */
     cmz_error err;
     cmz_status st;
-    Py_BEGIN_ALLOW_THREADS st = cmz_snapshots_set_config(s, &c, &err);
-    Py_END_ALLOW_THREADS if (st != CMZ_OK) return cmzpy_raise_ctx(st, &err, "update_config");
+    CMZPY_REGISTRY_CALL(self, st = cmz_snapshots_set_config(s, &c, &err));
+    if (st != CMZ_OK) return cmzpy_raise_ctx(st, &err, "update_config");
     Py_RETURN_NONE;
 }
 
@@ -245,8 +250,8 @@ static PyObject *snap_stats(cmzpy_registry *self, PyObject *unused) {
     cmz_snapshot_stats t;
     cmz_error err;
     cmz_status st;
-    Py_BEGIN_ALLOW_THREADS st = cmz_snapshots_stats(s, &t, &err);
-    Py_END_ALLOW_THREADS if (st != CMZ_OK) return cmzpy_raise_ctx(st, &err, "snapshot stats");
+    CMZPY_REGISTRY_CALL(self, st = cmz_snapshots_stats(s, &t, &err));
+    if (st != CMZ_OK) return cmzpy_raise_ctx(st, &err, "snapshot stats");
     return Py_BuildValue(
         "{s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K}", "count", (unsigned long long)t.count, "bytes",
         (unsigned long long)t.bytes, "raw_bytes", (unsigned long long)t.raw_bytes, "taken",

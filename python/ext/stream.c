@@ -29,17 +29,21 @@ typedef struct {
     PyObject_HEAD cmz_dctx *dctx;
     cmz_frame_reader *reader;
     cmz_source src;
-    Py_buffer view;          /* held for a buffer source (view.obj NULL for a descriptor) */
-    PyThread_type_lock lock; /* one call at a time: a reader is not thread-safe */
+    Py_buffer view;                /* held for a buffer source (view.obj NULL for a descriptor) */
+    PyThread_type_lock lock;       /* one call at a time: a reader is not thread-safe */
+    unsigned long lock_generation; /* see cmzpy_lock_take */
     volatile sig_atomic_t interrupt;
 } FrameReader;
 
+/* Under the lock: a read in progress in another thread (the GIL released) ends first. */
 static void reader_release(FrameReader *self) {
+    if (self->lock) cmzpy_lock_take(self->lock, &self->lock_generation);
     if (self->reader) cmz_frame_reader_close(self->reader);
     self->reader = NULL;
     if (self->dctx) cmzpy_dctx_free(self->dctx); /* joins its threads, the GIL released */
     self->dctx = NULL;
     if (self->view.obj) PyBuffer_Release(&self->view);
+    if (self->lock) PyThread_release_lock(self->lock);
 }
 
 static void reader_dealloc(FrameReader *self) {
@@ -60,10 +64,7 @@ static int reader_init(FrameReader *self, PyObject *args, PyObject *kwargs) {
         PyErr_SetString(PyExc_RuntimeError, "FrameReader is already open");
         return -1;
     }
-    if (!self->lock && !(self->lock = PyThread_allocate_lock())) {
-        PyErr_NoMemory();
-        return -1;
-    }
+    if (!self->lock && cmzpy_lock_new(&self->lock, &self->lock_generation) < 0) return -1;
     cmz_error err;
     cmz_error_clear(&err);
     if (PyLong_Check(source)) {
@@ -110,31 +111,17 @@ static int reader_check(FrameReader *self) {
     return -1;
 }
 
-typedef struct {
-    FrameReader *self;
-    uint64_t offset;
-    size_t length;
-    void *dst;
-    cmz_error err;
-} read_job;
-
-static cmz_status run_read(void *arg) {
-    read_job *j = arg;
-    PyThread_acquire_lock(j->self->lock, WAIT_LOCK);
-    cmz_status st = cmz_frame_reader_read(j->self->reader, j->offset, j->length, j->dst, &j->err);
-    PyThread_release_lock(j->self->lock);
-    return st;
-}
-
-/* content [offset, offset + length) into dst, the GIL released and the reader locked. */
+/* content [offset, offset + length) into dst, the GIL released and the reader locked (a
+ * close() from another thread waits for the read, or comes before it). */
 static int reader_read_at(FrameReader *self, uint64_t offset, size_t length, void *dst) {
-    read_job j = {self, offset, length, dst, {0}};
-    cmz_error_clear(&j.err);
-    int raised;
-    cmz_status st = cmzpy_run(&self->interrupt, run_read, &j, &raised);
-    if (raised) return -1;
-    if (st != CMZ_OK) return cmzpy_raise_ctx(st, &j.err, "read"), -1;
-    return 0;
+    cmzpy_lock_take(self->lock, &self->lock_generation);
+    if (!self->reader) {
+        PyThread_release_lock(self->lock);
+        return reader_check(self);
+    }
+    int r = cmzpy_reader_read(self->reader, offset, length, dst, &self->interrupt, "read");
+    PyThread_release_lock(self->lock);
+    return r;
 }
 
 /* The length that fits from offset, at most `want`. */
@@ -144,9 +131,14 @@ static size_t clamp_length(FrameReader *self, uint64_t offset, uint64_t want) {
     return (size_t)(want < left ? want : left);
 }
 
+/* Not "K", which takes a negative int modulo 2**64. */
 static PyObject *reader_read(FrameReader *self, PyObject *args) {
-    unsigned long long offset, length;
-    if (!PyArg_ParseTuple(args, "KK:read", &offset, &length) || reader_check(self) < 0) return NULL;
+    PyObject *offset_obj, *length_obj;
+    uint64_t offset, length;
+    if (!PyArg_ParseTuple(args, "OO:read", &offset_obj, &length_obj) ||
+        cmzpy_u64_arg(offset_obj, "offset", &offset) < 0 ||
+        cmzpy_u64_arg(length_obj, "length", &length) < 0 || reader_check(self) < 0)
+        return NULL;
     size_t n = clamp_length(self, offset, length);
     if (n > PY_SSIZE_T_MAX) return PyErr_NoMemory();
     PyObject *out = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)n);
@@ -155,9 +147,10 @@ static PyObject *reader_read(FrameReader *self, PyObject *args) {
 }
 
 static PyObject *reader_readinto(FrameReader *self, PyObject *args) {
-    unsigned long long offset;
-    PyObject *buf;
-    if (!PyArg_ParseTuple(args, "KO:readinto", &offset, &buf) || reader_check(self) < 0)
+    PyObject *offset_obj, *buf;
+    uint64_t offset;
+    if (!PyArg_ParseTuple(args, "OO:readinto", &offset_obj, &buf) ||
+        cmzpy_u64_arg(offset_obj, "offset", &offset) < 0 || reader_check(self) < 0)
         return NULL;
     Py_buffer view;
     if (cmzpy_buffer_out(buf, &view, "buffer") < 0) return NULL;
