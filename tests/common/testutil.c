@@ -91,6 +91,11 @@ size_t tu_scale(void) {
     return v > TU_SCALE_MAX ? TU_SCALE_MAX : (size_t)v;
 }
 
+bool tu_emulated(void) {
+    const char *s = getenv("CMZ_TEST_EMULATED");
+    return s && *s && strcmp(s, "0") != 0;
+}
+
 char *tu_tempdir(void) {
     const char *base = getenv("TMPDIR");
     char tmpl[4096];

@@ -25,6 +25,10 @@ uint8_t *tu_mixed(size_t n, uint64_t seed);  /* text, zeros, random and floats i
  * holds what a test takes from it at a fixed size. */
 #define TU_SCALE_MAX 16
 size_t tu_scale(void);
+/* Whether the tests run under an emulator (qemu-user: CMZ_TEST_EMULATED set by
+ * tests/CMakeLists.txt in a cross build), which does not support everything a kernel does
+ * (threads after fork()). */
+bool tu_emulated(void);
 
 /* A fresh empty directory under $TMPDIR; malloc'd path. */
 char *tu_tempdir(void);
