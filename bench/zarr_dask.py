@@ -14,7 +14,8 @@ distributed.LocalCluster of two worker processes (one thread each) and read back
 reduction over it. The array is first held by the workers (persisted), so the write time is
 compression plus the store's files, not the transfer from this process; the read time is
 reading, decompressing and a sum. Candidates: Cmz with its defaults (zstd level 1 and a
-filter for the dtype: planes for floats), Cmz(level=3), Cmz(algorithm="rans") (the registry
+filter for the dtype: planes for floats; in a build without zstd, the build's default codec,
+cmz.default_codec(), which the table's label names), Cmz(level=3), Cmz(algorithm="rans") (the registry
 policy's model_weights codec), numcodecs Zstd (its default, level 1), Blosc's default in
 Zarr (lz4-5 shuffle) and Blosc's best setting for the data: the smallest of its codecs x
 noshuffle/shuffle/bitshuffle x clevel 5, 9 on the array's first four chunks. Every figure is

@@ -51,6 +51,7 @@ from ._cmz import (
     codecs,
     compress,
     decompress,
+    default_codec,
     filters,
     info,
     library_version,
@@ -73,6 +74,7 @@ from ._file import CmzFile, open
 from .registry import Registry, get_registry, get_release_snapshot
 from .snapshots import Snapshots
 from .app import (
+    DEFAULT_ALGORITHM,
     CPUCompressor,
     benchmark_hardware,
     compress_chunked,
@@ -113,6 +115,7 @@ __all__ = [
     "codecs",
     "compress",
     "decompress",
+    "default_codec",
     "filters",
     "info",
     "library_version",
@@ -130,6 +133,7 @@ __all__ = [
     "repair_file",
     "salvage",
     "verify",
+    "DEFAULT_ALGORITHM",
     "CPUCompressor",
     "benchmark_hardware",
     "compress_chunked",

@@ -31,8 +31,9 @@ def open(file, mode="rb", *, level=None, algorithm=None, threads=0, chunk_size=N
     a new frame; readers see the frames' contents one after the other); "b" may be left out.
     Text mode is not offered: wrap the result in io.TextIOWrapper.
 
-    Writing takes the compression options of cmz.compress: algorithm (default zstd), level,
-    threads (0: every core), chunk_size, filter, typesize, parity ((K, M) or None). Reading
+    Writing takes the compression options of cmz.compress: algorithm (default: zstd, or
+    cmz.default_codec() in a build without zstd), level, threads (0: every core),
+    chunk_size, filter, typesize, parity ((K, M) or None). Reading
     takes threads. A file object without a usable file descriptor (io.BytesIO, a socket's
     file) is read whole into memory first; one with a descriptor is read with pread as
     needed, leaving its position alone.

@@ -27,6 +27,7 @@ import time
 from . import _cmz
 
 __all__ = [
+    "DEFAULT_ALGORITHM",
     "compress_data",
     "decompress_data",
     "compress_chunked",
@@ -43,6 +44,11 @@ __all__ = [
     "verify_policy",
 ]
 
+#: The codec of every call below that is not given one: "zstd" where this build has it, else
+#: the build's default codec (cmz.default_codec(), as cmz.compress with algorithm=None), so
+#: that the application's calls run in any build. A codec named explicitly that the build
+#: lacks is still an UnknownCodecError: the caller asked for it.
+DEFAULT_ALGORITHM = _cmz.default_codec()
 #: compress_chunked's default chunk size (the application's 4 MiB).
 DEFAULT_CHUNK_SIZE = 4 * 1024 * 1024
 #: safe_compress's parity: after every 16 data chunks, 2 Reed-Solomon parity chunks.
@@ -128,12 +134,13 @@ def _check(raw, metadata):
             raise _corrupt(f"checksum {got} of the decompressed data, metadata says {checksum}")
 
 
-def compress_data(data, algorithm="zstd", level=None, *, threads=0, **options):
+def compress_data(data, algorithm=DEFAULT_ALGORITHM, level=None, *, threads=0, **options):
     """Compresses data -> (bytes, metadata).
 
     data: any buffer (bytes, bytearray, memoryview, NumPy array — its dtype and shape are
     kept), a str (UTF-8), or another object (pickled). algorithm: a codec name ("zstd",
-    "lz4", "gzip", ...); level: None for the codec's default. Extra keyword options go to
+    "lz4", "gzip", ...; default DEFAULT_ALGORITHM: zstd, or the build's default codec where
+    it has no zstd); level: None for the codec's default. Extra keyword options go to
     cmz.compress (chunk_size, filter, typesize, parity, type).
 
     metadata keys: algorithm, level (resolved), original_size, compressed_size, ratio
@@ -178,8 +185,8 @@ def _decompress_array(compressed, metadata, decode):
     return arr
 
 
-def compress_chunked(data, algorithm="zstd", chunk_size=DEFAULT_CHUNK_SIZE, level=None, *,
-                     threads=0):
+def compress_chunked(data, algorithm=DEFAULT_ALGORITHM, chunk_size=DEFAULT_CHUNK_SIZE,
+                     level=None, *, threads=0):
     """Compresses data in independent chunks of chunk_size bytes -> bytes.
 
     The chunks are compressed on every core and each decodes on its own (cmz.read_range
@@ -203,7 +210,8 @@ def _safe_chunk_size(size, k):
     return max(_SAFE_MIN_CHUNK, min(per_chunk, DEFAULT_CHUNK_SIZE))
 
 
-def safe_compress(data, algorithm="zstd", level=None, *, parity=SAFE_PARITY, threads=0):
+def safe_compress(data, algorithm=DEFAULT_ALGORITHM, level=None, *, parity=SAFE_PARITY,
+                  threads=0):
     """Compresses with Reed-Solomon parity and checks the result -> (bytes, metadata).
 
     The frame is decoded again and compared with data, and its parity recomputed, before it
@@ -321,14 +329,14 @@ def verify_policy(path=None, *, config=None):
 class CPUCompressor:
     """A reusable compressor on the CPU with the application's interface.
 
-    CPUCompressor(algo="zstd", level=None, threads=0): .compress(data) -> (bytes, metadata)
-    and .decompress(bytes, metadata=None) as compress_data/decompress_data, keeping its
+    CPUCompressor(algo=DEFAULT_ALGORITHM, level=None, threads=0): .compress(data) -> (bytes,
+    metadata) and .decompress(bytes, metadata=None) as compress_data/decompress_data, keeping its
     contexts and threads between calls. Calls from several threads are serialised.
     """
 
     backend = "cpu"
 
-    def __init__(self, algo="zstd", level=None, threads=0, **options):
+    def __init__(self, algo=DEFAULT_ALGORITHM, level=None, threads=0, **options):
         self.algorithm = algo
         self.level = level
         self.reason = "the cpu"
@@ -361,7 +369,7 @@ class CPUCompressor:
         return f"CPUCompressor(algo={self.algorithm!r}, level={self.level!r})"
 
 
-def get_best_hardware(algorithm="zstd", level=None, *, data_size=0, backend=None):
+def get_best_hardware(algorithm=DEFAULT_ALGORITHM, level=None, *, data_size=0, backend=None):
     """The compressor for this codec on the best backend present -> a compressor object.
 
     The choice is libcmz's (cmz_hw_best; CMZ_BACKEND=cpu|cuda|qat|auto overrides it): in this
@@ -388,7 +396,8 @@ def _bench_data(size):
     return bytes(out[:size])
 
 
-def benchmark_hardware(data_size=10 * 1024 * 1024, iterations=3, algorithm="zstd", level=None):
+def benchmark_hardware(data_size=10 * 1024 * 1024, iterations=3, algorithm=DEFAULT_ALGORITHM,
+                       level=None):
     """Measures each backend present -> {backend: {"compression_speed": MB/s,
     "decompression_speed": MB/s}} (MB = 2**20 bytes; the best of `iterations` runs on
     data_size bytes of generated mixed data). Backends that are absent are left out; in this

@@ -2,6 +2,9 @@ from typing import Any, Literal, overload
 
 _Buffer = Any  # any object with the buffer protocol
 
+#: "zstd" where the build has it, else the build's default codec (cmz.default_codec()):
+#: what every call here uses when no algorithm is given.
+DEFAULT_ALGORITHM: str
 DEFAULT_CHUNK_SIZE: int
 SAFE_PARITY: tuple[int, int]
 
@@ -9,15 +12,15 @@ Metadata = dict[str, Any]
 Report = dict[str, Any]
 
 def compress_data(
-    data: Any, algorithm: str | None = "zstd", level: int | None = None, *, threads: int = 0,
+    data: Any, algorithm: str | None = ..., level: int | None = None, *, threads: int = 0,
     **options: Any
 ) -> tuple[bytes, Metadata]: ...
 def decompress_data(compressed: _Buffer, metadata: Metadata | None = None, *,
                     threads: int = 0) -> Any: ...
-def compress_chunked(data: Any, algorithm: str | None = "zstd", chunk_size: int = ...,
+def compress_chunked(data: Any, algorithm: str | None = ..., chunk_size: int = ...,
                      level: int | None = None, *, threads: int = 0) -> bytes: ...
 def decompress_chunked(blob: _Buffer, *, threads: int = 0) -> bytes: ...
-def safe_compress(data: Any, algorithm: str | None = "zstd", level: int | None = None, *,
+def safe_compress(data: Any, algorithm: str | None = ..., level: int | None = None, *,
                   parity: tuple[int, int] = ..., threads: int = 0) -> tuple[bytes, Metadata]: ...
 @overload
 def safe_decompress(blob: _Buffer, metadata: Metadata | None = None, *,
@@ -38,13 +41,13 @@ class CPUCompressor:
     algorithm: str | None
     level: int | None
     reason: str
-    def __init__(self, algo: str | None = "zstd", level: int | None = None, threads: int = 0,
+    def __init__(self, algo: str | None = ..., level: int | None = None, threads: int = 0,
                  **options: Any) -> None: ...
     def compress(self, data: Any) -> tuple[bytes, Metadata]: ...
     def decompress(self, data: _Buffer, metadata: Metadata | None = None) -> Any: ...
 
-def get_best_hardware(algorithm: str | None = "zstd", level: int | None = None, *,
+def get_best_hardware(algorithm: str | None = ..., level: int | None = None, *,
                       data_size: int = 0, backend: str | None = None) -> CPUCompressor: ...
 def benchmark_hardware(data_size: int = ..., iterations: int = 3,
-                       algorithm: str | None = "zstd",
+                       algorithm: str | None = ...,
                        level: int | None = None) -> dict[str, dict[str, float]]: ...

@@ -42,7 +42,8 @@ _ZSTD_LEVEL = 1
 class Cmz(_Codec):
     """numcodecs codec writing each chunk as one .cmz frame.
 
-    algorithm: a codec name (``cmz.codecs()``).
+    algorithm: a codec name (``cmz.codecs()``); default zstd, or ``cmz.default_codec()`` in a
+    build without zstd (a codec named explicitly that the build lacks is an error).
     level: the codec's level; None: 1 for zstd, the codec's default for the others.
     filter: ``"none"``, ``"shuffle"``, ``"bitshuffle"``, ``"delta"``, ``"planes"``, ``"auto"``
     (cmz tries them on a sample), or None to choose by the data: planes for floats of 2, 4
@@ -59,7 +60,7 @@ class Cmz(_Codec):
 
     codec_id = "cmz"
 
-    def __init__(self, algorithm="zstd", level=None, filter=None, typesize=None, threads=1,
+    def __init__(self, algorithm=_cmz.default_codec(), level=None, filter=None, typesize=None, threads=1,
                  chunk_size=None):
         self.algorithm = _name(algorithm, "algorithm", _cmz.codecs())
         if self.algorithm is None:

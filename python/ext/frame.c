@@ -88,6 +88,18 @@ static PyObject *py_codecs(PyObject *self, PyObject *unused) {
     return res;
 }
 
+PyDoc_STRVAR(default_codec_doc,
+             "default_codec()\n"
+             "--\n\n"
+             "The codec used when none is named (algorithm=None): zstd where this build has it,\n"
+             "else the build's first of lz4, gzip, 'none' (cmz_codec_default).");
+
+static PyObject *py_default_codec(PyObject *self, PyObject *unused) {
+    (void)self;
+    (void)unused;
+    return PyUnicode_FromString(cmz_codec_name(cmz_codec_default()));
+}
+
 PyDoc_STRVAR(filters_doc,
              "filters()\n"
              "--\n\n"
@@ -112,6 +124,7 @@ static PyObject *py_filters(PyObject *self, PyObject *unused) {
 static PyMethodDef methods[] = {
     {"info", py_info, METH_O, info_doc},
     {"codecs", py_codecs, METH_NOARGS, codecs_doc},
+    {"default_codec", py_default_codec, METH_NOARGS, default_codec_doc},
     {"filters", py_filters, METH_NOARGS, filters_doc},
     {NULL, NULL, 0, NULL},
 };

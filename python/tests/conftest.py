@@ -14,6 +14,8 @@ SLOW = {"algorithm": "zstd" if "zstd" in _have else "lzma", "level": 12 if "zstd
         "threads": 1, "chunk_size": 1 << 18}
 FAST = "lz4" if "lz4" in _have else "none"
 SLOW_DECODE = "bzip2" if "bzip2" in _have else "lzma"
+# For tests about zstd itself: they skip, saying why, in a build without it.
+needs_zstd = pytest.mark.skipif("zstd" not in _have, reason="this build has no zstd codec")
 
 
 def mixed_data(size, seed=1):

@@ -19,6 +19,8 @@ from cmz import (
     safe_decompress,
 )
 
+from conftest import needs_zstd
+
 
 def text_data(size, seed=1):
     """Compressible, not trivial: words drawn from a small vocabulary."""
@@ -51,15 +53,23 @@ def no_policy_file(tmp_path, monkeypatch):
 # ---- the application's examples, as its specification writes them ----
 
 
-def test_documented_calls(data, no_policy_file):
+@needs_zstd
+def test_documented_calls_naming_zstd(data):
     compressed, metadata = compress_data(data, algorithm="zstd")
+    assert decompress_data(compressed, metadata) == data
+    compressed, metadata = get_best_hardware(algorithm="zstd", level=3).compress(data)
+    assert metadata["algorithm"] == "zstd" and metadata["level"] == 3
+
+
+def test_documented_calls(data, no_policy_file):
+    compressed, metadata = compress_data(data)
     assert decompress_data(compressed, metadata) == data
     blob = compress_chunked(data, chunk_size=4 * 1024 * 1024)
     assert decompress_chunked(blob) == data
     blob, metadata = safe_compress(data)
     assert safe_decompress(blob) == data
-    compressed, metadata = get_best_hardware(algorithm="zstd", level=3).compress(data)
-    assert metadata["level"] == 3
+    compressed, metadata = get_best_hardware().compress(data)
+    assert get_best_hardware().decompress(compressed, metadata) == data
     speeds = benchmark_hardware(data_size=1 << 20, iterations=1)
     assert speeds["cpu"]["compression_speed"] > 0
     assert speeds["cpu"]["decompression_speed"] > 0
@@ -72,6 +82,24 @@ def test_documented_calls(data, no_policy_file):
     arr = np.linspace(0, 1, 10_000, dtype=np.float32).reshape(100, 100)
     compressed, metadata = compressor.compress(arr)
     assert np.array_equal(compressor.decompress(compressed, metadata), arr)
+
+
+def test_default_algorithm_is_the_builds(data):
+    """No algorithm: zstd where the build has it, else its default codec; a codec named
+    explicitly that the build lacks stays an error."""
+    want = "zstd" if "zstd" in cmz.codecs() else cmz.default_codec()
+    assert cmz.DEFAULT_ALGORITHM == cmz.default_codec() == want
+    for call in (lambda: compress_data(data), lambda: safe_compress(data),
+                 lambda: CPUCompressor().compress(data),
+                 lambda: get_best_hardware().compress(data)):
+        assert call()[1]["algorithm"] == want
+    assert cmz.info(compress_chunked(data))["algorithm"] == want
+    assert list(benchmark_hardware(data_size=1 << 16, iterations=1)) == ["cpu"]
+    if "zstd" not in cmz.codecs():
+        for call in (lambda: compress_data(data, algorithm="zstd"),
+                     lambda: CPUCompressor(algo="zstd"), lambda: get_best_hardware("zstd")):
+            with pytest.raises(cmz.UnknownCodecError):
+                call()
 
 
 def test_metadata_keys(data):
@@ -195,7 +223,7 @@ def test_best_hardware_and_benchmark(monkeypatch):
     comp = get_best_hardware(algorithm="lz4", level=1)
     assert comp.backend == "cpu" and comp.reason
     monkeypatch.setenv("CMZ_BACKEND", "cuda")
-    comp = get_best_hardware(algorithm="zstd", level=3)
+    comp = get_best_hardware()
     assert comp.backend == "cpu" and "cuda" in comp.reason
     with pytest.raises(cmz.UnknownCodecError):
         get_best_hardware(algorithm="nope")
@@ -217,15 +245,19 @@ def test_resource_policy_builtin(no_policy_file):
 
 def test_policy_create_update_verify(no_policy_file):
     path = no_policy_file / "policy.yaml"
-    r = cmz.create_policy("thumbnails", config=path, algorithm="lz4", level=1,
+    # "none" is in every build; the default codec (zstd, lz4 or gzip) has a level 9
+    r = cmz.create_policy("thumbnails", config=path, algorithm="none", level=0,
                           chunk_size="256KB", auto_compress=True, threshold_mb=2)
     assert r["new_file"] and r["path"] == str(path)
     p = get_resource_policy("thumbnails", config=path)
     assert (p["algorithm"], p["level"], p["chunk_size"], p["auto_compress"]) == (
-        "lz4", 1, 256 * 1024, True)
-    cmz.update_policy("thumbnails", config=path, algorithm="zstd", level=9)
-    assert get_resource_policy("thumbnails", config=path)["level"] == 9
-    assert cmz.verify_policy(path)["warnings"] == []
+        "none", 0, 256 * 1024, True)
+    cmz.update_policy("thumbnails", config=path, algorithm=cmz.default_codec(), level=9)
+    p = get_resource_policy("thumbnails", config=path)
+    assert (p["algorithm"], p["level"]) == (cmz.default_codec(), 9)
+    # the built-in types the new file lists may name codecs this build lacks: said, not fatal
+    warnings = cmz.verify_policy(path)["warnings"]
+    assert [w for w in warnings if "is not compiled into this build" not in w] == []
     before = path.read_text()
     with pytest.raises(cmz.PolicyError, match="level") as exc:
         cmz.update_policy("thumbnails", config=path, level=99)

@@ -22,7 +22,7 @@ def test_frame_reader_buffer_and_fd(tmp_path):
     frame = cmz.compress(DATA, chunk_size=8192)
     r = cmz.FrameReader(frame, threads=2)
     assert r.content_size == len(DATA) and r.frame_size == len(frame)
-    assert r.info["chunk_size"] == 8192 and r.info["algorithm"] == "zstd"
+    assert r.info["chunk_size"] == 8192 and r.info["algorithm"] == cmz.default_codec()
     assert r.read(1000, 50_000) == DATA[1000:51_000]
     assert r.read(len(DATA) - 5, 100) == DATA[-5:]
     assert r.read(len(DATA) + 5, 10) == b""
@@ -156,11 +156,14 @@ def test_hw(monkeypatch):
     assert backends[0]["present"] and backends[0]["units"] >= 1
     choice = cmz.hw_best(algorithm="lz4", level=1, size=1 << 20)
     assert choice["backend"] == "cpu" and choice["level"] == 1 and choice["reason"]
-    assert cmz.hw_best()["level"] == 3  # zstd's default, resolved
+    # no algorithm: the build's default codec at its default level, resolved
+    default = cmz.hw_best()
+    assert default["algorithm"] == cmz.default_codec()
+    assert default["level"] == cmz.info(cmz.compress(b"x"))["level"]
     with pytest.raises(ValueError):
         cmz.hw_best(backend="tpu")
     with pytest.raises(cmz.ArgumentError):
-        cmz.hw_best(algorithm="zstd", level=99)
+        cmz.hw_best(algorithm=cmz.default_codec(), level=99)
 
 
 def test_policy_bindings(tmp_path):
