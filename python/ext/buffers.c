@@ -2,6 +2,9 @@
  * caller's own memory (bytes, bytearray, memoryview, mmap, array.array, NumPy arrays). */
 #include "ext.h"
 
+#include <stdint.h>
+#include <sys/mman.h>
+
 static int get_view(PyObject *obj, Py_buffer *view, int flags, const char *what, const char *kind) {
     if (!PyObject_CheckBuffer(obj)) {
         PyErr_Format(PyExc_TypeError,
@@ -38,4 +41,17 @@ int cmzpy_buffer_out(PyObject *obj, Py_buffer *view, const char *what) {
 unsigned cmzpy_buffer_typesize(const Py_buffer *view) {
     if (view->itemsize >= 2 && view->itemsize <= 255) return (unsigned)view->itemsize;
     return 0;
+}
+
+PyObject *cmzpy_bytes_new(Py_ssize_t n) {
+    PyObject *b = PyBytes_FromStringAndSize(NULL, n);
+#ifdef MADV_HUGEPAGE
+    const uintptr_t huge = (uintptr_t)2 << 20;
+    if (b && n >= ((Py_ssize_t)4 << 20)) {
+        uintptr_t p = (uintptr_t)PyBytes_AS_STRING(b);
+        uintptr_t start = (p + huge - 1) & ~(huge - 1), end = (p + (uintptr_t)n) & ~(huge - 1);
+        if (end > start) madvise((void *)start, end - start, MADV_HUGEPAGE); /* a hint */
+    }
+#endif
+    return b;
 }

@@ -68,7 +68,7 @@ static PyObject *compress_within(cmz_cctx *cctx, const Py_buffer *in, uint64_t b
     *st = CMZ_OK;
     if (bound == 0 || bound > (uint64_t)PY_SSIZE_T_MAX)
         return PyErr_Format(PyExc_OverflowError, "compress: %zd bytes is too large", in->len);
-    PyObject *out = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)bound);
+    PyObject *out = cmzpy_bytes_new((Py_ssize_t)bound);
     if (!out) return NULL;
     compress_job j = {.cctx = cctx,
                       .dst = PyBytes_AS_STRING(out),
@@ -157,7 +157,7 @@ PyObject *cmzpy_decompress_to(cmz_dctx *dctx, const Py_buffer *in, PyObject *out
     uint64_t n = info.content_size;
     if (n > (uint64_t)PY_SSIZE_T_MAX) return PyErr_NoMemory();
     /* Decoded straight into the result: the chunks land in the bytes object's own memory. */
-    PyObject *res = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)n);
+    PyObject *res = cmzpy_bytes_new((Py_ssize_t)n);
     if (!res) return NULL;
     if (decompress_into(dctx, in, PyBytes_AS_STRING(res), (size_t)n, flag) < 0) {
         Py_DECREF(res);
@@ -204,7 +204,7 @@ PyObject *cmzpy_read_range(cmz_dctx *dctx, const Py_buffer *in, uint64_t offset,
     cmz_status st = cmz_frame_reader_open(dctx, &src, &reader, &err);
     PyEval_RestoreThread(ts);
     if (st != CMZ_OK) return cmzpy_raise_ctx(st, &err, "read_range");
-    PyObject *res = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)length);
+    PyObject *res = cmzpy_bytes_new((Py_ssize_t)length);
     if (res && cmzpy_reader_read(reader, offset, (size_t)length, PyBytes_AS_STRING(res), flag,
                                  "read_range") < 0)
         Py_CLEAR(res);

@@ -251,7 +251,7 @@ static PyObject *safe_compress(PyObject *self, PyObject *args, PyObject *kwargs)
     PyObject *out = NULL;
     if (j.cctx) {
         uint64_t bound = cmz_compress_bound(cmz_cctx_params(j.cctx), (uint64_t)view.len);
-        out = bound && bound <= PY_SSIZE_T_MAX ? PyBytes_FromStringAndSize(NULL, (Py_ssize_t)bound)
+        out = bound && bound <= PY_SSIZE_T_MAX ? cmzpy_bytes_new((Py_ssize_t)bound)
                                                : PyErr_NoMemory();
         if (out) {
             j.dst = PyBytes_AS_STRING(out);
@@ -311,7 +311,7 @@ static PyObject *safe_decompress(PyObject *self, PyObject *args, PyObject *kwarg
         cmzpy_raise_ctx(st, &j.err, "safe_decompress");
     } else if (j.size > PY_SSIZE_T_MAX) {
         PyErr_NoMemory();
-    } else if ((out = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)j.size))) {
+    } else if ((out = cmzpy_bytes_new((Py_ssize_t)j.size))) {
         j.dst = PyBytes_AS_STRING(out);
         j.dst_capacity = (size_t)j.size;
         st = cmzpy_run(&flag, run_safe_decompress, &j, &raised);

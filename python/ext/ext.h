@@ -76,6 +76,12 @@ int cmzpy_buffer_out(PyObject *obj, Py_buffer *view, const char *what);
  * else 0 (no typed filter). */
 unsigned cmzpy_buffer_typesize(const Py_buffer *view);
 
+/* A new bytes object of n bytes to be written by the library (its contents undefined), as
+ * PyBytes_FromStringAndSize(NULL, n); one of 4 MiB and more asks for transparent huge pages,
+ * as libcmz's own large buffers do: a fresh buffer written once is bound by its page faults
+ * otherwise (docs/BENCH.md). NULL with MemoryError. */
+PyObject *cmzpy_bytes_new(Py_ssize_t n);
+
 /* ---- module.c: fork ---------------------------------------------------------------------
  * A child made by fork() has none of its parent's threads, so a context (or pool) whose
  * threads had started cannot be used or even freed there (freeing joins them). Each is

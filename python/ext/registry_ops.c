@@ -192,7 +192,7 @@ static PyObject *reg_read_range(cmzpy_registry *self, PyObject *args) {
     char id[CMZ_REGISTRY_ID_MAX + 1];
     if (!PyArg_ParseTuple(args, "OKn", &id_obj, &offset, &length)) return NULL;
     if (length < 0) return PyErr_Format(PyExc_ValueError, "length must be >= 0");
-    PyObject *out = PyBytes_FromStringAndSize(NULL, length);
+    PyObject *out = cmzpy_bytes_new(length);
     if (!out) return NULL;
     /* after the allocation, which may run the gc and so any finalizer (even a close) */
     cmz_registry *reg = id_call(self, id_obj, id);

@@ -141,7 +141,7 @@ static PyObject *reader_read(FrameReader *self, PyObject *args) {
         return NULL;
     size_t n = clamp_length(self, offset, length);
     if (n > PY_SSIZE_T_MAX) return PyErr_NoMemory();
-    PyObject *out = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)n);
+    PyObject *out = cmzpy_bytes_new((Py_ssize_t)n);
     if (out && n && reader_read_at(self, offset, n, PyBytes_AS_STRING(out)) < 0) Py_CLEAR(out);
     return out;
 }
