@@ -395,6 +395,17 @@ def section_weights(a, out):
                    f"{'met' if ok else 'NOT met'}.")
 
 
+def write_section(path, begin, end, text, who):
+    """Replaces what stands between the markers begin and end in the file at path."""
+    doc = open(path).read()
+    if begin not in doc or end not in doc:
+        raise SystemExit(f"{who}: {path} has no section markers")
+    head, rest = doc.split(begin, 1)
+    _, tail = rest.split(end, 1)
+    with open(path, "w") as f:
+        f.write(head + begin + "\n" + text + "\n" + end + tail)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--reps", type=int, default=5)
@@ -436,13 +447,7 @@ def main():
     text = "\n".join(out)
     print(text)
     if a.write:
-        doc = open(a.write).read()
-        if BEGIN not in doc or END not in doc:
-            raise SystemExit(f"python_peers: {a.write} has no section markers")
-        head, rest = doc.split(BEGIN, 1)
-        _, tail = rest.split(END, 1)
-        with open(a.write, "w") as f:
-            f.write(head + BEGIN + "\n" + text + "\n" + END + tail)
+        write_section(a.write, BEGIN, END, text, "python_peers")
 
 
 if __name__ == "__main__":

@@ -53,7 +53,7 @@ try:
 except ImportError as e:
     sys.exit(f"zarr_dask: {e}: scripts/bootstrap installs python3-numpy, python3-zarr, "
              "python3-dask and python3-distributed")
-from python_peers import onnx_floats, table  # noqa: E402  (one ONNX reader, one table)
+from python_peers import onnx_floats, table, write_section  # noqa: E402  (written once)
 
 BEGIN = "<!-- zarr_dask: begin (bench/zarr_dask.py --write) -->"
 END = "<!-- zarr_dask: end -->"
@@ -217,13 +217,7 @@ def main():
     text = "\n".join(out)
     print(text)
     if a.write:
-        doc = open(a.write).read()
-        if BEGIN not in doc or END not in doc:
-            raise SystemExit(f"zarr_dask: {a.write} has no section markers")
-        head, rest = doc.split(BEGIN, 1)
-        _, tail = rest.split(END, 1)
-        with open(a.write, "w") as f:
-            f.write(head + BEGIN + "\n" + text + "\n" + END + tail)
+        write_section(a.write, BEGIN, END, text, "zarr_dask")
 
 
 if __name__ == "__main__":
