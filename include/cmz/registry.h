@@ -79,7 +79,9 @@ typedef struct {
 
 typedef void (*cmz_pressure_fn)(void *opaque, cmz_pressure level, uint64_t usage, uint64_t budget);
 /* Called when a resource is released (its bytes are gone), after it left the registry. A
- * compress_before_release type still raw is compressed instead (no call); released later. */
+ * compress_before_release type still raw is compressed instead (no call); released later.
+ * Runs with the registry's lock released, and may call the registry: a call that would make
+ * room (add, reap) does not wait for the reaper it is called from, which goes on after. */
 typedef void (*cmz_release_fn)(void *opaque, const char *id, const char *type, uint64_t raw_size);
 
 typedef struct {

@@ -103,6 +103,7 @@ struct cmz_registry {
     uint64_t peak_held; /* highest held + a frame built beside it, at its end (tests) */
     cmz_pressure level; /* last level seen (callbacks on change) */
     bool reaping;       /* one reaper at a time */
+    pthread_t reaper;   /* the thread reaping, while reaping */
     uint64_t pass;      /* reaper passes so far */
     /* monitor thread */
     pthread_t monitor;

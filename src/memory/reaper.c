@@ -139,8 +139,12 @@ static void run_steps(cmz_registry *reg, uint64_t target, bool all_releasable, u
 
 void cmz__reap(cmz_registry *reg, uint64_t target, bool all_releasable) {
     assert(cmz__mutex_held(&reg->mu));
+    /* A call from the reaper's own on_release (the lock is released around it) must not wait
+     * for the reaper it runs inside: that reaper goes on with its steps when it returns. */
+    if (reg->reaping && pthread_equal(reg->reaper, pthread_self())) return;
     while (reg->reaping) pthread_cond_wait(&reg->changed, &reg->mu);
     reg->reaping = true;
+    reg->reaper = pthread_self();
     uint64_t held_before = reg->held;
     run_steps(reg, target, all_releasable, ++reg->pass, false);
     reg->reaping = false;
