@@ -96,6 +96,22 @@ bool tu_emulated(void) {
     return s && *s && strcmp(s, "0") != 0;
 }
 
+cmz_registry_params tu_registry_params(uint64_t budget, unsigned threads) {
+    cmz_registry_params p = cmz_registry_params_default();
+    p.budget = budget;
+    p.usage = CMZ_USAGE_REGISTRY;
+    p.check_interval_ms = 0;
+    p.threads = threads;
+    return p;
+}
+
+cmz_registry *tu_registry_new(const cmz_registry_params *params) {
+    cmz_error err;
+    cmz_registry *reg = cmz_registry_new(params, &err);
+    if (!reg) fail_msg("cmz_registry_new: %s", err.message);
+    return reg;
+}
+
 char *tu_tempdir(void) {
     const char *base = getenv("TMPDIR");
     char tmpl[4096];

@@ -29,6 +29,11 @@ size_t tu_scale(void);
  * tests/CMakeLists.txt in a cross build), which does not support everything a kernel does
  * (threads after fork()). */
 bool tu_emulated(void);
+/* Registry parameters for tests: `budget` bytes, usage measured as the registry's own bytes
+ * (exact: CMZ_USAGE_REGISTRY), no monitor thread, `threads` workers (0: one per core). */
+cmz_registry_params tu_registry_params(uint64_t budget, unsigned threads);
+/* cmz_registry_new that fails the test with the library's message when it fails. */
+cmz_registry *tu_registry_new(const cmz_registry_params *params);
 
 /* A fresh empty directory under $TMPDIR; malloc'd path. */
 char *tu_tempdir(void);

@@ -20,15 +20,9 @@ static cmz_registry *make(void) {
     cmz_release_rules *rules = NULL;
     assert_int_equal(cmz_release_rules_load_string(RULES, strlen(RULES), "rules", &rules, NULL),
                      CMZ_OK);
-    cmz_registry_params p = cmz_registry_params_default();
-    p.budget = (uint64_t)1 << 30;
-    p.usage = CMZ_USAGE_REGISTRY;
-    p.check_interval_ms = 0;
-    p.threads = 1;
+    cmz_registry_params p = tu_registry_params((uint64_t)1 << 30, 1);
     p.release = rules;
-    cmz_error err;
-    cmz_registry *reg = cmz_registry_new(&p, &err);
-    if (!reg) fail_msg("cmz_registry_new: %s", err.message);
+    cmz_registry *reg = tu_registry_new(&p);
     cmz_release_rules_free(rules);
     return reg;
 }

@@ -15,15 +15,8 @@
 #define BUDGET (6 * MiB)
 
 static cmz_registry *make(void) {
-    cmz_registry_params p = cmz_registry_params_default();
-    p.budget = BUDGET;
-    p.usage = CMZ_USAGE_REGISTRY;
-    p.check_interval_ms = 0;
-    p.threads = 2;
-    cmz_error err;
-    cmz_registry *reg = cmz_registry_new(&p, &err);
-    if (!reg) fail_msg("cmz_registry_new: %s", err.message);
-    return reg;
+    cmz_registry_params p = tu_registry_params(BUDGET, 2);
+    return tu_registry_new(&p);
 }
 
 static void add(cmz_registry *reg, const char *id, const uint8_t *data, size_t n) {

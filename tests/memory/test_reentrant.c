@@ -49,15 +49,11 @@ static void test_calls_from_on_release(void **state) {
     signal(SIGALRM, on_alarm);
     alarm(20);
     callback_state c = {0};
-    cmz_registry_params p = cmz_registry_params_default();
-    p.budget = 512 * KiB;
-    p.usage = CMZ_USAGE_REGISTRY;
-    p.check_interval_ms = 0;
+    cmz_registry_params p = tu_registry_params(512 * KiB, 0);
     p.on_release = on_release;
     p.opaque = &c;
+    c.reg = tu_registry_new(&p);
     cmz_error err;
-    c.reg = cmz_registry_new(&p, &err);
-    if (!c.reg) fail_msg("cmz_registry_new: %s", err.message);
     /* temp_buffers are released under pressure; random bytes do not compress, so the reaper
      * has to release them to make room */
     uint8_t *data = tu_random(64 * KiB, 3);

@@ -21,15 +21,8 @@ static uint64_t now_ns(void) {
 }
 
 static cmz_registry *make(uint64_t budget) {
-    cmz_registry_params p = cmz_registry_params_default();
-    p.budget = budget;
-    p.usage = CMZ_USAGE_REGISTRY;
-    p.check_interval_ms = 0;
-    p.threads = 2;
-    cmz_error err;
-    cmz_registry *reg = cmz_registry_new(&p, &err);
-    if (!reg) fail_msg("cmz_registry_new: %s", err.message);
-    return reg;
+    cmz_registry_params p = tu_registry_params(budget, 2);
+    return tu_registry_new(&p);
 }
 
 static cmz_resource_state state_of(cmz_registry *reg, const char *id) {

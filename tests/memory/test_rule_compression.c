@@ -28,16 +28,11 @@ static uint8_t *weights(size_t n) {
 }
 
 static cmz_registry *make(const cmz_policy *policy, const cmz_release_rules *rules) {
-    cmz_registry_params p = cmz_registry_params_default();
-    p.budget = (uint64_t)1 << 34;
-    p.usage = CMZ_USAGE_REGISTRY;
-    p.check_interval_ms = 0;
-    p.threads = 2;
+    cmz_registry_params p = tu_registry_params((uint64_t)1 << 34, 2);
     p.policy = policy;
     p.release = rules;
+    cmz_registry *reg = tu_registry_new(&p);
     cmz_error err;
-    cmz_registry *reg = cmz_registry_new(&p, &err);
-    if (!reg) fail_msg("cmz_registry_new: %s", err.message);
     cmz_snapshot_config c;
     cmz_snapshots_get_config(cmz_registry_snapshots(reg), &c);
     c.priority_threshold = CMZ_RELEASE_PRIORITY_MAX; /* every type with a rule */

@@ -349,17 +349,11 @@ static void run(uint64_t seed) {
     cmz_release_rules *rules = NULL;
     assert_int_equal(cmz_release_rules_load_string(RULES, strlen(RULES), "rules", &rules, NULL),
                      CMZ_OK);
-    cmz_registry_params p = cmz_registry_params_default();
-    p.budget = (uint64_t)1 << 30;
-    p.usage = CMZ_USAGE_REGISTRY;
-    p.check_interval_ms = 0;
-    p.threads = 1;
+    cmz_registry_params p = tu_registry_params((uint64_t)1 << 30, 1);
     p.release = rules;
     p.on_release = on_release;
     p.opaque = m;
-    cmz_error err;
-    m->reg = cmz_registry_new(&p, &err);
-    if (!m->reg) fail_msg("cmz_registry_new: %s", err.message);
+    m->reg = tu_registry_new(&p);
     cmz_release_rules_free(rules);
     cmz_snapshot_config sc = cmz_snapshot_config_default();
     sc.max_snapshots = 0;
